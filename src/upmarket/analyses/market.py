@@ -1,0 +1,484 @@
+"""Market structure: how the market splits by price band and brand, and how that moved.
+
+Everything here is *counted* from a tracker's figures (IDC, Canalys, Counterpoint ...), not
+estimated from a sample, so the figures carry no ``_ci`` sibling: the only uncertainty is the
+tracker's own, which the data does not describe.
+
+``market_sales`` rows are either band-level (period, region, brand, price_band) or model-level
+(period, region, model). Before counting, the rows are made non-overlapping:
+
+* **regions** — a period's national rows (``CN``) are used when it has any; otherwise its
+  provinces are summed. National and provincial rows are never added together, and rows for
+  other countries (``IN``, ``US`` ...) are left out.
+* **band vs model rows** — when a (period, region, brand) has both, the band rows win and the
+  model rows are dropped (they describe the same units twice).
+* **model rows' band** — the row's own ``price_band``, else its ``avg_price``, else
+  ``revenue / units``, else the average ``list_price`` of the model's SKUs in ``products``.
+  Rows with none of these still count in totals and brand shares but not in band figures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
+from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import plotly.graph_objects as go
+
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+BANDS: tuple[str, ...] = tuple(b for b, _, _ in PRICE_BAND_EDGES)
+PREMIUM_BANDS: tuple[str, ...] = tuple(b for b, lo, _ in PRICE_BAND_EDGES if lo >= PREMIUM_THRESHOLD_CNY)
+PREMIUM_GROUP = f"{PREMIUM_THRESHOLD_CNY:.0f}+"
+"""The key of the premium band group in ``price_band_yoy`` (``4000+``)."""
+BAND_GROUPS: tuple[str, ...] = (*(b for b in BANDS if b not in PREMIUM_BANDS), PREMIUM_GROUP)
+
+NATIONAL_NAMES = ("CN", "CHN", "CHINA", "中国", "全国", "中国大陆")
+_COUNTRY_CODE = r"^[A-Z]{2,3}$"
+_PERIOD = re.compile(r"^(\d{4})(?:H([12])|Q([1-4])|-(0[1-9]|1[0-2]))?$")
+_DIGITS = 6
+
+
+# --------------------------------------------------------------------------- periods
+@dataclass(frozen=True, order=True)
+class Period:
+    """A tracker period: a year, a half, a quarter or a month."""
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+
+def parse_period(label: str) -> Period:
+    """``2024``, ``2024H1``, ``2024Q4`` or ``2024-11`` as a :class:`Period`; ValueError otherwise."""
+    m = _PERIOD.match(label.strip())
+    if m is None:
+        raise ValueError(f"period {label!r} is not like 2024, 2024H1, 2024Q4 or 2024-11")
+    year, half, quarter, month = m.groups()
+    y = int(year)
+    if half:
+        first, n = 6 * (int(half) - 1) + 1, 6
+    elif quarter:
+        first, n = 3 * (int(quarter) - 1) + 1, 3
+    elif month:
+        first, n = int(month), 1
+    else:
+        first, n = 1, 12
+    last = first + n - 1
+    end = date(y + 1, 1, 1) if last == 12 else date(y, last + 1, 1)
+    return Period(date(y, first, 1), date.fromordinal(end.toordinal() - 1), label.strip())
+
+
+def year_before(label: str) -> str:
+    """The same period one year earlier: ``2024H1`` → ``2023H1``."""
+    p = parse_period(label)
+    return f"{p.start.year - 1}{p.label[4:]}"
+
+
+def period_sort_key(label: str) -> tuple[date, int]:
+    """Chronological order for charts: by start, longer periods first."""
+    p = parse_period(label)
+    return (p.start, -p.months)
+
+
+def choose_yoy_period(comparable: list[str], requested: str | None = None) -> str | None:
+    """The requested period when comparable, else the latest one ending last (ties: the longer)."""
+    if requested is not None and requested in comparable:
+        return requested
+    if not comparable:
+        return None
+    return max(comparable, key=lambda p: (parse_period(p).end, parse_period(p).months))
+
+
+def period_zh(label: str) -> str:
+    """A period in Chinese: ``2024H1`` → ``2024年上半年``."""
+    m = _PERIOD.match(label)
+    if m is None:
+        return label
+    year, half, quarter, month = m.groups()
+    if half:
+        return f"{year}年{'上' if half == '1' else '下'}半年"
+    if quarter:
+        return f"{year}年第{'一二三四'[int(quarter) - 1]}季度"
+    if month:
+        return f"{year}年{int(month)}月"
+    return f"{year}年"
+
+
+# --------------------------------------------------------------------------- expressions
+def _band_of(price: ir.NumericValue) -> ir.StringValue:
+    """The contract price band of a price expression (NULL stays NULL)."""
+    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _blank_to_null(col: ir.StringValue) -> ir.StringValue:
+    return col.strip().nullif("")
+
+
+def prepared_rows(warehouse: Warehouse, region: str | None = None) -> ir.Table:
+    """``market_sales`` with each row's band, its basis and whether it is used, as an Ibis expression.
+
+    Columns: period, brand, band, basis, kind (``band``/``model``), region_status (``national``,
+    ``province``, ``province_ignored``, ``foreign``), duplicate (a model row shadowed by band
+    rows), units, rows.
+    """
+    t = warehouse.table("market_sales")
+    model = _blank_to_null(t.model)
+    t = t.mutate(
+        period=t.period.strip(),
+        brand=t.brand.strip(),
+        region_key=t.region.strip().upper(),
+        model_key=model.lower(),
+        kind=ibis.ifelse(model.isnull(), "band", "model"),
+    )
+    national = [region.strip().upper()] if region else list(NATIONAL_NAMES)
+
+    avg = t.avg_price
+    per_unit = ibis.ifelse(t.units > 0, t.revenue / t.units, ibis.null("float64"))
+    bases: list[tuple[str, ir.Value]] = [("price_band", t.price_band), ("avg_price", avg), ("revenue", per_unit)]
+    if warehouse.has_rows("products"):
+        p = warehouse.table("products")
+        lp = (
+            p.mutate(model_key=p.model.strip().lower())
+            .group_by("model_key")
+            .aggregate(model_list_price=lambda s: s.list_price.mean())
+        )
+        t = t.left_join(lp, "model_key").drop("model_key_right")
+        bases.append(("list_price", t.model_list_price))
+    band = ibis.coalesce(t.price_band, *(_band_of(v) for _, v in bases[1:]))
+    basis = ibis.cases(*((v.notnull(), name) for name, v in bases), else_=ibis.null("string"))
+    t = t.mutate(band=band, basis=basis)
+
+    is_nat = t.region_key.isin(national)
+    is_foreign = ~is_nat & t.region_key.re_search(_COUNTRY_CODE)
+    period_win = ibis.window(group_by="period")
+    t = t.mutate(period_has_national=is_nat.any().over(period_win))
+    t = t.mutate(
+        region_status=ibis.cases(
+            (is_nat, "national"),
+            (is_foreign, "foreign"),
+            (t.period_has_national, "province_ignored"),
+            else_="province",
+        )
+    )
+    key_win = ibis.window(group_by=["period", "region_key", "brand"])
+    t = t.mutate(duplicate=(t.kind == "model") & (t.kind == "band").any().over(key_win))
+    return t.group_by(["period", "brand", "band", "basis", "kind", "region_status", "duplicate"]).aggregate(
+        units=t.units.sum(), rows=t.count()
+    )
+
+
+# --------------------------------------------------------------------------- counting
+def _round(x: float) -> float:
+    return round(float(x), _DIGITS)
+
+
+def _growth(now: float, before: float) -> float | None:
+    return None if before <= 0 else _round(now / before - 1.0)
+
+
+def _shares(frame: pd.DataFrame, by: str, key: str) -> pd.DataFrame:
+    """Units summed by (by, key) with each key's share within ``by``."""
+    out = frame.groupby([by, key], as_index=False)["units"].sum()
+    total = out.groupby(by)["units"].transform("sum")
+    out["share"] = (out["units"] / total.where(total > 0)).fillna(0.0)
+    out["units"] = out["units"].astype("int64")
+    return out.sort_values([by, "units"], ascending=[True, False], key=None).reset_index(drop=True)
+
+
+def _nested(frame: pd.DataFrame, by: str, key: str, value: str = "share") -> dict[str, dict[str, float]]:
+    return {
+        str(p): {str(k): _round(v) for k, v in zip(g[key], g[value], strict=True)}
+        for p, g in frame.groupby(by, sort=False)
+    }
+
+
+def _group_band(band: pd.Series) -> pd.Series:
+    return band.where(~band.isin(PREMIUM_BANDS), PREMIUM_GROUP)
+
+
+@dataclass
+class MarketCounts:
+    """The counted market, ready for results.json, tables, charts and findings."""
+
+    figures: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    warnings: list[str]
+
+
+def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCounts:
+    """Turn the materialised output of :func:`prepared_rows` into figures and tables."""
+    warnings: list[str] = []
+    rows = rows.copy()
+    rows["units"] = rows["units"].fillna(0).astype("int64")
+
+    def note(mask: pd.Series, what: str) -> None:
+        sub = rows[mask]
+        if len(sub):
+            periods = ", ".join(sorted(sub["period"].unique(), key=period_sort_key))
+            warnings.append(f"{what}: {int(sub['rows'].sum())} row(s), {int(sub['units'].sum()):,} units ({periods})")
+
+    note(rows["duplicate"], "model rows dropped because band rows cover the same period, region and brand")
+    note(rows["region_status"] == "province_ignored", "province rows ignored in periods that have national (CN) rows")
+    note(rows["region_status"] == "foreign", "rows for other countries left out of the China market")
+    is_used = rows["region_status"].isin(["national", "province"]) & ~rows["duplicate"]
+    used = rows[is_used]
+    summed = sorted(used.loc[used["region_status"] == "province", "period"].unique(), key=period_sort_key)
+    if summed:
+        warnings.append(f"no national (CN) rows: national figures summed from provinces for {', '.join(summed)}")
+    note(
+        is_used & rows["band"].isna(),
+        "model rows with no price band, avg_price, revenue or matching products.list_price: "
+        "counted in totals and brand shares, left out of band figures",
+    )
+    by_basis = used[(used["kind"] == "model") & used["band"].notna()].groupby("basis")["rows"].sum()
+    if len(by_basis):
+        warnings.append(
+            "model rows banded by " + ", ".join(f"{b} ({int(n)} rows)" for b, n in by_basis.items())
+        )
+
+    banded = used[used["band"].notna()]
+    units_by_band = _shares(banded, "period", "band")
+    units_by_band["order"] = units_by_band["band"].map({b: i for i, b in enumerate(BANDS)})
+    units_by_band = units_by_band.sort_values(["period", "order"]).drop(columns="order").reset_index(drop=True)
+    units_by_brand = _shares(used, "period", "brand")
+    premium = banded[banded["band"].isin(PREMIUM_BANDS)]
+    premium_by_brand = _shares(premium, "period", "brand")
+
+    periods = sorted(used["period"].unique(), key=period_sort_key)
+    band_periods = sorted(banded["period"].unique(), key=period_sort_key)
+    units = used.groupby("period")["units"].sum()
+    banded_units = banded.groupby("period")["units"].sum()
+    premium_units = premium.groupby("period")["units"].sum().reindex(band_periods, fill_value=0)
+    grouped = banded.assign(band=_group_band(banded["band"])).groupby(["period", "band"])["units"].sum()
+
+    yoy_by_period: dict[str, dict[str, float | None]] = {}
+    for p in band_periods:
+        prior = year_before(p)
+        if prior not in banded_units.index:
+            continue
+        yoy_by_period[p] = {
+            g: _growth(grouped.get((p, g), 0), grouped.get((prior, g), 0)) for g in BAND_GROUPS
+        }
+        empty = [g for g, v in yoy_by_period[p].items() if v is None]
+        if empty:
+            warnings.append(f"{p}: no units in {', '.join(empty)} in {prior}, so no growth for it")
+    comparable = list(yoy_by_period)
+    if yoy_period is not None and yoy_period not in comparable:
+        warnings.append(
+            f"yoy_period {yoy_period!r} has no band figures for it and the year before; "
+            f"comparable periods: {', '.join(comparable) or 'none'}"
+        )
+    chosen = choose_yoy_period(comparable, yoy_period)
+
+    def yoy_nested(frame: pd.DataFrame, key: str) -> dict[str, dict[str, float | None]]:
+        idx = frame.set_index(["period", key])["units"]
+        out: dict[str, dict[str, float | None]] = {}
+        for p in periods:
+            prior = year_before(p)
+            if prior not in set(frame["period"]) or p not in set(frame["period"]):
+                continue
+            keys = frame.loc[frame["period"] == p, key]
+            out[p] = {str(k): _growth(idx.get((p, k), 0), idx.get((prior, k), 0)) for k in keys}
+        return out
+
+    figures: dict[str, Any] = {
+        "price_band_yoy": dict(yoy_by_period[chosen]) if chosen else {},
+        "yoy_period": chosen,
+        "price_band_yoy_by_period": yoy_by_period,
+        "premium_share": {
+            p: _round(premium_units[p] / banded_units[p]) for p in band_periods if banded_units[p] > 0
+        },
+        "premium_brand_share": _nested(premium_by_brand, "period", "brand"),
+        "premium_units": {p: int(premium_units[p]) for p in band_periods},
+        "premium_brand_yoy": yoy_nested(premium_by_brand, "brand"),
+        "units": {p: int(units[p]) for p in periods},
+        "units_yoy": {
+            p: _growth(units[p], units[year_before(p)]) for p in periods if year_before(p) in units.index
+        },
+        "brand_share": _nested(units_by_brand, "period", "brand"),
+        "brand_units": _nested(units_by_brand, "period", "brand", "units"),
+        "brand_yoy": yoy_nested(units_by_brand, "brand"),
+    }
+    figures["brand_units"] = {p: {b: int(v) for b, v in d.items()} for p, d in figures["brand_units"].items()}
+    tables = {
+        "units_by_band": units_by_band[["period", "band", "units", "share"]].rename(columns={"band": "price_band"}),
+        "units_by_brand": units_by_brand[["period", "brand", "units", "share"]],
+        "premium_by_brand": premium_by_brand[["period", "brand", "units", "share"]],
+    }
+    return MarketCounts(figures, tables, warnings)
+
+
+# --------------------------------------------------------------------------- words and charts
+def _pct(x: float | None, signed: bool = False, digits: int = 1) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
+
+
+def _change(g: float, en: bool) -> str:
+    """'grew 17%' / 'fell 19%' and the Chinese equivalents."""
+    if en:
+        return f"grew {abs(g) * 100:.0f}%" if g >= 0 else f"fell {abs(g) * 100:.0f}%"
+    return f"同比增长{abs(g) * 100:.0f}%" if g >= 0 else f"同比下降{abs(g) * 100:.0f}%"
+
+
+def _band_en(band: str) -> str:
+    return f"{band} CNY" if band != PREMIUM_GROUP else f"{PREMIUM_THRESHOLD_CNY:.0f} CNY or more"
+
+
+def _band_zh(band: str) -> str:
+    if band == PREMIUM_GROUP:
+        return f"{PREMIUM_THRESHOLD_CNY:.0f}元及以上"
+    if band.startswith("<"):
+        return f"{band[1:]}元以下"
+    return f"{band}元"
+
+
+def findings(figures: dict[str, Any], focal_brand: str) -> list[Finding]:
+    """Plain sentences, in English and Chinese, each with the figures that support it."""
+    out: list[Finding] = []
+    p = figures.get("yoy_period")
+    yoy = figures.get("price_band_yoy") or {}
+    if p and yoy.get(PREMIUM_GROUP) is not None:
+        others = [(b, g) for b, g in yoy.items() if b != PREMIUM_GROUP and g is not None]
+        en = f"Units at {_band_en(PREMIUM_GROUP)} {_change(yoy[PREMIUM_GROUP], True)} year on year in {p}"
+        zh = f"{period_zh(p)}{_band_zh(PREMIUM_GROUP)}价位段销量{_change(yoy[PREMIUM_GROUP], False)}"
+        if others:
+            en += " while " + " and ".join(f"{b} {_change(g, True)}" for b, g in others)
+            zh += "，" + "，".join(f"{_band_zh(b)}价位段{_change(g, False)}" for b, g in others)
+        out.append(
+            Finding(en + ".", {f"market.price_band_yoy.{b}": g for b, g in yoy.items()}, zh + "。")
+        )
+    share = figures.get("premium_share") or {}
+    if share:
+        latest = max(share, key=lambda q: (parse_period(q).end, parse_period(q).months))
+        prior = year_before(latest)
+        en = f"Premium phones ({_band_en(PREMIUM_GROUP)}) were {_pct(share[latest])} of units in {latest}"
+        zh = f"{period_zh(latest)}高端机型（{_band_zh(PREMIUM_GROUP)}）占销量的{_pct(share[latest])}"
+        ev = {f"market.premium_share.{latest}": share[latest]}
+        if prior in share:
+            en += f", against {_pct(share[prior])} in {prior}"
+            zh += f"，{period_zh(prior)}为{_pct(share[prior])}"
+            ev[f"market.premium_share.{prior}"] = share[prior]
+        out.append(Finding(en + ".", ev, zh + "。"))
+    pbs = figures.get("premium_brand_share") or {}
+    if pbs:
+        latest = max(pbs, key=lambda q: (parse_period(q).end, parse_period(q).months))
+        prior = year_before(latest)
+        shares = pbs[latest]
+        top = sorted(shares.items(), key=lambda kv: -kv[1])[:2]
+        en = f"In the premium band in {latest}, " + " and ".join(
+            f"{b} held {_pct(s)}" + (f" ({pbs[prior][b] * 100:.1f}% in {prior})" if b in pbs.get(prior, {}) else "")
+            for b, s in top
+        )
+        zh = f"{period_zh(latest)}高端市场中，" + "，".join(
+            f"{b}份额{_pct(s)}" + (f"（{period_zh(prior)}为{_pct(pbs[prior][b])}）" if b in pbs.get(prior, {}) else "")
+            for b, s in top
+        )
+        ev = {f"market.premium_brand_share.{latest}.{b}": s for b, s in top}
+        out.append(Finding(en + ".", ev, zh + "。"))
+        focal = shares.get(focal_brand)
+        growth = (figures.get("premium_brand_yoy") or {}).get(latest, {}).get(focal_brand)
+        if focal is None:
+            out.append(Finding(
+                f"{focal_brand} has no premium units in {latest}.",
+                {f"market.premium_brand_share.{latest}": shares},
+                f"{period_zh(latest)}{focal_brand}在高端市场没有销量。",
+            ))
+        elif focal_brand not in dict(top):
+            en = f"{focal_brand} held {_pct(focal)} of the premium band in {latest}"
+            zh = f"{period_zh(latest)}{focal_brand}在高端市场的份额为{_pct(focal)}"
+            ev = {f"market.premium_brand_share.{latest}.{focal_brand}": focal}
+            if growth is not None:
+                en += f"; its premium units {_change(growth, True)} year on year"
+                zh += f"，高端销量{_change(growth, False)}"
+                ev[f"market.premium_brand_yoy.{latest}.{focal_brand}"] = growth
+            out.append(Finding(en + ".", ev, zh + "。"))
+    return out
+
+
+def charts(tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> list[Chart]:
+    """Units by band per period, premium share over periods, and brand shares within premium."""
+    import plotly.graph_objects as go
+
+    order = sorted(figures.get("units", {}), key=period_sort_key)
+    ub = tables["units_by_band"]
+    fig_band: go.Figure = go.Figure(
+        [
+            go.Bar(name=b, x=order, y=ub[ub["price_band"] == b].set_index("period")["units"].reindex(order).tolist())
+            for b in BANDS
+        ]
+    )
+    fig_band.update_layout(barmode="stack", yaxis_title="units", legend_title="price band (CNY)")
+
+    ps = figures.get("premium_share", {})
+    sorder = [p for p in order if p in ps]
+    fig_share: go.Figure = go.Figure(go.Scatter(x=sorder, y=[ps[p] for p in sorder], mode="lines+markers"))
+    fig_share.update_layout(yaxis_tickformat=".0%", yaxis_title="share of units")
+
+    pb = tables["premium_by_brand"]
+    porder = [p for p in order if p in set(pb["period"])]
+    brands = pb.groupby("brand")["units"].sum().sort_values(ascending=False).index
+    fig_brand: go.Figure = go.Figure(
+        [
+            go.Bar(name=b, x=porder, y=pb[pb["brand"] == b].set_index("period")["share"].reindex(porder).tolist())
+            for b in brands
+        ]
+    )
+    fig_brand.update_layout(barmode="stack", yaxis_tickformat=".0%", yaxis_title="share of premium units")
+    return [
+        Chart("market_units_by_band", "Units by price band", fig_band, "各价位段销量"),
+        Chart(
+            "market_premium_share", f"Share of units at {PREMIUM_GROUP} CNY", fig_share,
+            f"高端机型（{_band_zh(PREMIUM_GROUP)}）销量占比",
+        ),
+        Chart("market_premium_brands", "Brand shares in the premium band", fig_brand, "高端市场品牌份额"),
+    ]
+
+
+# --------------------------------------------------------------------------- the analysis
+@register
+class MarketStructure(Analysis):
+    """Price-band growth, premium share and who holds the premium band, from ``market_sales``.
+
+    Options (``[market]`` in upmarket.toml): ``yoy_period`` — the period of the headline
+    ``price_band_yoy`` (default: the latest comparable one); ``region`` — the national region
+    code (default ``CN``).
+    """
+
+    name = "market"
+    title = "Market structure"
+    title_zh = "市场结构"
+    requires = ("market_sales",)
+    optional = ("products",)
+
+    def run(self, warehouse: Warehouse, config: Config) -> Section:
+        opts = config.options("market")
+        rows = prepared_rows(warehouse, opts.get("region")).to_pandas()
+        counts = count_market(rows, opts.get("yoy_period"))
+        return Section(
+            name=self.name,
+            title=self.title,
+            title_zh=self.title_zh,
+            figures=counts.figures,
+            tables=counts.tables,
+            charts=charts(counts.tables, counts.figures),
+            findings=findings(counts.figures, config.focal_brand),
+            warnings=counts.warnings,
+        )

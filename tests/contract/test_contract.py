@@ -1,0 +1,56 @@
+"""The contract as code: one source, docs generated from it, codes and bands consistent."""
+
+from pathlib import Path
+
+import pytest
+
+from upmarket.contract import CODE_LISTS, TABLES, price_band, table
+from upmarket.contract.docs import render_contract_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_contract_md_is_generated_from_code() -> None:
+    committed = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert committed == render_contract_markdown(), "docs/contract.md is stale: run `upmarket docs`"
+
+
+def test_every_contract_v1_table_is_defined() -> None:
+    expected = {
+        "products", "market_sales", "market_size", "listings", "traffic", "events", "users", "orders",
+        "device_history", "reviews", "posts", "shares", "spend", "kpi_weekly", "choices",
+    }
+    assert set(TABLES) == expected
+
+
+def test_aliases_are_unambiguous_within_each_table() -> None:
+    for t in TABLES.values():
+        spellings: dict[str, str] = {}
+        for c in t.columns:
+            for s in (c.name, *c.aliases):
+                key = s.lower()
+                assert spellings.setdefault(key, c.name) == c.name, f"{t.name}: {s!r} names two columns"
+
+
+def test_code_columns_name_a_code_list() -> None:
+    for t in TABLES.values():
+        for c in t.columns:
+            assert (c.dtype == "code") == (c.codes is not None), f"{t.name}.{c.name}"
+            if c.codes:
+                assert c.codes in CODE_LISTS
+
+
+def test_code_aliases_point_at_codes() -> None:
+    for cl in CODE_LISTS.values():
+        assert set(cl.aliases.values()) <= set(cl.codes), cl.name
+
+
+@pytest.mark.parametrize(("price", "band"), [(0, "<2000"), (1999.99, "<2000"), (2000, "2000-3999"),
+                                            (3999, "2000-3999"), (4000, "4000-5999"), (6000, "6000+")])
+def test_price_band_edges(price: float, band: str) -> None:
+    assert price_band(price) == band
+
+
+def test_unknown_table_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="products"):
+        table("orderz")
