@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["ingest", "twin"]
+BENCHMARKS = ["ingest", "twin", "spread"]
 
 
 def main() -> int:

@@ -7,19 +7,18 @@ The CLI calls these and nothing else, so everything the command line does can be
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from upmarket.analyses.base import Section, registered
 from upmarket.config import Config, load_config
 from upmarket.contract import CONTRACT_VERSION
+from upmarket.progress import ensure
 from upmarket.results import Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
-
-TRUTH_FILE = "truth.json"
-
 
 def _dataset(dataset: str | Path) -> Path:
     path = Path(dataset)
@@ -57,6 +56,7 @@ def run_analyses(
     }
     sections: list[Section] = []
     available = registered()
+    task = ensure(progress).task("analyses", total=len(only or available))
     unknown = sorted(set(only or ()) - set(available))
     if unknown:
         raise ValueError(f"unknown analysis {', '.join(unknown)}; known: {', '.join(available)}")
@@ -75,13 +75,13 @@ def run_analyses(
                 reason = f"failed: {type(exc).__name__}: {exc}"
         if reason is not None:
             figures["skipped"][name] = reason
+            task.advance()
             continue
         deep_merge(figures, {getattr(cls, "results_key", name): section.figures} if section.figures else {})
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)
-        if progress is not None:
-            progress(name)
+        task.advance()
     return Results(figures, sections)
 
 
@@ -106,8 +106,10 @@ def analyze(
     out = Path(out) if out is not None else dataset / "upmarket_out"
     with Warehouse.for_dataset(dataset, db) as wh:
         ingest_report = wh.ingest(dataset, config, progress=progress)
-        results = run_analyses(wh, config, only=only, debug=debug)
+        results = run_analyses(wh, config, only=only, debug=debug, progress=progress)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
+    results.figures["dataset"] = str(dataset)
+    results.figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     twin = twin_check(dataset, results.figures)
     if twin is not None:
         results.figures["twin_check"] = twin
@@ -133,12 +135,9 @@ def data_quality(wh: Warehouse, ingest_report: Any) -> dict[str, Any]:
 
 def twin_check(dataset: Path, figures: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Estimate vs planted truth, when the dataset was written by the twin (analyses never see truth)."""
-    truth_path = dataset / TRUTH_FILE
-    if not truth_path.is_file():
-        return None
     from upmarket.twin.check import twin_check_rows
 
-    return twin_check_rows(figures, truth_path)
+    return twin_check_rows(figures, dataset)
 
 
 def report(out: str | Path, *, lang: str = "en") -> Path:

@@ -63,3 +63,17 @@ class RichProgress(AbstractContextManager):
                 progress.advance(task_id, n)
 
         return _Task()
+
+
+def fraction_callback(progress: Progress | None, description: str):
+    """A ``callback(step, fraction_done)`` driving one task of ``progress`` (for steps known by fraction)."""
+    task = ensure(progress).task(description, total=100)
+    done = [0.0]
+
+    def callback(step: str, fraction: float) -> None:
+        target = round(100 * min(max(fraction, 0.0), 1.0))
+        if target > done[0]:
+            task.advance(target - done[0])
+            done[0] = target
+
+    return callback

@@ -1,0 +1,4 @@
+"""The built-in analyses; importing this package registers them (see ``base.registered``)."""
+
+from upmarket.analyses import market  # noqa: F401
+from upmarket.analyses import spread  # noqa: F401

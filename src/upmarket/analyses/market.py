@@ -151,15 +151,15 @@ def prepared_rows(warehouse: Warehouse, region: str | None = None) -> ir.Table:
     avg = t.avg_price
     per_unit = ibis.ifelse(t.units > 0, t.revenue / t.units, ibis.null("float64"))
     bases: list[tuple[str, ir.Value]] = [("price_band", t.price_band), ("avg_price", avg), ("revenue", per_unit)]
-    if warehouse.has_rows("products"):
-        p = warehouse.table("products")
-        lp = (
-            p.mutate(model_key=p.model.strip().lower())
-            .group_by("model_key")
-            .aggregate(model_list_price=lambda s: s.list_price.mean())
-        )
-        t = t.left_join(lp, "model_key").drop("model_key_right")
-        bases.append(("list_price", t.model_list_price))
+    # Always joined: an empty products table simply bands nothing.
+    p = warehouse.table("products")
+    lp = (
+        p.mutate(model_key=p.model.strip().lower())
+        .group_by("model_key")
+        .aggregate(model_list_price=lambda s: s.list_price.mean())
+    )
+    t = t.left_join(lp, "model_key").drop("model_key_right")
+    bases.append(("list_price", t.model_list_price))
     band = ibis.coalesce(t.price_band, *(_band_of(v) for _, v in bases[1:]))
     basis = ibis.cases(*((v.notnull(), name) for name, v in bases), else_=ibis.null("string"))
     t = t.mutate(band=band, basis=basis)
@@ -212,6 +212,40 @@ def _group_band(band: pd.Series) -> pd.Series:
     return band.where(~band.isin(PREMIUM_BANDS), PREMIUM_GROUP)
 
 
+def _children(label: str) -> dict[str, list[str]]:
+    """The quarter and month labels that make up a year, half or quarter, by granularity."""
+    p = parse_period(label)
+    months = [f"{p.start.year}-{m:02d}" for m in range(p.start.month, p.end.month + 1)]
+    quarters = [f"{p.start.year}Q{q}" for q in range((p.start.month + 2) // 3, p.end.month // 3 + 1)]
+    return {"quarter": quarters if p.months > 3 else [], "month": months if p.months > 1 else []}
+
+
+def roll_up(used: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Add years, halves and quarters a tracker did not report, summed from complete quarters or months.
+
+    Trackers often deliver quarters only; the paper's figures are by half-year and year. A
+    derived period is added only when every quarter (or every month) of it is present and the
+    period itself is not, so nothing is counted twice.
+    """
+    present = set(used["period"])
+    fine = [parse_period(p) for p in present if parse_period(p).months in (1, 3)]
+    candidates: set[str] = set()
+    for p in fine:
+        y = p.start.year
+        candidates |= {str(y), f"{y}H{1 if p.start.month <= 6 else 2}"}
+        if p.months == 1:
+            candidates.add(f"{y}Q{(p.start.month + 2) // 3}")
+    derived: dict[str, list[str]] = {}
+    extra = []
+    for label in sorted(candidates - present, key=period_sort_key):
+        for parts in _children(label).values():
+            if parts and all(c in present for c in parts):
+                extra.append(used[used["period"].isin(parts)].assign(period=label))
+                derived[label] = parts
+                break
+    return (pd.concat([used, *extra], ignore_index=True) if extra else used), derived
+
+
 @dataclass
 class MarketCounts:
     """The counted market, ready for results.json, tables, charts and findings."""
@@ -237,7 +271,12 @@ def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCou
     note(rows["region_status"] == "province_ignored", "province rows ignored in periods that have national (CN) rows")
     note(rows["region_status"] == "foreign", "rows for other countries left out of the China market")
     is_used = rows["region_status"].isin(["national", "province"]) & ~rows["duplicate"]
-    used = rows[is_used]
+    used, derived = roll_up(rows[is_used])
+    if derived:
+        warnings.append(
+            "periods summed from their quarters or months: "
+            + ", ".join(f"{p} = {' + '.join(parts)}" for p, parts in derived.items())
+        )
     summed = sorted(used.loc[used["region_status"] == "province", "period"].unique(), key=period_sort_key)
     if summed:
         warnings.append(f"no national (CN) rows: national figures summed from provinces for {', '.join(summed)}")

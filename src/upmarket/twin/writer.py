@@ -17,7 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from upmarket.contract import TABLES, table as contract_table
+from upmarket.contract import TABLES
+from upmarket.contract import table as contract_table
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "id": pa.string(),

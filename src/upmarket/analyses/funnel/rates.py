@@ -1,0 +1,310 @@
+"""Funnel rates from ``traffic`` (platform aggregates) and from ``events`` (distinct users), with intervals.
+
+Definitions (the same for both inputs, so the twin's ``traffic`` and ``events`` give equal rates):
+
+* ``ctr`` = clicks / impressions (visitors / impressions when an export has no clicks);
+* ``favorite_rate`` = favorites / visitors, ``cart_rate`` = add_to_carts / visitors,
+  ``visit_to_buy`` = buyers / visitors, ``units_per_buyer`` = units / buyers.
+
+``visitors``, ``favorites``, ``add_to_carts`` and ``buyers`` count *distinct users per row*, and a
+traffic row is one day × SKU (× tier × source): summing rows gives user-days, so the rates are
+per visitor-day, as in every platform's own tool. From events the same key is built explicitly:
+(day, platform, sku_id, source, user) → any click / favourite / cart / order.
+
+Each ratio only uses rows where both of its columns are present (an export without
+``favorites`` does not dilute the favourite rate).
+
+Intervals (90%): in the breakdown tables, Wilson score intervals on the summed counts
+(vectorised). They treat visitor-days as independent; rows are days × SKU aggregates, and a
+day's promotion moves every row of that day together, so the headline per-platform ``_ci`` in
+``results.json`` is a cluster bootstrap over days (Poisson weights per day, shared across
+platforms), which is wider when days differ. Both are documented in ``docs/funnel.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+LEVEL = 0.90
+Z90 = 1.6448536269514722
+"""Standard normal quantile for a two-sided 90% interval."""
+
+RATES: dict[str, tuple[str, str]] = {
+    "ctr": ("ctr_num", "ctr_den"),
+    "favorite_rate": ("favorites", "fav_den"),
+    "cart_rate": ("add_to_carts", "cart_den"),
+    "visit_to_buy": ("buyers", "visitors"),
+}
+"""Each headline rate as (numerator, denominator) of the count columns below."""
+
+COUNTS: tuple[str, ...] = ("impressions", "ctr_num", "ctr_den", "visitors", "favorites", "fav_den",
+                           "add_to_carts", "cart_den", "buyers", "units", "units_buyers")
+"""The summable count columns every count cube carries."""
+
+HEADLINE: tuple[str, ...] = tuple(RATES)
+
+
+# --------------------------------------------------------------------------- interval maths
+def wilson(k: np.ndarray | pd.Series, n: np.ndarray | pd.Series, z: float = Z90) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes in n trials, vectorised; NaN where n == 0."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.clip(k / n, 0.0, 1.0)
+        z2 = z * z
+        denom = 1.0 + z2 / n
+        centre = (p + z2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    bad = ~(n > 0)
+    lo = np.where(bad, np.nan, np.clip(centre - half, 0.0, 1.0))
+    hi = np.where(bad, np.nan, np.clip(centre + half, 0.0, 1.0))
+    return lo, hi
+
+
+def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """Add each rate, its Wilson interval (``_low``/``_high``) and units per buyer to a count frame."""
+    out = counts.copy()
+    for name, (num, den) in RATES.items():
+        n = out[den].to_numpy(float)
+        k = out[num].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = np.where(n > 0, k / n, np.nan)
+        out[f"{name}_low"], out[f"{name}_high"] = wilson(k, n)
+    ub = out["units_buyers"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["units_per_buyer"] = np.where(ub > 0, out["units"].to_numpy(float) / ub, np.nan)
+    return out
+
+
+def day_bootstrap(daily: pd.DataFrame, by: str = "platform", reps: int = 400, seed: int = 0,
+                  level: float = LEVEL) -> dict[str, dict[str, list[float]]]:
+    """Percentile intervals of each rate by ``by`` from a cluster bootstrap over days.
+
+    ``daily`` has one row per (``by``, date) with the count columns. Each replicate draws a
+    Poisson(1) weight per *day* (the same for every platform that day) and recomputes the
+    ratios of weighted sums, so day-level shocks (promotions, launches) widen the interval.
+    """
+    rng = np.random.default_rng(seed)
+    days = np.sort(daily["date"].unique())
+    day_idx = np.searchsorted(days, daily["date"].to_numpy())
+    w = rng.poisson(1.0, size=(reps, days.size)).astype(float)
+    out: dict[str, dict[str, list[float]]] = {}
+    a = (1 - level) / 2
+    for key, g in daily.groupby(by, sort=True):
+        wi = w[:, day_idx[g.index.to_numpy()]]
+        ci: dict[str, list[float]] = {}
+        for name, (num, den) in (*RATES.items(), ("units_per_buyer", ("units", "units_buyers"))):
+            k = wi @ g[num].to_numpy(float)
+            n = wi @ g[den].to_numpy(float)
+            ok = n > 0
+            if ok.sum() < 2:
+                continue
+            r = k[ok] / n[ok]
+            ci[name] = [float(np.quantile(r, a)), float(np.quantile(r, 1 - a))]
+        out[str(key)] = ci
+    return out
+
+
+# --------------------------------------------------------------------------- expressions
+def band_of(price: ir.NumericValue) -> ir.StringValue:
+    """The contract price band of a price expression (NULL stays NULL)."""
+    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def product_dims(products: ir.Table) -> ir.Table:
+    """sku_id → brand, price_band (from list_price), premium flag; one row per SKU."""
+    p = products.group_by("sku_id").aggregate(brand=products.brand.arbitrary(), list_price=products.list_price.max())
+    return p.mutate(price_band=band_of(p.list_price), premium=p.list_price >= PREMIUM_THRESHOLD_CNY).select(
+        "sku_id", "brand", "price_band", "premium")
+
+
+def _num(col: ir.Value, ok: ir.BooleanValue) -> ir.Value:
+    return ibis.ifelse(ok, col, 0).cast("int64")
+
+
+def traffic_counts(traffic: ir.Table, products: ir.Table | None) -> ir.Table:
+    """``traffic`` rows with the count columns of :data:`COUNTS` and brand / price band joined in.
+
+    Columns kept as dimensions: date, platform, sku_id, city_tier, segment, source, brand,
+    price_band, premium. Window-total rows (``date_end`` set) count once, on their start date.
+    """
+    t = traffic
+    clicks = ibis.coalesce(t.clicks, t.visitors)
+    has_imp = t.impressions.notnull()
+    t = t.mutate(
+        platform=t.platform,
+        city_tier=ibis.coalesce(t.city_tier.nullif(""), ibis.literal("unknown")),
+        segment=ibis.coalesce(t.segment.nullif(""), ibis.literal("unknown")),
+        source=ibis.coalesce(t.source.nullif(""), ibis.literal("unknown")),
+        impressions=_num(t.impressions, has_imp),
+        ctr_num=_num(clicks, has_imp),
+        ctr_den=_num(t.impressions, has_imp),
+        visitors=t.visitors.cast("int64"),
+        favorites=_num(t.favorites, t.favorites.notnull()),
+        fav_den=_num(t.visitors, t.favorites.notnull()),
+        add_to_carts=_num(t.add_to_carts, t.add_to_carts.notnull()),
+        cart_den=_num(t.visitors, t.add_to_carts.notnull()),
+        buyers=t.buyers.cast("int64"),
+        units=_num(t.units, t.units.notnull()),
+        units_buyers=_num(t.buyers, t.units.notnull()),
+    )
+    if products is not None:
+        t = t.left_join(product_dims(products), "sku_id").drop("sku_id_right")
+    else:
+        t = t.mutate(brand=ibis.null("string"), price_band=ibis.null("string"), premium=ibis.null("boolean"))
+    t = t.mutate(
+        brand=ibis.coalesce(t.brand, ibis.literal("unknown")),
+        price_band=ibis.coalesce(t.price_band, ibis.literal("unknown")),
+        premium=ibis.coalesce(t.premium, ibis.literal(False)),
+    )
+    return t.select("date", "platform", "sku_id", "city_tier", "segment", "source", "brand", "price_band", "premium",
+                    *COUNTS)
+
+
+def cube(rows: ir.Table, by: Sequence[str]) -> ir.Table:
+    """Sum the count columns of ``rows`` by ``by`` (an Ibis expression; nothing runs yet)."""
+    return rows.group_by(list(by)).aggregate(**{c: rows[c].sum().cast("int64") for c in COUNTS})
+
+
+FUNNEL_EVENTS: tuple[str, ...] = ("impression", "click", "favorite", "cart", "order")
+
+
+def event_keys(events: ir.Table) -> ir.Table:
+    """One row per (day, platform, sku_id, source, user_id) with impressions and the user's funnel flags.
+
+    This is the per-user-day key the platforms count distinct visitors over. Events without a
+    SKU (brand-level searches and content views) are not part of the shop funnel.
+    """
+    e = events.filter(events.event.isin(FUNNEL_EVENTS) & events.sku_id.notnull())
+    e = e.mutate(date=e.ts.date(), source=ibis.coalesce(e.source.nullif(""), ibis.literal("unknown")))
+    is_click = e.event == "click"
+    return e.group_by(["date", "platform", "sku_id", "source", "user_id"]).aggregate(
+        impressions=(e.event == "impression").sum().cast("int64"),
+        sessions=e.session_id.nunique(where=is_click).cast("int64"),
+        clicked=is_click.any(),
+        favorited=(e.event == "favorite").any(),
+        carted=(e.event == "cart").any(),
+        bought=(e.event == "order").any(),
+    )
+
+
+USER_DIMS: tuple[str, ...] = ("city_tier", "age_band", "gender")
+
+
+def event_counts(events: ir.Table, users: ir.Table | None, products: ir.Table | None) -> ir.Table:
+    """Count columns per event key, with the user's tier, age band and gender and the SKU's brand and band.
+
+    Users missing from ``users`` get ``unknown`` attributes (reported by :func:`event_checks`).
+    """
+    k = event_keys(events)
+    if users is not None:
+        u = users.select("user_id", *USER_DIMS).distinct(on="user_id", keep="first")
+        k = k.left_join(u, "user_id").drop("user_id_right")
+    else:
+        k = k.mutate(**{d: ibis.null("string") for d in USER_DIMS})
+    if products is not None:
+        k = k.left_join(product_dims(products), "sku_id").drop("sku_id_right")
+    else:
+        k = k.mutate(brand=ibis.null("string"), price_band=ibis.null("string"), premium=ibis.null("boolean"))
+    one = ibis.literal(1, "int64")
+    zero = ibis.literal(0, "int64")
+    clicked = k.clicked
+    k = k.mutate(
+        **{d: ibis.coalesce(k[d].nullif(""), ibis.literal("unknown")) for d in (*USER_DIMS, "brand", "price_band")},
+        premium=ibis.coalesce(k.premium, ibis.literal(False)),
+        ctr_num=k.sessions,
+        ctr_den=k.impressions,
+        visitors=ibis.ifelse(clicked, one, zero),
+        favorites=ibis.ifelse(k.favorited, one, zero),
+        fav_den=ibis.ifelse(clicked, one, zero),
+        add_to_carts=ibis.ifelse(k.carted, one, zero),
+        cart_den=ibis.ifelse(clicked, one, zero),
+        buyers=ibis.ifelse(k.bought, one, zero),
+        units=zero,
+        units_buyers=zero,
+    )
+    return k.select("date", "platform", "sku_id", "source", *USER_DIMS, "brand", "price_band", "premium", *COUNTS)
+
+
+# --------------------------------------------------------------------------- results.json and tables
+def headline(platform_counts: pd.DataFrame, cis: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, Any]]:
+    """``results["funnel"]``: per platform the four rates, their day-bootstrap ``_ci``, and the counts."""
+    out: dict[str, dict[str, Any]] = {}
+    r = with_rates(platform_counts)
+    for row in r.itertuples(index=False):
+        p = str(row.platform)
+        d: dict[str, Any] = {}
+        for name in (*HEADLINE, "units_per_buyer"):
+            v = getattr(row, name)
+            if pd.isna(v):
+                continue
+            d[name] = float(v)
+            ci = cis.get(p, {}).get(name)
+            if ci is None and name in RATES:
+                ci = [float(getattr(row, f"{name}_low")), float(getattr(row, f"{name}_high"))]
+            if ci is not None:
+                d[f"{name}_ci"] = ci
+        d["visitors"] = int(row.visitors)
+        d["buyers"] = int(row.buyers)
+        d["impressions"] = int(row.impressions)
+        out[p] = d
+    return out
+
+
+def marginals(counts: pd.DataFrame, dims: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """One table per dimension: rates by platform × that dimension, with Wilson intervals."""
+    out = {}
+    for d in dims:
+        if d not in counts:
+            continue
+        g = counts.groupby(["platform", d], as_index=False, sort=True)[list(COUNTS)].sum()
+        out[d] = with_rates(g)
+    return out
+
+
+def premium_acceptance(counts: pd.DataFrame, groups: Sequence[str], focal: str, rivals: Sequence[str],
+                       sub_brands: Sequence[str] = ()) -> pd.DataFrame:
+    """Conversion on premium (≥ 4000 CNY) SKUs and the share of buyers on them, by group, per brand.
+
+    One row per (group, group value, brand) plus a ``rivals`` row summing the competitors, with
+    ``premium_visit_to_buy`` (+ Wilson interval) and ``premium_buyer_share`` (+ Wilson interval).
+    """
+    frames = []
+    c = counts.copy()
+    c["brand_row"] = c["brand"]
+    riv = c[c["brand"].isin(list(rivals))].assign(brand_row="rivals")
+    c = pd.concat([c[c["brand"].isin([focal, *sub_brands, *rivals])], riv], ignore_index=True)
+    for g in groups:
+        if g not in c:
+            continue
+        prem = c[c["premium"]].groupby([g, "brand_row"])[["visitors", "buyers"]].sum()
+        allb = c.groupby([g, "brand_row"])[["buyers"]].sum().rename(columns={"buyers": "all_buyers"})
+        t = allb.join(prem, how="left").fillna(0).reset_index()
+        t = t.rename(columns={g: "value", "brand_row": "brand", "visitors": "premium_visitors",
+                              "buyers": "premium_buyers"})
+        t.insert(0, "group", g)
+        frames.append(t)
+    if not frames:
+        return pd.DataFrame()
+    t = pd.concat(frames, ignore_index=True)
+    for col in ("premium_visitors", "premium_buyers", "all_buyers"):
+        t[col] = t[col].astype("int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["premium_visit_to_buy"] = np.where(t["premium_visitors"] > 0, t["premium_buyers"] / t["premium_visitors"],
+                                             np.nan)
+        t["premium_buyer_share"] = np.where(t["all_buyers"] > 0, t["premium_buyers"] / t["all_buyers"], np.nan)
+    t["premium_visit_to_buy_low"], t["premium_visit_to_buy_high"] = wilson(t["premium_buyers"], t["premium_visitors"])
+    t["premium_buyer_share_low"], t["premium_buyer_share_high"] = wilson(t["premium_buyers"], t["all_buyers"])
+    t["is_focal"] = t["brand"] == focal
+    return t.sort_values(["group", "value", "brand"]).reset_index(drop=True)

@@ -1,0 +1,135 @@
+"""Eight aspects and the polarity of each opinion, at the clause level.
+
+A review is cut into clauses at punctuation and before contrast words (但是, 不过, 可是, 然而,
+就是, 只是), so "拍照很好，但是发热严重" yields a positive camera opinion and a negative
+performance one. Aspect terms are matched per clause with RE2 (``pyarrow.compute``, one C pass
+per aspect over all clauses). The polarity of a clause is the sentiment model's score of that
+clause (its character n-grams carry negation: 不好, 不卡, 没有问题), shifted by a small opinion
+lexicon with explicit negation scope (不/没有/一点也不/并不 … before the opinion word flips it).
+A clause whose combined score is within ``neutral_band`` of 0.5 states no opinion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from upmarket.analyses.voice.sentiment import SentimentModel
+
+ASPECTS: tuple[str, ...] = ("camera", "performance", "system", "battery", "design", "screen", "price", "service")
+
+ASPECT_TERMS: dict[str, tuple[str, ...]] = {
+    "camera": ("拍照", "拍摄", "相机", "摄像", "镜头", "影像", "徕卡", "哈苏", "蔡司", "夜景", "长焦", "主摄", "像素",
+               "成像", "照片", "画质", "录像", "自拍", "变焦", "人像", "拍的", "拍出", "拍视频", "xmage"),
+    "performance": ("性能", "流畅", "卡顿", "很卡", "不卡", "有点卡", "速度", "处理器", "芯片", "骁龙", "天玑", "麒麟",
+                    "发热", "发烫", "烫手", "散热", "温度", "游戏", "帧率", "运行", "信号", "网速", "内存", "反应", "卡死",
+                    "王者荣耀", "原神", "多开", "掉帧"),
+    "system": ("系统", "澎湃", "hyperos", "miui", "鸿蒙", "harmonyos", "ios", "coloros", "originos", "magicos",
+               "广告", "软件", "更新", "升级", "bug", "界面", "应用", "app", "功能", "闪退", "推送", "预装", "动画", "弹窗"),
+    "battery": ("电池", "续航", "电量", "充电", "快充", "掉电", "耗电", "待机", "mah", "毫安", "充满"),
+    "design": ("外观", "颜值", "手感", "设计", "做工", "质感", "重量", "轻薄", "机身", "颜色", "配色", "后盖", "边框",
+               "材质", "厚度", "握持", "按键", "造型", "外形"),
+    "screen": ("屏幕", "屏", "显示", "分辨率", "刷新率", "亮度", "萤幕", "护眼", "曲面", "直屏", "色彩", "高刷"),
+    "price": ("价格", "价钱", "性价比", "便宜", "贵", "划算", "实惠", "优惠", "降价", "价位", "售价", "国补", "补贴",
+              "物超所值", "超值", "良心价", "溢价", "多少钱", "块钱", "定价"),
+    "service": ("客服", "售后", "物流", "快递", "发货", "送货", "包装", "服务", "京东", "退货", "换货", "退款", "店家",
+                "卖家", "商家", "保修", "维修", "态度"),
+}
+"""Aspect terms, simplified Chinese, lower case (the normaliser's output)."""
+
+POSITIVE = ("好", "不错", "棒", "满意", "喜欢", "流畅", "清晰", "漂亮", "好看", "快", "强", "稳定", "给力", "惊艳", "优秀",
+            "出色", "完美", "舒服", "细腻", "耐用", "持久", "值", "划算", "实惠", "便宜", "赞", "爽", "靠谱", "省电", "顺滑",
+            "精致", "高级", "轻", "薄", "够用", "方便", "及时", "热情", "耐心", "专业", "推荐", "很顶", "牛")
+NEGATIVE = ("差", "烂", "卡", "慢", "发热", "发烫", "烫", "失望", "垃圾", "问题", "毛病", "坑", "贵", "广告", "耗电",
+            "掉电", "模糊", "不稳", "断流", "闪退", "死机", "重", "厚", "粗糙", "难看", "糟糕", "后悔", "退货", "一般",
+            "不行", "不好", "不满意", "麻烦", "敷衍", "太慢", "坏", "故障", "划痕", "噪点", "偏色", "严重", "无语", "难用",
+            "吐槽", "缺点", "生气", "骗")
+NEGATORS = ("不", "没", "没有", "无", "别", "并不", "一点也不", "一点都不", "毫不", "不太", "不是很", "不怎么", "谈不上")
+CONTRAST = ("但是", "不过", "可是", "然而", "就是", "只是", "但", "可惜")
+_CLAUSE_SPLIT = re.compile(r"[，。！？；、,.!?;~\n\r]+|(?=" + "|".join(sorted(CONTRAST, key=len, reverse=True)) + ")")
+
+
+@dataclass
+class Clauses:
+    """All clauses of a batch: the text of each and the index of its review."""
+
+    text: list[str]
+    review: np.ndarray
+
+
+def split_clauses(texts: list[str]) -> Clauses:
+    """Cut each normalised text at punctuation and before contrast words; empty pieces dropped."""
+    parts = [[c for c in _CLAUSE_SPLIT.split(t) if c and not c.isspace()] for t in texts]
+    sizes = np.fromiter((len(p) for p in parts), np.int64, len(parts))
+    flat = [c for p in parts for c in p]
+    return Clauses(flat, np.repeat(np.arange(len(texts)), sizes))
+
+
+def _alternation(terms: tuple[str, ...]) -> str:
+    return "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+
+
+def match_matrix(clauses: list[str], groups: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """Boolean (clause × group): does the clause contain any term of the group (RE2, vectorised)."""
+    arr = pa.array(clauses, type=pa.large_string())
+    cols = [pc.match_substring_regex(arr, _alternation(terms)).to_numpy(zero_copy_only=False) for terms in
+            groups.values()]
+    return np.column_stack(cols) if cols else np.zeros((len(clauses), 0), bool)
+
+
+def lexicon_polarity(clauses: list[str]) -> np.ndarray:
+    """Keyword rules: (+1 per positive word, −1 per negative word), flipped by a negator right before it.
+
+    This is also the *keyword-rule baseline* of the evaluation.
+    """
+    arr = pa.array(clauses, type=pa.large_string())
+    neg = _alternation(NEGATORS)
+    pos_n = pc.count_substring_regex(arr, _alternation(POSITIVE)).to_numpy(zero_copy_only=False)
+    neg_n = pc.count_substring_regex(arr, _alternation(NEGATIVE)).to_numpy(zero_copy_only=False)
+    negated_pos = pc.count_substring_regex(arr, f"(?:{neg})(?:太|很|够|算|怎么|是很)?(?:{_alternation(POSITIVE)})")
+    negated_neg = pc.count_substring_regex(arr, f"(?:{neg})(?:太|很|算|怎么|是很)?(?:{_alternation(NEGATIVE)})")
+    npos = negated_pos.to_numpy(zero_copy_only=False)
+    nneg = negated_neg.to_numpy(zero_copy_only=False)
+    # A negated positive counts negative, a negated negative (不卡, 没有问题) counts positive.
+    score = (pos_n - npos) - (neg_n - nneg) - npos + nneg
+    # "不好" / "不行" / "不满意" are whole negative words already: don't also count them as negated positives.
+    return np.sign(score).astype(np.int8)
+
+
+def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: float = 0.1,
+                    lexicon_weight: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Polarity (−1/0/1) and P(positive) per clause: model log-odds plus a lexicon nudge."""
+    if not clauses:
+        return np.zeros(0, np.int8), np.zeros(0)
+    logit = model.decision_function(clauses, normalised=True)
+    lex = lexicon_polarity(clauses)
+    p = 1.0 / (1.0 + np.exp(-(logit + lexicon_weight * lex)))
+    pol = np.where(p >= 0.5 + neutral_band, 1, np.where(p <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
+    return pol, p
+
+
+def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float = 0.1) -> pd.DataFrame:
+    """Opinions of normalised texts: one row per (text index, aspect) with a polarity.
+
+    Columns: ``row`` (index into ``texts``), ``aspect``, ``polarity`` (−1/0/1: the sign of the
+    mean polarity of the clauses naming the aspect; 0 = mentioned without a clear opinion),
+    ``n_clauses``.
+    """
+    cl = split_clauses(texts)
+    hits = match_matrix(cl.text, ASPECT_TERMS)
+    any_hit = hits.any(axis=1)
+    pol = np.zeros(len(cl.text), np.int8)
+    if any_hit.any():
+        idx = np.flatnonzero(any_hit)
+        pol[idx], _ = clause_polarity([cl.text[i] for i in idx], model, neutral_band)
+    ci, ai = np.nonzero(hits)
+    frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
+    out = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()
+    out["aspect"] = np.asarray(ASPECTS, dtype=object)[out["aspect_i"].to_numpy()]
+    out["polarity"] = np.sign(out["s"]).astype(np.int8)
+    return out[["row", "aspect", "polarity", "n_clauses"]]

@@ -1,0 +1,68 @@
+"""The whole per-review pipeline: normalise → sentiment → aspects → framing, in batches.
+
+Used by the ``voice`` analysis, by ``upmarket voice score`` and by the benchmark, so all three
+measure and produce the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.voice.aspects import extract_aspects
+from upmarket.analyses.voice.framing import framing
+from upmarket.analyses.voice.sentiment import SentimentModel
+from upmarket.analyses.voice.text import normalise
+
+BATCH = 50_000
+NEUTRAL_BAND = 0.1
+"""A review whose P(positive) is within this of 0.5 is labelled neutral (0)."""
+
+
+@dataclass
+class Scored:
+    """Per-review outputs, keyed by ``review_id``.
+
+    ``sentiment``: review_id, score (P(positive), NaN when the text is empty), label (1/0/-1),
+    flag (``empty``/``truncated``/``no_chinese``/``''``), value_terms, premium_terms, frame
+    (1 value, 0 premium, NaN unframed). ``aspects``: review_id, aspect, polarity (−1/0/1).
+    ``texts``: the normalised texts (for associations and quotes).
+    """
+
+    sentiment: pd.DataFrame
+    aspects: pd.DataFrame
+    texts: list[str]
+
+
+def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
+                  batch: int = BATCH, progress=None) -> Scored:
+    """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long)."""
+    model = model if model is not None else SentimentModel.load()
+    ids = pd.Series(ids, dtype=object).astype(str).to_numpy() if len(ids) else np.zeros(0, dtype=object)
+    if len(ids) != len(texts):
+        raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+    sent_parts, asp_parts, all_texts = [], [], []
+    for lo in range(0, len(texts), batch):
+        chunk = list(texts[lo : lo + batch])
+        norm = normalise(chunk)
+        score = model.predict_proba(norm.texts, normalised=True)
+        score[norm.empty] = np.nan
+        label = np.where(score >= 0.5 + NEUTRAL_BAND, 1, np.where(score <= 0.5 - NEUTRAL_BAND, -1, 0)).astype(np.int8)
+        v, p, frame = framing(norm.texts)
+        cid = ids[lo : lo + batch]
+        sent_parts.append(pd.DataFrame({"review_id": cid, "score": score, "label": label, "flag": norm.flags(),
+                                        "value_terms": v, "premium_terms": p, "frame": frame}))
+        asp = extract_aspects(norm.texts, model, NEUTRAL_BAND)
+        asp_parts.append(pd.DataFrame({"review_id": cid[asp["row"].to_numpy()], "aspect": asp["aspect"].to_numpy(),
+                                       "polarity": asp["polarity"].to_numpy()}))
+        all_texts.extend(norm.texts)
+        if progress is not None:
+            progress(min(lo + batch, len(texts)), len(texts))
+    sentiment = pd.concat(sent_parts, ignore_index=True) if sent_parts else pd.DataFrame(
+        {"review_id": [], "score": [], "label": [], "flag": [], "value_terms": [], "premium_terms": [], "frame": []})
+    aspects = pd.concat(asp_parts, ignore_index=True) if asp_parts else pd.DataFrame(
+        {"review_id": [], "aspect": [], "polarity": []})
+    return Scored(sentiment, aspects, all_texts)

@@ -1,0 +1,864 @@
+"""Users' journeys over the online channels → ``events`` (parts), ``traffic`` and ``orders``.
+
+Why a journey model: the funnel analysis must recover rates that were *planted*, and every
+channel table must agree with every other. So the twin draws journeys — one user, one SKU of
+interest, one day, one platform, one traffic source — and each journey emits its events;
+``traffic`` is then the exact per-day aggregate of those events and ``orders`` the order events.
+
+Journey kinds
+-------------
+* **shop** (jd, tmall, mistore, douyin): ``search`` (brand-level, when the source is search) or
+  ``live_view`` (douyin, source live) → one ``impression`` of the SKU → ``click`` (1 + Poisson
+  page views) → ``favorite`` / ``cart`` / ``order`` (each independent given the click) → after an
+  order, ``review`` and ``share`` (the Loyal stage, a few days later). mistore sells only the
+  focal maker's brands.
+* **content** (douyin, xiaohongshu): ``content_view`` (of a SKU or brand-level), ``live_view``,
+  ``search``, ``share``, ``follow`` — no traffic rows.
+* **种草 → 拔草**: a share of shop journeys on jd/tmall/mistore (planted per city tier) is preceded
+  by a ``content_view`` of the same SKU on douyin/xiaohongshu 10 minutes to 6.9 days earlier,
+  and those journeys convert ``path_lift`` times more often.
+
+Planted funnel: ``P(click | impression) = ctr[platform] × m_tier × m_source × m_band × m_promo``;
+``P(favorite | click)``, ``P(cart | click)``, ``P(order | click)`` likewise (premium converts less).
+
+``traffic`` definitions (per date × platform × sku_id × city_tier × source; exact from events):
+impressions = impression events; clicks = sessions with a click; page_views = click events;
+visitors = distinct users who clicked; favorites / add_to_carts / buyers = distinct users with a
+favorite / cart / order event; orders = order events; units and gmv from the order lines.
+
+Journeys are generated in chunks of whole days (so distinct-user counts per day are exact
+within a chunk); each chunk becomes one Parquet part of ``events`` and a slice of ``traffic``:
+memory is constant whatever ``n_events``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from upmarket.contract.codes import CITY_TIER, EVENT, PRICE_BAND, SOURCE, price_band
+from upmarket.progress import Progress, ensure
+from upmarket.twin.writer import TableWriter
+
+PLATFORMS: tuple[str, ...] = ("jd", "tmall", "mistore", "douyin", "xiaohongshu")
+SELLING: tuple[str, ...] = ("jd", "tmall", "mistore", "douyin")
+SEARCH_SHOPS: tuple[str, ...] = ("jd", "tmall", "mistore")
+CONTENT: tuple[str, ...] = ("douyin", "xiaohongshu")
+TIERS: tuple[str, ...] = CITY_TIER.codes
+SOURCES: tuple[str, ...] = SOURCE.codes
+BANDS: tuple[str, ...] = PRICE_BAND.codes
+EVENTS: tuple[str, ...] = EVENT.codes
+SEGMENTS: tuple[str, ...] = ("value", "imaging", "gamer", "status")
+FOCAL_MAKER_BRANDS: tuple[str, ...] = ("Xiaomi", "Redmi")
+STAGES: tuple[str, ...] = ("aware", "interest", "purchase", "loyal")
+
+_P = {p: i for i, p in enumerate(PLATFORMS)}
+_E = {e: i for i, e in enumerate(EVENTS)}
+_S = {s: i for i, s in enumerate(SOURCES)}
+_US_DAY = 86_400_000_000
+_US_S = 1_000_000
+
+# AIPL stage of each event code (index into STAGES); repeat orders are promoted to loyal separately.
+_EVENT_STAGE = {"impression": 0, "content_view": 0, "live_view": 0, "search": 1, "click": 1, "favorite": 1,
+                "follow": 1, "cart": 1, "order": 2, "review": 3, "share": 3}
+
+
+def _rates(ctr: float, fav: float, cart: float, buy: float) -> dict[str, float]:
+    return {"ctr": ctr, "favorite_rate": fav, "cart_rate": cart, "visit_to_buy": buy}
+
+
+@dataclass(frozen=True)
+class FunnelParams:
+    """Planted funnel: base rates per platform and multipliers; ``truth['funnel_params']`` records them."""
+
+    base: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
+        "jd": _rates(0.080, 0.10, 0.16, 0.060),
+        "tmall": _rates(0.065, 0.14, 0.18, 0.050),
+        "mistore": _rates(0.110, 0.08, 0.22, 0.080),
+        "douyin": _rates(0.045, 0.05, 0.08, 0.040),
+    })
+    # multipliers: (ctr, favorite, cart, order)
+    tier: Mapping[str, tuple[float, float, float, float]] = field(default_factory=lambda: {
+        "tier1": (1.10, 1.05, 1.05, 1.15), "new_tier1": (1.05, 1.03, 1.03, 1.08), "tier2": (1.00, 1.00, 1.00, 1.00),
+        "tier3": (0.95, 0.98, 0.98, 0.93), "tier4": (0.90, 0.96, 0.95, 0.86), "tier5": (0.85, 0.94, 0.92, 0.80),
+    })
+    source: Mapping[str, tuple[float, float, float, float]] = field(default_factory=lambda: {
+        "search": (1.50, 1.10, 1.15, 1.20), "recommend": (0.80, 1.00, 0.95, 0.85), "live": (1.30, 0.80, 1.10, 1.15),
+        "kol": (1.10, 1.10, 1.00, 1.00), "ad": (0.70, 0.90, 0.90, 0.75), "other": (1.00, 1.00, 1.00, 1.00),
+    })
+    band: Mapping[str, tuple[float, float, float, float]] = field(default_factory=lambda: {
+        "<2000": (1.05, 0.90, 1.10, 1.30), "2000-3999": (1.00, 1.00, 1.05, 1.10),
+        "4000-5999": (0.95, 1.10, 0.95, 0.85), "6000+": (0.90, 1.20, 0.85, 0.70),
+    })
+    promo: tuple[float, float, float, float] = (1.10, 1.00, 1.30, 1.30)
+    """618 (June 1–18) and 双11 (Nov 1–11) days."""
+    path_share: Mapping[str, float] = field(default_factory=lambda: {
+        "tier1": 0.22, "new_tier1": 0.20, "tier2": 0.17, "tier3": 0.14, "tier4": 0.11, "tier5": 0.09,
+    })
+    """Share of jd/tmall/mistore shop journeys preceded by a content view of the SKU (种草)."""
+    path_lift: float = 1.6
+    """Order-probability multiplier for those journeys."""
+    path_window_days: int = 7
+
+
+@dataclass
+class ChannelResult:
+    """What the channel simulation hands back: the order lines (for reviews) and its truth."""
+
+    orders: pd.DataFrame
+    truth: dict[str, Any]
+
+
+# ----------------------------------------------------------------------------------------------
+# static tables
+
+
+def _promo_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: 618 flag and 双11 flag (days as datetime64[D])."""
+    md = (days - days.astype("datetime64[M]")).astype(int) + 1
+    month = days.astype("datetime64[M]").astype(int) % 12 + 1
+    return (month == 6) & (md <= 18), (month == 11) & (md <= 11)
+
+
+def default_prices(list_price: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Effective unit prices (day × sku) and the promo label per day, when no listings are given.
+
+    618: 8% off; 双11: 10% off; 国补 from 2025-01-20: a further 15% off, at most 500 CNY, for list
+    prices under 6000 CNY. Rounded to whole yuan.
+    """
+    is618, is11 = _promo_days(days)
+    disc = np.where(is618, 0.08, np.where(is11, 0.10, 0.0))
+    price = list_price[None, :] * (1.0 - disc[:, None])
+    subsidy_on = days >= np.datetime64("2025-01-20")
+    eligible = subsidy_on[:, None] & (list_price[None, :] < 6000)
+    price = price - np.where(eligible, np.minimum(0.15 * price, 500.0), 0.0)
+    return np.round(price), is618 | is11
+
+
+def _day_weights(days: np.ndarray) -> np.ndarray:
+    """Relative journey volume per day: weekend bump, 618 and 双11 waves with their peak days, slow growth."""
+    dow = (days.astype("datetime64[D]").astype(int) + 3) % 7  # 0 = Monday
+    w = np.where(dow >= 5, 1.12, 1.0)
+    is618, is11 = _promo_days(days)
+    md = (days - days.astype("datetime64[M]")).astype(int) + 1
+    w = w * np.where(is618, 1.5 + 1.5 * (md == 18), 1.0) * np.where(is11, 1.7 + 2.0 * (md == 11), 1.0)
+    t = np.arange(days.size) / max(days.size - 1, 1)
+    return w * (1.0 + 0.15 * t)
+
+
+_HOUR_W = np.array([2, 1, .5, .3, .3, .5, 1, 2, 3, 4, 4, 4, 5, 4, 4, 4, 4, 4, 5, 6, 7, 8, 7, 4], dtype=float)
+
+
+class _Market:
+    """Index arrays and probability tables built once from products and users."""
+
+    def __init__(self, products: pd.DataFrame, users: pd.DataFrame, start: date, end: date,
+                 prices: pd.DataFrame | None, params: FunnelParams) -> None:
+        for name, df, cols in (("products", products, ("sku_id", "brand", "list_price")),
+                               ("users", users, ("user_id", "city_tier", "_segment", "_price_sens"))):
+            missing = [c for c in cols if c not in df.columns]
+            if missing:
+                raise ValueError(f"simulate_channels: {name} lacks column(s) {', '.join(missing)}")
+        if end < start:
+            raise ValueError(f"simulate_channels: end {end} is before start {start}")
+        self.params = params
+        self.start, self.end = start, end
+        self.days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
+        self.n_days = self.days.size
+        self.start_us = int(np.datetime64(start, "us").astype(np.int64))
+        self.end_us = self.start_us + self.n_days * _US_DAY  # exclusive
+
+        # products
+        self.sku_ids = products["sku_id"].astype(str).to_numpy()
+        self.brands = tuple(sorted(products["brand"].astype(str).unique()))
+        self.sku_brand = pd.Categorical(products["brand"].astype(str), categories=self.brands).codes.astype(np.int16)
+        self.list_price = products["list_price"].to_numpy(dtype=float)
+        bands = (products["_price_band"].astype(str) if "_price_band" in products
+                 else pd.Series([price_band(p) for p in self.list_price]))
+        self.sku_band = pd.Categorical(bands, categories=BANDS).codes.astype(np.int8)
+        if (self.sku_band < 0).any():
+            raise ValueError("simulate_channels: products._price_band has values outside " + ", ".join(BANDS))
+        self.n_sku = self.sku_ids.size
+        self.focal_sku = np.isin(products["brand"].astype(str).to_numpy(), FOCAL_MAKER_BRANDS)
+
+        # users
+        self.user_ids = pa.array(users["user_id"].astype(str).to_numpy(), type=pa.string())
+        self.n_users = len(users)
+        self.user_tier = pd.Categorical(users["city_tier"], categories=TIERS).codes.astype(np.int8)
+        if (self.user_tier < 0).any():
+            raise ValueError("simulate_channels: users.city_tier must be one of " + ", ".join(TIERS))
+        seg = pd.Categorical(users["_segment"], categories=SEGMENTS).codes.astype(np.int8)
+        if (seg < 0).any():
+            raise ValueError("simulate_channels: users._segment must be one of " + ", ".join(SEGMENTS))
+        sens = users["_price_sens"].to_numpy(dtype=float)
+        # five price-sensitivity bins per segment (quantiles within the segment) → 20 taste groups
+        self.n_sens = 5
+        sens_bin = np.zeros(self.n_users, dtype=np.int8)
+        self.group_sens = np.ones((len(SEGMENTS), self.n_sens))
+        for s in range(len(SEGMENTS)):
+            m = seg == s
+            if m.any():
+                q = np.quantile(sens[m], np.linspace(0, 1, self.n_sens + 1))
+                b = np.clip(np.searchsorted(q[1:-1], sens[m], side="right"), 0, self.n_sens - 1)
+                sens_bin[m] = b
+                self.group_sens[s] = [sens[m][b == k].mean() if (b == k).any() else 1.0 for k in range(self.n_sens)]
+        self.user_group = (seg.astype(np.int16) * self.n_sens + sens_bin).astype(np.int16)
+        self.user_seg = seg
+        female = (users["gender"].astype(str).to_numpy() == "f") if "gender" in users else np.zeros(self.n_users, bool)
+        self.user_female = female
+        young = (users["age_band"].astype(str).isin(["<18", "18-24", "25-34"]).to_numpy()
+                 if "age_band" in users else np.zeros(self.n_users, bool))
+        self.user_young = young
+
+        # user activity: heavy-tailed, so some users come back (repeat purchases, Loyal stage)
+        # a pool where each user appears in proportion to activity: O(1) draws (fixed, not the run's rng)
+        act = np.exp(np.random.default_rng(0).normal(0.0, 0.8, self.n_users))
+        reps = np.maximum(np.round(4.0 * act / act.mean()), 1).astype(np.int64)
+        self.user_pool = np.repeat(np.arange(self.n_users, dtype=np.int32), reps)
+
+        self._sku_tables(products)
+        self._prices(prices)
+        self.day_w = _day_weights(self.days)
+        is618, is11 = _promo_days(self.days)
+        self.day_promo = is618 | is11
+
+    def _sku_tables(self, products: pd.DataFrame) -> None:
+        """Cumulative SKU choice probabilities per (taste group, month): segment brand and band tastes, price."""
+        taste = {  # segment → brand → utility
+            "value": {"Redmi": 1.4, "Xiaomi": 0.5, "Honor": 0.7, "OPPO": 0.4, "vivo": 0.5, "Huawei": 0.1,
+                      "Apple": -0.3},
+            "imaging": {"Xiaomi": 1.0, "vivo": 0.9, "OPPO": 0.8, "Huawei": 0.9, "Apple": 0.6, "Honor": 0.3,
+                        "Redmi": 0.0},
+            "gamer": {"Redmi": 1.1, "Xiaomi": 0.8, "Honor": 0.4, "OPPO": 0.3, "vivo": 0.4, "Apple": 0.3,
+                      "Huawei": 0.2},
+            "status": {"Apple": 1.3, "Huawei": 1.3, "Xiaomi": 0.6, "Honor": 0.3, "OPPO": 0.2, "vivo": 0.2,
+                       "Redmi": -1.0},
+        }
+        band_taste = {  # segment → utility per band (<2000, 2000-3999, 4000-5999, 6000+)
+            "value": (1.6, 1.0, -0.6, -2.0), "imaging": (-0.8, 0.3, 0.9, 0.8),
+            "gamer": (0.2, 1.0, 0.6, -0.4), "status": (-2.0, -0.8, 0.6, 1.6),
+        }
+        logp = np.log(self.list_price / 3000.0)
+        months = np.unique(self.days.astype("datetime64[M]"))
+        self.months = months
+        self.day_month = np.searchsorted(months, self.days.astype("datetime64[M]")).astype(np.int16)
+        if "launch_date" in products and products["launch_date"].notna().any():
+            launch = pd.to_datetime(products["launch_date"]).to_numpy().astype("datetime64[D]")
+            nat = np.isnat(launch)
+            avail = nat[None, :] | (launch[None, :] <= months.astype("datetime64[D]")[:, None])
+        else:
+            avail = np.ones((months.size, self.n_sku), bool)
+        empty = ~avail.any(axis=1)
+        avail[empty] = True  # a month before any launch: fall back to the whole line-up
+        n_g = len(SEGMENTS) * self.n_sens
+        util = np.zeros((n_g, self.n_sku))
+        for s, name in enumerate(SEGMENTS):
+            bt = np.array([taste[name].get(b, 0.0) for b in self.brands])[self.sku_brand]
+            bd = np.array(band_taste[name])[self.sku_band]
+            for k in range(self.n_sens):
+                util[s * self.n_sens + k] = bt + bd - 0.6 * self.group_sens[s, k] * logp
+        p = np.exp(util - util.max(axis=1, keepdims=True))[:, None, :] * avail[None, :, :]
+        p /= p.sum(axis=2, keepdims=True)
+        cum = np.cumsum(p, axis=2)
+        cum[:, :, -1] = 1.0
+        self.n_months = months.size
+        gm = np.arange(n_g * self.n_months, dtype=float).reshape(n_g, self.n_months, 1)
+        self.sku_cum_flat = (cum + gm).ravel()
+        self.sku_choice = p  # for truth/diagnostics
+
+    def _prices(self, prices: pd.DataFrame | None) -> None:
+        """Unit price per (day, selling platform, sku): listings when given, the default promo rule otherwise."""
+        base, _ = default_prices(self.list_price, self.days)
+        mat = np.repeat(base[:, None, :], len(SELLING), axis=1)
+        if prices is not None and len(prices):
+            d = (pd.to_datetime(prices["date"]).to_numpy().astype("datetime64[D]") - self.days[0]).astype(int)
+            pf = pd.Categorical(prices["platform"], categories=SELLING).codes
+            sku = pd.Categorical(prices["sku_id"].astype(str), categories=self.sku_ids).codes
+            ok = (d >= 0) & (d < self.n_days) & (pf >= 0) & (sku >= 0)
+            mat[d[ok], pf[ok], sku[ok]] = prices["price"].to_numpy(dtype=float)[ok]
+        self.price = mat
+
+
+# ----------------------------------------------------------------------------------------------
+# one chunk of journeys
+
+
+def _choose(cum_flat: np.ndarray, row: np.ndarray, width: int, u: np.ndarray) -> np.ndarray:
+    """Vectorised categorical draw: row ``row`` of a stacked cumulative table (offset by row number)."""
+    idx = np.searchsorted(cum_flat, row + u, side="right") - row * width
+    return np.clip(idx, 0, width - 1)
+
+
+def _stack_cum(p: np.ndarray) -> np.ndarray:
+    """Rows of probabilities → the flat offset-cumulative table ``_choose`` reads."""
+    p = np.asarray(p, float)
+    p = p / p.sum(axis=-1, keepdims=True)
+    cum = np.cumsum(p, axis=-1)
+    cum[..., -1] = 1.0
+    rows = np.arange(cum.size // cum.shape[-1], dtype=float).reshape((*cum.shape[:-1], 1))
+    return (cum + rows).ravel()
+
+
+# shop platform shares (jd, tmall, mistore, douyin) for focal-maker SKUs and for rivals, by tier
+_SHOP_FOCAL = np.array([0.30, 0.24, 0.22, 0.24])
+_SHOP_RIVAL = np.array([0.40, 0.33, 0.0, 0.27])
+_DOUYIN_TIER = np.array([0.8, 0.9, 1.0, 1.15, 1.3, 1.45])  # lower tiers buy more on douyin
+_SRC_BY_PF = np.array([  # search, recommend, live, kol, ad, other
+    [0.45, 0.25, 0.00, 0.05, 0.15, 0.10],  # jd
+    [0.40, 0.28, 0.08, 0.05, 0.12, 0.07],  # tmall
+    [0.25, 0.30, 0.00, 0.00, 0.10, 0.35],  # mistore
+    [0.05, 0.20, 0.50, 0.15, 0.10, 0.00],  # douyin (shop)
+    [0.25, 0.50, 0.00, 0.25, 0.00, 0.00],  # xiaohongshu (content)
+])
+_SRC_CONTENT_DOUYIN = np.array([0.00, 0.50, 0.15, 0.25, 0.10, 0.00])
+
+
+class _Chunk:
+    """Collects the events of one chunk as parallel NumPy arrays."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, j: np.ndarray, ev: str, ts: np.ndarray, pf: np.ndarray, sku: np.ndarray, src: np.ndarray,
+            value: np.ndarray | None = None) -> None:
+        n = j.size
+        if n == 0:
+            return
+        val = np.full(n, np.nan) if value is None else value
+        self.parts.append((j, np.full(n, _E[ev], np.int8), ts, pf.astype(np.int8), sku.astype(np.int32),
+                           src.astype(np.int8), val))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(7))
+
+
+def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int) -> dict[str, Any]:
+    """Draw the journeys of one chunk (``day`` = day index per journey) and their events."""
+    fp = m.params
+    n = day.size
+    user = m.user_pool[rng.integers(0, m.user_pool.size, n)].astype(np.int64)
+    tier = m.user_tier[user]
+    grp = m.user_group[user].astype(np.int64)
+    month = m.day_month[day].astype(np.int64)
+    sku = _choose(m.sku_cum_flat, grp * m.n_months + month, m.n_sku, rng.random(n)).astype(np.int32)
+    brand = m.sku_brand[sku]
+    band = m.sku_band[sku]
+    promo = m.day_promo[day]
+
+    # kind and platform
+    p_content = np.where(m.user_young[user], 0.42, 0.28)
+    content = rng.random(n) < p_content
+    shop_w = np.where(m.focal_sku[sku][:, None], _SHOP_FOCAL[None, :], _SHOP_RIVAL[None, :]).copy()
+    shop_w[:, 3] *= _DOUYIN_TIER[tier]
+    shop_w /= shop_w.sum(axis=1, keepdims=True)
+    cum = np.cumsum(shop_w, axis=1)
+    pf_shop = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), 3)
+    xhs = rng.random(n) < np.where(m.user_female[user], 0.45, 0.25)
+    pf = np.where(content, np.where(xhs, _P["xiaohongshu"], _P["douyin"]), pf_shop).astype(np.int8)
+    src_cum = _stack_cum(np.vstack([_SRC_BY_PF, _SRC_CONTENT_DOUYIN]))
+    src_row = np.where(content & (pf == _P["douyin"]), 5, pf).astype(np.int64)
+    src = _choose(src_cum, src_row, len(SOURCES), rng.random(n)).astype(np.int8)
+
+    # timing: journey start within the day, leaving room for the journey's own events
+    hour = np.minimum(np.searchsorted(np.cumsum(_HOUR_W / _HOUR_W.sum()), rng.random(n), side="right"), 23)
+    t0s = np.clip(hour * 3600 + rng.integers(0, 3600, n), 1300, 84_500)
+    t0 = m.start_us + day.astype(np.int64) * _US_DAY + t0s.astype(np.int64) * _US_S
+
+    c = _Chunk()
+    shop = ~content
+    js = np.flatnonzero(shop)
+    jc = np.flatnonzero(content)
+
+    # ---- shop journeys
+    s_pf, s_tier, s_src, s_band, s_promo = pf[js], tier[js], src[js], band[js], promo[js]
+    base = np.array([[fp.base[p][k] for k in ("ctr", "favorite_rate", "cart_rate", "visit_to_buy")] for p in SELLING])
+    mt = np.array([fp.tier[t] for t in TIERS])
+    ms = np.array([fp.source[s] for s in SOURCES])
+    mb = np.array([fp.band[b] for b in BANDS])
+    mult = base[s_pf] * mt[s_tier] * ms[s_src] * mb[s_band] * np.where(s_promo[:, None], np.array(fp.promo), 1.0)
+    seeded = np.isin(s_pf, [_P[p] for p in SEARCH_SHOPS]) & (rng.random(js.size) < np.array(
+        [fp.path_share[t] for t in TIERS])[s_tier])
+    mult[:, 3] *= np.where(seeded, fp.path_lift, 1.0)
+    prob = np.clip(mult, 0.0, 0.95)
+    u = rng.random((js.size, 4))
+    clicked = u[:, 0] < prob[:, 0]
+    fav = clicked & (u[:, 1] < prob[:, 1])
+    cart = clicked & (u[:, 2] < prob[:, 2])
+    order = clicked & (u[:, 3] < prob[:, 3])
+    n_pv = np.where(clicked, 1 + rng.poisson(0.5, js.size), 0)
+    s_t0, s_sku = t0[js], sku[js]
+
+    # brand-level search before a search-sourced visit; live view before a live-sourced douyin visit
+    k = np.flatnonzero(s_src == _S["search"])
+    c.add(js[k], "search", s_t0[k] - rng.integers(5, 60, k.size) * _US_S, s_pf[k], np.full(k.size, -1), s_src[k])
+    k = np.flatnonzero((s_src == _S["live"]) & (s_pf == _P["douyin"]))
+    c.add(js[k], "live_view", s_t0[k] - rng.integers(30, 1200, k.size) * _US_S, s_pf[k], s_sku[k], s_src[k])
+    c.add(js, "impression", s_t0, s_pf, s_sku, s_src)
+    k = np.flatnonzero(n_pv)
+    kk = np.repeat(k, n_pv[k])
+    step = rng.integers(10, 120, kk.size) * _US_S
+    # cumulative offsets within each journey's run of page views
+    run_start = np.repeat(np.cumsum(n_pv[k]) - n_pv[k], n_pv[k])
+    cs = np.cumsum(step)
+    off = cs - np.concatenate([[0], cs])[run_start]
+    c.add(js[kk], "click", s_t0[kk] + off, s_pf[kk], s_sku[kk], s_src[kk])
+    t_fav = s_t0 + rng.integers(30, 300, js.size) * _US_S
+    k = np.flatnonzero(fav)
+    c.add(js[k], "favorite", t_fav[k], s_pf[k], s_sku[k], s_src[k])
+    k = np.flatnonzero(cart)
+    c.add(js[k], "cart", s_t0[k] + rng.integers(60, 600, k.size) * _US_S, s_pf[k], s_sku[k], s_src[k])
+
+    ko = np.flatnonzero(order)
+    o_day = day[js[ko]]
+    unit_price = m.price[o_day, s_pf[ko], s_sku[ko]]
+    units = np.where(rng.random(ko.size) < 0.07, 2, 1).astype(np.int64)
+    o_ts = s_t0[ko] + rng.integers(120, 1800, ko.size) * _US_S
+    c.add(js[ko], "order", o_ts, s_pf[ko], s_sku[ko], s_src[ko], unit_price * units)
+    # Loyal: review and share a few days after the order (dropped when after the period)
+    for ev, p_ev, lo, hi in (("review", 0.30, 2, 20), ("share", 0.06, 1, 10)):
+        kr = ko[rng.random(ko.size) < p_ev]
+        tr = s_t0[kr] + rng.integers(lo * 86_400, hi * 86_400, kr.size) * _US_S
+        keep = tr < m.end_us
+        c.add(js[kr[keep]], ev, tr[keep], s_pf[kr[keep]], s_sku[kr[keep]], s_src[kr[keep]])
+    # 种草: a content view of the same SKU on douyin/xiaohongshu before the visit
+    k = np.flatnonzero(seeded)
+    tc = np.maximum(s_t0[k] - rng.integers(600, int((fp.path_window_days - 0.1) * 86_400), k.size) * _US_S,
+                    m.start_us)
+    tc = np.minimum(tc, s_t0[k] - _US_S)  # strictly before the visit
+    c_pf = np.where(rng.random(k.size) < 0.5, _P["douyin"], _P["xiaohongshu"])
+    c_src = np.where(rng.random(k.size) < 0.6, _S["kol"], _S["recommend"])
+    c.add(js[k], "content_view", tc, c_pf, s_sku[k], c_src)
+
+    # ---- content journeys
+    c_t0, c_pf2, c_src2, c_sku = t0[jc], pf[jc], src[jc], sku[jc]
+    n_cv = 1 + rng.poisson(0.8, jc.size)
+    sku_level = rng.random(jc.size) < 0.6
+    kk = np.repeat(np.arange(jc.size), n_cv)
+    run_start = np.repeat(np.cumsum(n_cv) - n_cv, n_cv)
+    step = rng.integers(15, 300, kk.size) * _US_S
+    cs = np.cumsum(step)
+    off = cs - np.concatenate([[0], cs])[run_start]
+    c.add(jc[kk], "content_view", c_t0[kk] + off, c_pf2[kk], np.where(sku_level[kk], c_sku[kk], -1), c_src2[kk])
+    for ev, p_ev, lvl in (("live_view", 0.25, True), ("search", 0.15, False), ("follow", 0.03, False),
+                          ("share", 0.04, True)):
+        pmask = rng.random(jc.size) < p_ev
+        if ev == "live_view":
+            pmask &= c_pf2 == _P["douyin"]
+        k = np.flatnonzero(pmask)
+        sk = np.where(sku_level[k], c_sku[k], -1) if lvl else np.full(k.size, -1)
+        c.add(jc[k], ev, c_t0[k] + rng.integers(60, 1500, k.size) * _US_S, c_pf2[k], sk, c_src2[k])
+
+    j, ev, ts, epf, esku, esrc, val = c.arrays()
+    order_idx = np.argsort(ts, kind="stable")
+    j, ev, ts, epf, esku, esrc, val = (a[order_idx] for a in (j, ev, ts, epf, esku, esrc, val))
+    ebrand = brand[j]
+    return {
+        "events": (j, ev, ts, epf, esku, ebrand, esrc, val, user[j]),
+        "shop": {"j": js, "day": day[js], "pf": s_pf, "sku": s_sku, "tier": s_tier, "src": s_src, "band": s_band,
+                 "user": user[js], "clicked": clicked, "n_pv": n_pv, "fav": fav, "cart": cart, "order": order,
+                 "prob": prob, "seeded": seeded},
+        "orders": {"j": js[ko], "ts": o_ts, "user": user[js[ko]], "pf": s_pf[ko], "sku": s_sku[ko],
+                   "units": units, "price": unit_price, "src": s_src[ko]},
+        "jid0": jid0, "n": n,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# chunk → Arrow
+
+
+def _dict_col(codes: np.ndarray, names: pa.Array, null: np.ndarray | None = None) -> pa.Array:
+    idx = pa.array(codes.astype(np.int32), mask=null)
+    return pa.DictionaryArray.from_arrays(idx, names)
+
+
+def _events_table(m: _Market, g: dict[str, Any]) -> pa.Table:
+    j, ev, ts, pf, sku, brand, src, val, user = g["events"]
+    no_sku = sku < 0
+    session = pc.binary_join_element_wise("s", pc.cast(pa.array(j + g["jid0"]), pa.string()), "")
+    return pa.table({
+        "ts": pa.array(ts, type=pa.timestamp("us")),
+        "platform": _dict_col(pf, pa.array(PLATFORMS)),
+        "user_id": _dict_col(user, m.user_ids),
+        "event": _dict_col(ev, pa.array(EVENTS)),
+        "sku_id": _dict_col(np.where(no_sku, 0, sku), pa.array(m.sku_ids), null=no_sku),
+        "brand": _dict_col(brand, pa.array(m.brands)),
+        "source": _dict_col(src, pa.array(SOURCES)),
+        "session_id": session,
+        "value": pa.array(val, mask=np.isnan(val)),
+    })
+
+
+_COUNT_COLS = ("impressions", "clicks", "visitors", "page_views", "favorites", "add_to_carts", "buyers", "orders",
+               "units")
+
+
+def _traffic_chunk(m: _Market, g: dict[str, Any]) -> tuple[pa.Table, np.ndarray]:
+    """Daily aggregates of the chunk's shop journeys, and a (platform, tier, source, band, metric) sum cube."""
+    s = g["shop"]
+    n_t, n_s, n_b = len(TIERS), len(SOURCES), len(BANDS)
+    key = ((((s["day"].astype(np.int64) * len(SELLING) + s["pf"]) * m.n_sku + s["sku"]) * n_t + s["tier"]) * n_s
+           + s["src"])
+    uk, gi = np.unique(key, return_inverse=True)
+    ng = uk.size
+
+    def distinct(flag: np.ndarray) -> np.ndarray:
+        pair = np.unique(gi[flag].astype(np.int64) * m.n_users + s["user"][flag])
+        return np.bincount(pair // m.n_users, minlength=ng)
+
+    o = g["orders"]
+    units_j = np.zeros(s["j"].size, np.int64)
+    gmv_j = np.zeros(s["j"].size)
+    units_j[s["order"]] = o["units"]
+    gmv_j[s["order"]] = o["units"] * o["price"]
+    cols = {
+        "impressions": np.bincount(gi, minlength=ng),
+        "clicks": np.bincount(gi, weights=s["clicked"], minlength=ng).astype(np.int64),
+        "visitors": distinct(s["clicked"]),
+        "page_views": np.bincount(gi, weights=s["n_pv"], minlength=ng).astype(np.int64),
+        "favorites": distinct(s["fav"]),
+        "add_to_carts": distinct(s["cart"]),
+        "buyers": distinct(s["order"]),
+        "orders": np.bincount(gi, weights=s["order"], minlength=ng).astype(np.int64),
+        "units": np.bincount(gi, weights=units_j, minlength=ng).astype(np.int64),
+    }
+    gmv = np.bincount(gi, weights=gmv_j, minlength=ng)
+    src_ = uk % n_s
+    r = uk // n_s
+    tier = r % n_t
+    r //= n_t
+    sku = r % m.n_sku
+    r //= m.n_sku
+    pf = r % len(SELLING)
+    day = r // len(SELLING)
+    df = pa.table({
+        "date": pa.array(m.days[day]),
+        "platform": _dict_col(pf, pa.array(SELLING)),
+        "sku_id": _dict_col(sku, pa.array(m.sku_ids)),
+        "city_tier": _dict_col(tier, pa.array(TIERS)),
+        "source": _dict_col(src_, pa.array(SOURCES)),
+        **{k: pa.array(v, type=pa.int64()) for k, v in cols.items()},
+        "gmv": pa.array(np.round(gmv, 2)),
+    })
+    # cube of sums by platform × tier × source × band, for the truth's rate tables
+    band = m.sku_band[sku]
+    cell = ((pf * n_t + tier) * n_s + src_) * n_b + band
+    cube = np.zeros((len(SELLING) * n_t * n_s * n_b, len(_COUNT_COLS) + 1))
+    for i, name in enumerate(_COUNT_COLS):
+        cube[:, i] = np.bincount(cell, weights=cols[name], minlength=cube.shape[0])
+    cube[:, -1] = np.bincount(cell, weights=gmv, minlength=cube.shape[0])
+    return df, cube
+
+
+# ----------------------------------------------------------------------------------------------
+# public entry point
+
+
+def _expected_events_per_journey(m: _Market, rng: np.random.Generator) -> float:
+    """Mean events per journey, from a pilot chunk (not written) — sizes the run to ``n_events``."""
+    day = np.sort(rng.integers(0, m.n_days, 20_000))
+    return max(_gen_chunk(m, rng, day, 0)["events"][0].size / day.size, 1e-9)
+
+
+def simulate_channels(
+    products: pd.DataFrame,
+    users: pd.DataFrame,
+    *,
+    rng: np.random.Generator,
+    n_events: int,
+    out_dir: Path,
+    start: date,
+    end: date,
+    progress: Progress | None = None,
+    prices: pd.DataFrame | None = None,
+    params: FunnelParams | None = None,
+    chunk_journeys: int = 400_000,
+) -> ChannelResult:
+    """Simulate journeys and write ``events`` (Parquet parts), ``traffic`` and ``orders`` into ``out_dir``.
+
+    Parameters
+    ----------
+    products, users : twin-core's frames (contract columns plus ``_price_band`` / ``_segment``, ``_price_sens``).
+    rng : the generator of this part of the twin; same state → same bytes.
+    n_events : target number of events (met within about 1%).
+    start, end : observation period, inclusive (naive Beijing time).
+    prices : optional listings-shaped frame (date, platform, sku_id, price) — order prices follow it so
+        ``orders`` agree with ``listings``; otherwise :func:`default_prices`.
+    params : the planted funnel; defaults to :class:`FunnelParams`.
+    chunk_journeys : journeys per chunk (whole days per chunk); bounds memory.
+    """
+    params = params or FunnelParams()
+    out_dir = Path(out_dir)
+    m = _Market(products, users, start, end, prices, params)
+    per_journey = _expected_events_per_journey(m, np.random.default_rng(rng.integers(2**63)))
+    n_journeys = max(round(n_events / per_journey), 1)
+    per_day = rng.multinomial(n_journeys, m.day_w / m.day_w.sum())
+    # chunks of whole days, about chunk_journeys each
+    bounds = [0]
+    cum = np.cumsum(per_day)
+    while bounds[-1] < m.n_days:
+        lo = bounds[-1]
+        hi = int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk_journeys, side="right"))
+        bounds.append(min(max(hi, lo + 1), m.n_days))
+    task = ensure(progress).task("channels: events", total=n_journeys)
+
+    n_t, n_s, n_b = len(TIERS), len(SOURCES), len(BANDS)
+    cube = np.zeros((len(SELLING) * n_t * n_s * n_b, len(_COUNT_COLS) + 1))
+    expected = np.zeros((len(SELLING), 5))  # Σ impressions, Σp_click, Σp_click·p_fav, ·p_cart, ·p_order
+    reached = np.zeros((len(STAGES), len(m.brands), m.n_users), dtype=bool)
+    n_orders_bu = np.zeros((len(m.brands), m.n_users), dtype=np.uint16)
+    seed_stats = np.zeros((n_t, 4))  # planted: shop journeys on search shops, seeded, orders, seeded orders
+    ev_counts = np.zeros(len(EVENTS), np.int64)
+    order_frames: list[pd.DataFrame] = []
+    n_written = 0
+    jid = 0
+    w_events = TableWriter(out_dir, "events", parts=True)
+    w_traffic = TableWriter(out_dir, "traffic")
+
+    def write(ev_table: pa.Table, tr_table: pa.Table) -> int:
+        if tr_table.num_rows:
+            w_traffic.write(tr_table)
+        return w_events.write(ev_table)
+
+    # one writer thread: Parquet encoding (GIL released) overlaps the next chunk's NumPy work; the
+    # single worker keeps part order, so output stays deterministic
+    pending: Future[int] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for lo, hi in itertools.pairwise(bounds):
+            day = np.repeat(np.arange(lo, hi, dtype=np.int32), per_day[lo:hi])
+            if day.size == 0:
+                continue
+            g = _gen_chunk(m, rng, day, jid)
+            jid += day.size
+            ev_table = _events_table(m, g)
+            tdf, tcube = _traffic_chunk(m, g)
+            cube += tcube
+            if pending is not None:
+                n_written += pending.result()
+            pending = pool.submit(write, ev_table, tdf)
+            del ev_table, tdf
+
+            s = g["shop"]
+            pr = s["prob"]
+            for i in range(len(SELLING)):
+                k = s["pf"] == i
+                expected[i] += [k.sum(), pr[k, 0].sum(), (pr[k, 0] * pr[k, 1]).sum(), (pr[k, 0] * pr[k, 2]).sum(),
+                                (pr[k, 0] * pr[k, 3]).sum()]
+            k = np.isin(s["pf"], [_P[p] for p in SEARCH_SHOPS])
+            seed_stats += np.stack([
+                np.bincount(s["tier"][k], minlength=n_t),
+                np.bincount(s["tier"][k], weights=s["seeded"][k], minlength=n_t),
+                np.bincount(s["tier"][k], weights=s["order"][k], minlength=n_t),
+                np.bincount(s["tier"][k], weights=(s["order"] & s["seeded"])[k], minlength=n_t),
+            ], axis=1)
+
+            ev, ebrand, euser = g["events"][1], g["events"][5], g["events"][8]
+            ev_counts += np.bincount(ev, minlength=len(EVENTS))
+            stage = np.array([_EVENT_STAGE[e] for e in EVENTS], np.int8)[ev]
+            for st in range(len(STAGES)):
+                k = stage == st
+                reached[st, ebrand[k], euser[k]] = True
+            k = ev == _E["order"]
+            np.add.at(n_orders_bu, (ebrand[k], euser[k]), 1)
+
+            o = g["orders"]
+            order_frames.append(pd.DataFrame({
+                "_j": o["j"] + g["jid0"], "ts": o["ts"], "user": o["user"], "pf": o["pf"], "sku": o["sku"],
+                "units": o["units"], "price_paid": o["price"], "src": o["src"],
+            }))
+            task.advance(day.size)
+        if pending is not None:
+            n_written += pending.result()
+    w_events.close()
+    n_traffic = w_traffic.close()
+
+    orders = _orders_frame(m, order_frames)
+    w = TableWriter(out_dir, "orders")
+    w.write(orders)
+    w.close()
+
+    truth = _truth(m, cube, expected, reached, n_orders_bu, seed_stats, ev_counts, n_written, n_traffic, orders)
+    truth["paths"] = _path_truth(out_dir, users, params, truth["paths_planted"])
+    del truth["paths_planted"]
+    return ChannelResult(orders=orders, truth=truth)
+
+
+def _orders_frame(m: _Market, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {k: pd.Series(dtype=t) for k, t in (("_j", "int64"), ("ts", "int64"), ("user", "int64"), ("pf", "int8"),
+                                            ("sku", "int32"), ("units", "int64"), ("price_paid", float),
+                                            ("src", "int8"))})
+    df = df.sort_values(["ts", "_j"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame({
+        "order_id": pc.binary_join_element_wise(
+            "O", pc.utf8_lpad(pc.cast(pa.array(np.arange(len(df), dtype=np.int64)), pa.string()), 9, "0"), ""
+        ).to_pandas(),
+        "ts": pd.to_datetime(df["ts"].to_numpy(), unit="us"),
+        "user_id": m.user_ids.take(pa.array(df["user"].to_numpy())).to_pandas(),
+        "platform": np.asarray(PLATFORMS, dtype=object)[df["pf"].to_numpy()],
+        "sku_id": m.sku_ids[df["sku"].to_numpy()],
+        "units": df["units"].to_numpy(np.int64),
+        "price_paid": df["price_paid"].to_numpy(float),
+        "source": np.asarray(SOURCES, dtype=object)[df["src"].to_numpy()],
+        "session_id": pc.binary_join_element_wise("s", pc.cast(pa.array(df["_j"].to_numpy()), pa.string()),
+                                                  "").to_pandas(),
+    })
+
+
+def _rate(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else 0.0
+
+
+def _rates_from(sums: np.ndarray) -> dict[str, float]:
+    """Funnel rates from summed traffic columns (as issue 8 defines them)."""
+    col = {n: sums[i] for i, n in enumerate(_COUNT_COLS)}
+    return {
+        "ctr": _rate(col["clicks"], col["impressions"]),
+        "favorite_rate": _rate(col["favorites"], col["visitors"]),
+        "cart_rate": _rate(col["add_to_carts"], col["visitors"]),
+        "visit_to_buy": _rate(col["buyers"], col["visitors"]),
+    }
+
+
+def _truth(m: _Market, cube: np.ndarray, expected: np.ndarray, reached: np.ndarray, n_orders_bu: np.ndarray,
+           seed_stats: np.ndarray, ev_counts: np.ndarray, n_events: int, n_traffic: int,
+           orders: pd.DataFrame) -> dict[str, Any]:
+    n_t, n_s, n_b = len(TIERS), len(SOURCES), len(BANDS)
+    c = cube.reshape(len(SELLING), n_t, n_s, n_b, -1)
+    funnel = {p: _rates_from(c[i].sum(axis=(0, 1, 2))) for i, p in enumerate(SELLING)}
+    detail: dict[str, dict[str, dict[str, dict[str, float]]]] = {"city_tier": {}, "source": {}, "price_band": {}}
+    for i, p in enumerate(SELLING):
+        detail["city_tier"][p] = {t: _rates_from(c[i, a].sum(axis=(0, 1))) for a, t in enumerate(TIERS)}
+        detail["source"][p] = {s: _rates_from(c[i, :, a].sum(axis=(0, 1))) for a, s in enumerate(SOURCES)
+                               if c[i, :, a, :, 0].sum() > 0}
+        detail["price_band"][p] = {b: _rates_from(c[i, :, :, a].sum(axis=(0, 1))) for a, b in enumerate(BANDS)}
+    e = expected
+    planted = {p: {"ctr": _rate(e[i, 1], e[i, 0]), "favorite_rate": _rate(e[i, 2], e[i, 1]),
+                   "cart_rate": _rate(e[i, 3], e[i, 1]), "visit_to_buy": _rate(e[i, 4], e[i, 1])}
+               for i, p in enumerate(SELLING)}
+    fp = m.params
+    params = asdict(fp)
+    funnel_params = {
+        "platforms": planted,
+        "base": {p: dict(fp.base[p]) for p in SELLING},
+        "multipliers": {
+            "order": ["ctr", "favorite_rate", "cart_rate", "visit_to_buy"],
+            "city_tier": {k: list(v) for k, v in fp.tier.items()},
+            "source": {k: list(v) for k, v in fp.source.items()},
+            "price_band": {k: list(v) for k, v in fp.band.items()},
+            "promo": list(fp.promo),
+            "path_lift_on_visit_to_buy": fp.path_lift,
+        },
+        "definition": "platforms[p] = expected population rate over the generated journeys (Σ of planted "
+                      "probabilities); funnel[p] is the realised value from traffic (exact).",
+    }
+    # stages: highest AIPL stage per (brand, user); repeat orders promote to loyal
+    loyal = reached[3] | (n_orders_bu >= 2)
+    top = np.where(loyal, 3, np.where(reached[2], 2, np.where(reached[1], 1, np.where(reached[0], 0, -1))))
+    stages = {b: {s: int((top[bi] == si).sum()) for si, s in enumerate(STAGES)} for bi, b in enumerate(m.brands)}
+    ss = seed_stats
+    paths_planted = {
+        "share_of_visits": {t: float(fp.path_share[t]) for t in TIERS},
+        "lift": float(fp.path_lift),
+        "window_days": int(fp.path_window_days),
+        "realised_seeded_journeys": {t: _rate(ss[a, 1], ss[a, 0]) for a, t in enumerate(TIERS)},
+        "realised_seeded_order_share": {t: _rate(ss[a, 3], ss[a, 2]) for a, t in enumerate(TIERS)},
+    }
+    tot = cube.sum(axis=0)
+    return {
+        "funnel": funnel,
+        "funnel_params": funnel_params,
+        "funnel_detail": detail,
+        "stages": {"highest_stage_users": stages,
+                   "definition": "aware: impression/content_view/live_view; interest: search/click/favorite/"
+                                 "follow/cart; purchase: order; loyal: review/share or a second order; "
+                                 "each (brand, user) counted once at its highest stage over the period"},
+        "paths_planted": paths_planted,
+        "consistency": {
+            "events": int(n_events),
+            "events_by_type": {ev: int(ev_counts[i]) for i, ev in enumerate(EVENTS)},
+            "traffic_rows": int(n_traffic),
+            "orders": len(orders),
+            "units": int(orders["units"].sum()),
+            "gmv": float(np.round((orders["units"] * orders["price_paid"]).sum(), 2)),
+            "traffic_totals": {n: int(tot[i]) for i, n in enumerate(_COUNT_COLS)},
+        },
+        "params": {"funnel": {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in params.items()}},
+    }
+
+
+PATH_DEFINITION = (
+    "buyer_share: share of orders on jd/tmall/mistore whose user viewed content (content_view or live_view) of "
+    "the same SKU on douyin/xiaohongshu within window_days before the order. lift: conversion (sessions with an "
+    "order / sessions with a click) of visits preceded by such a view within the window before the first click, "
+    "divided by that of the other visits."
+)
+
+
+def _path_truth(out_dir: Path, users: pd.DataFrame, params: FunnelParams, planted: dict[str, Any]) -> dict[str, Any]:
+    """Cross-platform 种草 → 拔草 truth, recomputed exactly from the written events (see ``PATH_DEFINITION``)."""
+    win = int(params.path_window_days)
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET memory_limit = '512MB'")
+        tiers = users[["user_id", "city_tier"]].astype(str)
+        con.register("u", tiers)
+        ev = f"read_parquet('{(out_dir / 'events').as_posix()}/*.parquet')"
+        sql = f"""
+        WITH seen AS (
+            SELECT user_id, sku_id, ts FROM {ev}
+            WHERE platform IN ('douyin', 'xiaohongshu') AND event IN ('content_view', 'live_view')
+              AND sku_id IS NOT NULL),
+        visits AS (
+            SELECT session_id, any_value(user_id) AS user_id, any_value(sku_id) AS sku_id,
+                   min(ts) FILTER (WHERE event = 'click') AS t_click,
+                   min(ts) FILTER (WHERE event = 'order') AS t_order
+            FROM {ev}
+            WHERE platform IN ('jd', 'tmall', 'mistore') AND event IN ('click', 'order')
+            GROUP BY session_id),
+        flagged AS (
+            SELECT v.session_id, any_value(v.user_id) AS user_id, bool_or(v.t_order IS NOT NULL) AS bought,
+                   coalesce(bool_or(s.ts < v.t_click AND s.ts >= v.t_click - INTERVAL {win} DAY), false)
+                       AS seeded_visit,
+                   coalesce(bool_or(s.ts < v.t_order AND s.ts >= v.t_order - INTERVAL {win} DAY), false)
+                       AS seeded_order
+            FROM visits v LEFT JOIN seen s ON s.user_id = v.user_id AND s.sku_id = v.sku_id
+                AND s.ts < coalesce(v.t_order, v.t_click) AND s.ts >= v.t_click - INTERVAL {win + 1} DAY
+            GROUP BY v.session_id)
+        SELECT coalesce(u.city_tier, '') AS tier, count(*) AS visits,
+               sum(seeded_visit::INT) AS seeded_visits,
+               sum((bought AND seeded_visit)::INT) AS seeded_buys,
+               sum(bought::INT) AS buys, sum(seeded_order::INT) AS seeded_orders
+        FROM flagged f LEFT JOIN u USING (user_id)
+        GROUP BY ALL ORDER BY tier
+        """
+        df = con.execute(sql).df().set_index("tier")
+    finally:
+        con.close()
+
+    def row(r: pd.Series) -> dict[str, float]:
+        conv_s = _rate(r["seeded_buys"], r["seeded_visits"])
+        conv_u = _rate(r["buys"] - r["seeded_buys"], r["visits"] - r["seeded_visits"])
+        return {"buyer_share": _rate(r["seeded_orders"], r["buys"]), "conversion_seeded": conv_s,
+                "conversion_unseeded": conv_u, "lift": _rate(conv_s, conv_u),
+                "visits": int(r["visits"]), "buyers": int(r["buys"])}
+
+    return {
+        "window_days": win,
+        "by_tier": {t: row(df.loc[t]) for t in TIERS if t in df.index},
+        "all": row(df.sum(numeric_only=True)),
+        "planted": planted,
+        "definition": PATH_DEFINITION,
+    }

@@ -1,0 +1,101 @@
+"""Compare any results.json with any truth.json, key by key, using the one tolerance table.
+
+``compare`` walks both nested dicts, keeps keys present in both with numeric leaves (``*_ci``
+keys ignored), and applies the first matching tolerance from ``tolerances.toml``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+TOLERANCES = Path(__file__).with_name("tolerances.toml")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    key: str
+    abs: float | None = None
+    rel: float | None = None
+
+    def allows(self, estimate: float, truth: float) -> bool:
+        err = abs(estimate - truth)
+        ok_abs = self.abs is not None and err <= self.abs
+        ok_rel = self.rel is not None and err <= self.rel * abs(truth)
+        return ok_abs or ok_rel
+
+    def describe(self) -> str:
+        parts = ([f"abs {self.abs:g}"] if self.abs is not None else []) + (
+            [f"rel {self.rel:g}"] if self.rel is not None else [])
+        return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    estimate: float
+    truth: float
+    tolerance: str
+    passed: bool
+
+
+def load_tolerances(path: str | Path = TOLERANCES) -> list[Tolerance]:
+    """The tolerance table, in file order."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    out = []
+    for i, row in enumerate(raw.get("tolerance", []), 1):
+        if "key" not in row or ("abs" not in row and "rel" not in row):
+            raise ValueError(f"{path}: tolerance #{i} needs a key and abs or rel")
+        out.append(Tolerance(row["key"], row.get("abs"), row.get("rel")))
+    return out
+
+
+def _leaves(d: Any, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            if str(k).endswith("_ci"):
+                continue
+            out.update(_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(d, bool):
+        pass
+    elif isinstance(d, int | float) and math.isfinite(d):
+        out[prefix] = float(d)
+    return out
+
+
+def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path | None = None) -> list[Check]:
+    """One Check per numeric key present in both results and truth and covered by a tolerance."""
+    if tolerances is None:
+        tols = load_tolerances()
+    elif isinstance(tolerances, list):
+        tols = tolerances
+    else:
+        tols = load_tolerances(tolerances)
+    est, tru = _leaves(results), _leaves(truth)
+    checks = []
+    for key in sorted(est.keys() & tru.keys()):
+        tol = next((t for t in tols if fnmatch.fnmatchcase(key, t.key)), None)
+        if tol is None:
+            continue
+        checks.append(Check(key, est[key], tru[key], tol.describe(), tol.allows(est[key], tru[key])))
+    return checks
+
+
+def twin_check_rows(results: dict, dataset: str | Path, tolerances: str | Path | None = None) -> list[dict] | None:
+    """Rows for ``results["twin_check"]`` when ``dataset`` holds a twin truth.json, else None."""
+    import json
+
+    path = Path(dataset) / "truth.json"
+    if not path.is_file():
+        return None
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    return [asdict(c) for c in compare(results, truth, tolerances)]

@@ -1,0 +1,49 @@
+"""Launch curves: each model's lifetime units follow a Bass diffusion with planted p, q, m (weekly time).
+
+The demand model's target units per SKU and quarter are m · (F(t_end) − F(t_start)) (split over
+memory configurations), so the quarterly units of a model in ``market_sales`` trace its Bass curve
+(up to integer rounding across provinces). ``truth.launch`` lists the models launched inside the
+observation window (2024-01-01 .. 2025-06-30) with their p, q (per week) and m (lifetime units).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+
+def bass_cdf(t_weeks: np.ndarray, p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
+    """Bass cumulative adoption share F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p)·e^{−(p+q)t}); 0 for t ≤ 0."""
+    t = np.maximum(np.asarray(t_weeks, dtype=float), 0.0)
+    e = np.exp(-(np.asarray(p) + np.asarray(q)) * t)
+    return (1.0 - e) / (1.0 + (np.asarray(q) / np.asarray(p)) * e)
+
+
+def bass_params(models: pd.DataFrame) -> pd.DataFrame:
+    """Planted weekly p and q per model: flagships start fast, budget phones diffuse slowly.
+
+    Fixed jitter (its own seed, not the run's) keeps the answer key the same for every run seed.
+    """
+    jitter = np.random.default_rng(20240618).uniform(0.85, 1.15, size=(len(models), 2))
+    price = models["min_price"].to_numpy(float)
+    p = np.select([models["brand"].eq("Apple"), price >= 4000, price >= 2000], [0.05, 0.035, 0.02], 0.012)
+    q = np.select([models["brand"].eq("Apple"), price >= 4000, price >= 2000], [0.10, 0.12, 0.10], 0.08)
+    return pd.DataFrame({"model": models["model"], "p": p * jitter[:, 0], "q": q * jitter[:, 1]})
+
+
+def weekly_adoption(launch: date, p: float, q: float, m: float, weeks: int = 78) -> pd.DataFrame:
+    """Expected new adopters per week since launch (week 0 starts on the launch day)."""
+    t = np.arange(weeks + 1, dtype=float)
+    f = bass_cdf(t, p, q)
+    return pd.DataFrame({"week": pd.to_datetime(launch) + pd.to_timedelta(t[:-1] * 7, unit="D"),
+                         "units": m * np.diff(f)})
+
+
+def launch_truth(models: pd.DataFrame, bass: pd.DataFrame, m: pd.Series, start: date) -> dict[str, dict[str, float]]:
+    """truth.launch: {model: {p, q, m}} for models launched on or after ``start``."""
+    df = models.merge(bass, on="model")
+    df["m"] = df["model"].map(m)
+    df = df[pd.to_datetime(df["launch_date"]) >= pd.Timestamp(start)]
+    return {r.model: {"p": float(r.p), "q": float(r.q), "m": float(r.m)} for r in df.itertuples()}

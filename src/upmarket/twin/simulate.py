@@ -1,0 +1,131 @@
+"""``simulate(out, preset, seed)``: one structural market written as a contract dataset plus truth.json.
+
+Every part draws from its own child of ``np.random.SeedSequence(seed)``, so parts are reproducible
+independently and the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from upmarket.contract import CONTRACT_VERSION
+from upmarket.progress import Progress, ensure, fraction_callback
+from upmarket.twin import catalog, consumers
+from upmarket.twin.choices import simulate_choices
+from upmarket.twin.demand import brand_premium, taste_tables
+from upmarket.twin.launch import launch_truth
+from upmarket.twin.loyalty import simulate_device_history
+from upmarket.twin.market import QUARTERS, market_truth, simulate_market
+from upmarket.twin.mix import simulate_mix
+from upmarket.twin.presets import preset as preset_sizes
+from upmarket.twin.truth import equity_truth, loyalty_truth, write_truth
+from upmarket.twin.writer import write_table
+
+OBS_START, OBS_END = date(2024, 1, 1), date(2025, 6, 30)
+
+CONFIG_TOML = """# written by upmarket simulate: the twin's market
+focal_brand = "Xiaomi"
+sub_brands = ["Redmi"]
+competitors = ["Huawei", "Apple", "OPPO", "vivo", "Honor"]
+currency = "CNY"
+
+[market]
+yoy_period = "2024H1"
+"""
+
+
+@dataclass
+class TwinRun:
+    path: Path
+    truth: dict[str, Any]
+
+
+def _public(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop truth-only columns (prefixed ``_``)."""
+    return df[[c for c in df.columns if not c.startswith("_")]]
+
+
+def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Progress | None = None) -> TwinRun:
+    """Simulate the twin market into ``out`` (created); returns the folder and the truth dict."""
+    sizes = preset_sizes(preset)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_truth").mkdir(exist_ok=True)
+    prog = ensure(progress)
+    ss = np.random.SeedSequence(seed).spawn(9)
+    rngs = [np.random.default_rng(s) for s in ss]
+    task = prog.task(f"twin ({preset}): market", total=len(QUARTERS))
+
+    products = catalog.products()
+    users = consumers.users(sizes["n_users"], rngs[0])
+    mk = simulate_market(products, rngs[1], n_agents=sizes["n_agents"], progress=task.advance)
+    sizes_out: dict[str, int] = {}
+
+    def put(df: pd.DataFrame, table: str) -> None:
+        write_table(_public(df), table, out)
+        sizes_out[table] = len(df)
+
+    put(products, "products")
+    put(users, "users")
+    put(mk.market_sales, "market_sales")
+    put(mk.market_size, "market_size")
+    put(mk.listings, "listings")
+
+    tastes = taste_tables(mk.agents)
+    premia = brand_premium(mk.params, mk.agents)
+    resp = users.iloc[: sizes["n_respondents"]]
+    put(simulate_choices(resp, mk.params, tastes, rngs[2]), "choices")
+    panel = users.iloc[: sizes["n_panel"]]
+    put(simulate_device_history(panel, rngs[3], OBS_START, OBS_END), "device_history")
+    spend, kpi, mix_truth = simulate_mix(rngs[4], start=OBS_START, end=OBS_END)
+    put(spend, "spend")
+    put(kpi, "kpi_weekly")
+
+    truth: dict[str, Any] = {"contract": CONTRACT_VERSION, "preset": preset, "seed": seed, "focal_brand": "Xiaomi"}
+    labels: dict[str, str] = {}
+    try:
+        from upmarket.twin.channels import simulate_channels
+    except ImportError as exc:  # pragma: no cover - only while the channel module is being written
+        raise RuntimeError(f"upmarket.twin.channels is missing ({exc}); the twin needs it for events/orders") from None
+    ch = simulate_channels(products, users, rng=rngs[5], n_events=sizes["n_events"], out_dir=out,
+                           start=OBS_START, end=OBS_END, progress=progress, prices=mk.listings)
+    sizes_out["orders"] = len(ch.orders)
+    truth.update(ch.truth)
+    from upmarket.twin.spread import simulate_posts
+    from upmarket.twin.voice import simulate_reviews
+
+    vo = simulate_reviews(ch.orders, products, users, rng=rngs[6], progress=fraction_callback(progress, "reviews"))
+    put(vo.reviews, "reviews")
+    vo.labels.to_parquet(out / "_truth" / "review_labels.parquet", index=False)
+    labels["reviews"] = "_truth/review_labels.parquet"
+    truth.update(vo.truth)
+    sp = simulate_posts(products, users, rng=rngs[7], start=OBS_START, end=OBS_END, n_posts=sizes["n_posts"],
+                        progress=fraction_callback(progress, "posts"))
+    put(sp.posts, "posts")
+    put(sp.shares, "shares")
+    sp.labels.to_parquet(out / "_truth" / "post_labels.parquet", index=False)
+    labels["posts"] = "_truth/post_labels.parquet"
+    for k, v in sp.truth.items():
+        truth[k] = {**truth.get(k, {}), **v} if isinstance(v, dict) and isinstance(truth.get(k), dict) else v
+
+    truth["market"] = market_truth(mk.market_sales, "2024H1")
+    pricing = dict(mk.pricing)
+    pricing["brand_premium_cny"] = premia
+    truth["pricing"] = pricing
+    truth["equity"] = equity_truth(products, premia["all"])
+    truth["loyalty"] = loyalty_truth()
+    truth["mix"] = {"roi": mix_truth["roi"]}
+    truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
+    truth["params"] = {"demand": mk.params.to_dict(), "mix": mix_truth["params"],
+                       "season": mk.targets.season.to_dict(), "bass_m": mk.targets.m.to_dict()}
+    truth["labels"] = labels
+    truth["twin"] = {"preset": preset, "seed": seed, "sizes": dict(sorted(sizes_out.items()))}
+    (out / "upmarket.toml").write_text(CONFIG_TOML, encoding="utf-8")
+    write_truth(truth, out / "truth.json")
+    return TwinRun(out, truth)

@@ -1,0 +1,414 @@
+"""Lossless, idempotent, atomic ingest of a dataset folder into the warehouse.
+
+One code path serves ``ingest`` (commit) and ``validate`` (dry run: the same work inside the
+same transaction, then ROLLBACK). Per file: a content hash (the file id), a skip when the hash
+is already loaded, a replacement when a known path changed, then the cleaning SQL of
+``upmarket.contract.sql`` run by DuckDB — straight over ``read_parquet`` for Parquet, over the
+reader's Arrow batches for text and spreadsheets. Rows that pass go to the table with
+``_file_id``/``_row``/``_extra``; the others go to ``quarantine``; the manifest records the
+counts, and ``rows_read = rows_loaded + rows_quarantined`` is asserted for every file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _stdio
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from upmarket.contract import Table
+from upmarket.contract import table as contract_table
+from upmarket.contract.sql import (
+    SourceColumns,
+    cleaning_query,
+    lit,
+    load_select,
+    q,
+    quarantine_select,
+    unit_scales,
+)
+from upmarket.progress import ensure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from upmarket.config import Config
+    from upmarket.progress import Progress
+    from upmarket.warehouse.core import Warehouse
+
+HASH_ALGORITHM = "sha256"
+"""Content hash of a file (its file id). sha256 via OpenSSL: ~1.5 GB/s here, faster than blake2b."""
+
+BATCH_ROWS = 131_072
+
+
+class IngestInvariantError(RuntimeError):
+    """rows_read != rows_loaded + rows_quarantined: a bug in upmarket, never a data problem."""
+
+
+@dataclass
+class FileReport:
+    """What happened to one source file."""
+
+    path: str
+    table: str
+    status: str  # loaded | replaced | skipped | unchanged
+    file_id: str
+    format: str | None = None
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    seconds: float = 0.0
+    note: str = ""
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """Per-file outcome of one ingest (or validate) run, with totals and renderers."""
+
+    files: list[FileReport] = field(default_factory=list)
+    dry_run: bool = False
+    ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def totals(self) -> dict[str, int]:
+        done = [f for f in self.files if f.status in ("loaded", "replaced")]
+        return {
+            "files": len(self.files),
+            "files_loaded": len(done),
+            "files_skipped": len(self.files) - len(done),
+            "rows_read": sum(f.rows_read for f in done),
+            "rows_loaded": sum(f.rows_loaded for f in done),
+            "rows_quarantined": sum(f.rows_quarantined for f in done),
+        }
+
+    def file(self, path: str) -> FileReport:
+        """The report of the file at relative path ``path``."""
+        for f in self.files:
+            if f.path == path:
+                return f
+        raise KeyError(f"no file {path!r} in this ingest report")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+            "totals": self.totals,
+            "files": [asdict(f) | {"top_reasons": [list(r) for r in f.top_reasons]} for f in self.files],
+            "ignored": list(self.ignored),
+        }
+
+    def to_rich(self):
+        """A Rich table: one row per file, then the totals."""
+        from rich.table import Table as RichTable
+
+        title = "validate (dry run: nothing committed)" if self.dry_run else "ingest"
+        t = RichTable(title=title, show_footer=False)
+        for name, just in (("file", "left"), ("table", "left"), ("format", "left"), ("encoding", "left"),
+                           ("status", "left"), ("read", "right"), ("loaded", "right"), ("quarantined", "right"),
+                           ("top reasons", "left")):
+            t.add_column(name, justify=just)
+        for f in self.files:
+            reasons = ", ".join(f"{r} ×{n}" for r, n in f.top_reasons[:3])
+            status = f.status + (f" ({f.note})" if f.note else "")
+            quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
+            t.add_row(f.path, f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
+                      f"{f.rows_loaded:,}", quarantined, reasons)
+        tot = self.totals
+        t.add_section()
+        t.add_row(f"{tot['files']} files", "", "", "", f"{tot['files_loaded']} loaded", f"{tot['rows_read']:,}",
+                  f"{tot['rows_loaded']:,}", f"{tot['rows_quarantined']:,}", "")
+        return t
+
+    def __str__(self) -> str:
+        from rich.console import Console
+
+        buf = _stdio.StringIO()
+        Console(file=buf, width=160, color_system=None).print(self.to_rich())
+        return buf.getvalue()
+
+
+def file_hash(path: Path) -> str:
+    """Content hash of a file, streamed."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, HASH_ALGORITHM).hexdigest()
+
+
+# --- the source of one file, as chunks of SQL relations -------------------------------------------------------
+
+
+@dataclass
+class _Chunk:
+    src: str  # SQL relation with _row and the raw columns
+    source: SourceColumns
+    lo: int  # first _row of the chunk
+    rows: int  # rows in the chunk, counted independently of the load
+    hi: int = 0  # last _row of the chunk
+
+
+def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
+    """read_parquet straight in SQL, one chunk per file of the table, ``_row`` from file_row_number."""
+    offset = 0
+    for p in raw.parquet_paths:
+        rel = f"read_parquet({lit(str(p))}, file_row_number = true)"
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {rel})").fetchall())
+        rows = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+        cols = [(out, orig) for out, orig in raw.columns.items() if orig in types]
+        select = ", ".join(f"{q(orig)} AS {q(out)}" for out, orig in cols)
+        src = f"(SELECT file_row_number + {offset + 1} AS _row{', ' + select if select else ''} FROM {rel})"
+        sc = SourceColumns({out: types[orig] for out, orig in cols}, dict(raw.columns), tuple(out for out, _ in cols))
+        yield _Chunk(src, sc, offset + 1, rows, offset + rows)
+        offset += rows
+
+
+def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str], name: str) -> Iterator[_Chunk]:
+    """The reader's Arrow batches, each registered with DuckDB as a relation."""
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        tbl = pa.Table.from_batches([batch])
+        con.register(name, tbl)
+        try:
+            types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {name})").fetchall())
+            order = tuple(n for n in tbl.column_names if n != "_row")
+            lo, hi = con.execute(f"SELECT min(_row), max(_row) FROM {name}").fetchone()
+            yield _Chunk(name, SourceColumns({n: types[n] for n in order}, headers, order), int(lo), batch.num_rows,
+                         int(hi))
+        finally:
+            con.unregister(name)
+
+
+def _fills(t: Table, present: set[str], platform: str | None, file_dates: tuple[date, date] | None,
+           channel: str | None) -> dict[str, str]:
+    """SQL literals for contract columns a file lacks but its folder, mapping or name supplies."""
+    fills: dict[str, str] = {}
+    names = set(t.names)
+    if platform and "platform" in names and "platform" not in present:
+        fills["platform"] = lit(platform)
+    if channel and "channel" in names and "channel" not in present:
+        fills["channel"] = lit(channel)
+    if file_dates:
+        date_cols = [c.name for c in t.columns if c.dtype == "date" and c.required]
+        if date_cols and date_cols[0] not in present:
+            d0 = date_cols[0]
+            start, end = file_dates
+            fills[d0] = f"DATE {lit(start.isoformat())}"
+            if f"{d0}_end" in names and end != start:
+                fills[f"{d0}_end"] = f"DATE {lit(end.isoformat())}"
+    return fills
+
+
+def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str], file_id: str, path: str,
+                 task: Any = None, scales: dict[str, float] | None = None, problems: list | None = None,
+                 ) -> tuple[int, int, int]:
+    """Load every chunk: passing rows into the table, the rest into quarantine. (read, loaded, quarantined).
+
+    ``problems`` is the reader's live list of ragged rows (it grows as batches stream); each
+    chunk quarantines the ones that fall in its row range.
+    """
+    read = loaded = quarantined = 0
+    target = q(t.name)
+    for ch in chunks:
+        own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
+        bad = [p.row for p in (problems or ()) if ch.lo <= p.row <= ch.hi]
+        cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
+                                 exclude_own=own, scales=scales, bad_rows=bad)
+        n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]
+        n_quar = 0
+        if n_loaded < ch.rows:
+            sql = quarantine_select(t, ch.source, cleaned, file_id, path)
+            n_quar = con.execute(f"INSERT INTO quarantine {sql}").fetchone()[0]
+        if n_loaded + n_quar != ch.rows:
+            raise IngestInvariantError(
+                f"{path}: rows {ch.lo}..{ch.lo + ch.rows - 1}: read {ch.rows} but loaded {n_loaded} "
+                f"+ quarantined {n_quar}"
+            )
+        read += ch.rows
+        loaded += n_loaded
+        quarantined += n_quar
+        if task is not None:
+            task.advance(ch.rows)
+    return read, loaded, quarantined
+
+
+def _top_reasons(con, file_id: str, n: int = 5) -> list[tuple[str, int]]:
+    rows = con.execute(
+        "SELECT reason, count(*) AS n FROM quarantine WHERE file_id = ? GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
+        [file_id, n],
+    ).fetchall()
+    return [(r, int(c)) for r, c in rows]
+
+
+def _known(con, file_id: str, path: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(path already holding this content, (file_id, table) already loaded from this path)."""
+    same = con.execute("SELECT path FROM ingest_manifest WHERE file_id = ?", [file_id]).fetchone()
+    old = con.execute('SELECT file_id, "table" FROM ingest_manifest WHERE path = ?', [path]).fetchone()
+    return (same[0] if same else None), (tuple(old) if old else None)
+
+
+def _forget(con, file_id: str, table_name: str) -> None:
+    """Remove everything an earlier version of a file loaded."""
+    con.execute(f"DELETE FROM {q(table_name)} WHERE _file_id = ?", [file_id])
+    con.execute("DELETE FROM quarantine WHERE file_id = ?", [file_id])
+    con.execute("DELETE FROM ingest_manifest WHERE file_id = ?", [file_id])
+
+
+def _record(con, rep: FileReport) -> None:
+    con.execute(
+        "INSERT INTO ingest_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [rep.file_id, rep.path, rep.table, rep.format, rep.encoding, rep.rows_read, rep.rows_loaded,
+         rep.rows_quarantined, datetime.now().replace(microsecond=0), rep.seconds],
+    )
+
+
+def _begin_file(con, file_id: str, path: str, table_name: str) -> FileReport | None:
+    """Skip a file already loaded; forget the old version of a changed file. None means: load it."""
+    same, old = _known(con, file_id, path)
+    if same is not None:
+        note = "" if same == path else f"already loaded as {same}"
+        return FileReport(path, table_name, "skipped" if same != path else "unchanged", file_id, note=note)
+    if old is not None:
+        _forget(con, old[0], old[1])
+    return None
+
+
+def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
+    from upmarket.io import open_table
+
+    con = wh.con
+    t0 = time.perf_counter()
+    file_id = file_hash(sf.path)
+    rel = sf.rel_path
+    early = _begin_file(con, file_id, rel, sf.table)
+    if early is not None:
+        return early
+    raw = open_table(sf)
+    t = contract_table(sf.table)
+    present = set(raw.columns)
+    fills = _fills(t, present, raw.platform, raw.file_dates, getattr(sf, "channel", None))
+    for col, value in (getattr(raw, "defaults", None) or {}).items():
+        if col in t.names and col not in present:
+            fills.setdefault(col, lit(str(value)))
+    scales = unit_scales(t, getattr(raw, "units", None) or {})
+    task = progress.task(f"{rel}", total=raw.rows_hint)
+    if raw.parquet_paths:
+        chunks: Iterable[_Chunk] = _parquet_chunks(con, raw)
+    else:
+        chunks = _arrow_chunks(con, raw.batches(BATCH_ROWS), dict(raw.columns), "_upm_batch")
+    read, loaded, quarantined = _load_chunks(con, t, chunks, fills, file_id, rel, task, scales,
+                                             getattr(raw, "row_problems", None))
+    rep = FileReport(rel, t.name, "loaded", file_id, raw.format, raw.encoding, read, loaded, quarantined,
+                     time.perf_counter() - t0)
+    rep.top_reasons = _top_reasons(con, file_id) if quarantined else []
+    _record(con, rep)
+    return rep
+
+
+def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: Progress | None = None,
+        dry_run: bool = False) -> IngestReport:
+    """Ingest (or, with ``dry_run``, validate) every table file of ``dataset`` in ONE transaction."""
+    from upmarket.config import load_config
+    from upmarket.io import discover
+
+    dataset = Path(dataset)
+    config = config if config is not None else load_config(dataset)
+    t0 = time.perf_counter()
+    found = discover(dataset, config)
+    files = list(getattr(found, "files", found))
+    ignored = [str(getattr(i, "rel_path", i)) for i in getattr(found, "ignored", [])]
+    progress = ensure(progress)
+    files_task = progress.task("files", total=len(files))
+    report = IngestReport(dry_run=dry_run, ignored=ignored)
+    con = wh.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for sf in files:
+            old = con.execute("SELECT file_id FROM ingest_manifest WHERE path = ?", [sf.rel_path]).fetchone()
+            rep = _ingest_file(wh, sf, progress)
+            if rep.status == "loaded" and old is not None:
+                rep.status, rep.note = "replaced", "content changed since the last ingest"
+            report.files.append(rep)
+            files_task.advance(1)
+        if dry_run:
+            con.execute("ROLLBACK")
+        else:
+            con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def load_frame(wh: Warehouse, table_name: str, df: pd.DataFrame, file_label: str = "frame") -> FileReport:
+    """Load an in-memory DataFrame through the same cleaning path as files (one transaction).
+
+    Columns are matched by contract name or alias; others are kept in ``_extra``. The frame's
+    content hash is its file id, so loading the same frame twice loads it once.
+    """
+    t = contract_table(table_name)
+    names = _frame_names(t, [str(c) for c in df.columns])
+    missing = [c for c in t.required if c not in names.values() and c not in ("platform",)]
+    if missing:
+        from upmarket.io.errors import UnreadableFile
+
+        raise UnreadableFile(file_label, f"missing required column(s) {', '.join(missing)} for table {table_name}")
+    frame = df.rename(columns={str(k): v for k, v in names.items()}).reset_index(drop=True)
+    at = _frame_to_arrow(frame)
+    at = at.add_column(0, "_row", pa.array(range(1, len(frame) + 1), pa.int64()))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, at.schema) as w:
+        w.write_table(at)
+    h = hashlib.new(HASH_ALGORITHM, sink.getvalue().to_pybytes())
+    h.update(table_name.encode())
+    file_id = h.hexdigest()
+    con = wh.con
+    t0 = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        early = _begin_file(con, file_id, file_label, table_name)
+        if early is not None:
+            con.execute("COMMIT")
+            return early
+        headers = {v: k for k, v in names.items()}
+        chunks = _arrow_chunks(con, at.to_batches(BATCH_ROWS), headers, "_upm_frame")
+        read, loaded, quarantined = _load_chunks(con, t, chunks, {}, file_id, file_label)
+        rep = FileReport(file_label, table_name, "loaded", file_id, "frame", None, read, loaded, quarantined,
+                         time.perf_counter() - t0)
+        rep.top_reasons = _top_reasons(con, file_id) if quarantined else []
+        _record(con, rep)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return rep
+
+
+def _frame_names(t: Table, cols: list[str]) -> dict[str, str]:
+    """Frame column → output name: contract names and aliases, else the column itself."""
+    alias = {a: c.name for c in t.columns for a in c.aliases}
+    out: dict[str, str] = {}
+    for c in cols:
+        out[c] = c if c in t.names else alias.get(c.strip(), c)
+    return out
+
+
+def _frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """Arrow from pandas; object columns of mixed Python types become text."""
+    cols = {}
+    for name in frame.columns:
+        s = frame[name]
+        try:
+            cols[name] = pa.array(s, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            cols[name] = pa.array(s.map(lambda x: None if x is None or x != x else str(x)), pa.string())
+    return pa.table(cols)

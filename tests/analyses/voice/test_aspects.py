@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+
+from upmarket.analyses.voice.aspects import extract_aspects, lexicon_polarity, split_clauses
+from upmarket.analyses.voice.framing import framing
+from upmarket.analyses.voice.text import normalise
+
+
+def test_clauses_split_at_punctuation_and_contrast():
+    c = split_clauses(["拍照很好但是发热严重", "屏幕清晰，续航一般。"])
+    assert c.text == ["拍照很好", "但是发热严重", "屏幕清晰", "续航一般"]
+    assert c.review.tolist() == [0, 0, 1, 1]
+
+
+def test_lexicon_negation():
+    pol = lexicon_polarity(["一点也不卡", "不太流畅", "没有问题", "很流畅", "发热严重", "屏幕"])
+    assert pol.tolist() == [1, -1, 1, 1, -1, 0]
+
+
+def test_aspect_polarity_with_contrast_and_negation(twin_model):
+    texts = normalise(["拍照很清晰，但是发热很严重", "系统一点也不卡，续航太差了", "客服态度很好"]).texts
+    a = extract_aspects(texts, twin_model)
+    got = {(r.row, r.aspect): r.polarity for r in a.itertuples()}
+    assert got[(0, "camera")] == 1 and got[(0, "performance")] == -1
+    assert got[(1, "system")] == 1 and got[(1, "battery")] == -1
+    assert got[(2, "service")] == 1
+
+
+def test_framing_counts_value_and_premium():
+    v, p, f = framing(["性价比很高，很划算", "旗舰质感", "性价比不高", "屏幕不错"])
+    assert v.tolist()[:1] == [2] and p.tolist()[1] == 2
+    assert f[0] == 1 and f[1] == 0 and f[2] == 1 and np.isnan(f[3])  # 性价比不高 still argues from value

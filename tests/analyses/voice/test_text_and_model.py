@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from upmarket.analyses.voice.score import score_reviews
+from upmarket.analyses.voice.sentiment import NgramHasher, NotFittedError, SentimentModel
+from upmarket.analyses.voice.text import MAX_CHARS, normalise
+
+BAD = ["", "   ", "😀😀👍", "手機螢幕很漂亮，電池續航不錯", "Great phone, fast delivery", "屏幕&amp;电池都好&#x1F44D;",
+       "好" * 50_000, None, float("nan"), "ＯＰＰＯ手机很好用", "小米15 ultra 拍照yyds but 发热 a bit"]
+
+
+def test_normalise_bad_input():
+    n = normalise(BAD)
+    assert len(n.texts) == len(BAD)
+    assert n.flags()[:3] == ["empty", "empty", "empty"]
+    assert n.texts[3] == "手机萤幕很漂亮，电池续航不错"  # traditional → simplified
+    assert n.flags()[4] == "no_chinese"
+    assert n.texts[5] == "屏幕&电池都好👍"  # HTML entities decoded
+    assert len(n.texts[6]) == MAX_CHARS and n.flags()[6] == "truncated"
+    assert n.flags()[7] == n.flags()[8] == "empty"
+    assert n.texts[9] == "oppo手机很好用"  # full width folded, lower case
+
+
+def test_hasher_counts_ngrams_within_texts():
+    m = NgramHasher((1, 2), bits=16).counts(["ab", "ba", ""])
+    assert m.shape == (3, 1 << 16)
+    assert m[0].sum() == 3 and m[1].sum() == 3 and m[2].sum() == 0  # a, b, ab — no bigram across texts
+    assert (m[0] != m[1]).nnz == 2  # same unigrams, different bigram
+
+
+def test_model_is_accurate_and_round_trips(twin_model, tmp_path):
+    from upmarket.analyses.voice.twin_data import twin_reviews
+
+    reviews, labels = twin_reviews(n_orders=6_000, seed=202)  # a different seed: unseen text
+    keep = (labels["sentiment"] != 0).to_numpy() & ~labels["is_empty"].to_numpy()
+    texts = reviews["text"].to_numpy()[keep].tolist()
+    y = (labels["sentiment"].to_numpy()[keep] > 0).astype(int)
+    acc = (twin_model.predict(texts) == y).mean()
+    assert acc > 0.93, acc
+    path = twin_model.save(tmp_path / "m.npz")
+    again = SentimentModel.load(path)
+    np.testing.assert_allclose(again.predict_proba(texts[:200]), twin_model.predict_proba(texts[:200]), atol=2e-3)
+
+
+def test_unfitted_and_bad_labels():
+    with pytest.raises(NotFittedError):
+        SentimentModel().predict_proba(["好"])
+    with pytest.raises(ValueError, match="both classes"):
+        SentimentModel().fit(["好", "不错"], np.array([1, 1]))
+    with pytest.raises(FileNotFoundError, match="voice train"):
+        SentimentModel.load("/nonexistent/model.npz")
+
+
+def test_score_reviews_never_crashes(twin_model):
+    s = score_reviews([f"r{i}" for i in range(len(BAD))], BAD, twin_model)
+    sent = s.sentiment
+    assert len(sent) == len(BAD)
+    assert sent["score"].isna().tolist()[:3] == [True, True, True]  # empty / emoji-only: marked, not scored
+    assert sent.loc[sent["flag"] != "empty", "score"].between(0, 1).all()
+    assert (sent["label"][sent["flag"] == "empty"] == 0).all()
