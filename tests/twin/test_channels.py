@@ -202,7 +202,7 @@ def test_constant_memory_5m_events(tmp_path: Path) -> None:
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         res = simulate_channels(p, u, rng=np.random.default_rng(2), n_events=5_000_000,
                                 out_dir=__import__("pathlib").Path({str(tmp_path)!r}), start=date(2024, 1, 1),
-                                end=date(2025, 6, 30), chunk_journeys=200_000)
+                                end=date(2025, 6, 30))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(res.truth["consistency"]["events"], (peak - base) // 1024)
     """)

@@ -65,6 +65,7 @@ from upmarket.io.headers import (
 from upmarket.io.sniff import (
     DECOMPRESS_ERRORS,
     DELIMITERS,
+    Sniffed,
     decode_sample,
     detect_encoding,
         open_binary,
@@ -164,7 +165,7 @@ def open_table(source: SourceFile) -> RawTable:
 # --------------------------------------------------------------------------------------------- text
 
 
-def _open_text(source: SourceFile, t: Table, sniffed) -> RawTable:
+def _open_text(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     encoding = source.encoding or detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     text = decode_sample(path, sniffed.sample, sniffed.at_eof, encoding)
@@ -264,7 +265,7 @@ def _fix_row(row: list[str], width: int, row_no: int, delim: str, problems: list
 # ----------------------------------------------------------------------------------------- workbooks
 
 
-def _open_workbook(source: SourceFile, t: Table, sniffed) -> RawTable:
+def _open_workbook(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     data = read_all(path, sniffed.compression)
     try:
@@ -380,7 +381,7 @@ def _cell_text(v: object) -> str:
 # ------------------------------------------------------------------------------------ parquet, jsonl
 
 
-def _open_parquet(source: SourceFile, t: Table, sniffed) -> RawTable:
+def _open_parquet(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     data = read_all(path, sniffed.compression)
     try:
@@ -404,7 +405,7 @@ def _open_parquet(source: SourceFile, t: Table, sniffed) -> RawTable:
                     units=names.units, schema=schema, _stream=stream)
 
 
-def _open_jsonl(source: SourceFile, t: Table, sniffed) -> RawTable:
+def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     encoding = source.encoding or detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     if encoding not in ("utf-8", "utf-8-sig"):

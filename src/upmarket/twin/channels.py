@@ -583,7 +583,7 @@ def simulate_channels(
     progress: Progress | None = None,
     prices: pd.DataFrame | None = None,
     params: FunnelParams | None = None,
-    chunk_journeys: int = 400_000,
+    chunk_journeys: int = 250_000,
 ) -> ChannelResult:
     """Simulate journeys and write ``events`` (Parquet parts), ``traffic`` and ``orders`` into ``out_dir``.
 

@@ -1,0 +1,178 @@
+"""Consumer-asset stages (AIPL) per brand and week, the week-to-week transition matrix, and one stage language.
+
+upmarket's stages, from events (a user's stage for a brand in a week is the highest reached):
+
+* ``aware``: impression, content_view, live_view
+* ``interest``: search, click, favorite, follow, cart
+* ``purchase``: order
+* ``loyal``: review, share, or a repeat purchase (an order of the brand when the user ordered it
+  in an earlier week, or two orders in the same week)
+
+A brand is the SKU's brand from ``products`` (else the event's own ``brand``: brand-level
+searches and content views). Weeks are Monday-based (Beijing time, as stored).
+
+``PLATFORM_STAGE_MAP`` maps each platform's own stage model (Alibaba AIPL, Ocean Engine O-5A,
+JD 4A, Xiaohongshu A0–A5) onto these stages; the definitions are ours and re-computable, the
+platforms' are black boxes, so the mapping is of meaning, not of numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.funnel.rates import wilson
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+STAGES: tuple[str, ...] = ("none", "aware", "interest", "purchase", "loyal")
+"""Stage names by level; ``none`` = no activity for the brand that week."""
+
+EVENT_STAGE: dict[str, int] = {
+    "impression": 1, "content_view": 1, "live_view": 1,
+    "search": 2, "click": 2, "favorite": 2, "follow": 2, "cart": 2,
+    "order": 3,
+    "review": 4, "share": 4,
+}
+"""Stage level each event code reaches (repeat orders are promoted to loyal separately)."""
+
+EPOCH_MONDAY = "2000-01-03"
+"""A Monday: week numbers count whole weeks from it (integer keys join the same on every engine)."""
+
+PLATFORM_STAGE_MAP: tuple[dict[str, str], ...] = (
+    # Alibaba 数据银行 AIPL
+    {"model": "AIPL", "owner": "Alibaba 数据银行", "code": "A", "name_zh": "认知", "name_en": "Awareness",
+     "stage": "aware", "definition": "impression, content_view or live_view of the brand"},
+    {"model": "AIPL", "owner": "Alibaba 数据银行", "code": "I", "name_zh": "兴趣", "name_en": "Interest",
+     "stage": "interest", "definition": "search, click, favorite, follow or cart"},
+    {"model": "AIPL", "owner": "Alibaba 数据银行", "code": "P", "name_zh": "购买", "name_en": "Purchase",
+     "stage": "purchase", "definition": "order"},
+    {"model": "AIPL", "owner": "Alibaba 数据银行", "code": "L", "name_zh": "忠诚", "name_en": "Loyalty",
+     "stage": "loyal", "definition": "repeat order, review or share"},
+    # Ocean Engine 巨量云图 O-5A
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "O", "name_zh": "机会人群", "name_en": "Opportunity",
+     "stage": "none", "definition": "not observed: the platform's modelled lookalike pool"},
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "A1", "name_zh": "了解", "name_en": "Aware",
+     "stage": "aware", "definition": "impression, content_view or live_view of the brand"},
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "A2", "name_zh": "吸引", "name_en": "Appeal",
+     "stage": "interest", "definition": "click or follow (light engagement)"},
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "A3", "name_zh": "问询（种草）", "name_en": "Ask (seeded)",
+     "stage": "interest", "definition": "search, favorite or cart after a content view (see 种草 metrics)"},
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "A4", "name_zh": "行动", "name_en": "Act",
+     "stage": "purchase", "definition": "order"},
+    {"model": "O-5A", "owner": "Ocean Engine 巨量云图", "code": "A5", "name_zh": "拥护", "name_en": "Advocate",
+     "stage": "loyal", "definition": "repeat order, review or share"},
+    # JD 4A
+    {"model": "4A", "owner": "JD 京东数坊", "code": "Aware", "name_zh": "认知", "name_en": "Aware",
+     "stage": "aware", "definition": "impression, content_view or live_view"},
+    {"model": "4A", "owner": "JD 京东数坊", "code": "Appeal", "name_zh": "吸引", "name_en": "Appeal",
+     "stage": "interest", "definition": "search, click, favorite, follow or cart"},
+    {"model": "4A", "owner": "JD 京东数坊", "code": "Act", "name_zh": "行动", "name_en": "Act",
+     "stage": "purchase", "definition": "order"},
+    {"model": "4A", "owner": "JD 京东数坊", "code": "Advocate", "name_zh": "拥护", "name_en": "Advocate",
+     "stage": "loyal", "definition": "repeat order, review or share"},
+    # Xiaohongshu 灵犀 A0–A5 (the stage names vary between the platform's decks; meanings as mapped here)
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A0", "name_zh": "潜在人群", "name_en": "Potential",
+     "stage": "none", "definition": "not observed: interest-tag audience without brand contact"},
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A1", "name_zh": "曝光触达", "name_en": "Reached",
+     "stage": "aware", "definition": "content_view of the brand's notes"},
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A2", "name_zh": "互动", "name_en": "Engaged",
+     "stage": "interest", "definition": "follow, favorite (收藏) or click"},
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A3", "name_zh": "深度种草", "name_en": "Seeded",
+     "stage": "interest", "definition": "search of the brand after a content view (回搜)"},
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A4", "name_zh": "购买", "name_en": "Bought",
+     "stage": "purchase", "definition": "order on any platform"},
+    {"model": "A0-A5", "owner": "Xiaohongshu 灵犀", "code": "A5", "name_zh": "复购/分享", "name_en": "Loyal",
+     "stage": "loyal", "definition": "repeat order, review or share"},
+)
+
+
+def stage_map() -> pd.DataFrame:
+    """The platform stage models mapped onto upmarket's stages, as a table for the report."""
+    return pd.DataFrame(list(PLATFORM_STAGE_MAP))
+
+
+def branded_events(events: ir.Table, products: ir.Table | None) -> ir.Table:
+    """Events with a ``brand`` (the SKU's from products, else the event's) and a stage ``level``."""
+    e = events.filter(events.event.isin(list(EVENT_STAGE)))
+    if products is not None:
+        p = products.group_by("sku_id").aggregate(p_brand=products.brand.arbitrary())
+        e = e.left_join(p, "sku_id").drop("sku_id_right")
+        brand = ibis.coalesce(e.p_brand, e.brand.nullif(""))
+    else:
+        brand = e.brand.nullif("")
+    level = ibis.cases(*((e.event == ev, lv) for ev, lv in EVENT_STAGE.items()), else_=0)
+    e = e.mutate(brand=brand, level=level.cast("int8"))
+    return e.filter(e.brand.notnull())
+
+
+def week_number(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole weeks since the Monday ``EPOCH_MONDAY`` (Monday-based weeks, any engine)."""
+    return (ts.date().delta(ibis.date(EPOCH_MONDAY), "day") // 7).cast("int64")
+
+
+def weekly_stages(events: ir.Table, products: ir.Table | None) -> ir.Table:
+    """One row per (brand, user_id, wk) with the highest stage level that week (repeat orders → loyal)."""
+    e = branded_events(events, products)
+    e = e.mutate(wk=week_number(e.ts))
+    w = e.group_by(["brand", "user_id", "wk"]).aggregate(
+        level=e.level.max().cast("int64"), n_orders=(e.event == "order").sum().cast("int64"))
+    win = ibis.window(group_by=["brand", "user_id"], order_by="wk", preceding=None, following=0)
+    w = w.mutate(prior_orders=w.n_orders.sum().over(win) - w.n_orders)
+    repeat = (w.n_orders > 0) & ((w.prior_orders > 0) | (w.n_orders >= 2))
+    return w.mutate(level=ibis.ifelse(repeat, 4, w.level).cast("int64")).select("brand", "user_id", "wk", "level")
+
+
+def stage_sizes(weekly: ir.Table) -> ir.Table:
+    """Users per (brand, week, stage level)."""
+    return weekly.group_by(["brand", "wk", "level"]).aggregate(users=weekly.count().cast("int64"))
+
+
+def transitions(weekly: ir.Table) -> ir.Table:
+    """Counts of (brand, from level in week w, to level in week w+1); to level 0 = inactive next week.
+
+    The last observed week is left out as a *from* week: its next week is not observed (censored).
+    """
+    a = weekly.filter(weekly.wk < weekly.wk.max())
+    b = weekly.select(brand_b="brand", user_b="user_id", wk_b="wk", level_b="level")
+    j = a.left_join(b, [a.brand == b.brand_b, a.user_id == b.user_b, (a.wk + 1) == b.wk_b])
+    j = j.mutate(to_level=ibis.coalesce(j.level_b, 0).cast("int64"))
+    return j.group_by(["brand", j.level.name("from_level"), "to_level"]).aggregate(n=j.count().cast("int64"))
+
+
+def highest_stage(events: ir.Table, products: ir.Table | None) -> ir.Table:
+    """Users per (brand, highest stage over the whole period): loyal = review/share or two orders or more."""
+    e = branded_events(events, products)
+    u = e.group_by(["brand", "user_id"]).aggregate(level=e.level.max(), n_orders=(e.event == "order").sum())
+    u = u.mutate(level=ibis.ifelse(u.n_orders >= 2, 4, u.level).cast("int64"))
+    return u.group_by(["brand", "level"]).aggregate(users=u.count().cast("int64"))
+
+
+def transition_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """Row-normalised transition probabilities with Wilson 90% intervals, per brand.
+
+    ``counts`` is the materialised :func:`transitions` output. Each row (brand, from) is a
+    multinomial over the five next-week states; the interval of each cell is Wilson's on
+    (cell count, row total). The same user contributes one row per active week, so the
+    intervals are somewhat narrow for heavy users (stated in docs/funnel.md).
+    """
+    c = counts.copy()
+    c["from_stage"] = np.asarray(STAGES, dtype=object)[c["from_level"].to_numpy(int)]
+    c["to_stage"] = np.asarray(STAGES, dtype=object)[c["to_level"].to_numpy(int)]
+    c["row_total"] = c.groupby(["brand", "from_level"])["n"].transform("sum")
+    c["p"] = c["n"] / c["row_total"]
+    c["p_low"], c["p_high"] = wilson(c["n"], c["row_total"])
+    return c.sort_values(["brand", "from_level", "to_level"]).reset_index(drop=True)[
+        ["brand", "from_stage", "to_stage", "from_level", "to_level", "n", "row_total", "p", "p_low", "p_high"]]
+
+
+def sizes_table(sizes: pd.DataFrame) -> pd.DataFrame:
+    """Weekly stage sizes, one row per (brand, week start, stage)."""
+    s = sizes.copy()
+    s["week"] = (pd.Timestamp(EPOCH_MONDAY) + pd.to_timedelta(s["wk"].astype("int64") * 7, unit="D")).dt.date
+    s["stage"] = np.asarray(STAGES, dtype=object)[s["level"].to_numpy(int)]
+    return s.sort_values(["brand", "wk", "level"]).reset_index(drop=True)[["brand", "week", "wk", "stage", "users"]]

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from upmarket.analyses.voice.analysis import Voice, bootstrap_ratios, brand_figures
+from upmarket.analyses.voice.aspects import ASPECTS
+from upmarket.analyses.voice.score import score_reviews
+
+
+@pytest.fixture(scope="module")
+def twin_batch():
+    pytest.importorskip("upmarket.twin.voice")
+    from upmarket.analyses.voice.twin_data import twin_reviews
+
+    return twin_reviews(n_orders=60_000, seed=303)
+
+
+def contract_truth(labels: pd.DataFrame) -> dict[str, dict]:
+    """Truth with the contract's definitions, from the twin's per-review labels."""
+    lab = labels[~labels["is_empty"]]
+    out = {}
+    for b, g in lab.groupby("brand"):
+        out[b] = {"aspects": {a: (g[a] == 1).sum() / g[a].notna().sum() for a in ASPECTS if g[a].notna().sum() >= 100},
+                  "value_framing": g["value_framing"].mean(), "positive_share": (g["sentiment"] == 1).mean()}
+    return out
+
+
+def test_twin_recovery_within_tolerance(twin_model, twin_batch):
+    reviews, labels = twin_batch
+    s = score_reviews(reviews["review_id"], reviews["text"].tolist(), twin_model)
+    figures, _ = brand_figures(s, reviews["brand"].to_numpy(object), n_boot=50)
+    truth = contract_truth(labels)
+    misses = []
+    for b, t in truth.items():
+        for a, v in t["aspects"].items():
+            if abs(figures[b]["aspects"][a] - v) > 0.05:
+                misses.append((b, a, round(figures[b]["aspects"][a], 3), round(v, 3)))
+        if abs(figures[b]["value_framing"] - t["value_framing"]) > 0.05:
+            misses.append((b, "value_framing", figures[b]["value_framing"], t["value_framing"]))
+    assert not misses, misses
+
+
+def test_bootstrap_interval_covers_and_shrinks():
+    rng = np.random.default_rng(0)
+    x = (rng.random((4000, 1)) < 0.3).astype(float)
+    point, ci = bootstrap_ratios(x, np.ones_like(x), n_boot=200)
+    assert ci[0, 0] < point[0] < ci[1, 0]
+    assert 0.015 < ci[1, 0] - ci[0, 0] < 0.035  # ≈ 2·1.645·sqrt(.3·.7/4000) = 0.024
+
+
+def test_analysis_on_warehouse_and_cli(twin_model, twin_batch, tmp_path, monkeypatch):
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+    reviews, _ = twin_batch
+    reviews = reviews.head(4000)
+    model_path = twin_model.save(tmp_path / "m.npz")
+    from upmarket.twin import catalog
+
+    products = catalog.products()[["sku_id", "brand", "model", "list_price"]]
+    with Warehouse(":memory:") as wh:
+        assert Voice().missing(wh) is not None  # no reviews: skipped with a reason
+        r = reviews[["review_id", "ts", "platform", "sku_id", "rating", "text"]]
+        wh.con.register("r_df", r)
+        wh.con.register("p_df", products)
+        wh.con.execute("INSERT INTO reviews BY NAME SELECT * FROM r_df")
+        wh.con.execute("INSERT INTO products BY NAME SELECT * FROM p_df")
+        sec = Voice().run(wh, Config(analysis_options={"voice": {"model": str(model_path), "n_boot": 50}}))
+    assert set(sec.figures) == set(products["brand"].unique()) & set(reviews["brand"])
+    x = sec.figures["Xiaomi"]
+    assert x["sentiment_ci"][0] <= x["sentiment"] <= x["sentiment_ci"][1]
+    assert 0 <= x["value_framing"] <= 1
+    assert {"review_sentiment", "review_aspects", "voice_by_month", "voice_drivers", "voice_issues",
+            "voice_associations"} <= set(sec.tables)
+    assert len(sec.tables["review_sentiment"]) == len(reviews)
+    assoc = sec.tables["voice_associations"]
+    assert assoc.loc[assoc["brand"] == "Huawei", "term"].str.contains("鸿蒙").any()  # planted brand term
+    drv = sec.tables["voice_drivers"]
+    assert (drv.loc[drv["opinion"] == "negative", "effect"] < 0).mean() > 0.8  # bad opinions lower stars
+
+    from upmarket.analyses.voice.cli import voice_app
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["拍照很清晰，但是发热严重", "", "😀", "English only"]}).to_csv(
+        src, index=False)
+    out = tmp_path / "out.csv"
+    res = CliRunner().invoke(voice_app, ["score", str(src), "-o", str(out), "--model", str(model_path)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out, encoding="utf-8-sig")
+    assert got["flag"].fillna("").tolist() == ["", "empty", "empty", "no_chinese"]
+    assert got.loc[0, "aspect_camera"] == 1 and got.loc[0, "aspect_performance"] == -1
+    bad = CliRunner().invoke(voice_app, ["score", str(tmp_path / "nope.csv"), "-o", str(out)])
+    assert bad.exit_code != 0
+    rated = tmp_path / "rated.csv"
+    reviews.head(1500)[["text", "rating"]].to_csv(rated, index=False)
+    res = CliRunner().invoke(voice_app, ["train", str(rated), "-o", str(tmp_path / "mine.npz")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "mine.npz").is_file()
