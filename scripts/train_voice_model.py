@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
-from upmarket.analyses.voice import aspects as A
+from upmarket.analyses.voice import aspects as asp_mod
 from upmarket.analyses.voice.corpora import data_dir, load_aspects, load_sentiment
 from upmarket.analyses.voice.sentiment import DEFAULT_MODEL, SentimentModel
 from upmarket.analyses.voice.text import normalise
@@ -93,14 +93,15 @@ def aspect_eval(model: SentimentModel, root: Path) -> pd.DataFrame:
     they differ in polarity: upmarket (model + lexicon, clause level) vs keyword rules alone.
     """
     asp = load_aspects(root)
-    te = asp[(asp["split"] == "test") & asp["aspect"].isin(A.ASPECTS) & (asp["polarity"] != 0)].reset_index(drop=True)
+    keep = (asp["split"] == "test") & asp["aspect"].isin(asp_mod.ASPECTS) & (asp["polarity"] != 0)
+    te = asp[keep].reset_index(drop=True)
     norm = normalise(te["text"].tolist()).texts
-    ours = A.extract_aspects(norm, model)
-    cl = A.split_clauses(norm)
-    hits = A.match_matrix(cl.text, A.ASPECT_TERMS)
-    lex = A.lexicon_polarity(cl.text)
+    ours = asp_mod.extract_aspects(norm, model)
+    cl = asp_mod.split_clauses(norm)
+    hits = asp_mod.match_matrix(cl.text, asp_mod.ASPECT_TERMS)
+    lex = asp_mod.lexicon_polarity(cl.text)
     ci, ai = np.nonzero(hits)
-    kw = pd.DataFrame({"row": cl.review[ci], "aspect": np.asarray(A.ASPECTS)[ai], "p": lex[ci].astype(int)})
+    kw = pd.DataFrame({"row": cl.review[ci], "aspect": np.asarray(asp_mod.ASPECTS)[ai], "p": lex[ci].astype(int)})
     kw = kw.groupby(["row", "aspect"])["p"].sum().apply(np.sign).rename("polarity").reset_index()
     rows = []
     gold = te.assign(row=te.index)
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     size = (args.out / "research_sentiment.npz").stat().st_size
     out = {"sentiment": table.to_dict(orient="records"),
            "aspects": json.loads(asp.reset_index().to_json(orient="records")),
-           "n_train": int(len(train)), "n_test": int(len(test)), "timings": timings,
+           "n_train": len(train), "n_test": len(test), "timings": timings,
            "model_bytes": {"research": size, "shipped": DEFAULT_MODEL.stat().st_size if shipped else None},
            "total_s": time.time() - t0}
     (args.out / "accuracy.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -161,5 +161,13 @@ def docs(
     console.print(f"wrote {out}")
 
 
+def _mount_subcommands() -> None:
+    from upmarket.analyses.voice.cli import voice_app
+
+    app.add_typer(voice_app, name="voice", help="Score or train on Chinese review text.")
+
+
+_mount_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -158,6 +158,41 @@ def test_cross_platform_paths(run) -> None:
     assert paths["by_tier"]["tier1"]["buyer_share"] > paths["by_tier"]["tier5"]["buyer_share"]
 
 
+def test_path_truth_matches_sql_over_events(run, con) -> None:
+    """The streamed 种草 → 拔草 truth equals a brute-force SQL join over the written events."""
+    _, res = run
+    rows = con.execute("""
+        WITH seen AS (
+            SELECT user_id, sku_id, ts FROM events
+            WHERE platform IN ('douyin', 'xiaohongshu') AND event IN ('content_view', 'live_view')
+              AND sku_id IS NOT NULL),
+        visits AS (
+            SELECT session_id, any_value(user_id) AS user_id, any_value(sku_id) AS sku_id,
+                   min(ts) FILTER (WHERE event = 'click') AS t_click,
+                   min(ts) FILTER (WHERE event = 'order') AS t_order
+            FROM events WHERE platform IN ('jd', 'tmall', 'mistore') AND event IN ('click', 'order')
+            GROUP BY session_id),
+        flagged AS (
+            SELECT v.user_id, v.t_order IS NOT NULL AS bought,
+                   EXISTS (SELECT 1 FROM seen s WHERE s.user_id = v.user_id AND s.sku_id = v.sku_id
+                           AND s.ts < v.t_click AND s.ts >= v.t_click - INTERVAL 7 DAY) AS sv,
+                   v.t_order IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM seen s WHERE s.user_id = v.user_id AND s.sku_id = v.sku_id
+                           AND s.ts < v.t_order AND s.ts >= v.t_order - INTERVAL 7 DAY) AS so
+            FROM visits v)
+        SELECT u.city_tier, count(*), sum(sv::INT), sum((sv AND bought)::INT), sum(bought::INT), sum(so::INT)
+        FROM flagged JOIN users u USING (user_id) GROUP BY ALL
+    """).fetchall()
+    by_tier = res.truth["paths"]["by_tier"]
+    assert {r[0] for r in rows} == set(by_tier)
+    for tier, visits, s_visits, s_buys, buys, s_orders in rows:
+        t = by_tier[tier]
+        assert (t["visits"], t["buyers"]) == (visits, buys)
+        assert t["buyer_share"] == pytest.approx(s_orders / buys)
+        assert t["conversion_seeded"] == pytest.approx(s_buys / s_visits)
+        assert t["conversion_unseeded"] == pytest.approx((buys - s_buys) / (visits - s_visits))
+
+
 def test_prices_follow_promotions_and_subsidy(run) -> None:
     _, res = run
     o = res.orders
@@ -190,6 +225,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert a.orders.equals(b.orders) and not a.orders.equals(c.orders)
 
 
+@pytest.mark.slow
 def test_constant_memory_5m_events(tmp_path: Path) -> None:
     """5M events in small chunks: peak RSS growth stays far below the event volume."""
     code = textwrap.dedent(f"""

@@ -2,3 +2,4 @@
 
 from upmarket.analyses import market  # noqa: F401
 from upmarket.analyses import spread  # noqa: F401
+from upmarket.analyses import voice  # noqa: F401

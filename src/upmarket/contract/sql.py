@@ -37,6 +37,8 @@ DEFAULTS: dict[tuple[str, str], str] = {
 _TRUE = ("true", "t", "1", "1.0", "yes", "y", "是", "真", "√")
 _FALSE = ("false", "f", "0", "0.0", "no", "n", "否", "假", "×")
 
+_SCI = "\x00scientific"  # marks an id in scientific notation inside the helper column
+
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
@@ -59,10 +61,17 @@ def _is_decimal(src_type: str) -> bool:
     return src_type.upper().startswith("DECIMAL")
 
 
-def normalise(ref: str, src_type: str) -> str:
-    """Trimmed text with ``''``, ``-`` and ``--`` as NULL; native values pass through."""
+def normalise(ref: str, src_type: str, *, trim: bool = True) -> str:
+    """Trimmed text with ``''``, ``-`` and ``--`` as NULL; native values pass through.
+
+    ``trim=False`` (used for Parquet's typed strings, written by programs, not spreadsheets)
+    only maps the missing markers, which is nearly free; trimming costs about as much as
+    reading the column. Codes are still matched trimmed (in their slow path).
+    """
     if not _is_text(src_type):
         return ref
+    if not trim:  # '', '-' and '--' all sort below '.': one cheap prefix comparison first
+        return f"CASE WHEN {ref} < '.' AND {ref} IN ({', '.join(lit(m) for m in MISSING)}) THEN NULL ELSE {ref} END"
     t = f"trim({ref}, {lit(TRIM_CHARS)})"
     missing = ", ".join(lit(m) for m in MISSING)
     # fast path: only strings starting or ending in whitespace pay for the (slow) multi-character trim
@@ -198,15 +207,16 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
     if d == "str":
         return ColumnSQL(v, "{h}", "NULL")
     if d == "id":
-        value = "CASE WHEN contains({h}, '.') AND regexp_full_match({h}, '\\d+\\.0+') THEN split_part({h}, '.', 1) ELSE {h} END"
-        reason = (
-            "CASE WHEN (contains({h}, 'E') OR contains({h}, 'e')) AND "
-            "regexp_full_match({h}, '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+') THEN 'id_scientific_notation' END"
+        # one cheap guard: only ids with '.' or '+' can be 123.0 or 1.23E+11
+        helper = (
+            f"CASE WHEN NOT (contains({v}, '.') OR contains({v}, '+')) THEN {v} "
+            f"WHEN regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) "
+            f"WHEN regexp_full_match({v}, '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+') THEN {lit(_SCI)} ELSE {v} END"
         )
-        return ColumnSQL(v, value, reason)
+        return ColumnSQL(helper, "{h}", f"CASE WHEN {{h}} = {lit(_SCI)} THEN 'id_scientific_notation' END")
     if d == "code":
         codes = CODE_LISTS[col.codes or col.name]
-        s = f"lower({v})"
+        s = f"lower(trim({v}, {lit(TRIM_CHARS)}))"  # only reached by non-canonical spellings
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(c)}" for k, c in sorted(codes.spellings().items()))
         other = f"CASE WHEN regexp_full_match({s}, '[a-z0-9_]+') THEN {s} END" if codes.open else "NULL"
         canonical = ", ".join(lit(c) for c in codes.codes)
@@ -304,6 +314,7 @@ def cleaning_query(
     exclude_own: str | None = None,
     scales: dict[str, float] | None = None,
     bad_rows: Iterable[int] = (),
+    trim_strings: bool = True,
 ) -> str:
     """One SELECT over relation ``src`` (which has ``_row`` and the raw columns) that types every
     contract column and computes ``_fail``, ``_extra`` and ``_raw_value``/``_raw_row``.
@@ -311,6 +322,8 @@ def cleaning_query(
     ``fills`` gives SQL literals for contract columns the file lacks (platform from the folder,
     dates from the file name). ``target`` (the warehouse table) turns on the duplicate-key check
     against rows already loaded, except rows matching ``exclude_own`` (this chunk's own rows).
+    ``scales`` multiplies numeric columns whose header carried a unit (``万元``); ``bad_rows`` are
+    rows the reader flagged as ragged; ``trim_strings=False`` skips trimming (see ``normalise``).
     """
     fills = fills or {}
     scales = scales or {}
@@ -330,7 +343,7 @@ def cleaning_query(
     l1 = ["_row"]
     for n in raw_cols:
         l1.append(f"{q(n)} AS {raw(n)}")
-        l1.append(f"{normalise(q(n), source.types[n])} AS {norm(n)}")
+        l1.append(f"{normalise(q(n), source.types[n], trim=trim_strings)} AS {norm(n)}")
 
     # layer 2: the one expensive parse per column (helper _h<k>); normalised values pass through
     # layer 3: typed values and per-column reasons, cheap expressions over the helpers
@@ -369,7 +382,8 @@ def cleaning_query(
         if c.required and (table.name, n) not in DEFAULTS:
             checks.append(f"CASE WHEN ({value}) IS NULL THEN 'missing_required' END")
         if checks:
-            col_fail.append(f"({lit(n + SEP)} || COALESCE({', '.join(checks)}))")
+            why = checks[0] if len(checks) == 1 else f"COALESCE({', '.join(checks)})"
+            col_fail.append((f"({lit(n + SEP)} || {why})", why))
 
     # whole-row checks come first: an empty row or a summary row is not a fact at all
     if raw_cols:
@@ -382,13 +396,20 @@ def cleaning_query(
         row_checks.insert(0, f"CASE WHEN _row IN ({', '.join(map(str, bad))}) THEN {lit(SEP + 'ragged_row')} END")
     summary_cols = _summary_candidates(table, source)
     for n in summary_cols:
-        r = f"CAST({raw(n)} AS VARCHAR)"
-        t = f"trim({r}, {lit(TRIM_CHARS)})"
-        cond = " OR ".join(f"contains({r}, {lit(w)})" for w in SUMMARY_WORDS)
-        dash = f" OR {t} = '-'" if n in contract and table.column(n).dtype == "id" and (
-            table.column(n).required or n in table.key) else ""
-        row_checks.append(f"CASE WHEN {cond}{dash} THEN {lit(n + SEP + 'summary_row')} END")
-    fail0 = f"COALESCE({', '.join(row_checks + col_fail)})" if row_checks or col_fail else "NULL"
+        r = raw(n)
+        # cheap prefilter on the characters 计/汇 before the exact words
+        words = " OR ".join(f"contains({r}, {lit(w)})" for w in SUMMARY_WORDS)
+        cond = f"(({r} LIKE '%计%' OR {r} LIKE '%汇%') AND ({words}))"
+        if n in contract and table.column(n).dtype == "id":  # an id of '-' (normalised to NULL)
+            cond += f" OR ({norm(n)} IS NULL AND trim({r}, {lit(TRIM_CHARS)}) = '-')"
+        row_checks.append(f"CASE WHEN {cond} THEN {lit(n + SEP + 'summary_row')} END")
+    # the failure text is only built for rows where some check fired
+    fails = row_checks + [f for f, _ in col_fail]
+    if fails:
+        fired = " AND ".join(f"({w}) IS NULL" for w in row_checks + [w for _, w in col_fail])
+        fail0 = f"CASE WHEN {fired} THEN NULL ELSE COALESCE({', '.join(fails)}) END"
+    else:
+        fail0 = "NULL"
     l3.append(f"{fail0} AS _fail0")
     if extras:
         pairs = ", ".join(f"{lit(n)}, {raw(n)}" for n in extras)
@@ -436,8 +457,8 @@ def cleaning_query(
 
 
 def _summary_candidates(table: Table, source: SourceColumns) -> list[str]:
-    """Columns where ``合计``/``总计``/``汇总`` marks a summary row: key, id and first columns,
-    and source-level breakdowns (``二级来源``) of traffic-source exports."""
+    """Text columns where ``合计``/``总计``/``汇总`` marks a summary row: the first column, the key,
+    required ids, and source-level breakdowns (``二级来源``) of traffic-source exports."""
     out = []
     contract = set(table.names)
     for i, n in enumerate(c for c in source.order if c != "_row"):
@@ -446,7 +467,7 @@ def _summary_candidates(table: Table, source: SourceColumns) -> list[str]:
             continue
         if n in contract:
             c = table.column(n)
-            if i == 0 or n in table.key or c.dtype == "id":
+            if i == 0 or n in table.key or (c.dtype == "id" and c.required):
                 out.append(n)
         elif i == 0 or source.headers.get(n, n).endswith("来源"):
             out.append(n)

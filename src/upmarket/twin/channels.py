@@ -28,7 +28,17 @@ favorite / cart / order event; orders = order events; units and gmv from the ord
 
 Journeys are generated in chunks of whole days (so distinct-user counts per day are exact
 within a chunk); each chunk becomes one Parquet part of ``events`` and a slice of ``traffic``:
-memory is constant whatever ``n_events``.
+memory is constant whatever ``n_events``. A writer thread encodes the previous chunk's Parquet
+while NumPy draws the next one.
+
+Truth (``ChannelResult.truth``): ``funnel[platform]`` — the realised rates on ``traffic`` (CTR =
+clicks/impressions, favorite_rate = favorites/visitors, cart_rate = add_to_carts/visitors,
+visit_to_buy = buyers/visitors, summed over every row of the platform; exact); ``funnel_params`` —
+the planted expectations and the structural base rates and multipliers; ``funnel_detail`` —
+realised rates by platform × city tier / source / price band; ``paths`` — 种草 → 拔草 buyer share
+and conversion lift by city tier, recomputed exactly from the events (streamed, see
+``_PathTracker``); ``stages`` — users at each highest AIPL stage per brand; ``consistency`` —
+counts for cross-table checks.
 """
 
 from __future__ import annotations
@@ -41,7 +51,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -625,6 +634,7 @@ def simulate_channels(
     jid = 0
     w_events = TableWriter(out_dir, "events", parts=True)
     w_traffic = TableWriter(out_dir, "traffic")
+    paths = _PathTracker(m, params.path_window_days)
 
     def write(ev_table: pa.Table, tr_table: pa.Table) -> int:
         if tr_table.num_rows:
@@ -640,6 +650,8 @@ def simulate_channels(
             if day.size == 0:
                 continue
             g = _gen_chunk(m, rng, day, jid)
+            g["last_day"] = hi - 1
+            paths.add(g)
             jid += day.size
             ev_table = _events_table(m, g)
             tdf, tcube = _traffic_chunk(m, g)
@@ -689,8 +701,7 @@ def simulate_channels(
     w.close()
 
     truth = _truth(m, cube, expected, reached, n_orders_bu, seed_stats, ev_counts, n_written, n_traffic, orders)
-    truth["paths"] = _path_truth(out_dir, users, params, truth["paths_planted"])
-    del truth["paths_planted"]
+    truth["paths"] = paths.finish(truth.pop("paths_planted"))
     return ChannelResult(orders=orders, truth=truth)
 
 
@@ -806,59 +817,75 @@ PATH_DEFINITION = (
 )
 
 
-def _path_truth(out_dir: Path, users: pd.DataFrame, params: FunnelParams, planted: dict[str, Any]) -> dict[str, Any]:
-    """Cross-platform 种草 → 拔草 truth, recomputed exactly from the written events (see ``PATH_DEFINITION``)."""
-    win = int(params.path_window_days)
-    con = duckdb.connect()
-    try:
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET memory_limit = '512MB'")
-        tiers = users[["user_id", "city_tier"]].astype(str)
-        con.register("u", tiers)
-        ev = f"read_parquet('{(out_dir / 'events').as_posix()}/*.parquet')"
-        sql = f"""
-        WITH seen AS (
-            SELECT user_id, sku_id, ts FROM {ev}
-            WHERE platform IN ('douyin', 'xiaohongshu') AND event IN ('content_view', 'live_view')
-              AND sku_id IS NOT NULL),
-        visits AS (
-            SELECT session_id, any_value(user_id) AS user_id, any_value(sku_id) AS sku_id,
-                   min(ts) FILTER (WHERE event = 'click') AS t_click,
-                   min(ts) FILTER (WHERE event = 'order') AS t_order
-            FROM {ev}
-            WHERE platform IN ('jd', 'tmall', 'mistore') AND event IN ('click', 'order')
-            GROUP BY session_id),
-        flagged AS (
-            SELECT v.session_id, any_value(v.user_id) AS user_id, bool_or(v.t_order IS NOT NULL) AS bought,
-                   coalesce(bool_or(s.ts < v.t_click AND s.ts >= v.t_click - INTERVAL {win} DAY), false)
-                       AS seeded_visit,
-                   coalesce(bool_or(s.ts < v.t_order AND s.ts >= v.t_order - INTERVAL {win} DAY), false)
-                       AS seeded_order
-            FROM visits v LEFT JOIN seen s ON s.user_id = v.user_id AND s.sku_id = v.sku_id
-                AND s.ts < coalesce(v.t_order, v.t_click) AND s.ts >= v.t_click - INTERVAL {win + 1} DAY
-            GROUP BY v.session_id)
-        SELECT coalesce(u.city_tier, '') AS tier, count(*) AS visits,
-               sum(seeded_visit::INT) AS seeded_visits,
-               sum((bought AND seeded_visit)::INT) AS seeded_buys,
-               sum(bought::INT) AS buys, sum(seeded_order::INT) AS seeded_orders
-        FROM flagged f LEFT JOIN u USING (user_id)
-        GROUP BY ALL ORDER BY tier
-        """
-        df = con.execute(sql).df().set_index("tier")
-    finally:
-        con.close()
+class _PathTracker:
+    """Exact 种草 → 拔草 truth, streamed: a rolling, sorted buffer of content views keyed by (user, sku, second).
 
-    def row(r: pd.Series) -> dict[str, float]:
-        conv_s = _rate(r["seeded_buys"], r["seeded_visits"])
-        conv_u = _rate(r["buys"] - r["seeded_buys"], r["visits"] - r["seeded_visits"])
-        return {"buyer_share": _rate(r["seeded_orders"], r["buys"]), "conversion_seeded": conv_s,
-                "conversion_unseeded": conv_u, "lift": _rate(conv_s, conv_u),
-                "visits": int(r["visits"]), "buyers": int(r["buys"])}
+    Why not SQL afterwards: a join over 100M written events needs more memory than the twin may use.
+    Every event time is a whole second, so (user·n_sku + sku) << bits | second is an exact sortable key and a
+    window test is two ``searchsorted`` calls. A visit is decided once no later chunk can still emit a view
+    before it (chunks are whole days in order; seeded views lie < window_days before their journey).
+    """
 
-    return {
-        "window_days": win,
-        "by_tier": {t: row(df.loc[t]) for t in TIERS if t in df.index},
-        "all": row(df.sum(numeric_only=True)),
-        "planted": planted,
-        "definition": PATH_DEFINITION,
-    }
+    def __init__(self, m: _Market, window_days: int) -> None:
+        self.m = m
+        self.w = int(window_days) * 86_400
+        self.bits = int(np.ceil(np.log2((m.n_days + 1) * 86_400)))
+        if np.log2(max(m.n_users * m.n_sku, 2)) + self.bits >= 62:
+            raise ValueError("simulate_channels: too many users × SKUs × days for the path tracker's keys")
+        self.views = np.empty(0, np.int64)
+        self.pending: dict[str, np.ndarray] = {k: np.empty(0, np.int64) for k in ("key", "tc", "to", "tier")}
+        self.acc = np.zeros((len(TIERS), 5), np.int64)  # visits, seeded visits, seeded buys, buys, seeded orders
+
+    def add(self, g: dict[str, Any]) -> None:
+        m = self.m
+        j, ev, ts, pf, sku, _, _, _, user = g["events"]
+        secs = (ts - m.start_us) // _US_S
+        vm = np.isin(ev, [_E["content_view"], _E["live_view"]]) & np.isin(pf, [_P[p] for p in CONTENT]) & (sku >= 0)
+        comp = ((user[vm] * m.n_sku + sku[vm]) << self.bits) | secs[vm]
+        self.views = np.sort(np.concatenate([self.views, comp]))
+        shops = np.isin(pf, [_P[p] for p in SEARCH_SHOPS])
+        cm = np.flatnonzero((ev == _E["click"]) & shops)
+        uj, first = np.unique(j[cm], return_index=True)  # events are time-sorted: first index = first click
+        fc = cm[first]
+        t_order = np.full(uj.size, -1, np.int64)
+        om = np.flatnonzero((ev == _E["order"]) & shops)
+        t_order[np.searchsorted(uj, j[om])] = secs[om]
+        new = {"key": user[fc] * m.n_sku + sku[fc], "tc": secs[fc], "to": t_order,
+               "tier": m.user_tier[user[fc]].astype(np.int64)}
+        self.pending = {k: np.concatenate([self.pending[k], new[k]]) for k in self.pending}
+        last_day = int(g["last_day"])
+        self._decide(self.pending["tc"] // 86_400 <= last_day - 8)
+        cut = ((last_day - 8) * 86_400) - self.w  # no undecided visit can look back before this second
+        if cut > 0 and self.views.size:
+            self.views = self.views[(self.views & ((1 << self.bits) - 1)) >= cut]
+
+    def _seen(self, key: np.ndarray, t: np.ndarray) -> np.ndarray:
+        hi = (key << self.bits) | np.maximum(t, 0)
+        lo = (key << self.bits) | np.maximum(t - self.w, 0)
+        return np.searchsorted(self.views, hi, side="left") > np.searchsorted(self.views, lo, side="left")
+
+    def _decide(self, mask: np.ndarray) -> None:
+        if not mask.any():
+            return
+        p = {k: v[mask] for k, v in self.pending.items()}
+        self.pending = {k: v[~mask] for k, v in self.pending.items()}
+        seeded = self._seen(p["key"], p["tc"])
+        bought = p["to"] >= 0
+        s_order = bought & self._seen(p["key"], p["to"])
+        nt = len(TIERS)
+        self.acc += np.stack([np.bincount(p["tier"], weights=w, minlength=nt).astype(np.int64)
+                              for w in (np.ones(bought.size), seeded, seeded & bought, bought, s_order)], axis=1)
+
+    def finish(self, planted: dict[str, Any]) -> dict[str, Any]:
+        self._decide(np.ones(self.pending["tc"].size, bool))
+
+        def row(a: np.ndarray) -> dict[str, float]:
+            visits, s_visits, s_buys, buys, s_orders = (int(x) for x in a)
+            conv_s = _rate(s_buys, s_visits)
+            conv_u = _rate(buys - s_buys, visits - s_visits)
+            return {"buyer_share": _rate(s_orders, buys), "conversion_seeded": conv_s, "conversion_unseeded": conv_u,
+                    "lift": _rate(conv_s, conv_u), "visits": visits, "buyers": buys}
+
+        return {"window_days": self.w // 86_400,
+                "by_tier": {t: row(self.acc[i]) for i, t in enumerate(TIERS) if self.acc[i, 0] > 0},
+                "all": row(self.acc.sum(axis=0)), "planted": planted, "definition": PATH_DEFINITION}

@@ -68,11 +68,11 @@ SEGMENT_AGE = np.array([  # rows: age bands, columns: segments
 ])
 SEGMENT_FEMALE = np.array([0.0, 0.45, -0.6, 0.0])
 
-PRICE_COEF_SEGMENT = {"value": 1.60, "imaging": 0.75, "gamer": 1.00, "status": 0.38}
+PRICE_COEF_SEGMENT = {"value": 1.05, "imaging": 0.77, "gamer": 0.86, "status": 0.55}
 """Median price coefficient per 1000 CNY, by segment (utility lost per 1000 CNY of price)."""
-PRICE_COEF_TIER = {"tier1": 0.80, "new_tier1": 0.88, "tier2": 1.00, "tier3": 1.08, "tier4": 1.18, "tier5": 1.28}
+PRICE_COEF_TIER = {"tier1": 0.88, "new_tier1": 0.93, "tier2": 1.00, "tier3": 1.05, "tier4": 1.10, "tier5": 1.15}
 """Multiplier on the price coefficient by city tier: lower tiers are more price sensitive."""
-PRICE_COEF_SIGMA = 0.30
+PRICE_COEF_SIGMA = 0.20
 """Standard deviation of log price coefficient within segment × tier (lognormal heterogeneity)."""
 
 BRAND_TASTE = {  # utility deviations by segment; demand centres them on the population mean
@@ -81,9 +81,9 @@ BRAND_TASTE = {  # utility deviations by segment; demand centres them on the pop
     "gamer": {"Xiaomi": 0.4, "Redmi": 0.6, "Huawei": -0.3, "Apple": 0.1, "OPPO": -0.2, "vivo": -0.1, "Honor": 0.0},
     "status": {"Xiaomi": 0.0, "Redmi": -0.9, "Huawei": 0.9, "Apple": 0.9, "OPPO": -0.2, "vivo": -0.2, "Honor": 0.0},
 }
-CAMERA_TASTE = {"value": 0.05, "imaging": 0.40, "gamer": 0.05, "status": 0.15}
+CAMERA_TASTE = {"value": 0.02, "imaging": 0.30, "gamer": 0.03, "status": 0.10}
 """Utility per 10 points of camera_score, by segment."""
-PERF_TASTE = {"value": 0.05, "imaging": 0.05, "gamer": 0.40, "status": 0.10}
+PERF_TASTE = {"value": 0.02, "imaging": 0.03, "gamer": 0.30, "status": 0.06}
 """Utility per 10 points of performance_score, by segment."""
 
 ASPECT_IMPORTANCE = {  # how much each aspect weighs in a segment member's opinion (rows sum to 1)

@@ -41,12 +41,18 @@ class DemandParams:
     beta_camera: float = 0.0  # set to the population mean of segment tastes by ``Agents``
     beta_perf: float = 0.0
     alpha_mean: float = 0.0  # population mean price coefficient, set by ``Agents``
-    brand_intercepts: dict[str, float] = field(default_factory=dict)  # set by calibration
+    brand_intercepts: dict[str, float] = field(default_factory=dict)  # planted: PLANTED_PREMIUM_CNY · ᾱ
+    xi_brand_mean: dict[str, float] = field(default_factory=dict)  # ξ̄_b over product-market rows (identified part)
+
+    def effective_intercepts(self) -> dict[str, float]:
+        """β_b + ξ̄_b: the brand utility an estimator with brand dummies identifies (and the conjoint uses)."""
+        return {b: self.brand_intercepts[b] + self.xi_brand_mean.get(b, 0.0) for b in self.brand_intercepts}
 
     def to_dict(self) -> dict:
         return {"sigma_band": self.sigma_band, "beta_storage": self.beta_storage, "beta_camera": self.beta_camera,
                 "beta_perf": self.beta_perf, "alpha_mean": self.alpha_mean,
                 "brand_intercepts": dict(sorted(self.brand_intercepts.items())),
+                "xi_brand_mean": dict(sorted(self.xi_brand_mean.items())),
                 "nesting": "random coefficient on price-band dummies (sigma_band)",
                 "price_unit": "1000 CNY", "camera_perf_unit": "10 score points"}
 
@@ -111,9 +117,13 @@ class Products:
     brand: np.ndarray  # brand index into BRANDS
     camera: np.ndarray  # score / 10
     perf: np.ndarray
-    price: np.ndarray  # 1000 CNY, effective price of the quarter
-    band: np.ndarray  # band index of the effective price
+    price: np.ndarray  # 1000 CNY, effective price of the quarter: national (J,) or per province (P, J)
+    band: np.ndarray  # band index of the national effective price
     available: np.ndarray  # bool
+
+    def price_pj(self, n_provinces: int) -> np.ndarray:
+        """Prices as a (P, J) array."""
+        return np.broadcast_to(np.atleast_2d(self.price), (n_provinces, len(self.brand)))
 
 
 def mu(agents: Agents, prod: Products, params: DemandParams, tastes: dict[str, np.ndarray]) -> np.ndarray:
@@ -122,26 +132,31 @@ def mu(agents: Agents, prod: Products, params: DemandParams, tastes: dict[str, n
     brand_dev = (tastes["d"] - tastes["d_bar"][None, :])[seg][..., prod.brand]
     cam_dev = (tastes["c"] - tastes["c_bar"])[seg][..., None] * prod.camera[None, None, :]
     perf_dev = (tastes["g"] - tastes["g_bar"])[seg][..., None] * prod.perf[None, None, :]
-    price_dev = -(agents.alpha - params.alpha_mean)[..., None] * prod.price[None, None, :]
+    price_dev = -(agents.alpha - params.alpha_mean)[..., None] * prod.price_pj(seg.shape[0])[:, None, :]
     band = params.sigma_band * agents.nu_band[..., prod.band]
     return brand_dev + cam_dev + perf_dev + price_dev + band
 
 
-def agent_shares(delta: np.ndarray, mu_: np.ndarray, available: np.ndarray) -> np.ndarray:
-    """Logit choice probabilities per agent, shape (n_provinces, R, J); unavailable SKUs get 0."""
-    v = np.where(available[None, None, :], delta[None, None, :] + mu_, -np.inf)
+def agent_shares(delta: np.ndarray, mu_: np.ndarray, available: np.ndarray,
+                 offset: np.ndarray | None = None) -> np.ndarray:
+    """Logit choice probabilities per agent, shape (n_provinces, R, J); unavailable SKUs get 0.
+
+    ``delta`` is national (J,); ``offset`` (P, J) adds the province part of mean utility (−ᾱ·(p_jr − p_j)).
+    """
+    d = delta[None, None, :] if offset is None else (delta[None, :] + offset)[:, None, :]
+    v = np.where(available[None, None, :], d + mu_, -np.inf)
     vmax = np.maximum(v.max(axis=2, keepdims=True), 0.0)
     e = np.exp(v - vmax)
     return e / (np.exp(-vmax) + e.sum(axis=2, keepdims=True))
 
 
 def solve_delta(target_units: np.ndarray, market_size: np.ndarray, mu_: np.ndarray, available: np.ndarray,
-                tol: float = 1e-12, max_iter: int = 2000) -> np.ndarray:
-    """BLP contraction: δ such that Σ_provinces M_r · mean_i s_ijr(δ) = target units (national, one quarter)."""
+                tol: float = 1e-11, max_iter: int = 2000, offset: np.ndarray | None = None) -> np.ndarray:
+    """BLP contraction: national δ such that Σ_provinces M_r · mean_i s_ijr(δ + offset_r) = target units."""
     delta = np.where(available, np.log(np.maximum(target_units, 1e-300) / market_size.sum()) + 1.0, 0.0)
     target = np.where(available, np.maximum(target_units, 1e-300), 1.0)
     for _ in range(max_iter):
-        s = agent_shares(delta, mu_, available).mean(axis=1)  # (n_prov, J)
+        s = agent_shares(delta, mu_, available, offset).mean(axis=1)  # (n_prov, J)
         units = market_size @ s
         step = np.where(available, np.log(target) - np.log(np.maximum(units, 1e-300)), 0.0)
         delta = delta + step
@@ -151,10 +166,14 @@ def solve_delta(target_units: np.ndarray, market_size: np.ndarray, mu_: np.ndarr
 
 
 def brand_premium(params: DemandParams, agents: Agents) -> dict[str, dict[str, float]]:
-    """Willingness to pay over Redmi, CNY: brand taste difference / mean price coefficient (all and per segment)."""
+    """Identified willingness to pay over Redmi, CNY, all and per segment.
+
+    The brand's utility is its planted intercept plus the brand mean of ξ (``params.xi_brand_mean``):
+    that sum is what an estimator with brand dummies recovers, so it is the truth (docs/twin.md).
+    """
     t = taste_tables(agents)
     ref = BRANDS.index(REFERENCE_BRAND)
-    beta = np.array([params.brand_intercepts[b] for b in BRANDS])
+    beta = np.array([params.brand_intercepts[b] + params.xi_brand_mean.get(b, 0.0) for b in BRANDS])
     out = {"all": {b: float((beta[k] - beta[ref]) / params.alpha_mean * 1000) for k, b in enumerate(BRANDS)}}
     for g, s in enumerate(SEGMENTS):
         alpha_g = agents.population_mean(np.where(agents.segment == g, agents.alpha, 0.0)) / \
@@ -177,6 +196,7 @@ class PricingAccumulator:
         """Add one quarter: ``s`` are agent shares (n_prov, R, J); market_size per province."""
         a = agents.alpha[..., None]  # (P, R, 1)
         avail = prod.available
+        price = prod.price_pj(s.shape[0])
         groups = {"all": np.ones_like(agents.segment, dtype=bool)}
         groups.update({seg: agents.segment == g for g, seg in enumerate(SEGMENTS)})
         brand_onehot = np.eye(self.n_brands)[prod.brand] * avail[:, None]  # (J, B)
@@ -186,7 +206,7 @@ class PricingAccumulator:
             s_g = (s * m).sum(axis=1) / n_g  # segment-level shares (P, J)
             ds_g = (-(a * s * (1 - s)) * m).sum(axis=1) / n_g  # ∂s/∂p own (P, J)
             with np.errstate(divide="ignore", invalid="ignore"):
-                eps = np.where(s_g > 0, ds_g * prod.price[None, :] / s_g, 0.0)
+                eps = np.where(s_g > 0, ds_g * price / s_g, 0.0)
             seg_pop = n_g[:, 0] / mask.shape[1]
             units = market_size[:, None] * seg_pop[:, None] * s_g  # (P, J)
             num = (units * eps).sum(axis=0) @ brand_onehot

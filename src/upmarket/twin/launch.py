@@ -22,14 +22,18 @@ def bass_cdf(t_weeks: np.ndarray, p: np.ndarray | float, q: np.ndarray | float) 
 
 
 def bass_params(models: pd.DataFrame) -> pd.DataFrame:
-    """Planted weekly p and q per model: flagships start fast, budget phones diffuse slowly.
+    """Planted weekly p and q per model: flagships peak within weeks, budget phones sell for ~1.5 years.
 
+    p + q sets how fast a model's sales fade (≈ when its successor takes over); q/p how late the peak comes.
     Fixed jitter (its own seed, not the run's) keeps the answer key the same for every run seed.
     """
     jitter = np.random.default_rng(20240618).uniform(0.85, 1.15, size=(len(models), 2))
     price = models["min_price"].to_numpy(float)
-    p = np.select([models["brand"].eq("Apple"), price >= 4000, price >= 2000], [0.05, 0.035, 0.02], 0.012)
-    q = np.select([models["brand"].eq("Apple"), price >= 4000, price >= 2000], [0.10, 0.12, 0.10], 0.08)
+    apple = models["brand"].eq("Apple").to_numpy()
+    fold = models["foldable"].to_numpy(bool)
+    cls = [apple, fold, price >= 4000, price >= 2000]
+    p = np.select(cls, [0.022, 0.03, 0.025, 0.015], 0.010)
+    q = np.select(cls, [0.045, 0.06, 0.075, 0.070], 0.055)
     return pd.DataFrame({"model": models["model"], "p": p * jitter[:, 0], "q": q * jitter[:, 1]})
 
 
@@ -42,7 +46,10 @@ def weekly_adoption(launch: date, p: float, q: float, m: float, weeks: int = 78)
 
 
 def launch_truth(models: pd.DataFrame, bass: pd.DataFrame, m: pd.Series, start: date) -> dict[str, dict[str, float]]:
-    """truth.launch: {model: {p, q, m}} for models launched on or after ``start``."""
+    """truth.launch: {model: {p, q, m}} for models launched on or after ``start``.
+
+    ``m`` is the lifetime size that matches the model's quarterly units in market_sales (see market.py).
+    """
     df = models.merge(bass, on="model")
     df["m"] = df["model"].map(m)
     df = df[pd.to_datetime(df["launch_date"]) >= pd.Timestamp(start)]

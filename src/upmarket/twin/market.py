@@ -19,9 +19,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import lsq_linear
 
-from upmarket.twin.catalog import BRANDS
+from upmarket.twin.catalog import BRANDS, REFERENCE_BRAND
 from upmarket.twin.catalog import models as catalog_models
 from upmarket.twin.consumers import provinces as province_table
 from upmarket.twin.demand import (
@@ -56,8 +55,6 @@ TARGETS = {
     "premium_share_2024H2": 0.28,
     "premium_brand_share": {"2023": {"Apple": 0.618, "Huawei": 0.21}, "2024": {"Apple": 0.511, "Huawei": 0.31}},
     "q4_2024_units_m": {"Apple": 13.1, "Xiaomi group": 12.2},
-    "brand_share_2024": {"vivo": 0.17, "OPPO": 0.155, "Honor": 0.15, "Huawei": 0.165},
-    "xiaomi_brand_of_group_2024": 0.32,
 }
 """The seed paper's market figures the twin is calibrated to (documented in docs/twin.md)."""
 
@@ -112,18 +109,24 @@ PROMO_TEXT = {0: None, 1: "618", 2: "双11", 10: "国补", 11: "618,国补", 12:
 
 
 def listings_table(products: pd.DataFrame, sched: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The contract ``listings`` table (one row per listed day × platform × SKU), sorted."""
-    t, j, k = np.nonzero(sched["listed"])
-    promo = pd.Series(sched["promo"][t, j, k]).map(PROMO_TEXT)
-    df = pd.DataFrame({
-        "date": pd.to_datetime(sched["days"][t]).date,
+    """The contract ``listings`` table (one row per listed day × platform × SKU), sorted by date, platform, sku_id.
+
+    Built in sorted order directly (products are sorted by sku_id; platforms are visited alphabetically).
+    """
+    order = np.argsort(np.array(PLATFORMS))
+    listed = sched["listed"][:, :, order].transpose(0, 2, 1)  # (days, platforms sorted, SKUs)
+    t, k_sorted, j = np.nonzero(listed)
+    k = order[k_sorted]
+    codes = sched["promo"][t, j, k]
+    promo_text = np.array([PROMO_TEXT.get(c) for c in range(max(PROMO_TEXT) + 1)], dtype=object)
+    return pd.DataFrame({
+        "date": pd.to_datetime(sched["days"]).date[t],
         "platform": np.array(PLATFORMS, dtype=object)[k],
         "sku_id": products["sku_id"].to_numpy()[j],
         "list_price": sched["shelf"][t, j, k],
         "price": sched["price"][t, j, k],
-        "promo": promo.to_numpy(),
+        "promo": promo_text[codes],
     })
-    return df.sort_values(["date", "platform", "sku_id"], kind="stable").reset_index(drop=True)
 
 
 def quarterly_prices(sched: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -146,109 +149,244 @@ def _band_index(prices: np.ndarray) -> np.ndarray:
     return np.searchsorted(edges, np.nan_to_num(prices, nan=0.0), side="right")
 
 
-QUARTER_UNITS_M = {"2023Q1": 77.0, "2023Q2": 76.8, "2023Q3": 68.0, "2023Q4": 72.0, **TARGETS["quarter_units_m"]}
-"""Quarter totals the seasonal index meets; 2023 H1 follows from the 2024 H1 band YoY targets (not a target)."""
-
-RIDGE = 0.6
-"""Weight of the prior on lifetime sizes, per model, relative to a 100 % deviation."""
+QUARTER_UNITS_M = {"2023Q3": 68.0, "2023Q4": 75.0, **TARGETS["quarter_units_m"]}
+"""Quarter totals (millions). 2023Q1/Q2 are not given: they follow from the 2024H1 band YoY targets."""
+H1_2023_SPLIT = (0.507, 0.493)
+"""How the derived 2023H1 total splits over Q1 and Q2."""
+PREMIUM_SHARE = {"2023Q1": 0.225, "2023Q2": 0.225, "2023Q3": 0.235, "2023Q4": 0.265, "2024Q3": 0.260,
+                 "2024Q4": 0.300, "2025Q1": 0.300, "2025Q2": 0.295}
+"""Premium (≥ 4000 CNY) share of units per quarter; 2024H1 follows from the +17 % premium YoY target."""
+LOW_SHARE = {"2023Q1": 0.38, "2023Q2": 0.38, "2023Q3": 0.37, "2023Q4": 0.35, "2024Q3": 0.33, "2024Q4": 0.31,
+             "2025Q1": 0.31, "2025Q2": 0.32}
+"""< 2000 CNY share of units per quarter; 2024H1 follows from the −19 % YoY target. 2000–3999 is the rest."""
+APPLE_SEASON = {1: 1.02, 2: 0.88, 3: 0.90, 4: 1.18}
+"""Apple's unit share by quarter of the year, relative (iPhones launch in September: Q4 is the peak)."""
+MAKER_SHARE = {  # non-Apple makers' unit shares (%), renormalised each quarter to what Apple leaves
+    "Huawei": (12.5, 13.0, 13.5, 14.5, 15.5, 16.0, 16.5, 17.5, 18.0, 18.0),
+    "Xiaomi": (15.0, 15.0, 15.0, 14.5, 14.5, 15.0, 15.0, 15.8, 15.5, 15.5),  # Xiaomi + Redmi
+    "vivo": (19.0, 19.0, 19.0, 18.0, 18.0, 18.5, 18.0, 17.0, 17.5, 18.0),
+    "OPPO": (18.0, 18.0, 17.5, 17.0, 16.5, 17.0, 16.5, 16.0, 16.5, 17.0),
+    "Honor": (18.0, 18.5, 18.5, 17.5, 17.5, 17.5, 17.0, 16.3, 16.5, 16.5),
+}
+HUAWEI_PREMIUM_RAMP = 0.0
+"""Huawei's premium fraction of its units rises by this much (relative) each quarter within a year."""
+DELIST_FRACTION = 0.12
+"""Models leave the shelves once a quarter's Bass increment is below this fraction of their best quarter."""
+MAKERS: tuple[str, ...] = ("Apple", "Huawei", "Xiaomi", "vivo", "OPPO", "Honor")
+GROUPS: tuple[str, ...] = ("<2000", "2000-3999", "4000+")
 
 
 def prior_m(mods: pd.DataFrame) -> np.ndarray:
-    """Prior lifetime units per model (millions): by price tier, brand and form factor."""
+    """Natural lifetime size per model (millions): by price tier, brand and form factor.
+
+    Only ratios within a maker × price group × quarter matter: the plan fixes the cell totals.
+    """
     price = mods["min_price"].to_numpy(float)
-    m0 = np.select([price >= 6000, price >= 4000, price >= 2000], [6.0, 12.0, 20.0], 32.0)
     name = mods["model"].str
+    m0 = np.select([price >= 6000, price >= 4000, price >= 2000], [2.0, 3.0, 10.0], 22.0)
     apple = mods["brand"].eq("Apple").to_numpy()
-    m0 = np.where(apple, np.where(name.contains("Pro").to_numpy(), 22.0, 30.0), m0)
-    m0 = np.where(apple & name.contains("Plus").to_numpy(), 10.0, m0)
-    m0 = np.where(mods["foldable"].to_numpy(bool), 2.0, m0)
+    pro = name.contains("Pro").to_numpy()
+    m0 = np.where(apple, np.where(pro, 16.0, 24.0), m0)
+    m0 = np.where(apple & name.contains("Plus|16e").to_numpy(), 7.0, m0)
+    m0 = np.where(mods["brand"].eq("Huawei").to_numpy() & (price >= 4000), 9.0, m0)
+    m0 = np.where(mods["brand"].eq("Redmi").to_numpy() & name.contains("Note").to_numpy(), 26.0, m0)
+    xiaomi = mods["brand"].eq("Xiaomi").to_numpy()
+    m0 = np.where(xiaomi, np.select([name.contains("Ultra").to_numpy(), pro], [6.0, 11.0], 22.0), m0)
+    m0 = np.where(xiaomi & name.contains("Civi").to_numpy(), 12.0, m0)
+    m0 = np.where(mods["foldable"].to_numpy(bool), 1.0, m0)
     return m0
 
 
 @dataclass
 class Targets:
     units: np.ndarray  # (quarters, SKUs) national target units
-    m: pd.Series  # lifetime units per model
+    m: pd.Series  # lifetime units per model (fitted to its planned quarterly units given its Bass p, q)
     bass: pd.DataFrame
-    season: pd.Series  # seasonal index per quarter
+    season: pd.Series  # total units per quarter (millions)
+    plan: pd.DataFrame  # quarter × maker × group planned units (millions)
 
 
-def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray) -> Targets:
-    """Choose each model's lifetime size m so the aggregates meet ``TARGETS`` (bounded least squares)."""
-    mods = catalog_models()
-    bass = bass_params(mods)
-    k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
+def _fill_quarterly(spec: dict[str, float], h1_2024: float) -> np.ndarray:
+    return np.array([spec.get(q, h1_2024) for q in QUARTERS])
+
+
+def market_plan(natural: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Top-down plan per quarter: totals, price-group totals, Apple and Huawei units and premium units.
+
+    ``natural`` has, per quarter (rows) and column ``Apple_prem_frac``: the premium fraction of Apple's natural
+    (Bass-weighted) units, so that Apple's planned premium units are exactly what its line-up sells there.
+    """
+    y = TARGETS["yoy_2024H1"]
+    low23, prem23 = LOW_SHARE["2023Q1"], PREMIUM_SHARE["2023Q1"]
+    mid23 = 1 - low23 - prem23
+    h1_24 = TARGETS["quarter_units_m"]["2024Q1"] + TARGETS["quarter_units_m"]["2024Q2"]
+    h1_23 = h1_24 / ((1 + y["<2000"]) * low23 + (1 + y["2000-3999"]) * mid23 + (1 + y["4000+"]) * prem23)
+    units = dict(QUARTER_UNITS_M)
+    units["2023Q1"], units["2023Q2"] = h1_23 * H1_2023_SPLIT[0], h1_23 * H1_2023_SPLIT[1]
+    total = np.array([units[q] for q in QUARTERS])
+    prem = _fill_quarterly(PREMIUM_SHARE, (1 + y["4000+"]) * prem23 * h1_23 / h1_24)
+    low = _fill_quarterly(LOW_SHARE, (1 + y["<2000"]) * low23 * h1_23 / h1_24)
+    groups = np.stack([low, 1 - low - prem, prem], axis=1) * total[:, None]  # (Q, 3)
+    year = np.array([q[:4] for q in QUARTERS])
+    qoy = np.array([int(q[-1]) for q in QUARTERS])
+    pbs = TARGETS["premium_brand_share"]
+    # Apple: share path = level(year) × season; levels chosen so Apple's premium units hit the targets
+    pi_a = natural["Apple_prem_frac"].to_numpy()
+    shape = np.array([APPLE_SEASON[k] for k in qoy]) * total
+    apple = np.zeros(len(QUARTERS))
+    m23 = year == "2023"
+    apple[m23] = shape[m23] * pbs["2023"]["Apple"] * groups[m23, 2].sum() / (shape[m23] * pi_a[m23]).sum()
+    q4 = QUARTERS.index("2024Q4")
+    apple[q4] = TARGETS["q4_2024_units_m"]["Apple"]
+    m24 = (year == "2024") & (np.arange(len(QUARTERS)) != q4)
+    rest = pbs["2024"]["Apple"] * groups[year == "2024", 2].sum() - apple[q4] * pi_a[q4]
+    apple[m24] = shape[m24] * rest / (shape[m24] * pi_a[m24]).sum()
+    m25 = year == "2025"
+    level24 = (apple[year == "2024"] / shape[year == "2024"]).mean()
+    apple[m25] = shape[m25] * level24 * 0.97
+    # other makers: shares renormalised to what Apple leaves; 2024Q4 Xiaomi group fixed at the target
+    share = np.array([MAKER_SHARE[m] for m in MAKERS[1:]], dtype=float).T  # (Q, 5)
+    makers = share / share.sum(axis=1, keepdims=True) * (total - apple)[:, None]
+    xi = MAKERS.index("Xiaomi") - 1
+    others = [k for k in range(share.shape[1]) if k != xi]
+    makers[q4, xi] = TARGETS["q4_2024_units_m"]["Xiaomi group"]
+    makers[q4, others] = share[q4, others] / share[q4, others].sum() * (total[q4] - apple[q4] - makers[q4, xi])
+    huawei = makers[:, 0]
+    # Huawei premium units: a within-year ramp scaled to the premium brand share targets
+    ramp = (1 + HUAWEI_PREMIUM_RAMP) ** (qoy - 1) * huawei
+    hp = np.zeros(len(QUARTERS))
+    for yr in ("2023", "2024"):
+        m = year == yr
+        hp[m] = ramp[m] * pbs[yr]["Huawei"] * groups[m, 2].sum() / ramp[m].sum()
+    frac24q4 = hp[q4] / huawei[q4]
+    hp[m25] = huawei[m25] * frac24q4 * (1 + HUAWEI_PREMIUM_RAMP) ** (qoy[m25] - 1)
+    return {"total": total, "groups": groups, "apple": apple, "apple_prem": apple * pi_a, "makers": makers,
+            "huawei_prem": hp}
+
+
+def _ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, n_iter: int = 500) -> np.ndarray:
+    """Iterative proportional fitting of a non-negative table to row and column totals."""
+    x = seed.copy()
+    for _ in range(n_iter):
+        x *= (rows / np.maximum(x.sum(axis=1), 1e-300))[:, None]
+        x *= (cols / np.maximum(x.sum(axis=0), 1e-300))[None, :]
+        if np.abs(x.sum(axis=1) - rows).max() < 1e-9 * rows.sum():
+            break
+    return x
+
+
+def bass_increments(mods: pd.DataFrame, bass: pd.DataFrame) -> np.ndarray:
+    """ΔF per quarter and model: the share of the model's lifetime sales falling in each quarter (Q, K)."""
     qb = quarter_bounds()
     launch = pd.to_datetime(mods["launch_date"]).to_numpy()
     wk = lambda ts: (ts[:, None] - launch[None, :]) / np.timedelta64(7, "D")  # noqa: E731
     t0, t1 = wk(qb["start"].to_numpy()), wk((qb["end"] + pd.Timedelta(days=1)).to_numpy())
-    pq = bass[["p", "q"]].to_numpy()
-    A = bass_cdf(t1, pq[:, 0], pq[:, 1]) - bass_cdf(t0, pq[:, 0], pq[:, 1])  # noqa: N806 (Q, K)
-    w = products["_config_weight"].to_numpy()
-    # units_jq = A[q, k(j)] · w_j · m_k  →  per-SKU design G[q, j, k]
-    G = np.zeros((len(QUARTERS), len(products), len(mods)))  # noqa: N806
-    G[:, np.arange(len(products)), k_of] = A[:, k_of] * w[None, :] * avail
-    band = _band_index(price_q)  # (Q, J)
-    brand = products["brand"].to_numpy()
-    qidx = {q: i for i, q in enumerate(QUARTERS)}
+    pq = bass.set_index("model").loc[mods["model"], ["p", "q"]].to_numpy()
+    return bass_cdf(t1, pq[:, 0], pq[:, 1]) - bass_cdf(t0, pq[:, 0], pq[:, 1])
 
-    year = {y: [q for q in QUARTERS if q.startswith(y)] for y in ("2023", "2024")}
-    h = {hh: [q for q in QUARTERS if _half(q) == hh] for hh in ("2023H1", "2023H2", "2024H1", "2024H2")}
+
+def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray) -> Targets:
+    """Target units per (quarter, SKU), built top-down so the seed paper's figures hold by construction.
+
+    quarter totals → maker units → price-group split per maker (Apple's and Huawei's premium units fixed
+    by the premium brand-share targets, the rest by iterative proportional fitting to the group totals)
+    → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight).
+    """
+    mods = catalog_models()
+    bass = bass_params(mods)
+    k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
+    A = bass_increments(mods, bass)  # noqa: N806
     m0 = prior_m(mods)
-    season = np.ones(len(QUARTERS))  # kept at 1: quarterly units are pure Bass increments
-    m_sol = _fit_sizes(G, band, brand, year, h, qidx, m0)
-    units = np.einsum("qjk,k->qj", G, m_sol * 1e6) * season[:, None]
-    m = pd.Series(m_sol * 1e6, index=mods["model"])
-    return Targets(units=units, m=m, bass=bass, season=pd.Series(season, index=list(QUARTERS)))
+    # a model is delisted once its quarterly sales fall below DELIST_FRACTION of its best quarter
+    weeks = np.arange(0, 400, 1.0)
+    pq_ = bass.set_index("model").loc[mods["model"], ["p", "q"]].to_numpy()
+    f = bass_cdf(weeks[:, None], pq_[:, 0], pq_[:, 1])
+    peak = (f[13:] - f[:-13]).max(axis=0)
+    on_sale = DELIST_FRACTION * peak[None, :] <= A
+    launched = np.cumsum(A > 0, axis=0) > 0
+    on_sale = on_sale | (launched & (np.cumsum(on_sale, axis=0) == 0))  # the launch ramp is always on sale
+    w = A[:, k_of] * m0[k_of][None, :] * products["_config_weight"].to_numpy()[None, :] * avail * on_sale[:, k_of]
+    grp = np.minimum(_band_index(price_q), 2)  # (Q, J): 0 <2000, 1 2000-3999, 2 4000+
+    maker = products["maker"].map({m: i for i, m in enumerate(MAKERS)}).to_numpy()
+    nat = np.zeros((len(QUARTERS), len(MAKERS), len(GROUPS)))
+    for qi in range(len(QUARTERS)):
+        np.add.at(nat[qi], (maker, grp[qi]), w[qi])
+    apple_frac = nat[:, 0, 2] / nat[:, 0].sum(axis=1)
+    plan = market_plan(pd.DataFrame({"Apple_prem_frac": apple_frac}, index=list(QUARTERS)))
+    cells = np.zeros_like(nat)
+    for qi in range(len(QUARTERS)):
+        a_tot, a_prem = plan["apple"][qi], plan["apple_prem"][qi]
+        non = nat[qi, 0, :2]
+        cells[qi, 0, 2] = a_prem
+        cells[qi, 0, :2] = (a_tot - a_prem) * non / max(non.sum(), 1e-300)
+        hp = plan["huawei_prem"][qi]
+        cells[qi, 1, 2] = hp
+        seed = nat[qi, 1:].copy()
+        seed[0, 2] = 0.0  # Huawei's premium cell is fixed
+        rows = plan["makers"][qi].copy()
+        rows[0] -= hp
+        cols = plan["groups"][qi] - cells[qi, 0] - np.array([0.0, 0.0, hp])
+        if (cols < 0).any() or (rows < 0).any():
+            raise RuntimeError(f"market plan infeasible in {QUARTERS[qi]}: rows {rows}, cols {cols}")
+        fit = _ipf(seed, rows, cols)
+        fit[0, 2] = hp
+        cells[qi, 1:] = fit
+    scale = np.where(nat > 0, cells / np.where(nat > 0, nat, 1.0), 0.0)  # (Q, makers, groups)
+    units = w * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6
+    # lifetime size m per model: least squares fit of its planned quarterly units to m · ΔF (its Bass curve)
+    u_k = np.zeros((len(QUARTERS), len(mods)))
+    np.add.at(u_k.T, k_of, units.T)
+    m_fit = (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
+    plan_df = pd.DataFrame(
+        [(q, mk, g, cells[qi, mi, gi] / 1.0) for qi, q in enumerate(QUARTERS) for mi, mk in enumerate(MAKERS)
+         for gi, g in enumerate(GROUPS)], columns=["quarter", "maker", "group", "units_m"])
+    return Targets(units=units, m=pd.Series(m_fit, index=mods["model"]), bass=bass,
+                   season=pd.Series(plan["total"], index=list(QUARTERS)), plan=plan_df)
 
 
-def _fit_sizes(G, band, brand, year, h, qidx, m0) -> np.ndarray:  # noqa: N803
-    """Bounded least squares for lifetime sizes (millions) against the share and YoY targets."""
-    def agg(quarters, sku_mask=None) -> np.ndarray:
-        rows = G[[qidx[q] for q in quarters]]
-        if sku_mask is not None:
-            rows = rows * sku_mask[[qidx[q] for q in quarters]][..., None]
-        return rows.sum(axis=(0, 1))
+# ---------------------------------------------------------------------------------------------- prices by province
+LOCAL_PRICE_SD = {"province_quarter": 0.02, "brand_province_quarter": 0.025, "sku": 0.01}
+"""Log price deviations of a province's street price from the national mean: local promotions, distributor
+margins and, from 2025, local top-ups of 国补. Drawn independently of everything else (valid instruments)."""
+LOCAL_SUBSIDY_TOPUP = 0.04
+"""From 2025Q1, each province adds U(0, 0.04) of extra local subsidy (a log price cut)."""
 
-    def in_band(bands) -> np.ndarray:
-        return np.isin(band, bands)
 
-    def of_brand(*brands) -> np.ndarray:
-        return np.broadcast_to(np.isin(brand, brands)[None, :], band.shape)
+VALID_INSTRUMENTS = (
+    "Province street-price deviations from the product's national quarter price (local promotions, distributor "
+    "margins, local 国补 top-ups) are drawn independently of ξ: log(p_jrt) − mean_r log(p_jrt) and functions of it "
+    "(e.g. the deviation of the same model's price in other provinces' promotions, or the province-quarter mean "
+    "deviation) are valid. ξ varies by product × quarter only, so product × quarter effects absorb it entirely. "
+    "National prices (list price, markdown by age, 618/双11, national 国补) are NOT independent of ξ: the targets "
+    "are built top-down, so ξ_jt absorbs what national price moves would have done; Hausman prices (the same "
+    "product in other provinces) therefore carry ξ_jt and are invalid, and characteristic-based (BLP / "
+    "differentiation) instruments are only approximately valid (ξ̄ differs by brand and quarter)."
+)
+"""Which price instruments are valid in the twin (written to truth.params.demand.valid_instruments)."""
 
-    rows, rhs = [], []
 
-    def add(row, target, sc):
-        rows.append(row / sc)
-        rhs.append(target / sc)
-
-    T = TARGETS  # noqa: N806
-    for q, v in T["quarter_units_m"].items():
-        add(agg([q]), v, 0.5)
-    add(agg(h["2023H2"]), 140.0, 4.0)
-    band_sets = {"<2000": [0], "2000-3999": [1], "4000+": [2, 3]}
-    for b, y in T["yoy_2024H1"].items():
-        m24, m23 = agg(h["2024H1"], in_band(band_sets[b])), agg(h["2023H1"], in_band(band_sets[b]))
-        add(m24 - (1 + y) * m23, 0.0, 0.3)
-    prem = in_band([2, 3])
-    add(agg(h["2024H2"], prem) - T["premium_share_2024H2"] * agg(h["2024H2"]), 0.0, 0.4)
-    for y, shares in T["premium_brand_share"].items():
-        for b, s in shares.items():
-            add(agg(year[y], prem & of_brand(b)) - s * agg(year[y], prem), 0.0, 0.4)
-    add(agg(["2024Q4"], of_brand("Apple")), T["q4_2024_units_m"]["Apple"], 0.2)
-    add(agg(["2024Q4"], of_brand("Xiaomi", "Redmi")), T["q4_2024_units_m"]["Xiaomi group"], 0.2)
-    for b, s in T["brand_share_2024"].items():
-        add(agg(year["2024"], of_brand(b)) - s * agg(year["2024"]), 0.0, 2.0)
-    grp = agg(year["2024"], of_brand("Xiaomi", "Redmi"))
-    add(agg(year["2024"], of_brand("Xiaomi")) - T["xiaomi_brand_of_group_2024"] * grp, 0.0, 2.0)
-    # a pull toward a plausible lifetime size per model (prior_m) keeps the line-up realistic
-    ridge = np.diag(RIDGE / m0)
-    A_ls = np.vstack([np.array(rows), ridge])  # noqa: N806
-    b_ls = np.concatenate([np.array(rhs), np.full(len(m0), RIDGE)])
-    return lsq_linear(A_ls, b_ls, bounds=(0.3, 60.0), method="bvls").x
+def province_prices(price_q: np.ndarray, products: pd.DataFrame, n_prov: int, rng: np.random.Generator) -> np.ndarray:
+    """Street prices (Q, P, J), CNY: national quarter price × exp(−local shock), kept inside the national band."""
+    n_q, n_j = price_q.shape
+    brand = products["brand"].map({b: i for i, b in enumerate(BRANDS)}).to_numpy()
+    z = rng.normal(0, LOCAL_PRICE_SD["province_quarter"], (n_q, n_prov, 1))
+    z = z + rng.normal(0, LOCAL_PRICE_SD["brand_province_quarter"], (n_q, n_prov, len(BRANDS)))[:, :, brand]
+    z = z + rng.normal(0, LOCAL_PRICE_SD["sku"], (n_q, n_prov, n_j))
+    in_2025 = np.array([q.startswith("2025") for q in QUARTERS])
+    z = z + (in_2025[:, None, None] * rng.uniform(0, LOCAL_SUBSIDY_TOPUP, (1, n_prov, 1)))
+    p = np.nan_to_num(price_q)[:, None, :] * np.exp(-z)
+    band = _band_index(price_q)
+    lo = np.array([0.0, 2000.0, 4000.0, 6000.0])[band][:, None, :]
+    hi = np.array([1999.0, 3999.0, 5999.0, np.inf])[band][:, None, :]
+    return np.where(np.isnan(price_q)[:, None, :], np.nan, np.round(np.clip(p, lo, hi), 0))
 
 
 # ---------------------------------------------------------------------------------------------- the market
+PLANTED_PREMIUM_CNY = {"Redmi": 0.0, "Xiaomi": 700.0, "Huawei": 2000.0, "Apple": 2500.0, "OPPO": 500.0,
+                       "vivo": 600.0, "Honor": 400.0}
+"""Planted brand intercepts, in CNY against Redmi at the mean price coefficient (β_b = ᾱ · premium + const)."""
+
+
 @dataclass
 class MarketResult:
     market_sales: pd.DataFrame
@@ -256,12 +394,14 @@ class MarketResult:
     listings: pd.DataFrame
     params: DemandParams
     agents: Agents
-    delta: np.ndarray  # (Q, J)
+    delta: np.ndarray  # (Q, J) national mean utility at the national price
     xi: np.ndarray  # (Q, J)
-    price_q: np.ndarray  # CNY (Q, J)
+    price_q: np.ndarray  # CNY (Q, J) national
     sku_units: np.ndarray  # (Q, P, J) integer units
     targets: Targets
     pricing: dict
+    price_qr: np.ndarray | None = None  # CNY (Q, P, J) province street prices
+    rows: pd.DataFrame | None = None  # product-market rows with ξ_row (truth of what brand dummies identify)
 
 
 def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: int = 200,
@@ -275,6 +415,7 @@ def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: 
     price_q, avail = quarterly_prices(sched)
     targets = calibrate_targets(products, price_q, avail)
     avail = avail & (targets.units > 0.5)
+    price_qr = province_prices(price_q, products, len(provs), rng)
     msize = provs["people_m"].to_numpy() / provs["people_m"].sum() * SMARTPHONE_USERS
     brand_idx = products["brand"].map({b: i for i, b in enumerate(BRANDS)}).to_numpy()
     cam = products["camera_score"].to_numpy() / 10
@@ -282,34 +423,65 @@ def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: 
     storage = np.log2(products["storage_gb"].to_numpy() / 128)
     band = _band_index(price_q)
     delta = np.zeros_like(price_q)
-    sku_units = np.zeros((len(QUARTERS), len(provs), len(products)))
+    expected = np.zeros((len(QUARTERS), len(provs), len(products)))
     acc = PricingAccumulator()
     for qi in range(len(QUARTERS)):
-        prod = Products(brand_idx, cam, perf, np.nan_to_num(price_q[qi]) / 1000, band[qi], avail[qi])
+        p_r = np.nan_to_num(price_qr[qi]) / 1000
+        prod = Products(brand_idx, cam, perf, p_r, band[qi], avail[qi])
         mu_ = mu(agents, prod, params, tastes)
-        delta[qi] = solve_delta(targets.units[qi], msize, mu_, avail[qi])
-        s = agent_shares(delta[qi], mu_, avail[qi])
-        sku_units[qi] = np.rint(msize[:, None] * s.mean(axis=1))
+        offset = -params.alpha_mean * (p_r - np.nan_to_num(price_q[qi])[None, :] / 1000)
+        delta[qi] = solve_delta(targets.units[qi], msize, mu_, avail[qi], offset=offset)
+        s = agent_shares(delta[qi], mu_, avail[qi], offset)
+        expected[qi] = msize[:, None] * s.mean(axis=1)
         acc.add(s, agents, prod, msize)
         if progress is not None:
             progress(1)
-    # decompose δ: brand intercepts are brand means of δ + ᾱp − Xβ, ξ the rest
+    sku_units = np.rint(expected)
     x_part = params.beta_camera * cam + params.beta_perf * perf + params.beta_storage * storage
     resid = np.where(avail, delta + params.alpha_mean * np.nan_to_num(price_q) / 1000 - x_part[None, :], np.nan)
-    params.brand_intercepts = {b: float(np.nanmean(resid[:, brand_idx == i])) for i, b in enumerate(BRANDS)}
-    xi = resid - np.array([params.brand_intercepts[b] for b in BRANDS])[brand_idx][None, :]
-    sales = _market_sales(products, provs, price_q, sku_units)
+    rows = _product_market_rows(products, provs, delta, price_q, price_qr, sku_units, x_part, params)
+    # identified brand utility (β_b + ξ̄_b) = brand mean over rows of δ_row − X_row·β + ᾱ·p_row
+    ident = rows.groupby("brand")["v"].mean()
+    const = float(ident[REFERENCE_BRAND])
+    params.brand_intercepts = {b: const + params.alpha_mean * PLANTED_PREMIUM_CNY[b] / 1000 for b in BRANDS}
+    beta_b = np.array([params.brand_intercepts[b] for b in BRANDS])
+    rows["xi"] = rows["v"] - rows["brand"].map(params.brand_intercepts)
+    params.xi_brand_mean = {b: float(ident[b] - params.brand_intercepts[b]) for b in BRANDS}
+    xi = resid - beta_b[brand_idx][None, :]
+    sales = _market_sales(products, provs, price_qr, sku_units)
     size = pd.DataFrame({"period": np.repeat(QUARTERS, len(provs)), "region": np.tile(provs["province"], len(QUARTERS)),
                          "potential_units": np.tile(np.rint(msize).astype(np.int64), len(QUARTERS))})
     pricing = acc.truth()
     return MarketResult(sales, size, listings_table(products, sched), params, agents, delta, xi, price_q,
-                        sku_units, targets, pricing)
+                        sku_units, targets, pricing, price_qr, rows)
 
 
-def _market_sales(products: pd.DataFrame, provs: pd.DataFrame, price_q: np.ndarray, units: np.ndarray) -> pd.DataFrame:
+def _product_market_rows(products: pd.DataFrame, provs: pd.DataFrame, delta: np.ndarray, price_q: np.ndarray,
+                         price_qr: np.ndarray, units: np.ndarray, x_part: np.ndarray,
+                         params: DemandParams) -> pd.DataFrame:
+    """The demand estimator's observations: (quarter, province, model, band) rows of market_sales.
+
+    Per row: δ_row = log Σ_j exp(δ_jr) over the row's SKUs (the mean utility a logit over rows sees),
+    X_row·β = mean over the row's SKUs, p_row = units-weighted street price; ``v`` = δ_row − X_row·β + ᾱ·p_row
+    is the row's brand utility β_b + ξ_row.
+    """
+    q, r, j = np.nonzero(units > 0)
+    p_jr = price_qr[q, r, j] / 1000
+    d_jr = delta[q, j] - params.alpha_mean * (p_jr - price_q[q, j] / 1000)
+    df = pd.DataFrame({"q": q, "r": r, "model": products["model"].to_numpy()[j],
+                       "brand": products["brand"].to_numpy()[j], "band": _band_index(price_qr[q, r, j]),
+                       "e": np.exp(d_jr), "x": x_part[j], "u": units[q, r, j], "pu": p_jr * units[q, r, j]})
+    g = df.groupby(["q", "r", "brand", "model", "band"], sort=True).agg(
+        e=("e", "sum"), x=("x", "mean"), u=("u", "sum"), pu=("pu", "sum")).reset_index()
+    g["price"] = g["pu"] / g["u"]
+    g["v"] = np.log(g["e"]) - g["x"] + params.alpha_mean * g["price"]
+    return g[["q", "r", "brand", "model", "band", "u", "price", "v"]]
+
+
+def _market_sales(products: pd.DataFrame, provs: pd.DataFrame, price_qr: np.ndarray, units: np.ndarray) -> pd.DataFrame:
     q, r, j = np.nonzero(units > 0)
     u = units[q, r, j].astype(np.int64)
-    price = price_q[q, j]
+    price = price_qr[q, r, j]
     df = pd.DataFrame({
         "period": np.array(QUARTERS, dtype=object)[q], "region": provs["province"].to_numpy()[r],
         "brand": products["brand"].to_numpy()[j], "model": products["model"].to_numpy()[j],
@@ -362,7 +534,4 @@ def calibration_table(sales: pd.DataFrame) -> pd.DataFrame:
     rows.append(("2024Q4 Apple units (M)", 13.1, float(q4.loc[q4["brand"] == "Apple", "units"].sum() / 1e6)))
     rows.append(("2024Q4 Xiaomi+Redmi units (M)", 12.2,
                  float(q4.loc[q4["brand"].isin(["Xiaomi", "Redmi"]), "units"].sum() / 1e6)))
-    y24 = sales[sales["period"].str.startswith("2024")]
-    for b, s in TARGETS["brand_share_2024"].items():
-        rows.append((f"{b} unit share 2024", s, float(y24.loc[y24["brand"] == b, "units"].sum() / y24["units"].sum())))
     return pd.DataFrame(rows, columns=["figure", "target", "twin"])

@@ -6,7 +6,7 @@ independently and the same seed gives byte-identical files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from upmarket.twin.choices import simulate_choices
 from upmarket.twin.demand import brand_premium, taste_tables
 from upmarket.twin.launch import launch_truth
 from upmarket.twin.loyalty import simulate_device_history
-from upmarket.twin.market import QUARTERS, market_truth, simulate_market
+from upmarket.twin.market import PLANTED_PREMIUM_CNY, QUARTERS, VALID_INSTRUMENTS, market_truth, simulate_market
 from upmarket.twin.mix import simulate_mix
 from upmarket.twin.presets import preset as preset_sizes
 from upmarket.twin.truth import equity_truth, loyalty_truth, write_truth
@@ -80,7 +80,9 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     tastes = taste_tables(mk.agents)
     premia = brand_premium(mk.params, mk.agents)
     resp = users.iloc[: sizes["n_respondents"]]
-    put(simulate_choices(resp, mk.params, tastes, rngs[2]), "choices")
+    # the conjoint's respondents value brands by what demand identifies (planted intercept + brand mean of ξ)
+    conjoint_params = replace(mk.params, brand_intercepts=mk.params.effective_intercepts(), xi_brand_mean={})
+    put(simulate_choices(resp, conjoint_params, tastes, rngs[2]), "choices")
     panel = users.iloc[: sizes["n_panel"]]
     put(simulate_device_history(panel, rngs[3], OBS_START, OBS_END), "device_history")
     spend, kpi, mix_truth = simulate_mix(rngs[4], start=OBS_START, end=OBS_END)
@@ -122,8 +124,12 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["loyalty"] = loyalty_truth()
     truth["mix"] = {"roi": mix_truth["roi"]}
     truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
-    truth["params"] = {"demand": mk.params.to_dict(), "mix": mix_truth["params"],
-                       "season": mk.targets.season.to_dict(), "bass_m": mk.targets.m.to_dict()}
+    truth["params"] = {"demand": {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
+                                  "valid_instruments": VALID_INSTRUMENTS},
+                       "mix": mix_truth["params"], "season": mk.targets.season.to_dict(),
+                       "bass_m": mk.targets.m.to_dict(), "bass_pq": mk.targets.bass.set_index("model").to_dict("index"),
+                       "plan_units_m": {f"{r.quarter}|{r.maker}|{r.group}": float(r.units_m)
+                                        for r in mk.targets.plan.itertuples()}}
     truth["labels"] = labels
     truth["twin"] = {"preset": preset, "seed": seed, "sizes": dict(sorted(sizes_out.items()))}
     (out / "upmarket.toml").write_text(CONFIG_TOML, encoding="utf-8")

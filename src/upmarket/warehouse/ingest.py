@@ -153,6 +153,7 @@ class _Chunk:
     lo: int  # first _row of the chunk
     rows: int  # rows in the chunk, counted independently of the load
     hi: int = 0  # last _row of the chunk
+    trim: bool = True  # trim text cells (False for Parquet's typed strings: see contract.sql.normalise)
 
 
 def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
@@ -166,7 +167,7 @@ def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
         select = ", ".join(f"{q(orig)} AS {q(out)}" for out, orig in cols)
         src = f"(SELECT file_row_number + {offset + 1} AS _row{', ' + select if select else ''} FROM {rel})"
         sc = SourceColumns({out: types[orig] for out, orig in cols}, dict(raw.columns), tuple(out for out, _ in cols))
-        yield _Chunk(src, sc, offset + 1, rows, offset + rows)
+        yield _Chunk(src, sc, offset + 1, rows, offset + rows, trim=False)
         offset += rows
 
 
@@ -221,7 +222,7 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
         own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
         bad = [p.row for p in (problems or ()) if ch.lo <= p.row <= ch.hi]
         cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
-                                 exclude_own=own, scales=scales, bad_rows=bad)
+                                 exclude_own=own, scales=scales, bad_rows=bad, trim_strings=ch.trim)
         n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]
         n_quar = 0
         if n_loaded < ch.rows:

@@ -112,7 +112,7 @@ def branded_events(events: ir.Table, products: ir.Table | None) -> ir.Table:
 
 def week_number(ts: ir.TimestampValue) -> ir.IntegerValue:
     """Whole weeks since the Monday ``EPOCH_MONDAY`` (Monday-based weeks, any engine)."""
-    return (ts.date().delta(ibis.date(EPOCH_MONDAY), "day") // 7).cast("int64")
+    return (ts.date().delta(ibis.date(EPOCH_MONDAY), unit="day") // 7).cast("int64")
 
 
 def weekly_stages(events: ir.Table, products: ir.Table | None) -> ir.Table:

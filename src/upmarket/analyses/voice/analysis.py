@@ -203,7 +203,8 @@ class Voice(Analysis):
             out.append(Finding(
                 f"{vf[focal]:.0%} of {focal}'s framed opinions argue from value for money, against {mean_r:.0%} "
                 f"on average for its rivals." + (f" E.g. “{quote}”" if quote else ""),
-                {f"voice.{focal}.value_framing": vf[focal], **{f"voice.{b}.value_framing": v for b, v in rivals.items()}},
+                {f"voice.{focal}.value_framing": vf[focal],
+                 **{f"voice.{b}.value_framing": v for b, v in rivals.items()}},
                 f"{focal}的带框架评价中有{vf[focal]:.0%}从性价比出发，竞品平均为{mean_r:.0%}。"
                 + (f"例：“{quote}”" if quote else ""),
             ))

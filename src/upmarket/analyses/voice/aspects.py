@@ -26,13 +26,14 @@ ASPECTS: tuple[str, ...] = ("camera", "performance", "system", "battery", "desig
 ASPECT_TERMS: dict[str, tuple[str, ...]] = {
     "camera": ("拍照", "拍摄", "相机", "摄像", "镜头", "影像", "徕卡", "哈苏", "蔡司", "夜景", "长焦", "主摄", "像素",
                "成像", "照片", "画质", "录像", "自拍", "变焦", "人像", "拍的", "拍出", "拍视频", "xmage"),
-    "performance": ("性能", "流畅", "卡顿", "很卡", "不卡", "有点卡", "速度", "处理器", "芯片", "骁龙", "天玑", "麒麟",
-                    "发热", "发烫", "烫手", "散热", "温度", "游戏", "帧率", "运行", "信号", "网速", "内存", "反应", "卡死",
+    "performance": ("性能", "速度", "处理器", "芯片", "骁龙", "天玑", "麒麟",
+                    "发热", "发烫", "烫手", "散热", "温度", "游戏", "帧率", "运行", "信号", "网速", "内存",
                     "王者荣耀", "原神", "多开", "掉帧"),
     "system": ("系统", "澎湃", "hyperos", "miui", "鸿蒙", "harmonyos", "ios", "coloros", "originos", "magicos",
-               "广告", "软件", "更新", "升级", "bug", "界面", "应用", "app", "功能", "闪退", "推送", "预装", "动画", "弹窗"),
+               "广告", "软件", "更新", "升级", "bug", "界面", "应用", "app", "功能", "闪退", "推送", "预装", "动画",
+               "弹窗"),
     "battery": ("电池", "续航", "电量", "充电", "快充", "掉电", "耗电", "待机", "mah", "毫安", "充满"),
-    "design": ("外观", "颜值", "手感", "设计", "做工", "质感", "重量", "轻薄", "机身", "颜色", "配色", "后盖", "边框",
+    "design": ("外观", "颜值", "手感", "设计", "做工", "重量", "轻薄", "机身", "颜色", "配色", "后盖", "边框",
                "材质", "厚度", "握持", "按键", "造型", "外形"),
     "screen": ("屏幕", "屏", "显示", "分辨率", "刷新率", "亮度", "萤幕", "护眼", "曲面", "直屏", "色彩", "高刷"),
     "price": ("价格", "价钱", "性价比", "便宜", "贵", "划算", "实惠", "优惠", "降价", "价位", "售价", "国补", "补贴",
@@ -42,16 +43,28 @@ ASPECT_TERMS: dict[str, tuple[str, ...]] = {
 }
 """Aspect terms, simplified Chinese, lower case (the normaliser's output)."""
 
-POSITIVE = ("好", "不错", "棒", "满意", "喜欢", "流畅", "清晰", "漂亮", "好看", "快", "强", "稳定", "给力", "惊艳", "优秀",
-            "出色", "完美", "舒服", "细腻", "耐用", "持久", "值", "划算", "实惠", "便宜", "赞", "爽", "靠谱", "省电", "顺滑",
-            "精致", "高级", "轻", "薄", "够用", "方便", "及时", "热情", "耐心", "专业", "推荐", "很顶", "牛")
+POSITIVE = ("好", "不错", "棒", "满意", "喜欢", "流畅", "清晰", "漂亮", "好看", "很快", "超快", "挺快", "真快",
+            "特别快", "非常快", "强", "稳定", "给力", "惊艳", "优秀",
+            "出色", "完美", "舒服", "细腻", "耐用", "持久", "值", "划算", "实惠", "便宜", "赞", "爽", "靠谱", "省电",
+            "顺滑",
+            "精致", "高级", "轻", "薄", "够用", "方便", "及时", "热情", "耐心", "专业", "推荐", "很顶", "牛",
+            "合理", "公道", "实在", "能接受", "顺手", "丝滑", "简洁", "耐看", "亮", "贴心", "周到", "稳", "无敌",
+            "绝了",
+            "真香", "yyds", "没得说", "持久")
 NEGATIVE = ("差", "烂", "卡", "慢", "发热", "发烫", "烫", "失望", "垃圾", "问题", "毛病", "坑", "贵", "广告", "耗电",
-            "掉电", "模糊", "不稳", "断流", "闪退", "死机", "重", "厚", "粗糙", "难看", "糟糕", "后悔", "退货", "一般",
-            "不行", "不好", "不满意", "麻烦", "敷衍", "太慢", "坏", "故障", "划痕", "噪点", "偏色", "严重", "无语", "难用",
-            "吐槽", "缺点", "生气", "骗")
-NEGATORS = ("不", "没", "没有", "无", "别", "并不", "一点也不", "一点都不", "毫不", "不太", "不是很", "不怎么", "谈不上")
+            "掉电", "模糊", "不稳", "断流", "闪退", "死机", "重", "厚", "粗糙", "难看", "糟糕", "后悔", "退货",
+            "不行", "不好", "不满意", "麻烦", "敷衍", "慢", "坏", "故障", "划痕", "噪点", "偏色", "严重", "无语",
+            "难用",
+            "吐槽", "缺点", "生气", "骗", "弱", "丑", "硌手", "短", "虚", "臃肿", "糊", "偏色", "假", "暗",
+            "刺眼", "伤眼", "离谱", "偏高", "笨重", "廉价", "拖沓", "拉胯", "翻车", "一言难尽", "难用", "烦人", "卡顿",
+            "掉帧", "拖影", "漏光", "频闪", "噪点", "紫边", "瑕疵", "缝隙", "弹窗")
+NEUTRAL = ("一般", "还行", "中规中矩", "马马虎虎", "凑合", "普普通通", "还可以", "一般般", "还好吧")
+_PRICE_HIGH = "(?:价格|价钱|定价|售价|价位)[^，。！？,.!?不没]{0,4}(?:高|贵)"
+_VALUE_HIGH = "性价比[^，。！？,.!?不]{0,3}高"
+NEGATORS = ("不", "没", "没有", "无", "并不", "一点也不", "一点都不", "毫不", "不太", "不是很", "不怎么", "谈不上",
+             "没那么", "不够", "完全不", "几乎没有", "完全没有", "没什么", "基本没有")
 CONTRAST = ("但是", "不过", "可是", "然而", "就是", "只是", "但", "可惜")
-_CLAUSE_SPLIT = re.compile(r"[，。！？；、,.!?;~\n\r]+|(?=" + "|".join(sorted(CONTRAST, key=len, reverse=True)) + ")")
+_CLAUSE_SPLIT = re.compile(r"[，。！？；、,.!?;~\n\r ]+|(?=" + "|".join(sorted(CONTRAST, key=len, reverse=True)) + ")")
 
 
 @dataclass
@@ -97,12 +110,20 @@ def lexicon_polarity(clauses: list[str]) -> np.ndarray:
     nneg = negated_neg.to_numpy(zero_copy_only=False)
     # A negated positive counts negative, a negated negative (不卡, 没有问题) counts positive.
     score = (pos_n - npos) - (neg_n - nneg) - npos + nneg
+    score -= 2 * pc.count_substring_regex(arr, _PRICE_HIGH).to_numpy(zero_copy_only=False)
+    score += 2 * pc.count_substring_regex(arr, _VALUE_HIGH).to_numpy(zero_copy_only=False)
     # "不好" / "不行" / "不满意" are whole negative words already: don't also count them as negated positives.
     return np.sign(score).astype(np.int8)
 
 
+def neutral_mask(clauses: list[str]) -> np.ndarray:
+    """Clauses whose opinion word is a lukewarm one (一般, 还行, 凑合 …)."""
+    arr = pa.array(clauses, type=pa.large_string())
+    return pc.match_substring_regex(arr, _alternation(NEUTRAL)).to_numpy(zero_copy_only=False)
+
+
 def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: float = 0.1,
-                    lexicon_weight: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+                    lexicon_weight: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     """Polarity (−1/0/1) and P(positive) per clause: model log-odds plus a lexicon nudge."""
     if not clauses:
         return np.zeros(0, np.int8), np.zeros(0)
@@ -110,6 +131,7 @@ def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: flo
     lex = lexicon_polarity(clauses)
     p = 1.0 / (1.0 + np.exp(-(logit + lexicon_weight * lex)))
     pol = np.where(p >= 0.5 + neutral_band, 1, np.where(p <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
+    pol[neutral_mask(clauses)] = 0
     return pol, p
 
 

@@ -44,7 +44,7 @@ def read_texts(path: Path) -> pd.DataFrame:
 def score(
     file: Annotated[Path, typer.Argument(help="CSV/TSV/XLSX/Parquet with a 'text' column and optional 'id'.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.csv, .parquet or .xlsx).")],
-    model: Annotated[Path | None, typer.Option("--model", help="A model from `voice train` (default: shipped).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model from `voice train`.")] = None,
 ) -> None:
     """Score every text: sentiment score and label, aspects with polarity, value/premium framing."""
     from upmarket.analyses.voice.score import score_reviews

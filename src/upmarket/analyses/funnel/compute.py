@@ -1,0 +1,140 @@
+"""Run every funnel query on a table source (DuckDB warehouse or Spark) and shape figures and tables.
+
+The Ibis expressions are built in ``rates``, ``stages`` and ``paths``; this module decides which
+inputs are present, materialises each expression once (``to_pandas`` at the edge) and turns
+the counts into rates, intervals, results figures and warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from upmarket.analyses.funnel import paths as P
+from upmarket.analyses.funnel import rates as R
+from upmarket.analyses.funnel import stages as S
+
+if TYPE_CHECKING:
+    from upmarket.analyses.funnel.spark import TableSource
+
+TRAFFIC_DIMS: tuple[str, ...] = ("city_tier", "segment", "source", "brand", "price_band")
+EVENT_DIMS: tuple[str, ...] = ("city_tier", "age_band", "gender", "source", "brand", "price_band")
+
+
+@dataclass(frozen=True)
+class FunnelOptions:
+    """Settings of one funnel run (``[funnel]`` in upmarket.toml)."""
+
+    window_days: int = 7
+    bootstrap: int = 400
+    seed: int = 0
+    focal_brand: str = "Xiaomi"
+    sub_brands: tuple[str, ...] = ("Redmi",)
+    competitors: tuple[str, ...] = ("Huawei", "Apple", "OPPO", "vivo", "Honor")
+    stages: bool = True
+    paths: bool = True
+    shops: tuple[str, ...] = P.SHOPS
+    content: tuple[str, ...] = P.CONTENT
+
+
+@dataclass
+class FunnelOutput:
+    """Figures for ``results["funnel"]``, result tables, and warnings about the input."""
+
+    figures: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    basis: str = "traffic"
+
+
+def _opt(src: TableSource, name: str) -> Any:
+    return src.table(name) if src.has_rows(name) else None
+
+
+def _sorted(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    return df.sort_values(list(keys)).reset_index(drop=True)
+
+
+def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput:
+    """The whole funnel on ``src``: rates, premium acceptance, stages, transitions, paths, checks."""
+    opts = opts or FunnelOptions()
+    products = _opt(src, "products")
+    users = _opt(src, "users")
+    events = _opt(src, "events")
+    traffic = _opt(src, "traffic")
+    if traffic is None and events is None:
+        raise ValueError("the funnel needs table traffic or events; neither has rows")
+    tables: dict[str, pd.DataFrame] = {}
+    warnings: list[str] = []
+    if products is None:
+        warnings.append("products table absent: no brand or price band in the funnel breakdowns")
+    rivals = tuple(opts.competitors)
+
+    if traffic is not None:
+        rows = R.traffic_counts(traffic, products)
+        by_platform = _sorted(R.cube(rows, ["platform"]).to_pandas(), ["platform"])
+        daily = _sorted(R.cube(rows, ["platform", "date"]).to_pandas(), ["platform", "date"])
+        tcube = R.cube(rows, ["platform", *TRAFFIC_DIMS, "premium"]).to_pandas()
+        for d, t in R.marginals(tcube, TRAFFIC_DIMS).items():
+            tables[f"funnel_by_{d}"] = t
+        prem_groups = ["city_tier"] + (["segment"] if (tcube["segment"] != "unknown").any() else [])
+        tables["premium_acceptance"] = R.premium_acceptance(tcube, prem_groups, opts.focal_brand, rivals,
+                                                            opts.sub_brands)
+        tables["funnel_tier_brand"] = R.with_rates(
+            tcube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(R.COUNTS)].sum())
+        basis = "traffic"
+    else:
+        by_platform = daily = None
+        basis = "events"
+
+    if events is not None:
+        erows = R.event_counts(events, users, products)
+        ecube = R.cube(erows, ["platform", *EVENT_DIMS, "premium"]).to_pandas()
+        for d, t in R.marginals(ecube, EVENT_DIMS).items():
+            key = f"funnel_by_{d}" if f"funnel_by_{d}" not in tables else f"funnel_events_by_{d}"
+            tables[key] = t
+        prem = R.premium_acceptance(ecube, ["city_tier", "age_band", "gender"], opts.focal_brand, rivals,
+                                    opts.sub_brands)
+        tables["premium_acceptance_events" if "premium_acceptance" in tables else "premium_acceptance"] = prem
+        if by_platform is None:
+            by_platform = _sorted(ecube.groupby("platform", as_index=False)[list(R.COUNTS)].sum(), ["platform"])
+            daily = _sorted(R.cube(erows, ["platform", "date"]).to_pandas(), ["platform", "date"])
+            tables["funnel_tier_brand"] = R.with_rates(
+                ecube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(R.COUNTS)].sum())
+        checks = P.event_checks(events, users).to_pandas().iloc[0]
+        if checks["unknown_event"]:
+            warnings.append(f"{int(checks['unknown_event'])} events have an event code outside the contract list "
+                            "and are left out of funnels and stages")
+        if users is not None and checks.get("unknown_user_events", 0):
+            warnings.append(f"{int(checks['unknown_user_events'])} events from {int(checks['unknown_users'])} users "
+                            "missing from the users table: counted with tier/age/gender 'unknown'")
+        if opts.stages:
+            weekly = S.weekly_stages(events, products)
+            tables["stage_sizes"] = S.sizes_table(S.stage_sizes(weekly).to_pandas())
+            tables["stage_transitions"] = S.transition_table(S.transitions(weekly).to_pandas())
+            tables["stage_highest"] = _sorted(S.highest_stage(events, products).to_pandas(), ["brand", "level"])
+            tables["stage_map"] = S.stage_map()
+        if opts.paths:
+            flags = P.path_flags(events, opts.window_days, opts.shops, opts.content)
+            pc = P.path_counts(flags, users).to_pandas()
+            if len(pc):
+                tables["paths_by_tier"] = P.path_table(_sorted(pc, ["city_tier"]))
+            oc = P.order_checks(flags).to_pandas().iloc[0]
+            if oc["order_without_visit"]:
+                warnings.append(f"{int(oc['order_without_visit'])} of {int(oc['sessions_with_order'])} shop sessions "
+                                "with an order have no click before the order (orders without a preceding visit)")
+            if oc["click_after_order_1_24h"]:
+                warnings.append(f"{int(oc['click_after_order_1_24h'])} sessions' first click comes 1–24 h after the "
+                                "order: timestamps in different time zones? (all must be Beijing time or carry "
+                                "a zone)")
+            sc = P.seeding_counts(events, products, opts.window_days, opts.content).to_pandas()
+            if len(sc):
+                tables["seeding"] = P.seeding_table(sc)
+
+    cis = R.day_bootstrap(daily, reps=opts.bootstrap, seed=opts.seed) if opts.bootstrap > 0 else {}
+    figures = R.headline(by_platform, cis)
+    tables["funnel_platform"] = R.with_rates(by_platform).assign(basis=basis)
+    return FunnelOutput(figures=figures, tables=tables, warnings=warnings, basis=basis)
