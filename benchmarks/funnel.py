@@ -260,7 +260,9 @@ def _child(which: str, data: Path, pandas_rows: int) -> None:
     t0 = time.perf_counter()
     out = run_pandas(data, pandas_rows) if which == "pandas" else RUNNERS[which](data)
     secs = time.perf_counter() - t0
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over execve from the parent
+    status = Path("/proc/self/status").read_text()
+    peak_self = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM"))) / 1024
     peak_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the Spark JVM
     print(json.dumps({"which": which, "seconds": round(secs, 2), "peak_mb": round(max(peak_self, peak_kids), 1),
                       "result": out}, default=str))

@@ -30,7 +30,7 @@ def test_file_then_overrides(tmp_path: Path) -> None:
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "upmarket.toml").write_text("focal_brand = \n", encoding="utf-8")
-    with pytest.raises(ValueError, match="upmarket.toml"):
+    with pytest.raises(ValueError, match=r"upmarket\.toml"):
         load_config(tmp_path)
 
 

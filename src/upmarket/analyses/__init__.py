@@ -1,5 +1,7 @@
 """The built-in analyses; importing this package registers them (see ``base.registered``)."""
 
-from upmarket.analyses import market  # noqa: F401
-from upmarket.analyses import spread  # noqa: F401
-from upmarket.analyses import voice  # noqa: F401
+from upmarket.analyses import (
+    market,  # noqa: F401
+    spread,  # noqa: F401
+    voice,  # noqa: F401
+)

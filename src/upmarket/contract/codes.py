@@ -30,10 +30,24 @@ PLATFORM = CodeList(
     "platform",
     ("jd", "tmall", "mistore", "douyin", "xiaohongshu", "pdd", "kuaishou", "weibo", "bilibili", "offline"),
     aliases={
-        "京东": "jd", "京东商城": "jd", "天猫": "tmall", "淘宝": "tmall", "taobao": "tmall",
-        "小米商城": "mistore", "官网": "mistore", "own_store": "mistore", "抖音": "douyin",
-        "抖店": "douyin", "小红书": "xiaohongshu", "xhs": "xiaohongshu", "red": "xiaohongshu",
-        "拼多多": "pdd", "快手": "kuaishou", "微博": "weibo", "b站": "bilibili", "哔哩哔哩": "bilibili",
+        "京东": "jd",
+        "京东商城": "jd",
+        "天猫": "tmall",
+        "淘宝": "tmall",
+        "taobao": "tmall",
+        "小米商城": "mistore",
+        "官网": "mistore",
+        "own_store": "mistore",
+        "抖音": "douyin",
+        "抖店": "douyin",
+        "小红书": "xiaohongshu",
+        "xhs": "xiaohongshu",
+        "red": "xiaohongshu",
+        "拼多多": "pdd",
+        "快手": "kuaishou",
+        "微博": "weibo",
+        "b站": "bilibili",
+        "哔哩哔哩": "bilibili",
         "线下": "offline",
     },
     open=True,
@@ -44,17 +58,35 @@ CITY_TIER = CodeList(
     "city_tier",
     ("tier1", "new_tier1", "tier2", "tier3", "tier4", "tier5"),
     aliases={
-        "一线": "tier1", "一线城市": "tier1", "新一线": "new_tier1", "新一线城市": "new_tier1",
-        "二线": "tier2", "二线城市": "tier2", "三线": "tier3", "三线城市": "tier3",
-        "四线": "tier4", "四线城市": "tier4", "五线": "tier5", "五线及以下": "tier5",
-        "五线城市": "tier5", "五线及以下城市": "tier5",
+        "一线": "tier1",
+        "一线城市": "tier1",
+        "新一线": "new_tier1",
+        "新一线城市": "new_tier1",
+        "二线": "tier2",
+        "二线城市": "tier2",
+        "三线": "tier3",
+        "三线城市": "tier3",
+        "四线": "tier4",
+        "四线城市": "tier4",
+        "五线": "tier5",
+        "五线及以下": "tier5",
+        "五线城市": "tier5",
+        "五线及以下城市": "tier5",
     },
 )
 
 AGE_BAND = CodeList(
     "age_band",
     ("<18", "18-24", "25-34", "35-44", "45-54", "55+"),
-    aliases={"18~24": "18-24", "25~34": "25-34", "35~44": "35-44", "45~54": "45-54", ">54": "55+", "55岁以上": "55+", "18岁以下": "<18"},
+    aliases={
+        "18~24": "18-24",
+        "25~34": "25-34",
+        "35~44": "35-44",
+        "45~54": "45-54",
+        ">54": "55+",
+        "55岁以上": "55+",
+        "18岁以下": "<18",
+    },
 )
 
 GENDER = CodeList("gender", ("f", "m"), aliases={"女": "f", "男": "m", "female": "f", "male": "m"})
@@ -63,8 +95,14 @@ PRICE_BAND = CodeList(
     "price_band",
     ("<2000", "2000-3999", "4000-5999", "6000+"),
     aliases={
-        "0-1999": "<2000", "2000以下": "<2000", "2000元以下": "<2000", "2000~3999": "2000-3999",
-        "4000~5999": "4000-5999", "6000以上": "6000+", "6000元以上": "6000+", ">=6000": "6000+",
+        "0-1999": "<2000",
+        "2000以下": "<2000",
+        "2000元以下": "<2000",
+        "2000~3999": "2000-3999",
+        "4000~5999": "4000-5999",
+        "6000以上": "6000+",
+        "6000元以上": "6000+",
+        ">=6000": "6000+",
     },
     doc="CNY; premium means 4000 or more",
 )
@@ -73,25 +111,61 @@ SOURCE = CodeList(
     "source",
     ("search", "recommend", "live", "kol", "ad", "other"),
     aliases={
-        "搜索": "search", "手淘搜索": "search", "京东搜索": "search", "推荐": "recommend",
-        "手淘推荐": "recommend", "直播": "live", "直播间": "live", "达人": "kol", "达人带货": "kol",
-        "广告": "ad", "付费流量": "ad", "付费": "ad", "其他": "other", "其它": "other",
+        "搜索": "search",
+        "手淘搜索": "search",
+        "京东搜索": "search",
+        "推荐": "recommend",
+        "手淘推荐": "recommend",
+        "直播": "live",
+        "直播间": "live",
+        "达人": "kol",
+        "达人带货": "kol",
+        "广告": "ad",
+        "付费流量": "ad",
+        "付费": "ad",
+        "其他": "other",
+        "其它": "other",
     },
     open=True,
 )
 
 EVENT = CodeList(
     "event",
-    ("impression", "content_view", "live_view", "search", "click", "favorite", "cart", "order", "review", "share", "follow"),
+    (
+        "impression",
+        "content_view",
+        "live_view",
+        "search",
+        "click",
+        "favorite",
+        "cart",
+        "order",
+        "review",
+        "share",
+        "follow",
+    ),
     aliases={"favourite": "favorite", "add_to_cart": "cart", "purchase": "order"},
 )
 
-CREATOR_TYPE = CodeList("creator_type", ("brand", "executive", "kol", "koc", "media", "user"), aliases={"达人": "kol", "博主": "kol", "品牌": "brand", "高管": "executive", "媒体": "media", "用户": "user"})
+CREATOR_TYPE = CodeList(
+    "creator_type",
+    ("brand", "executive", "kol", "koc", "media", "user"),
+    aliases={"达人": "kol", "博主": "kol", "品牌": "brand", "高管": "executive", "媒体": "media", "用户": "user"},
+)
 
 POST_FORMAT = CodeList(
     "format",
     ("short_video", "note", "livestream", "article"),
-    aliases={"视频": "short_video", "短视频": "short_video", "图文": "note", "笔记": "note", "直播": "livestream", "文章": "article", "video": "short_video", "live": "livestream"},
+    aliases={
+        "视频": "short_video",
+        "短视频": "short_video",
+        "图文": "note",
+        "笔记": "note",
+        "直播": "livestream",
+        "文章": "article",
+        "video": "short_video",
+        "live": "livestream",
+    },
 )
 
 CODE_LISTS: dict[str, CodeList] = {

@@ -55,10 +55,9 @@ def render_contract_markdown() -> str:
             out += [f"Key: `{', '.join(t.key)}` — a repeated key is quarantined as `duplicate_key`.", ""]
         out += ["| column | | type | rule | aliases | meaning |", "|---|---|---|---|---|---|"]
         for c in t.columns:
+            need = "R" if c.required else "O"
             aliases = ", ".join(c.aliases)
-            out.append(
-                f"| `{c.name}` | {'R' if c.required else 'O'} | {_TYPE_WORDS[c.dtype]} | {_rule(c)} | {aliases} | {c.doc} |"
-            )
+            out.append(f"| `{c.name}` | {need} | {_TYPE_WORDS[c.dtype]} | {_rule(c)} | {aliases} | {c.doc} |")
         out.append("")
         for r in t.rules:
             out.append(f"- Row rule `{r.name}`: {r.doc}.")

@@ -151,7 +151,11 @@ def _timestamp_text(v: str) -> str:
         f"WHEN {zone} <> '' THEN {zoned} "
         f"ELSE TRY_CAST(trim({n}) AS TIMESTAMP) END"
     )
-    fast_ok = f"(length({v}) = 19 AND substr({v}, 17, 1) = ':')"
+    # fast path: 'YYYY-MM-DD HH:MM:SS' with optional fraction and no zone
+    fast_ok = (
+        f"(substr({v}, 17, 1) = ':' AND (length({v}) = 19 OR (length({v}) <= 26 AND substr({v}, 20, 1) = '.' "
+        f"AND TRY_CAST(substr({v}, 21) AS UINTEGER) IS NOT NULL)))"
+    )
     return f"CASE WHEN {fast_ok} THEN COALESCE(TRY_CAST({v} AS TIMESTAMP), {slow}) ELSE {slow} END"
 
 

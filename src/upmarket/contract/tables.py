@@ -90,7 +90,11 @@ TABLES: dict[str, Table] = {
             (
                 R("sku_id", "id", "unique key"),
                 R("brand", "str", "consumer-facing brand: Xiaomi, Redmi, Huawei, Apple, OPPO, vivo, Honor, ..."),
-                O("maker", "str", "the group that owns the brand (Xiaomi for both Xiaomi and Redmi); defaults to brand"),
+                O(
+                    "maker",
+                    "str",
+                    "the group that owns the brand (Xiaomi for both Xiaomi and Redmi); defaults to brand",
+                ),
                 O("series", "str", "product line, e.g. Xiaomi 15, Redmi K80, Mate 70"),
                 R("model", "str", "model name, e.g. Xiaomi 15 Ultra"),
                 O("launch_date", "date", "first sale date"),
@@ -109,7 +113,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "market_sales",
-            "a market tracker's figures: one row per (period, region, brand, price band) or per (period, region, model)",
+            "a market tracker's figures: one row per (period, region, brand, price band) "
+            "or per (period, region, model)",
             (
                 R("period", "str", "2024, 2024H1, 2024Q4 or 2024-11"),
                 R("region", "str", "CN, a province, or an ISO country code"),
@@ -122,10 +127,18 @@ TABLES: dict[str, Table] = {
                 O("source", "str", "IDC, Canalys, Counterpoint, ..."),
             ),
             rules=(
-                RowRule("band_or_model", "price_band IS NULL AND model IS NULL", ("price_band", "model"),
-                        "price_band is required when model is empty"),
-                RowRule("bad_period", "NOT regexp_full_match(period, '\\d{4}(H[12]|Q[1-4]|-(0[1-9]|1[0-2]))?')",
-                        ("period",), "period must look like 2024, 2024H1, 2024Q4 or 2024-11"),
+                RowRule(
+                    "band_or_model",
+                    "price_band IS NULL AND model IS NULL",
+                    ("price_band", "model"),
+                    "price_band is required when model is empty",
+                ),
+                RowRule(
+                    "bad_period",
+                    "NOT regexp_full_match(period, '\\d{4}(H[12]|Q[1-4]|-(0[1-9]|1[0-2]))?')",
+                    ("period",),
+                    "period must look like 2024, 2024H1, 2024Q4 or 2024-11",
+                ),
             ),
         ),
         Table(
@@ -154,8 +167,12 @@ TABLES: dict[str, Table] = {
             "traffic",
             "daily funnel aggregates, as the platforms export them",
             (
-                R("date", "date", "a range such as 2024-11-01至2024-11-07 is a window total: date = its start",
-                  aliases=("日期", "统计日期", "时间")),
+                R(
+                    "date",
+                    "date",
+                    "a range such as 2024-11-01至2024-11-07 is a window total: date = its start",
+                    aliases=("日期", "统计日期", "时间"),
+                ),
                 O("date_end", "date", "last day of a window-total row; empty for daily rows"),
                 R("platform", "code", aliases=("平台",), codes="platform"),
                 R("sku_id", "id", aliases=("商品ID", "SKU", "商品编号")),
@@ -167,8 +184,13 @@ TABLES: dict[str, Table] = {
                 R("visitors", "int", "unique visitors", aliases=("访客数", "UV", "商品访客数"), **COUNT),
                 O("page_views", "int", aliases=("浏览量", "PV", "商品浏览量"), **COUNT),
                 O("favorites", "int", aliases=("收藏人数", "商品收藏人数", "商品收藏用户数"), **COUNT),
-                O("add_to_carts", "int", "people who added to cart (加购件数 counts items: kept as an extra column)",
-                  aliases=("加购人数", "商品加购人数", "加购客户数"), **COUNT),
+                O(
+                    "add_to_carts",
+                    "int",
+                    "people who added to cart (加购件数 counts items: kept as an extra column)",
+                    aliases=("加购人数", "商品加购人数", "加购客户数"),
+                    **COUNT,
+                ),
                 R("buyers", "int", aliases=("支付买家数", "成交人数", "成交客户数", "成交买家数"), **COUNT),
                 O("orders", "int", aliases=("成交单量", "成交订单数"), **COUNT),
                 O("units", "int", aliases=("支付件数", "成交件数", "成交商品件数"), **COUNT),
@@ -176,8 +198,12 @@ TABLES: dict[str, Table] = {
             ),
             rules=(
                 RowRule("buyers_gt_visitors", "buyers > visitors", ("buyers",), "buyers must not exceed visitors"),
-                RowRule("favorites_gt_visitors", "favorites > visitors", ("favorites",),
-                        "favorites must not exceed visitors"),
+                RowRule(
+                    "favorites_gt_visitors",
+                    "favorites > visitors",
+                    ("favorites",),
+                    "favorites must not exceed visitors",
+                ),
             ),
         ),
         Table(
@@ -264,7 +290,13 @@ TABLES: dict[str, Table] = {
                 O("shares", "int", **COUNT),
                 O("saves", "int", aliases=("收藏量", "收藏数"), **COUNT),
                 O("gmv", "float", "sales attributed to a livestream or linked post, CNY", **COUNT),
-                O("cost", "float", "fee paid to the creator, CNY; empty for organic posts", aliases=("蒲公英金额",), **COUNT),
+                O(
+                    "cost",
+                    "float",
+                    "fee paid to the creator, CNY; empty for organic posts",
+                    aliases=("蒲公英金额",),
+                    **COUNT,
+                ),
             ),
             key=("post_id",),
         ),
@@ -286,7 +318,12 @@ TABLES: dict[str, Table] = {
             "spend",
             "marketing spend by channel and week",
             (
-                R("week", "date", "the Monday of the week; daily ad reports are summed into weeks", aliases=("日期", "时间")),
+                R(
+                    "week",
+                    "date",
+                    "the Monday of the week; daily ad reports are summed into weeks",
+                    aliases=("日期", "时间"),
+                ),
                 R("channel", "str", "douyin_ads, douyin_live, xiaohongshu_kol, jd_ads, tmall_ads, search_ads, ooh"),
                 O("brand", "str", "default: the focal brand"),
                 R("spend", "float", "CNY", aliases=("花费", "消耗", "整体消耗", "消费"), **COUNT),

@@ -4,8 +4,8 @@
    618 and 双11 discounts, 国补 from 2025-01-20: 15 % off, at most 500 CNY, for phones selling
    under 6000 CNY). The quarter's mean effective price is what demand sees; its band is the SKU's
    price band in that quarter.
-2. ``calibrate_targets``: Bass curves per model (``launch.py``) with lifetime sizes m chosen by
-   bounded least squares so the national aggregates meet the seed paper's figures (``TARGETS``).
+2. ``calibrate_targets``: top-down targets (quarter totals → makers → price groups → models by Bass
+   weights) so the seed paper's figures (``TARGETS``) hold by construction; see docs/twin.md.
 3. ``simulate_market``: for each quarter, the BLP contraction (``demand.solve_delta``) makes the
    random-coefficients logit reproduce those target units exactly; province units are the model's
    expected units M_r · s_jr, rounded. ``market_sales`` rows are (quarter, province, brand, model,

@@ -135,13 +135,17 @@ def stage_sizes(weekly: ir.Table) -> ir.Table:
 def transitions(weekly: ir.Table) -> ir.Table:
     """Counts of (brand, from level in week w, to level in week w+1); to level 0 = inactive next week.
 
-    The last observed week is left out as a *from* week: its next week is not observed (censored).
+    One pass with ``lead`` over each (brand, user)'s active weeks (no self-join, so the weekly
+    table is computed once). The last observed week is left out as a *from* week: its next
+    week is not observed (censored).
     """
-    a = weekly.filter(weekly.wk < weekly.wk.max())
-    b = weekly.select(brand_b="brand", user_b="user_id", wk_b="wk", level_b="level")
-    j = a.left_join(b, [a.brand == b.brand_b, a.user_id == b.user_b, (a.wk + 1) == b.wk_b])
-    j = j.mutate(to_level=ibis.coalesce(j.level_b, 0).cast("int64"))
-    return j.group_by(["brand", j.level.name("from_level"), "to_level"]).aggregate(n=j.count().cast("int64"))
+    win = ibis.window(group_by=["brand", "user_id"], order_by="wk")
+    w = weekly.mutate(next_wk=weekly.wk.lead().over(win), next_level=weekly.level.lead().over(win),
+                      last_wk=weekly.wk.max().over(ibis.window()))
+    w = w.filter(w.wk < w.last_wk)
+    to = ibis.ifelse(w.next_wk.notnull() & (w.next_wk == w.wk + 1), w.next_level, 0).cast("int64")
+    w = w.mutate(from_level=w.level, to_level=to)
+    return w.group_by(["brand", "from_level", "to_level"]).aggregate(n=w.count().cast("int64"))
 
 
 def highest_stage(events: ir.Table, products: ir.Table | None) -> ir.Table:
