@@ -73,13 +73,13 @@ def generate(data: Path, scale: float, seed: int = 0) -> dict:
 
 # --------------------------------------------------------------------------- contenders
 def _ibis(src) -> dict:
-    from upmarket.analyses.funnel import rates as R
-    from upmarket.analyses.funnel import stages as S
+    from upmarket.analyses.funnel import rates as fr
+    from upmarket.analyses.funnel import stages as fs
 
     ev, us, pr = src.table("events"), src.table("users"), src.table("products")
-    cube = R.cube(R.event_counts(ev, us, pr), ["platform", "city_tier", "brand", "price_band", "premium"]).to_pandas()
-    weekly = S.weekly_stages(ev, pr)
-    tr = S.transitions(weekly).to_pandas()
+    cube = fr.cube(fr.event_counts(ev, us, pr), ["platform", "city_tier", "brand", "price_band", "premium"]).to_pandas()
+    weekly = fs.weekly_stages(ev, pr)
+    tr = fs.transitions(weekly).to_pandas()
     by = cube.groupby("platform")[["ctr_num", "ctr_den", "visitors", "favorites", "add_to_carts", "buyers"]].sum()
     return {"visitors": by["visitors"].to_dict(), "buyers": by["buyers"].to_dict(), "transitions": int(tr["n"].sum())}
 
@@ -292,8 +292,10 @@ def main(scale: float = 1.0, data: str | Path | None = None, spark: bool = False
     best = min((runs[n]["seconds"] for n in ("duckdb-sql", "polars") if "seconds" in runs[n]), default=None)
     agree = all(runs[n].get("result", {}).get("visitors") == runs["ibis-duckdb"].get("result", {}).get("visitors")
                 for n in ("duckdb-sql", "polars", *(["ibis-spark"] if spark else [])) if "result" in runs[n])
-    return {"scale": scale, "data": meta, "runs": runs, "same_visitors_everywhere": agree,
-            "ratio_ours_to_faster_baseline": round(ours / best, 3) if ours and best else None}
+    res = {"scale": scale, "data": meta, "runs": runs, "same_visitors_everywhere": agree,
+           "ratio_ours_to_faster_baseline": round(ours / best, 3) if ours and best else None}
+    _print(res)
+    return res
 
 
 def _print(res: dict) -> None:
@@ -323,6 +325,4 @@ if __name__ == "__main__":
     if a.child:
         _child(a.child, a.data, a.pandas_rows)
     else:
-        res = main(a.scale, a.data, a.spark, a.pandas_rows)
-        _print(res)
-        print(json.dumps(res, default=str))
+        print(json.dumps(main(a.scale, a.data, a.spark, a.pandas_rows), default=str))

@@ -30,6 +30,6 @@ def test_twin_check_rows_against_truth_itself(tmp_path):
     truth = {"market": {"premium_share": {"2024": 0.3}}}
     (tmp_path / "truth.json").write_text(json.dumps(truth))
     rows = twin_check_rows(truth, tmp_path)
-    assert rows == [{"key": "market.premium_share.2024", "estimate": 0.3, "truth": 0.3, "tolerance": "abs 1e-09",
+    assert rows == [{"key": "market.premium_share.2024", "estimate": 0.3, "truth": 0.3, "tolerance": "abs 1e-06",
                      "passed": True}]
     assert twin_check_rows(truth, tmp_path / "nothing") is None

@@ -193,8 +193,9 @@ def test_truth_recomputes_from_labels(run):
     assert set(truth) == set(lx.BRANDS)
     for brand, t in truth.items():
         g = lab[lab["brand"] == brand]
-        assert t["sentiment"] == pytest.approx(g["sentiment"].mean())
-        assert -1 <= t["sentiment"] <= 1
+        assert t["sentiment"] == pytest.approx((g["sentiment"] == 1).mean())
+        assert t["sentiment_mean"] == pytest.approx(g["sentiment"].mean())
+        assert 0 <= t["sentiment"] <= 1
         assert t["positive_share"] == pytest.approx((g["sentiment"] == 1).mean())
         assert t["value_framing"] == pytest.approx(g["value_framing"].dropna().mean())
         for a in ASPECTS:

@@ -58,7 +58,7 @@ def test_utf8_bom_mixed_line_endings_and_quoted_newlines(dataset: Path) -> None:
 def test_missing_markers_negative_counts_and_rules(dataset: Path) -> None:
     write(dataset / "traffic.csv", HEADER + "2024-11-11,jd,A1,-,0\n2024-11-11,jd,A2,--,0\n2024-11-11,jd,A3,-4,0\n"
           "2024-11-11,jd,A4,10,11\n2024-11-11,jd,A5,\"1,000\",999\n")
-    wh, rep = _ingest(dataset)
+    wh, _ = _ingest(dataset)
     assert quarantined(wh) == [(2, "visitors", "missing_required", "-"), (3, "visitors", "missing_required", "--"),
                                (4, "visitors", "below_min", "-4"), (5, "buyers", "buyers_gt_visitors", "11")]
     assert rows(wh, "SELECT sku_id, visitors, buyers FROM traffic") == [("A5", 1000, 999)]
@@ -82,9 +82,20 @@ def test_ragged_rows_are_quarantined(dataset: Path) -> None:
     assert [(r, reason) for r, _, reason, _ in quarantined(wh)] == [(3, "ragged_row"), (4, "ragged_row")]
 
 
+def test_summary_row_is_reconciled_with_loaded_rows(dataset: Path) -> None:
+    write(dataset / "traffic.csv", "时间,平台,SKU,商品访客数,成交客户数,成交金额\n"
+          "合计,,,\"1,300\",6,\"1,002.50\"\n"
+          "2024-11-11,京东,A1,\"1,234\",5,\"1,000.50\"\n2024-11-11,京东,A2,10,1,2\n")
+    wh, rep = _ingest(dataset)
+    f = rep.file("traffic.csv")
+    assert quarantined(wh) == [(2, "date", "summary_row", "合计")]
+    assert f.reconcile == ["visitors: summary row says 1,300, loaded rows sum to 1,244"]
+    assert "1,300" in str(rep)
+
+
 def test_empty_file_fails_with_one_clear_message(dataset: Path) -> None:
     write(dataset / "traffic.csv", "")
-    with pytest.raises(UnreadableFile, match="traffic.csv"):
+    with pytest.raises(UnreadableFile, match=r"traffic\.csv"):
         _ingest(dataset)
 
 

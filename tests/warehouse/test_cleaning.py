@@ -49,7 +49,8 @@ def test_count_spellings_and_rejections():
 
 
 def test_missing_is_never_zero():
-    _check("traffic", {**BASE_TRAFFIC, "buyers": "0"}, "visitors", {"--": ("visitors", "missing_required"), "0": (0, None)})
+    _check("traffic", {**BASE_TRAFFIC, "buyers": "0"}, "visitors",
+           {"--": ("visitors", "missing_required"), "0": (0, None)})
 
 
 def test_money():
@@ -112,13 +113,15 @@ def test_code_lists():
     _check("traffic", BASE_TRAFFIC, "platform", {"京东": ("jd", None), " TMALL ": ("tmall", None),
                                                  "kuaishou": ("kuaishou", None), "newshop_2": ("newshop_2", None),
                                                  "Some Shop!": ("platform", "invalid_code")})
-    _check("traffic", BASE_TRAFFIC, "city_tier", {"新一线": ("new_tier1", None), "tier9": ("city_tier", "invalid_code")})
+    _check("traffic", BASE_TRAFFIC, "city_tier",
+           {"新一线": ("new_tier1", None), "tier9": ("city_tier", "invalid_code")})
 
 
 def test_booleans():
     base = {"sku_id": "s", "brand": "Xiaomi", "model": "Xiaomi 15", "list_price": "4499"}
     _check("products", base, "foldable", {"是": (True, None), "否": (False, None), "TRUE": (True, None),
-                                          "0": (False, None), "y": (True, None), "maybe": ("foldable", "not_a_boolean")})
+                                          "0": (False, None), "y": (True, None),
+                                          "maybe": ("foldable", "not_a_boolean")})
 
 
 def test_rate_percent():
@@ -143,7 +146,8 @@ def test_row_rules_and_defaults():
         wh.load_frame("orders", orders, "o")
         assert wh.con.execute("SELECT units FROM orders ORDER BY order_id").fetchall() == [(1,), (3,)]
         products = pd.DataFrame([{"sku_id": "s1", "brand": "Redmi", "model": "K80", "list_price": "2499"},
-                                 {"sku_id": "s2", "brand": "Redmi", "maker": "Xiaomi", "model": "K80", "list_price": "1"}])
+                                 {"sku_id": "s2", "brand": "Redmi", "maker": "Xiaomi", "model": "K80",
+                                  "list_price": "1"}])
         wh.load_frame("products", products, "p")
         assert wh.con.execute("SELECT maker FROM products ORDER BY sku_id").fetchall() == [("Redmi",), ("Xiaomi",)]
 

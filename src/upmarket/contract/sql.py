@@ -131,14 +131,16 @@ def _range_parts(v: str) -> tuple[str, str, str]:
 
 def _timestamp_text(v: str) -> str:
     """Naive Beijing TIMESTAMP from text, with or without a zone (no zone = Asia/Shanghai)."""
-    n = f"replace(translate(replace(replace(replace({v}, '日', ' '), '时', ':'), '分', ''), '/年月T', '--- '), '秒', '')"
+    n = (f"replace(translate(replace(replace(replace({v}, '日', ' '), '时', ':'), '分', ''), '/年月T', '--- '), "
+         "'秒', '')")
     zone_re = "(\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)\\s*(Z|z|[+-]\\d{2}(:?\\d{2})?)$"
     zone = f"regexp_extract({n}, {lit(zone_re)}, 4)"
     base = f"regexp_replace({n}, '\\s*(Z|z|[+-]\\d{{2}}(:?\\d{{2}})?)$', '')"
     off_min = (
         f"(CASE WHEN upper({zone}) = 'Z' THEN 0 ELSE (CASE WHEN left({zone}, 1) = '-' THEN -1 ELSE 1 END) * "
         f"(CAST(substr({zone}, 2, 2) AS INTEGER) * 60 + "
-        f"COALESCE(TRY_CAST(right(replace({zone}, ':', ''), 2) AS INTEGER) * (length(replace({zone}, ':', '')) = 5)::INT, 0)) END)"
+        f"COALESCE(TRY_CAST(right(replace({zone}, ':', ''), 2) AS INTEGER) "
+        f"* (length(replace({zone}, ':', '')) = 5)::INT, 0)) END)"
     )
     zoned = f"TRY_CAST({base} AS TIMESTAMP) + to_minutes(480 - {off_min})"
     epoch = f"make_timestamp(CAST({v} AS BIGINT) * 1000000 + {EIGHT_HOURS_US})"
@@ -332,7 +334,6 @@ def cleaning_query(
     fills = fills or {}
     scales = scales or {}
     contract = set(table.names)
-    present = [c for c in table.names if c in source.types]
     extras = [n for n in source.order if n not in contract and n != "_row"]
     raw_cols = [n for n in source.order if n != "_row"]
     idx = {n: i for i, n in enumerate(raw_cols)}

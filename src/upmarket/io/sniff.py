@@ -84,7 +84,7 @@ def _format(path: Path, sample: bytes) -> str:
     body = sample.removeprefix(codecs.BOM_UTF8).lstrip()
     if body.startswith(b"{"):
         return "jsonl"
-    if body.startswith(b"["):
+    if body.startswith(b"[") and body[1:].lstrip()[:1] in (b"{", b"[", b"]", b'"'):
         raise UnreadableFile(path, "a JSON array; write JSON Lines (one object per line) instead")
     if body[:15].lower().startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
         raise UnreadableFile(path, "an HTML/XML page, not a table export; open it in Excel and save it as .xlsx")

@@ -93,7 +93,7 @@ _TMALL_COLS = (("date", ("统计日期",)), ("sku_id", ("商品ID",)), ("city_ti
 
 
 def write_platform_exports(dataset_dir: Path, rng: np.random.Generator, *, bad_per_file: int = 5,
-                           orders_part_rows: int = 200_000, focal_brand: str = "Xiaomi") -> dict[str, Any]:
+                           orders_part_rows: int = 50_000, focal_brand: str = "Xiaomi") -> dict[str, Any]:
     """Rewrite traffic (jd, tmall), spend (douyin_ads) and orders of ``dataset_dir`` as platform exports.
 
     Returns ``{"ingest": {rel_path: {...}}}`` (see the module docstring). Tables that are absent

@@ -124,13 +124,17 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["loyalty"] = loyalty_truth()
     truth["mix"] = {"roi": mix_truth["roi"]}
     truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
-    truth["params"] = {"demand": {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
+    truth["params"] = {**truth.get("params", {}), "demand": {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
                                   "valid_instruments": VALID_INSTRUMENTS},
                        "mix": mix_truth["params"], "season": mk.targets.season.to_dict(),
                        "bass_m": mk.targets.m.to_dict(), "bass_pq": mk.targets.bass.set_index("model").to_dict("index"),
                        "plan_units_m": {f"{r.quarter}|{r.maker}|{r.group}": float(r.units_m)
                                         for r in mk.targets.plan.itertuples()}}
     truth["labels"] = labels
+    if sizes.get("platform_exports"):
+        from upmarket.twin.exports import write_platform_exports
+
+        truth.update(write_platform_exports(out, rngs[8]))
     truth["twin"] = {"preset": preset, "seed": seed, "sizes": dict(sorted(sizes_out.items()))}
     (out / "upmarket.toml").write_text(CONFIG_TOML, encoding="utf-8")
     write_truth(truth, out / "truth.json")

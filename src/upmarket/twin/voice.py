@@ -22,7 +22,8 @@ Label definitions (``labels``, one row per review_id):
 - ``value_framing`` = 1 (value), 0 (premium), NaN (no framed opinion).
 
 Truth (``truth["voice"][brand]``), over the brand's non-empty reviews including 追评:
-``sentiment`` = mean of ``sentiment``; ``positive_share`` = share with ``sentiment == 1``;
+``sentiment`` = ``positive_share`` = share with ``sentiment == 1`` (the voice analysis' headline);
+``sentiment_mean`` = mean of the −1/0/1 ``sentiment`` labels;
 ``aspects[a]`` = share of positive opinions among the reviews mentioning ``a`` (the definition
 of issue 5's results key); ``aspects_mean_polarity[a]`` = mean polarity among mentions;
 ``value_framing`` = share of framed reviews whose framing is value.
@@ -536,7 +537,8 @@ def voice_truth(labels: pd.DataFrame, by: str = "brand") -> dict:
         vf = g["value_framing"].dropna()
         out[str(brand)] = {
             "n_reviews": len(g),
-            "sentiment": float(g["sentiment"].mean()),
+            "sentiment": float((g["sentiment"] == 1).mean()),
+            "sentiment_mean": float(g["sentiment"].mean()),
             "positive_share": float((g["sentiment"] == 1).mean()),
             "aspects": {a: _nan_none((pol[a] == 1).sum() / max(pol[a].notna().sum(), 1) if pol[a].notna().any()
                                      else np.nan) for a in ASPECTS},

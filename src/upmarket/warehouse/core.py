@@ -72,6 +72,7 @@ class Warehouse:
         spill = Path(tempfile.gettempdir()) / "upmarket-duckdb" if self.path == ":memory:" else Path(f"{self.path}.tmp")
         self.con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # progress is the caller's (Rich) business
         self._ibis = None
         self.create_tables()
 

@@ -46,6 +46,8 @@ HASH_ALGORITHM = "sha256"
 """Content hash of a file (its file id). sha256 via OpenSSL: ~1.5 GB/s here, faster than blake2b."""
 
 BATCH_ROWS = 131_072
+INGEST_MEMORY_LIMIT = "1GB"
+"""DuckDB's memory limit while ingesting (bigger work spills to disk): keeps peak RSS under 2 GiB."""
 CHUNK_ROWS = 262_144
 """Rows per DuckDB statement on the Arrow path: planning the cleaning SQL costs ~10-50 ms, so chunks are large."""
 
@@ -70,6 +72,7 @@ class FileReport:
     seconds: float = 0.0
     note: str = ""
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    reconcile: list[str] = field(default_factory=list)  # summary row vs loaded totals, where they disagree
 
 
 @dataclass
@@ -125,6 +128,9 @@ class IngestReport:
             quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
             t.add_row(f.path, f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
                       f"{f.rows_loaded:,}", quarantined, reasons)
+        notes = [f"{f.path}: {line}" for f in self.files for line in f.reconcile]
+        if notes:
+            t.caption = "summary rows that do not match the loaded rows:\n" + "\n".join(notes)
         tot = self.totals
         t.add_section()
         t.add_row(f"{tot['files']} files", "", "", "", f"{tot['files_loaded']} loaded", f"{tot['rows_read']:,}",
@@ -264,7 +270,8 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
 
 def _top_reasons(con, file_id: str, n: int = 5) -> list[tuple[str, int]]:
     rows = con.execute(
-        "SELECT reason, count(*) AS n FROM quarantine WHERE file_id = ? GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
+        "SELECT reason, count(*) AS n FROM quarantine WHERE file_id = ? GROUP BY reason "
+        "ORDER BY n DESC, reason LIMIT ?",
         [file_id, n],
     ).fetchall()
     return [(r, int(c)) for r, c in rows]
@@ -331,8 +338,47 @@ def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
     rep = FileReport(rel, t.name, "loaded", file_id, raw.format, raw.encoding, read, loaded, quarantined,
                      time.perf_counter() - t0)
     rep.top_reasons = _top_reasons(con, file_id) if quarantined else []
+    if any(r == "summary_row" for r, _ in rep.top_reasons):
+        rep.reconcile = reconcile_summary(con, t, file_id, dict(raw.columns))
     _record(con, rep)
     return rep
+
+
+def reconcile_summary(con, t: Table, file_id: str, headers: dict[str, str], tolerance: float = 0.005) -> list[str]:
+    """Compare a file's one summary row (``合计``) with the sum of its loaded rows, per numeric column.
+
+    Only a file with exactly one summary row is compared (interleaved subtotals are not grand
+    totals). Returns one line per column that differs by more than ``tolerance`` (relative);
+    unique-visitor counts need not add up, so a difference is reported, never an error.
+    """
+    from upmarket.contract.sql import clean_column
+
+    n = con.execute("SELECT count(*) FROM quarantine WHERE file_id = ? AND reason = 'summary_row'",
+                    [file_id]).fetchone()[0]
+    if n != 1:
+        return []
+    raw_keys = con.execute("SELECT raw_row FROM quarantine WHERE file_id = ? AND reason = 'summary_row'",
+                           [file_id]).fetchone()[0]
+    import json
+
+    present = json.loads(raw_keys)
+    out = []
+    for c in t.columns:
+        if c.dtype not in ("int", "float") or c.name not in headers:
+            continue
+        key = headers[c.name] if headers[c.name] in present else c.name
+        if key not in present:
+            continue
+        v = f"json_extract_string(raw_row, {lit('$.' + json.dumps(key, ensure_ascii=False))})"
+        value, _ = clean_column(c, f"nullif(trim({v}), '')").render()
+        summary = con.execute(f"SELECT {value} FROM quarantine WHERE file_id = ? AND reason = 'summary_row'",
+                              [file_id]).fetchone()[0]
+        loaded = con.execute(f"SELECT sum({q(c.name)}) FROM {q(t.name)} WHERE _file_id = ?", [file_id]).fetchone()[0]
+        if summary is None or loaded is None:
+            continue
+        if abs(float(summary) - float(loaded)) > tolerance * max(abs(float(summary)), 1.0):
+            out.append(f"{c.name}: summary row says {summary:,}, loaded rows sum to {loaded:,}")
+    return out
 
 
 def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: Progress | None = None,
@@ -351,6 +397,8 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     files_task = progress.task("files", total=len(files))
     report = IngestReport(dry_run=dry_run, ignored=ignored)
     con = wh.con
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     con.execute("BEGIN TRANSACTION")
     try:
         for sf in files:
@@ -367,6 +415,8 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET memory_limit = '{limit}'")
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from funnel_helpers import insert, small_log
 
 from upmarket.analyses.funnel import FunnelOptions, SparkSource, compute, local_session, spark_available
 from upmarket.warehouse import Warehouse
 
-from funnel_helpers import insert, small_log
-
 _reason = spark_available()
-pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.skipif(_reason is not None, reason=f"Spark parity needs pyspark and Java: {_reason}")]
 
 

@@ -1,4 +1,5 @@
-"""Recovery on the tiny twin: realised funnel, stages and paths exactly; planted rates within sampling error."""
+"""Recovery on the tiny twin: realised funnel, stages and paths exactly (truth.json keeps 10 digits); planted
+rates within sampling error."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def test_realised_funnel_equals_truth_exactly(result):
     assert set(out.figures) == set(truth["funnel"])
     for p, rates in truth["funnel"].items():
         for k, v in rates.items():
-            assert out.figures[p][k] == pytest.approx(v, rel=1e-12, abs=1e-15), (p, k)
+            assert out.figures[p][k] == pytest.approx(v, abs=1e-9), (p, k)  # truth.json keeps 10 digits
     checks = [c for c in compare({"funnel": out.figures}, truth) if c.key.startswith("funnel.")]
     assert len(checks) == 16 and all(c.passed for c in checks)
 
@@ -87,7 +88,7 @@ def test_paths_equal_truth(result):
     for tier, d in {**truth["paths"]["by_tier"], "all": truth["paths"]["all"]}.items():
         assert pt.loc[tier, "visits"] == d["visits"] and pt.loc[tier, "buys"] == d["buyers"], tier
         for k in ("buyer_share", "conversion_seeded", "conversion_unseeded", "lift"):
-            assert pt.loc[tier, k] == pytest.approx(d[k], abs=1e-12), (tier, k)
+            assert pt.loc[tier, k] == pytest.approx(d[k], abs=1e-9), (tier, k)
 
 
 def test_seeding_metrics_are_proportions_with_intervals(result):

@@ -1,0 +1,147 @@
+"""Demand and substitution: price elasticities, diversion, brand premium and cannibalisation (pyblp).
+
+Model choice rule (stated in the report): fit the plain logit and the nested logit (nests = price band)
+and, when ``[demand] rc = true``, the random-coefficients logit. A fit is *admissible* when it converged,
+its mean price coefficient is positive (demand falls with price) and, for the nested logit, ρ lies inside
+(0, 0.95). The most flexible admissible fit is reported (rc > nested > logit); when none is admissible the
+plain logit is reported with a warning that its figures are not credible.
+
+Options (``[demand]``): ``rc`` (bool, false), ``integration_size`` (30), ``min_units`` (1), ``draws`` (bootstrap
+draws for intervals, 30), ``step_cny`` (500), ``reference`` (default: the first sub-brand), ``nest`` ("band").
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
+from upmarket.analyses.demand.data import DemandData, DemandDataError, load_demand_data
+from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError
+
+if TYPE_CHECKING:
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+__all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "NotFittedError",
+           "admissible", "choose", "load_demand_data"]
+
+WEAK_F = 10.0
+
+
+def admissible(fit: DemandResults) -> tuple[bool, str]:
+    """Whether a fit may be reported, and why not."""
+    if not fit.converged:
+        return False, "the optimiser did not converge"
+    if not fit.price_coef_ > 0:
+        return False, ("the mean price coefficient has the wrong sign "
+                       f"(demand rises with price: {-fit.price_coef_:+.3f})")
+    if fit.model.kind == "nested":
+        rho = fit.params_["rho"]
+        if not 0.0 < rho < 0.95 - 1e-6:
+            return False, f"the nesting parameter is at a bound (rho = {rho:.3f})"
+    return True, ""
+
+
+def choose(fits: dict[str, DemandResults]) -> tuple[str, list[str]]:
+    """The reported kind under the stated rule, and one note per rejected fit."""
+    notes, ok = [], []
+    for kind, fit in fits.items():
+        good, why = admissible(fit)
+        (ok.append(kind) if good else notes.append(f"{kind} model rejected: {why}"))
+    for kind in ("rc", "nested", "logit"):
+        if kind in ok:
+            return kind, notes
+    notes.append("no specification is admissible: the plain logit is reported, but its elasticities and premia "
+                 "are not credible (check instruments and prices)")
+    return "logit", notes
+
+
+def _r(x: float, d: int = 4) -> float:
+    return round(float(x), d)
+
+
+@register
+class Demand(Analysis):
+    """Structural demand on market_sales shares with pyblp."""
+
+    name = "demand"
+    title = "Demand and substitution"
+    title_zh = "需求与替代"
+    requires = ("market_sales", "market_size", "products")
+    optional = ("listings",)
+    results_key: ClassVar[str] = "pricing"
+
+    def run(self, warehouse: Warehouse, config: Config) -> Section:
+        opts = config.options("demand")
+        t0 = time.perf_counter()
+        data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)))
+        warnings = list(data.warnings)
+        ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
+        kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", False) else [])
+        fits: dict[str, DemandResults] = {}
+        solve_s: dict[str, float] = {}
+        for kind in kinds:
+            t = time.perf_counter()
+            spec = DemandModel(kind=kind, reference=ref, nest=str(opts.get("nest", "band")),
+                               integration_size=int(opts.get("integration_size", 30)))
+            try:
+                fits[kind] = spec.fit(data.products)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                warnings.append(f"{kind} model could not be fitted: {exc}")
+            solve_s[kind] = time.perf_counter() - t
+        if not fits:
+            raise DemandDataError("no demand model could be fitted; see the warnings")
+        kind, notes = choose(fits)
+        warnings += notes
+        fit = fits[kind]
+        warnings += [w for w in fit.warnings if w not in warnings]
+        fs = fit.first_stage()
+        if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
+            warnings.append(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price")
+        if fs.get("partial_r2", 0) > 0.999:
+            warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
+                            "treated as exogenous, so the price coefficient is only as good as that assumption")
+        draws = int(opts.get("draws", 30))
+        ci = fit.conf_int(alpha=0.1, draws=draws)
+        el, prem, div = fit.brand_elasticity_, fit.brand_premium_, fit.diversion_
+        figures: dict[str, Any] = {
+            "price_elasticity": {"all": {b: _r(v) for b, v in el.items()}},
+            "price_elasticity_ci": {"all": {b: [_r(r.low), _r(r.high)] for b, r in ci["price_elasticity"].iterrows()}},
+            "brand_premium_cny": {"all": {b: _r(v, 1) for b, v in prem.items()}},
+            "brand_premium_cny_ci": {"all": {b: [_r(r.low, 1), _r(r.high, 1)]
+                                             for b, r in ci["brand_premium_cny"].iterrows()}},
+            "diversion": {b: {c: _r(v) for c, v in row.items() if pd.notna(v)} for b, row in div.iterrows()},
+            "diversion_ci": {b: {c: [_r(ci["diversion_low"].loc[b, c]), _r(ci["diversion_high"].loc[b, c])]
+                                 for c in div.columns if pd.notna(div.loc[b, c])} for b in div.index},
+            "demand_model": {"kind": kind, "reference": fit.reference, "first_stage_F": _r(fs["F"], 2),
+                             "price_coef_per_1000cny": _r(fit.price_coef_),
+                             "solve_seconds": {k: _r(v, 2) for k, v in solve_s.items()}},
+        }
+        tables: dict[str, pd.DataFrame] = {
+            "demand_coefficients": fit.summary(),
+            "sku_elasticities": fit.elasticities_,
+            "diversion_matrix": div.reset_index(names="from_brand"),
+        }
+        findings: list[Finding] = []
+        step = float(opts.get("step_cny", 500.0))
+        models = top_models(fit, config.focal_brand, 3, 4000.0) + top_models(fit, ref, 2)
+        if models:
+            cann = cannibalisation_table(fit, models, step)
+            tables["cannibalisation"] = cann
+            for r in cann[(cann["brand"] == config.focal_brand) & (cann["units_lost"] > 0)].itertuples():
+                to_ref = getattr(r, f"share_to_{ref}", np.nan)
+                findings.append(Finding(
+                    f"A {step:.0f} CNY rise on {r.model} loses {r.units_lost:,.0f} units a quarter, "
+                    f"{to_ref:.0%} of which go to {ref} and {r.share_to_outside:.0%} to no purchase.",
+                    {"cannibalisation": r.model},
+                    f"{r.model} 提价 {step:.0f} 元，每季度少卖 {r.units_lost:,.0f} 台，其中 {to_ref:.0%} 转向{ref}，"
+                    f"{r.share_to_outside:.0%} 放弃购买。",
+                ))
+        figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
+        return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
+                       charts=[], findings=findings, warnings=warnings)

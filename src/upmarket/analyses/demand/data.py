@@ -57,7 +57,7 @@ def _band_of(price: ir.NumericValue) -> ir.StringValue:
     return ibis.cases(*branches, else_=ibis.null("string"))
 
 
-def _sku_characteristics(warehouse: Warehouse) -> ir.Table:
+def _sku_characteristics(warehouse: Warehouse) -> tuple[ir.Table, ir.Table]:
     """Mean characteristics per (model, list-price band) and per model (band NULL rows)."""
     p = warehouse.table("products")
     p = p.mutate(
@@ -185,7 +185,9 @@ def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
     return DemandData(out, warnings, size.to_pandas())
 
 
-def add_instruments(df: pd.DataFrame, characteristics: list[str], *, hausman: bool = True) -> tuple[pd.DataFrame, list[str]]:
+def add_instruments(
+    df: pd.DataFrame, characteristics: list[str], *, hausman: bool = True
+) -> tuple[pd.DataFrame, list[str]]:
     """Excluded price instruments: differentiation instruments (quadratic, Gandhi–Houde) and Hausman prices.
 
     Hausman price = the mean price of the same product in the *other* regions of the period; it needs at least
@@ -208,7 +210,12 @@ def add_instruments(df: pd.DataFrame, characteristics: list[str], *, hausman: bo
         g = df.groupby(["period", "product_key"])["prices"]
         n = g.transform("count")
         other = (g.transform("sum") - df["prices"]) / (n - 1).where(n > 1)
-        if other.notna().mean() >= 0.5:
+        ok = other.notna()
+        same = ok.sum() > 2 and np.corrcoef(other[ok], df.loc[ok, "prices"])[0, 1] > 0.999
+        if other.notna().mean() >= 0.5 and same:
+            notes.append("Hausman prices not used: each product's price is the same in every region, so the "
+                         "instrument would equal the price itself (price treated as exogenous)")
+        elif other.notna().mean() >= 0.5:
             blocks.append(other.fillna(df["prices"]).to_numpy()[:, None])
             notes.append("Hausman prices (the product's mean price in the other regions of the period)")
         else:

@@ -49,7 +49,8 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
             f"{_ci(b.get('visit_to_buy_ci'), 2)}) and lowest on {worst} ({_pct(w['visit_to_buy'], 2)}, "
             f"{_ci(w.get('visit_to_buy_ci'), 2)}); click-through is {_pct(b['ctr'])} and {_pct(w['ctr'])}.",
             {f"funnel.{best}.visit_to_buy": b["visit_to_buy"], f"funnel.{worst}.visit_to_buy": w["visit_to_buy"]},
-            f"访问-购买转化率在{best}最高（{_pct(b['visit_to_buy'], 2)}，90% 区间 {_ci(b.get('visit_to_buy_ci'), 2)}），"
+            f"访问-购买转化率在{best}最高（{_pct(b['visit_to_buy'], 2)}，"
+            f"90% 区间 {_ci(b.get('visit_to_buy_ci'), 2)}），"
             f"在{worst}最低（{_pct(w['visit_to_buy'], 2)}，{_ci(w.get('visit_to_buy_ci'), 2)}）；"
             f"点击率分别为 {_pct(b['ctr'])} 和 {_pct(w['ctr'])}。",
         ))
@@ -63,7 +64,8 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
                 f"Across platforms, visitors in {r.index[-1]} cities convert at {_pct(r.iloc[-1], 2)} against "
                 f"{_pct(r.iloc[0], 2)} in {r.index[0]} cities.",
                 {f"funnel_by_city_tier.{k}.visit_to_buy": float(v) for k, v in r.items()},
-                f"全平台合计，{r.index[-1]}城市访客的转化率为 {_pct(r.iloc[-1], 2)}，{r.index[0]}城市为 {_pct(r.iloc[0], 2)}。",
+                f"全平台合计，{r.index[-1]}城市访客的转化率为 {_pct(r.iloc[-1], 2)}，"
+                f"{r.index[0]}城市为 {_pct(r.iloc[0], 2)}。",
             ))
     prem = tables.get("premium_acceptance")
     if prem is not None and len(prem):
@@ -101,8 +103,9 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
                 f"(90% interval {r['lift_low']:.2f}–{r['lift_high']:.2f}×). Observational: seeded users were "
                 "already interested.",
                 {"paths_by_tier.all.buyer_share": float(r["buyer_share"]), "paths_by_tier.all.lift": float(r["lift"])},
-                f"电商平台订单中有 {_pct(r['buyer_share'])} 在下单前一周内于抖音或小红书看过同款商品的内容或直播（种草→拔草）；"
-                f"这类访问的转化率是其他访问的 {r['lift']:.2f} 倍（90% 区间 {r['lift_low']:.2f}–{r['lift_high']:.2f}）。"
+                f"电商平台订单中有 {_pct(r['buyer_share'])} 在下单前一周内于抖音或小红书看过同款商品的内容或直播"
+                f"（种草→拔草）；这类访问的转化率是其他访问的 {r['lift']:.2f} 倍"
+                f"（90% 区间 {r['lift_low']:.2f}–{r['lift_high']:.2f}）。"
                 "此为观察性结果，被种草的用户本就更有兴趣。",
             ))
     return out

@@ -75,8 +75,8 @@ def charts(tables: dict[str, pd.DataFrame], focal_brand: str) -> list[Chart]:
         out.append(Chart("funnel_tiers", "Visit-to-buy by city tier", tier_chart(tables["funnel_by_city_tier"]),
                          "各城市等级的访问-购买转化率"))
     if "premium_acceptance" in tables and len(tables["premium_acceptance"]):
-        out.append(Chart("funnel_premium", "Premium acceptance by city tier", premium_chart(tables["premium_acceptance"]),
-                         "各城市等级的高端机型接受度"))
+        out.append(Chart("funnel_premium", "Premium acceptance by city tier",
+                         premium_chart(tables["premium_acceptance"]), "各城市等级的高端机型接受度"))
     tr = tables.get("stage_transitions")
     if tr is not None and (tr["brand"] == focal_brand).any():
         out.append(Chart("funnel_stage_flow", f"{focal_brand}: week-to-week stage flow (AIPL)",

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from upmarket.analyses.funnel import paths as P
-from upmarket.analyses.funnel import rates as R
-from upmarket.analyses.funnel import stages as S
+from upmarket.analyses.funnel import paths as fp
+from upmarket.analyses.funnel import rates as fr
+from upmarket.analyses.funnel import stages as fs
 
 if TYPE_CHECKING:
     from upmarket.analyses.funnel.spark import TableSource
@@ -36,8 +36,8 @@ class FunnelOptions:
     competitors: tuple[str, ...] = ("Huawei", "Apple", "OPPO", "vivo", "Honor")
     stages: bool = True
     paths: bool = True
-    shops: tuple[str, ...] = P.SHOPS
-    content: tuple[str, ...] = P.CONTENT
+    shops: tuple[str, ...] = fp.SHOPS
+    content: tuple[str, ...] = fp.CONTENT
 
 
 @dataclass
@@ -74,37 +74,37 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
     rivals = tuple(opts.competitors)
 
     if traffic is not None:
-        rows = R.traffic_counts(traffic, products)
-        by_platform = _sorted(R.cube(rows, ["platform"]).to_pandas(), ["platform"])
-        daily = _sorted(R.cube(rows, ["platform", "date"]).to_pandas(), ["platform", "date"])
-        tcube = R.cube(rows, ["platform", *TRAFFIC_DIMS, "premium"]).to_pandas()
-        for d, t in R.marginals(tcube, TRAFFIC_DIMS).items():
+        rows = fr.traffic_counts(traffic, products)
+        by_platform = _sorted(fr.cube(rows, ["platform"]).to_pandas(), ["platform"])
+        daily = _sorted(fr.cube(rows, ["platform", "date"]).to_pandas(), ["platform", "date"])
+        tcube = fr.cube(rows, ["platform", *TRAFFIC_DIMS, "premium"]).to_pandas()
+        for d, t in fr.marginals(tcube, TRAFFIC_DIMS).items():
             tables[f"funnel_by_{d}"] = t
         prem_groups = ["city_tier"] + (["segment"] if (tcube["segment"] != "unknown").any() else [])
-        tables["premium_acceptance"] = R.premium_acceptance(tcube, prem_groups, opts.focal_brand, rivals,
+        tables["premium_acceptance"] = fr.premium_acceptance(tcube, prem_groups, opts.focal_brand, rivals,
                                                             opts.sub_brands)
-        tables["funnel_tier_brand"] = R.with_rates(
-            tcube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(R.COUNTS)].sum())
+        tables["funnel_tier_brand"] = fr.with_rates(
+            tcube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(fr.COUNTS)].sum())
         basis = "traffic"
     else:
         by_platform = daily = None
         basis = "events"
 
     if events is not None:
-        erows = R.event_counts(events, users, products)
-        ecube = R.cube(erows, ["platform", *EVENT_DIMS, "premium"]).to_pandas()
-        for d, t in R.marginals(ecube, EVENT_DIMS).items():
+        erows = fr.event_counts(events, users, products)
+        ecube = fr.cube(erows, ["platform", *EVENT_DIMS, "premium"]).to_pandas()
+        for d, t in fr.marginals(ecube, EVENT_DIMS).items():
             key = f"funnel_by_{d}" if f"funnel_by_{d}" not in tables else f"funnel_events_by_{d}"
             tables[key] = t
-        prem = R.premium_acceptance(ecube, ["city_tier", "age_band", "gender"], opts.focal_brand, rivals,
+        prem = fr.premium_acceptance(ecube, ["city_tier", "age_band", "gender"], opts.focal_brand, rivals,
                                     opts.sub_brands)
         tables["premium_acceptance_events" if "premium_acceptance" in tables else "premium_acceptance"] = prem
         if by_platform is None:
-            by_platform = _sorted(ecube.groupby("platform", as_index=False)[list(R.COUNTS)].sum(), ["platform"])
-            daily = _sorted(R.cube(erows, ["platform", "date"]).to_pandas(), ["platform", "date"])
-            tables["funnel_tier_brand"] = R.with_rates(
-                ecube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(R.COUNTS)].sum())
-        checks = P.event_checks(events, users).to_pandas().iloc[0]
+            by_platform = _sorted(ecube.groupby("platform", as_index=False)[list(fr.COUNTS)].sum(), ["platform"])
+            daily = _sorted(fr.cube(erows, ["platform", "date"]).to_pandas(), ["platform", "date"])
+            tables["funnel_tier_brand"] = fr.with_rates(
+                ecube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(fr.COUNTS)].sum())
+        checks = fp.event_checks(events, users).to_pandas().iloc[0]
         if checks["unknown_event"]:
             warnings.append(f"{int(checks['unknown_event'])} events have an event code outside the contract list "
                             "and are left out of funnels and stages")
@@ -112,17 +112,17 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
             warnings.append(f"{int(checks['unknown_user_events'])} events from {int(checks['unknown_users'])} users "
                             "missing from the users table: counted with tier/age/gender 'unknown'")
         if opts.stages:
-            weekly = S.weekly_stages(events, products)
-            tables["stage_sizes"] = S.sizes_table(S.stage_sizes(weekly).to_pandas())
-            tables["stage_transitions"] = S.transition_table(S.transitions(weekly).to_pandas())
-            tables["stage_highest"] = _sorted(S.highest_stage(events, products).to_pandas(), ["brand", "level"])
-            tables["stage_map"] = S.stage_map()
+            weekly = fs.weekly_stages(events, products)
+            tables["stage_sizes"] = fs.sizes_table(fs.stage_sizes(weekly).to_pandas())
+            tables["stage_transitions"] = fs.transition_table(fs.transitions(weekly).to_pandas())
+            tables["stage_highest"] = _sorted(fs.highest_stage(events, products).to_pandas(), ["brand", "level"])
+            tables["stage_map"] = fs.stage_map()
         if opts.paths:
-            flags = P.path_flags(events, opts.window_days, opts.shops, opts.content)
-            pc = P.path_counts(flags, users).to_pandas()
+            flags = fp.path_flags(events, opts.window_days, opts.shops, opts.content)
+            pc = fp.path_counts(flags, users).to_pandas()
             if len(pc):
-                tables["paths_by_tier"] = P.path_table(_sorted(pc, ["city_tier"]))
-            oc = P.order_checks(flags).to_pandas().iloc[0]
+                tables["paths_by_tier"] = fp.path_table(_sorted(pc, ["city_tier"]))
+            oc = fp.order_checks(flags).to_pandas().iloc[0]
             if oc["order_without_visit"]:
                 warnings.append(f"{int(oc['order_without_visit'])} of {int(oc['sessions_with_order'])} shop sessions "
                                 "with an order have no click before the order (orders without a preceding visit)")
@@ -130,11 +130,11 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
                 warnings.append(f"{int(oc['click_after_order_1_24h'])} sessions' first click comes 1–24 h after the "
                                 "order: timestamps in different time zones? (all must be Beijing time or carry "
                                 "a zone)")
-            sc = P.seeding_counts(events, products, opts.window_days, opts.content).to_pandas()
+            sc = fp.seeding_counts(events, products, opts.window_days, opts.content).to_pandas()
             if len(sc):
-                tables["seeding"] = P.seeding_table(sc)
+                tables["seeding"] = fp.seeding_table(sc)
 
-    cis = R.day_bootstrap(daily, reps=opts.bootstrap, seed=opts.seed) if opts.bootstrap > 0 else {}
-    figures = R.headline(by_platform, cis)
-    tables["funnel_platform"] = R.with_rates(by_platform).assign(basis=basis)
+    cis = fr.day_bootstrap(daily, reps=opts.bootstrap, seed=opts.seed) if opts.bootstrap > 0 else {}
+    figures = fr.headline(by_platform, cis)
+    tables["funnel_platform"] = fr.with_rates(by_platform).assign(basis=basis)
     return FunnelOutput(figures=figures, tables=tables, warnings=warnings, basis=basis)

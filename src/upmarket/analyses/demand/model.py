@@ -1,0 +1,326 @@
+"""A thin wrapper around pyblp: a spec (``DemandModel``), a fit, and labelled results (``DemandResults``).
+
+Kinds:
+
+* ``logit`` — plain logit, price instrumented (2SLS through pyblp's linear IV-GMM);
+* ``nested`` — nested logit, nests = ``nest`` column (price band by default), one nesting parameter ρ;
+* ``rc`` — random coefficients: a lognormal coefficient on −price and a normal one on each of
+  ``rc_characteristics`` (camera by default), Halton integration of ``integration_size`` nodes per market.
+
+Brand intercepts enter as dummies against ``reference`` (Redmi by default), so the brand premium in CNY is
+(β_brand − β_reference) / ᾱ · 1000 with ᾱ the mean price coefficient (prices are in 1000 CNY).
+Intervals come from pyblp's parametric bootstrap (``ProblemResults.bootstrap``) of the estimated parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError, add_instruments
+
+Kind = Literal["logit", "nested", "rc"]
+OUTSIDE = "outside"
+
+
+class NotFittedError(RuntimeError):
+    """A results attribute was read before ``fit``."""
+
+
+def _pyblp() -> Any:
+    import pyblp
+
+    pyblp.options.verbose = False
+    return pyblp
+
+
+def _drop_collinear(df: pd.DataFrame, cols: list[str], warnings: list[str]) -> list[str]:
+    """Keep characteristics that vary and are not (near-)linear combinations of those before them."""
+    kept: list[str] = []
+    for c in cols:
+        x = df[c].to_numpy(float)
+        if not np.isfinite(x).all():
+            warnings.append(f"characteristic {c!r} has missing values: left out of the demand model")
+            continue
+        if x.std() < 1e-12:
+            warnings.append(f"characteristic {c!r} does not vary: left out of the demand model")
+            continue
+        base = np.column_stack([np.ones(len(x)), *(df[k].to_numpy(float) for k in kept)])
+        resid = x - base @ np.linalg.lstsq(base, x, rcond=None)[0]
+        if resid.std() < 1e-8 * max(x.std(), 1.0):
+            warnings.append(f"characteristic {c!r} is collinear with {', '.join(kept) or 'the constant'}: left out")
+            continue
+        kept.append(c)
+    return kept
+
+
+@dataclass
+class DemandModel:
+    """The specification; ``fit`` reads data, solves with pyblp and returns :class:`DemandResults`."""
+
+    kind: Kind = "logit"
+    characteristics: tuple[str, ...] = ("camera", "performance", "storage", "foldable")
+    nest: str = "band"
+    rc_characteristics: tuple[str, ...] = ("camera",)
+    integration_size: int = 30
+    reference: str = "Redmi"
+    hausman: bool = True
+    period_effects: bool = True
+    seed: int = 0
+
+    def fit(self, products: pd.DataFrame, *, instruments: bool = True) -> DemandResults:
+        """Estimate on product-market rows (``data.load_demand_data(...).products`` or any frame with
+        market_ids, brand, shares, prices and the characteristics)."""
+        pyblp = _pyblp()
+        warnings: list[str] = []
+        need = {"market_ids", "brand", "shares", "prices"}
+        missing = need - set(products.columns)
+        if missing:
+            raise DemandDataError(f"demand data lacks column(s) {', '.join(sorted(missing))}")
+        df = products.reset_index(drop=True).copy()
+        bad = ~np.isfinite(df["prices"].to_numpy(float)) | ~(df["shares"].to_numpy(float) > 0)
+        if bad.any():
+            raise DemandDataError(f"{int(bad.sum())} product-market rows have a zero share or no price, e.g. row "
+                                  f"{int(np.flatnonzero(bad)[0])}; load through load_demand_data, which drops them")
+        df["firm_ids"] = df["maker"] if "maker" in df else df["brand"]
+        chars = _drop_collinear(df, [c for c in self.characteristics if c in df], warnings)
+        brands = sorted(df["brand"].unique())
+        ref = self.reference if self.reference in brands else brands[0]
+        if ref != self.reference:
+            warnings.append(f"reference brand {self.reference!r} is not in the data: premia are against {ref!r}")
+        dummies = []
+        for b in brands:
+            if b != ref:
+                col = f"brand_{len(dummies)}"
+                df[col] = (df["brand"] == b).astype(float)
+                dummies.append((col, b))
+        regressors = [*chars, *(c for c, _ in dummies)]
+        if instruments:
+            regions = df["region"].nunique() if "region" in df else 1
+            df, notes = add_instruments(df, chars, hausman=self.hausman and regions > 1)
+            warnings += [n for n in notes if "not " in n]
+        absorb = "C(period)" if self.period_effects and "period" in df and df["period"].nunique() > 1 else None
+        const = "" if absorb else "1 + "
+        rc = [c for c in self.rc_characteristics if c in chars] if self.kind == "rc" else []
+        if self.kind == "rc":
+            x1 = pyblp.Formulation(f"{'0 + ' if absorb else '1 + '}" + " + ".join(regressors), absorb=absorb)
+            x2 = pyblp.Formulation("0 + I(-prices)" + "".join(f" + {c}" for c in rc))
+            k2 = 1 + len(rc)
+            nodes = pyblp.build_integration(
+                pyblp.Integration("halton", size=self.integration_size, specification_options={"seed": self.seed}), k2)
+            mk = df["market_ids"].unique()
+            agents = {"market_ids": np.repeat(mk, len(nodes.weights)), "nodes": np.tile(nodes.nodes, (len(mk), 1)),
+                      "weights": np.tile(nodes.weights, (len(mk), 1)), "const": np.ones(len(mk) * len(nodes.weights))}
+            problem = pyblp.Problem((x1, x2), df, pyblp.Formulation("0 + const"), agents,
+                                    rc_types=["log", *["linear"] * len(rc)])
+            pi0 = np.zeros((k2, 1))
+            pi0[0, 0] = -0.1
+            sigma0 = np.diag([0.5, *[0.2] * len(rc)])
+            lb_pi, ub_pi = np.zeros((k2, 1)), np.zeros((k2, 1))
+            lb_pi[0, 0], ub_pi[0, 0] = -3.0, 2.0
+            res = problem.solve(sigma=sigma0, pi=pi0, method="1s",
+                                sigma_bounds=(np.zeros((k2, k2)), np.diag([1.5, *[0.5] * len(rc)])),
+                                pi_bounds=(lb_pi, ub_pi),
+                                optimization=pyblp.Optimization("l-bfgs-b", {"gtol": 1e-6}))
+        else:
+            x1 = pyblp.Formulation(f"{const}prices + " + " + ".join(regressors) if regressors else f"{const}prices",
+                                   absorb=absorb)
+            if self.kind == "nested":
+                if self.nest not in df:
+                    raise DemandDataError(f"nested logit needs a nest column {self.nest!r} in the demand data")
+                df["nesting_ids"] = df[self.nest].fillna("?")
+                problem = pyblp.Problem(x1, df)
+                res = problem.solve(rho=0.5, rho_bounds=(0.0, 0.95), method="1s",
+                                    optimization=pyblp.Optimization("l-bfgs-b", {"gtol": 1e-8}))
+            elif self.kind == "logit":
+                problem = pyblp.Problem(x1, df)
+                res = problem.solve(method="1s")
+            else:
+                raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
+        return DemandResults(self, df, problem, res, dummies, ref, warnings)
+
+
+@dataclass
+class DemandResults:
+    """Estimates with labels: coefficients, SKU/brand elasticities, diversion, premia, intervals."""
+
+    model: DemandModel
+    data: pd.DataFrame
+    problem: Any
+    results: Any
+    brand_dummies: list[tuple[str, str]]
+    reference: str
+    warnings: list[str] = field(default_factory=list)
+    _boot: Any = None
+
+    # ---------------------------------------------------------------- parameters
+    @property
+    def params_(self) -> pd.Series:
+        r = self.results
+        out = {str(k): float(v) for k, v in zip(r.beta_labels, r.beta.ravel(), strict=True)}
+        if self.model.kind == "nested":
+            out["rho"] = float(np.ravel(r.rho)[0])
+        if self.model.kind == "rc":
+            out["pi_log_price"] = float(r.pi[0, 0])
+            for i, lab in enumerate(r.sigma_labels):
+                out[f"sigma_{lab}"] = float(r.sigma[i, i])
+        return pd.Series(out)
+
+    def _alpha_bar(self, beta: np.ndarray, sigma: np.ndarray | None, pi: np.ndarray | None) -> float:
+        if self.model.kind == "rc":
+            return float(np.exp(pi[0, 0] + sigma[0, 0] ** 2 / 2))
+        labels = [str(x) for x in self.results.beta_labels]
+        return float(-beta.ravel()[labels.index("prices")])
+
+    @property
+    def price_coef_(self) -> float:
+        """Mean disutility of 1000 CNY (ᾱ > 0)."""
+        r = self.results
+        return self._alpha_bar(r.beta, r.sigma, r.pi)
+
+    def _premium(self, beta: np.ndarray, alpha: float) -> pd.Series:
+        labels = [str(x) for x in self.results.beta_labels]
+        b = beta.ravel()
+        out = {brand: float(b[labels.index(col)] / alpha * PRICE_UNIT) for col, brand in self.brand_dummies}
+        out[self.reference] = 0.0
+        return pd.Series(out).sort_index()
+
+    @property
+    def brand_premium_(self) -> pd.Series:
+        """Willingness to pay over the reference brand, CNY."""
+        return self._premium(self.results.beta, self.price_coef_)
+
+    # ---------------------------------------------------------------- elasticities and diversion
+    def _market_blocks(self) -> list[np.ndarray]:
+        codes = pd.factorize(self.data["market_ids"])[0]
+        order = np.argsort(codes, kind="stable")
+        return np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+
+    def _elasticities(self, source: Any) -> np.ndarray:
+        return np.asarray(source.extract_diagonals(source.compute_elasticities())).ravel()
+
+    @property
+    def elasticities_(self) -> pd.DataFrame:
+        """Own-price elasticity of each product in each market."""
+        own = self._elasticities(self.results)
+        cols = [c for c in ("market_ids", "brand", "model", "band", "units", "prices_cny") if c in self.data]
+        return self.data[cols].assign(own_elasticity=own)
+
+    def _brand_elasticity(self, own: np.ndarray) -> pd.Series:
+        w = self.data["units"] if "units" in self.data else self.data["shares"]
+        return (pd.Series(own * w.to_numpy()).groupby(self.data["brand"].to_numpy()).sum()
+                / w.groupby(self.data["brand"]).sum()).sort_index()
+
+    @property
+    def brand_elasticity_(self) -> pd.Series:
+        """Unit-weighted mean own-price elasticity of each brand's products over all markets."""
+        return self._brand_elasticity(self.elasticities_["own_elasticity"].to_numpy())
+
+    def _diversion(self, jac: np.ndarray) -> pd.DataFrame:
+        """Brand-level diversion from a stacked Jacobian (rows products, columns products of the market)."""
+        brands = sorted(self.data["brand"].unique())
+        bidx = pd.Categorical(self.data["brand"], categories=brands).codes
+        size = self.data["potential_units"] if "potential_units" in self.data else pd.Series(1.0, index=self.data.index)
+        nb = len(brands)
+        dS = np.zeros((nb, nb + 1))  # noqa: N806 - [raised brand, receiving brand or outside]
+        for rows in self._market_blocks():
+            j = jac[rows][:, : len(rows)]  # ∂s_row/∂p_col within the market
+            onehot = np.eye(nb)[bidx[rows]]  # (J, B)
+            m = float(size.iloc[rows[0]])
+            block = onehot.T @ j.T @ onehot * m  # [raised b, receiving c]
+            dS[:, :nb] += block
+            dS[:, nb] -= block.sum(axis=1)
+        own = -np.diag(dS[:, :nb]).copy()
+        div = dS / own[:, None]
+        out = pd.DataFrame(div, index=brands, columns=[*brands, OUTSIDE])
+        for b in brands:
+            out.loc[b, b] = np.nan
+        return out
+
+    @property
+    def diversion_(self) -> pd.DataFrame:
+        """Share of a brand's lost units that go to each other brand (and outside) when all its prices rise."""
+        return self._diversion(np.asarray(self.results.compute_demand_jacobians()))
+
+    # ---------------------------------------------------------------- intervals
+    def bootstrap(self, draws: int = 50, seed: int = 0) -> Any:
+        """pyblp's parametric bootstrap of the estimates (cached)."""
+        if self._boot is None or self._boot.draws != draws:
+            self._boot = self.results.bootstrap(draws=draws, seed=seed)
+        return self._boot
+
+    def conf_int(self, alpha: float = 0.1, draws: int = 50, seed: int = 0) -> dict[str, pd.DataFrame]:
+        """Percentile intervals from the parametric bootstrap: brand elasticity, premium, diversion."""
+        boot = self.bootstrap(draws, seed)
+        lo, hi = 100 * alpha / 2, 100 * (1 - alpha / 2)
+        el = np.asarray(boot.compute_elasticities())
+        jac = np.asarray(boot.compute_demand_jacobians())
+        e_draws, p_draws, d_draws = [], [], []
+        for d in range(boot.draws):
+            own = self._own_from_stacked(el[d])
+            e_draws.append(self._brand_elasticity(own))
+            sig = boot.bootstrapped_sigma[d] if self.model.kind == "rc" else None
+            pi = boot.bootstrapped_pi[d] if self.model.kind == "rc" else None
+            beta = boot.bootstrapped_beta[d]
+            p_draws.append(self._premium(beta, self._alpha_bar(beta, sig, pi)))
+            d_draws.append(self._diversion(jac[d]).to_numpy())
+        E, P, D = pd.DataFrame(e_draws), pd.DataFrame(p_draws), np.stack(d_draws)  # noqa: N806
+        div = self.diversion_
+        return {
+            "price_elasticity": pd.DataFrame({"low": E.quantile(alpha / 2), "high": E.quantile(1 - alpha / 2)}),
+            "brand_premium_cny": pd.DataFrame({"low": P.quantile(alpha / 2), "high": P.quantile(1 - alpha / 2)}),
+            "diversion_low": pd.DataFrame(np.nanpercentile(D, lo, axis=0), index=div.index, columns=div.columns),
+            "diversion_high": pd.DataFrame(np.nanpercentile(D, hi, axis=0), index=div.index, columns=div.columns),
+        }
+
+    def _own_from_stacked(self, stacked: np.ndarray) -> np.ndarray:
+        own = np.empty(len(self.data))
+        for rows in self._market_blocks():
+            own[rows] = np.diagonal(stacked[rows][:, : len(rows)])
+        return own
+
+    # ---------------------------------------------------------------- first stage and summary
+    def first_stage(self) -> dict[str, float]:
+        """First-stage F of the excluded instruments for price (after the exogenous regressors)."""
+        zcols = [c for c in self.data if c.startswith("demand_instruments")]
+        if not zcols:
+            return {"F": float("nan"), "partial_r2": float("nan"), "n_instruments": 0}
+        exog = [c for c in self.data if c.startswith("brand_") or c in self.model.characteristics]
+        w = np.column_stack([np.ones(len(self.data)), self.data[exog].to_numpy(float)])
+        if "period" in self.data:
+            w = np.column_stack([w, pd.get_dummies(self.data["period"], drop_first=True).to_numpy(float)])
+        z = self.data[zcols].to_numpy(float)
+        p = self.data["prices"].to_numpy(float)
+
+        def resid(y: np.ndarray) -> np.ndarray:
+            return y - w @ np.linalg.lstsq(w, y, rcond=None)[0]
+
+        pr, zr = resid(p), np.column_stack([resid(z[:, k]) for k in range(z.shape[1])])
+        fit = zr @ np.linalg.lstsq(zr, pr, rcond=None)[0]
+        r2 = float(fit @ fit / (pr @ pr)) if pr @ pr > 0 else 0.0
+        k, n = z.shape[1], len(p)
+        dof = max(n - w.shape[1] - k, 1)
+        f = (r2 / k) / max((1 - r2) / dof, 1e-300)
+        return {"F": float(f), "partial_r2": r2, "n_instruments": k}
+
+    def summary(self) -> pd.DataFrame:
+        """Coefficients with standard errors (pyblp's), one row per parameter."""
+        r = self.results
+        rows = [(str(k), float(v), float(s)) for k, v, s in zip(r.beta_labels, r.beta.ravel(), r.beta_se.ravel(),
+                                                                  strict=True)]
+        if self.model.kind == "nested":
+            rows.append(("rho", float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0])))
+        if self.model.kind == "rc":
+            rows.append(("pi[log -price]", float(r.pi[0, 0]), float(r.pi_se[0, 0])))
+            rows += [(f"sigma[{lab}]", float(r.sigma[i, i]), float(r.sigma_se[i, i]))
+                     for i, lab in enumerate(r.sigma_labels)]
+        names = dict(self.brand_dummies)
+        return pd.DataFrame([(f"brand[{names[n]}]" if n in names else n, v, s) for n, v, s in rows],
+                            columns=["parameter", "estimate", "se"])
+
+    @property
+    def converged(self) -> bool:
+        return bool(getattr(self.results, "converged", True))
