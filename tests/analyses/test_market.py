@@ -221,3 +221,10 @@ def test_reported_halves_are_not_rebuilt_from_quarters():
     rows = [band("2023Q1", "<2000", 10), band("2023Q2", "<2000", 10), band("2023H1", "<2000", 25)]
     f = run(rows).figures
     assert f["units"]["2023H1"] == 25
+
+
+def test_chart_axis_uses_one_granularity():
+    from upmarket.analyses.market import chart_periods
+
+    assert chart_periods(["2024", "2023", "2024Q1", "2023Q4", "2024Q2", "2024H1"]) == ["2023Q4", "2024Q1", "2024Q2"]
+    assert chart_periods(["2024", "2023", "2024H1", "2023H1", "2024Q4"]) == ["2023H1", "2024H1"]

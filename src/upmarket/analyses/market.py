@@ -20,6 +20,7 @@ tracker's own, which the data does not describe.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -452,11 +453,25 @@ def findings(figures: dict[str, Any], focal_brand: str) -> list[Finding]:
     return out
 
 
+def chart_periods(periods: Iterable[str]) -> list[str]:
+    """One granularity for a time axis: the one with the most periods (ties: the finer), in order.
+
+    Mixing 2024, 2024H1 and 2024Q1 on one axis would stack overlapping totals.
+    """
+    by_length: dict[int, list[str]] = {}
+    for p in periods:
+        by_length.setdefault(parse_period(p).months, []).append(p)
+    if not by_length:
+        return []
+    months = max(by_length, key=lambda m: (len(by_length[m]), -m))
+    return sorted(by_length[months], key=period_sort_key)
+
+
 def charts(tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> list[Chart]:
     """Units by band per period, premium share over periods, and brand shares within premium."""
     import plotly.graph_objects as go
 
-    order = sorted(figures.get("units", {}), key=period_sort_key)
+    order = chart_periods(figures.get("units", {}))
     ub = tables["units_by_band"]
     fig_band: go.Figure = go.Figure(
         [
