@@ -87,30 +87,37 @@ con = duckdb.connect(db)
 con.execute("SET memory_limit = '2GB'")
 con.execute("SET preserve_insertion_order = false")
 reader = f"read_parquet('{path}')" if fmt == "parquet" else f"read_csv('{path}')"
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 con.execute(f"CREATE TABLE raw AS SELECT * FROM {reader}")
 con.close()
+cpu = time.process_time() - c0
 hwm = [int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
-print(json.dumps({"seconds": time.perf_counter() - t0, "rss": hwm}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": cpu, "rss": hwm}))
 """
 
 _UPMARKET = """
 import json, sys, time
 from upmarket.warehouse import Warehouse
 dataset, db = sys.argv[1], sys.argv[2]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 with Warehouse(db) as wh:
     rep = wh.ingest(dataset)
+    cpu = time.process_time() - c0
     n = wh.count("events")
 rss = [int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
-print(json.dumps({"seconds": time.perf_counter() - t0, "loaded": n, "totals": rep.totals, "rss": rss}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": cpu, "loaded": n, "totals": rep.totals, "rss": rss}))
 """
 
 
 def _child(code: str, *args: str) -> dict:
-    """Run ``code`` in a fresh interpreter; its JSON output plus its own peak RSS in MiB."""
+    """Run ``code`` in a fresh interpreter; its JSON output, its peak RSS in MiB and its CPU seconds.
+
+    CPU seconds (user + system) are reported beside wall time because wall time is at the mercy
+    of whatever else runs on the machine; the ratio of CPU seconds is the steadier figure.
+    """
     out = subprocess.run([PY, "-c", code, *args], check=True, capture_output=True, text=True, cwd=ROOT)
     res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["cpu_s"] = res.pop("cpu")  # process_time() around the work: all threads, no interpreter start-up
     res["peak_rss_mib"] = round(res.pop("rss") / 1024, 1)  # VmHWM of the child, KiB
     return res
 
@@ -198,6 +205,9 @@ def main(scale: float = 1.0, rows: int | None = None, keep: Path | None = None) 
                 "raw_s": round(raw["seconds"], 2),
                 "upmarket_s": round(ups["seconds"], 2),
                 "ratio_raw_over_upmarket": round(raw["seconds"] / ups["seconds"], 2),
+                "raw_cpu_s": round(raw["cpu_s"], 2),
+                "upmarket_cpu_s": round(ups["cpu_s"], 2),
+                "cpu_ratio_raw_over_upmarket": round(raw["cpu_s"] / ups["cpu_s"], 2),
                 "raw_peak_rss_mib": raw["peak_rss_mib"],
                 "upmarket_peak_rss_mib": ups["peak_rss_mib"],
                 "hash_s": bench_hash(f),

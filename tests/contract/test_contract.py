@@ -54,3 +54,21 @@ def test_price_band_edges(price: float, band: str) -> None:
 def test_unknown_table_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="products"):
         table("orderz")
+
+
+def test_contract_defaults_fill_missing_values() -> None:
+    """orders.units defaults to 1, products.maker to the brand, an empty review text is kept as ''."""
+    import pandas as pd
+
+    from upmarket.warehouse import Warehouse
+
+    with Warehouse() as wh:
+        wh.load_frame("reviews", pd.DataFrame({
+            "review_id": ["r1", "r2"], "ts": ["2024-11-11 10:00", "2024-11-12"], "platform": ["jd", "jd"],
+            "sku_id": ["s1", "s1"], "rating": ["5", "1"], "text": ["很好", ""],
+        }))
+        wh.load_frame("products", pd.DataFrame({"sku_id": ["s1"], "brand": ["Redmi"], "model": ["K80"],
+                                                "list_price": ["2499"]}))
+        assert wh.con.execute("SELECT text FROM reviews ORDER BY review_id").fetchall() == [("很好",), ("",)]
+        assert wh.con.execute("SELECT maker FROM products").fetchall() == [("Redmi",)]
+        assert wh.count("quarantine") == 0

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from upmarket.contract.codes import CODE_LISTS
-from upmarket.contract.tables import Column, Table
+from upmarket.contract.tables import TABLES, Column, Table
 
 SEP = "\x1f"
 """Separates the failing column from the reason inside ``_fail``."""
@@ -29,8 +29,7 @@ SUMMARY_WORDS = ("合计", "总计", "汇总")
 EIGHT_HOURS_US = 8 * 3600 * 1_000_000
 
 DEFAULTS: dict[tuple[str, str], str] = {
-    ("orders", "units"): "1",
-    ("products", "maker"): '"brand"',
+    (t.name, c.name): c.default for t in TABLES.values() for c in t.columns if c.default is not None
 }
 """Contract defaults applied after typing: SQL over the typed columns of the row."""
 
@@ -431,9 +430,12 @@ def cleaning_query(
     rule_fail = [f"CASE WHEN ({r.violation}) THEN {lit(r.columns[0] + SEP + r.name)} END" for r in table.rules]
     l4.append(f"COALESCE(_fail0{''.join(', ' + r for r in rule_fail)}) AS _fail1")
     # required columns with defaults: checked after the default
-    req_default = [n for (tname, n) in DEFAULTS if tname == table.name and table.column(n).required]
+    req_default = [(n, e) for (tname, n), e in DEFAULTS.items() if tname == table.name and table.column(n).required]
     if req_default:
-        miss = ", ".join(f"CASE WHEN {q(n)} IS NULL THEN {lit(n + SEP + 'missing_required')} END" for n in req_default)
+        miss = ", ".join(
+            f"CASE WHEN COALESCE({q(n)}, {e}) IS NULL THEN {lit(n + SEP + 'missing_required')} END"
+            for n, e in req_default
+        )
         l4[-1] = f"COALESCE(_fail0, {miss}{''.join(', ' + r for r in rule_fail)}) AS _fail1"
 
     sql = f"SELECT {', '.join(l1)} FROM {src}"

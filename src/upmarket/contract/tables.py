@@ -33,6 +33,8 @@ class Column:
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
+    default: str | None = None
+    """SQL over the row's typed columns that fills a missing value (e.g. ``1``, ``"brand"``)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ TABLES: dict[str, Table] = {
                     "maker",
                     "str",
                     "the group that owns the brand (Xiaomi for both Xiaomi and Redmi); defaults to brand",
+                    default='"brand"',
                 ),
                 O("series", "str", "product line, e.g. Xiaomi 15, Redmi K80, Mate 70"),
                 R("model", "str", "model name, e.g. Xiaomi 15 Ultra"),
@@ -243,7 +246,7 @@ TABLES: dict[str, Table] = {
                 R("user_id", "id"),
                 R("platform", "code", codes="platform"),
                 R("sku_id", "id"),
-                O("units", "int", "default 1", min=1),
+                O("units", "int", "default 1", min=1, default="1"),
                 R("price_paid", "float", "unit price actually paid, after discounts", **COUNT),
                 O("source", "code", codes="source"),
             ),
@@ -264,7 +267,7 @@ TABLES: dict[str, Table] = {
                 R("sku_id", "id"),
                 O("user_id", "id"),
                 O("rating", "int", "1..5", min=1, max=5),
-                R("text", "str", "usually Chinese; may be empty (then only the rating counts)"),
+                R("text", "str", "usually Chinese; may be empty (then only the rating counts)", default="''"),
                 O("is_followup", "bool", "追评, a later addition to an earlier review"),
             ),
             key=("review_id",),
