@@ -124,11 +124,15 @@ class Warehouse:
 
         return run(self, dataset, config, progress=progress, dry_run=True)
 
-    def load_frame(self, table: str, df: pd.DataFrame, file_label: str = "frame") -> FileReport:
-        """Load an in-memory DataFrame into contract table ``table`` through the ingest cleaning path."""
+    def load_frame(self, table: str, df: pd.DataFrame, file_label: str | None = None) -> FileReport:
+        """Load an in-memory DataFrame into contract table ``table`` through the ingest cleaning path.
+
+        ``file_label`` plays the file's path (default ``<table>.frame``): loading another frame under
+        the same label replaces the earlier one, as a changed file would.
+        """
         from upmarket.warehouse.ingest import load_frame
 
-        return load_frame(self, table, df, file_label)
+        return load_frame(self, table, df, file_label or f"{table}.frame")
 
     def manifest(self) -> pd.DataFrame:
         """One row per loaded file: path, table, format, encoding, row counts, when and how long."""
