@@ -1,6 +1,7 @@
 """The built-in analyses; importing this package registers them (see ``base.registered``)."""
 
 from upmarket.analyses import (
+    funnel,  # noqa: F401
     market,  # noqa: F401
     spread,  # noqa: F401
     voice,  # noqa: F401

@@ -124,8 +124,9 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["loyalty"] = loyalty_truth()
     truth["mix"] = {"roi": mix_truth["roi"]}
     truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
-    truth["params"] = {**truth.get("params", {}), "demand": {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
-                                  "valid_instruments": VALID_INSTRUMENTS},
+    demand_params = {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
+                     "valid_instruments": VALID_INSTRUMENTS}
+    truth["params"] = {**truth.get("params", {}), "demand": demand_params,
                        "mix": mix_truth["params"], "season": mk.targets.season.to_dict(),
                        "bass_m": mk.targets.m.to_dict(), "bass_pq": mk.targets.bass.set_index("model").to_dict("index"),
                        "plan_units_m": {f"{r.quarter}|{r.maker}|{r.group}": float(r.units_m)

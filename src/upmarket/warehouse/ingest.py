@@ -414,9 +414,11 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
-        raise
-    finally:
         con.execute(f"SET memory_limit = '{limit}'")
+        raise
+    if not dry_run and report.totals["rows_read"]:
+        con.execute("CHECKPOINT")  # now, under the ingest memory limit, rather than at close
+    con.execute(f"SET memory_limit = '{limit}'")
     report.seconds = time.perf_counter() - t0
     return report
 

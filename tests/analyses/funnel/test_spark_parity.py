@@ -11,7 +11,7 @@ from upmarket.analyses.funnel import FunnelOptions, SparkSource, compute, local_
 from upmarket.warehouse import Warehouse
 
 _reason = spark_available()
-pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning"),
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::FutureWarning"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.skipif(_reason is not None, reason=f"Spark parity needs pyspark and Java: {_reason}")]
 

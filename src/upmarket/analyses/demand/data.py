@@ -229,3 +229,34 @@ def add_instruments(
     out = df.drop(columns=[c for c in df.columns if c.startswith("demand_instruments")])
     inst = pd.DataFrame(z, index=df.index, columns=[f"demand_instruments{i}" for i in range(z.shape[1])])
     return pd.concat([out, inst], axis=1), notes
+
+
+def add_fe_instruments(df: pd.DataFrame, nest: str | None = "band") -> tuple[pd.DataFrame, list[str]]:
+    """Instruments for FE-IV: functions of within product-period price deviations only.
+
+    With product × period effects absorbed, what identifies demand is how a product's price in one region departs
+    from its price elsewhere in the same period (local promotions and subsidies): d = log p − mean over regions of
+    log p. Columns: d; d × log of the product-period mean price (lets the price response vary with price level,
+    which pins down a price random coefficient); the sum of d over the other products of the same nest in the
+    market and the market mean of d (shift within-nest and inside shares: ρ). Needs ``product_period``.
+    """
+    lp = np.log(df["prices"].to_numpy(float))
+    grp = df["product_period"].to_numpy()
+    mean_lp = pd.Series(lp).groupby(grp).transform("mean").to_numpy()
+    dev = lp - mean_lp
+    cols = {"dev": dev, "dev_x_level": dev * mean_lp}
+    mk = df["market_ids"].to_numpy()
+    cols["market_mean_dev"] = pd.Series(dev).groupby(mk).transform("mean").to_numpy()
+    notes = ["FE-IV instruments: within product-period log-price deviation, × log price level, market mean"]
+    if nest is not None and nest in df:
+        keys = [mk, df[nest].fillna("?").to_numpy()]
+        cols["nest_rival_dev"] = pd.Series(dev).groupby(keys).transform("sum").to_numpy() - dev
+        notes.append(f"sum of the other {nest}-nest products' deviations")
+    z = np.column_stack(list(cols.values()))
+    z = z[:, z.std(axis=0) > 1e-12]
+    if z.shape[1] == 0:
+        raise DemandDataError("market_sales: no product's price varies across regions within a period, so FE-IV "
+                              "has no identifying variation; use fixed_effects='period' (characteristic IV)")
+    out = df.drop(columns=[c for c in df.columns if c.startswith("demand_instruments")])
+    inst = pd.DataFrame(z, index=df.index, columns=[f"demand_instruments{i}" for i in range(z.shape[1])])
+    return pd.concat([out, inst], axis=1), notes

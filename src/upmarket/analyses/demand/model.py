@@ -7,9 +7,24 @@ Kinds:
 * ``rc`` — random coefficients: a lognormal coefficient on −price and a normal one on each of
   ``rc_characteristics`` (camera by default), Halton integration of ``integration_size`` nodes per market.
 
-Brand intercepts enter as dummies against ``reference`` (Redmi by default), so the brand premium in CNY is
-(β_brand − β_reference) / ᾱ · 1000 with ᾱ the mean price coefficient (prices are in 1000 CNY).
-Intervals come from pyblp's parametric bootstrap (``ProblemResults.bootstrap``) of the estimated parameters.
+Identification (``fixed_effects``):
+
+* ``product_period`` (FE-IV) — product × period fixed effects are absorbed, so only the *within* product-period,
+  across-region price variation identifies the price coefficient (and ρ, σ). Instruments: the region's log-price
+  deviation from the product-period mean, that deviation × the log product-period price, the summed deviations
+  of the other products of the same nest in the market and the market's mean deviation
+  (:func:`upmarket.analyses.demand.data.add_fe_instruments`). In this mode ``rc`` is a normal random
+  coefficient on price inside the price-band nests (Gauss–Hermite product rule). Brand intercepts are absorbed, so
+  a **second stage** regresses the row-level mean utility at the mean price coefficient, δ + ᾱ·p, on brand
+  dummies and characteristics (OLS, one observation per product-market row, as the twin's truth defines it).
+* ``period`` / ``none`` — brand dummies and characteristics enter X1, price is instrumented by differentiation
+  and Hausman instruments (``characteristic IV``; invalid when national price moves are correlated with ξ).
+* ``auto`` (default) — ``product_period`` when at least half of the rows sit in a product-period observed in two
+  or more regions, else ``period`` (or ``none`` when ``period_effects`` is false), with a weak-identification
+  warning from the analysis.
+
+The brand premium in CNY is (β_brand − β_reference) / ᾱ · 1000 with ᾱ the mean price coefficient (prices are in
+1000 CNY). Intervals come from pyblp's parametric bootstrap (``ProblemResults.bootstrap``) of the parameters.
 """
 
 from __future__ import annotations
@@ -20,10 +35,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError, add_instruments
+from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError, add_fe_instruments, add_instruments
 
 Kind = Literal["logit", "nested", "rc"]
+FixedEffects = Literal["auto", "product_period", "period", "none"]
 OUTSIDE = "outside"
+MIN_FE_COVERAGE = 0.5
+"""FE-IV is chosen automatically when at least this share of rows is in a product-period seen in ≥ 2 regions."""
+
+
+def fe_coverage(df: pd.DataFrame) -> float:
+    """Share of rows whose product-period (product_key × period) is observed in two or more regions."""
+    if not {"product_key", "period", "region"} <= set(df.columns) or df.empty:
+        return 0.0
+    n = df.groupby([df["product_key"], df["period"]])["region"].transform("nunique")
+    return float((n >= 2).mean())
 
 
 class NotFittedError(RuntimeError):
@@ -70,6 +96,15 @@ class DemandModel:
     hausman: bool = True
     period_effects: bool = True
     seed: int = 0
+    fixed_effects: FixedEffects = "auto"
+
+    def resolve_fixed_effects(self, df: pd.DataFrame) -> str:
+        """The identification mode this spec uses on ``df`` (the ``auto`` rule is in the module docstring)."""
+        if self.fixed_effects != "auto":
+            return self.fixed_effects
+        if fe_coverage(df) >= MIN_FE_COVERAGE:
+            return "product_period"
+        return "period" if self.period_effects else "none"
 
     def fit(self, products: pd.DataFrame, *, instruments: bool = True) -> DemandResults:
         """Estimate on product-market rows (``data.load_demand_data(...).products`` or any frame with
@@ -98,11 +133,14 @@ class DemandModel:
                 df[col] = (df["brand"] == b).astype(float)
                 dummies.append((col, b))
         regressors = [*chars, *(c for c, _ in dummies)]
+        fe = self.resolve_fixed_effects(df)
+        if fe == "product_period":
+            return self._fit_fe(pyblp, df, chars, dummies, ref, warnings, instruments)
         if instruments:
             regions = df["region"].nunique() if "region" in df else 1
             df, notes = add_instruments(df, chars, hausman=self.hausman and regions > 1)
             warnings += [n for n in notes if "not " in n]
-        absorb = "C(period)" if self.period_effects and "period" in df and df["period"].nunique() > 1 else None
+        absorb = "C(period)" if fe == "period" and "period" in df and df["period"].nunique() > 1 else None
         const = "" if absorb else "1 + "
         rc = [c for c in self.rc_characteristics if c in chars] if self.kind == "rc" else []
         if self.kind == "rc":
@@ -140,7 +178,40 @@ class DemandModel:
                 res = problem.solve(method="1s")
             else:
                 raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
-        return DemandResults(self, df, problem, res, dummies, ref, warnings)
+        return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars)
+
+    def _fit_fe(self, pyblp: Any, df: pd.DataFrame, chars: list[str], dummies: list[tuple[str, str]], ref: str,
+                warnings: list[str], instruments: bool) -> DemandResults:
+        """FE-IV: absorb product × period effects; prices (and ρ, σ) identified within product-period."""
+        df["product_period"] = df["product_key"].astype(str) + "|" + df["period"].astype(str)
+        if instruments:
+            df, _ = add_fe_instruments(df, nest=self.nest if self.kind != "logit" else None)
+        elif not any(c.startswith("demand_instruments") for c in df):
+            raise DemandDataError("instruments=False needs demand_instruments* columns in the data")
+        x1 = pyblp.Formulation("0 + prices", absorb="C(product_period)")
+        nested = self.kind in ("nested", "rc") and self.nest in df
+        if self.kind in ("nested", "rc") and not nested:
+            if self.kind == "nested":
+                raise DemandDataError(f"nested logit needs a nest column {self.nest!r} in the demand data")
+            warnings.append(f"no nest column {self.nest!r}: the random-coefficients model is fitted without nests")
+        if nested:
+            df["nesting_ids"] = df[self.nest].fillna("?")
+        opt = pyblp.Optimization("l-bfgs-b", {"gtol": 1e-8})
+        rho = {"rho": 0.5, "rho_bounds": (0.0, 0.95)} if nested else {}
+        if self.kind == "logit":
+            problem = pyblp.Problem(x1, df)
+            res = problem.solve(method="1s")
+        elif self.kind == "nested":
+            problem = pyblp.Problem(x1, df)
+            res = problem.solve(method="1s", optimization=opt, **rho)
+        elif self.kind == "rc":
+            integ = pyblp.Integration("product", size=max(int(self.integration_size), 3))
+            problem = pyblp.Problem((x1, pyblp.Formulation("0 + prices")), df, integration=integ)
+            res = problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), method="1s", optimization=opt, **rho)
+        else:
+            raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
+        return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
+                             fixed_effects="product_period")
 
 
 @dataclass
@@ -154,23 +225,31 @@ class DemandResults:
     brand_dummies: list[tuple[str, str]]
     reference: str
     warnings: list[str] = field(default_factory=list)
+    characteristics: list[str] = field(default_factory=list)
+    fixed_effects: str = "none"
     _boot: Any = None
+
+    @property
+    def absorbed(self) -> bool:
+        """True for FE-IV (product × period effects absorbed; brand intercepts from the second stage)."""
+        return self.fixed_effects == "product_period"
 
     # ---------------------------------------------------------------- parameters
     @property
     def params_(self) -> pd.Series:
         r = self.results
         out = {str(k): float(v) for k, v in zip(r.beta_labels, r.beta.ravel(), strict=True)}
-        if self.model.kind == "nested":
+        if np.size(r.rho):
             out["rho"] = float(np.ravel(r.rho)[0])
         if self.model.kind == "rc":
-            out["pi_log_price"] = float(r.pi[0, 0])
+            if np.size(r.pi):
+                out["pi_log_price"] = float(r.pi[0, 0])
             for i, lab in enumerate(r.sigma_labels):
                 out[f"sigma_{lab}"] = float(r.sigma[i, i])
         return pd.Series(out)
 
     def _alpha_bar(self, beta: np.ndarray, sigma: np.ndarray | None, pi: np.ndarray | None) -> float:
-        if self.model.kind == "rc":
+        if self.model.kind == "rc" and not self.absorbed:
             return float(np.exp(pi[0, 0] + sigma[0, 0] ** 2 / 2))
         labels = [str(x) for x in self.results.beta_labels]
         return float(-beta.ravel()[labels.index("prices")])
@@ -181,10 +260,34 @@ class DemandResults:
         r = self.results
         return self._alpha_bar(r.beta, r.sigma, r.pi)
 
-    def _premium(self, beta: np.ndarray, alpha: float) -> pd.Series:
+    def second_stage(self, delta: np.ndarray | None = None, alpha: float | None = None) -> pd.DataFrame:
+        """FE-IV second stage: OLS of δ + ᾱ·p on a constant, brand dummies and characteristics, one observation per
+        product-market row (unweighted, as the truth defines ξ̄_b). Returns coefficient and standard error."""
+        d = self.data
+        delta = np.asarray(self.results.delta if delta is None else delta, float).ravel()
+        alpha = self.price_coef_ if alpha is None else alpha
+        y = delta + alpha * d["prices"].to_numpy(float)
+        names = ["const", *(c for c, _ in self.brand_dummies), *self.characteristics]
+        x = np.column_stack([np.ones(len(d)), *(d[c].to_numpy(float) for c in names[1:])])
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        resid = y - x @ coef
+        dof = max(len(y) - x.shape[1], 1)
+        cov = np.linalg.pinv(x.T @ x) * float(resid @ resid) / dof
+        labels = dict(self.brand_dummies)
+        return pd.DataFrame({"parameter": [f"brand[{labels[n]}]" if n in labels else n for n in names],
+                             "estimate": coef, "se": np.sqrt(np.clip(np.diag(cov), 0, None))})
+
+    def _brand_coefs(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None) -> dict[str, float]:
+        if self.absorbed:
+            est = self.second_stage(delta, alpha)["estimate"].to_numpy()
+            return {col: float(est[1 + i]) for i, (col, _) in enumerate(self.brand_dummies)}
         labels = [str(x) for x in self.results.beta_labels]
         b = beta.ravel()
-        out = {brand: float(b[labels.index(col)] / alpha * PRICE_UNIT) for col, brand in self.brand_dummies}
+        return {col: float(b[labels.index(col)]) for col, _ in self.brand_dummies}
+
+    def _premium(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None) -> pd.Series:
+        coefs = self._brand_coefs(beta, alpha, delta)
+        out = {brand: coefs[col] / alpha * PRICE_UNIT for col, brand in self.brand_dummies}
         out[self.reference] = 0.0
         return pd.Series(out).sort_index()
 
@@ -265,7 +368,8 @@ class DemandResults:
             sig = boot.bootstrapped_sigma[d] if self.model.kind == "rc" else None
             pi = boot.bootstrapped_pi[d] if self.model.kind == "rc" else None
             beta = boot.bootstrapped_beta[d]
-            p_draws.append(self._premium(beta, self._alpha_bar(beta, sig, pi)))
+            delta = boot.bootstrapped_delta[d] if self.absorbed else None
+            p_draws.append(self._premium(beta, self._alpha_bar(beta, sig, pi), delta))
             d_draws.append(self._diversion(jac[d]).to_numpy())
         E, P, D = pd.DataFrame(e_draws), pd.DataFrame(p_draws), np.stack(d_draws)  # noqa: N806
         div = self.diversion_
@@ -288,15 +392,23 @@ class DemandResults:
         zcols = [c for c in self.data if c.startswith("demand_instruments")]
         if not zcols:
             return {"F": float("nan"), "partial_r2": float("nan"), "n_instruments": 0}
-        exog = [c for c in self.data if c.startswith("brand_") or c in self.model.characteristics]
-        w = np.column_stack([np.ones(len(self.data)), self.data[exog].to_numpy(float)])
-        if "period" in self.data:
-            w = np.column_stack([w, pd.get_dummies(self.data["period"], drop_first=True).to_numpy(float)])
         z = self.data[zcols].to_numpy(float)
         p = self.data["prices"].to_numpy(float)
+        if self.absorbed:  # the exogenous regressors are the product × period effects: demean within them
+            groups = self.data["product_period"].to_numpy()
+            n_fe = int(pd.unique(groups).size)
+            w = np.empty((len(p), n_fe))  # only its width enters the degrees of freedom below
 
-        def resid(y: np.ndarray) -> np.ndarray:
-            return y - w @ np.linalg.lstsq(w, y, rcond=None)[0]
+            def resid(y: np.ndarray) -> np.ndarray:
+                return y - pd.Series(y).groupby(groups).transform("mean").to_numpy()
+        else:
+            exog = [c for c in self.data if c.startswith("brand_") or c in self.model.characteristics]
+            w = np.column_stack([np.ones(len(self.data)), self.data[exog].to_numpy(float)])
+            if "period" in self.data:
+                w = np.column_stack([w, pd.get_dummies(self.data["period"], drop_first=True).to_numpy(float)])
+
+            def resid(y: np.ndarray) -> np.ndarray:
+                return y - w @ np.linalg.lstsq(w, y, rcond=None)[0]
 
         pr, zr = resid(p), np.column_stack([resid(z[:, k]) for k in range(z.shape[1])])
         fit = zr @ np.linalg.lstsq(zr, pr, rcond=None)[0]
@@ -311,15 +423,29 @@ class DemandResults:
         r = self.results
         rows = [(str(k), float(v), float(s)) for k, v, s in zip(r.beta_labels, r.beta.ravel(), r.beta_se.ravel(),
                                                                   strict=True)]
-        if self.model.kind == "nested":
+        if np.size(r.rho):
             rows.append(("rho", float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0])))
-        if self.model.kind == "rc":
+        if self.model.kind == "rc" and np.size(r.pi):
             rows.append(("pi[log -price]", float(r.pi[0, 0]), float(r.pi_se[0, 0])))
             rows += [(f"sigma[{lab}]", float(r.sigma[i, i]), float(r.sigma_se[i, i]))
                      for i, lab in enumerate(r.sigma_labels)]
         names = dict(self.brand_dummies)
-        return pd.DataFrame([(f"brand[{names[n]}]" if n in names else n, v, s) for n, v, s in rows],
-                            columns=["parameter", "estimate", "se"])
+        out = pd.DataFrame([(f"brand[{names[n]}]" if n in names else n, v, s) for n, v, s in rows],
+                           columns=["parameter", "estimate", "se"])
+        out.insert(0, "stage", "pyblp")
+        if self.absorbed:
+            second = self.second_stage().assign(stage="second stage (δ + ᾱp on brands, characteristics)")
+            out = pd.concat([out, second[out.columns]], ignore_index=True)
+        return out
+
+    @property
+    def sigma_z_(self) -> float:
+        """|σ| / se of the price random coefficient (NaN when the model has none)."""
+        r = self.results
+        if self.model.kind != "rc" or not np.size(r.sigma):
+            return float("nan")
+        se = float(r.sigma_se[0, 0])
+        return float(abs(r.sigma[0, 0]) / se) if se > 0 else float("inf")
 
     @property
     def converged(self) -> bool:
