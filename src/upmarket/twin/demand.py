@@ -214,12 +214,12 @@ class PricingAccumulator:
             self.elas_num[name] = self.elas_num.get(name, 0.0) + num
             self.elas_den[name] = self.elas_den.get(name, 0.0) + den
         # brand-level diversion: raise every price of brand b by the same small amount
-        S = s @ brand_onehot  # noqa: N806 - (P, R, B) brand shares per agent
+        S = s @ brand_onehot
         s0 = 1.0 - S.sum(axis=2)
         w = market_size[:, None] / agents.alpha.shape[1]  # each agent stands for M_r / R people
         # d S_c / d p_b = −α S_c (1[c=b] − S_b); d s0 / d p_b = α s0 S_b
         eye = np.eye(self.n_brands)
-        dS = -(a[..., None] * S[..., None, :] * (eye[None, None] - S[..., :, None]))  # noqa: N806 (P,R,b,c)
+        dS = -(a[..., None] * S[..., None, :] * (eye[None, None] - S[..., :, None]))
         d0 = (a * s0[..., None] * S)  # (P, R, b)
         self.div[:, : self.n_brands] += np.einsum("pr,prbc->bc", w, dS)
         self.div[:, self.n_brands] += np.einsum("pr,prb->b", w, d0)

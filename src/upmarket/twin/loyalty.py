@@ -33,7 +33,7 @@ def switching_matrix() -> np.ndarray:
 def simulate_device_history(users: pd.DataFrame, rng: np.random.Generator, start: date = date(2024, 1, 1),
                             end: date = date(2025, 6, 30), max_changes: int = 2) -> pd.DataFrame:
     """Each user changes phone 0..max_changes times in the window, starting from prior_brand."""
-    P = switching_matrix()  # noqa: N806
+    P = switching_matrix()
     cum = P.cumsum(axis=1)
     n = len(users)
     n_days = (end - start).days + 1

@@ -295,7 +295,7 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     mods = catalog_models()
     bass = bass_params(mods)
     k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
-    A = bass_increments(mods, bass)  # noqa: N806
+    A = bass_increments(mods, bass)
     m0 = prior_m(mods)
     # a model is delisted once its quarterly sales fall below DELIST_FRACTION of its best quarter
     weeks = np.arange(0, 400, 1.0)
