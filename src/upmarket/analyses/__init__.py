@@ -3,6 +3,8 @@
 from upmarket.analyses import (
     funnel,  # noqa: F401
     market,  # noqa: F401
+    pricing_plan,  # noqa: F401
+    segments,  # noqa: F401
     spread,  # noqa: F401
     voice,  # noqa: F401
 )

@@ -91,6 +91,10 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
 
     truth: dict[str, Any] = {"contract": CONTRACT_VERSION, "preset": preset, "seed": seed, "focal_brand": "Xiaomi"}
     labels: dict[str, str] = {}
+    # the conjoint respondents' latent segments, so latent-class recovery can be scored (docs/segments.md)
+    resp_seg = pd.DataFrame({"respondent_id": resp["user_id"].to_numpy(), "segment": resp["_segment"].to_numpy()})
+    resp_seg.to_parquet(out / "_truth" / "respondent_segments.parquet", index=False)
+    labels["choices"] = "_truth/respondent_segments.parquet"
     try:
         from upmarket.twin.channels import simulate_channels
     except ImportError as exc:  # pragma: no cover - only while the channel module is being written
@@ -119,6 +123,7 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["market"] = market_truth(mk.market_sales, "2024H1")
     pricing = dict(mk.pricing)
     pricing["brand_premium_cny"] = premia
+    pricing["segment_share"] = {g: float(v) for g, v in resp_seg["segment"].value_counts(normalize=True).items()}
     truth["pricing"] = pricing
     truth["equity"] = equity_truth(products, premia["all"])
     truth["loyalty"] = loyalty_truth()

@@ -37,7 +37,7 @@ def planted_market(seed: int = 0, n_markets: int = 60, per_brand: int = 4, endog
 
 
 def test_logit_recovers_planted_price_coefficient_and_premium():
-    fit = DemandModel(kind="logit", characteristics=("camera",), period_effects=False).fit(
+    fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(
         planted_market(), instruments=False)
     assert fit.price_coef_ == pytest.approx(ALPHA, rel=0.08)
     prem = fit.brand_premium_
@@ -52,7 +52,7 @@ def test_logit_recovers_planted_price_coefficient_and_premium():
 
 
 def test_diversion_rows_sum_to_one_and_match_logit_share_ratio():
-    fit = DemandModel(kind="logit", characteristics=("camera",), period_effects=False).fit(
+    fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(
         planted_market(1), instruments=False)
     div = fit.diversion_
     assert np.allclose(div.sum(axis=1, skipna=True), 1.0, atol=1e-8)
@@ -65,12 +65,12 @@ def test_ols_bias_is_visible_without_instrument():
     """Price correlated with xi: using price as its own instrument biases alpha toward zero (the test can fail)."""
     df = planted_market(2)
     df["demand_instruments0"] = df["prices"]
-    fit = DemandModel(kind="logit", characteristics=("camera",), period_effects=False).fit(df, instruments=False)
+    fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(df, instruments=False)
     assert fit.price_coef_ < ALPHA - 0.08  # OLS bias here is about -0.11
 
 
 def test_intervals_cover_estimate():
-    fit = DemandModel(kind="logit", characteristics=("camera",), period_effects=False).fit(
+    fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(
         planted_market(3, n_markets=30), instruments=False)
     ci = fit.conf_int(draws=10)
     el = fit.brand_elasticity_
@@ -81,7 +81,7 @@ def test_intervals_cover_estimate():
 def test_choice_rule_rejects_wrong_sign():
     df = planted_market(4)
     df["prices"] = -df["prices"] + 6  # demand now rises with price
-    fit = DemandModel(kind="logit", characteristics=("camera",), period_effects=False).fit(df, instruments=False)
+    fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(df, instruments=False)
     ok, why = admissible(fit)
     assert not ok and "wrong sign" in why
     kind, notes = choose({"logit": fit})
@@ -93,13 +93,13 @@ def test_zero_share_row_is_refused_by_the_model():
     df = planted_market(5, n_markets=8)
     df.loc[3, "shares"] = 0.0
     with pytest.raises(DemandDataError, match=r"zero share or no price, e\.g\. row 3"):
-        DemandModel(characteristics=("camera",)).fit(df, instruments=False)
+        DemandModel(characteristics=("camera",), fixed_effects="none").fit(df, instruments=False)
 
 
 def test_collinear_characteristic_is_dropped_with_warning():
     df = planted_market(6, n_markets=20)
     df["camera2"] = 2 * df["camera"]
-    fit = DemandModel(characteristics=("camera", "camera2"), period_effects=False).fit(df, instruments=False)
+    fit = DemandModel(characteristics=("camera", "camera2"), fixed_effects="none").fit(df, instruments=False)
     assert any("camera2" in w and "collinear" in w for w in fit.warnings)
 
 

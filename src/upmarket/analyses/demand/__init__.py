@@ -1,18 +1,27 @@
 """Demand and substitution: price elasticities, diversion, brand premium and cannibalisation (pyblp).
 
-Model choice rule (stated in the report): fit the plain logit and the nested logit (nests = price band)
-and, when ``[demand] rc = true``, the random-coefficients logit. A fit is *admissible* when it converged,
-its mean price coefficient is positive (demand falls with price) and, for the nested logit, ρ lies inside
-(0, 0.95). The most flexible admissible fit is reported (rc > nested > logit); when none is admissible the
-plain logit is reported with a warning that its figures are not credible.
+Identification rule: **FE-IV** (product × period effects absorbed, plus product × region effects when products
+recur in a region; the price coefficient comes from within product-period price differences across regions) when at
+least half the rows are in a product-period sold in two or more regions; otherwise **characteristic IV**
+(differentiation + Hausman instruments, brand dummies in the utility) with a weak-identification warning, since
+national price moves (markdowns, festivals, national subsidies) are then confounded with demand shocks.
 
-Options (``[demand]``): ``rc`` (bool, false), ``integration_size`` (30), ``min_units`` (1), ``draws`` (bootstrap
-draws for intervals, 30), ``step_cny`` (500), ``reference`` (default: the first sub-brand), ``nest`` ("band").
+Model choice rule (stated in the report): fit the plain logit, the nested logit (nests = price band) and, when
+``[demand] rc`` is true (default: true under FE-IV), the random-coefficients logit. A fit is *admissible* when it
+converged and its mean price coefficient is positive (demand falls with price); the nested logit also needs
+0 < ρ < 0.95; the RC model needs its price σ significant (|σ / se| ≥ 1.645, 10 %) and, with nests, ρ < 0.95.
+The most flexible admissible fit is reported (rc > nested > logit); when none is admissible the plain logit is
+reported with a warning that its figures are not credible.
+
+Options (``[demand]``): ``rc`` (bool, default true under FE-IV), ``fixed_effects`` ("auto"), ``integration_size``
+(9 Gauss–Hermite nodes), ``min_units`` (1), ``draws`` (bootstrap draws for intervals, 30), ``step_cny`` (500),
+``reference`` (default: the first sub-brand), ``nest`` ("band").
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -21,16 +30,20 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, load_demand_data
-from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError
+from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
 __all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "NotFittedError",
-           "admissible", "choose", "load_demand_data"]
+           "admissible", "choose", "fe_coverage", "load_demand_data"]
 
 WEAK_F = 10.0
+SIGMA_Z = 1.645
+"""A random coefficient is kept when |σ / se| reaches this (10 % two-sided)."""
+RULE = ("rc if it converged, price sigma is significant (|z| >= 1.645) and rho < 0.95; else nested if 0 < rho < "
+        "0.95; else logit; all need a positive mean price coefficient")
 
 
 def admissible(fit: DemandResults) -> tuple[bool, str]:
@@ -40,10 +53,17 @@ def admissible(fit: DemandResults) -> tuple[bool, str]:
     if not fit.price_coef_ > 0:
         return False, ("the mean price coefficient has the wrong sign "
                        f"(demand rises with price: {-fit.price_coef_:+.3f})")
+    params = fit.params_
     if fit.model.kind == "nested":
-        rho = fit.params_["rho"]
+        rho = params["rho"]
         if not 0.0 < rho < 0.95 - 1e-6:
             return False, f"the nesting parameter is at a bound (rho = {rho:.3f})"
+    if fit.model.kind == "rc":
+        if "rho" in params and not params["rho"] < 0.95 - 1e-6:
+            return False, f"the nesting parameter is at its upper bound (rho = {params['rho']:.3f})"
+        if fit.absorbed and not fit.sigma_z_ >= SIGMA_Z:
+            return False, (f"the price random coefficient is not significant "
+                           f"(|sigma/se| = {fit.sigma_z_:.2f} < {SIGMA_Z})")
     return True, ""
 
 
@@ -82,13 +102,26 @@ class Demand(Analysis):
         data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)))
         warnings = list(data.warnings)
         ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
-        kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", False) else [])
+        base = DemandModel(reference=ref, nest=str(opts.get("nest", "band")),
+                           integration_size=int(opts.get("integration_size", 9)),
+                           fixed_effects=str(opts.get("fixed_effects", "auto")))  # type: ignore[arg-type]
+        fe = base.resolve_fixed_effects(data.products)
+        if fe == "product_period":
+            ident = ("FE-IV: product × period effects absorbed; the price coefficient is identified by regional price "
+                     "differences of the same product in the same period")
+        else:
+            ident = "characteristic IV: differentiation and Hausman instruments with brand dummies"
+            warnings.append(
+                f"weak identification: fewer than half the rows are in a product-period sold in two or more regions "
+                f"({fe_coverage(data.products):.0%}), so product × period effects cannot be absorbed and price is "
+                "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
+                "correlated with demand shocks bias the price coefficient toward zero")
+        kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
         fits: dict[str, DemandResults] = {}
         solve_s: dict[str, float] = {}
         for kind in kinds:
             t = time.perf_counter()
-            spec = DemandModel(kind=kind, reference=ref, nest=str(opts.get("nest", "band")),
-                               integration_size=int(opts.get("integration_size", 30)))
+            spec = replace(base, kind=kind)
             try:
                 fits[kind] = spec.fit(data.products)
             except (ValueError, np.linalg.LinAlgError) as exc:
@@ -118,8 +151,12 @@ class Demand(Analysis):
             "diversion": {b: {c: _r(v) for c, v in row.items() if pd.notna(v)} for b, row in div.iterrows()},
             "diversion_ci": {b: {c: [_r(ci["diversion_low"].loc[b, c]), _r(ci["diversion_high"].loc[b, c])]
                                  for c in div.columns if pd.notna(div.loc[b, c])} for b in div.index},
-            "demand_model": {"kind": kind, "reference": fit.reference, "first_stage_F": _r(fs["F"], 2),
+            "demand_model": {"kind": kind, "reference": fit.reference, "identification": ident,
+                             "absorbed": fit.absorb, "first_stage_F": _r(fs["F"], 2),
+                             "first_stage_partial_r2": _r(fs["partial_r2"]),
                              "price_coef_per_1000cny": _r(fit.price_coef_),
+                             "parameters": {k: _r(v) for k, v in fit.params_.items()},
+                             "rule": RULE,
                              "solve_seconds": {k: _r(v, 2) for k, v in solve_s.items()}},
         }
         tables: dict[str, pd.DataFrame] = {

@@ -9,12 +9,13 @@ Kinds:
 
 Identification (``fixed_effects``):
 
-* ``product_period`` (FE-IV) — product × period fixed effects are absorbed, so only the *within* product-period,
-  across-region price variation identifies the price coefficient (and ρ, σ). Instruments: the region's log-price
-  deviation from the product-period mean, that deviation × the log product-period price, the summed deviations
-  of the other products of the same nest in the market and the market's mean deviation
-  (:func:`upmarket.analyses.demand.data.add_fe_instruments`). In this mode ``rc`` is a normal random
-  coefficient on price inside the price-band nests (Gauss–Hermite product rule). Brand intercepts are absorbed, so
+* ``product_period`` (FE-IV) — product × period fixed effects are absorbed (plus product × region effects when
+  products are seen in a region over several periods: persistent regional tastes), so only the *within*
+  product-period, across-region price variation identifies the price coefficient (and ρ, σ). Instruments: the
+  region's log-price deviation from the product-period mean, that deviation × the log product-period price, the
+  market's mean deviation and (nested) the summed deviations of the other products of the same nest in the
+  market (:func:`upmarket.analyses.demand.data.add_fe_instruments`). In this mode ``rc`` is a normal random
+  coefficient on price (Gauss–Hermite product rule, ``integration_size`` nodes). Brand intercepts are absorbed, so
   a **second stage** regresses the row-level mean utility at the mean price coefficient, δ + ᾱ·p, on brand
   dummies and characteristics (OLS, one observation per product-market row, as the twin's truth defines it).
 * ``period`` / ``none`` — brand dummies and characteristics enter X1, price is instrumented by differentiation
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,14 @@ FixedEffects = Literal["auto", "product_period", "period", "none"]
 OUTSIDE = "outside"
 MIN_FE_COVERAGE = 0.5
 """FE-IV is chosen automatically when at least this share of rows is in a product-period seen in ≥ 2 regions."""
+
+
+def region_effects_identified(df: pd.DataFrame) -> bool:
+    """Whether product × region effects can be absorbed too: at least half the rows are in a product-region seen in
+    two or more periods (persistent regional tastes, e.g. richer provinces favouring dearer models, would otherwise
+    load on any persistent regional price difference such as a local subsidy)."""
+    n = df.groupby([df["product_key"], df["region"]])["period"].transform("nunique")
+    return bool((n >= 2).mean() >= MIN_FE_COVERAGE)
 
 
 def fe_coverage(df: pd.DataFrame) -> float:
@@ -91,7 +101,7 @@ class DemandModel:
     characteristics: tuple[str, ...] = ("camera", "performance", "storage", "foldable")
     nest: str = "band"
     rc_characteristics: tuple[str, ...] = ("camera",)
-    integration_size: int = 30
+    integration_size: int = 9
     reference: str = "Redmi"
     hausman: bool = True
     period_effects: bool = True
@@ -147,8 +157,9 @@ class DemandModel:
             x1 = pyblp.Formulation(f"{'0 + ' if absorb else '1 + '}" + " + ".join(regressors), absorb=absorb)
             x2 = pyblp.Formulation("0 + I(-prices)" + "".join(f" + {c}" for c in rc))
             k2 = 1 + len(rc)
-            nodes = pyblp.build_integration(
-                pyblp.Integration("halton", size=self.integration_size, specification_options={"seed": self.seed}), k2)
+            halton = pyblp.Integration("halton", size=max(self.integration_size, 30),
+                                        specification_options={"seed": self.seed})
+            nodes = pyblp.build_integration(halton, k2)
             mk = df["market_ids"].unique()
             agents = {"market_ids": np.repeat(mk, len(nodes.weights)), "nodes": np.tile(nodes.nodes, (len(mk), 1)),
                       "weights": np.tile(nodes.weights, (len(mk), 1)), "const": np.ones(len(mk) * len(nodes.weights))}
@@ -182,36 +193,44 @@ class DemandModel:
 
     def _fit_fe(self, pyblp: Any, df: pd.DataFrame, chars: list[str], dummies: list[tuple[str, str]], ref: str,
                 warnings: list[str], instruments: bool) -> DemandResults:
-        """FE-IV: absorb product × period effects; prices (and ρ, σ) identified within product-period."""
+        """FE-IV: absorb product × period (and product × region) effects; price, σ and ρ identified within them."""
         df["product_period"] = df["product_key"].astype(str) + "|" + df["period"].astype(str)
+        absorb = ["C(product_period)"]
+        if "region" in df and region_effects_identified(df):
+            df["product_region"] = df["product_key"].astype(str) + "|" + df["region"].astype(str)
+            absorb.append("C(product_region)")
+        nested = self.kind != "logit" and self.nest in df
         if instruments:
-            df, _ = add_fe_instruments(df, nest=self.nest if self.kind != "logit" else None)
+            df, _ = add_fe_instruments(df, nest=self.nest if nested else None)
         elif not any(c.startswith("demand_instruments") for c in df):
             raise DemandDataError("instruments=False needs demand_instruments* columns in the data")
-        x1 = pyblp.Formulation("0 + prices", absorb="C(product_period)")
-        nested = self.kind in ("nested", "rc") and self.nest in df
-        if self.kind in ("nested", "rc") and not nested:
-            if self.kind == "nested":
-                raise DemandDataError(f"nested logit needs a nest column {self.nest!r} in the demand data")
-            warnings.append(f"no nest column {self.nest!r}: the random-coefficients model is fitted without nests")
-        if nested:
-            df["nesting_ids"] = df[self.nest].fillna("?")
+        x1 = pyblp.Formulation("0 + prices", absorb=" + ".join(absorb))
         opt = pyblp.Optimization("l-bfgs-b", {"gtol": 1e-8})
-        rho = {"rho": 0.5, "rho_bounds": (0.0, 0.95)} if nested else {}
         if self.kind == "logit":
             problem = pyblp.Problem(x1, df)
             res = problem.solve(method="1s")
         elif self.kind == "nested":
+            if not nested:
+                raise DemandDataError(f"nested logit needs a nest column {self.nest!r} in the demand data")
+            df["nesting_ids"] = df[self.nest].fillna("?")
             problem = pyblp.Problem(x1, df)
-            res = problem.solve(method="1s", optimization=opt, **rho)
+            res = problem.solve(rho=0.1, rho_bounds=(0.0, 0.95), method="1s", optimization=opt)
         elif self.kind == "rc":
+            # a normal random coefficient on price, inside the nests when there are any (ρ starts small: a large
+            # start lets the optimiser trade σ for ρ and stop at σ = 0)
+            rho = {}
+            if nested:
+                df["nesting_ids"] = df[self.nest].fillna("?")
+                rho = {"rho": 0.05, "rho_bounds": (0.0, 0.95)}
+            else:
+                warnings.append(f"no nest column {self.nest!r}: the random-coefficients model has no nests")
             integ = pyblp.Integration("product", size=max(int(self.integration_size), 3))
             problem = pyblp.Problem((x1, pyblp.Formulation("0 + prices")), df, integration=integ)
             res = problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), method="1s", optimization=opt, **rho)
         else:
             raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
         return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
-                             fixed_effects="product_period")
+                             fixed_effects="product_period", absorb=" + ".join(absorb))
 
 
 @dataclass
@@ -227,6 +246,7 @@ class DemandResults:
     warnings: list[str] = field(default_factory=list)
     characteristics: list[str] = field(default_factory=list)
     fixed_effects: str = "none"
+    absorb: str | None = None
     _boot: Any = None
 
     @property
@@ -260,9 +280,11 @@ class DemandResults:
         r = self.results
         return self._alpha_bar(r.beta, r.sigma, r.pi)
 
-    def second_stage(self, delta: np.ndarray | None = None, alpha: float | None = None) -> pd.DataFrame:
+    def second_stage(self, delta: np.ndarray | None = None, alpha: float | None = None, *,
+                     with_cov: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
         """FE-IV second stage: OLS of δ + ᾱ·p on a constant, brand dummies and characteristics, one observation per
-        product-market row (unweighted, as the truth defines ξ̄_b). Returns coefficient and standard error."""
+        product-market row (unweighted, as the truth defines ξ̄_b). Standard errors are clustered by product: its
+        demand shocks persist across regions and periods, so rows are not independent draws."""
         d = self.data
         delta = np.asarray(self.results.delta if delta is None else delta, float).ravel()
         alpha = self.price_coef_ if alpha is None else alpha
@@ -270,23 +292,33 @@ class DemandResults:
         names = ["const", *(c for c, _ in self.brand_dummies), *self.characteristics]
         x = np.column_stack([np.ones(len(d)), *(d[c].to_numpy(float) for c in names[1:])])
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-        resid = y - x @ coef
-        dof = max(len(y) - x.shape[1], 1)
-        cov = np.linalg.pinv(x.T @ x) * float(resid @ resid) / dof
         labels = dict(self.brand_dummies)
-        return pd.DataFrame({"parameter": [f"brand[{labels[n]}]" if n in labels else n for n in names],
-                             "estimate": coef, "se": np.sqrt(np.clip(np.diag(cov), 0, None))})
+        out = pd.DataFrame({"parameter": [f"brand[{labels[n]}]" if n in labels else n for n in names],
+                            "estimate": coef})
+        resid = y - x @ coef
+        bread = np.linalg.pinv(x.T @ x)
+        key = d["model"] if "model" in d else d["product_key"] if "product_key" in d else pd.Series(np.arange(len(d)))
+        codes = pd.factorize(key.to_numpy())[0]
+        n_g = int(codes.max()) + 1
+        scores = np.zeros((n_g, x.shape[1]))
+        np.add.at(scores, codes, x * resid[:, None])
+        cov = bread @ (scores.T @ scores) @ bread * (n_g / max(n_g - 1, 1))
+        out["se"] = np.sqrt(np.clip(np.diag(cov), 0, None))
+        return (out, cov) if with_cov else out
 
-    def _brand_coefs(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None) -> dict[str, float]:
+    def _brand_coefs(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None,
+                     noise: np.ndarray | None = None) -> dict[str, float]:
         if self.absorbed:
-            est = self.second_stage(delta, alpha)["estimate"].to_numpy()
-            return {col: float(est[1 + i]) for i, (col, _) in enumerate(self.brand_dummies)}
+            est = self.second_stage(delta, alpha)["estimate"].to_numpy()[1: 1 + len(self.brand_dummies)]
+            est = est + (0.0 if noise is None else noise)
+            return {col: float(est[i]) for i, (col, _) in enumerate(self.brand_dummies)}
         labels = [str(x) for x in self.results.beta_labels]
         b = beta.ravel()
         return {col: float(b[labels.index(col)]) for col, _ in self.brand_dummies}
 
-    def _premium(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None) -> pd.Series:
-        coefs = self._brand_coefs(beta, alpha, delta)
+    def _premium(self, beta: np.ndarray, alpha: float, delta: np.ndarray | None = None,
+                 noise: np.ndarray | None = None) -> pd.Series:
+        coefs = self._brand_coefs(beta, alpha, delta, noise)
         out = {brand: coefs[col] / alpha * PRICE_UNIT for col, brand in self.brand_dummies}
         out[self.reference] = 0.0
         return pd.Series(out).sort_index()
@@ -328,7 +360,7 @@ class DemandResults:
         bidx = pd.Categorical(self.data["brand"], categories=brands).codes
         size = self.data["potential_units"] if "potential_units" in self.data else pd.Series(1.0, index=self.data.index)
         nb = len(brands)
-        dS = np.zeros((nb, nb + 1))  # noqa: N806 - [raised brand, receiving brand or outside]
+        dS = np.zeros((nb, nb + 1))
         for rows in self._market_blocks():
             j = jac[rows][:, : len(rows)]  # ∂s_row/∂p_col within the market
             onehot = np.eye(nb)[bidx[rows]]  # (J, B)
@@ -362,6 +394,12 @@ class DemandResults:
         el = np.asarray(boot.compute_elasticities())
         jac = np.asarray(boot.compute_demand_jacobians())
         e_draws, p_draws, d_draws = [], [], []
+        noise = np.zeros((boot.draws, len(self.brand_dummies)))
+        if self.absorbed:  # the second stage's own sampling error (clustered), on top of the first stage's draws
+            _, cov = self.second_stage(with_cov=True)
+            k = slice(1, 1 + len(self.brand_dummies))
+            noise = np.random.default_rng(seed).multivariate_normal(np.zeros(len(self.brand_dummies)), cov[k, k],
+                                                                    size=boot.draws)
         for d in range(boot.draws):
             own = self._own_from_stacked(el[d])
             e_draws.append(self._brand_elasticity(own))
@@ -369,15 +407,18 @@ class DemandResults:
             pi = boot.bootstrapped_pi[d] if self.model.kind == "rc" else None
             beta = boot.bootstrapped_beta[d]
             delta = boot.bootstrapped_delta[d] if self.absorbed else None
-            p_draws.append(self._premium(beta, self._alpha_bar(beta, sig, pi), delta))
+            p_draws.append(self._premium(beta, self._alpha_bar(beta, sig, pi), delta, noise[d]))
             d_draws.append(self._diversion(jac[d]).to_numpy())
-        E, P, D = pd.DataFrame(e_draws), pd.DataFrame(p_draws), np.stack(d_draws)  # noqa: N806
+        E, P, D = pd.DataFrame(e_draws), pd.DataFrame(p_draws), np.stack(d_draws)
         div = self.diversion_
+        with catch_warnings():  # the own-brand cells are NaN in every draw by construction
+            simplefilter("ignore", RuntimeWarning)
+            dlo, dhi = np.nanpercentile(D, lo, axis=0), np.nanpercentile(D, hi, axis=0)
         return {
             "price_elasticity": pd.DataFrame({"low": E.quantile(alpha / 2), "high": E.quantile(1 - alpha / 2)}),
             "brand_premium_cny": pd.DataFrame({"low": P.quantile(alpha / 2), "high": P.quantile(1 - alpha / 2)}),
-            "diversion_low": pd.DataFrame(np.nanpercentile(D, lo, axis=0), index=div.index, columns=div.columns),
-            "diversion_high": pd.DataFrame(np.nanpercentile(D, hi, axis=0), index=div.index, columns=div.columns),
+            "diversion_low": pd.DataFrame(dlo, index=div.index, columns=div.columns),
+            "diversion_high": pd.DataFrame(dhi, index=div.index, columns=div.columns),
         }
 
     def _own_from_stacked(self, stacked: np.ndarray) -> np.ndarray:

@@ -113,8 +113,8 @@ def _dominance(rows: pd.DataFrame, X: np.ndarray, names: list[str], task: np.nda
         if varies.sum() < 2:
             continue
         xc = x[chosen]
-        at_min = (xc[varies] == tmin[varies]) & (np.bincount(task, weights=(x == tmin[task]))[varies] == 1)
-        at_max = (xc[varies] == tmax[varies]) & (np.bincount(task, weights=(x == tmax[task]))[varies] == 1)
+        at_min = xc[varies] == tmin[varies]  # ties too: quasi-separation also has no finite maximum
+        at_max = xc[varies] == tmax[varies]
         for hit, word in ((at_min, "lowest"), (at_max, "highest")):
             if hit.all():
                 what = "price" if name == "price" else name

@@ -9,6 +9,7 @@ exact score (BHHH), which is the observed information of the mixture, not of the
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,8 +108,7 @@ def _respondent_scores(data: ChoiceData, betas: np.ndarray, h: np.ndarray, pi: n
     for k in range(K):
         p, _ = task_probs(data, betas[k])
         st = task_scores(data, p)
-        per_r = np.zeros((R, d))
-        np.add.at(per_r, data.resp_of_task, st)
+        per_r = np.column_stack([np.bincount(data.resp_of_task, weights=st[:, j], minlength=R) for j in range(d)])
         S[:, k * d:(k + 1) * d] = per_r * h[:, [k]]
     S[:, K * d:] = (h - pi)[:, 1:]
     return S
@@ -120,17 +120,21 @@ def _one_start(data: ChoiceData, K: int, rng: np.random.Generator, em_iter: int,
     h = rng.dirichlet(np.ones(K) * 0.5, size=R)
     betas = np.tile(init if init is not None else np.zeros(d), (K, 1))
     pi = h.mean(axis=0)
-    for _ in range(em_iter):  # generalised EM: one Newton step per class from the current posteriors
+    lr, probs = _class_ll(data, betas)
+    for _ in range(em_iter):  # EM with one Newton step per class (the M-step is concave, so a step helps)
         w_t = h[data.resp_of_task]
         for k in range(K):
-            betas[k] = fit_mnl(data, w_t[:, k], start=betas[k], max_iter=1).params
+            g = task_scores(data, probs[k]).T @ w_t[:, k]
+            H = _hessian(data, probs[k], w_t[:, k])
+            with contextlib.suppress(np.linalg.LinAlgError):
+                betas[k] = betas[k] + np.linalg.solve(H - 1e-6 * np.eye(d), -g)
         pi = h.mean(axis=0)
-        lr, _ = _class_ll(data, betas)
+        lr, probs = _class_ll(data, betas)
         joint = lr + np.log(np.clip(pi, 1e-300, None))
         h = np.exp(joint - logsumexp(joint, axis=1)[:, None])
     theta0 = np.r_[betas.ravel(), np.log(np.clip(pi[1:], 1e-12, None) / max(pi[0], 1e-12))]
-    res = minimize(_negll_grad, theta0, args=(data, K, d), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 2000, "gtol": 1e-6, "ftol": 1e-12})
+    res = minimize(_negll_grad, theta0, args=(data, K, d), jac=True, method="BFGS",
+                   options={"maxiter": 2000, "gtol": 1e-4})
     return float(-res.fun), res.x
 
 

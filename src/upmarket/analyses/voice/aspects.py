@@ -12,6 +12,7 @@ A clause whose combined score is within ``neutral_band`` of 0.5 states no opinio
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,11 +124,12 @@ def neutral_mask(clauses: list[str]) -> np.ndarray:
 
 
 def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: float = 0.1,
-                    lexicon_weight: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+                    lexicon_weight: float = 3.0, domain: Sequence[str | None] | str | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Polarity (−1/0/1) and P(positive) per clause: model log-odds plus a lexicon nudge."""
     if not clauses:
         return np.zeros(0, np.int8), np.zeros(0)
-    logit = model.decision_function(clauses, normalised=True)
+    logit = model.decision_function(clauses, normalised=True, domain=domain)
     lex = lexicon_polarity(clauses)
     p = 1.0 / (1.0 + np.exp(-(logit + lexicon_weight * lex)))
     pol = np.where(p >= 0.5 + neutral_band, 1, np.where(p <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
@@ -135,8 +137,11 @@ def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: flo
     return pol, p
 
 
-def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float = 0.1) -> pd.DataFrame:
+def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float = 0.1,
+                    domain: Sequence[str | None] | str | None = None) -> pd.DataFrame:
     """Opinions of normalised texts: one row per (text index, aspect) with a polarity.
+
+    ``domain``: the texts' domain for a domain-aware model (one for all, or one per text).
 
     Columns: ``row`` (index into ``texts``), ``aspect``, ``polarity`` (−1/0/1: the sign of the
     mean polarity of the clauses naming the aspect; 0 = mentioned without a clear opinion),
@@ -148,7 +153,10 @@ def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float
     pol = np.zeros(len(cl.text), np.int8)
     if any_hit.any():
         idx = np.flatnonzero(any_hit)
-        pol[idx], _ = clause_polarity([cl.text[i] for i in idx], model, neutral_band)
+        dom = domain
+        if dom is not None and not isinstance(dom, str):
+            dom = np.asarray(dom, object)[cl.review[idx]].tolist()
+        pol[idx], _ = clause_polarity([cl.text[i] for i in idx], model, neutral_band, domain=dom)
     ci, ai = np.nonzero(hits)
     frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
     out = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()

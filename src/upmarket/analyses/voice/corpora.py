@@ -33,10 +33,11 @@ HELDOUT_MOD = 5
 
 
 def data_dir() -> Path | None:
-    """``$UPMARKET_VOICE_DATA`` or ``<repo>/../shared/data``; None when absent."""
+    """``$UPMARKET_VOICE_DATA``, ``<repo>/../shared/data`` or the workplace's ``/work/shared/data``; None when absent."""
     env = os.environ.get("UPMARKET_VOICE_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[4].parent / "shared" / "data")
+    candidates.append(Path("/work/shared/data"))  # where CI keeps it when the clone is elsewhere
     for c in candidates:
         if (c / "online_shopping_phone" / "train.csv").is_file():
             return c
