@@ -77,7 +77,7 @@ def run_analyses(
             figures["skipped"][name] = reason
             task.advance()
             continue
-        deep_merge(figures, {getattr(cls, "results_key", name): section.figures} if section.figures else {})
+        deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)

@@ -60,6 +60,8 @@ class Analysis:
     title_zh: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
+    results_key: ClassVar[str | None] = None
+    """Where ``Section.figures`` goes in results.json; default the analysis' name."""
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""

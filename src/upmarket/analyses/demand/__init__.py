@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, load_demand_data
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
@@ -79,6 +79,30 @@ def choose(fits: dict[str, DemandResults]) -> tuple[str, list[str]]:
     notes.append("no specification is admissible: the plain logit is reported, but its elasticities and premia "
                  "are not credible (check instruments and prices)")
     return "logit", notes
+
+
+def demand_charts(div: pd.DataFrame, el: pd.Series, el_ci: pd.DataFrame) -> list[Chart]:
+    """The diversion matrix as a heatmap and the brand elasticities with their 90 % intervals (Plotly)."""
+    import plotly.graph_objects as go
+
+    z = div.to_numpy(float)
+    heat = go.Figure(go.Heatmap(
+        z=z, x=[*div.columns[:-1], "outside / 不购买"], y=list(div.index), colorscale="Blues", zmin=0,
+        text=[[("" if np.isnan(v) else f"{v:.0%}") for v in row] for row in z], texttemplate="%{text}",
+        hovertemplate="%{y} → %{x}: %{z:.1%}<extra></extra>"))
+    heat.update_layout(xaxis_title="to brand / 流向品牌", yaxis_title="price rise on / 提价品牌",
+                       yaxis_autorange="reversed")
+    order = el.sort_values().index
+    lo, hi = el_ci["low"].reindex(order), el_ci["high"].reindex(order)
+    bars = go.Figure(go.Scatter(
+        x=el[order], y=list(order), mode="markers",
+        error_x={"type": "data", "symmetric": False, "array": (hi - el[order]).abs(),
+                 "arrayminus": (el[order] - lo).abs()},
+        hovertemplate="%{y}: %{x:.2f}<extra></extra>"))
+    bars.update_layout(xaxis_title="mean own-price elasticity / 平均自价格弹性", yaxis_title="")
+    return [Chart("diversion_heatmap", "Where lost sales go (diversion ratios)", heat, "销量流向（转移比率）"),
+            Chart("price_elasticity", "Own-price elasticity by brand, 90% interval", bars,
+                  "各品牌自价格弹性（90% 区间）")]
 
 
 def _r(x: float, d: int = 4) -> float:
@@ -164,6 +188,7 @@ class Demand(Analysis):
             "sku_elasticities": fit.elasticities_,
             "diversion_matrix": div.reset_index(names="from_brand"),
         }
+        charts = demand_charts(div, el, ci["price_elasticity"])
         findings: list[Finding] = []
         step = float(opts.get("step_cny", 500.0))
         models = top_models(fit, config.focal_brand, 3, 4000.0) + top_models(fit, ref, 2)
@@ -181,4 +206,4 @@ class Demand(Analysis):
                 ))
         figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=[], findings=findings, warnings=warnings)
+                       charts=charts, findings=findings, warnings=warnings)

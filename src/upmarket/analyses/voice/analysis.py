@@ -21,9 +21,12 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
+from upmarket.analyses.voice.charts import charts
 from upmarket.analyses.voice.drivers import issues_watch, key_drivers
+from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.score import Scored, score_reviews
 from upmarket.analyses.voice.sentiment import SentimentModel
+from upmarket.analyses.voice.text import normalise
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -153,7 +156,8 @@ class Voice(Analysis):
         opts = config.options("voice")
         model = SentimentModel.load(opts.get("model"))
         df, warn = load_reviews(warehouse)
-        scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model)
+        domain = opts.get("domain", "phone")
+        scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model, domain=domain)
         warnings = [warn] if warn else []
         flags = scored.sentiment["flag"].value_counts()
         if flags.get("truncated", 0) or flags.get("no_chinese", 0):
@@ -179,8 +183,15 @@ class Voice(Analysis):
             neg = (scored.sentiment["score"] < 0.5).to_numpy()
             tables["voice_issues"] = issues_watch(scored.texts, df["week"], neg, df["brand"])
             findings = self._findings(figures, config, tables, df, scored)
+        posts = posts_framing(warehouse)
+        if posts is not None and len(posts):
+            tables["voice_posts_framing"] = posts
+            for r in posts.itertuples():
+                if r.brand in figures and np.isfinite(r.value_framing):
+                    figures[r.brand]["posts_value_framing"] = _r(r.value_framing)
+            findings.extend(self._posts_findings(posts, config.focal_brand))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       findings=findings, warnings=warnings)
+                       charts=charts(figures, tables, config.focal_brand), findings=findings, warnings=warnings)
 
     @staticmethod
     def _associations(scored: Scored, brand: np.ndarray) -> pd.DataFrame:
@@ -191,43 +202,141 @@ class Voice(Analysis):
         return weighted_log_odds(counts).rename(columns={"group": "brand"})
 
     @staticmethod
+    def _posts_findings(posts: pd.DataFrame, focal: str | None) -> list[Finding]:
+        p = posts.set_index("brand")
+        if focal not in p.index or not np.isfinite(p.loc[focal, "value_framing"]):
+            return []
+        v, q = float(p.loc[focal, "value_framing"]), p.loc[focal, "quote"]
+        rivals = p.drop(index=focal)["value_framing"].dropna()
+        vs = f", against {rivals.mean():.0%} for its rivals" if len(rivals) else ""
+        vs_zh = f"，竞品平均为{rivals.mean():.0%}" if len(rivals) else ""
+        return [Finding(
+            f"In social posts, {v:.0%} of {focal}'s framed posts argue from value for money{vs}." + _eg(q),
+            {f"voice.{focal}.posts_value_framing": v},
+            f"社交内容中，{focal}带框架的内容有{v:.0%}从性价比出发{vs_zh}。" + _eg(q, zh=True),
+        )]
+
+    @staticmethod
     def _findings(figures: dict[str, Any], config: Config, tables: dict[str, pd.DataFrame], df: pd.DataFrame,
                   scored: Scored) -> list[Finding]:
+        """Findings for the focal brand, each with one real review as evidence."""
         out = []
         focal = config.focal_brand
+        s = scored.sentiment
         vf = {b: f["value_framing"] for b, f in figures.items() if "value_framing" in f}
         if focal in vf and len(vf) > 1:
             rivals = {b: v for b, v in vf.items() if b != focal}
             mean_r = float(np.mean(list(rivals.values())))
-            quote = _quote(scored, df, focal, lambda s: s["frame"] == 1)
+            quote = _quote(df, focal, (s["frame"] == 1).to_numpy())
             out.append(Finding(
                 f"{vf[focal]:.0%} of {focal}'s framed opinions argue from value for money, against {mean_r:.0%} "
-                f"on average for its rivals." + (f" E.g. “{quote}”" if quote else ""),
+                f"on average for its rivals." + _eg(quote),
                 {f"voice.{focal}.value_framing": vf[focal],
                  **{f"voice.{b}.value_framing": v for b, v in rivals.items()}},
-                f"{focal}的带框架评价中有{vf[focal]:.0%}从性价比出发，竞品平均为{mean_r:.0%}。"
-                + (f"例：“{quote}”" if quote else ""),
+                f"{focal}的带框架评价中有{vf[focal]:.0%}从性价比出发，竞品平均为{mean_r:.0%}。" + _eg(quote, zh=True),
             ))
         if focal in figures:
             asp = {a: v for a, v in figures[focal]["aspects"].items() if v is not None}
             if asp:
                 best, worst = max(asp, key=asp.get), min(asp, key=asp.get)
+                a = scored.aspects
+                q_best = _quote(df, focal, s["review_id"].isin(
+                    a.loc[(a["aspect"] == best) & (a["polarity"] > 0), "review_id"]).to_numpy())
+                q_worst = _quote(df, focal, s["review_id"].isin(
+                    a.loc[(a["aspect"] == worst) & (a["polarity"] < 0), "review_id"]).to_numpy())
                 out.append(Finding(
-                    f"{focal}'s strongest aspect is {best} ({asp[best]:.0%} positive), its weakest {worst} "
-                    f"({asp[worst]:.0%} positive).",
+                    f"{focal}'s strongest aspect is {best} ({asp[best]:.0%} positive){_eg(q_best, ';')} its weakest "
+                    f"{worst} ({asp[worst]:.0%} positive)." + _eg(q_worst),
                     {f"voice.{focal}.aspects.{best}": asp[best], f"voice.{focal}.aspects.{worst}": asp[worst]},
-                    f"{focal}口碑最好的方面是{best}（{asp[best]:.0%}正面），最弱的是{worst}（{asp[worst]:.0%}正面）。",
+                    f"{focal}口碑最好的方面是{best}（{asp[best]:.0%}正面）{_eg(q_best, '；', zh=True)}最弱的是{worst}"
+                    f"（{asp[worst]:.0%}正面）。" + _eg(q_worst, zh=True),
                 ))
+        assoc = tables.get("voice_associations")
+        if assoc is not None and focal in set(assoc["brand"]):
+            terms = assoc.loc[assoc["brand"] == focal].sort_values("rank")["term"].head(5).tolist()
+            q = _quote(df, focal, np.array([terms[0] in t for t in scored.texts]) if terms else None)
+            out.append(Finding(
+                f"The terms most distinctively tied to {focal} against its rivals: {', '.join(terms)}." + _eg(q),
+                {f"voice_associations.{focal}": terms},
+                f"与竞品相比，最能区分{focal}的词是：{'、'.join(terms)}。" + _eg(q, zh=True),
+            ))
+        drv = tables.get("voice_drivers")
+        if drv is not None and focal in set(drv["brand"]):
+            d = drv[(drv["brand"] == focal) & (drv["opinion"] == "negative") & (drv["ci_high"] < 0)]
+            if len(d):
+                top = d.sort_values("effect").iloc[0]
+                a = scored.aspects
+                q = _quote(df, focal, s["review_id"].isin(
+                    a.loc[(a["aspect"] == top["aspect"]) & (a["polarity"] < 0), "review_id"]).to_numpy())
+                out.append(Finding(
+                    f"A negative opinion on {top['aspect']} costs {focal} the most stars: {top['effect']:+.2f} "
+                    f"(90% interval {top['ci_low']:+.2f} to {top['ci_high']:+.2f})." + _eg(q),
+                    {f"voice_drivers.{focal}.{top['aspect']}.negative": float(top["effect"])},
+                    f"对{top['aspect']}的负面评价对{focal}星级的拖累最大：{top['effect']:+.2f}星"
+                    f"（90%区间 {top['ci_low']:+.2f} 至 {top['ci_high']:+.2f}）。" + _eg(q, zh=True),
+                ))
+        iss = tables.get("voice_issues")
+        if iss is not None and len(iss) and iss["jump"].any():
+            j = iss[iss["jump"]].sort_values("mentions", ascending=False).iloc[0]
+            from upmarket.analyses.voice.drivers import ISSUES
+
+            terms = ISSUES[j["issue"]]
+            week = pd.to_datetime(df["week"]).to_numpy() == np.datetime64(pd.Timestamp(j["week"]))
+            hit = np.array([any(t in x for t in terms) for x in scored.texts]) & week & (s["score"] < 0.5).to_numpy()
+            q = _quote(df, j["brand"], hit)
+            wk = pd.Timestamp(j["week"]).date()
+            out.append(Finding(
+                f"Issues watch: {j['brand']} reviews naming {j['issue']} jumped to {int(j['mentions'])} in the week "
+                f"of {wk} (trailing mean {j['baseline']:.1f})." + _eg(q),
+                {f"voice_issues.{j['brand']}.{j['issue']}.{wk}": int(j["mentions"])},
+                f"问题监测：{j['brand']}提及{j['issue']}的负面评价在{wk}当周升至{int(j['mentions'])}条"
+                f"（此前均值{j['baseline']:.1f}）。" + _eg(q, zh=True),
+            ))
         return out
 
 
-def _quote(scored: Scored, df: pd.DataFrame, brand: str, cond) -> str | None:
-    """One real review text of ``brand`` meeting ``cond`` (short ones first), as evidence."""
-    s = scored.sentiment
-    m = (df["brand"].to_numpy() == brand) & cond(s).to_numpy()
+def _eg(quote: str | None, end: str = "", zh: bool = False) -> str:
+    """' E.g. “…”' (or '例：“…”') when there is a quote, plus ``end``."""
+    if not quote:
+        return end
+    return (f"例：“{quote}”" if zh else f" E.g. “{quote}”") + end
+
+
+def _quote(df: pd.DataFrame, brand: str, mask: np.ndarray | None) -> str | None:
+    """One real review text of ``brand`` where ``mask`` holds (8–60 characters preferred), as evidence."""
+    if mask is None:
+        return None
+    m = (df["brand"].to_numpy() == brand) & np.asarray(mask, bool)
     idx = np.flatnonzero(m)
     if not len(idx):
         return None
-    lengths = df["text"].iloc[idx].str.len().to_numpy()
+    lengths = df["text"].iloc[idx].fillna("").str.len().to_numpy()
     ok = idx[(lengths >= 8) & (lengths <= 60)]
-    return str(df["text"].iloc[ok[0] if len(ok) else idx[0]])
+    return str(df["text"].iloc[ok[0] if len(ok) else idx[0]])[:120]
+
+
+def posts_framing(warehouse: Warehouse) -> pd.DataFrame | None:
+    """Value framing of social posts' text per featured brand (``posts.text`` × ``posts.brands``), with a quote.
+
+    Returns None when there is no posts table or it has no text/brands column.
+    """
+    if not warehouse.has_rows("posts"):
+        return None
+    cols = set(warehouse.con.execute("SELECT * FROM posts LIMIT 0").df().columns)
+    if not {"text", "brands"} <= cols:
+        return None
+    p = warehouse.con.execute(
+        "SELECT trim(b) AS brand, text FROM (SELECT unnest(string_split(brands, '|')) AS b, text FROM posts "
+        "WHERE text IS NOT NULL AND brands IS NOT NULL) WHERE trim(b) <> ''").df()
+    if p.empty:
+        return None
+    norm = normalise(p["text"].tolist()).texts
+    _, _, frame = framing(norm)
+    p["value"] = frame == 1
+    p["framed"] = ~np.isnan(frame)
+    g = p.groupby("brand")
+    out = pd.DataFrame({"n_posts": g.size(), "framed": g["framed"].sum(), "value_framed": g["value"].sum()})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["value_framing"] = out["value_framed"] / out["framed"].replace(0, np.nan)
+    out["quote"] = [_quote(p, b, p["value"].to_numpy()) for b in out.index]
+    return out.reset_index()

@@ -33,7 +33,7 @@ HELDOUT_MOD = 5
 
 
 def data_dir() -> Path | None:
-    """``$UPMARKET_VOICE_DATA``, ``<repo>/../shared/data`` or the workplace's ``/work/shared/data``; None when absent."""
+    """``$UPMARKET_VOICE_DATA``, ``<repo>/../shared/data`` or ``/work/shared/data``; None when absent."""
     env = os.environ.get("UPMARKET_VOICE_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[4].parent / "shared" / "data")

@@ -38,8 +38,11 @@ class Scored:
 
 
 def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
-                  batch: int = BATCH, progress=None) -> Scored:
-    """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long)."""
+                  batch: int = BATCH, progress=None, domain: str | None = "phone") -> Scored:
+    """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
+
+    ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
+    """
     model = model if model is not None else SentimentModel.load()
     ids = pd.Series(ids, dtype=object).astype(str).to_numpy() if len(ids) else np.zeros(0, dtype=object)
     if len(ids) != len(texts):
@@ -48,14 +51,14 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
         norm = normalise(chunk)
-        score = model.predict_proba(norm.texts, normalised=True)
+        score = model.predict_proba(norm.texts, normalised=True, domain=domain)
         score[norm.empty] = np.nan
         label = np.where(score >= 0.5 + NEUTRAL_BAND, 1, np.where(score <= 0.5 - NEUTRAL_BAND, -1, 0)).astype(np.int8)
         v, p, frame = framing(norm.texts)
         cid = ids[lo : lo + batch]
         sent_parts.append(pd.DataFrame({"review_id": cid, "score": score, "label": label, "flag": norm.flags(),
                                         "value_terms": v, "premium_terms": p, "frame": frame}))
-        asp = extract_aspects(norm.texts, model, NEUTRAL_BAND)
+        asp = extract_aspects(norm.texts, model, NEUTRAL_BAND, domain=domain)
         asp_parts.append(pd.DataFrame({"review_id": cid[asp["row"].to_numpy()], "aspect": asp["aspect"].to_numpy(),
                                        "polarity": asp["polarity"].to_numpy()}))
         all_texts.extend(norm.texts)

@@ -1,0 +1,92 @@
+"""Demand benchmark: the full ``demand`` analysis on the twin's market tables, against pyblp's own solve.
+
+The market tables (market_sales, market_size, products) come from the twin's market stage only (no channels), for
+the demo preset's agents (200 per province) and the large preset's (300): market_sales has the same shape in both
+(12 provinces × 10 quarters × ~60 model-band rows). ``scale`` keeps that share of the quarters.
+
+Printed: the analysis wall time (three specifications, bootstrap intervals, cannibalisation), the time pyblp's
+``Problem.solve`` takes inside it per specification, and, for the chosen random-coefficients model, the wrapper's
+``DemandModel.fit`` against building and solving the same pyblp problem by hand (overhead ratio).
+
+    python benchmarks/demand.py [scale]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+
+def _market_tables(n_agents: int, seed: int, scale: float):
+    from upmarket.twin import catalog
+    from upmarket.twin.market import QUARTERS, simulate_market
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(9)[1])
+    mk = simulate_market(catalog.products(), rng, n_agents=n_agents)
+    keep = set(QUARTERS[: max(2, round(len(QUARTERS) * scale))])
+    sales = mk.market_sales[mk.market_sales["period"].isin(keep)]
+    size = mk.market_size[mk.market_size["period"].isin(keep)]
+    prods = catalog.products()
+    return sales, size, prods[[c for c in prods.columns if not c.startswith("_")]]
+
+
+def _by_hand(products, integration_size: int) -> float:
+    """The same FE-IV RC-nested problem built and solved directly with pyblp: the no-wrapper baseline."""
+    import pyblp
+
+    from upmarket.analyses.demand.data import add_fe_instruments
+
+    pyblp.options.verbose = False
+    df = products.copy()
+    df["firm_ids"] = df["maker"]
+    df["product_period"] = df["product_key"] + "|" + df["period"]
+    df["product_region"] = df["product_key"] + "|" + df["region"]
+    df["nesting_ids"] = df["band"]
+    df, _ = add_fe_instruments(df, "band")
+    t0 = time.perf_counter()
+    problem = pyblp.Problem((pyblp.Formulation("0 + prices", absorb="C(product_period) + C(product_region)"),
+                             pyblp.Formulation("0 + prices")), df,
+                            integration=pyblp.Integration("product", size=integration_size))
+    problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), rho=0.05, rho_bounds=(0.0, 0.95), method="1s",
+                  optimization=pyblp.Optimization("l-bfgs-b", {"gtol": 1e-8}))
+    return time.perf_counter() - t0
+
+
+def main(scale: float = 1.0) -> dict:
+    from upmarket.analyses.demand import Demand, DemandModel, load_demand_data
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+    out: dict[str, dict] = {}
+    for preset, n_agents in (("demo", 200), ("large", 300)):
+        sales, size, prods = _market_tables(n_agents, seed=7, scale=scale)
+        with Warehouse(":memory:") as wh:
+            wh.load_frame("products", prods, "products.bench")
+            wh.load_frame("market_sales", sales, "market_sales.bench")
+            wh.load_frame("market_size", size, "market_size.bench")
+            config = Config()  # the twin's brands are the defaults
+            t0 = time.perf_counter()
+            section = Demand().run(wh, config)
+            total = time.perf_counter() - t0
+            data = load_demand_data(wh)
+        m = section.figures["demand_model"]
+        t0 = time.perf_counter()
+        DemandModel(kind="rc").fit(data.products)
+        wrapped = time.perf_counter() - t0
+        plain = _by_hand(data.products, 9)
+        solve = sum(m["solve_seconds"].values())
+        out[preset] = {"rows": len(data.products), "markets": data.n_markets, "analysis_s": round(total, 2),
+                       "fits_s": m["solve_seconds"], "kind": m["kind"], "rc_fit_wrapped_s": round(wrapped, 2),
+                       "rc_solve_pyblp_s": round(plain, 2), "wrapper_over_pyblp": round(wrapped / plain, 2),
+                       "analysis_over_fits": round(total / solve, 2)}
+        print(f"{preset}: {len(data.products):,} product-market rows in {data.n_markets} markets; analysis "
+              f"{total:.1f} s (fits {m['solve_seconds']}, chosen {m['kind']}); RC fit through the wrapper "
+              f"{wrapped:.2f} s vs pyblp Problem+solve by hand {plain:.2f} s → ratio {wrapped / plain:.2f}; "
+              f"analysis / fits = {total / solve:.2f} (bootstrap intervals + cannibalisation)", flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)
