@@ -75,7 +75,7 @@ def main(scale: float = 1.0) -> dict:
         t0 = time.perf_counter()
         DemandModel(kind="rc").fit(data.products)
         wrapped = time.perf_counter() - t0
-        plain = _by_hand(data.products, 9)
+        plain = _by_hand(data.products, 5)
         solve = sum(m["solve_seconds"].values())
         out[preset] = {"rows": len(data.products), "markets": data.n_markets, "analysis_s": round(total, 2),
                        "fits_s": m["solve_seconds"], "kind": m["kind"], "rc_fit_wrapped_s": round(wrapped, 2),

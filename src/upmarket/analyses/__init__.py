@@ -1,6 +1,7 @@
 """The built-in analyses; importing this package registers them (see ``base.registered``)."""
 
 from upmarket.analyses import (
+    demand,  # noqa: F401
     funnel,  # noqa: F401
     market,  # noqa: F401
     pricing_plan,  # noqa: F401

@@ -68,6 +68,12 @@ def test_analysis_on_warehouse_and_cli(twin_model, twin_batch, tmp_path, monkeyp
         wh.con.register("p_df", products)
         wh.con.execute("INSERT INTO reviews BY NAME SELECT * FROM r_df")
         wh.con.execute("INSERT INTO products BY NAME SELECT * FROM p_df")
+        posts = pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"], "ts": pd.Timestamp("2024-05-01"),
+                              "platform": "douyin", "creator_id": "c", "creator_type": "koc", "format": "video",
+                              "text": ["小米性价比之王，太划算了", "华为旗舰质感拉满", "小米也有高端旗舰", "随便聊聊"],
+                              "brands": ["Xiaomi", "Huawei", "Xiaomi|Apple", "Xiaomi"]})
+        wh.con.register("posts_df", posts)
+        wh.con.execute("INSERT INTO posts BY NAME SELECT * FROM posts_df")
         sec = Voice().run(wh, Config(analysis_options={"voice": {"model": str(model_path), "n_boot": 50}}))
     assert set(sec.figures) == set(products["brand"].unique()) & set(reviews["brand"])
     x = sec.figures["Xiaomi"]
@@ -80,6 +86,19 @@ def test_analysis_on_warehouse_and_cli(twin_model, twin_batch, tmp_path, monkeyp
     assert assoc.loc[assoc["brand"] == "Huawei", "term"].str.contains("鸿蒙").any()  # planted brand term
     drv = sec.tables["voice_drivers"]
     assert (drv.loc[drv["opinion"] == "negative", "effect"] < 0).mean() > 0.8  # bad opinions lower stars
+    assert {c.name for c in sec.charts} == {"voice_aspect_profile", "voice_framing_trend", "voice_associations",
+                                            "voice_drivers"}
+    texts = set(reviews["text"])
+    review_findings = [f for f in sec.findings if "posts" not in f.text]
+    assert len(review_findings) >= 3
+    for f in review_findings:  # every finding quotes a real review as evidence
+        quotes = [q.split("”")[0] for q in f.text.split("“")[1:]]
+        assert quotes and all(q in texts for q in quotes), f.text
+    pf = sec.tables["voice_posts_framing"].set_index("brand")
+    assert pf.loc["Xiaomi", "n_posts"] == 3 and pf.loc["Xiaomi", "value_framing"] == 0.5  # one value, one premium
+    assert pf.loc["Huawei", "value_framing"] == 0.0
+    assert sec.figures["Xiaomi"]["posts_value_framing"] == 0.5
+    assert any("小米性价比之王" in f.text for f in sec.findings)
 
     from upmarket.analyses.voice.cli import voice_app
 

@@ -60,3 +60,14 @@ def test_score_reviews_never_crashes(twin_model):
     assert sent["score"].isna().tolist()[:3] == [True, True, True]  # empty / emoji-only: marked, not scored
     assert sent.loc[sent["flag"] != "empty", "score"].between(0, 1).all()
     assert (sent["label"][sent["flag"] == "empty"] == 0).all()
+
+
+def test_two_processes_give_the_same_result(twin_model):
+    texts = ([*BAD[:6], "拍照很清晰，但是发热严重", "性价比很高", "系统广告太多了"]) * 60
+    ids = [f"r{i}" for i in range(len(texts))]
+    one = score_reviews(ids, texts, twin_model, n_jobs=1)
+    two = score_reviews(ids, texts, twin_model, n_jobs=2)
+    assert len(one.aspects) > 100
+    np.testing.assert_array_equal(one.sentiment["review_id"], two.sentiment["review_id"])
+    np.testing.assert_allclose(one.sentiment["score"], two.sentiment["score"])
+    assert one.aspects.equals(two.aspects) and one.texts == two.texts

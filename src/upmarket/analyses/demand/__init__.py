@@ -14,7 +14,7 @@ The most flexible admissible fit is reported (rc > nested > logit); when none is
 reported with a warning that its figures are not credible.
 
 Options (``[demand]``): ``rc`` (bool, default true under FE-IV), ``fixed_effects`` ("auto"), ``integration_size``
-(9 Gauss–Hermite nodes), ``min_units`` (1), ``draws`` (bootstrap draws for intervals, 30), ``step_cny`` (500),
+(5 Gauss–Hermite nodes), ``min_units`` (1), ``draws`` (bootstrap draws for intervals, 30), ``step_cny`` (500),
 ``reference`` (default: the first sub-brand), ``nest`` ("band").
 """
 
@@ -61,7 +61,7 @@ def admissible(fit: DemandResults) -> tuple[bool, str]:
     if fit.model.kind == "rc":
         if "rho" in params and not params["rho"] < 0.95 - 1e-6:
             return False, f"the nesting parameter is at its upper bound (rho = {params['rho']:.3f})"
-        if fit.absorbed and not fit.sigma_z_ >= SIGMA_Z:
+        if not fit.sigma_z_ >= SIGMA_Z:
             return False, (f"the price random coefficient is not significant "
                            f"(|sigma/se| = {fit.sigma_z_:.2f} < {SIGMA_Z})")
     return True, ""
@@ -127,7 +127,7 @@ class Demand(Analysis):
         warnings = list(data.warnings)
         ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
         base = DemandModel(reference=ref, nest=str(opts.get("nest", "band")),
-                           integration_size=int(opts.get("integration_size", 9)),
+                           integration_size=int(opts.get("integration_size", 5)),
                            fixed_effects=str(opts.get("fixed_effects", "auto")))  # type: ignore[arg-type]
         fe = base.resolve_fixed_effects(data.products)
         if fe == "product_period":
@@ -135,9 +135,11 @@ class Demand(Analysis):
                      "differences of the same product in the same period")
         else:
             ident = "characteristic IV: differentiation and Hausman instruments with brand dummies"
+            why = (f"[demand] fixed_effects = {base.fixed_effects!r}" if base.fixed_effects != "auto" else
+                   f"only {fe_coverage(data.products):.0%} of the rows are in a product-period sold in two or more "
+                   "regions (FE-IV needs half)")
             warnings.append(
-                f"weak identification: fewer than half the rows are in a product-period sold in two or more regions "
-                f"({fe_coverage(data.products):.0%}), so product × period effects cannot be absorbed and price is "
+                f"weak identification: {why}, so product × period effects are not absorbed and price is "
                 "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
                 "correlated with demand shocks bias the price coefficient toward zero")
         kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])

@@ -101,7 +101,7 @@ class DemandModel:
     characteristics: tuple[str, ...] = ("camera", "performance", "storage", "foldable")
     nest: str = "band"
     rc_characteristics: tuple[str, ...] = ("camera",)
-    integration_size: int = 9
+    integration_size: int = 5
     reference: str = "Redmi"
     hausman: bool = True
     period_effects: bool = True

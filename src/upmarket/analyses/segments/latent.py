@@ -77,13 +77,18 @@ class LatentClassFit:
 
 @dataclass
 class _Arrays:
-    """The design flattened for class-vectorised work: rows are (task, slot) pairs of the padded design."""
+    """The design laid out slot-major for class-vectorised work: row j·T + t is slot j of task t (padded).
 
-    X2: np.ndarray  # (T*J, d)
-    avail: np.ndarray  # (T, J)
-    onehot: np.ndarray  # (T, J) 1 at the chosen slot
+    Slot-major keeps every reduction over a task's alternatives a sum over the first axis of contiguous
+    (T, K) blocks, which NumPy does several times faster than a reduction over a short middle axis."""
+
+    X2: np.ndarray  # (J*T, d)
+    avail: np.ndarray  # (J, T)
+    onehot: np.ndarray  # (J, T) 1 at the chosen slot
     xc: np.ndarray  # (T, d) attributes of the chosen alternative
     rstarts: np.ndarray  # (R,) first task of each respondent
+    chosen_row: np.ndarray  # (T,) row of X2 that was chosen
+    pad: np.ndarray | None  # (J, T, 1) −inf at padding slots, None when every task is full
 
     @classmethod
     def of(cls, data: ChoiceData) -> _Arrays:
@@ -91,51 +96,60 @@ class _Arrays:
         T, J, d = X3.shape
         if np.any(np.diff(data.resp_of_task) < 0):
             raise ValueError("latent class: tasks must be sorted by respondent (build_design does this)")
-        onehot = np.zeros((T, J))
-        onehot[np.arange(T), cpos] = 1.0
+        onehot = np.zeros((J, T))
+        onehot[cpos, np.arange(T)] = 1.0
         rstarts = np.flatnonzero(np.r_[True, np.diff(data.resp_of_task) != 0])
-        return cls(X3.reshape(T * J, d), avail, onehot, X3[np.arange(T), cpos], rstarts)
+        Xs = np.ascontiguousarray(X3.transpose(1, 0, 2))
+        pad = None if avail.all() else np.where(avail.T, 0.0, -np.inf)[..., None]
+        return cls(Xs.reshape(J * T, d), np.ascontiguousarray(avail.T), onehot, X3[np.arange(T), cpos], rstarts,
+                   cpos * T + np.arange(T), pad)
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        T, J = self.avail.shape
-        return T, J, self.X2.shape[1]
+        J, T = self.avail.shape
+        return J, T, self.X2.shape[1]
 
     def probs(self, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Choice probabilities (T, J, K) and each task's log-likelihood per class (T, K)."""
-        T, J, _ = self.shape
-        V = (self.X2 @ betas.T).reshape(T, J, -1)
-        V = np.where(self.avail[..., None], V, -np.inf)
-        logp = V - logsumexp(V, axis=1, keepdims=True)
-        P = np.exp(logp)
-        ll_t = np.einsum("tj,tjk->tk", self.onehot, np.where(self.avail[..., None], logp, 0.0))
+        """Choice probabilities (J, T, K) and each task's log-likelihood per class (T, K)."""
+        J, T, _ = self.shape
+        V = (self.X2 @ np.ascontiguousarray(betas.T)).reshape(J, T, -1)
+        if self.pad is not None:
+            V += self.pad
+        vmax = V.max(axis=0)
+        E = np.exp(V - vmax)
+        S = E.sum(axis=0)
+        P = E / S
+        ll_t = V.reshape(J * T, -1)[self.chosen_row] - vmax - np.log(S)
         return P, ll_t
 
     def per_respondent(self, x: np.ndarray) -> np.ndarray:
         return np.add.reduceat(x, self.rstarts, axis=0)
 
     def class_ll(self, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Respondent log-likelihood per class (R, K) and the probabilities (T, J, K)."""
+        """Respondent log-likelihood per class (R, K) and the probabilities (J, T, K)."""
         P, ll_t = self.probs(betas)
         return self.per_respondent(ll_t), P
 
     def beta_grad(self, P: np.ndarray, w_t: np.ndarray) -> np.ndarray:
         """Σ_t w_tk (x_chosen − Σ_j p_tjk x_tj) for every class, shape (K, d)."""
-        T, J, _ = self.shape
-        resid = (self.onehot[..., None] - P) * w_t[:, None, :]
-        return (self.X2.T @ resid.reshape(T * J, -1)).T
+        J, T, _ = self.shape
+        resid = (self.onehot[..., None] - P) * w_t[None]
+        return (self.X2.T @ resid.reshape(J * T, -1)).T
+
+    def xbar(self, P: np.ndarray) -> np.ndarray:
+        """Expected attributes per task and class, (T, K, d)."""
+        J, T, d = self.shape
+        X3 = self.X2.reshape(J, T, d)
+        return sum(P[j][:, :, None] * X3[j][:, None, :] for j in range(J))
 
     def hessian(self, P_k: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Hessian of the w-weighted log-likelihood of one class (d, d)."""
-        T, J, d = self.shape
-        X3 = self.X2.reshape(T, J, d)
-        xbar = np.einsum("tj,tjd->td", P_k, X3)
-        return -(self.X2 * (P_k * w[:, None]).reshape(-1, 1)).T @ self.X2 + (xbar * w[:, None]).T @ xbar
+        """Hessian of the w-weighted log-likelihood of one class (d, d); ``P_k`` is (J, T)."""
+        xbar = self.xbar(P_k[..., None])[:, 0, :]
+        return -(self.X2 * (P_k * w[None]).reshape(-1, 1)).T @ self.X2 + (xbar * w[:, None]).T @ xbar
 
     def task_scores(self, P: np.ndarray) -> np.ndarray:
         """x_chosen − x̄ per task and class, (T, K, d)."""
-        T, J, d = self.shape
-        return self.xc[:, None, :] - np.einsum("tjk,tjd->tkd", P, self.X2.reshape(T, J, d))
+        return self.xc[:, None, :] - self.xbar(P)
 
 
 def _unpack(theta: np.ndarray, K: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +168,7 @@ def _negll_grad(theta: np.ndarray, A: _Arrays, K: int, d: int) -> tuple[float, n
     lr, P = A.class_ll(betas)
     h, ll_r = _posterior(lr, logpi)
     g = np.empty_like(theta)
-    g[:K * d] = A.beta_grad(P, np.repeat(h, np.diff(np.r_[A.rstarts, len(A.avail)]), axis=0)).ravel()
+    g[:K * d] = A.beta_grad(P, np.repeat(h, np.diff(np.r_[A.rstarts, A.avail.shape[1]]), axis=0)).ravel()
     g[K * d:] = (h - np.exp(logpi)).sum(axis=0)[1:]
     return -float(ll_r.sum()), -g
 
@@ -167,15 +181,16 @@ def _respondent_scores(A: _Arrays, betas: np.ndarray, h: np.ndarray, pi: np.ndar
     return np.column_stack([(per_r * h[..., None]).reshape(R, -1), (h - pi)[:, 1:]])
 
 
-def _one_start(A: _Arrays, K: int, rng: np.random.Generator, em_iter: int, init: np.ndarray
-               ) -> tuple[float, np.ndarray]:
+def _em(A: _Arrays, K: int, rng: np.random.Generator, em_iter: int, init: np.ndarray) -> tuple[float, np.ndarray]:
+    """One random start: ``em_iter`` EM steps (one Newton step per class in the M-step, which is concave)."""
     R = len(A.rstarts)
     d = A.X2.shape[1]
-    reps = np.diff(np.r_[A.rstarts, len(A.avail)])
+    reps = np.diff(np.r_[A.rstarts, A.avail.shape[1]])
     h = rng.dirichlet(np.ones(K) * 0.5, size=R)
     betas = np.tile(init, (K, 1))
     _, P = A.class_ll(betas)
-    for _ in range(em_iter):  # EM with one Newton step per class (the M-step is concave, so a step helps)
+    ll = -np.inf
+    for _ in range(em_iter):
         w_t = np.repeat(h, reps, axis=0)
         G = A.beta_grad(P, w_t)
         for k in range(K):
@@ -183,24 +198,36 @@ def _one_start(A: _Arrays, K: int, rng: np.random.Generator, em_iter: int, init:
                 betas[k] = betas[k] + np.linalg.solve(A.hessian(P[..., k], w_t[:, k]) - 1e-6 * np.eye(d), -G[k])
         pi = h.mean(axis=0)
         lr, P = A.class_ll(betas)
-        h, _ = _posterior(lr, np.log(np.clip(pi, 1e-300, None)))
+        h, ll_r = _posterior(lr, np.log(np.clip(pi, 1e-300, None)))
+        ll = float(ll_r.sum())
     pi = h.mean(axis=0)
-    theta0 = np.r_[betas.ravel(), np.log(np.clip(pi[1:], 1e-12, None) / max(pi[0], 1e-12))]
-    res = minimize(_negll_grad, theta0, args=(A, K, d), jac=True, method="BFGS",
+    return ll, np.r_[betas.ravel(), np.log(np.clip(pi[1:], 1e-12, None) / max(pi[0], 1e-12))]
+
+
+def _polish(A: _Arrays, K: int, theta0: np.ndarray) -> tuple[float, np.ndarray]:
+    """BFGS on the full mixture likelihood from an EM solution (EM is slow near the optimum, BFGS is not)."""
+    res = minimize(_negll_grad, theta0, args=(A, K, A.X2.shape[1]), jac=True, method="BFGS",
                    options={"maxiter": 2000, "gtol": 1e-4})
     return float(-res.fun), res.x
 
 
-def fit_latent_class(data: ChoiceData, K: int, *, n_starts: int = 4, seed: int = 0, em_iter: int = 25
+def fit_latent_class(data: ChoiceData, K: int, *, n_starts: int = 4, seed: int = 0, em_iter: int = 12
                      ) -> LatentClassFit:
-    """The best of ``n_starts`` random starts; classes ordered by share, largest first."""
+    """The best of ``n_starts`` random starts; classes ordered by share, largest first.
+
+    Every start runs ``em_iter`` EM steps; only the start with the highest likelihood after EM is polished to
+    the optimum by BFGS (on the twin every start that reaches the same EM likelihood ends at the same optimum,
+    so polishing the others only costs time). ``starts_loglik`` holds the EM likelihoods of all starts."""
+    from threadpoolctl import threadpool_limits
+
     d = data.X.shape[1]
     A = _Arrays.of(data)
     base = fit_mnl(data).params
     rng = np.random.default_rng(seed)
-    runs = [_one_start(A, K, rng, em_iter, base) for _ in range(n_starts if K > 1 else 1)]
-    lls = [r[0] for r in runs]
-    ll, theta = runs[int(np.argmax(lls))]
+    with threadpool_limits(1):  # products with a dozen columns: BLAS threads only add overhead
+        runs = [_em(A, K, rng, em_iter, base) for _ in range(n_starts if K > 1 else 1)]
+        lls = [r[0] for r in runs]
+        ll, theta = _polish(A, K, runs[int(np.argmax(lls))][1])
     betas, gamma = _unpack(theta, K, d)
     pi = softmax(gamma)
     order = np.argsort(-pi, kind="stable")
@@ -220,11 +247,11 @@ def select_classes(data: ChoiceData, max_classes: int = 6, *, n_starts: int = 4,
     """Fits for K = 1..max_classes; the one with the lowest BIC, and all of them.
 
     Stops once BIC has risen twice in a row (more classes only fit noise from there on). K = 1 needs one start;
-    a K two or more above the best so far (only there to confirm that BIC keeps rising) gets two at most."""
+    a K two or more above the best so far (only there to confirm that BIC keeps rising) gets one."""
     fits: list[LatentClassFit] = []
     for K in range(1, max_classes + 1):
         best_k = min(fits, key=lambda f: f.bic).n_classes if fits else 1
-        starts = n_starts if best_k + 1 >= K else min(n_starts, 2)
+        starts = n_starts if best_k + 1 >= K else 1
         fits.append(fit_latent_class(data, K, n_starts=starts, seed=seed + K))
         bics = [f.bic for f in fits]
         if len(bics) >= 3 and bics[-1] > bics[-2] > bics[-3]:

@@ -6,6 +6,8 @@ measure and produce the same thing.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +20,9 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
 
 BATCH = 50_000
+PARALLEL_MIN = 200_000
+"""From this many texts on, scoring is split over worker processes (below it, start-up costs more than it saves)."""
+MAX_JOBS = 2
 NEUTRAL_BAND = 0.1
 """A review whose P(positive) is within this of 0.5 is labelled neutral (0)."""
 
@@ -37,16 +42,8 @@ class Scored:
     texts: list[str]
 
 
-def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
-                  batch: int = BATCH, progress=None, domain: str | None = "phone") -> Scored:
-    """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
-
-    ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
-    """
-    model = model if model is not None else SentimentModel.load()
-    ids = pd.Series(ids, dtype=object).astype(str).to_numpy() if len(ids) else np.zeros(0, dtype=object)
-    if len(ids) != len(texts):
-        raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentModel, batch: int, progress,
+                  domain: str | None) -> Scored:
     sent_parts, asp_parts, all_texts = [], [], []
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
@@ -69,3 +66,47 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     aspects = pd.concat(asp_parts, ignore_index=True) if asp_parts else pd.DataFrame(
         {"review_id": [], "aspect": [], "polarity": []})
     return Scored(sentiment, aspects, all_texts)
+
+
+_JOB: tuple | None = None
+"""(ids, texts, model, batch, domain) handed to forked workers by inheritance, not by pickling."""
+
+
+def _score_part(bounds: tuple[int, int]) -> Scored:
+    ids, texts, model, batch, domain = _JOB
+    lo, hi = bounds
+    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain)
+
+
+def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
+                  batch: int = BATCH, progress=None, domain: str | None = "phone",
+                  n_jobs: int | None = None) -> Scored:
+    """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
+
+    ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
+    ``n_jobs``: worker processes; by default 1 below :data:`PARALLEL_MIN` texts, else up to
+    :data:`MAX_JOBS` (one per core). Workers are forked, so the model and texts are shared, not
+    copied; where ``fork`` is unavailable the work stays in this process.
+    """
+    global _JOB
+    model = model if model is not None else SentimentModel.load()
+    ids = pd.Series(ids, dtype=object).astype(str).to_numpy() if len(ids) else np.zeros(0, dtype=object)
+    if len(ids) != len(texts):
+        raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+    n = len(texts)
+    if n_jobs is None:
+        n_jobs = min(MAX_JOBS, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
+    if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
+        return _score_serial(ids, texts, model, batch, progress, domain)
+    step = -(-n // n_jobs)
+    _JOB = (ids, texts, model, batch, domain)
+    try:
+        with mp.get_context("fork").Pool(n_jobs) as pool:
+            parts = pool.map(_score_part, [(lo, min(lo + step, n)) for lo in range(0, n, step)])
+    finally:
+        _JOB = None
+    if progress is not None:
+        progress(n, n)
+    return Scored(pd.concat([p.sentiment for p in parts], ignore_index=True),
+                  pd.concat([p.aspects for p in parts], ignore_index=True),
+                  [t for p in parts for t in p.texts])

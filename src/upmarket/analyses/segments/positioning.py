@@ -1,0 +1,89 @@
+"""Perceptual map: correspondence analysis (prince) of brand × aspect counts, and the focal brand's gap to rivals.
+
+Counts come from reviews when present: clauses (voice's splitter) naming an aspect (voice's aspect terms) with a
+positive lexicon polarity, so a brand sits near what its buyers *praise* — no sentiment model needed. Without
+reviews, posts' hashtags × featured brands are used. CA puts brands and aspects on the same two axes; the
+distance between two brands in the first two dimensions measures how differently they are perceived.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from upmarket.warehouse import Warehouse
+
+MIN_COUNT = 20  # a brand needs this many praised mentions to be placed
+
+
+def review_aspect_counts(texts: list[str], brands: np.ndarray) -> pd.DataFrame:
+    """Brand × aspect counts of positive aspect clauses (rows brands, columns aspects)."""
+    from upmarket.analyses.voice.aspects import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
+    from upmarket.analyses.voice.text import normalise
+
+    cl = split_clauses(normalise(texts).texts)
+    hits = match_matrix(cl.text, ASPECT_TERMS)
+    pos = lexicon_polarity(cl.text) > 0
+    ci, ai = np.nonzero(hits & pos[:, None])
+    df = pd.DataFrame({"brand": np.asarray(brands, object)[cl.review[ci]], "aspect": np.array(list(ASPECT_TERMS))[ai]})
+    return pd.crosstab(df["brand"], df["aspect"])
+
+
+def association_counts(warehouse: Warehouse) -> tuple[pd.DataFrame | None, str]:
+    """Brand × aspect (reviews) or brand × topic (posts) counts, and which source was used."""
+    if warehouse.has_rows("reviews") and warehouse.has_rows("products"):
+        df = warehouse.con.execute(
+            "SELECT p.brand, r.text FROM reviews r JOIN (SELECT sku_id, any_value(brand) AS brand FROM products "
+            "GROUP BY sku_id) p USING (sku_id) WHERE r.text <> '' AND p.brand IS NOT NULL").df()
+        if len(df):
+            return review_aspect_counts(df["text"].tolist(), df["brand"].to_numpy()), "reviews (praised aspects)"
+    if warehouse.has_rows("posts"):
+        df = warehouse.con.execute(
+            "SELECT b AS brand, t AS topic, count(*) AS n FROM (SELECT unnest(string_split(brands, '|')) AS b, "
+            "unnest(string_split(topics, '|')) AS t FROM posts WHERE brands <> '' AND topics <> '') "
+            "GROUP BY ALL").df()
+        if len(df):
+            tab = df.pivot_table(index="brand", columns="topic", values="n", aggfunc="sum", fill_value=0)
+            top = tab.sum().sort_values(ascending=False).index[:20]
+            return tab[top], "posts (hashtags)"
+    return None, "no reviews with products and no posts with topics"
+
+
+def correspondence_map(counts: pd.DataFrame, min_count: int = MIN_COUNT) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """Row (brand) and column (aspect) coordinates on two CA dimensions, and each dimension's inertia share."""
+    import prince
+
+    tab = counts.loc[counts.sum(axis=1) >= min_count]
+    tab = tab.loc[:, tab.sum(axis=0) > 0]
+    if tab.shape[0] < 3 or tab.shape[1] < 3:
+        raise ValueError(f"positioning: need ≥ 3 brands and ≥ 3 aspects with counts (got {tab.shape})")
+    ca = prince.CA(n_components=2, random_state=0).fit(tab)
+    rows, cols = ca.row_coordinates(tab), ca.column_coordinates(tab)
+    rows.columns = cols.columns = ["dim1", "dim2"]
+    return rows, cols, [float(x) for x in np.asarray(ca.percentage_of_variance_)[:2] / 100]
+
+
+def gaps(rows: pd.DataFrame, focal: str, rivals: tuple[str, ...] = ("Apple", "Huawei")) -> dict[str, float]:
+    """Euclidean distance on the map from the focal brand to each rival present."""
+    if focal not in rows.index:
+        return {}
+    f = rows.loc[focal].to_numpy()
+    return {r: round(float(np.linalg.norm(rows.loc[r].to_numpy() - f)), 4) for r in rivals if r in rows.index}
+
+
+def map_chart(rows: pd.DataFrame, cols: pd.DataFrame, inertia: list[float], focal: str) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_scatter(x=cols["dim1"], y=cols["dim2"], mode="markers+text", text=list(cols.index), name="aspects",
+                    marker={"symbol": "diamond", "color": "grey"}, textposition="top center")
+    fig.add_scatter(x=rows["dim1"], y=rows["dim2"], mode="markers+text", text=list(rows.index), name="brands",
+                    marker={"size": [16 if b == focal else 10 for b in rows.index]}, textposition="bottom center")
+    fig.update_layout(xaxis_title=f"dimension 1 ({inertia[0]:.0%} of inertia)",
+                      yaxis_title=f"dimension 2 ({inertia[1]:.0%} of inertia)")
+    return fig

@@ -1,0 +1,128 @@
+"""STP: each segment's size, growth, premium acceptance, WTP for the focal brand, framing; attractiveness; targets.
+
+Segments are known for conjoint respondents only (posterior class probabilities). To measure growth and premium
+acceptance on every buyer, each user gets the **observed-group proxy** P(segment | city tier, age band): the mean
+posterior of the respondents in that cell (cells with < ``min_cell`` respondents fall back to the tier, then to the
+overall shares). Orders and reviews are then counted with those probabilities as weights. Everything is SQL over
+the warehouse plus NumPy; no per-row Python.
+
+Attractiveness (shown with the table): each column is min–max scaled across segments to [0, 1] and
+``A = 0.30·size + 0.15·growth + 0.25·premium_acceptance + 0.20·wtp_focal + 0.10·(1 − value_framing)``;
+columns that cannot be measured are left out and the remaining weights rescaled to sum to 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from upmarket.warehouse import Warehouse
+
+PREMIUM_PRICE = 4000.0
+WEIGHTS = {"size": 0.30, "growth": 0.15, "premium_acceptance": 0.25, "wtp_focal": 0.20, "not_value_framed": 0.10}
+
+
+def group_proxy(warehouse: Warehouse, posterior: pd.DataFrame, min_cell: int = 20) -> pd.DataFrame | None:
+    """P(segment | city_tier, age_band) for every user: columns user_id + one per segment (rows sum to 1).
+
+    ``posterior``: respondent_id plus one probability column per segment."""
+    if not warehouse.has_rows("users"):
+        return None
+    users = warehouse.con.execute("SELECT user_id, coalesce(city_tier, '?') AS city_tier, "
+                                  "coalesce(age_band, '?') AS age_band FROM users").df()
+    segs = [c for c in posterior.columns if c != "respondent_id"]
+    resp = users.merge(posterior, left_on="user_id", right_on="respondent_id")
+    if resp.empty:
+        return None
+    overall = resp[segs].mean()
+    cell = resp.groupby(["city_tier", "age_band"])[segs].agg(["mean", "size"])
+    tier = resp.groupby("city_tier")[segs].agg(["mean", "size"])
+    out = users[["user_id", "city_tier", "age_band"]].copy()
+    probs = np.tile(overall.to_numpy(), (len(out), 1))
+    for level, keys, table in ((1, ["city_tier"], tier), (2, ["city_tier", "age_band"], cell)):
+        n = table[(segs[0], "size")]
+        m = table.xs("mean", axis=1, level=1)[n >= min_cell]
+        if m.empty:
+            continue
+        idx = pd.MultiIndex.from_frame(out[keys]) if level == 2 else pd.Index(out["city_tier"])
+        hit = m.reindex(idx)
+        ok = hit.notna().all(axis=1).to_numpy()
+        probs[ok] = hit.to_numpy()[ok]
+    out[segs] = probs
+    return out[["user_id", *segs]]
+
+
+def _weighted(frame: pd.DataFrame, proxy: pd.DataFrame, value: str) -> pd.Series:
+    """Σ_users P(segment|user)·value / Σ P(segment|user), per segment."""
+    segs = [c for c in proxy.columns if c != "user_id"]
+    m = frame.merge(proxy, on="user_id")
+    w = m[segs].to_numpy()
+    v = m[value].to_numpy(float)[:, None]
+    return pd.Series((w * v).sum(axis=0) / np.maximum(w.sum(axis=0), 1e-12), index=segs)
+
+
+def order_measures(warehouse: Warehouse, proxy: pd.DataFrame) -> pd.DataFrame | None:
+    """Per segment: growth (orders in the last 6 months of data over the 6 before, −1) and premium acceptance
+    (share of the segment's buyers with an order at ≥ 4000 CNY), weighted by the proxy probabilities."""
+    if not warehouse.has_rows("orders"):
+        return None
+    buyers = warehouse.con.execute(f"""
+        WITH b AS (SELECT max(ts) AS t1 FROM orders)
+        SELECT user_id,
+               count(*) FILTER (WHERE ts > t1 - INTERVAL 6 MONTH) AS late,
+               count(*) FILTER (WHERE ts <= t1 - INTERVAL 6 MONTH AND ts > t1 - INTERVAL 12 MONTH) AS early,
+               max(CASE WHEN price_paid >= {PREMIUM_PRICE} THEN 1 ELSE 0 END) AS premium
+        FROM orders, b GROUP BY user_id""").df()
+    segs = [c for c in proxy.columns if c != "user_id"]
+    m = buyers.merge(proxy, on="user_id")
+    if m.empty:
+        return None
+    w = m[segs].to_numpy()
+    late, early = w.T @ m["late"].to_numpy(float), w.T @ m["early"].to_numpy(float)
+    return pd.DataFrame({"segment": segs, "growth": np.where(early > 0, late / np.maximum(early, 1e-12) - 1, np.nan),
+                         "premium_acceptance": _weighted(m[["user_id", "premium"]], proxy, "premium").to_numpy(),
+                         "buyers": w.sum(axis=0)})
+
+
+def review_framing(warehouse: Warehouse, proxy: pd.DataFrame) -> tuple[pd.Series | None, str | None]:
+    """Per segment: value-framed share of framed reviews (voice's ``framing``), weighted by the proxy."""
+    if not warehouse.has_rows("reviews"):
+        return None, "no reviews: value-vs-premium framing not measured"
+    try:
+        from upmarket.analyses.voice.framing import framing
+        from upmarket.analyses.voice.text import normalise
+    except ImportError as exc:  # pragma: no cover - voice is part of the package
+        return None, f"voice module not importable ({exc}); framing column skipped"
+    cols = warehouse.con.execute("SELECT * FROM reviews LIMIT 0").df().columns
+    if "user_id" not in cols:
+        return None, "reviews have no user_id: framing cannot be tied to segments"
+    df = warehouse.con.execute("SELECT user_id, text FROM reviews WHERE user_id IS NOT NULL AND text <> ''").df()
+    if df.empty:
+        return None, "no reviews with a user_id and text: framing not measured"
+    _, _, frame = framing(normalise(df["text"].tolist()).texts)
+    df["frame"] = frame
+    df = df[df["frame"].notna()]
+    return _weighted(df[["user_id", "frame"]], proxy, "frame"), None
+
+
+def attractiveness(table: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The score and its formula (with the weights actually used)."""
+    cols = {"size": "share", "growth": "growth", "premium_acceptance": "premium_acceptance",
+            "wtp_focal": "wtp_focal_cny", "not_value_framed": "value_framing"}
+    parts, used = [], {}
+    for key, col in cols.items():
+        if col not in table or table[col].isna().all():
+            continue
+        x = table[col].astype(float)
+        if key == "not_value_framed":
+            x = 1 - x
+        rng = x.max() - x.min()
+        parts.append((key, ((x - x.min()) / rng if rng > 0 else x * 0 + 0.5).fillna(0.0)))
+        used[key] = WEIGHTS[key]
+    tot = sum(used.values())
+    score = sum(used[k] / tot * s for k, s in parts)
+    formula = "A = " + " + ".join(f"{used[k] / tot:.2f}·{k}" for k, _ in parts) + " (each min–max scaled over segments)"
+    return score, formula
