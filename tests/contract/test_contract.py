@@ -72,3 +72,18 @@ def test_contract_defaults_fill_missing_values() -> None:
         assert wh.con.execute("SELECT text FROM reviews ORDER BY review_id").fetchall() == [("很好",), ("",)]
         assert wh.con.execute("SELECT maker FROM products").fetchall() == [("Redmi",)]
         assert wh.count("quarantine") == 0
+
+
+def test_daily_ad_report_rows_fall_into_their_week() -> None:
+    """A 千川-style daily report: 日期 → week, stored as that week's Monday so spend sums by week."""
+    import pandas as pd
+
+    from upmarket.warehouse import Warehouse
+
+    with Warehouse() as wh:
+        wh.load_frame("spend", pd.DataFrame({
+            "日期": ["2024-11-11", "2024-11-13", "2024-11-17", "2024-11-18"], "channel": ["douyin_ads"] * 4,
+            "消耗": ["1,000", "2000", "¥500", "10"],
+        }))
+        got = wh.con.execute("SELECT week::VARCHAR, sum(spend) FROM spend GROUP BY 1 ORDER BY 1").fetchall()
+    assert got == [("2024-11-11", 3500.0), ("2024-11-18", 10.0)]

@@ -26,6 +26,8 @@ def _rule(c: Column) -> str:
         parts.append(f"{'>' if c.min_exclusive else '>='} {c.min:g}")
     if c.max is not None:
         parts.append(f"<= {c.max:g}")
+    if c.week_start:
+        parts.append("stored as its week's Monday")
     if c.default is not None:
         parts.append(f"default `{c.default}`")
     return "; ".join(parts)

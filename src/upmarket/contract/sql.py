@@ -376,6 +376,8 @@ def cleaning_query(
         value, reason = cs.render(f"_h{k}")
         if extra_value is not None:
             value = f"COALESCE({value}, {extra_value})"
+        if c.week_start:
+            value = f"CAST(date_trunc('week', {value}) AS DATE)"
         if n in scales and c.dtype in ("int", "float", "rate") and scales[n] != 1:
             value = f"({value}) * {scales[n]!r}"
             value = f"CAST(round({value}) AS BIGINT)" if c.dtype == "int" else value

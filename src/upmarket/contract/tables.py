@@ -35,6 +35,8 @@ class Column:
     min_exclusive: bool = False
     default: str | None = None
     """SQL over the row's typed columns that fills a missing value (e.g. ``1``, ``"brand"``)."""
+    week_start: bool = False
+    """A date stored as the Monday of its week: daily rows (ad-platform reports) fall into their week."""
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,8 @@ TABLES: dict[str, Table] = {
                 R(
                     "week",
                     "date",
-                    "the Monday of the week; daily ad reports are summed into weeks",
+                    "the Monday of the week; a daily report's days fall into their week (sum them by week)",
+                    week_start=True,
                     aliases=("日期", "时间"),
                 ),
                 R("channel", "str", "douyin_ads, douyin_live, xiaohongshu_kol, jd_ads, tmall_ads, search_ads, ooh"),
@@ -338,7 +341,7 @@ TABLES: dict[str, Table] = {
             "kpi_weekly",
             "the outcome for a marketing-mix model, when orders are not available",
             (
-                R("week", "date"),
+                R("week", "date", "the Monday of the week", week_start=True),
                 O("brand", "str"),
                 O("units", "int", **COUNT),
                 R("gmv", "float", **COUNT),
