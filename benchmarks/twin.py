@@ -19,7 +19,7 @@ import time
 CHILD = """
 import sys
 from upmarket.twin import presets
-from upmarket.twin.simulate import simulate
+from upmarket.twin.run import simulate
 scale = float(sys.argv[2])
 presets.PRESETS["bench"] = dict(presets.PRESETS["large"])
 presets.PRESETS["bench"]["n_events"] = int(presets.PRESETS["large"]["n_events"] * scale)

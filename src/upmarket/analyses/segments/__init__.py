@@ -5,8 +5,14 @@ Results (under ``pricing``, next to the demand analysis's ``all`` figures): ``br
 and ``price_elasticity[segment][brand]``, each with a ``_ci`` sibling (90 %), plus ``segment_share``.
 Segments are the latent classes, named by what defines them (``naming.py``).
 
+Also (each skipped with a warning when its tables are absent): a mixed logit (``mixed.py``, xlogit) with the
+population distribution of WTP; the STP table with an attractiveness score and target segments (``stp.py``);
+the perceptual map (``positioning.py``); promotion language per target segment (``messages.py``). Without a
+conjoint, users are segmented on behaviour instead (``behaviour.py``).
+
 Options (``[segments]``): ``max_classes`` (6), ``n_starts`` (3), ``seed`` (0), ``criterion`` ("bic"),
-``reference``, ``min_group`` (30 respondents for a per-group WTP).
+``reference``, ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws`` (50; 0 = no mixed logit),
+``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
 """
 
 from __future__ import annotations
@@ -77,12 +83,19 @@ class Segments(Analysis):
     name = "segments"
     title = "Segments and willingness to pay"
     title_zh = "细分人群与支付意愿"
-    requires = ("choices",)
-    optional = ("users", "market_sales")
+    requires = ()
+    optional = ("choices", "users", "market_sales", "orders", "events", "reviews", "products", "posts")
     results_key: ClassVar[str] = "pricing"
+
+    def missing(self, warehouse: Warehouse) -> str | None:
+        if warehouse.has_rows("choices") or warehouse.has_rows("users"):
+            return None
+        return "needs table choices (a conjoint) or users (for behavioural segments), neither is in the dataset"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("segments")
+        if not warehouse.has_rows("choices"):
+            return self._behavioural(warehouse, config)
         ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
         data = build_design(load_choices(warehouse), ref)
         warnings = list(data.warnings)
@@ -146,12 +159,200 @@ class Segments(Analysis):
                 f"{s}（{best.shares[k]:.0%}）愿为 {focal} 比 {ref} 多付 {prem[s].get(focal, float('nan')):+,.0f} 元"
                 for k, s in enumerate(names)) + "。")]
         charts = [self._chart(prem, prem_ci, ref)]
+        tables = {"wtp": wtp_long, "latent_class_fits": lc_table,
+                  "segment_membership": pd.DataFrame({"respondent_id": data.respondents,
+                                                      "segment": np.array(names)[best.assignments()],
+                                                      "posterior": best.posterior.max(axis=1)})}
+        draws = int(opts.get("mixed_draws", 50))
+        if draws > 0:
+            self._mixed(data, mnl, draws, int(opts.get("seed", 0)), figures, tables, findings, warnings)
+        posterior = pd.DataFrame(best.posterior, columns=names).assign(respondent_id=data.respondents)
+        stp = self._stp(warehouse, config, posterior, best, names, prem, prem_ci, figures, tables, findings,
+                        warnings, int(opts.get("n_targets", 2)))
+        self._positioning(warehouse, config, figures, tables, charts, findings, warnings)
+        if stp is not None:
+            self._messages(warehouse, config, data, best, names, stp, tables, findings, warnings)
         return Section(self.name, self.title, figures=figures, title_zh=self.title_zh, warnings=warnings,
-                       findings=findings, charts=charts,
-                       tables={"wtp": wtp_long, "latent_class_fits": lc_table,
-                               "segment_membership": pd.DataFrame({"respondent_id": data.respondents,
-                                                                   "segment": np.array(names)[best.assignments()],
-                                                                   "posterior": best.posterior.max(axis=1)})})
+                       findings=findings, charts=charts, tables=tables)
+
+    @staticmethod
+    def _mixed(data: ChoiceData, mnl: MNLFit, draws: int, seed: int, figures: dict, tables: dict,
+               findings: list, warnings: list) -> None:
+        """Mixed logit (xlogit): log-likelihood against the MNL, and the WTP distribution per brand."""
+        from upmarket.analyses.segments.mixed import fit_mixed, wtp_distribution
+
+        try:
+            mx = fit_mixed(data, n_draws=draws, seed=seed)
+        except Exception as exc:
+            warnings.append(f"segments: mixed logit failed ({type(exc).__name__}: {exc}); not shown")
+            return
+        dist = wtp_distribution(mx, seed=seed)
+        tables["wtp_mixed_logit"] = dist
+        figures["mixed_logit"] = {
+            "loglik": _r(mx.loglik, 2), "mnl_loglik": _r(mnl.loglik, 2), "n_draws": draws, "converged": mx.converged,
+            "fit_seconds": _r(mx.seconds, 2), "price_log_sd": _r(abs(mx.sd["price"]), 4),
+            "wtp_median_cny": {r.brand: _r(r.median) for r in dist.itertuples()},
+            "wtp_median_cny_ci": {r.brand: [_r(r.median_low), _r(r.median_high)] for r in dist.itertuples()},
+            "wtp_p5_p95_cny": {r.brand: [_r(r.p5), _r(r.p95)] for r in dist.itertuples()}}
+        if mx.sd["price"] and not mx.converged:
+            warnings.append("segments: the mixed logit did not converge; its figures are indicative")
+        top = dist.sort_values("median", ascending=False).iloc[0]
+        findings.append(Finding(
+            f"Tastes vary within the market: in a mixed logit (log-likelihood {mx.loglik:,.0f} vs {mnl.loglik:,.0f} "
+            f"for the plain logit) the median respondent would pay {top['median']:,.0f} CNY more for {top['brand']} "
+            f"than for {data.reference} (90% interval {top['median_low']:,.0f}–{top['median_high']:,.0f}), but a "
+            f"tenth of people less than {top['p5']:,.0f} and a tenth more than {top['p95']:,.0f}.",
+            {"pricing.mixed_logit.wtp_median_cny": figures["mixed_logit"]["wtp_median_cny"]},
+            text_zh=f"混合 logit 显示偏好差异大：中位受访者愿为 {top['brand']} 比 {data.reference} 多付 "
+                    f"{top['median']:,.0f} 元（90% 区间 {top['median_low']:,.0f}–{top['median_high']:,.0f}），"
+                    f"5%–95% 人群区间为 {top['p5']:,.0f}–{top['p95']:,.0f} 元。"))
+
+    @staticmethod
+    def _stp(warehouse: Warehouse, config: Config, posterior: pd.DataFrame, best: LatentClassFit, names: list[str],
+             prem: dict, prem_ci: dict, figures: dict, tables: dict, findings: list, warnings: list,
+             n_targets: int) -> pd.DataFrame | None:
+        """The STP table, attractiveness score and target segments."""
+        from upmarket.analyses.segments import stp
+
+        focal = config.focal_brand
+        table = pd.DataFrame({"segment": names, "share": best.shares,
+                              "wtp_focal_cny": [prem[s].get(focal, np.nan) for s in names],
+                              "wtp_focal_low": [prem_ci[s].get(focal, [np.nan] * 2)[0] for s in names],
+                              "wtp_focal_high": [prem_ci[s].get(focal, [np.nan] * 2)[1] for s in names]})
+        proxy = stp.group_proxy(warehouse, posterior)
+        if proxy is None:
+            warnings.append("segments: no users matching the respondents; growth, premium acceptance and framing "
+                            "per segment not measured")
+        else:
+            om = stp.order_measures(warehouse, proxy)
+            if om is None:
+                warnings.append("segments: no orders: growth and premium acceptance not measured")
+            else:
+                table = table.merge(om, on="segment", how="left")
+            fr, note = stp.review_framing(warehouse, proxy)
+            if fr is not None:
+                table["value_framing"] = table["segment"].map(fr)
+            if note:
+                warnings.append(f"segments: {note}")
+        table["attractiveness"], formula = stp.attractiveness(table)
+        table = table.sort_values("attractiveness", ascending=False).reset_index(drop=True)
+        targets = table["segment"].iloc[:n_targets].tolist()
+        table["target"] = table["segment"].isin(targets)
+        tables["stp"] = table
+        figures["stp"] = {"formula": formula, "targets": targets,
+                          "proxy": "segment of a non-respondent = P(segment | city tier, age band) from respondents' "
+                                   "posteriors",
+                          "attractiveness": {r.segment: _r(r.attractiveness, 4) for r in table.itertuples()}}
+
+        def why(r: pd.Series) -> str:
+            bits = [f"{r['share']:.0%} of respondents", f"will pay {r['wtp_focal_cny']:+,.0f} CNY for {focal}"]
+            if "premium_acceptance" in r and pd.notna(r["premium_acceptance"]):
+                bits.append(f"{r['premium_acceptance']:.0%} of its buyers already buy at ≥4,000 CNY")
+            if "growth" in r and pd.notna(r["growth"]):
+                bits.append(f"orders {r['growth']:+.0%} over the previous half-year")
+            return ", ".join(bits)
+
+        rows = table.set_index("segment")
+        findings.append(Finding(
+            "Target " + " and ".join(targets) + ": " + "; ".join(f"{t} — {why(rows.loc[t])}" for t in targets)
+            + f". Score: {formula}.",
+            {"pricing.stp.attractiveness": figures["stp"]["attractiveness"]},
+            text_zh="建议目标人群：" + "、".join(targets) + "；" + "；".join(
+                f"{t}：占受访者 {rows.loc[t, 'share']:.0%}，愿为 {focal} 多付 {rows.loc[t, 'wtp_focal_cny']:+,.0f} 元"
+                for t in targets) + f"。评分公式：{formula}。"))
+        return table
+
+    @staticmethod
+    def _positioning(warehouse: Warehouse, config: Config, figures: dict, tables: dict, charts: list,
+                     findings: list, warnings: list) -> None:
+        from upmarket.analyses.segments import positioning as pos
+
+        try:
+            counts, source = pos.association_counts(warehouse)
+            if counts is None:
+                warnings.append(f"segments: no positioning map ({source})")
+                return
+            rows, cols, inertia = pos.correspondence_map(counts)
+        except (ValueError, ImportError) as exc:
+            warnings.append(f"segments: no positioning map ({exc})")
+            return
+        focal = config.focal_brand
+        gap = pos.gaps(rows, focal)
+        tables["positioning_brands"] = rows.reset_index(names="brand")
+        tables["positioning_aspects"] = cols.reset_index(names="aspect")
+        tables["positioning_counts"] = counts.reset_index()
+        figures["positioning"] = {"source": source, "inertia": [_r(x, 4) for x in inertia], "gap_to": gap}
+        charts.append(Chart("positioning_map", f"Perceptual map from {source}: correspondence analysis",
+                            pos.map_chart(rows, cols, inertia, focal), title_zh="品牌感知定位图（对应分析）"))
+        if gap:
+            findings.append(Finding(
+                f"On the perceptual map ({source}), {focal} sits " + ", ".join(
+                    f"{d:.2f} from {b}" for b, d in gap.items()) + " (map units; first two dimensions hold "
+                f"{sum(inertia):.0%} of the association structure).",
+                {"pricing.positioning.gap_to": gap},
+                text_zh=f"感知定位图上，{focal} 与 "
+                + "、".join(f"{b} 的距离为 {d:.2f}" for b, d in gap.items()) + "。"))
+
+    @staticmethod
+    def _messages(warehouse: Warehouse, config: Config, data: ChoiceData, best: LatentClassFit, names: list[str],
+                  stp_table: pd.DataFrame, tables: dict, findings: list, warnings: list) -> None:
+        from upmarket.analyses.segments import messages as msg
+
+        evidence = None
+        if warehouse.has_rows("reviews") and warehouse.has_rows("products"):
+            texts = warehouse.con.execute(
+                "SELECT r.text FROM reviews r JOIN (SELECT sku_id, any_value(brand) AS brand FROM products "
+                "GROUP BY sku_id) p USING (sku_id) WHERE p.brand = ? AND r.text <> ''",
+                [config.focal_brand]).df()["text"].tolist()
+            evidence = msg.review_evidence(texts) if texts else None
+        if evidence is None:
+            warnings.append("segments: no focal-brand reviews; message themes rest on conjoint importance only")
+        price = data.X[:, data.price_index]
+        rng = float(price[price > 0].max() - price[price > 0].min()) if (price > 0).any() else 0.0
+        rows = []
+        for seg in stp_table.loc[stp_table["target"], "segment"]:
+            k = names.index(seg)
+            imp = msg.importances(best.betas[k], best.names, rng)
+            rows += msg.themes(seg, imp, evidence)
+        if not rows:
+            return
+        tables["message_themes"] = pd.DataFrame(rows)
+        if evidence is not None:
+            tables["focal_review_aspects"] = evidence
+        for seg in dict.fromkeys(r["segment"] for r in rows):
+            seg_rows = [r for r in rows if r["segment"] == seg]
+            en, zh = zip(*(msg.theme_text(r) for r in seg_rows), strict=True)
+            findings.append(Finding("; ".join(en) + ".", {f"tables.message_themes.{seg}": len(seg_rows)},
+                                    text_zh="；".join(zh) + "。"))
+
+    def _behavioural(self, warehouse: Warehouse, config: Config) -> Section:
+        """No conjoint: k-means segments of users on behaviour, with a bootstrap stability check."""
+        from upmarket.analyses.segments import behaviour as bh
+
+        opts = config.options("segments")
+        X = bh.user_features(warehouse, seed=int(opts.get("seed", 0)))
+        labels, report = bh.cluster_users(X, max_k=int(opts.get("max_k", 6)), n_boot=int(opts.get("n_boot", 10)),
+                                          seed=int(opts.get("seed", 0)))
+        prof = bh.profiles(X, labels)
+        warn = ["segments: no choices table, so no willingness to pay; segments are behavioural (k-means on "
+                "users × orders × events)"]
+        if report["bootstrap_ari_mean"] < 0.6:
+            warn.append(f"segments: behavioural clusters are unstable (bootstrap ARI {report['bootstrap_ari_mean']:.2f}"
+                        " < 0.6); read the profiles as tendencies, not types")
+        figures = {"behavioural_segments": {**report, "share": {r.segment: _r(r.share, 4) for r in prof.itertuples()},
+                                            "features": list(X.columns)}}
+        findings = [Finding(
+            f"Without a conjoint, users fall into {report['k']} behavioural segments (silhouette "
+            f"{report['silhouette'][report['k']]:.2f}, bootstrap ARI {report['bootstrap_ari_mean']:.2f}): "
+            + "; ".join(f"{r.segment} ({r.share:.0%}): {r.profile}" for r in prof.itertuples()) + ".",
+            {"pricing.behavioural_segments.k": report["k"]},
+            text_zh=f"无联合分析数据时，用户按行为分为 {report['k']} 类"
+                    f"（自助法 ARI {report['bootstrap_ari_mean']:.2f}）。")]
+        return Section(self.name, self.title, figures=figures, title_zh=self.title_zh, warnings=warn,
+                       findings=findings, tables={"behavioural_segments": prof,
+                                                  "behavioural_membership": pd.DataFrame(
+                                                      {"user_id": X.index, "segment": [f"cluster {c + 1}"
+                                                                                       for c in labels]})})
 
     def _groups(self, warehouse: Warehouse, data: ChoiceData, min_n: int, warnings: list[str]) -> pd.DataFrame | None:
         """WTP per observed group (city tier, age band) from an MNL on that group's respondents."""

@@ -1,0 +1,64 @@
+"""Benchmark (issue 7): latent-class and mixed-logit fit times on 2,000 respondents × 12 tasks, with xlogit
+called directly in the same run, and the MNL against xlogit's and statsmodels'.
+
+    .venv/bin/python benchmarks/segments.py [twin_dir]     # default: simulates the demo twin (seed 7) in a temp dir
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def main(path: str | None = None) -> None:
+    import upmarket
+    from upmarket.analyses.segments import build_design, fit_mnl, select_classes
+    from upmarket.analyses.segments.mixed import NEG_PRICE, fit_mixed, xlogit_inputs
+
+    if path is None:
+        path = str(Path(tempfile.mkdtemp()) / "twin")
+        upmarket.simulate(path, preset="demo", seed=7)
+    d = build_design(pd.read_parquet(Path(path) / "choices.parquet"), "Redmi")
+    print(f"{d.n_respondents} respondents, {d.n_tasks} tasks, {d.X.shape[1]} coefficients")
+    rows = []
+
+    def timed(name, f):
+        t = time.perf_counter()
+        out = f()
+        rows.append((name, time.perf_counter() - t))
+        return out
+
+    m = timed("mnl (upmarket)", lambda: fit_mnl(d))
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+    from xlogit import MixedLogit, MultinomialLogit
+
+    sm = timed("mnl (statsmodels ConditionalLogit)", lambda: ConditionalLogit(
+        d.chosen.astype(float), d.X, groups=d.task).fit(method="newton", maxiter=100, disp=0))
+    X, y, xn, alts, ids, avail, panels = xlogit_inputs(d)
+    xl = MultinomialLogit()
+    timed("mnl (xlogit direct)", lambda: xl.fit(X, y, xn, alts, ids, avail=avail, verbose=0))
+    sign = np.where(np.array(xn) == NEG_PRICE, -1.0, 1.0)
+    print("max |Δβ| vs statsmodels", np.abs(sm.params - m.params).max(), "vs xlogit",
+          np.abs(xl.coeff_ * sign - m.params).max())
+    best, fits = timed("latent class K=1..(BIC) (upmarket)", lambda: select_classes(d, 6, n_starts=3))
+    timed("latent class K=4, 3 starts (upmarket)",
+          lambda: __import__("upmarket.analyses.segments.latent", fromlist=["x"]).fit_latent_class(d, 4, n_starts=3))
+    print("BIC", {f.n_classes: round(f.bic, 1) for f in fits}, "-> K =", best.n_classes)
+    mx = timed("mixed logit, 50 Halton draws (upmarket wrapper)", lambda: fit_mixed(d, n_draws=50))
+    rv = {NEG_PRICE: "ln", **{x: "n" for x in xn if x.startswith("brand_")}}
+    ml = MixedLogit()
+    timed("mixed logit, 50 Halton draws (xlogit direct)", lambda: ml.fit(
+        X, y, xn, alts, ids, rv, avail=avail, panels=panels, n_draws=50, random_state=0, verbose=0, maxiter=300))
+    print(f"loglik: mnl {m.loglik:.1f}, mixed {mx.loglik:.1f} (direct {ml.loglikelihood:.1f}), "
+          f"latent class K={best.n_classes} {best.loglik:.1f}")
+    for name, secs in rows:
+        print(f"{secs:8.2f} s  {name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

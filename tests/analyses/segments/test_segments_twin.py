@@ -1,0 +1,93 @@
+"""Recovery on the demo twin (seed 7, 2,000 respondents × 12 tasks): classes, WTP, shares and purity vs truth.
+
+One demo twin per session; only choices, users and market_sales are ingested (the real ingest path); the mixed
+logit is switched off here (it has its own test). Known misses, asserted as such so a change shows up: the
+imaging/gamer/value classes overlap (shares off by up to 0.10), see docs/segments.md.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import upmarket
+from upmarket.analyses.segments import Segments
+from upmarket.analyses.segments.naming import adjusted_rand, purity
+from upmarket.config import load_config
+from upmarket.twin.check import compare
+from upmarket.warehouse import Warehouse
+
+SEED = 7
+TABLES = ("choices", "users", "market_sales")
+
+
+@pytest.fixture(scope="session")
+def demo_segments(tmp_path_factory):
+    root = tmp_path_factory.mktemp("segments_twin")
+    upmarket.simulate(root / "twin", preset="demo", seed=SEED)
+    sub = root / "sub"
+    sub.mkdir()
+    for t in TABLES:
+        shutil.copy(root / "twin" / f"{t}.parquet", sub / f"{t}.parquet")
+    shutil.copy(root / "twin" / "upmarket.toml", sub / "upmarket.toml")
+    config = load_config(sub)
+    config = replace(config, analysis_options={**config.analysis_options, "segments": {"mixed_draws": 0}})
+    with Warehouse(":memory:") as wh:
+        wh.ingest(sub, config)
+        section = Segments().run(wh, config)
+    truth = json.loads((root / "twin" / "truth.json").read_text(encoding="utf-8"))
+    planted = pd.read_parquet(root / "twin" / "_truth" / "respondent_segments.parquet")
+    checks = {c.key: c for c in compare({"pricing": section.figures}, truth)}
+    return section, truth, planted, checks
+
+
+def _table(checks: dict, prefix: str) -> str:
+    return "\n".join(f"{'ok  ' if c.passed else 'FAIL'} {k}: {c.estimate:.4g} vs {c.truth:.4g}"
+                     for k, c in sorted(checks.items()) if k.startswith(prefix))
+
+
+def test_bic_finds_the_four_planted_segments(demo_segments):
+    section, truth, _, _ = demo_segments
+    lc = section.figures["latent_class"]
+    assert lc["n_classes"] == len(truth["pricing"]["segment_share"]) == 4, lc["bic"]
+    assert sorted(section.figures["segment_share"]) == sorted(truth["pricing"]["segment_share"])
+    assert lc["fit_seconds"]["latent_class_all_k"] < 60  # ~20 s on a busy 2-core machine
+
+
+def test_value_and_status_premia_within_tolerance(demo_segments):
+    _, _, _, checks = demo_segments
+    for seg in ("value", "status"):
+        got = {k: c for k, c in checks.items() if k.startswith(f"pricing.brand_premium_cny.{seg}.")}
+        assert len(got) == 7
+        assert all(c.passed for c in got.values()), _table(checks, f"pricing.brand_premium_cny.{seg}")
+    every = [c for k, c in checks.items() if k.startswith("pricing.brand_premium_cny.")]
+    assert sum(c.passed for c in every) >= 23, _table(checks, "pricing.brand_premium_cny")  # 24 of 28 today
+
+
+def test_shares_and_elasticities_known_state(demo_segments):
+    _, _, _, checks = demo_segments
+    assert checks["pricing.segment_share.status"].passed
+    # the overlapping classes: imaging/gamer/value shares miss by 0.05-0.11 (docs/segments.md)
+    assert all(abs(checks[f"pricing.segment_share.{s}"].estimate - checks[f"pricing.segment_share.{s}"].truth) < 0.15
+               for s in ("value", "imaging", "gamer"))
+    el = [c for k, c in checks.items() if k.startswith("pricing.price_elasticity.")]
+    assert len(el) == 28 and all(c.estimate < 0 for c in el)
+    assert sum(c.passed for c in el) >= 10, _table(checks, "pricing.price_elasticity")
+
+
+def test_classes_match_planted_respondents(demo_segments):
+    section, _, planted, _ = demo_segments
+    mem = section.tables["segment_membership"].merge(planted, on="respondent_id", suffixes=("", "_true"))
+    assert len(mem) == 2000
+    pur = purity(mem["segment"].to_numpy(), mem["segment_true"].to_numpy())
+    ari = adjusted_rand(mem["segment"].to_numpy(), mem["segment_true"].to_numpy())
+    assert pur > 0.6 and ari > 0.3, (pur, ari)  # 0.67 and 0.35 measured
+    for seg in ("value", "status"):  # the two well-separated classes are mostly their planted segment
+        rows = mem[mem["segment"] == seg]
+        assert (rows["segment_true"] == seg).mean() > 0.6, seg
+    assert np.isfinite(section.tables["wtp"]["wtp_cny"]).all()
