@@ -95,3 +95,27 @@ def test_bad_choice_data_is_named():
         build_design(dom, "Redmi")
     with pytest.raises(ChoiceDataError, match="reference brand 'Honor'"):
         build_design(df, "Honor")
+
+
+def test_membership_covariates_sharpen_classes():
+    from upmarket.analyses.segments.latent import membership_covariates
+
+    value = {"brand": {"Redmi": 0.5, "Xiaomi": 0.0, "Apple": -0.5}, "alpha": 1.2, "cam": 0.0}
+    status = {"brand": {"Redmi": 0.0, "Xiaomi": 0.6, "Apple": 1.5}, "alpha": 0.6, "cam": 0.3}
+    df, truth = conjoint(400, [value, status], [0.6, 0.4], seed=4, n_tasks=4)
+    d = build_design(df, "Redmi")
+    cls = truth.loc[d.respondents].to_numpy()
+    rng = np.random.default_rng(0)
+    tier = np.where(rng.random(len(cls)) < 0.85, cls, 1 - cls)  # a trait that mostly reveals the class
+    Z, names = membership_covariates(pd.DataFrame({"tier": np.where(tier == 1, "tier1", "tier4")}))
+    assert names[0] == "const" and Z.shape == (400, 2)
+    plain = fit_latent_class(d, 2, n_starts=2, seed=1)
+    cov = fit_latent_class(d, 2, n_starts=2, seed=1, Z=Z, covariates=names)
+    assert cov.loglik > plain.loglik + 10 and cov.n_params == plain.n_params + 1
+    ari = [adjusted_rand(f.assignments(), cls) for f in (plain, cov)]
+    assert ari[1] > ari[0] + 0.05, ari
+    lo, hi = cov.share_ci()[0]
+    assert lo < cov.shares[0] < hi and abs(cov.shares[0] - (cls == 0).mean()) < 0.06
+    assert np.allclose(cov.priors.mean(axis=0), cov.shares)
+    with pytest.raises(ValueError, match="constant first column"):
+        fit_latent_class(d, 2, Z=Z[:, 1:])

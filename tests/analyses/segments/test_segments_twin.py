@@ -1,8 +1,8 @@
 """Recovery on the demo twin (seed 7, 2,000 respondents × 12 tasks): classes, WTP, shares and purity vs truth.
 
 One demo twin per session; only choices, users and market_sales are ingested (the real ingest path); the mixed
-logit is switched off here (it has its own test). Known misses, asserted as such so a change shows up: the
-imaging/gamer/value classes overlap (shares off by up to 0.10), see docs/segments.md.
+logit is switched off here (it has its own test). Known misses, asserted as such so a change shows up: the gamer
+class is too large (0.28 vs 0.20 planted) and per-segment elasticities are too large for value, see docs/segments.md.
 """
 
 from __future__ import annotations
@@ -59,25 +59,24 @@ def test_bic_finds_the_four_planted_segments(demo_segments):
     assert lc["fit_seconds"]["latent_class_all_k"] < 60  # ~20 s on a busy 2-core machine
 
 
-def test_value_and_status_premia_within_tolerance(demo_segments):
-    _, _, _, checks = demo_segments
-    for seg in ("value", "status"):
-        got = {k: c for k, c in checks.items() if k.startswith(f"pricing.brand_premium_cny.{seg}.")}
-        assert len(got) == 7
-        assert all(c.passed for c in got.values()), _table(checks, f"pricing.brand_premium_cny.{seg}")
-    every = [c for k, c in checks.items() if k.startswith("pricing.brand_premium_cny.")]
-    assert sum(c.passed for c in every) >= 23, _table(checks, "pricing.brand_premium_cny")  # 24 of 28 today
+def test_every_segment_premium_within_tolerance(demo_segments):
+    section, _, _, checks = demo_segments
+    prem = {k: c for k, c in checks.items() if k.startswith("pricing.brand_premium_cny.")
+            and k.split(".")[2] in ("value", "imaging", "gamer", "status")}
+    assert len(prem) == 28
+    assert all(c.passed for c in prem.values()), _table(checks, "pricing.brand_premium_cny")
+    assert section.figures["latent_class"]["membership_covariates"][1].startswith("city_tier=")
 
 
 def test_shares_and_elasticities_known_state(demo_segments):
     _, _, _, checks = demo_segments
-    assert checks["pricing.segment_share.status"].passed
-    # the overlapping classes: imaging/gamer/value shares miss by 0.05-0.11 (docs/segments.md)
-    assert all(abs(checks[f"pricing.segment_share.{s}"].estimate - checks[f"pricing.segment_share.{s}"].truth) < 0.15
-               for s in ("value", "imaging", "gamer"))
+    for s in ("value", "imaging", "status"):
+        assert checks[f"pricing.segment_share.{s}"].passed, _table(checks, "pricing.segment_share")
+    gamer = checks["pricing.segment_share.gamer"]
+    assert 0.05 < gamer.estimate - gamer.truth < 0.10  # known miss: the gamer class takes imaging/value people
     el = [c for k, c in checks.items() if k.startswith("pricing.price_elasticity.")]
     assert len(el) == 28 and all(c.estimate < 0 for c in el)
-    assert sum(c.passed for c in el) >= 10, _table(checks, "pricing.price_elasticity")
+    assert sum(c.passed for c in el) >= 14, _table(checks, "pricing.price_elasticity")  # 15 of 28 today
 
 
 def test_classes_match_planted_respondents(demo_segments):
@@ -86,7 +85,7 @@ def test_classes_match_planted_respondents(demo_segments):
     assert len(mem) == 2000
     pur = purity(mem["segment"].to_numpy(), mem["segment_true"].to_numpy())
     ari = adjusted_rand(mem["segment"].to_numpy(), mem["segment_true"].to_numpy())
-    assert pur > 0.6 and ari > 0.3, (pur, ari)  # 0.67 and 0.35 measured
+    assert pur > 0.65 and ari > 0.35, (pur, ari)  # 0.69 and 0.38 measured
     for seg in ("value", "status"):  # the two well-separated classes are mostly their planted segment
         rows = mem[mem["segment"] == seg]
         assert (rows["segment_true"] == seg).mean() > 0.6, seg

@@ -52,14 +52,15 @@ class PricingPlan(Analysis):
     results_key: ClassVar[str] = "pricing_plan"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        from upmarket.analyses.segments import build_design, load_choices, market_elasticity, select_classes
+        from upmarket.analyses.segments import build_design, latent_segments, load_choices, market_elasticity
         from upmarket.analyses.segments.mnl import fit_mnl
         from upmarket.analyses.segments.naming import name_classes
 
         o = config.options("pricing_plan")
         ref = config.sub_brands[0] if config.sub_brands else config.focal_brand
         data = build_design(load_choices(warehouse), ref)
-        best, _ = select_classes(data, int(o.get("max_classes", 6)), n_starts=2)
+        seg_opts = {**config.options("segments"), "max_classes": int(o.get("max_classes", 6)), "n_starts": 2}
+        best, _ = latent_segments(warehouse, data, seg_opts, [])  # the segments analysis's classes, fewer starts
         seg_names = name_classes(best.betas, best.names)
         prices = market_elasticity(warehouse)
         brands = data.levels["brand"]

@@ -10,7 +10,14 @@ population distribution of WTP; the STP table with an attractiveness score and t
 the perceptual map (``positioning.py``); promotion language per target segment (``messages.py``). Without a
 conjoint, users are segmented on behaviour instead (``behaviour.py``).
 
+The number of classes is chosen by BIC on the latent-class model with constant shares; at that number, class
+membership is then made to depend on the respondent's city tier, age band and gender when they are users (a
+concomitant-variable latent class, π_rk = softmax(Z_r Γ)); ``segment_share`` is the mean of those probabilities.
+Enumerating classes before adding covariates is the usual advice (Nylund-Gibson & Masyn 2016): with them, BIC
+charges q·(K − 1) extra parameters per class and, on the twin, stops one class short.
+
 Options (``[segments]``): ``max_classes`` (6), ``n_starts`` (3), ``seed`` (0), ``criterion`` ("bic"),
+``covariates`` (["city_tier", "age_band", "gender"]; [] = constant shares),
 ``reference``, ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws`` (50; 0 = no mixed logit),
 ``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
 """
@@ -34,7 +41,8 @@ if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
 __all__ = ["ChoiceData", "ChoiceDataError", "LatentClassFit", "MNLFit", "Segments", "build_design",
-           "fit_latent_class", "fit_mnl", "load_choices", "market_elasticity", "select_classes", "wtp",
+           "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "market_elasticity", "membership_traits",
+           "select_classes", "wtp",
            "wtp_table"]
 
 GROUPS = ("city_tier", "age_band")
@@ -72,6 +80,39 @@ def market_elasticity(warehouse: Warehouse) -> pd.Series | None:
     return df.set_index("brand")["p"]
 
 
+def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
+                      ) -> tuple[np.ndarray | None, list[str] | None]:
+    """Membership covariates (``[segments] covariates``, default city_tier, age_band, gender) from users."""
+    from upmarket.analyses.segments.latent import membership_covariates
+
+    want = [c for c in opts.get("covariates", ["city_tier", "age_band", "gender"]) if c]
+    if not want or not warehouse.has_rows("users"):
+        return None, None
+    have = set(warehouse.con.execute("SELECT * FROM users LIMIT 0").df().columns)
+    cols = [c for c in want if c in have]
+    if not cols:
+        return None, None
+    u = warehouse.con.execute(f"SELECT user_id, {', '.join(cols)} FROM users").df().drop_duplicates("user_id")
+    traits = u.set_index("user_id").reindex(data.respondents)
+    matched = traits.notna().any(axis=1).mean()
+    if matched < 0.9:
+        warnings.append(f"segments: only {matched:.0%} of respondents are users; class membership does not use "
+                        "their traits")
+        return None, None
+    return membership_covariates(traits[cols])
+
+
+def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
+                    ) -> tuple[LatentClassFit, list[LatentClassFit]]:
+    """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
+    n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
+    best, fits = select_classes(data, int(opts.get("max_classes", 6)), n_starts=n_starts, seed=seed)
+    Z, zn = membership_traits(warehouse, data, opts, warnings)
+    if Z is not None and best.n_classes > 1:
+        best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn)
+    return best, fits
+
+
 def _r(x: float, d: int = 1) -> float:
     return round(float(x), d)
 
@@ -103,8 +144,7 @@ class Segments(Analysis):
         mnl = fit_mnl(data)
         t_mnl = time.perf_counter() - t0
         t0 = time.perf_counter()
-        best, fits = select_classes(data, int(opts.get("max_classes", 6)), n_starts=int(opts.get("n_starts", 3)),
-                                    seed=int(opts.get("seed", 0)))
+        best, fits = latent_segments(warehouse, data, opts, warnings)
         t_lc = time.perf_counter() - t0
         names = name_classes(best.betas, best.names)
         share_ci = best.share_ci()
@@ -143,6 +183,7 @@ class Segments(Analysis):
             "segment_share": {s: _r(best.shares[k], 4) for k, s in enumerate(names)},
             "segment_share_ci": {s: [_r(share_ci[k, 0], 4), _r(share_ci[k, 1], 4)] for k, s in enumerate(names)},
             "latent_class": {"n_classes": best.n_classes, "criterion": "bic", "reference": ref,
+                             "membership_covariates": best.covariates,
                              "bic": {int(f.n_classes): _r(f.bic, 2) for f in fits},
                              "fit_seconds": {"mnl": _r(t_mnl, 3), "latent_class_all_k": _r(t_lc, 2)}},
         }
@@ -219,6 +260,9 @@ class Segments(Analysis):
                               "wtp_focal_cny": [prem[s].get(focal, np.nan) for s in names],
                               "wtp_focal_low": [prem_ci[s].get(focal, [np.nan] * 2)[0] for s in names],
                               "wtp_focal_high": [prem_ci[s].get(focal, [np.nan] * 2)[1] for s in names]})
+        label = stp.who(warehouse, posterior)
+        if label is not None:
+            table.insert(1, "who", table["segment"].map(label))
         proxy = stp.group_proxy(warehouse, posterior)
         if proxy is None:
             warnings.append("segments: no users matching the respondents; growth, premium acceptance and framing "
@@ -246,6 +290,8 @@ class Segments(Analysis):
 
         def why(r: pd.Series) -> str:
             bits = [f"{r['share']:.0%} of respondents", f"will pay {r['wtp_focal_cny']:+,.0f} CNY for {focal}"]
+            if "who" in r and isinstance(r["who"], str):
+                bits.insert(0, f"over-represented: {r['who']}")
             if "premium_acceptance" in r and pd.notna(r["premium_acceptance"]):
                 bits.append(f"{r['premium_acceptance']:.0%} of its buyers already buy at ≥4,000 CNY")
             if "growth" in r and pd.notna(r["growth"]):
@@ -267,15 +313,20 @@ class Segments(Analysis):
                      findings: list, warnings: list) -> None:
         from upmarket.analyses.segments import positioning as pos
 
-        try:
-            counts, source = pos.association_counts(warehouse)
-            if counts is None:
-                warnings.append(f"segments: no positioning map ({source})")
-                return
-            rows, cols, inertia = pos.correspondence_map(counts)
-        except (ValueError, ImportError) as exc:
-            warnings.append(f"segments: no positioning map ({exc})")
+        candidates = pos.association_counts(warehouse)
+        if not candidates:
+            warnings.append("segments: no positioning map (no reviews with products, no posts with topics)")
             return
+        fit = None
+        for counts, source in candidates:
+            try:
+                fit = (counts, source, *pos.correspondence_map(counts))
+                break
+            except (ValueError, ImportError) as exc:
+                warnings.append(f"segments: perceptual map from {source} not drawn ({exc})")
+        if fit is None:
+            return
+        counts, source, rows, cols, inertia = fit
         focal = config.focal_brand
         gap = pos.gaps(rows, focal)
         tables["positioning_brands"] = rows.reset_index(names="brand")
@@ -321,7 +372,9 @@ class Segments(Analysis):
             tables["focal_review_aspects"] = evidence
         for seg in dict.fromkeys(r["segment"] for r in rows):
             seg_rows = [r for r in rows if r["segment"] == seg]
-            en, zh = zip(*(msg.theme_text(r) for r in seg_rows), strict=True)
+            who = stp_table.set_index("segment")["who"].get(seg) if "who" in stp_table else None
+            label = f"{seg} ({who})" if isinstance(who, str) else seg
+            en, zh = zip(*(msg.theme_text({**r, "segment": label}) for r in seg_rows), strict=True)
             findings.append(Finding("; ".join(en) + ".", {f"tables.message_themes.{seg}": len(seg_rows)},
                                     text_zh="；".join(zh) + "。"))
 

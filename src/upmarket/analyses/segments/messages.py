@@ -59,8 +59,9 @@ def review_evidence(texts: list[str], top_phrases: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def themes(segment: str, imp: pd.Series, evidence: pd.DataFrame | None, n_lead: int = 2) -> list[dict]:
-    """Ranked message themes for one segment, each with the numbers behind it."""
+def themes(segment: str, imp: pd.Series, evidence: pd.DataFrame | None, n_lead: int = 2,
+           min_importance: float = 0.05) -> list[dict]:
+    """Ranked message themes for one segment, each with the numbers behind it (a lead needs ≥ 5 % importance)."""
     ev = evidence.set_index("aspect") if evidence is not None and len(evidence) else None
     by_aspect = imp.groupby(imp.index.map(lambda a: ASPECT_OF.get(a, a))).sum()
     rows = []
@@ -71,7 +72,7 @@ def themes(segment: str, imp: pd.Series, evidence: pd.DataFrame | None, n_lead: 
                      "criticism_share": float(ev.loc[aspect, "criticism_share"]) if not np.isnan(praise) else np.nan,
                      "score": float(w * (praise if not np.isnan(praise) else 1.0)),
                      "phrases": ev.loc[aspect, "phrases"] if not np.isnan(praise) else ""})
-    lead = sorted(rows, key=lambda r: -r["score"])[:n_lead]
+    lead = sorted([r for r in rows if r["importance"] >= min_importance], key=lambda r: -r["score"])[:n_lead]
     out = [dict(r, rank=i + 1) for i, r in enumerate(lead)]
     if "price" in by_aspect and by_aspect.idxmin() == "price":
         out.append({"segment": segment, "theme": "avoid", "aspect": "price", "aspect_zh": ZH["price"],
@@ -90,10 +91,11 @@ def theme_text(t: dict) -> tuple[str, str]:
     if t["theme"] == "lead":
         ev = (f"; reviews praise it in {t['praise_share']:.0%} of mentions" if not np.isnan(t["praise_share"]) else "")
         ph = f" (e.g. {t['phrases']})" if t.get("phrases") else ""
+        ph_zh = f"，如“{t['phrases']}”" if t.get("phrases") else ""
         return (f"{t['segment']}: lead with {t['aspect']} ({t['aspect_zh']}) — {t['importance']:.0%} of what the "
                 f"segment weighs{ev}{ph}",
                 f"{t['segment']}：主打{t['aspect_zh']}（占该人群决策权重 {t['importance']:.0%}"
-                + (f"，评论好评率 {t['praise_share']:.0%}" if not np.isnan(t["praise_share"]) else "") + f"）{ph}")
+                + (f"，评论好评率 {t['praise_share']:.0%}" if not np.isnan(t["praise_share"]) else "") + f"）{ph_zh}")
     return (f"{t['segment']}: avoid {t['aspect']} ({t['aspect_zh']}) framing — {t['why']} "
             f"(importance {t['importance']:.0%})",
             f"{t['segment']}：避免以{t['aspect_zh']}为卖点（决策权重 {t['importance']:.0%}）")

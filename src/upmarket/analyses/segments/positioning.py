@@ -34,14 +34,15 @@ def review_aspect_counts(texts: list[str], brands: np.ndarray) -> pd.DataFrame:
     return pd.crosstab(df["brand"], df["aspect"])
 
 
-def association_counts(warehouse: Warehouse) -> tuple[pd.DataFrame | None, str]:
-    """Brand × aspect (reviews) or brand × topic (posts) counts, and which source was used."""
+def association_counts(warehouse: Warehouse) -> list[tuple[pd.DataFrame, str]]:
+    """Candidate brand × association tables, best first: praised aspects in reviews, then hashtags in posts."""
+    out = []
     if warehouse.has_rows("reviews") and warehouse.has_rows("products"):
         df = warehouse.con.execute(
             "SELECT p.brand, r.text FROM reviews r JOIN (SELECT sku_id, any_value(brand) AS brand FROM products "
             "GROUP BY sku_id) p USING (sku_id) WHERE r.text <> '' AND p.brand IS NOT NULL").df()
         if len(df):
-            return review_aspect_counts(df["text"].tolist(), df["brand"].to_numpy()), "reviews (praised aspects)"
+            out.append((review_aspect_counts(df["text"].tolist(), df["brand"].to_numpy()), "reviews (praised aspects)"))
     if warehouse.has_rows("posts"):
         df = warehouse.con.execute(
             "SELECT b AS brand, t AS topic, count(*) AS n FROM (SELECT unnest(string_split(brands, '|')) AS b, "
@@ -50,8 +51,8 @@ def association_counts(warehouse: Warehouse) -> tuple[pd.DataFrame | None, str]:
         if len(df):
             tab = df.pivot_table(index="brand", columns="topic", values="n", aggfunc="sum", fill_value=0)
             top = tab.sum().sort_values(ascending=False).index[:20]
-            return tab[top], "posts (hashtags)"
-    return None, "no reviews with products and no posts with topics"
+            out.append((tab[top], "posts (hashtags)"))
+    return out
 
 
 def correspondence_map(counts: pd.DataFrame, min_count: int = MIN_COUNT) -> tuple[pd.DataFrame, pd.DataFrame, list]:

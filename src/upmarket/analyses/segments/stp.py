@@ -55,6 +55,29 @@ def group_proxy(warehouse: Warehouse, posterior: pd.DataFrame, min_cell: int = 2
     return out[["user_id", *segs]]
 
 
+def who(warehouse: Warehouse, posterior: pd.DataFrame, traits: tuple[str, ...] = ("city_tier", "age_band")
+        ) -> pd.Series | None:
+    """A short demographic label per segment: for each trait, the level most over-represented in the segment
+    (posterior-weighted share over the respondents' share), e.g. "tier1 ×1.4, 18-24 ×1.9"."""
+    if not warehouse.has_rows("users"):
+        return None
+    segs = [c for c in posterior.columns if c != "respondent_id"]
+    u = warehouse.con.execute(f"SELECT user_id, {', '.join(traits)} FROM users").df()
+    m = posterior.merge(u, left_on="respondent_id", right_on="user_id")
+    if len(m) < 30:
+        return None
+    parts: dict[str, list[str]] = {s: [] for s in segs}
+    for t in traits:
+        x = pd.get_dummies(m[t].fillna("?"))
+        base = x.mean()
+        seg_share = pd.DataFrame(m[segs].to_numpy().T @ x.to_numpy(float), index=segs, columns=x.columns)
+        lift = seg_share.div(m[segs].sum().to_numpy(), axis=0) / base
+        for s in segs:
+            lv = lift.loc[s].idxmax()
+            parts[s].append(f"{lv} ×{lift.loc[s, lv]:.1f}")
+    return pd.Series({s: ", ".join(v) for s, v in parts.items()})
+
+
 def _weighted(frame: pd.DataFrame, proxy: pd.DataFrame, value: str) -> pd.Series:
     """Σ_users P(segment|user)·value / Σ P(segment|user), per segment."""
     segs = [c for c in proxy.columns if c != "user_id"]
