@@ -9,13 +9,16 @@ Timestamps are stored as naive Beijing time (UTC+8, no daylight saving).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import ibis
 
 from upmarket.contract import TABLES, Table
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -74,6 +77,8 @@ class Warehouse:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")  # progress is the caller's (Rich) business
         self._ibis = None
+        self._memo: dict[tuple[int, Hashable], Any] = {}
+        self._version = 0  # bumped by every load, so memoised results never outlive their data
         self.create_tables()
 
     @classmethod
@@ -115,6 +120,7 @@ class Warehouse:
         """
         from upmarket.warehouse.ingest import run
 
+        self._version += 1
         return run(self, dataset, config, progress=progress)
 
     def validate(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None
@@ -132,7 +138,15 @@ class Warehouse:
         """
         from upmarket.warehouse.ingest import load_frame
 
+        self._version += 1
         return load_frame(self, table, df, file_label or f"{table}.frame")
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per state of the data: analyses sharing an intermediate (a fitted model) fit it once."""
+        full = (self._version, key)
+        if full not in self._memo:
+            self._memo[full] = compute()
+        return self._memo[full]
 
     def manifest(self) -> pd.DataFrame:
         """One row per loaded file: path, table, format, encoding, row counts, when and how long."""

@@ -59,8 +59,7 @@ class PricingPlan(Analysis):
         o = config.options("pricing_plan")
         ref = config.sub_brands[0] if config.sub_brands else config.focal_brand
         data = build_design(load_choices(warehouse), ref)
-        seg_opts = {**config.options("segments"), "max_classes": int(o.get("max_classes", 6)), "n_starts": 2}
-        best, _ = latent_segments(warehouse, data, seg_opts, [])  # the segments analysis's classes, fewer starts
+        best, _ = latent_segments(warehouse, data, config.options("segments"), [])  # the segments analysis's classes
         seg_names = name_classes(best.betas, best.names)
         prices = market_elasticity(warehouse)
         brands = data.levels["brand"]

@@ -106,10 +106,19 @@ def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings
                     ) -> tuple[LatentClassFit, list[LatentClassFit]]:
     """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
     n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
-    best, fits = select_classes(data, int(opts.get("max_classes", 6)), n_starts=n_starts, seed=seed)
-    Z, zn = membership_traits(warehouse, data, opts, warnings)
-    if Z is not None and best.n_classes > 1:
-        best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn)
+    max_classes, reference = int(opts.get("max_classes", 6)), data.reference
+
+    def fit() -> tuple[LatentClassFit, list[LatentClassFit], list[str]]:
+        found: list[str] = []
+        best, fits = select_classes(data, max_classes, n_starts=n_starts, seed=seed)
+        Z, zn = membership_traits(warehouse, data, opts, found)
+        if Z is not None and best.n_classes > 1:
+            best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn)
+        return best, fits, found
+
+    # segments and pricing_plan share one fit per run (the EM is the slow part)
+    best, fits, found = warehouse.memo(("latent_segments", reference, n_starts, seed, max_classes), fit)
+    warnings.extend(found)
     return best, fits
 
 
