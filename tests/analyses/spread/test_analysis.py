@@ -51,3 +51,19 @@ def test_event_study_finds_a_planted_lift_and_none_without() -> None:
         assert abs(during["lift"].mean() - expect) < 0.1
         assert (during["lift_low"] <= during["lift"]).all() and (during["lift"] <= during["lift_high"]).all()
         assert abs(res.loc[-7:-1, "lift"].mean()) < 0.1
+
+
+def test_topics_carry_the_framing_of_their_captions():
+    import pandas as pd
+
+    from upmarket.analyses.spread.topics import topic_table
+
+    posts = pd.DataFrame({
+        "post_id": list("abcdef"), "views": [10] * 6, "engagements": [1] * 6, "saves": [0] * 6,
+        "topics": ["性价比"] * 3 + ["高端旗舰"] * 3, "sku_ids": [""] * 6,
+        "text": ["这价格太划算了，性价比无敌", "便宜又好用，物超所值", "随手拍",
+                 "旗舰质感，高端大气", "高端旗舰的做工", "划算"],
+    })
+    t = topic_table(posts).set_index("topic")
+    assert t.loc["性价比", "value_framing"] == 1.0  # two framed captions, both value; the third has no frame
+    assert t.loc["高端旗舰", "value_framing"] == 1 / 3

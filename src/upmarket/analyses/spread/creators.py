@@ -35,7 +35,7 @@ def post_frame(warehouse: Warehouse, cascades: pd.DataFrame | None) -> pd.DataFr
                any_value(sku_ids) AS sku_ids, any_value(followers) AS followers, any_value(views) AS views,
                any_value(coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0) + coalesce(saves, 0))
                    AS engagements,
-               any_value(saves) AS saves, any_value(gmv) AS gmv, any_value(cost) AS cost
+               any_value(saves) AS saves, any_value(gmv) AS gmv, any_value(cost) AS cost, any_value(text) AS text
         FROM posts WHERE post_id IS NOT NULL GROUP BY post_id ORDER BY post_id
     """).df()
     f = posts["followers"].astype("float64")

@@ -19,11 +19,15 @@ def topic_table(posts: pd.DataFrame, premium_skus: set[str] | None = None, min_p
     """One row per topic used by at least ``min_posts`` posts, most viewed first.
 
     ``premium_share`` is the share of the topic's posts that feature at least one SKU listed at
-    4000 CNY or more: the topics that carry premium associations.
+    4000 CNY or more: the topics that carry premium associations. ``value_framing`` is the share of
+    its framed captions that argue from value for money (性价比, 划算...) rather than premium
+    quality (高端, 旗舰...), read with the voice analysis' framing lexicon.
     """
     p = posts[["post_id", "views", "engagements", "saves", "topics", "sku_ids"]].copy()
     if "size" in posts:
         p["size"] = posts["size"]
+    if "text" in posts and posts["text"].notna().any():
+        p["frame"] = caption_framing(posts["text"])
     if premium_skus is not None:
         skus = _explode(p["sku_ids"])
         hit = skus.isin(premium_skus).groupby(level=0).any()
@@ -38,12 +42,23 @@ def topic_table(posts: pd.DataFrame, premium_skus: set[str] | None = None, min_p
         agg["mean_size"] = ("size", "mean")
     if "premium" in long:
         agg["premium_share"] = ("premium", "mean")
+    if "frame" in long:
+        agg["value_framing"] = ("frame", "mean")  # NaN (no framed caption) is skipped by mean
     out = long.groupby("topic").agg(**agg).reset_index()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["engagement_rate"] = np.where(out["views"] > 0, out["engagements"] / out["views"], np.nan)
         out["save_rate"] = np.where(out["views"] > 0, out["saves"] / out["views"], np.nan)
     out = out[out["posts"] >= min_posts]
     return out.sort_values(["views", "posts"], ascending=False, ignore_index=True)
+
+
+def caption_framing(text: pd.Series) -> pd.Series:
+    """Per caption: 1 value-for-money framing, 0 premium framing, NaN neither (the voice analysis' rule)."""
+    from upmarket.analyses.voice.framing import framing
+    from upmarket.analyses.voice.text import normalise
+
+    _, _, frame = framing(normalise(text.fillna("").astype(str).tolist()).texts)
+    return pd.Series(frame, index=text.index)
 
 
 def premium_skus(products: pd.DataFrame) -> set[str]:
