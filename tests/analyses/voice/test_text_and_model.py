@@ -71,3 +71,41 @@ def test_two_processes_give_the_same_result(twin_model):
     np.testing.assert_array_equal(one.sentiment["review_id"], two.sentiment["review_id"])
     np.testing.assert_allclose(one.sentiment["score"], two.sentiment["score"])
     assert one.aspects.equals(two.aspects) and one.texts == two.texts
+
+
+def test_negation_scope_copies_words_up_to_punctuation():
+    from upmarket.analyses.voice.sentiment import _poly_hash, word_hashes
+
+    texts = ["我不喜欢它，拍照好", "拍照好", "问题，没有"]
+    _, h = word_hashes(texts)
+    nrows, nh = word_hashes(texts, negation=True)
+    np.testing.assert_array_equal(nh[: len(h)], h)  # the plain features are unchanged
+    extra_rows, extra = nrows[len(h):], nh[len(h):]
+    assert extra_rows.tolist() == [0, 0]  # 喜欢, 它 — scope ends at '，'; nothing after a final 没有
+    assert not np.isin(extra, h).any()  # NEG_ copies are new features, not the plain words
+    assert np.isin(_poly_hash(["喜欢", "拍照"]), h).all()
+
+
+def test_char_ensemble_shares_hashing_and_round_trips(tmp_path):
+    from upmarket.analyses.voice.sentiment import balanced_weights
+
+    texts = ["屏幕很好，拍照清晰", "电池不行，发热严重", "系统流畅很满意", "广告太多了不推荐",
+             "物流很快，手机不错", "没有想象中好，退货"] * 20
+    y = np.array([1, 0, 1, 0, 1, 0] * 20)
+    r4, h4, k = NgramHasher((1, 4), 16).hashes_upto(texts, 3)
+    r3, h3 = NgramHasher((1, 3), 16).hashes(texts)
+    np.testing.assert_array_equal(h4[:k], h3)  # the char model's n-grams are a prefix of the main pass
+    np.testing.assert_array_equal(r4[:k], r3)
+    w = balanced_weights(np.array([1, 1, 1, 0, 0, 1]), ["a", "a", "a", "a", "b", "b"])
+    np.testing.assert_allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0, 1.0, 1.0])  # each class sums to n_g / 2 per group
+    m = SentimentModel(ngram_range=(1, 4), bits=16, words=True, negation=True, char_ensemble=3)
+    m.fit(texts, y, domains=["phone"] * len(texts))
+    single = SentimentModel(ngram_range=(1, 4), bits=16, words=True, negation=True).fit(
+        texts, y, domains=["phone"] * len(texts))
+    np.testing.assert_allclose(single.coef_, m.coef_)  # the main model is fitted exactly as without the ensemble
+    d = m.decision_function(texts[:6], domain="phone")
+    assert (np.sign(d) == 2 * y[:6] - 1).all()
+    assert not np.allclose(d, single.decision_function(texts[:6], domain="phone"))
+    again = SentimentModel.load(m.save(tmp_path / "ens.npz"))
+    assert again.char_ensemble == 3 and again.negation
+    np.testing.assert_allclose(again.decision_function(texts[:6], domain="phone"), d, atol=2e-2)

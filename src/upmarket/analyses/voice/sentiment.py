@@ -3,7 +3,7 @@
 Why this model: on Chinese reviews, character 1–4-grams carry most of what word features do
 (``不错``, ``不好``, ``没有``) without a tokeniser in the hot path, and a linear model over hashed
 features scores hundreds of thousands of texts a second on a CPU. The vectoriser is written in
-NumPy (all n-grams of a batch at once from one code-point array). Two optional feature groups
+NumPy (all n-grams of a batch at once from one code-point array). Optional feature groups
 add the last points of accuracy on real corpora (measured in ``scripts/train_voice_model.py``):
 
 * ``words``: jieba-compatible word unigrams and bigrams (rjieba on the joined batch, one C call;
@@ -11,7 +11,12 @@ add the last points of accuracy on real corpora (measured in ``scripts/train_voi
 * ``domains``: "frustratingly easy" domain adaptation (Daumé 2007): a text from domain *d* gets
   its features twice, once shared and once salted with *d*, plus a domain bias. Reviews of
   phones and of hotels use 不错/一般 differently; the shared copy still scores texts of an unknown
-  domain (``domain=None``).
+  domain (``domain=None``);
+* ``negation``: a word after 不/没/没有/别/无/一点也不/不太, up to the next punctuation, also gets a
+  ``NEG_`` copy (a salted hash, found with the same vectorised scan);
+* ``char_ensemble``: a second logistic regression on character n-grams only, fitted separately,
+  whose log-odds are averaged with the main model's. Its n-grams are a prefix of the main hashing
+  pass, so scoring costs about 1.3× a single model, not 2×.
 
 Features are sub-linear TF × IDF, L2-normalised; the classifier is scikit-learn's
 ``LogisticRegression``. A model is saved as one compressed ``.npz`` (weights, IDF, settings,
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from upmarket.analyses.voice.text import Normalised, codepoints, normalise
@@ -42,6 +48,10 @@ _WORD_P = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
 _WORD_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _WORD_SALT = np.uint64(0x5851F42D4C957F2D)
 _BIGRAM_SALT = np.uint64(0x14057B7EF767814F)
+_NEG_SALT = np.uint64(0x2545F4914F6CDD1D)
+NEGATORS = ("不", "没", "没有", "别", "无", "一点也不", "不太")
+"""Words that open a negation scope: later words up to the next punctuation also get a ``NEG_`` copy."""
+_SCOPE_END = np.array([ord(c) for c in "\n，。！？；：,.!?;:~、…()（）"], dtype=np.uint64)
 
 
 class NotFittedError(RuntimeError):
@@ -66,6 +76,16 @@ class NgramHasher:
 
     def hashes(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(row, 64-bit hash) of every n-gram occurrence in the batch."""
+        r, h, _ = self.hashes_upto(texts, self.ngram_range[1])
+        return r, h
+
+    def hashes_upto(self, texts: list[str], upto: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`hashes` plus how many leading entries are n-grams of length ≤ ``upto``.
+
+        The output is ordered by n-gram length and an n-gram's hash does not depend on
+        ``ngram_range``, so the first entries are exactly the 1..``upto``-grams (one pass serves
+        two models).
+        """
         n_docs = len(texts)
         cps, starts = codepoints(texts)
         doc = np.repeat(np.arange(n_docs + 1, dtype=np.int64), np.diff(np.append(starts, len(cps))))[: len(cps)]
@@ -88,7 +108,8 @@ class NgramHasher:
             rows.append(doc[idx])
             hs.append(h[idx])
         r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        return r, (np.concatenate(hs) if hs else np.zeros(0, np.uint64))
+        k = sum(len(x) for x in rows[: max(0, upto - lo + 1)])
+        return r, (np.concatenate(hs) if hs else np.zeros(0, np.uint64)), k
 
     def counts(self, texts: list[str]) -> sp.csr_matrix:
         """Raw n-gram counts, one row per text."""
@@ -119,8 +140,24 @@ def _cut():
         return jieba.lcut
 
 
-def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _poly_hash(words: Sequence[str]) -> np.ndarray:
+    """The token hash of :func:`word_hashes` for a few given words (to recognise them by hash)."""
+    out = np.zeros(len(words), np.uint64)
+    with np.errstate(over="ignore"):
+        for i, w in enumerate(words):
+            h, p = np.uint64(0), np.uint64(1)
+            for ch in w:
+                p = p * _WORD_P
+                h = h + (np.uint64(ord(ch)) + np.uint64(1)) * p
+            out[i] = h + _WORD_SALT
+    return out
+
+
+def word_hashes(texts: list[str], negation: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(row, 64-bit hash) of every word unigram and within-text bigram of the batch.
+
+    ``negation``: a word inside a negation scope (after one of :data:`NEGATORS`, up to the next
+    punctuation) also yields a ``NEG_`` copy of itself (a salted hash), so 不…满意 and 满意 differ.
 
     The batch is segmented as ONE string (texts joined by newlines, which jieba never merges
     into a word), and each token's hash is a polynomial over its code points computed from one
@@ -150,14 +187,24 @@ def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         h = (prefix[ends] - prefix[begins]) * inv[begins] + _WORD_SALT
     first = cps[np.minimum(begins, len(cps) - 1)]
     keep = ~((lens == 1) & ((first == 0x0A) | (first == 0x20)))
+    neg = np.zeros(len(toks), bool)
+    if negation:
+        idx = np.arange(len(toks))
+        is_neg = np.isin(h, _poly_hash(NEGATORS))
+        stop = (lens == 1) & np.isin(first, _SCOPE_END)
+        last_neg = np.maximum.accumulate(np.where(is_neg, idx, -1))
+        last_stop = np.maximum.accumulate(np.where(stop, idx, -1))
+        neg = (last_neg > last_stop) & ~is_neg & keep
     starts = np.zeros(len(texts), np.int64)
     np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts))[:-1] + 1, out=starts[1:])
     doc = np.searchsorted(starts, begins, side="right") - 1
+    with np.errstate(over="ignore"):
+        neg_doc, neg_h = doc[neg], h[neg] * _MULT[2] + _NEG_SALT
     doc, h = doc[keep], h[keep]
     same = doc[1:] == doc[:-1]
     with np.errstate(over="ignore"):
         bi = h[:-1][same] * _MULT[1] + h[1:][same] + _BIGRAM_SALT
-    return np.concatenate([doc, doc[:-1][same]]), np.concatenate([h, bi])
+    return np.concatenate([doc, doc[:-1][same], neg_doc]), np.concatenate([h, bi, neg_h])
 
 
 def _domain_salt(domain: str) -> np.uint64:
@@ -176,7 +223,11 @@ class SentimentModel:
 
     Parameters are stored by ``__init__`` only; ``fit`` learns ``coef_``, ``intercept_``,
     ``idf_`` and ``domains_``. ``C`` is the inverse L2 strength of the logistic regression;
-    ``words`` adds word uni/bigrams (see module doc).
+    ``words`` adds word uni/bigrams, ``negation`` their ``NEG_`` copies in a negation scope (see
+    module doc). ``char_ensemble`` (≥ 1) adds a second, separately fitted logistic regression on
+    character 1..``char_ensemble``-grams only (no words, no domain copy; ``C = char_c``) and
+    averages the two log-odds: the two models err on different texts. Its n-grams come from the
+    same hashing pass (``char_coef_``, ``char_idf_``, ``char_intercept_``).
     """
 
     ngram_range: tuple[int, int] = (1, 3)
@@ -185,9 +236,15 @@ class SentimentModel:
     min_df: int = 1
     max_iter: int = 200
     words: bool = False
+    negation: bool = False
+    char_ensemble: int = 0
+    char_c: float = 10.0
     coef_: np.ndarray | None = field(default=None, repr=False)
     intercept_: float = 0.0
     idf_: np.ndarray | None = field(default=None, repr=False)
+    char_coef_: np.ndarray | None = field(default=None, repr=False)
+    char_intercept_: float = 0.0
+    char_idf_: np.ndarray | None = field(default=None, repr=False)
     domains_: tuple[str, ...] = ()
     info_: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -198,11 +255,20 @@ class SentimentModel:
     # ------------------------------------------------------------------ features
     def counts(self, texts: list[str], domains: Sequence[str | None] | str | None = None) -> sp.csr_matrix:
         """Raw hashed counts of normalised texts, with a domain copy where a text's domain is known."""
-        rows, hs = self.hasher.hashes(texts)
-        if self.words:
-            wr, wh = word_hashes(texts)
-            rows, hs = np.concatenate([rows, wr]), np.concatenate([hs, wh])
+        return self.count_views(texts, domains)[0]
+
+    def count_views(self, texts: list[str], domains: Sequence[str | None] | str | None = None
+                    ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+        """(main counts, char-ensemble counts or None) from one hashing pass."""
+        if self.char_ensemble and self.ngram_range[0] > 1:
+            raise ValueError("char_ensemble needs ngram_range to start at 1")
+        rows, hs, k = self.hasher.hashes_upto(texts, self.char_ensemble)
         cols = _columns(hs, self.bits)
+        chars = _to_csr(rows[:k], cols[:k], len(texts), self.bits) if self.char_ensemble else None
+        if self.words:
+            wr, wh = word_hashes(texts, self.negation)
+            rows, hs = np.concatenate([rows, wr]), np.concatenate([hs, wh])
+            cols = np.concatenate([cols, _columns(wh, self.bits)])
         if domains is not None:
             dom = np.full(len(texts), domains, dtype=object) if isinstance(domains, str) else \
                 np.asarray(domains, dtype=object)
@@ -218,17 +284,21 @@ class SentimentModel:
                 bias_cols = _columns(salt[bias_rows], self.bits)
                 rows = np.concatenate([rows, rows[sel], bias_rows])
                 cols = np.concatenate([cols, dcols, bias_cols])
-        return _to_csr(rows, cols, len(texts), self.bits)
+        return _to_csr(rows, cols, len(texts), self.bits), chars
 
-    def _features(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    @staticmethod
+    def _tfidf(counts: sp.csr_matrix, idf: np.ndarray | None) -> sp.csr_matrix:
         mat = counts.copy()
         mat.data = 1.0 + np.log(mat.data)
-        if self.idf_ is not None:
-            mat = mat @ sp.diags(self.idf_)
+        if idf is not None:
+            mat = mat @ sp.diags(idf)
         return _l2_rows(mat.tocsr())
 
+    def _features(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        return self._tfidf(counts, self.idf_)
+
     def _check(self) -> None:
-        if self.coef_ is None or self.idf_ is None:
+        if self.coef_ is None or self.idf_ is None or (self.char_ensemble and self.char_coef_ is None):
             raise NotFittedError("SentimentModel is not fitted: call fit() or SentimentModel.load()")
 
     def _domain(self, domain: Sequence[str | None] | str | None) -> Sequence[str | None] | str | None:
@@ -243,8 +313,6 @@ class SentimentModel:
     def fit(self, texts: list[str], labels: np.ndarray, sample_weight: np.ndarray | None = None,
             normalised: bool = False, domains: Sequence[str | None] | None = None) -> SentimentModel:
         """Learn IDF and weights from texts with 0/1 labels (1 = positive), optionally tagged with domains."""
-        from sklearn.linear_model import LogisticRegression
-
         y = np.asarray(labels).astype(np.int64)
         if len(texts) != len(y):
             raise ValueError(f"{len(texts)} texts but {len(y)} labels")
@@ -254,27 +322,32 @@ class SentimentModel:
             raise ValueError(f"{len(texts)} texts but {len(domains)} domains")
         norm = texts if normalised else normalise(texts).texts
         self.domains_ = tuple(sorted({str(d) for d in domains if d})) if domains is not None else ()
-        counts = self.counts(norm, domains)
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-        n = counts.shape[0]
-        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        idf[df < self.min_df] = 0.0
-        self.idf_ = idf.astype(np.float32)
-        x = self._features(counts)
-        clf = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="liblinear")
-        clf.fit(x, y, sample_weight=sample_weight)
-        self.coef_ = clf.coef_.ravel().astype(np.float32)
-        self.intercept_ = float(clf.intercept_[0])
-        self.info_ = {**self.info_, "n_train": int(n), "share_positive": float(y.mean())}
+        counts, chars = self.count_views(norm, domains)
+        self.idf_ = self._idf(counts)
+        self.coef_, self.intercept_ = _logreg(self._features(counts), y, self.C, self.max_iter, sample_weight)
+        if chars is not None:
+            self.char_idf_ = self._idf(chars)
+            self.char_coef_, self.char_intercept_ = _logreg(self._tfidf(chars, self.char_idf_), y, self.char_c,
+                                                            self.max_iter, sample_weight)
+        self.info_ = {**self.info_, "n_train": len(y), "share_positive": float(y.mean())}
         return self
+
+    def _idf(self, counts: sp.csr_matrix) -> np.ndarray:
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+        idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0
+        idf[df < self.min_df] = 0.0
+        return idf.astype(np.float32)
 
     def decision_function(self, texts: list[str], normalised: bool = False,
                           domain: Sequence[str | None] | str | None = None) -> np.ndarray:
-        """The linear score (log-odds of positive) per text."""
+        """The linear score (log-odds of positive) per text; with ``char_ensemble``, the mean of both models'."""
         self._check()
         norm = texts if normalised else normalise(texts).texts
-        x = self._features(self.counts(norm, self._domain(domain)))
-        return x @ self.coef_ + self.intercept_
+        counts, chars = self.count_views(norm, self._domain(domain))
+        out = self._features(counts) @ self.coef_ + self.intercept_
+        if chars is not None:
+            out = 0.5 * (out + self._tfidf(chars, self.char_idf_) @ self.char_coef_ + self.char_intercept_)
+        return out
 
     def predict_proba(self, texts: list[str], normalised: bool = False,
                       domain: Sequence[str | None] | str | None = None) -> np.ndarray:
@@ -291,13 +364,15 @@ class SentimentModel:
         self._check()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        nz = np.flatnonzero((self.coef_ != 0) | (self.idf_ != 0))
         meta = {"ngram_range": list(self.ngram_range), "bits": self.bits, "C": self.C, "min_df": self.min_df,
-                "intercept": self.intercept_, "info": self.info_, "format": 2, "words": self.words,
-                "domains": list(self.domains_)}
+                "intercept": self.intercept_, "info": self.info_, "format": 3 if self.char_ensemble else 2,
+                "words": self.words, "negation": self.negation, "domains": list(self.domains_),
+                "char_ensemble": self.char_ensemble, "char_c": self.char_c, "char_intercept": self.char_intercept_}
+        arrays = _sparse_arrays("", self.coef_, self.idf_)
+        if self.char_ensemble:
+            arrays.update(_sparse_arrays("char_", self.char_coef_, self.char_idf_))
         with path.open("wb") as fh:
-            np.savez_compressed(fh, index=nz.astype(np.int32), coef=self.coef_[nz].astype(np.float16),
-                                idf=self.idf_[nz].astype(np.float16), meta=np.array(json.dumps(meta, sort_keys=True)))
+            np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
         return path
 
     @classmethod
@@ -309,15 +384,53 @@ class SentimentModel:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             size = 1 << int(meta["bits"])
-            coef = np.zeros(size, np.float32)
-            idf = np.zeros(size, np.float32)
-            coef[z["index"]] = z["coef"]
-            idf[z["index"]] = z["idf"]
-        m = cls(ngram_range=tuple(meta["ngram_range"]), bits=int(meta["bits"]), C=float(meta["C"]),
-                min_df=int(meta["min_df"]), words=bool(meta.get("words", False)))
-        m.coef_, m.idf_, m.intercept_, m.info_ = coef, idf, float(meta["intercept"]), dict(meta["info"])
+            m = cls(ngram_range=tuple(meta["ngram_range"]), bits=int(meta["bits"]), C=float(meta["C"]),
+                    min_df=int(meta["min_df"]), words=bool(meta.get("words", False)),
+                    negation=bool(meta.get("negation", False)), char_ensemble=int(meta.get("char_ensemble", 0)),
+                    char_c=float(meta.get("char_c", 10.0)))
+            m.coef_, m.idf_ = _dense_arrays(z, "", size)
+            if m.char_ensemble:
+                m.char_coef_, m.char_idf_ = _dense_arrays(z, "char_", size)
+        m.intercept_, m.info_ = float(meta["intercept"]), dict(meta["info"])
+        m.char_intercept_ = float(meta.get("char_intercept", 0.0))
         m.domains_ = tuple(meta.get("domains", ()))
         return m
+
+
+def _logreg(x: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int,
+            sample_weight: np.ndarray | None) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear").fit(x, y, sample_weight=sample_weight)
+    return clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0])
+
+
+def _sparse_arrays(prefix: str, coef: np.ndarray, idf: np.ndarray) -> dict[str, np.ndarray]:
+    nz = np.flatnonzero((coef != 0) | (idf != 0))
+    return {f"{prefix}index": nz.astype(np.int32), f"{prefix}coef": coef[nz].astype(np.float16),
+            f"{prefix}idf": idf[nz].astype(np.float16)}
+
+
+def _dense_arrays(z: Any, prefix: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    coef, idf = np.zeros(size, np.float32), np.zeros(size, np.float32)
+    coef[z[f"{prefix}index"]] = z[f"{prefix}coef"]
+    idf[z[f"{prefix}index"]] = z[f"{prefix}idf"]
+    return coef, idf
+
+
+def balanced_weights(labels: np.ndarray, groups: Sequence[object] | None = None) -> np.ndarray:
+    """Sample weights that give each class the same total weight within each group (e.g. corpus).
+
+    ``n_g / (2 · n_{g,y})``, as scikit-learn's ``class_weight="balanced"`` but per group, so a
+    mostly-positive corpus (hotels) and a mostly-negative one (takeaway) both count their
+    minority class fully.
+    """
+    y = np.asarray(labels).astype(np.int64)
+    g = pd.Series(np.zeros(len(y), np.int64) if groups is None else np.asarray(groups, dtype=object))
+    frame = pd.DataFrame({"g": g, "y": y})
+    n_gy = frame.groupby(["g", "y"])["y"].transform("size").to_numpy()
+    n_g = frame.groupby("g")["y"].transform("size").to_numpy()
+    return (n_g / (2.0 * n_gy)).astype(np.float64)
 
 
 def score_texts(texts: list[object], model: SentimentModel | None = None,
