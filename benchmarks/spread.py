@@ -116,7 +116,7 @@ def _child_table(out: str) -> dict:
     from upmarket.analyses.spread.cascades import cascade_table
     from upmarket.warehouse import Warehouse
 
-    wh = Warehouse(f"{out}/bench.duckdb")
+    wh = Warehouse(f"{out}/bench.duckdb", memory_limit="3GB")  # the issue's budget is 4 GiB for the process
     t0 = time.perf_counter()
     wh.con.execute(f"""
         INSERT INTO posts (post_id, ts, platform, creator_id, creator_type, format)
@@ -197,6 +197,8 @@ def main(scale: float = 1.0) -> dict:
         Path(out, "meta.json").write_text(json.dumps({"sizes": sizes.tolist()}))
         print(f"generated {gen['shares']:,} shares over {gen['posts']:,} posts (largest cascade {gen['largest']:,})")
         kernel = _run_child("kernel", out)
+        print(f"kernel on {kernel['nodes']:,} nodes: {kernel['kernel_s']:.1f} s, "
+              f"peak {kernel['peak_rss_mib']:,.0f} MiB", flush=True)
         table = _run_child("table", out)
     nx_table = float(np.sum(a * sizes[sizes > 1].astype(float) ** b))
     result["table"] = {**gen, "kernel": kernel, "end_to_end": table, "networkx_extrapolated_s": nx_table,
