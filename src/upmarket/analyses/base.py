@@ -62,6 +62,8 @@ class Analysis:
     optional: ClassVar[tuple[str, ...]] = ()
     results_key: ClassVar[str | None] = None
     """Where ``Section.figures`` goes in results.json; default the analysis' name."""
+    order: ClassVar[int] = 100
+    """Place in a run and in the report: the market first, then channels, voice, spread, pricing."""
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""
@@ -87,7 +89,7 @@ def registered() -> dict[str, type[Analysis]]:
     """Every registered analysis, importing the built-in modules first."""
     import upmarket.analyses  # noqa: F401  (registers the built-ins)
 
-    return dict(REGISTRY)
+    return dict(sorted(REGISTRY.items(), key=lambda item: (item[1].order, item[0])))
 
 
 Runner = Callable[["Warehouse", "Config"], Section]

@@ -517,6 +517,7 @@ class MarketStructure(Analysis):
     """
 
     name = "market"
+    order = 10
     title = "Market structure"
     title_zh = "市场结构"
     requires = ("market_sales",)

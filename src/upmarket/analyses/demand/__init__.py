@@ -114,6 +114,7 @@ class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
 
     name = "demand"
+    order = 50
     title = "Demand and substitution"
     title_zh = "需求与替代"
     requires = ("market_sales", "market_size", "products")

@@ -121,6 +121,7 @@ class Funnel(Analysis):
     """
 
     name = "funnel"
+    order = 20
     title = "Funnels, consumer stages and cross-platform paths"
     title_zh = "多平台转化漏斗、消费者资产阶段与跨平台种草路径"
     requires = ()

@@ -45,6 +45,7 @@ def _utility(beta: np.ndarray, names: list[str], brand: str, price: float, top: 
 @register
 class PricingPlan(Analysis):
     name = "pricing_plan"
+    order = 70
     title = "Price plan by segment and city tier"
     title_zh = "分人群、分城市级别定价方案"
     requires = ("choices",)

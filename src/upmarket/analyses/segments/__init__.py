@@ -131,6 +131,7 @@ class Segments(Analysis):
     """Choice models on the conjoint; latent segments and their willingness to pay."""
 
     name = "segments"
+    order = 60
     title = "Segments and willingness to pay"
     title_zh = "细分人群与支付意愿"
     requires = ()

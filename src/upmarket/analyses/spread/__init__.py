@@ -93,6 +93,7 @@ class Spread(Analysis):
     """Cascades of shares, creators' return, topics and the seeding effect."""
 
     name = "spread"
+    order = 40
     title = "Spread: how content propagates and what it sells"
     title_zh = "传播：内容如何扩散、带来多少销量"
     requires = ("posts",)

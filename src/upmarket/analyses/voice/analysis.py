@@ -147,6 +147,7 @@ class Voice(Analysis):
     """
 
     name = "voice"
+    order = 30
     title = "Voice of the customer"
     title_zh = "用户之声"
     requires = ("reviews",)
