@@ -391,8 +391,8 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     config = config if config is not None else load_config(dataset)
     t0 = time.perf_counter()
     found = discover(dataset, config)
-    files = list(getattr(found, "files", found))
-    ignored = [str(getattr(i, "rel_path", i)) for i in getattr(found, "ignored", [])]
+    files = found.files
+    ignored = [i.rel_path for i in found.ignored]
     progress = ensure(progress)
     files_task = progress.task("files", total=len(files))
     report = IngestReport(dry_run=dry_run, ignored=ignored)
