@@ -17,6 +17,7 @@ from upmarket.contract import CONTRACT_VERSION
 from upmarket.progress import ensure
 from upmarket.results import Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
+from upmarket.warehouse.ingest import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +123,14 @@ def analyze(
     return results
 
 
-def data_quality(wh: Warehouse, ingest_report: Any) -> dict[str, Any]:
+def data_quality(wh: Warehouse, ingest_report: IngestReport) -> dict[str, Any]:
     """Files, rows and quarantine reasons, for the report's data-quality section."""
     manifest = wh.manifest()
     reasons = wh.quarantine_summary()
     return {
         "files": manifest.to_dict(orient="records"),
         "quarantine_reasons": reasons.to_dict(orient="records"),
-        "this_run": ingest_report.to_dict() if hasattr(ingest_report, "to_dict") else None,
+        "this_run": ingest_report.to_dict(),
     }
 
 
