@@ -185,10 +185,29 @@ def test_warehouse_cascades_equal_the_reference(data: tuple[pd.DataFrame, pd.Dat
     ref = contract_reference(posts, shares)
     with warehouse_with(posts, shares) as wh:
         table, _ = cascade_table(wh, chunk_nodes=7)
-    got = table.set_index("post_id")[list(METRICS)].to_dict("index")
-    assert set(got) == set(ref)
-    for pid, r in ref.items():
-        assert got[pid]["size"] == r["size"]
-        assert got[pid]["depth"] == r["depth"]
-        assert got[pid]["max_breadth"] == r["max_breadth"]
-        assert got[pid]["structural_virality"] == pytest.approx(r["structural_virality"], rel=1e-12)
+        bucketed, _ = cascade_table(wh, chunk_nodes=7, bucket_rows=3)  # resolved in hash(post_id) buckets
+    for t in (table, bucketed):
+        got = t.set_index("post_id")[list(METRICS)].to_dict("index")
+        assert set(got) == set(ref)
+        for pid, r in ref.items():
+            assert got[pid]["size"] == r["size"]
+            assert got[pid]["depth"] == r["depth"]
+            assert got[pid]["max_breadth"] == r["max_breadth"]
+            assert got[pid]["structural_virality"] == pytest.approx(r["structural_virality"], rel=1e-12)
+
+
+def test_buckets_count_unusable_rows_once() -> None:
+    """A share row without a post_id belongs to no bucket but is still reported as dropped, once."""
+    t = pd.Timestamp("2024-03-01")
+    posts = pd.DataFrame({"post_id": ["a", "b"], "creator_id": ["ca", "cb"]})
+    shares = pd.DataFrame({
+        "post_id": ["a", "a", "b", "b", None],
+        "user_id": ["u1", "u2", "u1", "u3", "u9"],
+        "parent_user_id": [None, "u1", None, "u1", None],
+        "ts": [t + pd.Timedelta(minutes=i) for i in range(5)],
+    })
+    with warehouse_with(posts, shares) as wh:
+        whole = build_forest(wh)
+        bucketed = build_forest(wh, bucket_rows=1)
+    assert whole.dropped_rows == bucketed.dropped_rows == 1
+    assert sorted(bucketed.post_id) == ["a", "b"] and bucketed.parent.size == whole.parent.size == 6

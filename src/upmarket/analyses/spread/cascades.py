@@ -22,6 +22,7 @@ No Python loop runs per node or per cascade, only per chunk of a few million nod
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -204,14 +205,57 @@ def _nodes_sql(tmp: str, post_filter: str = "") -> str:
     """
 
 
-def build_forest(warehouse: Warehouse, *, post_ids: list[str] | None = None, with_users: bool = False) -> Forest:
-    """Apply the contract's cascade rules to ``posts`` and ``shares`` (optionally for some posts only)."""
+BUCKET_ROWS = 4_000_000
+"""Share rows resolved per DuckDB pass: larger tables are split by hash(post_id) so memory stays flat."""
+
+
+def build_forest(warehouse: Warehouse, *, post_ids: list[str] | None = None, with_users: bool = False,
+                 bucket_rows: int = BUCKET_ROWS) -> Forest:
+    """Apply the contract's cascade rules to ``posts`` and ``shares`` (optionally for some posts only).
+
+    A cascade never spans posts, so a large table is resolved in buckets of whole posts
+    (``hash(post_id) % k``) and the buckets' forests are concatenated: the same result, with the
+    window functions of each pass bounded by ``bucket_rows``.
+    """
     con = warehouse.con
     tmp = f"_spread_nodes_{uuid.uuid4().hex[:8]}"
-    post_filter = ""
+    ids_filter = ""
     if post_ids is not None:
         con.register(f"{tmp}_ids", pd.DataFrame({"post_id": pd.Series(post_ids, dtype=object)}))
-        post_filter = f"AND post_id IN (SELECT post_id FROM {tmp}_ids)"
+        ids_filter = f"AND post_id IN (SELECT post_id FROM {tmp}_ids)"
+    try:
+        rows = con.execute(f"SELECT count(*) FROM shares WHERE TRUE {ids_filter}").fetchall()[0][0]
+        k = max(1, -(-int(rows) // bucket_rows))
+        parts = [
+            _bucket_forest(con, tmp, ids_filter + (f" AND hash(post_id) % {k} = {b}" if k > 1 else ""), with_users)
+            for b in range(k)
+        ]
+        # rows without a post_id fall in no bucket: count the unusable rows once, over the whole table
+        dropped = con.execute(f"""
+            SELECT count(*) FROM shares WHERE (post_id IS NULL OR user_id IS NULL OR ts IS NULL) {ids_filter}
+        """).fetchall()[0][0]
+    finally:
+        if post_ids is not None:
+            con.unregister(f"{tmp}_ids")
+    forest = parts[0] if len(parts) == 1 else _concat_forests(parts)
+    return dataclasses.replace(forest, dropped_rows=int(dropped))
+
+
+def _concat_forests(parts: list[Forest]) -> Forest:
+    """One forest from bucket forests: node indices shifted by the nodes before each bucket."""
+    offsets = np.cumsum([0] + [f.parent.size for f in parts[:-1]])
+    parent = np.concatenate(
+        [np.where(f.parent >= 0, f.parent + off, f.parent) for f, off in zip(parts, offsets, strict=True)]
+    )
+    users = None if parts[0].user_id is None else np.concatenate([f.user_id for f in parts])
+    return Forest(
+        np.concatenate([f.post_id for f in parts]), parent, users, np.concatenate([f.reason for f in parts]),
+        sum(f.duplicates for f in parts), sum(f.orphan_posts for f in parts), sum(f.dropped_rows for f in parts),
+    )
+
+
+def _bucket_forest(con, tmp: str, post_filter: str, with_users: bool) -> Forest:
+    """Resolve the cascades of the posts selected by ``post_filter`` in one DuckDB pass."""
     try:
         con.execute(_nodes_sql(tmp, post_filter))
         arrays = con.execute(f"""
@@ -249,20 +293,20 @@ def build_forest(warehouse: Warehouse, *, post_ids: list[str] | None = None, wit
         orphans = con.execute(f"SELECT count(*) FROM {tmp} WHERE is_root AND creator_id IS NULL").fetchone()[0]
     finally:
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
-        if post_ids is not None:
-            con.unregister(f"{tmp}_ids")
     if n:
         is_root = parent == -1
         starts = np.flatnonzero(is_root)
         cid = np.cumsum(is_root) - 1
         attach = parent == -2
         parent[attach] = starts[cid[attach]]
-    return Forest(np.asarray(roots, dtype=object), parent, users, reason, int(dup), int(orphans), int(dropped))
+    users_arr = None if users is None else np.asarray(users, dtype=object)
+    return Forest(np.asarray(roots, dtype=object), parent, users_arr, reason, int(dup), int(orphans), int(dropped))
 
 
-def cascade_table(warehouse: Warehouse, *, chunk_nodes: int = DEFAULT_CHUNK_NODES) -> tuple[pd.DataFrame, Forest]:
+def cascade_table(warehouse: Warehouse, *, chunk_nodes: int = DEFAULT_CHUNK_NODES, bucket_rows: int = BUCKET_ROWS,
+                  ) -> tuple[pd.DataFrame, Forest]:
     """One row per post: the four measures, the Wiener index and how many shares were re-attached."""
-    forest = build_forest(warehouse)
+    forest = build_forest(warehouse, bucket_rows=bucket_rows)
     if forest.parent.size == 0:
         empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("size", "depth", "max_breadth")})
         empty.insert(0, "post_id", pd.Series(dtype=object))
