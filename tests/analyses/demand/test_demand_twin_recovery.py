@@ -8,36 +8,27 @@ known to fail for the three brands whose products are dear (Apple, Huawei, Xiaom
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 
 import pytest
 
-import upmarket
 from upmarket.analyses.demand import Demand
 from upmarket.config import load_config
 from upmarket.twin.check import compare
 from upmarket.warehouse import Warehouse
 
-SEED = 7
 TABLES = ("market_sales", "market_size", "products")
 
 
 @pytest.fixture(scope="session")
-def demo_demand(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demand_twin")
-    upmarket.simulate(root / "twin", preset="demo", seed=SEED)
-    sub = root / "demand_only"
-    sub.mkdir()
-    for t in TABLES:
-        shutil.copy(root / "twin" / f"{t}.parquet", sub / f"{t}.parquet")
-    shutil.copy(root / "twin" / "upmarket.toml", sub / "upmarket.toml")
+def demo_demand(demo_twin, twin_subset):
+    sub = twin_subset(TABLES)
     config = load_config(sub)
     config = replace(config, analysis_options={**config.analysis_options, "demand": {"draws": 10}})
     with Warehouse(":memory:") as wh:
         wh.ingest(sub, config)
         section = Demand().run(wh, config)
-    truth = json.loads((root / "twin" / "truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
     checks = compare({"pricing": section.figures}, truth)
     return section, truth, {c.key: c for c in checks}
 

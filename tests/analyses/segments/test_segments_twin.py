@@ -8,40 +8,31 @@ class is too large (0.28 vs 0.20 planted) and per-segment elasticities are too l
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import upmarket
 from upmarket.analyses.segments import Segments
 from upmarket.analyses.segments.naming import adjusted_rand, purity
 from upmarket.config import load_config
 from upmarket.twin.check import compare
 from upmarket.warehouse import Warehouse
 
-SEED = 7
 TABLES = ("choices", "users", "market_sales")
 
 
 @pytest.fixture(scope="session")
-def demo_segments(tmp_path_factory):
-    root = tmp_path_factory.mktemp("segments_twin")
-    upmarket.simulate(root / "twin", preset="demo", seed=SEED)
-    sub = root / "sub"
-    sub.mkdir()
-    for t in TABLES:
-        shutil.copy(root / "twin" / f"{t}.parquet", sub / f"{t}.parquet")
-    shutil.copy(root / "twin" / "upmarket.toml", sub / "upmarket.toml")
+def demo_segments(demo_twin, twin_subset):
+    sub = twin_subset(TABLES)
     config = load_config(sub)
     config = replace(config, analysis_options={**config.analysis_options, "segments": {"mixed_draws": 0}})
     with Warehouse(":memory:") as wh:
         wh.ingest(sub, config)
         section = Segments().run(wh, config)
-    truth = json.loads((root / "twin" / "truth.json").read_text(encoding="utf-8"))
-    planted = pd.read_parquet(root / "twin" / "_truth" / "respondent_segments.parquet")
+    truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
+    planted = pd.read_parquet(demo_twin / "_truth" / "respondent_segments.parquet")
     checks = {c.key: c for c in compare({"pricing": section.figures}, truth)}
     return section, truth, planted, checks
 
