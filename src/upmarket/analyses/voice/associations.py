@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# function words, shopping boilerplate, and degree words / generic praise slang that say nothing of a brand
 _STOP_WORDS = """
 的 了 是 我 也 很 都 就 还 在 和 有 不 这 那 个 买 用 手机
 一个 非常 感觉 比较 没有 可以 什么 就是 但是 还是 而且 自己 因为
 所以 已经 觉得 一下 真的 一直 现在 这个 那个 这款 东西 一般 然后
 时候 知道 收到
+十分 特别 超级 相当 有点 太 挺 蛮 极其 更 最 无敌 绝了
 """
 STOP = frozenset(_STOP_WORDS.split())
 
