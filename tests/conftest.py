@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +36,33 @@ def twin_subset(demo_twin, tmp_path_factory) -> Callable[[tuple[str, ...]], Path
         return sub
 
     return make
+
+
+@dataclass
+class TwinRecovery:
+    """One analysis run on a subset of the demo twin, with its checks against truth.json."""
+
+    section: Any
+    truth: dict
+    checks: dict
+
+
+@pytest.fixture(scope="session")
+def recover_on_twin(demo_twin, twin_subset) -> Callable[..., TwinRecovery]:
+    """Ingest only ``tables`` of the demo twin (the real ingest path), run one analysis, compare with truth."""
+    from upmarket.config import load_config
+    from upmarket.twin.check import compare
+    from upmarket.warehouse import Warehouse
+
+    def run(analysis: type, tables: tuple[str, ...], options: dict) -> TwinRecovery:
+        sub = twin_subset(tables)
+        config = load_config(sub)
+        config = replace(config, analysis_options={**config.analysis_options, analysis.name: options})
+        with Warehouse(":memory:") as wh:
+            wh.ingest(sub, config)
+            section = analysis().run(wh, config)
+        truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
+        checks = {c.key: c for c in compare({analysis.results_key or analysis.name: section.figures}, truth)}
+        return TwinRecovery(section, truth, checks)
+
+    return run

@@ -99,3 +99,9 @@ def twin_check_rows(results: dict, dataset: str | Path, tolerances: str | Path |
         return None
     truth = json.loads(path.read_text(encoding="utf-8"))
     return [asdict(c) for c in compare(results, truth, tolerances)]
+
+
+def check_lines(checks: dict[str, Check], prefix: str = "") -> str:
+    """The checks under ``prefix`` as ``ok/FAIL key: estimate vs truth`` lines, for a person to read."""
+    return "\n".join(f"{'ok  ' if c.passed else 'FAIL'} {k}: {c.estimate:.4g} vs {c.truth:.4g}"
+                     for k, c in sorted(checks.items()) if k.startswith(prefix))

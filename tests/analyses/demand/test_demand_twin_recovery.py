@@ -7,35 +7,18 @@ known to fail for the three brands whose products are dear (Apple, Huawei, Xiaom
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
 import pytest
 
 from upmarket.analyses.demand import Demand
-from upmarket.config import load_config
-from upmarket.twin.check import compare
-from upmarket.warehouse import Warehouse
+from upmarket.twin.check import check_lines
 
 TABLES = ("market_sales", "market_size", "products")
 
 
 @pytest.fixture(scope="session")
-def demo_demand(demo_twin, twin_subset):
-    sub = twin_subset(TABLES)
-    config = load_config(sub)
-    config = replace(config, analysis_options={**config.analysis_options, "demand": {"draws": 10}})
-    with Warehouse(":memory:") as wh:
-        wh.ingest(sub, config)
-        section = Demand().run(wh, config)
-    truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
-    checks = compare({"pricing": section.figures}, truth)
-    return section, truth, {c.key: c for c in checks}
-
-
-def _table(checks: dict, prefix: str) -> str:
-    return "\n".join(f"{'ok  ' if c.passed else 'FAIL'} {k}: {c.estimate:.4g} vs {c.truth:.4g}"
-                     for k, c in sorted(checks.items()) if k.startswith(prefix))
+def demo_demand(recover_on_twin):
+    r = recover_on_twin(Demand, TABLES, {"draws": 10})
+    return r.section, r.truth, r.checks
 
 
 def test_fe_iv_random_coefficients_is_the_chosen_specification(demo_demand):
@@ -51,14 +34,14 @@ def test_price_elasticity_within_15_percent_per_brand(demo_demand):
     _, truth, checks = demo_demand
     el = {k: c for k, c in checks.items() if k.startswith("pricing.price_elasticity.all.")}
     assert len(el) == len(truth["pricing"]["price_elasticity"]["all"]) == 7
-    assert all(c.passed for c in el.values()), _table(checks, "pricing.price_elasticity")
+    assert all(c.passed for c in el.values()), check_lines(checks, "pricing.price_elasticity")
 
 
 def test_diversion_within_005(demo_demand):
     _, _, checks = demo_demand
     div = {k: c for k, c in checks.items() if k.startswith("pricing.diversion.")}
     assert len(div) == 7 * 7  # 6 rival brands + outside, per brand
-    assert all(c.passed for c in div.values()), _table(checks, "pricing.diversion")
+    assert all(c.passed for c in div.values()), check_lines(checks, "pricing.diversion")
 
 
 def test_brand_premium_order_and_low_priced_brands(demo_demand):
@@ -69,7 +52,7 @@ def test_brand_premium_order_and_low_priced_brands(demo_demand):
     tru = truth["pricing"]["brand_premium_cny"]["all"]
     assert sorted(est, key=est.get)[-2:] == sorted(tru, key=tru.get)[-2:] == ["Huawei", "Apple"]
     for b in ("Honor", "OPPO", "vivo"):
-        assert checks[f"pricing.brand_premium_cny.all.{b}"].passed, _table(checks, "pricing.brand_premium")
+        assert checks[f"pricing.brand_premium_cny.all.{b}"].passed, check_lines(checks, "pricing.brand_premium")
 
 
 @pytest.mark.xfail(strict=True, reason="premia of dear brands are overstated ~35 %: δ of high-price products depends "
@@ -77,4 +60,4 @@ def test_brand_premium_order_and_low_priced_brands(demo_demand):
 def test_brand_premium_within_20_percent(demo_demand):
     _, _, checks = demo_demand
     prem = {k: c for k, c in checks.items() if k.startswith("pricing.brand_premium_cny.all.")}
-    assert all(c.passed for c in prem.values()), _table(checks, "pricing.brand_premium")
+    assert all(c.passed for c in prem.values()), check_lines(checks, "pricing.brand_premium")

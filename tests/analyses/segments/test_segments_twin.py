@@ -7,39 +7,22 @@ class is too large (0.28 vs 0.20 planted) and per-segment elasticities are too l
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from upmarket.analyses.segments import Segments
 from upmarket.analyses.segments.naming import adjusted_rand, purity
-from upmarket.config import load_config
-from upmarket.twin.check import compare
-from upmarket.warehouse import Warehouse
+from upmarket.twin.check import check_lines
 
 TABLES = ("choices", "users", "market_sales")
 
 
 @pytest.fixture(scope="session")
-def demo_segments(demo_twin, twin_subset):
-    sub = twin_subset(TABLES)
-    config = load_config(sub)
-    config = replace(config, analysis_options={**config.analysis_options, "segments": {"mixed_draws": 0}})
-    with Warehouse(":memory:") as wh:
-        wh.ingest(sub, config)
-        section = Segments().run(wh, config)
-    truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
+def demo_segments(recover_on_twin, demo_twin):
+    r = recover_on_twin(Segments, TABLES, {"mixed_draws": 0})
     planted = pd.read_parquet(demo_twin / "_truth" / "respondent_segments.parquet")
-    checks = {c.key: c for c in compare({"pricing": section.figures}, truth)}
-    return section, truth, planted, checks
-
-
-def _table(checks: dict, prefix: str) -> str:
-    return "\n".join(f"{'ok  ' if c.passed else 'FAIL'} {k}: {c.estimate:.4g} vs {c.truth:.4g}"
-                     for k, c in sorted(checks.items()) if k.startswith(prefix))
+    return r.section, r.truth, planted, r.checks
 
 
 def test_bic_finds_the_four_planted_segments(demo_segments):
@@ -55,19 +38,19 @@ def test_every_segment_premium_within_tolerance(demo_segments):
     prem = {k: c for k, c in checks.items() if k.startswith("pricing.brand_premium_cny.")
             and k.split(".")[2] in ("value", "imaging", "gamer", "status")}
     assert len(prem) == 28
-    assert all(c.passed for c in prem.values()), _table(checks, "pricing.brand_premium_cny")
+    assert all(c.passed for c in prem.values()), check_lines(checks, "pricing.brand_premium_cny")
     assert section.figures["latent_class"]["membership_covariates"][1].startswith("city_tier=")
 
 
 def test_shares_and_elasticities_known_state(demo_segments):
     _, _, _, checks = demo_segments
     for s in ("value", "imaging", "status"):
-        assert checks[f"pricing.segment_share.{s}"].passed, _table(checks, "pricing.segment_share")
+        assert checks[f"pricing.segment_share.{s}"].passed, check_lines(checks, "pricing.segment_share")
     gamer = checks["pricing.segment_share.gamer"]
     assert 0.05 < gamer.estimate - gamer.truth < 0.10  # known miss: the gamer class takes imaging/value people
     el = [c for k, c in checks.items() if k.startswith("pricing.price_elasticity.")]
     assert len(el) == 28 and all(c.estimate < 0 for c in el)
-    assert sum(c.passed for c in el) >= 14, _table(checks, "pricing.price_elasticity")  # 15 of 28 today
+    assert sum(c.passed for c in el) >= 14, check_lines(checks, "pricing.price_elasticity")  # 15 of 28 today
 
 
 def test_classes_match_planted_respondents(demo_segments):
