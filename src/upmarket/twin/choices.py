@@ -6,8 +6,12 @@ storage, −α_i·price, plus a purchase-context constant κ (same for every pho
 willingness to pay unchanged). WTP for a brand over Redmi is therefore
 ``truth.pricing.brand_premium_cny[segment]``.
 
-Twelve tasks per respondent (every preset): with eight, BIC on 2,000 respondents cannot tell the imaging
-and gamer segments apart (3 classes for 4 planted); with twelve it finds all four (docs/segments.md).
+Twelve tasks per respondent (every preset), three phones each, in a **minimal-overlap** design: within a
+task the three phones have different brands, prices, camera levels, chips and storage (each attribute's levels
+drawn without replacement), as commercial CBC designs do. With independent draws (the first design), two of the
+three phones shared a camera or chip level in most tasks, and such a pair says nothing about that taste: D-error
+of the pooled MNL 6.1e-4 → 5.3e-4 with minimal overlap, and the imaging and gamer classes separate (BIC margin
+of 4 classes over 3: 1.5 → 34, docs/segments.md).
 """
 
 from __future__ import annotations
@@ -25,18 +29,25 @@ CHIPS = {"entry": 50.0, "upper-mid": 75.0, "flagship": 95.0}
 STORAGE = np.array([128, 256, 512])
 
 
+def _levels(rng: np.random.Generator, n_levels: int, shape: tuple[int, int, int]) -> np.ndarray:
+    """Level indices (respondent, task, alternative): distinct within a task when there are enough levels."""
+    if n_levels < shape[2]:
+        return rng.integers(n_levels, size=shape)
+    return np.argsort(rng.random((*shape[:2], n_levels)), axis=2)[..., :shape[2]]
+
+
 def simulate_choices(users: pd.DataFrame, params: DemandParams, tastes: dict[str, np.ndarray],
                      rng: np.random.Generator, n_tasks: int = 12, n_alts: int = 3) -> pd.DataFrame:
     """The contract ``choices`` table (plus camera, chip, storage_gb), one chosen alternative per task."""
     n = len(users)
     seg = pd.Categorical(users["_segment"], categories=SEGMENTS).codes
     shape = (n, n_tasks, n_alts)
-    brand = rng.integers(len(BRANDS), size=shape)
-    price = PRICES[rng.integers(len(PRICES), size=shape)]
-    cam = CAMERA[rng.integers(len(CAMERA), size=shape)]
-    chip_i = rng.integers(len(CHIPS), size=shape)
+    brand = _levels(rng, len(BRANDS), shape)
+    price = PRICES[_levels(rng, len(PRICES), shape)]
+    cam = CAMERA[_levels(rng, len(CAMERA), shape)]
+    chip_i = _levels(rng, len(CHIPS), shape)
     perf = np.array(list(CHIPS.values()))[chip_i]
-    storage = STORAGE[rng.integers(len(STORAGE), size=shape)]
+    storage = STORAGE[_levels(rng, len(STORAGE), shape)]
     beta = np.array([params.brand_intercepts[b] for b in BRANDS])
     brand_taste = (beta[None, :] + tastes["d"] - tastes["d_bar"][None, :])[seg]  # (n, B)
     kappa = 3.0 - float(beta.mean())  # purchase context: makes "none" a minority choice

@@ -79,6 +79,13 @@ def test_bad_choice_data_is_named():
     two.loc[(two["respondent_id"] == "r3") & (two["task_id"] == "t1"), "chosen"] = 1
     with pytest.raises(ChoiceDataError, match=r"exactly one .*respondent r3 task t1: 4 chosen"):
         build_design(two, "Redmi")
+    pair = df.copy()  # exactly two chosen
+    pair.loc[(pair["respondent_id"] == "r4") & (pair["task_id"] == "t2") & pair["alt_id"].isin(["a0", "a1"]),
+             "chosen"] = 1
+    pair.loc[(pair["respondent_id"] == "r4") & (pair["task_id"] == "t2") & ~pair["alt_id"].isin(["a0", "a1"]),
+             "chosen"] = 0
+    with pytest.raises(ChoiceDataError, match=r"1 task\(s\) do not \(respondent r4 task t2: 2 chosen\)"):
+        build_design(pair, "Redmi")
     zero = df.copy()
     zero.loc[(zero["respondent_id"] == "r5") & (zero["task_id"] == "t0"), "chosen"] = 0
     with pytest.raises(ChoiceDataError, match="respondent r5 task t0: 0 chosen"):
@@ -119,3 +126,19 @@ def test_membership_covariates_sharpen_classes():
     assert np.allclose(cov.priors.mean(axis=0), cov.shares)
     with pytest.raises(ValueError, match="constant first column"):
         fit_latent_class(d, 2, Z=Z[:, 1:])
+
+
+def test_bad_choices_file_is_named_by_the_analysis(tmp_path):
+    from upmarket.analyses.segments import Segments
+    from upmarket.config import load_config
+    from upmarket.warehouse import Warehouse
+
+    df, _ = conjoint(30, [ONE], [1.0], n_tasks=3)
+    df.loc[(df["respondent_id"] == "r7") & (df["task_id"] == "t0"), "chosen"] = 0
+    df.to_parquet(tmp_path / "choices.parquet", index=False)
+    (tmp_path / "upmarket.toml").write_text('focal_brand = "Xiaomi"\nsub_brands = ["Redmi"]\n', encoding="utf-8")
+    config = load_config(tmp_path)
+    with Warehouse(":memory:") as wh:
+        wh.ingest(tmp_path, config)
+        with pytest.raises(ChoiceDataError, match=r"choices\.parquet: choices: column chosen .*respondent r7 task t0"):
+            Segments().run(wh, config)

@@ -44,6 +44,9 @@ def test_stp_map_and_messages_reach_results(tiny_segments):
     themes = sec.tables["message_themes"]
     assert set(themes["segment"]) == set(p["stp"]["targets"])
     lead = themes[themes["theme"] == "lead"]
-    assert lead["importance"].between(0, 1).all() and lead["praise_share"].notna().all()
+    assert lead["importance"].between(0, 1).all() and len(lead) >= 1
+    # the tiny twin has 33 reviews: a lead aspect may have no focal-brand mention, then no praise is cited
+    assert (lead["praise_share"].isna() | lead["praise_share"].between(0, 1)).all()
+    assert (lead.loc[lead["praise_share"].isna(), "phrases"] == "").all()
     assert p["mixed_logit"]["loglik"] > p["mixed_logit"]["mnl_loglik"]
     assert any("Target" in f.text and f.text_zh for f in sec.findings)

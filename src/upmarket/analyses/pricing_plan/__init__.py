@@ -1,13 +1,26 @@
-"""Price plan per target segment × city tier: the margin-maximising focal price under the conjoint demand.
+"""Price plan per segment × city tier × channel: the margin-maximising focal price under the conjoint demand.
 
-Demand per cell is the segment's latent-class logit (segments analysis), its price coefficient scaled by the
-city tier's price sensitivity relative to all respondents (an MNL per tier). The choice set is the focal
-brand's flagship configuration, the sub-brand's at its price, one product per rival brand at that brand's
-units-weighted market price, and no purchase. Constraints and the optimiser: ``optimise.py``.
-Uncertainty: the plan is re-solved for ``draws`` parameter draws from the estimates' covariance; the
-5th–95th percentiles are shown. Options (``[pricing_plan]``): ``cost_share`` (0.6 of the floor),
-``floor`` (3999), ``sub_price`` (1999), ``ladder_gap`` (500), ``diversion_cap`` (0.3), ``objective``
-("margin"), ``draws`` (30), ``max_classes`` (6).
+Demand per cell is the segment's latent-class logit (segments analysis; price coefficient at the class mean),
+scaled by the city tier's price sensitivity relative to all respondents (an MNL per tier). The choice set is the
+focal brand's flagship configuration, the sub-brand's top model at its price *on that channel*, one product per
+rival brand at that brand's typical effective price *on that channel* (listings × products; market_sales or
+3,000 CNY when absent), and no purchase.
+
+**Channels** are the platforms a brand prices separately (coupons, channel-exclusive configurations): the
+segment × tier's channel mix comes from ``orders`` × ``users``, the observed-group proxy P(segment | tier, age)
+spreading each order over segments (``segments.stp.group_proxy``). Each channel has its own rivals' and
+sub-brand's prices and platform fee (``[pricing_plan] channel_fee``, default none); the channel prices of a cell
+are optimised jointly, within ``channel_spread`` (10 %) of the lowest, and shown as one list price per cell with a
+coupon per channel. The conjoint has no channel attribute, so price sensitivity does not differ by channel
+beyond the segment × tier mix: the plan says so in its warnings.
+
+Constraints and the optimiser: ``optimise.py`` (floor, ladder above the sub-brand, diversion cap into the
+sub-brand, the 6,000 CNY subsidy cap). Units and margin are per 1,000 shoppers of the cell. Uncertainty: the
+plan is re-solved for ``draws`` draws of the class coefficients from their estimated covariance; 5th–95th
+percentiles of price, units and margin are shown. Options (``[pricing_plan]``): ``cost_share`` (0.6 of the
+floor), ``floor`` (3999), ``sub_price`` (default: the sub-brand's 90th-percentile effective price per channel, else
+1999), ``ladder_gap`` (500), ``diversion_cap`` (0.3), ``objective`` ("margin"), ``draws`` (30), ``seed`` (0),
+``channel_spread`` (0.1), ``channel_fee`` ({platform: share}), ``min_tier`` (30 respondents).
 """
 
 from __future__ import annotations
@@ -18,13 +31,16 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Section, register
-from upmarket.analyses.pricing_plan.optimise import Cell, optimise, paid, shares
+from upmarket.analyses.pricing_plan.optimise import Cell, optimise, optimise_channels, paid, shares
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["Cell", "PricingPlan", "optimise", "paid", "shares"]
+__all__ = ["Cell", "PricingPlan", "channel_context", "channel_mix", "optimise", "optimise_channels", "paid",
+           "shares"]
+
+ALL = "all"
 
 
 def _utility(beta: np.ndarray, names: list[str], brand: str, price: float, top: bool) -> float:
@@ -42,88 +58,217 @@ def _utility(beta: np.ndarray, names: list[str], brand: str, price: float, top: 
     return u
 
 
+def channel_mix(warehouse: Warehouse, posterior: pd.DataFrame) -> pd.DataFrame | None:
+    """Share of each segment × city tier's orders per platform: columns segment, city_tier, platform, weight.
+
+    Orders are spread over segments by P(segment | tier, age band) (the STP proxy); the tier ``all`` pools tiers.
+    None without orders or users matching the respondents."""
+    from upmarket.analyses.segments.stp import group_proxy
+
+    if not (warehouse.has_rows("orders") and warehouse.has_rows("users")):
+        return None
+    proxy = group_proxy(warehouse, posterior)
+    if proxy is None:
+        return None
+    n = warehouse.con.execute("SELECT o.user_id, o.platform, coalesce(u.city_tier, '?') AS city_tier, "
+                              "sum(o.units) AS units FROM orders o JOIN users u USING (user_id) "
+                              "WHERE o.units > 0 GROUP BY ALL").df()
+    if n.empty:
+        return None
+    segs = [c for c in proxy.columns if c != "user_id"]
+    m = n.merge(proxy, on="user_id")
+    w = m[segs].mul(m["units"], axis=0)
+    w[["city_tier", "platform"]] = m[["city_tier", "platform"]]
+    long = w.melt(id_vars=["city_tier", "platform"], var_name="segment", value_name="units")
+    by_tier = long.groupby(["segment", "city_tier", "platform"], as_index=False)["units"].sum()
+    pooled = long.groupby(["segment", "platform"], as_index=False)["units"].sum().assign(city_tier=ALL)
+    out = pd.concat([by_tier, pooled], ignore_index=True)
+    out["weight"] = out["units"] / out.groupby(["segment", "city_tier"])["units"].transform("sum")
+    return out[["segment", "city_tier", "platform", "weight"]]
+
+
+def channel_context(warehouse: Warehouse, brands: list[str], sub_brand: str, focal: str,
+                    fallback: pd.Series | None) -> pd.DataFrame | None:
+    """Per platform: each brand's median effective price (last 90 days of listings), the sub-brand's
+    90th-percentile price (its top models) and the focal brand's mean coupon depth (1 − price / list price).
+
+    Wide frame indexed by platform: one column per brand (CNY), ``sub_top`` and ``focal_coupon``. A brand not
+    listed on a platform gets its median over all platforms (buyers compare across platforms), else
+    ``fallback`` (market_sales street price, 1000 CNY). None without listings and products."""
+    if not (warehouse.has_rows("listings") and warehouse.has_rows("products")):
+        return None
+    df = warehouse.con.execute(
+        "WITH p AS (SELECT sku_id, any_value(brand) AS brand FROM products GROUP BY sku_id), "
+        "l AS (SELECT * FROM listings WHERE price > 0 AND date >= (SELECT max(date) FROM listings) - INTERVAL 90 DAY) "
+        "SELECT l.platform, p.brand, median(l.price) AS price, quantile_cont(l.price, 0.9) AS top, "
+        "avg(1 - l.price / nullif(l.list_price, 0)) AS coupon FROM l JOIN p USING (sku_id) GROUP BY ALL").df()
+    if df.empty:
+        return None
+    wide = df.pivot_table(index="platform", columns="brand", values="price")
+    overall = df.groupby("brand")["price"].median()
+    for b in brands:
+        if b not in wide:
+            wide[b] = np.nan
+        default = overall.get(b, np.nan)
+        if not np.isfinite(default) and fallback is not None and b in fallback:
+            default = 1000 * float(fallback[b])
+        wide[b] = wide[b].fillna(default)
+    top = df[df["brand"] == sub_brand].set_index("platform")["top"]
+    wide["sub_top"] = top.reindex(wide.index).fillna(top.median() if len(top) else np.nan)
+    coupon = df[df["brand"] == focal].set_index("platform")["coupon"]
+    wide["focal_coupon"] = coupon.reindex(wide.index)
+    return wide
+
+
 @register
 class PricingPlan(Analysis):
     name = "pricing_plan"
     order = 70
-    title = "Price plan by segment and city tier"
-    title_zh = "分人群、分城市级别定价方案"
+    title = "Price plan by segment, city tier and channel"
+    title_zh = "分人群、分城市级别、分渠道定价方案"
     requires = ("choices",)
-    optional = ("users", "market_sales")
+    optional = ("users", "market_sales", "orders", "listings", "products")
     results_key: ClassVar[str] = "pricing_plan"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        from upmarket.analyses.segments import build_design, latent_segments, load_choices, market_elasticity
+        from upmarket.analyses.segments import choice_design, latent_segments, market_elasticity
         from upmarket.analyses.segments.mnl import fit_mnl
         from upmarket.analyses.segments.naming import name_classes
 
         o = config.options("pricing_plan")
-        ref = config.sub_brands[0] if config.sub_brands else config.focal_brand
-        data = build_design(load_choices(warehouse), ref)
-        best, _ = latent_segments(warehouse, data, config.options("segments"), [])  # the segments analysis's classes
+        focal = config.focal_brand
+        ref = config.sub_brands[0] if config.sub_brands else focal
+        data = choice_design(warehouse, ref)
+        warnings: list[str] = []
+        best, _ = latent_segments(warehouse, data, config.options("segments"), warnings)  # the segments' classes
         seg_names = name_classes(best.betas, best.names)
         prices = market_elasticity(warehouse)
         brands = data.levels["brand"]
-        rivals = [b for b in brands if b not in (config.focal_brand, ref)]
-        floor, p_sub = float(o.get("floor", 3999)), float(o.get("sub_price", 1999))
+        rivals = [b for b in brands if b not in (focal, ref)]
+        floor = float(o.get("floor", 3999))
+        spread = float(o.get("channel_spread", 0.1))
+        fees = {str(k): float(v) for k, v in dict(o.get("channel_fee", {})).items()}
         ip = data.price_index
-        tiers: dict[str, float] = {"all": 1.0}
+        tiers: dict[str, float] = {ALL: 1.0}
         if warehouse.has_rows("users"):
             users = warehouse.con.execute("SELECT user_id, city_tier FROM users").df()
             users = users[users["user_id"].isin(set(data.respondents))]
             a_all = -fit_mnl(data).params[ip]
             for t, ids in users.groupby("city_tier")["user_id"]:
-                if len(ids) >= 30:
+                if len(ids) >= int(o.get("min_tier", 30)):
                     tiers[str(t)] = float(-fit_mnl(data.subset(ids.to_numpy())).params[ip] / a_all)
-        rng = np.random.default_rng(int(o.get("seed", 0)))
-        rows = []
-        for k, seg in enumerate(seg_names):
-            draws = rng.multivariate_normal(best.betas[k], best.beta_cov(k), size=int(o.get("draws", 30)),
-                                            method="eigh")
-            for tier, scale in tiers.items():
-                sols = []
-                for beta in [best.betas[k], *draws]:
-                    b = beta.copy()
-                    b[ip] *= scale
-                    v_others = np.array([_utility(b, data.names, r, 1000 * float(prices.get(r, 3.0))
-                                                  if prices is not None else 3000.0, False) for r in rivals]
-                                        + [b[data.names.index("none")] if "none" in data.names else -np.inf])
-                    cell = Cell(v_focal=_utility(b, data.names, config.focal_brand, 0.0, True), alpha=-b[ip],
-                                v_sub=_utility(b, data.names, ref, p_sub, False), v_others=v_others,
-                                cost=float(o.get("cost_share", 0.6)) * floor, floor=floor, p_sub=p_sub,
+        posterior = pd.DataFrame(best.posterior, columns=seg_names).assign(respondent_id=data.respondents)
+        mix = channel_mix(warehouse, posterior)
+        ctx = channel_context(warehouse, brands, ref, focal, prices)
+        if mix is None or ctx is None:
+            warnings.append("pricing_plan: no orders × users or no listings × products, so no channel split: one "
+                            "price per segment × tier against market prices")
+            mix = pd.DataFrame([(s, t, ALL, 1.0) for s in seg_names for t in tiers],
+                               columns=["segment", "city_tier", "platform", "weight"])
+        warnings.append("pricing_plan: the conjoint has no channel attribute, so price sensitivity is the same on "
+                        "every channel; channels differ by their rivals' and sub-brand's prices, fees and mix")
+
+        platforms_all = sorted(set(mix["platform"]))
+        market = {r: 1000 * float(prices.get(r, 3.0)) if prices is not None else 3000.0 for r in rivals}
+        rival_price = {pf: {r: float(ctx.loc[pf, r]) if ctx is not None and pf in ctx.index else market[r]
+                            for r in rivals} for pf in platforms_all}
+        sub_top = {pf: float(ctx.loc[pf, "sub_top"]) if ctx is not None and pf in ctx.index else np.nan
+                   for pf in platforms_all}
+        sub_price = {pf: float(o["sub_price"]) if "sub_price" in o else sub_top[pf] if np.isfinite(sub_top[pf])
+                     else 1999.0 for pf in platforms_all}
+
+        def cells(beta: np.ndarray, platforms: list[str]) -> list[Cell]:
+            out = []
+            for pf in platforms:
+                v_others = np.array([_utility(beta, data.names, r, rival_price[pf][r], False) for r in rivals]
+                                    + [beta[data.names.index("none")] if "none" in data.names else -np.inf])
+                out.append(Cell(v_focal=_utility(beta, data.names, focal, 0.0, True), alpha=-beta[ip],
+                                v_sub=_utility(beta, data.names, ref, sub_price[pf], False), v_others=v_others,
+                                cost=float(o.get("cost_share", 0.6)) * floor, floor=floor, p_sub=sub_price[pf],
                                 ladder_gap=float(o.get("ladder_gap", 500)),
                                 diversion_cap=float(o.get("diversion_cap", 0.3)),
-                                objective=str(o.get("objective", "margin")))
-                    try:
-                        sols.append(optimise(cell))
-                    except ValueError:
+                                objective=str(o.get("objective", "margin")), fee=fees.get(pf, 0.0)))
+            return out
+
+        rng = np.random.default_rng(int(o.get("seed", 0)))
+        n_draws = int(o.get("draws", 30))
+        rows = []
+        for k, seg in enumerate(seg_names):
+            b_mean, V = best.mean_beta(k)
+            draws = rng.multivariate_normal(b_mean, V, size=n_draws, method="eigh") if n_draws else []
+            for tier, scale in tiers.items():
+                m = mix[(mix["segment"] == seg) & (mix["city_tier"] == tier) & (mix["weight"] > 0)]
+                if m.empty:
+                    continue
+                platforms, w = m["platform"].tolist(), m["weight"].to_numpy(float)
+                sols = []
+                for d, beta in enumerate([b_mean, *draws]):
+                    b = beta.copy()
+                    b[ip] *= scale
+                    if b[ip] >= 0:  # a draw with a non-negative price coefficient has no profit-maximising price
                         continue
+                    try:
+                        sols.append(optimise_channels(cells(b, platforms), w, spread, step=1.0 if d == 0 else 5.0))
+                    except ValueError as exc:
+                        if d == 0:
+                            warnings.append(f"pricing_plan: {seg}, {tier}: {exc}")
+                            break
                 if not sols:
                     continue
-                pt, rest = sols[0], pd.DataFrame(sols[1:])
-                rows.append({"segment": seg, "city_tier": tier, "segment_share": best.shares[k], **pt,
-                             "price_low": rest["price"].quantile(0.05) if len(rest) else np.nan,
-                             "price_high": rest["price"].quantile(0.95) if len(rest) else np.nan,
-                             "share_low": rest["share"].quantile(0.05) if len(rest) else np.nan,
-                             "share_high": rest["share"].quantile(0.95) if len(rest) else np.nan})
+                point, rest = sols[0], sols[1:]
+                list_price = max(s["price"] for s in point)
+                for c, pf in enumerate(platforms):
+                    r = point[c]
+
+                    def q(key: str, p: float, c: int = c, rest: list = rest) -> float:
+                        vals = [s[c][key] for s in rest]
+                        return float(np.quantile(vals, p)) if vals else np.nan
+
+                    rows.append({
+                        "segment": seg, "city_tier": tier, "channel": pf, "channel_weight": w[c],
+                        "list_price": list_price, "price": r["price"], "coupon": list_price - r["price"],
+                        "paid": r["paid"], "share": r["share"], "units_per_1000": 1000 * r["share"],
+                        "margin_per_1000": 1000 * r["objective_per_buyer"], "sub_share": r["sub_share"],
+                        "diversion_to_sub": r["diversion_to_sub"], "cannibalisation": r["cannibalisation"],
+                        "price_low": q("price", 0.05), "price_high": q("price", 0.95),
+                        "units_low": 1000 * q("share", 0.05), "units_high": 1000 * q("share", 0.95),
+                        "margin_low": 1000 * q("objective_per_buyer", 0.05),
+                        "margin_high": 1000 * q("objective_per_buyer", 0.95),
+                        "channel_fee": fees.get(pf, 0.0), "sub_price": sub_price[pf]})
         plan = pd.DataFrame(rows)
         figures: dict[str, Any] = {
-            "price": {r.segment: {} for r in plan.itertuples()},
-            "constraints": {"floor": floor, "sub_price": p_sub, "ladder_gap": float(o.get("ladder_gap", 500)),
-                            "diversion_cap": float(o.get("diversion_cap", 0.3)), "subsidy_cap": 6000.0},
+            "price": {}, "list_price": {}, "units_per_1000": {}, "margin_per_1000": {},
+            "constraints": {"floor": floor, "ladder_gap": float(o.get("ladder_gap", 500)),
+                            "diversion_cap": float(o.get("diversion_cap", 0.3)), "subsidy_cap": 6000.0,
+                            "channel_spread": spread, "channel_fee": fees},
         }
         for r in plan.itertuples():
-            figures["price"][r.segment][r.city_tier] = round(float(r.price), 0)
-        findings = [Finding(
-            f"{r.segment}, {r.city_tier}: price {config.focal_brand}'s flagship at {r.price:,.0f} CNY "
-            f"(90% range {r.price_low:,.0f}–{r.price_high:,.0f}); {r.share:.0%} of the segment's buyers choose it, "
-            f"{r.diversion_to_sub:.0%} of those it loses go to {ref}.",
-            {f"pricing_plan.price.{r.segment}.{r.city_tier}": round(float(r.price), 0)},
-            text_zh=f"{r.segment}（{r.city_tier}）：{config.focal_brand} 旗舰定价 {r.price:,.0f} 元"
-                    f"（90% 区间 {r.price_low:,.0f}–{r.price_high:,.0f}），份额 {r.share:.0%}，流失者中 "
-                    f"{r.diversion_to_sub:.0%} 转向 {ref}。")
-            for r in plan[plan["city_tier"] == "all"].itertuples()]
+            figures["price"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = round(r.price, 0)
+            figures["list_price"].setdefault(r.segment, {})[r.city_tier] = round(r.list_price, 0)
+            figures["units_per_1000"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = \
+                round(r.units_per_1000, 1)
+            figures["margin_per_1000"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = \
+                round(r.margin_per_1000, 0)
+        findings = [self._finding(g, focal, ref) for _, g in plan[plan["city_tier"] == ALL].groupby("segment")] \
+            if len(plan) else []
         return Section(self.name, self.title, figures=figures, tables={"price_plan": plan}, findings=findings,
-                       title_zh=self.title_zh,
-                       warnings=["channel is not separated: the conjoint has no channel attribute, so every channel "
-                                 "gets its tier's price"])
+                       title_zh=self.title_zh, warnings=warnings)
+
+    @staticmethod
+    def _finding(g: pd.DataFrame, focal: str, ref: str) -> Finding:
+        """One segment's plan across channels (all tiers pooled), every number from the plan table."""
+        seg, lp = g["segment"].iloc[0], g["list_price"].iloc[0]
+        w = g["channel_weight"].to_numpy()
+        units = float((w * g["units_per_1000"]).sum())
+        margin = float((w * g["margin_per_1000"]).sum())
+        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, 90% {r.price_low:,.0f}–"
+                          f"{r.price_high:,.0f})" for r in g.itertuples())
+        can = float((w * g["cannibalisation"]).sum())
+        return Finding(
+            f"{seg}: list {focal}'s flagship at {lp:,.0f} CNY; by channel {chans}. Per 1,000 shoppers of the "
+            f"segment: {units:,.0f} units, {margin:,.0f} CNY margin; {can:.0%} of its buyers would otherwise buy "
+            f"{ref}.",
+            {f"pricing_plan.list_price.{seg}.{ALL}": round(float(lp), 0)},
+            text_zh=f"{seg}：{focal} 旗舰标价 {lp:,.0f} 元；分渠道到手价 "
+                    + "；".join(f"{r.channel} {r.price:,.0f} 元（券 {r.coupon:,.0f}）" for r in g.itertuples())
+                    + f"。每千名该人群购物者：{units:,.0f} 台，毛利 {margin:,.0f} 元；{can:.0%} 的买家原本会买 {ref}。")

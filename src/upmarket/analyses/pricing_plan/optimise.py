@@ -5,6 +5,13 @@ price (the ladder), the share of the focal product's lost buyers who go to the s
 ``diversion_cap``, and the national subsidy (``subsidy_rate`` of the price, at most ``subsidy_max`` CNY) only
 applies at or below ``subsidy_cap`` (6000 CNY), which makes demand jump there. The objective is piecewise
 smooth, so: a coarse scan for the feasible best, then a bounded scalar search on the piece that holds it.
+
+Channels (``optimise_channels``): one Cell per channel a brand can price separately (coupons, channel-exclusive
+configurations), each with its own rivals' and sub-brand's prices and platform fee, weighted by the channel's
+share of the cell's buyers, under one coupling constraint — the channel prices stay within ``spread`` of the
+lowest (a larger gap moves buyers to the cheaper channel, which this demand model does not see). Solved exactly on
+a ``step``-CNY grid: for every lower end ``lo`` of the band [lo, lo·(1 + spread)], each channel takes its best
+feasible price in the band (a windowed maximum, ``np.maximum.reduceat``); the best ``lo`` wins.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class Cell:
     subsidy_max: float = 500.0
     objective: str = "margin"
     ceiling: float = 15000.0
+    fee: float = 0.0  # platform commission, share of the price (margin objective only)
 
 
 def paid(cell: Cell, p: np.ndarray) -> np.ndarray:
@@ -54,7 +62,7 @@ def value(cell: Cell, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Objective per buyer and feasibility at price(s) ``p``."""
     p = np.asarray(p, float)
     sf, ss = shares(cell, p)
-    obj = (p - cell.cost) * sf if cell.objective == "margin" else p * sf
+    obj = (p * (1 - cell.fee) - cell.cost) * sf if cell.objective == "margin" else p * sf
     lo = max(cell.floor, cell.p_sub + cell.ladder_gap)
     sf0, ss0 = shares(cell, np.array([lo]))
     lost = sf0[0] - sf
@@ -83,9 +91,57 @@ def optimise(cell: Cell, step: float = 50.0) -> dict[str, float]:
                               else np.inf, bounds=(x0, x1), method="bounded", options={"xatol": 0.01})
         if np.isfinite(res.fun) and -res.fun > best_v:
             best_p, best_v = float(res.x), float(-res.fun)
-    sf, ss = shares(cell, np.array([best_p]))
+    return describe(cell, best_p)
+
+
+def lower_bound(cell: Cell) -> float:
+    """The lowest allowed price: the list-price floor or the sub-brand's price plus the ladder gap."""
+    return max(cell.floor, cell.p_sub + cell.ladder_gap)
+
+
+def describe(cell: Cell, p: float) -> dict[str, float]:
+    """Price, what the buyer pays, focal and sub-brand shares, objective per buyer, diversion to the sub-brand
+    (of the buyers lost by pricing above the lowest allowed price) and cannibalisation (the share of the focal
+    product's buyers who would otherwise have bought the sub-brand)."""
+    lo = lower_bound(cell)
+    sf, ss = shares(cell, np.array([p]))
     sf0, ss0 = shares(cell, np.array([lo]))
+    obj, _ = value(cell, np.array([p]))
     lost = sf0[0] - sf[0]
-    return {"price": best_p, "paid": float(paid(cell, np.array([best_p]))[0]), "share": float(sf[0]),
-            "objective_per_buyer": best_v, "sub_share": float(ss[0]),
-            "diversion_to_sub": float((ss[0] - ss0[0]) / lost) if lost > 1e-12 else 0.0}
+    es, eo = np.exp(cell.v_sub), np.exp(cell.v_others).sum()
+    ss_without = es / (es + eo)  # the sub-brand's share if the focal product were not offered
+    return {"price": float(p), "paid": float(paid(cell, np.array([p]))[0]), "share": float(sf[0]),
+            "objective_per_buyer": float(obj[0]), "sub_share": float(ss[0]),
+            "diversion_to_sub": float((ss[0] - ss0[0]) / lost) if lost > 1e-12 else 0.0,
+            "cannibalisation": float((ss_without - ss[0]) / sf[0]) if sf[0] > 1e-12 else 0.0}
+
+
+def optimise_channels(cells: list[Cell], weights: np.ndarray, spread: float = 0.1, step: float = 1.0
+                      ) -> list[dict[str, float]]:
+    """Per-channel prices maximising Σ_c weight_c·objective_c(p_c), every p_c feasible for its channel and
+    max p ≤ (1 + spread)·min p; exact on a ``step``-CNY grid (module docstring). One dict per channel."""
+    if not cells:
+        raise ValueError("no channels to price")
+    w = np.asarray(weights, float)
+    if len(w) != len(cells) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("channel weights: one non-negative weight per channel, not all zero")
+    lo = min(lower_bound(c) for c in cells)
+    hi = max(c.ceiling for c in cells)
+    if lo > hi:
+        raise ValueError(f"no feasible price: floor/ladder {lo:.0f} CNY is above the ceiling {hi:.0f}")
+    caps = [c.subsidy_cap for c in cells if lo <= c.subsidy_cap <= hi]  # the subsidy's jump is on the grid
+    grid = np.unique(np.r_[np.arange(lo, hi + step / 2, step), caps])
+    F = np.full((len(cells), len(grid) + 1), -np.inf)  # a −inf sentinel column closes the last window
+    for i, c in enumerate(cells):
+        obj, ok = value(c, grid)
+        F[i, :-1] = np.where(ok, w[i] * obj, -np.inf)
+    ends = np.searchsorted(grid, grid * (1 + spread) * (1 + 1e-12), side="right")  # window i: grid[i:ends[i]]
+    idx = np.column_stack([np.arange(len(grid)), ends]).ravel()
+    win = np.maximum.reduceat(F, idx, axis=1)[:, ::2]  # (channels, lower ends)
+    total = win.sum(axis=0)
+    if not np.isfinite(total).any():
+        raise ValueError(f"no feasible price vector: the channels' constraints cannot all hold within a "
+                         f"{spread:.0%} band")
+    i = int(np.argmax(total))
+    prices = [float(grid[i + int(np.argmax(F[c, i:ends[i]]))]) for c in range(len(cells))]
+    return [describe(c, p) for c, p in zip(cells, prices, strict=True)]

@@ -14,9 +14,11 @@ The number of classes is chosen by BIC on the latent-class model with constant s
 membership is then made to depend on the respondent's city tier, age band and gender when they are users (a
 concomitant-variable latent class, π_rk = softmax(Z_r Γ)); ``segment_share`` is the mean of those probabilities.
 Enumerating classes before adding covariates is the usual advice (Nylund-Gibson & Masyn 2016): with them, BIC
-charges q·(K − 1) extra parameters per class and, on the twin, stops one class short.
+charges q·(K − 1) extra parameters per class and, on the twin, stops one class short. Within each class the
+price coefficient is lognormal around the class's (one σ for all classes, ``latent.py``); WTP uses the class mean.
 
 Options (``[segments]``): ``max_classes`` (6), ``n_starts`` (3), ``seed`` (0), ``criterion`` ("bic"),
+``price_nodes`` (3 Gauss–Hermite nodes for the within-class price spread; 0 = one α per class),
 ``covariates`` (["city_tier", "age_band", "gender"]; [] = constant shares),
 ``reference``, ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws`` (50; 0 = no mixed logit),
 ``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
@@ -32,7 +34,7 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
 from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, build_design
-from upmarket.analyses.segments.latent import LatentClassFit, fit_latent_class, select_classes
+from upmarket.analyses.segments.latent import PRICE_NODES, LatentClassFit, fit_latent_class, select_classes
 from upmarket.analyses.segments.mnl import MNLFit, fit_mnl, wtp
 from upmarket.analyses.segments.naming import name_classes
 
@@ -40,10 +42,9 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["ChoiceData", "ChoiceDataError", "LatentClassFit", "MNLFit", "Segments", "build_design",
+__all__ = ["ChoiceData", "ChoiceDataError", "LatentClassFit", "MNLFit", "Segments", "build_design", "choice_design",
            "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "market_elasticity", "membership_traits",
-           "select_classes", "wtp",
-           "wtp_table"]
+           "segment_elasticities", "select_classes", "wtp", "wtp_table"]
 
 GROUPS = ("city_tier", "age_band")
 
@@ -59,6 +60,18 @@ def load_choices(warehouse: Warehouse) -> pd.DataFrame:
         cols.remove("_extra")
     sel = ", ".join([f'"{c}"' for c in cols] + [f"json_extract_string(_extra, '$.\"{k}\"') AS \"{k}\"" for k in keys])
     return con.execute(f"SELECT {sel} FROM choices").df()
+
+
+def choice_design(warehouse: Warehouse, reference: str) -> ChoiceData:
+    """``build_design`` on the warehouse's choices; a ChoiceDataError also names the file(s) the table came from."""
+    try:
+        return build_design(load_choices(warehouse), reference)
+    except ChoiceDataError as exc:
+        files = warehouse.con.execute(
+            "SELECT DISTINCT m.path FROM ingest_manifest m WHERE m.file_id IN (SELECT DISTINCT _file_id FROM choices) "
+            "ORDER BY 1").fetchall()
+        where = ", ".join(str(f[0]) for f in files) or "choices"
+        raise ChoiceDataError(f"{where}: {exc}") from None
 
 
 def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: Any) -> pd.DataFrame:
@@ -78,6 +91,52 @@ def market_elasticity(warehouse: Warehouse) -> pd.Series | None:
     df = warehouse.con.execute("SELECT brand, sum(units * avg_price) / sum(units) / 1000 AS p FROM market_sales "
                                "WHERE units > 0 AND avg_price > 0 GROUP BY brand").df()
     return df.set_index("brand")["p"]
+
+
+def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = 0.90
+                         ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]] | None:
+    """Own-price elasticity of each brand's demand within each class, from the market's own products and prices.
+
+    A segment's elasticity for brand b is the units-weighted mean over b's products of −α·p (a logit's
+    −α·p·(1 − s) for small shares), where both the units and α are the *segment's*: a market_sales row's units
+    are split over classes (and the within-class price-coefficient nodes) by Bayes, P(k, q | brand, price) ∝
+    π_k·w_q·exp(β_k,brand − α_k·m_q·p). Value seekers who buy Huawei buy its cheap models, so their Huawei
+    elasticity is −α_value times the price of those, not of the brand's average sale (the previous formula, which
+    made value 25–100 % too elastic on the twin). Interval: α_k's 90 % interval with the weights held at the
+    estimate. Keys are class indices (as strings); None when market_sales is absent."""
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    if not warehouse.has_rows("market_sales"):
+        return None
+    df = warehouse.con.execute(
+        "SELECT brand, round(avg_price / 50) * 50 / 1000 AS p, sum(units) AS units FROM market_sales "
+        "WHERE units > 0 AND avg_price > 0 GROUP BY ALL").df()
+    ip = fit.names.index("price")
+    brands = [n.split("=", 1)[1] for n in fit.names if n.startswith("brand=")]
+    df = df[df["brand"].isin({*brands, reference})].reset_index(drop=True)
+    if df.empty:
+        return None
+    col = {b: fit.names.index(f"brand={b}") for b in brands}
+    K, d = fit.betas.shape
+    m, w = fit.price_multipliers()
+    idx = df["brand"].map(col).fillna(d).astype(int).to_numpy()  # the reference brand: column d (zero)
+    bb = np.c_[fit.betas, np.zeros(K)][:, idx].T  # (rows, K) brand utility per class
+    p = df["p"].to_numpy(float)
+    slope = fit.betas[:, ip][None, :, None] * m[None, None, :] * p[:, None, None]  # (rows, K, Q): −α_k m_q p
+    logw = np.log(np.clip(fit.shares, 1e-300, None))[None, :, None] + np.log(w)[None, None, :] + bb[..., None] + slope
+    post = np.exp(logw - logsumexp(logw, axis=(1, 2), keepdims=True)) * df["units"].to_numpy(float)[:, None, None]
+    num = pd.DataFrame((post * slope / fit.betas[:, ip][None, :, None]).sum(axis=2)).groupby(df["brand"]).sum()
+    den = pd.DataFrame(post.sum(axis=2)).groupby(df["brand"]).sum()
+    c = num / den  # per unit price coefficient: elasticity = β_price,k · c[b, k]
+    z = norm.ppf(0.5 + level / 2)
+    el: dict[str, dict[str, float]] = {}
+    ci: dict[str, dict[str, list[float]]] = {}
+    for k in range(K):
+        b, se = fit.betas[k, ip], float(np.sqrt(max(fit.beta_cov(k)[ip, ip], 0.0)))
+        el[str(k)] = {br: _r(b * c.loc[br, k], 4) for br in c.index}
+        ci[str(k)] = {br: [_r((b - z * se) * c.loc[br, k], 4), _r((b + z * se) * c.loc[br, k], 4)] for br in c.index}
+    return el, ci
 
 
 def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
@@ -107,17 +166,19 @@ def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings
     """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
     n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
     max_classes, reference = int(opts.get("max_classes", 6)), data.reference
+    nodes = int(opts.get("price_nodes", PRICE_NODES))
 
     def fit() -> tuple[LatentClassFit, list[LatentClassFit], list[str]]:
         found: list[str] = []
-        best, fits = select_classes(data, max_classes, n_starts=n_starts, seed=seed)
+        best, fits = select_classes(data, max_classes, n_starts=n_starts, seed=seed, price_nodes=nodes)
         Z, zn = membership_traits(warehouse, data, opts, found)
         if Z is not None and best.n_classes > 1:
-            best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn)
+            best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn,
+                                    price_nodes=nodes)
         return best, fits, found
 
     # segments and pricing_plan share one fit per run (the EM is the slow part)
-    best, fits, found = warehouse.memo(("latent_segments", reference, n_starts, seed, max_classes), fit)
+    best, fits, found = warehouse.memo(("latent_segments", reference, n_starts, seed, max_classes, nodes), fit)
     warnings.extend(found)
     return best, fits
 
@@ -148,7 +209,7 @@ class Segments(Analysis):
         if not warehouse.has_rows("choices"):
             return self._behavioural(warehouse, config)
         ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
-        data = build_design(load_choices(warehouse), ref)
+        data = choice_design(warehouse, ref)
         warnings = list(data.warnings)
         t0 = time.perf_counter()
         mnl = fit_mnl(data)
@@ -158,29 +219,21 @@ class Segments(Analysis):
         t_lc = time.perf_counter() - t0
         names = name_classes(best.betas, best.names)
         share_ci = best.share_ci()
-        prices = market_elasticity(warehouse)
-        ip = data.price_index
+        elastic = segment_elasticities(warehouse, best, ref)
         prem: dict[str, dict[str, float]] = {}
         prem_ci: dict[str, dict[str, list[float]]] = {}
         el: dict[str, dict[str, float]] = {}
         el_ci: dict[str, dict[str, list[float]]] = {}
         tables: list[pd.DataFrame] = [wtp_table(mnl.params, mnl.cov, mnl.names, model="mnl", segment="all")]
-        from scipy.stats import norm
-
-        z = norm.ppf(0.95)
         for k, seg in enumerate(names):
             w = best.wtp(k)
-            tables.append(wtp_table(best.betas[k], best.beta_cov(k), best.names, model="latent_class", segment=seg,
+            tables.append(wtp_table(*best.mean_beta(k), best.names, model="latent_class", segment=seg,
                                     share=best.shares[k]))
             prem[seg] = {ref: 0.0} | {n.split("=", 1)[1]: _r(v[0]) for n, v in w.items() if n.startswith("brand=")}
             prem_ci[seg] = {ref: [0.0, 0.0]} | {n.split("=", 1)[1]: [_r(v[1]), _r(v[2])]
                                                 for n, v in w.items() if n.startswith("brand=")}
-            if prices is not None:
-                alpha = -best.betas[k, ip]
-                se = float(np.sqrt(best.beta_cov(k)[ip, ip]))
-                el[seg] = {b: _r(-alpha * p, 4) for b, p in prices.items() if b in prem[seg]}
-                el_ci[seg] = {b: [_r(-(alpha + z * se) * p, 4), _r(-(alpha - z * se) * p, 4)]
-                              for b, p in prices.items() if b in prem[seg]}
+            if elastic is not None:
+                el[seg], el_ci[seg] = elastic[0][str(k)], elastic[1][str(k)]
         groups = self._groups(warehouse, data, int(opts.get("min_group", 30)), warnings)
         if groups is not None:
             tables.append(groups)
@@ -194,6 +247,7 @@ class Segments(Analysis):
             "segment_share_ci": {s: [_r(share_ci[k, 0], 4), _r(share_ci[k, 1], 4)] for k, s in enumerate(names)},
             "latent_class": {"n_classes": best.n_classes, "criterion": "bic", "reference": ref,
                              "membership_covariates": best.covariates,
+                             "price_log_sd": _r(best.price_log_sd, 4), "price_nodes": best.price_nodes,
                              "bic": {int(f.n_classes): _r(f.bic, 2) for f in fits},
                              "fit_seconds": {"mnl": _r(t_mnl, 3), "latent_class_all_k": _r(t_lc, 2)}},
         }
