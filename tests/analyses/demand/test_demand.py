@@ -155,3 +155,49 @@ def test_no_market_size_match_is_a_clear_error():
     wh.con.execute("UPDATE market_size SET region = 'Mars'")
     with pytest.raises(DemandDataError, match="market_size: no \\(period, region\\) matches"):
         load_demand_data(wh)
+
+
+def test_row_without_any_price_is_dropped_naming_model_period_region():
+    wh = _warehouse(no_price=True)
+    wh.con.execute("UPDATE products SET list_price = NULL WHERE model = 'RN14'")
+    data = load_demand_data(wh)
+    assert len(data.products) == 11
+    msg = next(w for w in data.warnings if "no usable price" in w)
+    assert "model='RN14'" in msg and "period='2024Q1'" in msg and "region='Beijing'" in msg
+
+
+def _single_region_warehouse(seed: int = 0) -> Warehouse:
+    """24 quarters of one province: a planted logit with camera-differentiated models (no Hausman possible)."""
+    rng = np.random.default_rng(seed)
+    models = pd.DataFrame([{"brand": b, "model": f"{b} {k}", "camera_score": rng.normal(80, 8),
+                            "performance_score": rng.normal(80, 8), "storage_gb": 256,
+                            "list_price": {"Redmi": 1500.0, "Xiaomi": 3500.0, "Apple": 6000.0}[b] + 300 * k}
+                           for b in BRANDS for k in range(4)])
+    wh = Warehouse()
+    wh.load_frame("products", models.assign(sku_id=[f"s{i}" for i in range(len(models))]), "products.test")
+    rows = []
+    for t in range(24):
+        q = f"{2020 + t // 4}Q{t % 4 + 1}"
+        price = models["list_price"] * np.exp(rng.normal(0, 0.08, len(models)))
+        delta = (-4.0 + models["brand"].map(PREMIUM) + 0.03 * models["camera_score"] - ALPHA * price / 1000
+                 + rng.normal(0, 0.2, len(models)))
+        share = np.exp(delta) / (1 + np.exp(delta).sum())
+        rows.append(models[["brand", "model"]].assign(period=q, region="Beijing", units=np.rint(share * 1e7),
+                                                      avg_price=price.round(0)))
+    sales = pd.concat(rows, ignore_index=True)
+    wh.load_frame("market_sales", sales, "market_sales.test")
+    wh.load_frame("market_size", pd.DataFrame({"period": sales["period"].unique(), "region": "Beijing",
+                                               "potential_units": 10_000_000}), "market_size.test")
+    return wh
+
+
+def test_single_region_dataset_falls_back_to_characteristic_iv_with_a_warning():
+    from upmarket.analyses.demand import Demand
+    from upmarket.config import Config
+
+    section = Demand().run(_single_region_warehouse(), Config())
+    m = section.figures["demand_model"]
+    assert m["identification"].startswith("characteristic IV")
+    assert m["kind"] in ("logit", "nested")  # rc is off by default without FE-IV
+    assert any("weak identification" in w and "0% of the rows" in w for w in section.warnings), section.warnings
+    assert set(section.figures["price_elasticity"]["all"]) == set(BRANDS)

@@ -15,7 +15,10 @@ reported with a warning that its figures are not credible.
 
 Options (``[demand]``): ``rc`` (bool, default true under FE-IV), ``fixed_effects`` ("auto"), ``integration_size``
 (5 Gauss–Hermite nodes), ``min_units`` (1), ``draws`` (bootstrap draws for intervals, 30), ``step_cny`` (500),
-``reference`` (default: the first sub-brand), ``nest`` ("band").
+``reference`` (default: the first sub-brand), ``nest`` ("band"), ``counterfactual`` (true: equilibrium pricing and
+the 国补 scenario, :mod:`upmarket.analyses.demand.pricing`), ``cost_ratio`` (marginal cost / price, one number or
+``{brand = ratio}``; default: costs recovered from the Bertrand–Nash first-order conditions),
+``counterfactual_period`` (default: the latest period before 2025, when prices did not yet include the 国补).
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, load_demand_data
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
+from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
+from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "NotFittedError",
-           "admissible", "choose", "fe_coverage", "load_demand_data"]
+__all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "NotFittedError", "Spec",
+           "SpecFit", "Subsidy", "admissible", "choose", "fe_coverage", "fit_spec", "load_demand_data",
+           "pricing_counterfactuals"]
 
 WEAK_F = 10.0
 SIGMA_Z = 1.645
@@ -105,6 +111,24 @@ def demand_charts(div: pd.DataFrame, el: pd.Series, el_ci: pd.DataFrame) -> list
                   "各品牌自价格弹性（90% 区间）")]
 
 
+SCENARIO_ZH = {"observed": "实际", "profit-maximising at costs": "按成本利润最大化",
+               "国补, prices held": "国补，价格不变", "国补, firms re-optimise": "国补，厂商重新定价"}
+
+
+def counterfactual_chart(table: pd.DataFrame, period: str) -> Chart:
+    """Units change and premium share per pricing scenario (Plotly), bilingual scenario labels."""
+    import plotly.graph_objects as go
+
+    names = [f"{s} / {SCENARIO_ZH.get(s, s)}" for s in table["scenario"]]
+    fig = go.Figure([
+        go.Bar(name="units vs observed / 销量变化", x=names, y=table["units_change"], texttemplate="%{y:+.1%}"),
+        go.Bar(name="premium share / 高端份额", x=names, y=table["premium_share"], texttemplate="%{y:.1%}"),
+    ])
+    fig.update_layout(barmode="group", yaxis_tickformat=".0%", xaxis_title=f"scenario / 情景 ({period})")
+    return Chart("pricing_counterfactual", "Pricing scenarios: 国补 and profit-maximising prices", fig,
+                 "定价情景：国补与利润最大化价格")
+
+
 def _r(x: float, d: int = 4) -> float:
     return round(float(x), d)
 
@@ -146,6 +170,7 @@ class Demand(Analysis):
         kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
         fits: dict[str, DemandResults] = {}
         solve_s: dict[str, float] = {}
+        pyblp_s: dict[str, float] = {}
         for kind in kinds:
             t = time.perf_counter()
             spec = replace(base, kind=kind)
@@ -154,6 +179,8 @@ class Demand(Analysis):
             except (ValueError, np.linalg.LinAlgError) as exc:
                 warnings.append(f"{kind} model could not be fitted: {exc}")
             solve_s[kind] = time.perf_counter() - t
+            if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
+                pyblp_s[kind] = float(getattr(fits[kind].results, "total_time", np.nan))
         if not fits:
             raise DemandDataError("no demand model could be fitted; see the warnings")
         kind, notes = choose(fits)
@@ -184,7 +211,8 @@ class Demand(Analysis):
                              "price_coef_per_1000cny": _r(fit.price_coef_),
                              "parameters": {k: _r(v) for k, v in fit.params_.items()},
                              "rule": RULE,
-                             "solve_seconds": {k: _r(v, 2) for k, v in solve_s.items()}},
+                             "solve_seconds": {k: _r(v, 2) for k, v in solve_s.items()},
+                             "pyblp_solve_seconds": {k: _r(v, 2) for k, v in pyblp_s.items()}},
         }
         tables: dict[str, pd.DataFrame] = {
             "demand_coefficients": fit.summary(),
@@ -207,6 +235,53 @@ class Demand(Analysis):
                     f"{r.model} 提价 {step:.0f} 元，每季度少卖 {r.units_lost:,.0f} 台，其中 {to_ref:.0%} 转向{ref}，"
                     f"{r.share_to_outside:.0%} 放弃购买。",
                 ))
+        if opts.get("counterfactual", True):
+            self._counterfactual(fit, config.focal_brand, opts.get("cost_ratio"), opts.get("counterfactual_period"),
+                                 figures, tables, charts, findings, warnings)
         figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        charts=charts, findings=findings, warnings=warnings)
+
+    @staticmethod
+    def _counterfactual(fit: DemandResults, focal: str, cost_ratio: Any, period: str | None, figures: dict[str, Any],
+                        tables: dict[str, pd.DataFrame], charts: list[Chart], findings: list[Finding],
+                        warnings: list[str]) -> None:
+        """Equilibrium prices at the costs and the 国补 scenarios (one period) into figures, tables, a finding."""
+        try:
+            table, sku, summ = pricing_counterfactuals(fit, focal=focal, cost_ratio=cost_ratio, period=period)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            warnings.append(f"counterfactual pricing could not be computed: {exc}")
+            return
+        if summ["negative_costs"]:
+            warnings.append(
+                f"{summ['negative_costs']} of the {len(sku)} product-market rows of {summ['period']} have a marginal "
+                "cost ≤ 0 when recovered from the Bertrand–Nash first-order conditions: the estimated demand is too "
+                "inelastic for these prices to be profit-maximising (prices set by schedule or list, not by "
+                "Bertrand); set [demand] cost_ratio to price from known costs" if cost_ratio is None else
+                f"{summ['negative_costs']} product-market rows have a marginal cost ≤ 0")
+        if summ["period"][:4].isdigit() and int(summ["period"][:4]) >= 2025:
+            warnings.append(f"the 国补 scenario runs on {summ['period']}, whose prices may already include the subsidy "
+                            "(from 2025-01-20): its effect is then counted twice")
+        tables["pricing_counterfactual"] = table
+        charts.append(counterfactual_chart(table, summ["period"]))
+        tables["pricing_counterfactual_sku"] = sku.reset_index(drop=True)
+        figures["counterfactual"] = {
+            **{k: v for k, v in summ.items() if k != "subsidy"}, "subsidy": summ["subsidy"],
+            "scenarios": {row.scenario: {"inside_share": _r(row.inside_share, 5),
+                                         "premium_share": _r(row.premium_share), "units_change": _r(row.units_change),
+                                         "premium_share_change_pp": _r(row.premium_share_change_pp, 2),
+                                         f"{focal}_share": _r(getattr(row, f"{focal}_share"))}
+                          for row in table.itertuples()},
+        }
+        held = table.set_index("scenario").loc["国补, prices held"]
+        moved = table.set_index("scenario").loc["国补, firms re-optimise"]
+        findings.append(Finding(
+            f"The 国补 (15% off, at most 500 CNY, below 6000 CNY) adds {held.units_change:.0%} to phone sales in "
+            f"{summ['period']} if prices hold ({moved.units_change:.0%} if firms re-price) and moves the premium "
+            f"(≥4000 CNY paid) share by {held.premium_share_change_pp:+.1f} pp ({moved.premium_share_change_pp:+.1f}"
+            " pp): the subsidy makes mid-range phones cheaper relative to 6000+ flagships.",
+            {"counterfactual": "国补"},
+            f"国补（立减 15%，最高 500 元，限 6000 元以下）在价格不变时使 {summ['period']} 手机销量增加 "
+            f"{held.units_change:.0%}（厂商重新定价时 {moved.units_change:.0%}），高端（实付 ≥4000 元）份额变化 "
+            f"{held.premium_share_change_pp:+.1f} 个百分点（{moved.premium_share_change_pp:+.1f}）。",
+        ))

@@ -443,7 +443,7 @@ class DemandResults:
             def resid(y: np.ndarray) -> np.ndarray:
                 return y - pd.Series(y).groupby(groups).transform("mean").to_numpy()
         else:
-            exog = [c for c in self.data if c.startswith("brand_") or c in self.model.characteristics]
+            exog = [c for c in self.data if c.startswith("brand_") or c in self.characteristics]
             w = np.column_stack([np.ones(len(self.data)), self.data[exog].to_numpy(float)])
             if "period" in self.data:
                 w = np.column_stack([w, pd.get_dummies(self.data["period"], drop_first=True).to_numpy(float)])
