@@ -11,10 +11,11 @@
   same data, and SnowNLP; and aspect-polarity F1 against the keyword-rule baseline.
 
 The research model is char 1–4-grams + rjieba word uni/bigrams, domain-augmented by product
-domain (:data:`DOMAINS`); its configuration (alone, or averaged with a char 1–3 TF-IDF LR; ``NEG_``
-negation-scope words; class-balanced weights per corpus — :data:`CANDIDATES`) is chosen on a grouped
-validation fold cut from the TRAIN side (a second md5 hash of the same group keys), never on the
-held-out split.
+domain, combined with a char 1–3 TF-IDF LR and optionally an NB-weighted LR; its configuration
+(:data:`CANDIDATES`: flat corpus domains :data:`DOMAINS` or the two-level ``coarse/fine`` domain
+paths of :func:`domain_of`, which pool phones, tablets, computers and cameras as ``elec``) is chosen
+on a grouped validation fold cut from the TRAIN side (a second md5 hash of the same group keys),
+never on the held-out split.
 
 Usage: ``python scripts/train_voice_model.py [--out DIR] [--ship] [--snownlp-max N]``.
 """
@@ -40,49 +41,68 @@ DOMAINS = {"online_shopping_phone": "phone", "semeval2016_zh_phone": "phone", "a
            "semeval2016_zh_camera": "device", "absa_zh_camera": "device", "absa_zh_notebook": "device",
            "jd_surface_clauses": "device", "online_shopping_other_cats": "shop", "chnsenticorp_htl_all": "hotel",
            "waimai_10k": "waimai"}
-"""Product domain of each corpus: the research model's domain feature (phone reviews → ``phone``)."""
+"""Flat product domain of each corpus (last session's research model; phone reviews → ``phone``)."""
+CATEGORY_DOMAINS = {"手机": "elec/phone", "平板": "elec/tablet", "计算机": "elec/computer", "酒店": "hotel",
+                    "书籍": "shop/books", "水果": "shop/fruit", "洗发水": "shop/shampoo", "衣服": "shop/clothes",
+                    "蒙牛": "shop/dairy", "热水器": "shop/heater"}
+"""Two-level domain of an ``online_shopping_*`` review by its product category (``cat``)."""
+CORPUS_DOMAINS = {"online_shopping_phone": "elec/phone", "semeval2016_zh_phone": "elec/phone",
+                  "absa_zh_phone": "elec/phone", "semeval2016_zh_camera": "elec/device",
+                  "absa_zh_camera": "elec/device", "absa_zh_notebook": "elec/device",
+                  "jd_surface_clauses": "elec/device", "online_shopping_other_cats": "shop",
+                  "chnsenticorp_htl_all": "hotel", "waimai_10k": "waimai"}
+"""Two-level domain of a corpus, where a text has no product category."""
 C_RESEARCH = 16.0
-"""C of the main model, chosen earlier on the same validation fold (8: 0.8886, 16: 0.8904, 32: 0.8901)."""
+"""C of the main model in the ``ensemble`` configuration (chosen in an earlier session on the same fold)."""
 CANDIDATES: dict[str, dict] = {
-    "single": {},
-    "ensemble": {"char_ensemble": 3},
-    "ensemble+balanced": {"char_ensemble": 3, "balanced": True},
-    "ensemble+negation": {"char_ensemble": 3, "negation": True},
-    "ensemble+negation+balanced": {"char_ensemble": 3, "negation": True, "balanced": True},
+    "ensemble": {"char_ensemble": 3, "C": 16.0, "char_c": 10.0, "domains": "flat"},
+    "ensemble/2-level": {"char_ensemble": 3, "C": 32.0, "char_c": 20.0, "domains": "2-level"},
+    "ensemble+nb/2-level": {"char_ensemble": 3, "C": 32.0, "char_c": 20.0, "nb_c": 4.0, "domains": "2-level"},
 }
-"""Research-model configurations compared on the validation fold: the main model alone (char 1–4 +
-words + domain copy), averaged with a char 1–3 TF-IDF LR (``ensemble``), with ``NEG_`` word copies,
-and with class-balanced weights per corpus."""
+"""Research-model configurations compared on the validation fold: last session's ``ensemble`` (main
+model with flat corpus domains + char 1–3 TF-IDF LR); the same with two-level domain paths
+(:func:`domain_of`); and that plus an NB-weighted LR member (``nb_c``). The C values were explored on
+the same train-side fold (main 8/16/32, char 5/10/20/40, NB 1/4); class-balanced weights and
+``NEG_`` negation copies were compared in an earlier session and added nothing."""
+
+
+def domain_of(df: pd.DataFrame, scheme: str = "2-level") -> list[str]:
+    """Each text's domain: ``flat`` = :data:`DOMAINS` by corpus; ``2-level`` = ``coarse/fine`` paths by
+    product category where the corpus has one (:data:`CATEGORY_DOMAINS`), else by corpus."""
+    if scheme == "flat":
+        return df["corpus"].map(DOMAINS).tolist()
+    cat = df["cat"] if "cat" in df else pd.Series("", index=df.index)
+    return cat.map(CATEGORY_DOMAINS).fillna(df["corpus"].map(CORPUS_DOMAINS)).tolist()
 
 
 def research_model(config: dict | None = None) -> SentimentModel:
-    cfg = {k: v for k, v in (config or {}).items() if k != "balanced"}
-    return SentimentModel(ngram_range=(1, 4), bits=20, C=C_RESEARCH, words=True, char_c=10.0, **cfg)
+    cfg = {k: v for k, v in (config or {}).items() if k not in ("balanced", "domains")}
+    return SentimentModel(ngram_range=(1, 4), bits=20, words=True, **{"C": C_RESEARCH, "char_c": 10.0, **cfg})
 
 
 def fit_research(config: dict, texts: list[str], train: pd.DataFrame) -> SentimentModel:
     """Fit one configuration on normalised ``texts`` labelled by ``train``."""
     w = balanced_weights(train["label"].to_numpy(), train["corpus"].tolist()) if config.get("balanced") else None
     return research_model(config).fit(texts, train["label"].to_numpy(), sample_weight=w, normalised=True,
-                                      domains=train["corpus"].map(DOMAINS).tolist())
+                                      domains=domain_of(train, config.get("domains", "flat")))
 
 
-def validation_fold(groups: pd.Series) -> np.ndarray:
+def validation_fold(groups: pd.Series, salt: str = "|dev") -> np.ndarray:
     """A grouped fold of the TRAIN side (a second md5 hash of the split's group keys, 1 in 5)."""
     import hashlib
 
-    return np.fromiter((int(hashlib.md5((g + "|dev").encode()).hexdigest()[:8], 16) % 5 for g in groups),
+    return np.fromiter((int(hashlib.md5((g + salt).encode()).hexdigest()[:8], 16) % 5 for g in groups),
                        np.int64, len(groups)) == 0
 
 
-def choose_config(train: pd.DataFrame, norm: list[str]) -> tuple[str, pd.DataFrame]:
+def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> tuple[str, pd.DataFrame]:
     """The configuration to ship as the research model, chosen on the validation fold only.
 
     Rule: among configurations at least as accurate as the TF-IDF baseline on EVERY corpus of
     the fold, the best mean per-corpus accuracy; if none, the best mean. Returns the name and
     the fold's per-corpus accuracy table (configurations and baseline as columns).
     """
-    fold = validation_fold(train["group"])
+    fold = validation_fold(train["group"], salt)
     fit_df, dev_df = train[~fold], train[fold]
     fit_t = [t for t, f in zip(norm, fold, strict=True) if not f]
     dev_t = [t for t, f in zip(norm, fold, strict=True) if f]
@@ -90,7 +110,7 @@ def choose_config(train: pd.DataFrame, norm: list[str]) -> tuple[str, pd.DataFra
     cols = {"tfidf_lr": baseline_tfidf(fit_df, dev_df) == y}
     for name, cfg in CANDIDATES.items():
         m = fit_research(cfg, fit_t, fit_df)
-        cols[name] = m.predict(dev_t, normalised=True, domain=dev_df["corpus"].map(DOMAINS).tolist()) == y
+        cols[name] = m.predict(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat"))) == y
     table = pd.DataFrame(cols).groupby(dev_df["corpus"].to_numpy()).mean()
     mean = table.mean()
     ok = [c for c in CANDIDATES if (table[c] >= table["tfidf_lr"]).all()]
@@ -175,7 +195,8 @@ def aspect_eval(model: SentimentModel, root: Path) -> pd.DataFrame:
     keep = (asp["split"] == "test") & asp["aspect"].isin(asp_mod.ASPECTS) & (asp["polarity"] != 0)
     te = asp[keep].reset_index(drop=True)
     norm = normalise(te["text"].tolist()).texts
-    ours = asp_mod.extract_aspects(norm, model, domain=te["corpus"].map(DOMAINS).tolist())
+    ours = asp_mod.extract_aspects(norm, model, domain=[model.resolve_domain(d.split("/")[-1]) for d in
+                                                        domain_of(te, "2-level")])
     cl = asp_mod.split_clauses(norm)
     hits = asp_mod.match_matrix(cl.text, asp_mod.ASPECT_TERMS)
     lex = asp_mod.lexicon_polarity(cl.text)
@@ -236,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
     shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
 
     preds: dict[str, np.ndarray] = {
-        "upmarket": research.predict(test["text"].tolist(), domain=test["corpus"].map(DOMAINS).tolist())}
+        "upmarket": research.predict(test["text"].tolist(), domain=domain_of(test, CANDIDATES[best]["domains"]))}
     if shipped is not None:
         preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
     t = time.time()
@@ -253,7 +274,8 @@ def main(argv: list[str] | None = None) -> dict:
     table = per_corpus(test.reset_index(drop=True), {k: np.asarray(v) for k, v in preds.items()})
     asp = aspect_eval(research, root)
     val_table.loc["MEAN"] = val_table.mean()
-    out_c = {"config": best, "C": C_RESEARCH, "validation": json.loads(val_table.round(4).to_json(orient="index"))}
+    out_c = {"config": best, "config_params": CANDIDATES[best],
+             "validation": json.loads(val_table.round(4).to_json(orient="index"))}
     size = (args.out / "research_sentiment.npz").stat().st_size
     out = {"sentiment": table.to_dict(orient="records"),
            "aspects": json.loads(asp.reset_index().to_json(orient="records")),

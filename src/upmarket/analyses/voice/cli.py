@@ -45,6 +45,8 @@ def score(
     file: Annotated[Path, typer.Argument(help="CSV/TSV/XLSX/Parquet with a 'text' column and optional 'id'.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.csv, .parquet or .xlsx).")],
     model: Annotated[Path | None, typer.Option("--model", help="Model from `voice train`.")] = None,
+    domain: Annotated[str, typer.Option(help="Product domain for a domain-aware model (e.g. the research "
+                                              "model); ignored by models without domains.")] = "phone",
 ) -> None:
     """Score every text: sentiment score and label, aspects with polarity, value/premium framing."""
     from upmarket.analyses.voice.score import score_reviews
@@ -52,7 +54,7 @@ def score(
 
     df = read_texts(file)
     ids = df["id"].astype(str).to_numpy() if "id" in df.columns else np.arange(1, len(df) + 1).astype(str)
-    s = score_reviews(ids, df["text"].tolist(), SentimentModel.load(model))
+    s = score_reviews(ids, df["text"].tolist(), SentimentModel.load(model), domain=domain or None)
     asp = s.aspects.pivot_table(index="review_id", columns="aspect", values="polarity", aggfunc="first")
     res = s.sentiment.rename(columns={"review_id": "id"}).merge(
         asp.add_prefix("aspect_"), left_on="id", right_index=True, how="left")

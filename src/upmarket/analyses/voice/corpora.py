@@ -74,7 +74,8 @@ def _absa_groups(texts: pd.Series, reviews: pd.DataFrame) -> pd.Series:
 
 
 def load_sentiment(root: Path | None = None) -> pd.DataFrame:
-    """Every binary-labelled text: corpus, text, label (1 positive / 0 negative), group, split.
+    """Every binary-labelled text: corpus, cat (online_shopping product category, else ''), text,
+    label (1 positive / 0 negative), group, split.
 
     Aspect corpora contribute their sentence/clause polarity where a sentence's opinions agree
     (JD's neutral ``0`` clauses are left out).
@@ -85,7 +86,8 @@ def load_sentiment(root: Path | None = None) -> pd.DataFrame:
     frames = []
     for c in BINARY:
         d = pd.read_csv(root / c / "train.csv", dtype={"review": str}, keep_default_na=False)
-        frames.append(pd.DataFrame({"corpus": c, "text": d["review"], "label": d["label"].astype(int)}))
+        frames.append(pd.DataFrame({"corpus": c, "text": d["review"], "label": d["label"].astype(int),
+                                    "cat": d.get("cat", "")}))
     reviews = _semeval_reviews(root)
     for c in SEMEVAL:
         s = pd.read_csv(root / c / "train.csv", dtype=str, keep_default_na=False)
@@ -103,6 +105,7 @@ def load_sentiment(root: Path | None = None) -> pd.DataFrame:
     j = j[j["sentiment"].isin(["1", "2"])]
     frames.append(pd.DataFrame({"corpus": JD, "text": j["text"], "label": (j["sentiment"] == "1").astype(int)}))
     df = pd.concat(frames, ignore_index=True)
+    df["cat"] = df["cat"].fillna("")
     df = df[df["text"].str.len() > 0].reset_index(drop=True)
     return _assign_split(df, reviews)
 

@@ -11,12 +11,21 @@ add the last points of accuracy on real corpora (measured in ``scripts/train_voi
 * ``domains``: "frustratingly easy" domain adaptation (Daumé 2007): a text from domain *d* gets
   its features twice, once shared and once salted with *d*, plus a domain bias. Reviews of
   phones and of hotels use 不错/一般 differently; the shared copy still scores texts of an unknown
-  domain (``domain=None``);
+  domain (``domain=None``). A domain may be a path ``coarse/fine`` (``elec/phone``): one copy
+  per level, so tablets and phones share their ``elec`` weights and keep their own, and
+  ``domain="phone"`` finds ``elec/phone``;
 * ``negation``: a word after 不/没/没有/别/无/一点也不/不太, up to the next punctuation, also gets a
   ``NEG_`` copy (a salted hash, found with the same vectorised scan);
 * ``char_ensemble``: a second logistic regression on character n-grams only, fitted separately,
   whose log-odds are averaged with the main model's. Its n-grams are a prefix of the main hashing
-  pass, so scoring costs about 1.3× a single model, not 2×.
+  pass, so scoring costs about 1.3× a single model, not 2×;
+* ``nb_c``: a third member, an NB-weighted logistic regression (Wang & Manning 2012): binary
+  presence of the main features scaled by their log-count ratio. Its weights fold into one
+  vector over the main columns, so it costs one more sparse product on counts already built.
+
+Members' log-odds are combined with weights inversely proportional to each member's standard
+deviation on the training texts (so each member counts equally), rescaled to the members' mean
+scale, so the sum is still on a log-odds scale.
 
 Features are sub-linear TF × IDF, L2-normalised; the classifier is scikit-learn's
 ``LogisticRegression``. A model is saved as one compressed ``.npz`` (weights, IDF, settings,
@@ -227,7 +236,9 @@ class SentimentModel:
     module doc). ``char_ensemble`` (≥ 1) adds a second, separately fitted logistic regression on
     character 1..``char_ensemble``-grams only (no words, no domain copy; ``C = char_c``) and
     averages the two log-odds: the two models err on different texts. Its n-grams come from the
-    same hashing pass (``char_coef_``, ``char_idf_``, ``char_intercept_``).
+    same hashing pass (``char_coef_``, ``char_idf_``, ``char_intercept_``). ``nb_c`` > 0 adds an
+    NB-weighted logistic regression on the main features' presence (``nb_coef_``, log-count
+    ratios folded in). ``weights_``: each member's weight in the combined log-odds.
     """
 
     ngram_range: tuple[int, int] = (1, 3)
@@ -239,12 +250,16 @@ class SentimentModel:
     negation: bool = False
     char_ensemble: int = 0
     char_c: float = 10.0
+    nb_c: float = 0.0
     coef_: np.ndarray | None = field(default=None, repr=False)
     intercept_: float = 0.0
     idf_: np.ndarray | None = field(default=None, repr=False)
     char_coef_: np.ndarray | None = field(default=None, repr=False)
     char_intercept_: float = 0.0
     char_idf_: np.ndarray | None = field(default=None, repr=False)
+    nb_coef_: np.ndarray | None = field(default=None, repr=False)
+    nb_intercept_: float = 0.0
+    weights_: tuple[float, ...] = ()
     domains_: tuple[str, ...] = ()
     info_: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -272,18 +287,22 @@ class SentimentModel:
         if domains is not None:
             dom = np.full(len(texts), domains, dtype=object) if isinstance(domains, str) else \
                 np.asarray(domains, dtype=object)
-            salt = np.zeros(len(texts), np.uint64)
+            levels: list[np.ndarray] = []  # one salt array per level of the domain paths
             for d in {x for x in dom.tolist() if x}:
-                salt[dom == d] = _domain_salt(str(d))
-            has = salt != 0
-            if has.any():
+                for j, part in enumerate(str(d).split("/")):
+                    if j == len(levels):
+                        levels.append(np.zeros(len(texts), np.uint64))
+                    levels[j][dom == d] = _domain_salt(part)
+            all_rows, all_cols = [rows], [cols]
+            for salt in levels:
+                has = salt != 0
                 sel = has[rows]
                 with np.errstate(over="ignore"):
-                    dcols = _columns(hs[sel] * _MULT[2] + salt[rows[sel]], self.bits)
+                    all_cols.append(_columns(hs[sel] * _MULT[2] + salt[rows[sel]], self.bits))
                 bias_rows = np.flatnonzero(has)
-                bias_cols = _columns(salt[bias_rows], self.bits)
-                rows = np.concatenate([rows, rows[sel], bias_rows])
-                cols = np.concatenate([cols, dcols, bias_cols])
+                all_rows += [rows[sel], bias_rows]
+                all_cols.append(_columns(salt[bias_rows], self.bits))
+            rows, cols = np.concatenate(all_rows), np.concatenate(all_cols)
         return _to_csr(rows, cols, len(texts), self.bits), chars
 
     @staticmethod
@@ -298,16 +317,28 @@ class SentimentModel:
         return self._tfidf(counts, self.idf_)
 
     def _check(self) -> None:
-        if self.coef_ is None or self.idf_ is None or (self.char_ensemble and self.char_coef_ is None):
+        if self.coef_ is None or self.idf_ is None or (self.char_ensemble and self.char_coef_ is None) or (
+                self.nb_c and self.nb_coef_ is None):
             raise NotFittedError("SentimentModel is not fitted: call fit() or SentimentModel.load()")
+
+    def resolve_domain(self, domain: str | None) -> str | None:
+        """The trained domain ``domain`` names: itself, or the one path whose last level it is (``phone``
+        → ``elec/phone``); None (shared features only) when unknown."""
+        if not domain or not self.domains_:
+            return None
+        if domain in self.domains_:
+            return domain
+        tails = [d for d in self.domains_ if d.split("/")[-1] == domain]
+        return tails[0] if len(tails) == 1 else None
 
     def _domain(self, domain: Sequence[str | None] | str | None) -> Sequence[str | None] | str | None:
         """Unknown domains fall back to the shared features only."""
         if domain is None or not self.domains_:
             return None
         if isinstance(domain, str):
-            return domain if domain in self.domains_ else None
-        return [d if d in self.domains_ else None for d in domain]
+            return self.resolve_domain(domain)
+        known = {d: self.resolve_domain(d) for d in set(domain)}
+        return [known[d] for d in domain]
 
     # ------------------------------------------------------------------ fit / predict
     def fit(self, texts: list[str], labels: np.ndarray, sample_weight: np.ndarray | None = None,
@@ -329,6 +360,15 @@ class SentimentModel:
             self.char_idf_ = self._idf(chars)
             self.char_coef_, self.char_intercept_ = _logreg(self._tfidf(chars, self.char_idf_), y, self.char_c,
                                                             self.max_iter, sample_weight)
+        if self.nb_c:
+            pres = _presence(counts)
+            r = _log_count_ratio(pres, y)
+            coef, self.nb_intercept_ = _logreg(pres @ sp.diags(r), y, self.nb_c, self.max_iter, sample_weight)
+            self.nb_coef_ = (coef * r).astype(np.float32)
+        self.weights_ = (1.0,)
+        if self.char_ensemble or self.nb_c:
+            sd = np.array([float(np.std(m)) for m in self._members(counts, chars)])
+            self.weights_ = tuple((sd.mean() / (len(sd) * np.maximum(sd, 1e-9))).tolist())
         self.info_ = {**self.info_, "n_train": len(y), "share_positive": float(y.mean())}
         return self
 
@@ -344,9 +384,19 @@ class SentimentModel:
         self._check()
         norm = texts if normalised else normalise(texts).texts
         counts, chars = self.count_views(norm, self._domain(domain))
-        out = self._features(counts) @ self.coef_ + self.intercept_
+        members = self._members(counts, chars)
+        if len(members) == 1:
+            return members[0]
+        w = self.weights_ if len(self.weights_) == len(members) else (1.0 / len(members),) * len(members)
+        return sum(wk * m for wk, m in zip(w, members, strict=True))
+
+    def _members(self, counts: sp.csr_matrix, chars: sp.csr_matrix | None) -> list[np.ndarray]:
+        """Each member's log-odds: main model, then the char model and the NB-weighted model when present."""
+        out = [self._features(counts) @ self.coef_ + self.intercept_]
         if chars is not None:
-            out = 0.5 * (out + self._tfidf(chars, self.char_idf_) @ self.char_coef_ + self.char_intercept_)
+            out.append(self._tfidf(chars, self.char_idf_) @ self.char_coef_ + self.char_intercept_)
+        if self.nb_c:
+            out.append(_presence(counts) @ self.nb_coef_ + self.nb_intercept_)
         return out
 
     def predict_proba(self, texts: list[str], normalised: bool = False,
@@ -365,12 +415,16 @@ class SentimentModel:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"ngram_range": list(self.ngram_range), "bits": self.bits, "C": self.C, "min_df": self.min_df,
-                "intercept": self.intercept_, "info": self.info_, "format": 3 if self.char_ensemble else 2,
+                "intercept": self.intercept_, "info": self.info_,
+                "format": 4 if self.nb_c else 3 if self.char_ensemble else 2,
+                "nb_c": self.nb_c, "nb_intercept": self.nb_intercept_, "weights": list(self.weights_),
                 "words": self.words, "negation": self.negation, "domains": list(self.domains_),
                 "char_ensemble": self.char_ensemble, "char_c": self.char_c, "char_intercept": self.char_intercept_}
         arrays = _sparse_arrays("", self.coef_, self.idf_)
         if self.char_ensemble:
             arrays.update(_sparse_arrays("char_", self.char_coef_, self.char_idf_))
+        if self.nb_c:
+            arrays.update(_sparse_arrays("nb_", self.nb_coef_, np.zeros_like(self.nb_coef_)))
         with path.open("wb") as fh:
             np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
         return path
@@ -387,13 +441,18 @@ class SentimentModel:
             m = cls(ngram_range=tuple(meta["ngram_range"]), bits=int(meta["bits"]), C=float(meta["C"]),
                     min_df=int(meta["min_df"]), words=bool(meta.get("words", False)),
                     negation=bool(meta.get("negation", False)), char_ensemble=int(meta.get("char_ensemble", 0)),
-                    char_c=float(meta.get("char_c", 10.0)))
+                    char_c=float(meta.get("char_c", 10.0)), nb_c=float(meta.get("nb_c", 0.0)))
             m.coef_, m.idf_ = _dense_arrays(z, "", size)
             if m.char_ensemble:
                 m.char_coef_, m.char_idf_ = _dense_arrays(z, "char_", size)
+            if m.nb_c:
+                m.nb_coef_ = _dense_arrays(z, "nb_", size)[0]
         m.intercept_, m.info_ = float(meta["intercept"]), dict(meta["info"])
         m.char_intercept_ = float(meta.get("char_intercept", 0.0))
         m.domains_ = tuple(meta.get("domains", ()))
+        m.nb_intercept_ = float(meta.get("nb_intercept", 0.0))
+        n_members = 1 + bool(m.char_ensemble) + bool(m.nb_c)
+        m.weights_ = tuple(meta.get("weights") or ((1.0 / n_members,) * n_members))  # format 3: plain mean
         return m
 
 
@@ -403,6 +462,20 @@ def _logreg(x: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int,
 
     clf = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear").fit(x, y, sample_weight=sample_weight)
     return clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0])
+
+
+def _presence(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """1 where a feature occurs (the NB-weighted member's input)."""
+    pres = counts.copy()
+    pres.data = np.ones_like(pres.data)
+    return pres
+
+
+def _log_count_ratio(pres: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """log(p/|p|₁) − log(q/|q|₁) with add-``alpha`` counts per class (Wang & Manning 2012)."""
+    p = np.asarray(pres[y == 1].sum(axis=0)).ravel() + alpha
+    q = np.asarray(pres[y == 0].sum(axis=0)).ravel() + alpha
+    return (np.log(p / p.sum()) - np.log(q / q.sum())).astype(np.float32)
 
 
 def _sparse_arrays(prefix: str, coef: np.ndarray, idf: np.ndarray) -> dict[str, np.ndarray]:
