@@ -6,7 +6,8 @@ Data: ``upmarket.twin.channels.simulate_channels`` writes ``scale × 100M`` even
 Each contender runs in its own process (so peak RSS is its own) and computes the same things:
 the distinct-user funnel by platform (impressions, click sessions, visitors, favourites, carts,
 buyers per user-day-SKU-source key) and the AIPL weekly stages with the week-to-week
-transition counts.
+transition counts split by new / returning customer; the results (visitors, buyers, transition
+and returning-transition totals) must agree between contenders.
 
 * ``ibis-duckdb``: upmarket's Ibis expressions on DuckDB over the Parquet parts (the product);
 * ``duckdb-sql``: the same queries hand-written in DuckDB SQL (baseline 1);
@@ -16,6 +17,10 @@ transition counts.
 * ``ibis-spark``: upmarket's Ibis expressions on Spark local[2] (optional, ``--spark``).
 
     python benchmarks/funnel.py --scale 0.1 --spark
+    python benchmarks/funnel.py --scale 1 --only ibis-duckdb,duckdb-sql,polars   # the 100M run
+
+A data folder holding a ``meta.json`` with the matching ``n_events_target`` is reused as is (a
+folder of symlinks to the first parts of the 100M set serves as a subset for Spark).
 """
 
 from __future__ import annotations
@@ -81,7 +86,8 @@ def _ibis(src) -> dict:
     weekly = fs.weekly_stages(ev, pr)
     tr = fs.transitions(weekly).to_pandas()
     by = cube.groupby("platform")[["ctr_num", "ctr_den", "visitors", "favorites", "add_to_carts", "buyers"]].sum()
-    return {"visitors": by["visitors"].to_dict(), "buyers": by["buyers"].to_dict(), "transitions": int(tr["n"].sum())}
+    return {"visitors": by["visitors"].to_dict(), "buyers": by["buyers"].to_dict(), "transitions": int(tr["n"].sum()),
+            "returning": int(tr.loc[tr["bought"].astype(bool), "n"].sum())}
 
 
 class _DuckParquet:
@@ -147,9 +153,11 @@ w AS (SELECT brand, user_id, wk, max(lvl) AS lvl, sum(is_order::INT) AS n_orders
       WHERE brand IS NOT NULL GROUP BY ALL),
 w2 AS (SELECT brand, user_id, wk,
          CASE WHEN n_orders > 0 AND (sum(n_orders) OVER (PARTITION BY brand, user_id ORDER BY wk
-              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0 OR n_orders >= 2) THEN 4 ELSE lvl END AS lvl
+              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > 0 OR n_orders >= 2) THEN 4 ELSE lvl END AS lvl,
+         sum(n_orders) OVER (PARTITION BY brand, user_id ORDER BY wk
+              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) > 0 AS bought
        FROM w)
-SELECT a.brand, a.lvl AS from_level, coalesce(b.lvl, 0) AS to_level, count(*) AS n
+SELECT a.brand, a.lvl AS from_level, coalesce(b.lvl, 0) AS to_level, a.bought, count(*) AS n
 FROM w2 a LEFT JOIN w2 b ON a.brand = b.brand AND a.user_id = b.user_id AND b.wk = a.wk + 1
 WHERE a.wk < (SELECT max(wk) FROM w2)
 GROUP BY ALL
@@ -169,7 +177,7 @@ def run_duckdb_sql(data: Path) -> dict:
     tr = con.execute(SQL_STAGES).df()
     by = cube.groupby("platform")[["visitors", "buyers"]].sum()
     return {"visitors": by["visitors"].astype(int).to_dict(), "buyers": by["buyers"].astype(int).to_dict(),
-            "transitions": int(tr["n"].sum())}
+            "transitions": int(tr["n"].sum()), "returning": int(tr.loc[tr["bought"].astype(bool), "n"].sum())}
 
 
 def _polars_plan(ev, us, pr):
@@ -200,11 +208,13 @@ def _polars_plan(ev, us, pr):
          .sort(["b", "user_id", "wk"])
          .with_columns((pl.col("no").cum_sum().over(["b", "user_id"]) - pl.col("no")).alias("prior")))
     w = w.with_columns(pl.when((pl.col("no") > 0) & ((pl.col("prior") > 0) | (pl.col("no") >= 2))).then(4)
-                       .otherwise(pl.col("lvl")).alias("lvl")).select("b", "user_id", "wk", "lvl")
-    nxt = w.with_columns((pl.col("wk") - 1).alias("wk")).rename({"lvl": "to"})
+                       .otherwise(pl.col("lvl")).alias("lvl"),
+                       ((pl.col("prior") + pl.col("no")) > 0).alias("bought")).select("b", "user_id", "wk", "lvl",
+                                                                                      "bought")
+    nxt = w.select("b", "user_id", (pl.col("wk") - 1).alias("wk"), pl.col("lvl").alias("to"))
     maxwk = w.select(pl.col("wk").max()).collect().item()
     tr = (w.filter(pl.col("wk") < maxwk).join(nxt, on=["b", "user_id", "wk"], how="left")
-          .with_columns(pl.col("to").fill_null(0)).group_by(["b", "lvl", "to"]).agg(pl.len().alias("n")))
+          .with_columns(pl.col("to").fill_null(0)).group_by(["b", "lvl", "to", "bought"]).agg(pl.len().alias("n")))
     return cube, tr
 
 
@@ -218,8 +228,9 @@ def run_polars(data: Path) -> dict:
     cube = cube.collect(engine="streaming")
     tr = tr.collect(engine="streaming")
     by = cube.to_pandas().groupby("platform")[["visitors", "buyers"]].sum()
+    tr = tr.to_pandas()
     return {"visitors": by["visitors"].astype(int).to_dict(), "buyers": by["buyers"].astype(int).to_dict(),
-            "transitions": int(tr["n"].sum())}
+            "transitions": int(tr["n"].sum()), "returning": int(tr.loc[tr["bought"].astype(bool), "n"].sum())}
 
 
 def run_pandas(data: Path, max_rows: int) -> dict:
@@ -278,20 +289,24 @@ def _measure(which: str, data: Path, pandas_rows: int) -> dict:
 
 
 def main(scale: float = 1.0, data: str | Path | None = None, spark: bool = False,
-         pandas_rows: int = 20_000_000) -> dict:
-    """Generate (or reuse) the data, time every contender, and return the table of results."""
+         pandas_rows: int = 20_000_000, only: list[str] | None = None) -> dict:
+    """Generate (or reuse) the data, time every contender (or ``only`` these), and return the table of results."""
     data = Path(data or Path(tempfile.gettempdir()) / "upmarket-bench" / f"funnel-{scale:g}")
     meta = generate(data, scale)
     names = ["ibis-duckdb", "duckdb-sql", "polars", "pandas"] + (["ibis-spark"] if spark else [])
+    names = [n for n in names if not only or n in only] + [n for n in only or [] if n not in names]
     runs = {n: _measure(n, data, pandas_rows) for n in names}
     pd_run = runs.get("pandas", {})
     if "result" in pd_run:
         r = pd_run["result"]
         pd_run["extrapolated_seconds"] = round(r["seconds_on_rows"] * meta["events"] / max(r["rows"], 1), 1)
-    ours = runs["ibis-duckdb"].get("seconds")
-    best = min((runs[n]["seconds"] for n in ("duckdb-sql", "polars") if "seconds" in runs[n]), default=None)
-    agree = all(runs[n].get("result", {}).get("visitors") == runs["ibis-duckdb"].get("result", {}).get("visitors")
-                for n in ("duckdb-sql", "polars", *(["ibis-spark"] if spark else [])) if "result" in runs[n])
+    ours = runs.get("ibis-duckdb", {}).get("seconds")
+    best = min((runs[n]["seconds"] for n in ("duckdb-sql", "polars") if "seconds" in runs.get(n, {})), default=None)
+    same = ("visitors", "buyers", "transitions", "returning")
+    ref = next(({k: r["result"].get(k) for k in same} for n, r in runs.items() if "result" in r and n != "pandas"),
+               None)
+    agree = all({k: r["result"].get(k) for k in same} == ref for n, r in runs.items()
+                if "result" in r and n != "pandas")
     res = {"scale": scale, "data": meta, "runs": runs, "same_visitors_everywhere": agree,
            "ratio_ours_to_faster_baseline": round(ours / best, 3) if ours and best else None}
     _print(res)
@@ -311,7 +326,7 @@ def _print(res: dict) -> None:
                     f"{r['extrapolated_seconds']}s extrapolated (funnel only)")
         print(f"{n:<14}{r['seconds']:>10.1f}{r['peak_mb']:>10.0f}  {note}")
     print(f"ours / faster baseline = {res['ratio_ours_to_faster_baseline']}  (goal <= 1.0); "
-          f"same visitors everywhere: {res['same_visitors_everywhere']}")
+          f"same visitors, buyers and transitions everywhere: {res['same_visitors_everywhere']}")
 
 
 if __name__ == "__main__":
@@ -320,9 +335,11 @@ if __name__ == "__main__":
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--spark", action="store_true")
     ap.add_argument("--pandas-rows", type=int, default=20_000_000)
+    ap.add_argument("--only", default=None, help="comma-separated contenders to run (default: all)")
     ap.add_argument("--child", default=None)
     a = ap.parse_args()
     if a.child:
         _child(a.child, a.data, a.pandas_rows)
     else:
-        print(json.dumps(main(a.scale, a.data, a.spark, a.pandas_rows), default=str))
+        only = a.only.split(",") if a.only else None
+        print(json.dumps(main(a.scale, a.data, a.spark, a.pandas_rows, only), default=str))

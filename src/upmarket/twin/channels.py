@@ -17,6 +17,10 @@ Journey kinds
 * **种草 → 拔草**: a share of shop journeys on jd/tmall/mistore (planted per city tier) is preceded
   by a ``content_view`` of the same SKU on douyin/xiaohongshu 10 minutes to 6.9 days earlier,
   and those journeys convert ``path_lift`` times more often.
+* **stage panel**: a few users (``stage_panel_share``, one brand each) make no journeys; their weekly
+  AIPL stage follows a planted Markov chain (``stage_chain``) and each active week emits exactly the
+  events of its stage (see ``_simulate_panel``), so the analysis's week-to-week transitions can be
+  checked against a known matrix.
 
 Planted funnel: ``P(click | impression) = ctr[platform] × m_tier × m_source × m_band × m_promo``;
 ``P(favorite | click)``, ``P(cart | click)``, ``P(order | click)`` likewise (premium converts less).
@@ -37,7 +41,8 @@ visit_to_buy = buyers/visitors, summed over every row of the platform; exact); `
 the planted expectations and the structural base rates and multipliers; ``funnel_detail`` —
 realised rates by platform × city tier / source / price band; ``paths`` — 种草 → 拔草 buyer share
 and conversion lift by city tier, recomputed exactly from the events (streamed, see
-``_PathTracker``); ``stages`` — users at each highest AIPL stage per brand; ``consistency`` —
+``_PathTracker``); ``stages`` — users at each highest AIPL stage per brand, and ``transitions`` (the
+stage panel's planted, expected and realised week-to-week matrices); ``consistency`` —
 counts for cross-table checks.
 """
 
@@ -71,6 +76,9 @@ EVENTS: tuple[str, ...] = EVENT.codes
 SEGMENTS: tuple[str, ...] = ("value", "imaging", "gamer", "status")
 FOCAL_MAKER_BRANDS: tuple[str, ...] = ("Xiaomi", "Redmi")
 STAGES: tuple[str, ...] = ("aware", "interest", "purchase", "loyal")
+CHAIN_STAGES: tuple[str, ...] = ("none", *STAGES)
+"""States of the planted weekly stage chain (level = index), as upmarket.analyses.funnel.stages.STAGES."""
+STAGE_EPOCH_MONDAY = "2000-01-03"
 
 _P = {p: i for i, p in enumerate(PLATFORMS)}
 _E = {e: i for i, e in enumerate(EVENTS)}
@@ -119,6 +127,33 @@ class FunnelParams:
     path_lift: float = 1.6
     """Order-probability multiplier for those journeys."""
     path_window_days: int = 7
+    stage_panel_share: float = 0.001
+    """Share of users in the stage panel: their weekly stage for their one brand follows ``stage_chain`` (no
+    journeys). Small by default: a panel user buys ~8× as often as an average twin user and its purchase
+    visits convert for sure, so a large panel would move the funnel rates (recovery tests use a big one)."""
+    stage_chain: tuple[tuple[float, ...], ...] = (
+        # to: none, aware, interest, purchase, loyal          (from ↓)
+        (0.900, 0.060, 0.035, 0.005, 0.000),  # none
+        (0.500, 0.280, 0.180, 0.030, 0.010),  # aware
+        (0.420, 0.180, 0.280, 0.100, 0.020),  # interest (purchase cell per brand, see stage_purchase)
+        (0.350, 0.150, 0.150, 0.000, 0.350),  # purchase
+        (0.400, 0.150, 0.150, 0.050, 0.250),  # loyal
+    )
+    """Planted weekly stage chain of a (panel user, brand); a second purchase is a repeat: loyal."""
+    stage_purchase: Mapping[str, float] = field(default_factory=lambda: {
+        "Xiaomi": 0.10, "Redmi": 0.12, "Huawei": 0.09, "Apple": 0.08, "Honor": 0.07, "OPPO": 0.07, "vivo": 0.07,
+    })
+    """Per-brand interest → purchase probability (the rest of the interest row's mass moves to none)."""
+
+    def chain(self, brand: str) -> np.ndarray:
+        """The 5 × 5 planted weekly transition matrix of ``brand`` (rows sum to 1)."""
+        p = np.array(self.stage_chain, dtype=float)
+        if brand in self.stage_purchase:
+            p[2, 0] += p[2, 3] - self.stage_purchase[brand]
+            p[2, 3] = self.stage_purchase[brand]
+        if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0):
+            raise ValueError(f"FunnelParams: the stage chain of {brand} is not a transition matrix")
+        return p
 
 
 @dataclass
@@ -234,10 +269,24 @@ class _Market:
         # a pool where each user appears in proportion to activity: O(1) draws (fixed, not the run's rng)
         act = np.exp(np.random.default_rng(0).normal(0.0, 0.8, self.n_users))
         reps = np.maximum(np.round(4.0 * act / act.mean()), 1).astype(np.int64)
+        # the stage panel: a fixed random set of users, each with one brand, whose events come only from
+        # the planted weekly stage chain (so their weekly stages are exactly the chain's)
+        prng = np.random.default_rng(1)
+        n_panel = round(params.stage_panel_share * self.n_users)
+        if not 0 <= n_panel < self.n_users:
+            raise ValueError("simulate_channels: stage_panel_share must be in [0, 1)")
+        self.panel_users = np.sort(prng.choice(self.n_users, n_panel, replace=False)).astype(np.int64)
+        reps[self.panel_users] = 0
         self.user_pool = np.repeat(np.arange(self.n_users, dtype=np.int32), reps)
 
         self._sku_tables(products)
         self._prices(prices)
+        self.panel_brand = prng.integers(0, len(self.brands), n_panel).astype(np.int16)
+        self.focal_brand = np.isin(np.asarray(self.brands), FOCAL_MAKER_BRANDS)
+        # Monday-based weeks (as the analysis counts them): week of each day, first day and length of each week
+        wk = (self.days - np.datetime64(STAGE_EPOCH_MONDAY)).astype(int) // 7
+        _, self.week_first, self.week_len = np.unique(wk, return_index=True, return_counts=True)
+        self.n_weeks = self.week_first.size
         self.day_w = _day_weights(self.days)
         is618, is11 = _promo_days(self.days)
         self.day_promo = is618 | is11
@@ -285,6 +334,11 @@ class _Market:
         gm = np.arange(n_g * self.n_months, dtype=float).reshape(n_g, self.n_months, 1)
         self.sku_cum_flat = (cum + gm).ravel()
         self.sku_choice = p  # for truth/diagnostics
+        # stage panel purchases: a SKU of the brand on sale that month, uniformly (rows = month × brand)
+        own = self.sku_brand[None, :] == np.arange(len(self.brands))[:, None]  # brand × sku
+        w = avail[:, None, :] & own[None, :, :]
+        w = np.where(w.any(axis=2, keepdims=True), w, own[None, :, :]).astype(float)
+        self.brand_sku_cum = _stack_cum(w.reshape(-1, self.n_sku))
 
     def _prices(self, prices: pd.DataFrame | None) -> None:
         """Unit price per (day, selling platform, sku): listings when given, the default promo rule otherwise."""
@@ -297,6 +351,91 @@ class _Market:
             ok = (d >= 0) & (d < self.n_days) & (pf >= 0) & (sku >= 0)
             mat[d[ok], pf[ok], sku[ok]] = prices["price"].to_numpy(dtype=float)[ok]
         self.price = mat
+
+
+# ----------------------------------------------------------------------------------------------
+# the stage panel: a planted weekly Markov chain per (panel user, brand)
+
+_PANEL_BURN_IN = 12  # weeks run before the period, so week 0 starts near the chain's stationary mix
+
+
+def _simulate_panel(m: _Market, rng: np.random.Generator) -> dict[str, Any]:
+    """Each panel user's weekly stage for its brand, drawn from the planted chain (NumPy over users, loop over weeks).
+
+    A drawn ``purchase`` when the user already bought the brand in the period becomes ``loyal`` (the
+    analysis counts a repeat order as loyal; the panel emits a share instead of an order). Returns the
+    active user-weeks (state ≥ 1) sorted by day, each with a day inside its week, and the truth: the
+    planted matrices, the expected observed matrix (Σ over the realised from-weeks of the planted row
+    of each, with the repeat rule applied) and the realised counts. A from-week is every week but the
+    period's last (its next week is not observed), as in the analysis.
+    """
+    n, nb, ns = m.panel_users.size, len(m.brands), len(CHAIN_STAGES)
+    chains = np.stack([m.params.chain(b) for b in m.brands]) if nb else np.zeros((0, ns, ns))
+    cum = np.cumsum(chains, axis=2)
+    cum[:, :, -1] = 1.0
+    brand = m.panel_brand.astype(np.int64)
+    state = np.zeros(n, np.int64)
+    bought = np.zeros(n, bool)
+    states = np.zeros((m.n_weeks, n), np.int8)
+    expected = np.zeros((nb, ns, ns))
+    realised = np.zeros((nb, ns, ns), np.int64)
+    for w in range(-_PANEL_BURN_IN, m.n_weeks):
+        nxt = np.minimum((rng.random(n)[:, None] > cum[brand, state]).sum(axis=1), ns - 1)
+        nxt = np.where((nxt == 3) & bought, 4, nxt)  # bought: only purchases inside the period count
+        if w > 0:
+            row = chains[brand, state].copy()
+            row[bought, 4] += row[bought, 3]
+            row[bought, 3] = 0.0
+            np.add.at(expected, (brand, state), row)
+            np.add.at(realised, (brand, state, nxt), 1)
+        if w >= 0:
+            bought |= nxt == 3
+            states[w] = nxt
+        state = nxt
+    wk, who = np.nonzero(states)
+    day = m.week_first[wk] + np.floor(rng.random(wk.size) * m.week_len[wk]).astype(np.int64)
+    order = np.argsort(day, kind="stable")
+    planted = {b: _matrix_dict(chains[i]) for i, b in enumerate(m.brands)}
+    folded = chains.copy()
+    folded[:, :, 4] += folded[:, :, 3]
+    folded[:, :, 3] = 0.0
+    exp_p = expected / np.maximum(expected.sum(axis=2, keepdims=True), 1e-300)
+    return {
+        "user": m.panel_users[who[order]], "brand": brand[who[order]], "state": states[wk, who][order].astype(np.int8),
+        "day": day[order],
+        "truth": {
+            "planted": planted,
+            "planted_returning": {b: _matrix_dict(folded[i]) for i, b in enumerate(m.brands)},
+            "expected": {b: _matrix_dict(exp_p[i], rows=expected[i].sum(axis=1) > 0, first=1)
+                         for i, b in enumerate(m.brands)},
+            "realised_counts": {b: {CHAIN_STAGES[f]: {CHAIN_STAGES[t]: int(realised[i, f, t]) for t in range(ns)}
+                                    for f in range(1, ns) if realised[i, f].sum()}
+                                for i, b in enumerate(m.brands)},
+            "panel_brand": dict(zip(m.user_ids.take(pa.array(m.panel_users)).to_pylist(),
+                                    np.asarray(m.brands, dtype=object)[brand].tolist(), strict=True)),
+            "definition": TRANSITION_DEFINITION,
+        },
+    }
+
+
+def _matrix_dict(p: np.ndarray, rows: np.ndarray | None = None, first: int = 0) -> dict[str, dict[str, float]]:
+    return {CHAIN_STAGES[f]: {CHAIN_STAGES[t]: float(p[f, t]) for t in range(p.shape[1])}
+            for f in range(first, p.shape[0]) if rows is None or rows[f]}
+
+
+TRANSITION_DEFINITION = (
+    "A (user, brand)'s stage in a Monday-based week is the highest reached that week: aware (impression, "
+    "content_view, live_view), interest (search, click, favorite, follow, cart), purchase (order), loyal (review, "
+    "share, or an order when the user ordered the brand in an earlier week); none = no event of the brand. "
+    "Panel users (panel_brand: user → its one brand) generate events only from the planted chain: aware → a "
+    "brand-level content_view on douyin/xiaohongshu; interest → content_view then search; purchase → impression, "
+    "click and order on jd/tmall/mistore; loyal → content_view then share. planted[brand][from][to] is the chain "
+    "(the rows of a user who has not ordered the brand yet: a new customer); planted_returning the rows once they "
+    "have (purchase folded into loyal); expected[brand][from][to] the planted row averaged over the realised "
+    "from-weeks of active stages (a drawn "
+    "purchase after an earlier one counts as loyal), over every week but the last; realised_counts the panel's "
+    "transitions, which the analysis restricted to panel users must reproduce exactly."
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -352,28 +491,46 @@ class _Chunk:
         return tuple(np.concatenate([p[i] for p in self.parts]) for i in range(7))
 
 
-def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int) -> dict[str, Any]:
-    """Draw the journeys of one chunk (``day`` = day index per journey) and their events."""
+def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int,
+               panel: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Draw the journeys of one chunk (``day`` = day index per journey) and their events.
+
+    ``panel`` (user, brand, state, day): the stage panel's active user-weeks falling in this chunk; each
+    becomes one more journey (appended after the regular ones): a forced shop visit with an order for
+    ``purchase``, brand-level content events otherwise.
+    """
     fp = m.params
-    n = day.size
-    user = m.user_pool[rng.integers(0, m.user_pool.size, n)].astype(np.int64)
-    tier = m.user_tier[user]
+    n_reg = day.size
+    user = m.user_pool[rng.integers(0, m.user_pool.size, n_reg)].astype(np.int64)
     grp = m.user_group[user].astype(np.int64)
     month = m.day_month[day].astype(np.int64)
-    sku = _choose(m.sku_cum_flat, grp * m.n_months + month, m.n_sku, rng.random(n)).astype(np.int32)
+    sku = _choose(m.sku_cum_flat, grp * m.n_months + month, m.n_sku, rng.random(n_reg)).astype(np.int32)
+    p_content = np.where(m.user_young[user], 0.42, 0.28)
+    content = rng.random(n_reg) < p_content
+    pstate = np.zeros(n_reg, np.int8)
+    if panel is not None and panel["user"].size:
+        k = panel["user"].size
+        pmonth = m.day_month[panel["day"]].astype(np.int64)
+        psku = _choose(m.brand_sku_cum, pmonth * len(m.brands) + panel["brand"], m.n_sku, rng.random(k))
+        user = np.concatenate([user, panel["user"]])
+        day = np.concatenate([day, panel["day"]])
+        sku = np.concatenate([sku, psku.astype(np.int32)])
+        content = np.concatenate([content, panel["state"] != 3])
+        pstate = np.concatenate([pstate, panel["state"]])
+    n = day.size
+    in_panel = pstate > 0
+    tier = m.user_tier[user]
     brand = m.sku_brand[sku]
     band = m.sku_band[sku]
     promo = m.day_promo[day]
 
-    # kind and platform
-    p_content = np.where(m.user_young[user], 0.42, 0.28)
-    content = rng.random(n) < p_content
+    # kind and platform (panel purchases: jd/tmall/mistore only)
     shop_w = np.where(m.focal_sku[sku][:, None], _SHOP_FOCAL[None, :], _SHOP_RIVAL[None, :]).copy()
-    shop_w[:, 3] *= _DOUYIN_TIER[tier]
+    shop_w[:, 3] *= np.where(in_panel, 0.0, _DOUYIN_TIER[tier])
     shop_w /= shop_w.sum(axis=1, keepdims=True)
     cum = np.cumsum(shop_w, axis=1)
     pf_shop = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), 3)
-    xhs = rng.random(n) < np.where(m.user_female[user], 0.45, 0.25)
+    xhs = rng.random(n) < np.where(in_panel, 0.5, np.where(m.user_female[user], 0.45, 0.25))
     pf = np.where(content, np.where(xhs, _P["xiaohongshu"], _P["douyin"]), pf_shop).astype(np.int8)
     src_cum = _stack_cum(np.vstack([_SRC_BY_PF, _SRC_CONTENT_DOUYIN]))
     src_row = np.where(content & (pf == _P["douyin"]), 5, pf).astype(np.int64)
@@ -385,9 +542,8 @@ def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int)
     t0 = m.start_us + day.astype(np.int64) * _US_DAY + t0s.astype(np.int64) * _US_S
 
     c = _Chunk()
-    shop = ~content
-    js = np.flatnonzero(shop)
-    jc = np.flatnonzero(content)
+    js = np.flatnonzero(~content)
+    jc = np.flatnonzero(content & ~in_panel)
 
     # ---- shop journeys
     s_pf, s_tier, s_src, s_band, s_promo = pf[js], tier[js], src[js], band[js], promo[js]
@@ -398,8 +554,12 @@ def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int)
     mult = base[s_pf] * mt[s_tier] * ms[s_src] * mb[s_band] * np.where(s_promo[:, None], np.array(fp.promo), 1.0)
     seeded = np.isin(s_pf, [_P[p] for p in SEARCH_SHOPS]) & (rng.random(js.size) < np.array(
         [fp.path_share[t] for t in TIERS])[s_tier])
+    s_panel = in_panel[js]
+    seeded &= ~s_panel
     mult[:, 3] *= np.where(seeded, fp.path_lift, 1.0)
     prob = np.clip(mult, 0.0, 0.95)
+    # panel purchase weeks: a visit and an order for sure; favourite and cart at the platform's base rates
+    prob[s_panel] = np.column_stack([np.ones(s_panel.sum()), base[s_pf[s_panel]][:, 1:3], np.ones(s_panel.sum())])
     u = rng.random((js.size, 4))
     clicked = u[:, 0] < prob[:, 0]
     fav = clicked & (u[:, 1] < prob[:, 1])
@@ -436,7 +596,7 @@ def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int)
     c.add(js[ko], "order", o_ts, s_pf[ko], s_sku[ko], s_src[ko], unit_price * units)
     # Loyal: review and share a few days after the order (dropped when after the period)
     for ev, p_ev, lo, hi in (("review", 0.30, 2, 20), ("share", 0.06, 1, 10)):
-        kr = ko[rng.random(ko.size) < p_ev]
+        kr = ko[(rng.random(ko.size) < p_ev) & ~s_panel[ko]]  # the panel's loyal weeks come from its chain
         tr = s_t0[kr] + rng.integers(lo * 86_400, hi * 86_400, kr.size) * _US_S
         keep = tr < m.end_us
         c.add(js[kr[keep]], ev, tr[keep], s_pf[kr[keep]], s_sku[kr[keep]], s_src[kr[keep]])
@@ -467,6 +627,16 @@ def _gen_chunk(m: _Market, rng: np.random.Generator, day: np.ndarray, jid0: int)
         k = np.flatnonzero(pmask)
         sk = np.where(sku_level[k], c_sku[k], -1) if lvl else np.full(k.size, -1)
         c.add(jc[k], ev, c_t0[k] + rng.integers(60, 1500, k.size) * _US_S, c_pf2[k], sk, c_src2[k])
+
+    # ---- stage panel, non-purchase weeks: brand-level content_view, then search (interest) or share (loyal)
+    jp = np.flatnonzero(content & in_panel)
+    if jp.size:
+        p_st, no_sku = pstate[jp], np.full(jp.size, -1)
+        c.add(jp, "content_view", t0[jp], pf[jp], no_sku, src[jp])
+        t_next = t0[jp] + rng.integers(60, 600, jp.size) * _US_S
+        for ev, st in (("search", 2), ("share", 4)):
+            k = p_st == st
+            c.add(jp[k], ev, t_next[k], pf[jp[k]], no_sku[k], src[jp[k]])
 
     j, ev, ts, epf, esku, esrc, val = c.arrays()
     order_idx = np.argsort(ts, kind="stable")
@@ -611,7 +781,12 @@ def simulate_channels(
     out_dir = Path(out_dir)
     m = _Market(products, users, start, end, prices, params)
     per_journey = _expected_events_per_journey(m, np.random.default_rng(rng.integers(2**63)))
-    n_journeys = max(round(n_events / per_journey), 1)
+    panel = _simulate_panel(m, rng)
+    # panel events: 1 (aware), 2 (interest, loyal), impression + click(s) + order (+ search, fav, cart) ≈ 3.6
+    st = panel["state"]
+    panel_events = (st == 1).sum() + 2 * np.isin(st, (2, 4)).sum() + 3.6 * (st == 3).sum()
+    n_journeys = max(round((n_events - panel_events) / per_journey), 1)
+    p_day = panel["day"]
     per_day = rng.multinomial(n_journeys, m.day_w / m.day_w.sum())
     # chunks of whole days, about chunk_journeys each
     bounds = [0]
@@ -647,12 +822,13 @@ def simulate_channels(
     with ThreadPoolExecutor(max_workers=1) as pool:
         for lo, hi in itertools.pairwise(bounds):
             day = np.repeat(np.arange(lo, hi, dtype=np.int32), per_day[lo:hi])
-            if day.size == 0:
+            a, b = np.searchsorted(p_day, [lo, hi])
+            if day.size == 0 and a == b:
                 continue
-            g = _gen_chunk(m, rng, day, jid)
+            g = _gen_chunk(m, rng, day, jid, {k: panel[k][a:b] for k in ("user", "brand", "state", "day")})
             g["last_day"] = hi - 1
             paths.add(g)
-            jid += day.size
+            jid += g["n"]
             ev_table = _events_table(m, g)
             tdf, tcube = _traffic_chunk(m, g)
             cube += tcube
@@ -702,6 +878,7 @@ def simulate_channels(
 
     truth = _truth(m, cube, expected, reached, n_orders_bu, seed_stats, ev_counts, n_written, n_traffic, orders)
     truth["paths"] = paths.finish(truth.pop("paths_planted"))
+    truth["stages"]["transitions"] = panel["truth"]
     return ChannelResult(orders=orders, truth=truth)
 
 

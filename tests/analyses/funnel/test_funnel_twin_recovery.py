@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.funnel import FunnelOptions, compute
+from upmarket.analyses.funnel import stages as fs
 from upmarket.analyses.funnel.stages import EPOCH_MONDAY, EVENT_STAGE, STAGES
 from upmarket.twin.check import compare
 
@@ -74,12 +75,18 @@ def test_transitions_match_an_independent_pandas_count(result):
     nxt = w[["b", "user_id", "wk", "lvl"]].assign(wk=w["wk"] - 1).rename(columns={"lvl": "to"})
     j = w[w["wk"] < w["wk"].max()].merge(nxt, on=["b", "user_id", "wk"], how="left").fillna({"to": 0})
     ref = j.groupby(["b", "lvl"])["to"].value_counts(normalize=True)
-    tr = out.tables["stage_transitions"].set_index(["brand", "from_level", "to_level"])["p"]
+    t = out.tables["stage_transitions"]
+    tr = t[t["customer"] == "all"].set_index(["brand", "from_level", "to_level"])["p"]
     assert len(tr) == len(ref)
     for (b, lv, to), p in ref.items():
         assert tr[(b, int(lv), int(to))] == pytest.approx(p, abs=1e-12)
-    rows = out.tables["stage_transitions"].groupby(["brand", "from_level"])["p"].sum()
+    rows = t.groupby(["brand", "customer", "from_level"])["p"].sum()
     assert np.allclose(rows, 1.0)
+    # new + returning rows add up to the all rows; a new customer's purchase row cannot exist (they just bought)
+    n = t.pivot_table(index=["brand", "from_level", "to_level"], columns="customer", values="n", aggfunc="sum",
+                      fill_value=0)
+    assert (n["new"] + n["returning"] == n["all"]).all()
+    assert not ((t["customer"] == "new") & (t["from_stage"].isin(["purchase"]))).any()
 
 
 def test_paths_equal_truth(result):
@@ -98,3 +105,19 @@ def test_seeding_metrics_are_proportions_with_intervals(result):
     assert (s["re_searchers"] <= s["seeded"]).all() and (s["seeded"] <= s["viewers"]).all()
     assert ((s["research_rate_low"] <= s["research_rate"]) & (s["research_rate"] <= s["research_rate_high"])).all()
     assert s["research_rate"].between(0.001, 0.999).all()
+
+
+def test_stage_panel_transitions_equal_truth_on_the_twin(result, twin_wh):
+    """The twin's stage panel (planted weekly chain): the analysis on the panel users' events reproduces the
+    realised transition counts exactly, so its weekly-stage definition is the one the twin plants."""
+    _, truth, wh = twin_wh
+    tt = truth["stages"]["transitions"]
+    assert tt["panel_brand"] and set(tt["planted"]) >= set(tt["realised_counts"])
+    ev = wh.table("events")
+    last = int(fs.week_number(ev.ts.max()).execute())  # the data's last week, not the panel's
+    ev = ev.filter(ev.user_id.isin(list(tt["panel_brand"])))
+    counts = fs.transitions(fs.weekly_stages(ev, wh.table("products")), last_wk=last).to_pandas()
+    got = counts.groupby(["brand", "from_level", "to_level"])["n"].sum()
+    want = {(b, STAGES.index(f), STAGES.index(t)): n for b, d in tt["realised_counts"].items()
+            for f, row in d.items() for t, n in row.items() if n}
+    assert {k: int(v) for k, v in got.items()} == want

@@ -81,6 +81,8 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
                 f"{focal}的买家中有 {_pct(s[focal])} 购买了 4000 元及以上的高端机型，竞品合计为 {_pct(s['rivals'])}。",
             ))
     tr = tables.get("stage_transitions")
+    if tr is not None and "customer" in tr:
+        tr = tr[tr["customer"] == "all"]
     if tr is not None and len(tr):
         a = tr[(tr["from_stage"] == "aware") & (tr["to_stage"].isin(["interest", "purchase", "loyal"]))]
         up = a.groupby("brand")["p"].sum()

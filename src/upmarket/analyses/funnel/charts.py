@@ -47,6 +47,8 @@ def sankey_chart(transitions: pd.DataFrame, brand: str) -> go.Figure:
     import plotly.graph_objects as go
 
     t = transitions[transitions["brand"] == brand]
+    if "customer" in t:
+        t = t[t["customer"] == "all"]
     n = len(STAGES)
     labels = [f"{s} (week w)" for s in STAGES] + [f"{s} (week w+1)" for s in STAGES]
     fig = go.Figure(go.Sankey(

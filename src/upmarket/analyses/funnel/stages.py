@@ -9,7 +9,10 @@ upmarket's stages, from events (a user's stage for a brand in a week is the high
   in an earlier week, or two orders in the same week)
 
 A brand is the SKU's brand from ``products`` (else the event's own ``brand``: brand-level
-searches and content views). Weeks are Monday-based (Beijing time, as stored).
+searches and content views). Weeks are Monday-based (Beijing time, as stored). Transitions run
+from each active week to the next week's stage (``none`` when inactive), split into new and
+returning customers (ordered the brand by that week or not): the twin plants exactly this
+(``upmarket.twin.channels``, stage panel; docs/funnel.md).
 
 ``PLATFORM_STAGE_MAP`` maps each platform's own stage model (Alibaba AIPL, Ocean Engine O-5A,
 JD 4A, Xiaohongshu A0–A5) onto these stages; the definitions are ours and re-computable, the
@@ -117,15 +120,30 @@ def week_number(ts: ir.TimestampValue) -> ir.IntegerValue:
 
 
 def weekly_stages(events: ir.Table, products: ir.Table | None) -> ir.Table:
-    """One row per (brand, user_id, wk) with the highest stage level that week (repeat orders → loyal)."""
+    """One row per (brand, user_id, wk): the highest stage ``level`` that week (repeat orders → loyal),
+    ``bought`` (1 when the user has ordered the brand in this week or an earlier one) and the user's
+    next active week ``next_wk`` with its ``next_level``.
+
+    One window pass per (brand, user) ordered by week gives all of them (a cumulative order count and
+    ``lead``): the next week's repeat rule needs only the orders up to this week, so no second sort.
+    """
     e = branded_events(events, products)
     e = e.mutate(wk=week_number(e.ts))
     w = e.group_by(["brand", "user_id", "wk"]).aggregate(
-        level=e.level.max().cast("int64"), n_orders=(e.event == "order").sum().cast("int64"))
+        raw=e.level.max().cast("int64"), n_orders=(e.event == "order").sum().cast("int64"))
     win = ibis.window(group_by=["brand", "user_id"], order_by="wk", preceding=None, following=0)
-    w = w.mutate(prior_orders=w.n_orders.sum().over(win) - w.n_orders)
-    repeat = (w.n_orders > 0) & ((w.prior_orders > 0) | (w.n_orders >= 2))
-    return w.mutate(level=ibis.ifelse(repeat, 4, w.level).cast("int64")).select("brand", "user_id", "wk", "level")
+    nxt = ibis.window(group_by=["brand", "user_id"], order_by="wk")
+    w = w.mutate(cum=w.n_orders.sum().over(win), next_wk=w.wk.lead().over(nxt), next_raw=w.raw.lead().over(nxt),
+                 next_orders=w.n_orders.lead().over(nxt))
+    repeat = (w.n_orders > 0) & ((w.cum - w.n_orders > 0) | (w.n_orders >= 2))
+    next_repeat = (w.next_orders > 0) & ((w.cum > 0) | (w.next_orders >= 2))
+    return w.select(
+        "brand", "user_id", "wk",
+        level=ibis.ifelse(repeat, 4, w.raw).cast("int64"),
+        bought=ibis.ifelse(w.cum > 0, 1, 0).cast("int64"),
+        next_wk=w.next_wk,
+        next_level=ibis.ifelse(next_repeat, 4, w.next_raw).cast("int64"),
+    )
 
 
 def stage_sizes(weekly: ir.Table) -> ir.Table:
@@ -133,20 +151,21 @@ def stage_sizes(weekly: ir.Table) -> ir.Table:
     return weekly.group_by(["brand", "wk", "level"]).aggregate(users=weekly.count().cast("int64"))
 
 
-def transitions(weekly: ir.Table) -> ir.Table:
-    """Counts of (brand, from level in week w, to level in week w+1); to level 0 = inactive next week.
+def transitions(weekly: ir.Table, last_wk: int | None = None) -> ir.Table:
+    """Counts of (brand, from level in week w, to level in week w+1, bought); to level 0 = inactive next week.
 
-    One pass with ``lead`` over each (brand, user)'s active weeks (no self-join, so the weekly
-    table is computed once). The last observed week is left out as a *from* week: its next
-    week is not observed (censored).
+    ``bought`` = 1 when the user had ordered the brand by the end of week w: a returning customer,
+    whose next order is a repeat (loyal), so their purchase column differs by definition from a new one's.
+    The last observed week is left out as a *from* week: its next week is not observed (censored).
+    The next week comes from :func:`weekly_stages` (``lead`` in the same window pass); the last week
+    is a scalar subquery, not a window over the whole table; pass ``last_wk`` when ``weekly`` is a
+    subset of users (their last active week is not the data's).
     """
-    win = ibis.window(group_by=["brand", "user_id"], order_by="wk")
-    w = weekly.mutate(next_wk=weekly.wk.lead().over(win), next_level=weekly.level.lead().over(win),
-                      last_wk=weekly.wk.max().over(ibis.window()))
-    w = w.filter(w.wk < w.last_wk)
+    last = weekly.wk.max().as_scalar() if last_wk is None else ibis.literal(int(last_wk), "int64")
+    w = weekly.filter(weekly.wk < last)
     to = ibis.ifelse(w.next_wk.notnull() & (w.next_wk == w.wk + 1), w.next_level, 0).cast("int64")
     w = w.mutate(from_level=w.level, to_level=to)
-    return w.group_by(["brand", "from_level", "to_level"]).aggregate(n=w.count().cast("int64"))
+    return w.group_by(["brand", "from_level", "to_level", "bought"]).aggregate(n=w.count().cast("int64"))
 
 
 def highest_stage(events: ir.Table, products: ir.Table | None) -> ir.Table:
@@ -157,22 +176,38 @@ def highest_stage(events: ir.Table, products: ir.Table | None) -> ir.Table:
     return u.group_by(["brand", "level"]).aggregate(users=u.count().cast("int64"))
 
 
-def transition_table(counts: pd.DataFrame) -> pd.DataFrame:
-    """Row-normalised transition probabilities with Wilson 90% intervals, per brand.
+CUSTOMERS: tuple[str, ...] = ("all", "new", "returning")
+"""Transition rows: every user, users who had not ordered the brand yet by week w, users who had."""
 
-    ``counts`` is the materialised :func:`transitions` output. Each row (brand, from) is a
+
+def transition_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """Row-normalised transition probabilities with Wilson 90% intervals, per brand and customer kind.
+
+    ``counts`` is the materialised :func:`transitions` output. Each row (brand, customer, from) is a
     multinomial over the five next-week states; the interval of each cell is Wilson's on
-    (cell count, row total). The same user contributes one row per active week, so the
-    intervals are somewhat narrow for heavy users (stated in docs/funnel.md).
+    (cell count, row total). ``customer`` is ``all``, ``new`` (no order of the brand by week w: a
+    purchase next week is a first purchase) or ``returning`` (a next order is a repeat, so loyal).
+    The same user contributes one row per active week, so the intervals are somewhat narrow for
+    heavy users (stated in docs/funnel.md).
     """
-    c = counts.copy()
+    keys = ["brand", "from_level", "to_level"]
+    counts = counts.astype({"from_level": "int64", "to_level": "int64", "n": "int64"})
+    parts = [counts.groupby(keys, as_index=False)["n"].sum().assign(customer="all")]
+    if "bought" in counts:
+        for kind, flag in (("new", 0), ("returning", 1)):
+            sub = counts[counts["bought"].astype(int) == flag]
+            parts.append(sub.groupby(keys, as_index=False)["n"].sum().assign(customer=kind))
+    c = pd.concat(parts, ignore_index=True)
+    c = c[c["n"] > 0]
     c["from_stage"] = np.asarray(STAGES, dtype=object)[c["from_level"].to_numpy(int)]
     c["to_stage"] = np.asarray(STAGES, dtype=object)[c["to_level"].to_numpy(int)]
-    c["row_total"] = c.groupby(["brand", "from_level"])["n"].transform("sum")
+    c["row_total"] = c.groupby(["brand", "customer", "from_level"])["n"].transform("sum")
     c["p"] = c["n"] / c["row_total"]
     c["p_low"], c["p_high"] = wilson(c["n"], c["row_total"])
-    return c.sort_values(["brand", "from_level", "to_level"]).reset_index(drop=True)[
-        ["brand", "from_stage", "to_stage", "from_level", "to_level", "n", "row_total", "p", "p_low", "p_high"]]
+    c["_k"] = c["customer"].map({k: i for i, k in enumerate(CUSTOMERS)})
+    return c.sort_values(["brand", "_k", "from_level", "to_level"]).reset_index(drop=True)[
+        ["brand", "customer", "from_stage", "to_stage", "from_level", "to_level", "n", "row_total", "p", "p_low",
+         "p_high"]]
 
 
 def sizes_table(sizes: pd.DataFrame) -> pd.DataFrame:
