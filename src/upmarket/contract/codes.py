@@ -7,6 +7,9 @@ code. ``open`` lists keep unknown lower-case codes; closed lists quarantine them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,33 @@ CODE_LISTS: dict[str, CodeList] = {
 
 PREMIUM_THRESHOLD_CNY = 4000.0
 """A selling price at or above this is premium (about 600 USD), as in the industry trackers."""
+
+@dataclass(frozen=True)
+class NationalSubsidy:
+    """China's 2025 national trade-in subsidy (国补) for phones: ``rate`` of the selling price, at most ``cap_cny``,
+    for phones whose selling price does not exceed ``price_limit_cny`` (单件销售价格不超过6000元), from ``start``.
+
+    The one definition the twin, the demand counterfactuals and the price plan share.
+    """
+
+    rate: float = 0.15
+    cap_cny: float = 500.0
+    price_limit_cny: float = 6000.0
+    start: date = date(2025, 1, 20)
+
+    def eligible(self, price: np.ndarray | float) -> np.ndarray:
+        """Whether a selling price qualifies (at or below the limit)."""
+        return np.asarray(price, dtype=float) <= self.price_limit_cny
+
+    def amount(self, price: np.ndarray | float) -> np.ndarray:
+        """Subsidy in CNY at a selling price (0 where not eligible)."""
+        p = np.asarray(price, dtype=float)
+        return np.where(self.eligible(p), np.minimum(self.rate * p, self.cap_cny), 0.0)
+
+
+NATIONAL_SUBSIDY = NationalSubsidy()
+"""The 2025 rule: 15 % off, at most 500 CNY, phones selling at or below 6000 CNY, from 2025-01-20."""
+
 
 PRICE_BAND_EDGES: tuple[tuple[str, float, float], ...] = (
     ("<2000", 0.0, 2000.0),

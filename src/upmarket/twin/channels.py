@@ -61,7 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from upmarket.contract.codes import CITY_TIER, EVENT, PRICE_BAND, SOURCE, price_band
+from upmarket.contract.codes import CITY_TIER, EVENT, NATIONAL_SUBSIDY, PRICE_BAND, SOURCE, price_band
 from upmarket.progress import Progress, ensure
 from upmarket.twin.writer import TableWriter
 
@@ -178,15 +178,15 @@ def _promo_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def default_prices(list_price: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Effective unit prices (day × sku) and the promo label per day, when no listings are given.
 
-    618: 8% off; 双11: 10% off; 国补 from 2025-01-20: a further 15% off, at most 500 CNY, for list
-    prices under 6000 CNY. Rounded to whole yuan.
+    618: 8% off; 双11: 10% off; 国补 (``NATIONAL_SUBSIDY``) from 2025-01-20: a further 15% off, at most
+    500 CNY, for list prices at or below 6000 CNY. Rounded to whole yuan.
     """
     is618, is11 = _promo_days(days)
     disc = np.where(is618, 0.08, np.where(is11, 0.10, 0.0))
     price = list_price[None, :] * (1.0 - disc[:, None])
-    subsidy_on = days >= np.datetime64("2025-01-20")
-    eligible = subsidy_on[:, None] & (list_price[None, :] < 6000)
-    price = price - np.where(eligible, np.minimum(0.15 * price, 500.0), 0.0)
+    subsidy_on = days >= np.datetime64(NATIONAL_SUBSIDY.start)
+    eligible = subsidy_on[:, None] & NATIONAL_SUBSIDY.eligible(list_price)[None, :]
+    price = price - np.where(eligible, np.minimum(NATIONAL_SUBSIDY.rate * price, NATIONAL_SUBSIDY.cap_cny), 0.0)
     return np.round(price), is618 | is11
 
 

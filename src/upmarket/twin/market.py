@@ -2,8 +2,8 @@
 
 1. ``price_schedule``: daily shelf and effective prices per platform × SKU (lifecycle markdowns,
    618 and 双11 discounts, 国补 from 2025-01-20: 15 % off, at most 500 CNY, for phones selling
-   under 6000 CNY). The quarter's mean effective price is what demand sees; its band is the SKU's
-   price band in that quarter.
+   at or below 6000 CNY: ``contract.codes.NATIONAL_SUBSIDY``). The quarter's mean effective price is what
+   demand sees; its band is the SKU's price band in that quarter.
 2. ``calibrate_targets``: top-down targets (quarter totals → makers → price groups → models by Bass
    weights) so the seed paper's figures (``TARGETS``) hold by construction; see docs/twin.md.
 3. ``simulate_market``: for each quarter, the BLP contraction (``demand.solve_delta``) makes the
@@ -20,6 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from upmarket.contract.codes import NATIONAL_SUBSIDY
 from upmarket.twin.catalog import BRANDS, REFERENCE_BRAND
 from upmarket.twin.catalog import models as catalog_models
 from upmarket.twin.consumers import provinces as province_table
@@ -45,8 +46,6 @@ SMARTPHONE_USERS = 1.05e9
 
 PLATFORMS: tuple[str, ...] = ("jd", "tmall", "douyin", "mistore")
 PLATFORM_DISCOUNT = {"jd": 0.0, "tmall": 0.01, "douyin": 0.03, "mistore": 0.0}
-SUBSIDY_START = date(2025, 1, 20)
-SUBSIDY_RATE, SUBSIDY_CAP, SUBSIDY_PRICE_LIMIT = 0.15, 500.0, 6000.0
 
 TARGETS = {
     "quarter_units_m": {"2024Q1": 68.5, "2024Q2": 70.5, "2024Q3": 68.8, "2024Q4": 77.4, "2025Q1": 71.6,
@@ -94,8 +93,8 @@ def price_schedule(products: pd.DataFrame) -> dict[str, np.ndarray]:
     out_shelf, out_price, out_promo, listed = [], [], [], []
     for pf in PLATFORMS:
         pre = shelf * (1 - festival - PLATFORM_DISCOUNT[pf])
-        subsidised = (d >= np.datetime64(SUBSIDY_START)) & (pre < SUBSIDY_PRICE_LIMIT)
-        price = np.where(subsidised, pre - np.minimum(SUBSIDY_RATE * pre, SUBSIDY_CAP), pre)
+        subsidised = (d >= np.datetime64(NATIONAL_SUBSIDY.start)) & NATIONAL_SUBSIDY.eligible(pre)
+        price = pre - np.where(subsidised, NATIONAL_SUBSIDY.amount(pre), 0.0)
         out_shelf.append(shelf)
         out_price.append(np.round(price, 0))
         out_promo.append(promo + 10 * subsidised)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.pricing_plan.optimise import Cell, optimise, optimise_channels, paid, shares
+from upmarket.contract.codes import NATIONAL_SUBSIDY
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -239,7 +240,8 @@ class PricingPlan(Analysis):
         figures: dict[str, Any] = {
             "price": {}, "list_price": {}, "units_per_1000": {}, "margin_per_1000": {},
             "constraints": {"floor": floor, "ladder_gap": float(o.get("ladder_gap", 500)),
-                            "diversion_cap": float(o.get("diversion_cap", 0.3)), "subsidy_cap": 6000.0,
+                            "diversion_cap": float(o.get("diversion_cap", 0.3)),
+                            "subsidy_cap": NATIONAL_SUBSIDY.price_limit_cny,
                             "channel_spread": spread, "channel_fee": fees},
         }
         for r in plan.itertuples():

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from upmarket.contract.codes import NATIONAL_SUBSIDY
+
 
 @dataclass
 class Cell:
@@ -35,9 +37,9 @@ class Cell:
     p_sub: float  # the sub-brand's price, CNY
     ladder_gap: float = 500.0
     diversion_cap: float = 0.3
-    subsidy_cap: float = 6000.0
-    subsidy_rate: float = 0.15
-    subsidy_max: float = 500.0
+    subsidy_cap: float = NATIONAL_SUBSIDY.price_limit_cny
+    subsidy_rate: float = NATIONAL_SUBSIDY.rate
+    subsidy_max: float = NATIONAL_SUBSIDY.cap_cny
     objective: str = "margin"
     ceiling: float = 15000.0
     fee: float = 0.0  # platform commission, share of the price (margin objective only)
