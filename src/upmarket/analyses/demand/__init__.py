@@ -18,7 +18,10 @@ Options (``[demand]``): ``rc`` (bool, default true under FE-IV), ``fixed_effects
 ``reference`` (default: the first sub-brand), ``nest`` ("band"), ``counterfactual`` (true: equilibrium pricing and
 the 国补 scenario, :mod:`upmarket.analyses.demand.pricing`), ``cost_ratio`` (marginal cost / price, one number or
 ``{brand = ratio}``; default: costs recovered from the Bertrand–Nash first-order conditions),
-``counterfactual_period`` (default: the latest period before 2025, when prices did not yet include the 国补).
+``counterfactual_period`` (default: the latest period before 2025, when prices did not yet include the 国补),
+``micro`` (default false, experimental: micro-BLP when ``users`` × ``orders`` give buyer demographics, see
+``MICRO_RULE``; off by default because its price coefficient is not yet stable in the number of agents),
+``micro_agents`` (40 panel users per market).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
-from upmarket.analyses.demand.data import DemandData, DemandDataError, load_demand_data
+from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
@@ -41,9 +44,9 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "NotFittedError", "Spec",
-           "SpecFit", "Subsidy", "admissible", "choose", "fe_coverage", "fit_spec", "load_demand_data",
-           "pricing_counterfactuals"]
+__all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "MicroData", "NotFittedError",
+           "Spec", "SpecFit", "Subsidy", "admissible", "choose", "fe_coverage", "fit_spec", "load_demand_data",
+           "load_micro_data", "pricing_counterfactuals"]
 
 WEAK_F = 10.0
 SIGMA_Z = 1.645
@@ -133,6 +136,26 @@ def _r(x: float, d: int = 4) -> float:
     return round(float(x), d)
 
 
+MICRO_RULE = ("micro-BLP (Petrin 2002): users × orders give buyer demographics (city-tier index, under-25 share) by "
+              "brand; the rc model adds interactions of every brand dummy with buyers with those demographics, "
+              "matched to the buyers' mean demographics by brand as micro moments, holding the aggregate stage's "
+              "sigma and rho; used when [demand] micro = true, users and orders with tier and age band exist and rc "
+              "is fitted under FE-IV, and reported when its mean price coefficient stays within 10% of the aggregate "
+              "stage's (else the aggregate rc, with a warning)")
+MICRO_OFF = "not used: [demand] micro = false (the default), or the rc model is not fitted (FE-IV only)"
+
+
+def _micro_figures(fit: DemandResults, micro: MicroData) -> dict[str, Any]:
+    """What the micro stage matched: buyer counts and observed vs fitted mean demographics by brand."""
+    means = micro.brand_means()
+    mf = fit.micro_fit_
+    return {"order_lines": len(micro.buyers), "orders_by_brand": {b: int(n) for b, n in means["orders"].items()},
+            "buyer_means": {b: {c: _r(means.loc[b, c]) for c in means.columns if c != "orders"} for b in means.index},
+            "moments_centred": {r.moment: {"observed": _r(r.observed), "fitted": _r(r.fitted)}
+                                for r in mf.itertuples()},
+            "pi": {f"{lab} x {d}": _r(v) for lab, v, d in fit._micro_pi()}}
+
+
 @register
 class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
@@ -142,7 +165,7 @@ class Demand(Analysis):
     title = "Demand and substitution"
     title_zh = "需求与替代"
     requires = ("market_sales", "market_size", "products")
-    optional = ("listings",)
+    optional = ("listings", "users", "orders")
     results_key: ClassVar[str] = "pricing"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
@@ -168,6 +191,17 @@ class Demand(Analysis):
                 "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
                 "correlated with demand shocks bias the price coefficient toward zero")
         kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
+        micro, micro_note = None, MICRO_OFF
+        if "rc" in kinds and fe == "product_period" and opts.get("micro", False):
+            micro = load_micro_data(warehouse)
+            if micro is None:
+                micro_note = ("not used: no users × orders with buyer city tier and age band (aggregate-share "
+                              "random coefficients only; brand premia are then biased when brand tastes differ by "
+                              "demographic group)")
+            else:
+                warnings += micro.warnings
+                base = replace(base, micro=micro, micro_agents=int(opts.get("micro_agents", 40)))
+                micro_note = MICRO_RULE
         fits: dict[str, DemandResults] = {}
         solve_s: dict[str, float] = {}
         pyblp_s: dict[str, float] = {}
@@ -211,6 +245,9 @@ class Demand(Analysis):
                              "price_coef_per_1000cny": _r(fit.price_coef_),
                              "parameters": {k: _r(v) for k, v in fit.params_.items()},
                              "rule": RULE,
+                             "micro": {"rule": micro_note, "used": fit.aggregate is not None,
+                                       **(_micro_figures(fit, micro) if micro is not None
+                                          and fit.aggregate is not None else {})},
                              "solve_seconds": {k: _r(v, 2) for k, v in solve_s.items()},
                              "pyblp_solve_seconds": {k: _r(v, 2) for k, v in pyblp_s.items()}},
         }
@@ -276,7 +313,7 @@ class Demand(Analysis):
         held = table.set_index("scenario").loc["国补, prices held"]
         moved = table.set_index("scenario").loc["国补, firms re-optimise"]
         findings.append(Finding(
-            f"The 国补 (15% off, at most 500 CNY, below 6000 CNY) adds {held.units_change:.0%} to phone sales in "
+            f"The 国补 (15% off, at most 500 CNY, at or below 6000 CNY) adds {held.units_change:.0%} to phone sales in "
             f"{summ['period']} if prices hold ({moved.units_change:.0%} if firms re-price) and moves the premium "
             f"(≥4000 CNY paid) share by {held.premium_share_change_pp:+.1f} pp ({moved.premium_share_change_pp:+.1f}"
             " pp): the subsidy makes mid-range phones cheaper relative to 6000+ flagships.",

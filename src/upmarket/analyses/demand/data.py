@@ -260,3 +260,84 @@ def add_fe_instruments(df: pd.DataFrame, nest: str | None = "band") -> tuple[pd.
     out = df.drop(columns=[c for c in df.columns if c.startswith("demand_instruments")])
     inst = pd.DataFrame(z, index=df.index, columns=[f"demand_instruments{i}" for i in range(z.shape[1])])
     return pd.concat([out, inst], axis=1), notes
+
+
+TIER_INDEX: dict[str, float] = {"tier1": 0.0, "new_tier1": 1.0, "tier2": 2.0, "tier3": 3.0, "tier4": 4.0, "tier5": 5.0}
+"""City tier as a number (0 = tier1 … 5 = tier5): the demographic the micro moments use."""
+YOUNG_BANDS: tuple[str, ...] = ("<18", "18-24")
+DEMOGRAPHICS: tuple[str, ...] = ("tier", "young")
+"""Buyer demographics of the micro moments: city-tier index and under-25 indicator."""
+MIN_MICRO_ORDERS = 200
+"""Fewer order lines than this for a brand (or 5 × as many overall) is 'thin' micro data: warned."""
+
+
+@dataclass
+class MicroData:
+    """Who buys what: the channel panel's demographics (``users``) and its purchases (``orders`` × products brand).
+
+    ``users``: one row per panel user with a usable tier and age band — ``region`` (province from the export's
+    extra columns, else NULL) and :data:`DEMOGRAPHICS`. ``buyers``: one row per order line — brand, units, price
+    paid (1000 CNY), quarter (``YYYYQn``, to match the markets' periods) and the buyer's demographics.
+    """
+
+    users: pd.DataFrame
+    buyers: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    def brand_means(self) -> pd.DataFrame:
+        """Unit-weighted mean demographics of each brand's buyers (rows brands, columns demographics + orders)."""
+        b = self.buyers
+        w = b["units"].to_numpy(float)
+        out = pd.DataFrame({c: pd.Series(b[c].to_numpy(float) * w).groupby(b["brand"].to_numpy()).sum()
+                            for c in DEMOGRAPHICS})
+        tot = pd.Series(w).groupby(b["brand"].to_numpy()).sum()
+        out = out.div(tot, axis=0)
+        out["orders"] = b.groupby("brand").size()
+        return out
+
+
+def load_micro_data(warehouse: Warehouse) -> MicroData | None:
+    """Buyer demographics by brand from ``users`` × ``orders`` × ``products`` (None when they are not there).
+
+    Vectorised in DuckDB: the user's city tier and age band, the order line's SKU brand. A user's province is read
+    from the export's extra columns (``_extra.province``) when the panel export carries it.
+    """
+    for t in ("users", "orders", "products"):
+        try:
+            if not warehouse.has_rows(t):
+                return None
+        except Exception:  # a table this warehouse does not hold
+            return None
+    ucols = set(warehouse.table("users").columns)
+    if not {"city_tier", "age_band"} <= ucols:
+        return None
+    prov = "json_extract_string(_extra, '$.province')" if "_extra" in ucols else "NULL"
+    tiers = ", ".join(f"('{k}', {v})" for k, v in TIER_INDEX.items())
+    young = ", ".join(f"'{b}'" for b in YOUNG_BANDS)
+    users = warehouse.con.execute(f"""
+        WITH t(code, idx) AS (VALUES {tiers})
+        SELECT u.user_id, NULLIF(TRIM(CAST({prov} AS VARCHAR)), '') AS region, t.idx AS tier,
+               CAST(TRIM(u.age_band) IN ({young}) AS DOUBLE) AS young
+        FROM users u JOIN t ON TRIM(u.city_tier) = t.code
+        WHERE u.age_band IS NOT NULL AND TRIM(u.age_band) <> ''
+        ORDER BY u.user_id""").df()  # ordered: the agents are a seeded draw from these rows
+    if users.empty:
+        return None
+    buyers = warehouse.con.execute("""
+        WITH p AS (SELECT sku_id, arbitrary(TRIM(brand)) AS brand FROM products GROUP BY sku_id)
+        SELECT p.brand, CAST(COALESCE(o.units, 1) AS DOUBLE) AS units, o.price_paid / 1000.0 AS price, o.user_id,
+               CAST(year(o.ts) AS VARCHAR) || 'Q' || CAST(quarter(o.ts) AS VARCHAR) AS period
+        FROM orders o JOIN p ON o.sku_id = p.sku_id
+        ORDER BY o.order_id, o.sku_id""").df()
+    buyers = buyers.merge(users, on="user_id", how="inner")
+    warnings: list[str] = []
+    if buyers.empty:
+        return None
+    n = buyers.groupby("brand").size()
+    thin = n[n < MIN_MICRO_ORDERS]
+    if len(buyers) < 5 * MIN_MICRO_ORDERS or len(thin):
+        warnings.append(f"thin micro data: {len(buyers):,} order lines with buyer demographics"
+                        + (f"; fewer than {MIN_MICRO_ORDERS} for " + ", ".join(f"{b} ({k})" for b, k in thin.items())
+                           if len(thin) else "")
+                        + ": the brand × demographic interactions are imprecise")
+    return MicroData(users.drop(columns="user_id"), buyers.drop(columns="user_id"), warnings)

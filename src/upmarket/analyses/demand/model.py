@@ -37,12 +37,23 @@ from warnings import catch_warnings, simplefilter
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError, add_fe_instruments, add_instruments
+from upmarket.analyses.demand.data import (
+    DEMOGRAPHICS,
+    PRICE_UNIT,
+    DemandDataError,
+    MicroData,
+    add_fe_instruments,
+    add_instruments,
+)
 
 Kind = Literal["logit", "nested", "rc"]
 FixedEffects = Literal["auto", "product_period", "period", "none"]
 OUTSIDE = "outside"
 MIN_FE_COVERAGE = 0.5
+MICRO_ALPHA_TOL = 0.10
+"""Micro-BLP is reported only when its mean price coefficient is within this of the aggregate stage's."""
+MICRO_GTOL = 1e-6
+"""Gradient tolerance of the micro stage (1e-8 changes no reported premium by more than 0.1 %; see docs)."""
 """FE-IV is chosen automatically when at least this share of rows is in a product-period seen in ≥ 2 regions."""
 
 
@@ -107,6 +118,10 @@ class DemandModel:
     period_effects: bool = True
     seed: int = 0
     fixed_effects: FixedEffects = "auto"
+    micro: MicroData | None = None
+    micro_brands: tuple[str, ...] | None = None
+    micro_agents: int = 40
+    micro_price_tier: bool = False
 
     def resolve_fixed_effects(self, df: pd.DataFrame) -> str:
         """The identification mode this spec uses on ``df`` (the ``auto`` rule is in the module docstring)."""
@@ -227,10 +242,131 @@ class DemandModel:
             integ = pyblp.Integration("product", size=max(int(self.integration_size), 3))
             problem = pyblp.Problem((x1, pyblp.Formulation("0 + prices")), df, integration=integ)
             res = problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), method="1s", optimization=opt, **rho)
+            if self.micro is not None:
+                stage1, stage1_problem = res, problem
+                try:
+                    problem, res, observed = self._fit_micro(pyblp, df.copy(), x1, res, ref, opt)
+                except (ValueError, np.linalg.LinAlgError, KeyError) as exc:  # keep the aggregate fit, say why
+                    warnings.append(f"micro-BLP stage failed ({exc}): the aggregate-share rc model is reported")
+                    return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
+                                         fixed_effects="product_period", absorb=" + ".join(absorb))
+                a0, a1 = -float(np.ravel(stage1.beta)[0]), -float(np.ravel(res.beta)[0])
+                if not abs(a1 / a0 - 1) <= MICRO_ALPHA_TOL:
+                    warnings.append(
+                        f"micro-BLP rejected: it moves the mean price coefficient from {a0:.3f} to {a1:.3f} (more than "
+                        f"{MICRO_ALPHA_TOL:.0%}); buyer-demographic moments identify brand-taste heterogeneity, not "
+                        "the price level, so the panel's buyers disagree with the market shares: the aggregate-share "
+                        "rc model is reported")
+                    return DemandResults(self, df, stage1_problem, stage1, dummies, ref, warnings,
+                                         characteristics=chars, fixed_effects="product_period",
+                                         absorb=" + ".join(absorb))
+                return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
+                                     fixed_effects="product_period", absorb=" + ".join(absorb), aggregate=stage1,
+                                     micro_observed=observed)
         else:
             raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
         return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
                              fixed_effects="product_period", absorb=" + ".join(absorb))
+
+    def micro_brand_list(self, brands: list[str], ref: str) -> list[str]:
+        """Brands whose dummies get demographic interactions: ``micro_brands``, else every brand with micro data
+        (the reference included: only the utility *gaps* matter, but each brand's buyer mix is its own moment)."""
+        have = set(self.micro.buyers["brand"]) if self.micro is not None else set()
+        if self.micro_brands is not None:
+            return [b for b in self.micro_brands if b in brands and b in have]
+        return [b for b in brands if b in have]
+
+    def _agents(self, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+        """``micro_agents`` panel users per market, from the market's province when the panel has it (else the
+        whole panel), one normal node each for the price σ; demographics centred on their market-size-weighted
+        mean so that δ and the X1 price coefficient are population means. Returns agents and the centring."""
+        users = self.micro.users  # type: ignore[union-attr]
+        rng = np.random.default_rng(self.seed)
+        r = int(self.micro_agents)
+        mk = df.drop_duplicates("market_ids")[["market_ids", "region", "potential_units"]].reset_index(drop=True)
+        by_region = {k: g.index.to_numpy() for k, g in users.groupby("region")} if users["region"].notna().any() \
+            else {}
+        every = users.index.to_numpy()
+        picks = {}
+        for reg in mk["region"].unique():  # one draw per province (not per row), reused across its periods
+            pool = by_region.get(reg, every)
+            pool = pool if len(pool) >= r else every
+            picks[reg] = rng.choice(pool, size=r, replace=len(pool) < r)
+        idx = np.concatenate([picks[reg] for reg in mk["region"]])
+        agents = users.loc[idx, list(DEMOGRAPHICS)].reset_index(drop=True)
+        agents.insert(0, "market_ids", np.repeat(mk["market_ids"].to_numpy(), r))
+        w = np.repeat(mk["potential_units"].to_numpy(float), r)
+        centre = {c: float(np.average(agents[c], weights=w)) for c in DEMOGRAPHICS}
+        for c in DEMOGRAPHICS:
+            agents[c] = agents[c] - centre[c]
+        agents["weights"] = 1.0 / r
+        agents["nodes0"] = rng.standard_normal(len(agents))
+        return agents, centre
+
+    def _fit_micro(self, pyblp: Any, df: pd.DataFrame, x1: Any, stage1: Any, ref: str,
+                   opt: Any) -> tuple[Any, Any, dict[str, float]]:
+        """Micro-BLP (Petrin 2002) with the aggregate stage's σ and ρ held: Π on brand dummies × buyer demographics
+        (and price × tier) matched to the panel buyers' mean demographics by brand (and mean tier × price)."""
+        micro = self.micro
+        assert micro is not None
+        brands = sorted(df["brand"].unique())
+        mbrands = self.micro_brand_list(brands, ref)
+        bcode = {b: i for i, b in enumerate(brands)}
+        df["product_ids"] = df["brand"].map(bcode).astype(int)
+        for i, b in enumerate(mbrands):
+            df[f"micro_brand_{i}"] = (df["brand"] == b).astype(float)
+        agents, centre = self._agents(df)
+        x2 = pyblp.Formulation("0 + prices" + "".join(f" + micro_brand_{i}" for i in range(len(mbrands))))
+        af = pyblp.Formulation("0 + " + " + ".join(DEMOGRAPHICS))
+        problem = pyblp.Problem((x1, x2), df, af, agents)
+        size = df.drop_duplicates("market_ids").set_index("market_ids")["potential_units"].astype(float)
+        size = (size / size.mean()).to_dict()
+
+        def weights(t: Any, p: Any, a: Any) -> np.ndarray:  # buyers sampled in proportion to market size
+            return np.full((a.size, p.size), size[t])
+
+        periods = set(micro.buyers["period"].dropna())  # the markets of the quarters the orders cover
+        covered = df.loc[df["period"].isin(periods), "market_ids"].unique().tolist() if "period" in df else []
+        data = pyblp.MicroDataset("orders × users", observations=len(micro.buyers), compute_weights=weights,
+                                  market_ids=covered or None)
+
+        def ratio(name: str, value: float, num: Any, den: Any) -> Any:
+            return pyblp.MicroMoment(name, value, [num, den], compute_value=lambda v: v[0] / v[1],
+                                     compute_gradient=lambda v: np.array([1 / v[1], -v[0] / v[1] ** 2]))
+
+        means = micro.brand_means()
+        moments = []
+        for b in brands:
+            if b not in means.index:
+                continue
+            code = bcode[b]
+            den = pyblp.MicroPart(f"1[{b}]", data, compute_values=lambda t, p, a, k=code: np.broadcast_to(
+                (p.product_ids.ravel() == k).astype(float)[None, :], (a.size, p.size)))
+            for j, c in enumerate(DEMOGRAPHICS):
+                num = pyblp.MicroPart(f"{c}·1[{b}]", data, compute_values=lambda t, p, a, k=code, j=j: (
+                    a.demographics[:, j][:, None] * (p.product_ids.ravel() == k)[None, :]))
+                moments.append(ratio(f"E[{c} | {b}]", float(means.loc[b, c]) - centre[c], num, den))
+        k2, nd = 1 + len(mbrands), len(DEMOGRAPHICS)
+        pi0 = np.zeros((k2, nd))
+        pi0[1:, :] = 0.01
+        if self.micro_price_tier:
+            j = DEMOGRAPHICS.index("tier")
+            allp = pyblp.MicroPart("1", data, compute_values=lambda t, p, a: np.ones((a.size, p.size)))
+            num = pyblp.MicroPart("tier·p", data, compute_values=lambda t, p, a: (
+                a.demographics[:, j][:, None] * p.prices.ravel()[None, :]))
+            b = micro.buyers
+            value = float(np.average((b["tier"] - centre["tier"]) * b["price"], weights=b["units"]))
+            moments.append(ratio("E[tier · price]", value, num, allp))
+            pi0[0, j] = 0.01
+        sigma = np.zeros((k2, k2))
+        sigma[0, 0] = float(stage1.sigma[0, 0])
+        rho = {}
+        if np.size(stage1.rho):
+            r0 = float(np.ravel(stage1.rho)[0])
+            rho = {"rho": r0, "rho_bounds": (r0, r0)}
+        res = problem.solve(sigma=sigma, sigma_bounds=(sigma, sigma), pi=pi0, method="1s", micro_moments=moments,
+                            optimization=pyblp.Optimization("l-bfgs-b", {"gtol": MICRO_GTOL}), **rho)
+        return problem, res, {str(m.name): float(m.value) for m in moments}
 
 
 @dataclass
@@ -247,6 +383,10 @@ class DemandResults:
     characteristics: list[str] = field(default_factory=list)
     fixed_effects: str = "none"
     absorb: str | None = None
+    aggregate: Any = None
+    """Micro-BLP: the aggregate-data stage whose σ and ρ the micro stage holds (None otherwise)."""
+    micro_observed: dict[str, float] = field(default_factory=dict)
+    """Micro-BLP: each micro moment's observed value (demographics centred as the agents are)."""
     _boot: Any = None
 
     @property
@@ -262,11 +402,32 @@ class DemandResults:
         if np.size(r.rho):
             out["rho"] = float(np.ravel(r.rho)[0])
         if self.model.kind == "rc":
-            if np.size(r.pi):
+            if np.size(r.pi) and not self.absorbed:
                 out["pi_log_price"] = float(r.pi[0, 0])
             for i, lab in enumerate(r.sigma_labels):
-                out[f"sigma_{lab}"] = float(r.sigma[i, i])
+                if r.sigma[i, i] != 0:
+                    out[f"sigma_{lab}"] = float(r.sigma[i, i])
+            out.update({f"pi_{lab}_x_{d}": float(v) for lab, v, d in self._micro_pi()})
         return pd.Series(out)
+
+    @property
+    def micro_fit_(self) -> pd.DataFrame:
+        """Micro moments: observed (panel buyers) against fitted (model), demographics centred; empty without."""
+        if not self.micro_observed:
+            return pd.DataFrame(columns=["moment", "observed", "fitted"])
+        fitted = np.ravel(self.results.micro_values)
+        return pd.DataFrame({"moment": list(self.micro_observed), "observed": list(self.micro_observed.values()),
+                             "fitted": fitted[: len(self.micro_observed)]})
+
+    def _micro_pi(self) -> list[tuple[str, float, str]]:
+        """Micro-BLP demographic interactions as (X2 label with brand names, value, demographic), non-zero only."""
+        if self.aggregate is None:
+            return []
+        r = self.results
+        mb = self.model.micro_brand_list(sorted(self.data["brand"].unique()), self.reference)
+        names = {f"micro_brand_{i}": b for i, b in enumerate(mb)}
+        return [(names.get(str(x2), str(x2)), float(r.pi[i, k]), str(d)) for i, x2 in enumerate(r.sigma_labels)
+                for k, d in enumerate(r.pi_labels) if r.pi[i, k] != 0]
 
     def _alpha_bar(self, beta: np.ndarray, sigma: np.ndarray | None, pi: np.ndarray | None) -> float:
         if self.model.kind == "rc" and not self.absorbed:
@@ -466,10 +627,16 @@ class DemandResults:
                                                                   strict=True)]
         if np.size(r.rho):
             rows.append(("rho", float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0])))
-        if self.model.kind == "rc" and np.size(r.pi):
+        if self.model.kind == "rc" and np.size(r.pi) and not self.absorbed:
             rows.append(("pi[log -price]", float(r.pi[0, 0]), float(r.pi_se[0, 0])))
-            rows += [(f"sigma[{lab}]", float(r.sigma[i, i]), float(r.sigma_se[i, i]))
-                     for i, lab in enumerate(r.sigma_labels)]
+        if self.model.kind == "rc":
+            agg = self.aggregate if self.aggregate is not None else r
+            rows += [(f"sigma[{lab}]", float(agg.sigma[i, i]), float(agg.sigma_se[i, i]))
+                     for i, lab in enumerate(agg.sigma_labels) if agg.sigma[i, i] != 0]
+            mb = self.model.micro_brand_list(sorted(self.data["brand"].unique()), self.reference)
+            names = {f"micro_brand_{i}": b for i, b in enumerate(mb)}
+            rows += [(f"pi[{names.get(str(x2), str(x2))} × {d}]", float(r.pi[i, k]), float(r.pi_se[i, k]))
+                     for i, x2 in enumerate(r.sigma_labels) for k, d in enumerate(r.pi_labels) if r.pi[i, k] != 0]
         names = dict(self.brand_dummies)
         out = pd.DataFrame([(f"brand[{names[n]}]" if n in names else n, v, s) for n, v, s in rows],
                            columns=["parameter", "estimate", "se"])
@@ -482,7 +649,7 @@ class DemandResults:
     @property
     def sigma_z_(self) -> float:
         """|σ| / se of the price random coefficient (NaN when the model has none)."""
-        r = self.results
+        r = self.results if self.aggregate is None else self.aggregate  # micro-BLP holds the aggregate stage's σ
         if self.model.kind != "rc" or not np.size(r.sigma):
             return float("nan")
         se = float(r.sigma_se[0, 0])

@@ -6,11 +6,12 @@
 * **Profit-maximising prices** — ``ProblemResults.compute_prices`` (the ζ-markup fixed point of Morrow–Skerlos)
   at those costs. With FOC-recovered costs they reproduce the observed prices (a consistency check reported as
   ``max_abs_price_gap_cny``); with config costs they are what the firms would charge.
-* **国补 (national trade-in subsidy for phones, 2025 rule)** — a buyer pays the list price less 15 %, at most
-  500 CNY, when the list price is below 6000 CNY. Two scenarios: *prices held* (full pass-through: consumers pay
-  p − s(p)) and *firms re-optimise*. For the latter the subsidy is a cost shift in consumer-price space: with
+* **国补 (national trade-in subsidy for phones, 2025 rule, ``contract.codes.NATIONAL_SUBSIDY``)** — a buyer pays
+  the list price less 15 %, at most 500 CNY, when the list price is at or below 6000 CNY. Two scenarios: *prices
+  held* (full pass-through: consumers pay p − s(p)) and *firms re-optimise*. For the latter the subsidy is a
+  cost shift in consumer-price space: with
   p_c = 0.85·p (list price below 3333 CNY) a product's margin is (p_c − 0.85·c)/0.85, so it is priced as if its
-  cost were 0.85·c and its margin counted 1/0.85 times; with p_c = p − 500 (3333–5999 CNY) as if its cost were
+  cost were 0.85·c and its margin counted 1/0.85 times; with p_c = p − 500 (3333–6000 CNY) as if its cost were
   c − 500; above the limit nothing changes. A multi-product firm with products in different regimes weighs their
   margins differently, which pyblp's ``compute_prices`` takes as a weighted ownership matrix (O_kj·w_j/w_k); it
   gives the equilibrium consumer prices, and list = p_c/0.85 or p_c + 500.
@@ -35,28 +36,24 @@ import pandas as pd
 
 from upmarket.analyses.demand.data import PRICE_UNIT
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
-
-SUBSIDY_RATE = 0.15
-SUBSIDY_CAP_CNY = 500.0
-SUBSIDY_PRICE_LIMIT_CNY = 6000.0
-"""国补 for phones from 2025-01-20: 15 % of the price, at most 500 CNY, for phones listed below 6000 CNY."""
+from upmarket.contract.codes import NATIONAL_SUBSIDY
 
 
 @dataclass(frozen=True)
 class Subsidy:
     """A price-proportional subsidy with a cap and an eligibility price limit (CNY)."""
 
-    rate: float = SUBSIDY_RATE
-    cap_cny: float = SUBSIDY_CAP_CNY
-    limit_cny: float = SUBSIDY_PRICE_LIMIT_CNY
+    rate: float = NATIONAL_SUBSIDY.rate
+    cap_cny: float = NATIONAL_SUBSIDY.cap_cny
+    limit_cny: float = NATIONAL_SUBSIDY.price_limit_cny
 
     def amount(self, list_cny: np.ndarray) -> np.ndarray:
         """Subsidy per unit at a list price."""
-        return np.where(list_cny < self.limit_cny, np.minimum(self.rate * list_cny, self.cap_cny), 0.0)
+        return np.where(list_cny <= self.limit_cny, np.minimum(self.rate * list_cny, self.cap_cny), 0.0)
 
     def regime(self, list_cny: np.ndarray) -> np.ndarray:
         """0 = proportional (rate·p below the cap), 1 = capped (flat cap), 2 = not eligible."""
-        return np.where(list_cny >= self.limit_cny, 2, np.where(self.rate * list_cny < self.cap_cny, 0, 1))
+        return np.where(list_cny > self.limit_cny, 2, np.where(self.rate * list_cny < self.cap_cny, 0, 1))
 
     def effective_costs(self, costs_cny: np.ndarray, regime: np.ndarray) -> np.ndarray:
         """The costs a firm prices against in consumer-price space (module docstring)."""
@@ -130,7 +127,7 @@ def config_costs(data: pd.DataFrame, cost_ratio: float | dict[str, float]) -> np
     return ratio * data["prices"].to_numpy(float)
 
 
-SUBSIDY_FIRST_YEAR = 2025
+SUBSIDY_FIRST_YEAR = NATIONAL_SUBSIDY.start.year
 """The phone 国补 started on 2025-01-20: prices observed from 2025 on already include it."""
 
 
