@@ -30,8 +30,11 @@ def twin_subset(demo_twin, tmp_path_factory) -> Callable[[tuple[str, ...]], Path
 
     def make(tables: tuple[str, ...]) -> Path:
         sub = tmp_path_factory.mktemp("subset")
-        for t in tables:
-            shutil.copy(demo_twin / f"{t}.parquet", sub / f"{t}.parquet")
+        for t in tables:  # large tables (orders, events) are written as folders of Parquet parts
+            if (demo_twin / t).is_dir():
+                shutil.copytree(demo_twin / t, sub / t)
+            else:
+                shutil.copy(demo_twin / f"{t}.parquet", sub / f"{t}.parquet")
         shutil.copy(demo_twin / "upmarket.toml", sub / "upmarket.toml")
         return sub
 

@@ -10,15 +10,12 @@ see docs/demand.md.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-from dataclasses import replace
 
 import pytest
 
 from upmarket.analyses.demand import Demand
-from upmarket.twin.check import check_lines, compare
+from upmarket.twin.check import check_lines
 
 TABLES = ("market_sales", "market_size", "products")
 MICRO_TABLES = (*TABLES, "users", "orders")
@@ -26,36 +23,16 @@ micro_only = pytest.mark.skipif(os.environ.get("UPMARKET_DEMAND_MICRO") != "1",
                                 reason="micro-BLP on the twin takes minutes: set UPMARKET_DEMAND_MICRO=1")
 
 
-def _run_demand(demo_twin, tmp_path_factory, tables: tuple[str, ...], micro: bool = False):
-    """Like ``recover_on_twin``, but copying tables the twin writes as folders (orders) too."""
-    from upmarket.config import load_config
-    from upmarket.warehouse import Warehouse
-
-    sub = tmp_path_factory.mktemp("demand_subset")
-    for t in tables:
-        if (demo_twin / t).is_dir():
-            shutil.copytree(demo_twin / t, sub / t)
-        else:
-            shutil.copy(demo_twin / f"{t}.parquet", sub / f"{t}.parquet")
-    shutil.copy(demo_twin / "upmarket.toml", sub / "upmarket.toml")
-    config = load_config(sub)
-    config = replace(config, analysis_options={**config.analysis_options, "demand": {"draws": 10, "micro": micro}})
-    with Warehouse(":memory:") as wh:
-        wh.ingest(sub, config)
-        section = Demand().run(wh, config)
-    truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
-    checks = {c.key: c for c in compare({"pricing": section.figures}, truth)}
-    return section, truth, checks
+@pytest.fixture(scope="session")
+def demo_demand(recover_on_twin):
+    r = recover_on_twin(Demand, TABLES, {"draws": 10})
+    return r.section, r.truth, r.checks
 
 
 @pytest.fixture(scope="session")
-def demo_demand(demo_twin, tmp_path_factory):
-    return _run_demand(demo_twin, tmp_path_factory, TABLES)
-
-
-@pytest.fixture(scope="session")
-def demo_demand_micro(demo_twin, tmp_path_factory):
-    return _run_demand(demo_twin, tmp_path_factory, MICRO_TABLES, micro=True)
+def demo_demand_micro(recover_on_twin):
+    r = recover_on_twin(Demand, MICRO_TABLES, {"draws": 10, "micro": True})
+    return r.section, r.truth, r.checks
 
 
 def test_micro_blp_is_off_by_default_and_says_so(demo_demand):
