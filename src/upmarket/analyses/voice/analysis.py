@@ -95,13 +95,15 @@ def brand_figures(scored: Scored, brand: np.ndarray, n_boot: int = N_BOOT) -> tu
         block: dict[str, Any] = {"sentiment": _r(f["sentiment"]), "sentiment_ci": c["sentiment"],
                                  "aspects": {a: _r(f[a]) for a in ASPECTS},
                                  "aspects_ci": {a: c[a] for a in ASPECTS if _r(f[a]) is not None},
-                                 "n_reviews": int(m.sum()),
+                                 "n_reviews": int(den["sentiment"].to_numpy()[m].sum()),  # with text
+                                 "n_empty": int(m.sum() - den["sentiment"].to_numpy()[m].sum()),
                                  "aspect_opinions": {a: int(den[a].to_numpy()[m].sum()) for a in ASPECTS}}
         if _r(f["value_framing"]) is not None:
             block["value_framing"] = _r(f["value_framing"])
             block["value_framing_ci"] = c["value_framing"]
         out[str(b)] = block
-        rows.append({"brand": b, "n_reviews": int(m.sum()), **{k: _r(v) for k, v in f.items()}})
+        rows.append({"brand": b, "n_reviews": block["n_reviews"], "n_empty": block["n_empty"],
+                     **{k: _r(v) for k, v in f.items()}})
     return out, pd.DataFrame(rows)
 
 
