@@ -180,23 +180,47 @@ def cube(rows: ir.Table, by: Sequence[str]) -> ir.Table:
 FUNNEL_EVENTS: tuple[str, ...] = ("impression", "click", "favorite", "cart", "order")
 
 
-def event_keys(events: ir.Table) -> ir.Table:
+def _funnel_events(events: ir.Table, only: Sequence[str] = FUNNEL_EVENTS) -> ir.Table:
+    e = events.filter(events.event.isin(list(only)) & events.sku_id.notnull())
+    return e.mutate(date=e.ts.date(), source=ibis.coalesce(e.source.nullif(""), ibis.literal("unknown")))
+
+
+KEY: tuple[str, ...] = ("date", "platform", "sku_id", "source", "user_id")
+"""The per-user-day event key the platforms count distinct visitors over."""
+
+
+def event_keys(events: ir.Table, sessions: bool = True) -> ir.Table:
     """One row per (day, platform, sku_id, source, user_id) with impressions and the user's funnel flags.
 
     This is the per-user-day key the platforms count distinct visitors over. Events without a
-    SKU (brand-level searches and content views) are not part of the shop funnel.
+    SKU (brand-level searches and content views) are not part of the shop funnel. With
+    ``sessions=False`` the distinct click-session count is left at 0 (:func:`click_sessions` gives
+    it from the click events alone, far cheaper than a DISTINCT aggregate over every event).
     """
-    e = events.filter(events.event.isin(FUNNEL_EVENTS) & events.sku_id.notnull())
-    e = e.mutate(date=e.ts.date(), source=ibis.coalesce(e.source.nullif(""), ibis.literal("unknown")))
+    e = _funnel_events(events)
     is_click = e.event == "click"
-    return e.group_by(["date", "platform", "sku_id", "source", "user_id"]).aggregate(
+    n_sess = e.session_id.nunique(where=is_click).cast("int64") if sessions else ibis.literal(0, "int64")
+    return e.group_by(list(KEY)).aggregate(
         impressions=(e.event == "impression").sum().cast("int64"),
-        sessions=e.session_id.nunique(where=is_click).cast("int64"),
+        sessions=n_sess,
         clicked=is_click.any(),
         favorited=(e.event == "favorite").any(),
         carted=(e.event == "cart").any(),
         bought=(e.event == "order").any(),
     )
+
+
+def click_sessions(events: ir.Table) -> ir.Table:
+    """Distinct click sessions per event key with a click, in :func:`event_keys`' columns (flags false).
+
+    Summed with ``event_keys(events, sessions=False)`` it gives the same totals per key as
+    ``event_keys(events)``: the DISTINCT runs over the click events only (a few % of the log).
+    """
+    e = _funnel_events(events, ("click",))
+    no = ibis.literal(False)
+    return e.group_by(list(KEY)).aggregate(
+        impressions=ibis.literal(0, "int64"), sessions=e.session_id.nunique().cast("int64"),
+        clicked=no, favorited=no, carted=no, bought=no)
 
 
 USER_DIMS: tuple[str, ...] = ("city_tier", "age_band", "gender")
@@ -206,8 +230,9 @@ def event_counts(events: ir.Table, users: ir.Table | None, products: ir.Table | 
     """Count columns per event key, with the user's tier, age band and gender and the SKU's brand and band.
 
     Users missing from ``users`` get ``unknown`` attributes (reported by :func:`event_checks`).
+    A key with clicks has two rows (its flags, and its click-session count): sum them with :func:`cube`.
     """
-    k = event_keys(events)
+    k = event_keys(events, sessions=False).union(click_sessions(events))
     if users is not None:
         u = users.select("user_id", *USER_DIMS).distinct(on="user_id", keep="first")
         k = k.left_join(u, "user_id").drop("user_id_right")

@@ -121,28 +121,34 @@ def week_number(ts: ir.TimestampValue) -> ir.IntegerValue:
 
 def weekly_stages(events: ir.Table, products: ir.Table | None) -> ir.Table:
     """One row per (brand, user_id, wk): the highest stage ``level`` that week (repeat orders → loyal),
-    ``bought`` (1 when the user has ordered the brand in this week or an earlier one) and the user's
-    next active week ``next_wk`` with its ``next_level``.
+    ``bought`` (1 when the user has ordered the brand in this week or an earlier one), ``next_level``
+    (the stage in week wk + 1, 0 when inactive then) and ``last_wk`` (the data's last week).
 
-    One window pass per (brand, user) ordered by week gives all of them (a cumulative order count and
-    ``lead``): the next week's repeat rule needs only the orders up to this week, so no second sort.
+    No window: both rules need only the user's first order week of the brand (``fw``): ``bought`` =
+    wk ≥ fw, and an order week is a repeat when wk > fw or it has two orders. The weekly aggregate is
+    the one shared subexpression (a CTE on SQL engines): a self-join on wk + 1 gives the next week and
+    a small aggregate of its order weeks gives ``fw`` — hash joins, no sort of every (brand, user, week)
+    row, which a window needs (and which spills at 100M events); the events are scanned once.
     """
     e = branded_events(events, products)
     e = e.mutate(wk=week_number(e.ts))
     w = e.group_by(["brand", "user_id", "wk"]).aggregate(
         raw=e.level.max().cast("int64"), n_orders=(e.event == "order").sum().cast("int64"))
-    win = ibis.window(group_by=["brand", "user_id"], order_by="wk", preceding=None, following=0)
-    nxt = ibis.window(group_by=["brand", "user_id"], order_by="wk")
-    w = w.mutate(cum=w.n_orders.sum().over(win), next_wk=w.wk.lead().over(nxt), next_raw=w.raw.lead().over(nxt),
-                 next_orders=w.n_orders.lead().over(nxt))
-    repeat = (w.n_orders > 0) & ((w.cum - w.n_orders > 0) | (w.n_orders >= 2))
-    next_repeat = (w.next_orders > 0) & ((w.cum > 0) | (w.next_orders >= 2))
+    last = w.wk.max().as_scalar()
+    nxt = w.select("brand", "user_id", wk=(w.wk - 1).cast("int64"), next_raw=w.raw, next_orders=w.n_orders)
+    o = w.filter(w.n_orders > 0)
+    first = o.group_by(["brand", "user_id"]).aggregate(fw=o.wk.min())
+    w = w.left_join(nxt, ["brand", "user_id", "wk"]).drop("brand_right", "user_id_right", "wk_right")
+    w = w.left_join(first, ["brand", "user_id"]).drop("brand_right", "user_id_right")
+    has_first = w.fw.notnull()
+    repeat = (w.n_orders > 0) & ((has_first & (w.wk > w.fw)) | (w.n_orders >= 2))
+    next_repeat = (w.next_orders > 0) & ((has_first & (w.wk + 1 > w.fw)) | (w.next_orders >= 2))
     return w.select(
         "brand", "user_id", "wk",
         level=ibis.ifelse(repeat, 4, w.raw).cast("int64"),
-        bought=ibis.ifelse(w.cum > 0, 1, 0).cast("int64"),
-        next_wk=w.next_wk,
-        next_level=ibis.ifelse(next_repeat, 4, w.next_raw).cast("int64"),
+        bought=ibis.ifelse(has_first & (w.wk >= w.fw), 1, 0).cast("int64"),
+        next_level=ibis.coalesce(ibis.ifelse(next_repeat, 4, w.next_raw), 0).cast("int64"),
+        last_wk=last.cast("int64"),
     )
 
 
@@ -157,14 +163,13 @@ def transitions(weekly: ir.Table, last_wk: int | None = None) -> ir.Table:
     ``bought`` = 1 when the user had ordered the brand by the end of week w: a returning customer,
     whose next order is a repeat (loyal), so their purchase column differs by definition from a new one's.
     The last observed week is left out as a *from* week: its next week is not observed (censored).
-    The next week comes from :func:`weekly_stages` (``lead`` in the same window pass); the last week
-    is a scalar subquery, not a window over the whole table; pass ``last_wk`` when ``weekly`` is a
-    subset of users (their last active week is not the data's).
+    The next week's level and the last week come with ``weekly`` (:func:`weekly_stages`: ``next_level``,
+    ``last_wk``); pass ``last_wk`` when ``weekly`` is a subset of users (their last active week is not
+    the data's).
     """
-    last = weekly.wk.max().as_scalar() if last_wk is None else ibis.literal(int(last_wk), "int64")
+    last = weekly.last_wk if last_wk is None else ibis.literal(int(last_wk), "int64")
     w = weekly.filter(weekly.wk < last)
-    to = ibis.ifelse(w.next_wk.notnull() & (w.next_wk == w.wk + 1), w.next_level, 0).cast("int64")
-    w = w.mutate(from_level=w.level, to_level=to)
+    w = w.mutate(from_level=w.level, to_level=w.next_level)
     return w.group_by(["brand", "from_level", "to_level", "bought"]).aggregate(n=w.count().cast("int64"))
 
 
