@@ -2,7 +2,9 @@
 
 Figures (``results.json["voice"][brand]``), over the brand's non-empty reviews:
 
-* ``sentiment`` — share of reviews whose P(positive) ≥ 0.5 (the twin's ``positive_share``);
+* ``sentiment`` — share of reviews labelled positive (``label == 1``: the opinion clauses' polarities
+  sum to more than zero, so a mixed review that praises and criticises equally is not positive; see
+  :func:`~upmarket.analyses.voice.score.review_labels`; the twin's ``positive_share``);
 * ``aspects[a]`` — share positive among the brand's opinions on aspect ``a`` (every review that
   mentions ``a`` holds one opinion; a mention without a clear polarity counts in the denominator);
 * ``value_framing`` — value-framed reviews / framed reviews (see :mod:`.framing`).
@@ -40,7 +42,7 @@ def ratio_parts(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per review: numerators and denominators of every brand figure (columns aligned)."""
     s = scored.sentiment
     nonempty = s["score"].notna().to_numpy()
-    num = {"sentiment": ((s["score"] >= 0.5).to_numpy() & nonempty).astype(float)}
+    num = {"sentiment": ((s["label"] == 1).to_numpy() & nonempty).astype(float)}
     den = {"sentiment": nonempty.astype(float)}
     a = scored.aspects
     pos = pd.crosstab(a["review_id"], a["aspect"], values=(a["polarity"] > 0).astype(float), aggfunc="sum")
