@@ -181,19 +181,19 @@ PREMIUM_THRESHOLD_CNY = 4000.0
 @dataclass(frozen=True)
 class NationalSubsidy:
     """China's 2025 national trade-in subsidy (国补) for phones: ``rate`` of the selling price, at most ``cap_cny``,
-    for phones whose selling price does not exceed ``price_limit_cny`` (单件销售价格不超过6000元), from ``start``.
+    for phones whose selling price does not exceed ``limit_cny`` (单件销售价格不超过6000元), from ``start``.
 
     The one definition the twin, the demand counterfactuals and the price plan share.
     """
 
     rate: float = 0.15
     cap_cny: float = 500.0
-    price_limit_cny: float = 6000.0
+    limit_cny: float = 6000.0
     start: date = date(2025, 1, 20)
 
     def eligible(self, price: np.ndarray | float) -> np.ndarray:
         """Whether a selling price qualifies (at or below the limit)."""
-        return np.asarray(price, dtype=float) <= self.price_limit_cny
+        return np.asarray(price, dtype=float) <= self.limit_cny
 
     def amount(self, price: np.ndarray | float) -> np.ndarray:
         """Subsidy in CNY at a selling price (0 where not eligible)."""

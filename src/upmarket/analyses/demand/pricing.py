@@ -36,20 +36,13 @@ import pandas as pd
 
 from upmarket.analyses.demand.data import PRICE_UNIT
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
-from upmarket.contract.codes import NATIONAL_SUBSIDY
+from upmarket.contract.codes import NATIONAL_SUBSIDY, NationalSubsidy
 
 
 @dataclass(frozen=True)
-class Subsidy:
-    """A price-proportional subsidy with a cap and an eligibility price limit (CNY)."""
-
-    rate: float = NATIONAL_SUBSIDY.rate
-    cap_cny: float = NATIONAL_SUBSIDY.cap_cny
-    limit_cny: float = NATIONAL_SUBSIDY.price_limit_cny
-
-    def amount(self, list_cny: np.ndarray) -> np.ndarray:
-        """Subsidy per unit at a list price."""
-        return np.where(list_cny <= self.limit_cny, np.minimum(self.rate * list_cny, self.cap_cny), 0.0)
+class Subsidy(NationalSubsidy):
+    """The national subsidy rule (``amount``, ``eligible``; defaults = the 2025 rule) with what the equilibrium
+    re-pricing needs: which regime a list price is in and the costs and margin weights firms price against."""
 
     def regime(self, list_cny: np.ndarray) -> np.ndarray:
         """0 = proportional (rate·p below the cap), 1 = capped (flat cap), 2 = not eligible."""

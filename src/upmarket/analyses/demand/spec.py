@@ -53,20 +53,22 @@ class SpecFit:
     seconds: float
     warnings: list[str] = field(default_factory=list)
 
+    def _labelled(self, values: str, labels: str) -> pd.Series:
+        """One of pyblp's parameter vectors as a Series named by its labels."""
+        r = self.results
+        return pd.Series(np.ravel(getattr(r, values)), index=[str(x) for x in getattr(r, labels)], dtype=float)
+
     @property
     def beta(self) -> pd.Series:
-        r = self.results
-        return pd.Series(np.ravel(r.beta), index=[str(x) for x in r.beta_labels], dtype=float)
+        return self._labelled("beta", "beta_labels")
 
     @property
     def beta_se(self) -> pd.Series:
-        r = self.results
-        return pd.Series(np.ravel(r.beta_se), index=[str(x) for x in r.beta_labels], dtype=float)
+        return self._labelled("beta_se", "beta_labels")
 
     @property
     def gamma(self) -> pd.Series:
-        r = self.results
-        return pd.Series(np.ravel(r.gamma), index=[str(x) for x in r.gamma_labels], dtype=float)
+        return self._labelled("gamma", "gamma_labels")
 
     @property
     def sigma(self) -> pd.DataFrame:

@@ -241,7 +241,7 @@ class PricingPlan(Analysis):
             "price": {}, "list_price": {}, "units_per_1000": {}, "margin_per_1000": {},
             "constraints": {"floor": floor, "ladder_gap": float(o.get("ladder_gap", 500)),
                             "diversion_cap": float(o.get("diversion_cap", 0.3)),
-                            "subsidy_cap": NATIONAL_SUBSIDY.price_limit_cny,
+                            "subsidy_cap": NATIONAL_SUBSIDY.limit_cny,
                             "channel_spread": spread, "channel_fee": fees},
         }
         for r in plan.itertuples():

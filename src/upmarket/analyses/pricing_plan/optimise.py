@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from upmarket.contract.codes import NATIONAL_SUBSIDY
+from upmarket.contract.codes import NATIONAL_SUBSIDY, NationalSubsidy
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Cell:
     p_sub: float  # the sub-brand's price, CNY
     ladder_gap: float = 500.0
     diversion_cap: float = 0.3
-    subsidy_cap: float = NATIONAL_SUBSIDY.price_limit_cny
+    subsidy_cap: float = NATIONAL_SUBSIDY.limit_cny
     subsidy_rate: float = NATIONAL_SUBSIDY.rate
     subsidy_max: float = NATIONAL_SUBSIDY.cap_cny
     objective: str = "margin"
@@ -48,7 +48,7 @@ class Cell:
 def paid(cell: Cell, p: np.ndarray) -> np.ndarray:
     """What the buyer pays after the subsidy (only at or under the cap)."""
     p = np.asarray(p, float)
-    return np.where(p <= cell.subsidy_cap, p - np.minimum(cell.subsidy_rate * p, cell.subsidy_max), p)
+    return p - NationalSubsidy(cell.subsidy_rate, cell.subsidy_max, cell.subsidy_cap).amount(p)
 
 
 def shares(cell: Cell, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

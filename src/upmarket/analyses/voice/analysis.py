@@ -24,7 +24,7 @@ from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
 from upmarket.analyses.voice.charts import charts
-from upmarket.analyses.voice.drivers import issues_watch, key_drivers
+from upmarket.analyses.voice.drivers import ISSUES, issues_watch, key_drivers, mentions
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.score import Scored, score_reviews
 from upmarket.analyses.voice.sentiment import SentimentModel
@@ -259,7 +259,7 @@ class Voice(Analysis):
         assoc = tables.get("voice_associations")
         if assoc is not None and focal in set(assoc["brand"]):
             terms = assoc.loc[assoc["brand"] == focal].sort_values("rank")["term"].head(5).tolist()
-            q = _quote(df, focal, np.array([terms[0] in t for t in scored.texts]) if terms else None)
+            q = _quote(df, focal, mentions(scored.texts, terms[:1]) if terms else None)
             out.append(Finding(
                 f"The terms most distinctively tied to {focal} against its rivals: {', '.join(terms)}." + _eg(q),
                 {f"voice_associations.{focal}": terms},
@@ -283,11 +283,8 @@ class Voice(Analysis):
         iss = tables.get("voice_issues")
         if iss is not None and len(iss) and iss["jump"].any():
             j = iss[iss["jump"]].sort_values("mentions", ascending=False).iloc[0]
-            from upmarket.analyses.voice.drivers import ISSUES
-
-            terms = ISSUES[j["issue"]]
             week = pd.to_datetime(df["week"]).to_numpy() == np.datetime64(pd.Timestamp(j["week"]))
-            hit = np.array([any(t in x for t in terms) for x in scored.texts]) & week & (s["score"] < 0.5).to_numpy()
+            hit = mentions(scored.texts, ISSUES[j["issue"]]) & week & (s["score"] < 0.5).to_numpy()
             q = _quote(df, j["brand"], hit)
             wk = pd.Timestamp(j["week"]).date()
             out.append(Finding(

@@ -9,6 +9,9 @@ deviations (and by at least ``min_jump`` mentions).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -57,13 +60,22 @@ def key_drivers(ratings: pd.DataFrame, aspects: pd.DataFrame, min_reviews: int =
                                        "n_reviews"])
 
 
+def mentions(texts: list[str] | pa.Array, terms: Sequence[str]) -> np.ndarray:
+    """Whether each text contains any of ``terms`` (one Arrow kernel over all texts, no Python loop)."""
+    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.large_string())
+    if not terms:
+        return np.zeros(len(arr), dtype=bool)
+    hit = pc.match_substring_regex(arr, "|".join(re.escape(t) for t in terms))
+    return hit.fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def issues_watch(texts: list[str], week: pd.Series, negative: np.ndarray, brand: pd.Series,
                  window: int = 8, min_jump: int = 5) -> pd.DataFrame:
     """Weekly counts of negative reviews naming each issue, by brand, with a ``jump`` flag."""
     arr = pa.array(texts, type=pa.large_string())
     frames = []
     for issue, terms in ISSUES.items():
-        hit = pc.match_substring_regex(arr, "|".join(terms)).to_numpy(zero_copy_only=False) & negative
+        hit = mentions(arr, terms) & negative
         if hit.any():
             frames.append(pd.DataFrame({"brand": brand[hit].to_numpy(), "week": week[hit].to_numpy(), "issue": issue}))
     if not frames:
