@@ -75,3 +75,17 @@ def test_stages_without_window_equal_window_definition(log):
     assert (want.index.get_level_values("from_level") == 4).any()  # repeat purchases are exercised
     assert {k: int(v) for k, v in got.items()} == {tuple(int(x) if not isinstance(x, str) else x for x in k): int(v)
                                                    for k, v in want.items()}
+
+
+def test_stage_cells_give_the_same_sizes_and_transitions(log):
+    """The analysis sums both stage tables from one small aggregate: it must equal counting the weekly rows."""
+    _, t = log
+    weekly = fs.weekly_stages(t["events"], t["products"])
+    cells = fs.stage_cells(weekly)
+    keys_t, keys_s = ["brand", "from_level", "to_level", "bought"], ["brand", "wk", "level"]
+    by_rows = fs.transitions(weekly).to_pandas().sort_values(keys_t).reset_index(drop=True)
+    by_cells = fs.transitions(cells).to_pandas().sort_values(keys_t).reset_index(drop=True)
+    assert len(by_rows) > 5 and by_rows.equals(by_cells)
+    s_rows = fs.stage_sizes(weekly).to_pandas().sort_values(keys_s).reset_index(drop=True)
+    s_cells = fs.stage_sizes(cells).to_pandas().sort_values(keys_s).reset_index(drop=True)
+    assert s_rows["users"].sum() == weekly.count().to_pandas() and s_rows.equals(s_cells)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import pandas as pd
 
 from upmarket.analyses.funnel import paths as fp
@@ -112,9 +113,10 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
             warnings.append(f"{int(checks['unknown_user_events'])} events from {int(checks['unknown_users'])} users "
                             "missing from the users table: counted with tier/age/gender 'unknown'")
         if opts.stages:
-            weekly = fs.weekly_stages(events, products)
-            tables["stage_sizes"] = fs.sizes_table(fs.stage_sizes(weekly).to_pandas())
-            tables["stage_transitions"] = fs.transition_table(fs.transitions(weekly).to_pandas())
+            # one scan of the events for both tables: the cells are a few thousand rows, summed in memory
+            cells = ibis.memtable(fs.stage_cells(fs.weekly_stages(events, products)).to_pandas())
+            tables["stage_sizes"] = fs.sizes_table(fs.stage_sizes(cells).to_pandas())
+            tables["stage_transitions"] = fs.transition_table(fs.transitions(cells).to_pandas())
             tables["stage_highest"] = _sorted(fs.highest_stage(events, products).to_pandas(), ["brand", "level"])
             tables["stage_map"] = fs.stage_map()
         if opts.paths:

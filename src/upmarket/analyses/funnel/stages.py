@@ -152,13 +152,25 @@ def weekly_stages(events: ir.Table, products: ir.Table | None) -> ir.Table:
     )
 
 
+def _rows(t: ir.Table) -> ir.IntegerScalar:
+    """Row count of ``t``, or the sum of its ``n`` when ``t`` is :func:`stage_cells` (already counted)."""
+    return (t.n.sum() if "n" in t.columns else t.count()).cast("int64")
+
+
+def stage_cells(weekly: ir.Table) -> ir.Table:
+    """(brand, wk, level, next_level, bought) counts of :func:`weekly_stages`: a few thousand rows that
+    :func:`stage_sizes` and :func:`transitions` both sum, so the events are scanned once for both."""
+    return weekly.group_by(["brand", "wk", "level", "next_level", "bought", "last_wk"]).aggregate(n=_rows(weekly))
+
+
 def stage_sizes(weekly: ir.Table) -> ir.Table:
-    """Users per (brand, week, stage level)."""
-    return weekly.group_by(["brand", "wk", "level"]).aggregate(users=weekly.count().cast("int64"))
+    """Users per (brand, week, stage level), from :func:`weekly_stages` or :func:`stage_cells`."""
+    return weekly.group_by(["brand", "wk", "level"]).aggregate(users=_rows(weekly))
 
 
 def transitions(weekly: ir.Table, last_wk: int | None = None) -> ir.Table:
     """Counts of (brand, from level in week w, to level in week w+1, bought); to level 0 = inactive next week.
+    ``weekly`` is :func:`weekly_stages` or its :func:`stage_cells`.
 
     ``bought`` = 1 when the user had ordered the brand by the end of week w: a returning customer,
     whose next order is a repeat (loyal), so their purchase column differs by definition from a new one's.
@@ -170,7 +182,7 @@ def transitions(weekly: ir.Table, last_wk: int | None = None) -> ir.Table:
     last = weekly.last_wk if last_wk is None else ibis.literal(int(last_wk), "int64")
     w = weekly.filter(weekly.wk < last)
     w = w.mutate(from_level=w.level, to_level=w.next_level)
-    return w.group_by(["brand", "from_level", "to_level", "bought"]).aggregate(n=w.count().cast("int64"))
+    return w.group_by(["brand", "from_level", "to_level", "bought"]).aggregate(n=_rows(w))
 
 
 def highest_stage(events: ir.Table, products: ir.Table | None) -> ir.Table:
