@@ -60,7 +60,9 @@ def recover_on_twin(demo_twin, twin_subset) -> Callable[..., TwinRecovery]:
     def run(analysis: type, tables: tuple[str, ...], options: dict) -> TwinRecovery:
         sub = twin_subset(tables)
         config = load_config(sub)
-        config = replace(config, analysis_options={**config.analysis_options, analysis.name: options})
+        # the test's options on top of the twin's own (upmarket.toml), as a user's overrides would be
+        config = replace(config, analysis_options={**config.analysis_options,
+                                                   analysis.name: {**config.options(analysis.name), **options}})
         with Warehouse(":memory:") as wh:
             wh.ingest(sub, config)
             section = analysis().run(wh, config)

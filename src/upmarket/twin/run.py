@@ -17,7 +17,7 @@ import pandas as pd
 from upmarket.contract import CONTRACT_VERSION
 from upmarket.progress import Progress, ensure, fraction_callback
 from upmarket.twin import catalog, consumers
-from upmarket.twin.choices import simulate_choices
+from upmarket.twin.choices import CHIPS, simulate_choices
 from upmarket.twin.demand import brand_premium, taste_tables
 from upmarket.twin.launch import launch_truth
 from upmarket.twin.loyalty import simulate_device_history
@@ -37,6 +37,11 @@ currency = "CNY"
 
 [market]
 yoy_period = "2024H1"
+
+# how the conjoint's attributes map to the demand model's characteristics (scores in points)
+[demand.conjoint_attributes]
+camera = "camera"
+chip = {characteristic = "performance", levels = {""" + ", ".join(f'"{k}" = {v:g}' for k, v in CHIPS.items()) + """}}
 """
 
 

@@ -39,6 +39,7 @@ from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
+from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -51,8 +52,9 @@ __all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResu
 WEAK_F = 10.0
 SIGMA_Z = 1.645
 """A random coefficient is kept when |σ / se| reaches this (10 % two-sided)."""
-RULE = ("rc if it converged, price sigma is significant (|z| >= 1.645) and rho < 0.95; else nested if 0 < rho < "
-        "0.95; else logit; all need a positive mean price coefficient")
+RULE = ("rc if it converged, price sigma is significant (|z| >= 1.645) — or, with the conjoint's consumer types, the "
+        "mean price coefficient settled — and rho < 0.95; else nested if 0 < rho < 0.95; else logit; all need a "
+        "positive mean price coefficient")
 
 
 def admissible(fit: DemandResults) -> tuple[bool, str]:
@@ -70,7 +72,12 @@ def admissible(fit: DemandResults) -> tuple[bool, str]:
     if fit.model.kind == "rc":
         if "rho" in params and not params["rho"] < 0.95 - 1e-6:
             return False, f"the nesting parameter is at its upper bound (rho = {params['rho']:.3f})"
-        if not fit.sigma_z_ >= SIGMA_Z:
+        if fit.alpha_path:  # conjoint tastes: no σ to test, but ᾱ must have settled
+            a = fit.alpha_path
+            if not abs(a[-1] / a[-2] - 1) < 10 * ALPHA_TOL:
+                return False, (f"the mean price coefficient did not settle with the conjoint's tastes "
+                               f"({' → '.join(f'{x:.3f}' for x in a[-3:])})")
+        elif not fit.sigma_z_ >= SIGMA_Z:
             return False, (f"the price random coefficient is not significant "
                            f"(|sigma/se| = {fit.sigma_z_:.2f} < {SIGMA_Z})")
     return True, ""
@@ -143,6 +150,35 @@ MICRO_RULE = ("micro-BLP (Petrin 2002): users × orders give buyer demographics 
               "is fitted under FE-IV, and reported when its mean price coefficient stays within 10% of the aggregate "
               "stage's (else the aggregate rc, with a warning)")
 MICRO_OFF = "not used: [demand] micro = false (the default), or the rc model is not fitted (FE-IV only)"
+TASTES_RULE = ("conjoint consumer types: the latent classes of the choices table (the segments analysis's fit) enter "
+               "the rc model as agent types with their relative brand, price and attribute tastes, scaled by the "
+               "market's mean price coefficient (a fixed point); used under FE-IV when [demand] tastes = 'auto' (the "
+               "default) and a conjoint is in the dataset")
+TASTES_OFF = ("not used: no conjoint (choices) in the dataset, [demand] tastes = 'none', or the rc model is not "
+              "fitted under FE-IV; the rc model has a normal random coefficient on price only, and brand premia are "
+              "then biased upward where brand tastes and price sensitivity go together (docs/demand.md)")
+
+
+def survey_tastes(warehouse: Warehouse, config: Config, products: pd.DataFrame, reference: str,
+                  characteristics: tuple[str, ...], opts: dict[str, Any], warnings: list[str]
+                  ) -> SurveyTastes | None:
+    """Consumer types from the conjoint's latent classes (the fit the segments analysis uses, shared through the
+    warehouse memo), or None with a warning when the conjoint cannot give them."""
+    from upmarket.analyses.segments import choice_design, latent_segments
+    from upmarket.analyses.segments.design import ChoiceDataError
+    from upmarket.analyses.segments.naming import name_classes
+
+    try:
+        data = choice_design(warehouse, reference)
+        fit, _ = latent_segments(warehouse, data, config.options("segments"), warnings)
+        chars = [c for c in characteristics if c in products]
+        tastes = from_latent_class(fit, data, sorted(products["brand"].unique()), chars,
+                                   opts.get("conjoint_attributes"), name_classes(fit.betas, fit.names))
+    except (ChoiceDataError, TasteError) as exc:
+        warnings.append(f"the conjoint's tastes are not used in the demand model: {exc}")
+        return None
+    warnings += tastes.warnings
+    return tastes
 
 
 def _micro_figures(fit: DemandResults, micro: MicroData) -> dict[str, Any]:
@@ -165,7 +201,7 @@ class Demand(Analysis):
     title = "Demand and substitution"
     title_zh = "需求与替代"
     requires = ("market_sales", "market_size", "products")
-    optional = ("listings", "users", "orders")
+    optional = ("listings", "users", "orders", "choices")
     results_key: ClassVar[str] = "pricing"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
@@ -191,8 +227,13 @@ class Demand(Analysis):
                 "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
                 "correlated with demand shocks bias the price coefficient toward zero")
         kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
+        tastes = None
+        if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
+                and warehouse.has_rows("choices")):
+            tastes = survey_tastes(warehouse, config, data.products, ref, base.characteristics, opts, warnings)
+            base = replace(base, tastes=tastes)
         micro, micro_note = None, MICRO_OFF
-        if "rc" in kinds and fe == "product_period" and opts.get("micro", False):
+        if "rc" in kinds and fe == "product_period" and opts.get("micro", False) and tastes is None:
             micro = load_micro_data(warehouse)
             if micro is None:
                 micro_note = ("not used: no users × orders with buyer city tier and age band (aggregate-share "
@@ -245,6 +286,12 @@ class Demand(Analysis):
                              "price_coef_per_1000cny": _r(fit.price_coef_),
                              "parameters": {k: _r(v) for k, v in fit.params_.items()},
                              "rule": RULE,
+                             "tastes": {"rule": TASTES_RULE if tastes is not None else TASTES_OFF,
+                                        "used": bool(fit.alpha_path),
+                                        **({"class_shares": {k: _r(v) for k, v in tastes.class_shares.items()},
+                                            "survey_price_coef_per_1000cny": _r(tastes.survey_alpha),
+                                            "price_coef_path": [_r(a) for a in fit.alpha_path]}
+                                           if tastes is not None and fit.alpha_path else {})},
                              "micro": {"rule": micro_note, "used": fit.aggregate is not None,
                                        **(_micro_figures(fit, micro) if micro is not None
                                           and fit.aggregate is not None else {})},
@@ -256,6 +303,8 @@ class Demand(Analysis):
             "sku_elasticities": fit.elasticities_,
             "diversion_matrix": div.reset_index(names="from_brand"),
         }
+        if tastes is not None and fit.alpha_path:
+            tables["consumer_types"] = tastes.table()
         charts = demand_charts(div, el, ci["price_elasticity"])
         findings: list[Finding] = []
         step = float(opts.get("step_cny", 500.0))

@@ -45,6 +45,7 @@ from upmarket.analyses.demand.data import (
     add_fe_instruments,
     add_instruments,
 )
+from upmarket.analyses.demand.tastes import SurveyTastes
 
 Kind = Literal["logit", "nested", "rc"]
 FixedEffects = Literal["auto", "product_period", "period", "none"]
@@ -122,6 +123,9 @@ class DemandModel:
     micro_brands: tuple[str, ...] | None = None
     micro_agents: int = 40
     micro_price_tier: bool = False
+    tastes: SurveyTastes | None = None
+    """Consumer types from a conjoint (``tastes.from_latent_class``): under FE-IV the rc model uses them instead of a
+    normal σ on price (see :mod:`upmarket.analyses.demand.tastes`)."""
 
     def resolve_fixed_effects(self, df: pd.DataFrame) -> str:
         """The identification mode this spec uses on ``df`` (the ``auto`` rule is in the module docstring)."""
@@ -239,6 +243,10 @@ class DemandModel:
                 rho = {"rho": 0.05, "rho_bounds": (0.0, 0.95)}
             else:
                 warnings.append(f"no nest column {self.nest!r}: the random-coefficients model has no nests")
+            if self.tastes is not None:
+                problem, res, path = self._fit_survey(pyblp, df, x1, opt, rho)
+                return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
+                                     fixed_effects="product_period", absorb=" + ".join(absorb), alpha_path=path)
             integ = pyblp.Integration("product", size=max(int(self.integration_size), 3))
             problem = pyblp.Problem((x1, pyblp.Formulation("0 + prices")), df, integration=integ)
             res = problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), method="1s", optimization=opt, **rho)
@@ -267,6 +275,41 @@ class DemandModel:
             raise ValueError(f"unknown demand model kind {self.kind!r}: use logit, nested or rc")
         return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
                              fixed_effects="product_period", absorb=" + ".join(absorb))
+
+    def _fit_survey(self, pyblp: Any, df: pd.DataFrame, x1: Any, opt: Any, rho: dict[str, Any]
+                    ) -> tuple[Any, Any, list[float]]:
+        """FE-IV with the conjoint's consumer types: Π holds the survey's relative tastes scaled by the market ᾱ, and
+        ᾱ is re-estimated until it is a fixed point (relative change < ``tastes.ALPHA_TOL``)."""
+        from upmarket.analyses.demand.tastes import ALPHA_TOL, MAX_ITER
+
+        t = self.tastes
+        assert t is not None
+        data = t.add_brand_dummies(df)
+        for c in t.characteristics:
+            if c not in data:
+                raise DemandDataError(f"the demand data has no characteristic {c!r} for the conjoint's tastes")
+        x2 = pyblp.Formulation("0 + " + " + ".join(t.x2_columns()))
+        agents = t.agents(data["market_ids"].to_numpy())
+        problem = pyblp.Problem((x1, x2), data, pyblp.Formulation("0 + " + " + ".join(t.demographics)), agents)
+        k2 = len(t.demographics)
+        alpha, path = t.survey_alpha, [t.survey_alpha]
+        res = None
+        for _ in range(MAX_ITER):
+            pi = t.pi(alpha)
+            kw = dict(rho) if rho else {}
+            if res is not None and kw:
+                kw["rho"] = float(np.ravel(res.rho)[0])
+            res = problem.solve(sigma=np.zeros((k2, k2)), pi=pi, pi_bounds=(pi, pi), method="1s", optimization=opt,
+                                **kw)
+            new = -float(np.ravel(res.beta)[0])
+            path.append(new)
+            if not new > 0:
+                break
+            done = abs(new / alpha - 1) < ALPHA_TOL
+            alpha = new
+            if done:
+                break
+        return problem, res, path
 
     def micro_brand_list(self, brands: list[str], ref: str) -> list[str]:
         """Brands whose dummies get demographic interactions: ``micro_brands``, else every brand with micro data
@@ -387,6 +430,8 @@ class DemandResults:
     """Micro-BLP: the aggregate-data stage whose σ and ρ the micro stage holds (None otherwise)."""
     micro_observed: dict[str, float] = field(default_factory=dict)
     """Micro-BLP: each micro moment's observed value (demographics centred as the agents are)."""
+    alpha_path: list[float] = field(default_factory=list)
+    """Conjoint tastes: the market ᾱ at each step of the fixed point (first: the survey's own ᾱ)."""
     _boot: Any = None
 
     @property
