@@ -9,6 +9,11 @@ pricing), the wrapper's fit time and pyblp's own ``Problem.solve`` time inside i
 specification, and, for the chosen random-coefficients model, the wrapper's
 ``DemandModel.fit`` against building and solving the same pyblp problem by hand (overhead ratio).
 
+A third run, ``demo+conjoint``, is the whole demo twin's market tables plus its conjoint (``choices``) and panel
+``users``: the random-coefficients model then takes its consumer types from the conjoint's latent classes (a fixed
+point in the mean price coefficient, one pyblp solve per step). It prints the latent-class fit time (shared with the
+segments analysis in a full run) and the summed pyblp solve time of the fixed point.
+
     python benchmarks/demand.py [scale]
 """
 
@@ -89,7 +94,46 @@ def main(scale: float = 1.0) -> dict:
               f"{wrapped:.2f} s vs pyblp Problem+solve by hand {plain:.2f} s → ratio {wrapped / plain:.2f}; "
               f"analysis / fits = {total / solve:.2f} (bootstrap intervals, cannibalisation, counterfactual pricing)",
               flush=True)
+    out["demo+conjoint"] = _with_conjoint()
     return out
+
+
+def _with_conjoint() -> dict:
+    """The demo twin's market tables + conjoint + users: the analysis with the conjoint's consumer types."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import upmarket
+    from upmarket.analyses.demand import Demand
+    from upmarket.analyses.segments import choice_design, latent_segments
+    from upmarket.config import load_config
+    from upmarket.warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        twin = Path(tmp) / "twin"
+        upmarket.simulate(twin, preset="demo", seed=7)
+        sub = Path(tmp) / "sub"
+        sub.mkdir()
+        for t in ("market_sales", "market_size", "products", "choices", "users"):
+            shutil.copy(twin / f"{t}.parquet", sub / f"{t}.parquet")
+        shutil.copy(twin / "upmarket.toml", sub / "upmarket.toml")
+        config = load_config(sub)
+        with Warehouse(":memory:") as wh:
+            wh.ingest(sub, config)
+            t0 = time.perf_counter()
+            latent_segments(wh, choice_design(wh, "Redmi"), config.options("segments"), [])  # memoised for Demand
+            latent = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            section = Demand().run(wh, config)
+            total = time.perf_counter() - t0
+    m = section.figures["demand_model"]
+    steps = len(m["tastes"].get("price_coef_path", [])) - 1
+    print(f"demo+conjoint: latent classes {latent:.1f} s (shared with segments); analysis {total:.1f} s (fits "
+          f"{m['solve_seconds']}, pyblp Problem.solve {m['pyblp_solve_seconds']}, chosen {m['kind']}, "
+          f"tastes used {m['tastes']['used']}, {steps} fixed-point solves)", flush=True)
+    return {"latent_s": round(latent, 2), "analysis_s": round(total, 2), "fits_s": m["solve_seconds"],
+            "pyblp_solve_s": m["pyblp_solve_seconds"], "kind": m["kind"], "fixed_point_solves": steps}
 
 
 if __name__ == "__main__":

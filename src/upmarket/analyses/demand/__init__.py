@@ -255,7 +255,9 @@ class Demand(Analysis):
                 warnings.append(f"{kind} model could not be fitted: {exc}")
             solve_s[kind] = time.perf_counter() - t
             if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
-                pyblp_s[kind] = float(getattr(fits[kind].results, "total_time", np.nan))
+                f = fits[kind]
+                pyblp_s[kind] = (f.pyblp_seconds if f.pyblp_seconds is not None
+                                 else float(getattr(f.results, "total_time", np.nan)))
         if not fits:
             raise DemandDataError("no demand model could be fitted; see the warnings")
         kind, notes = choose(fits)

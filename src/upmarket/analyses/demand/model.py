@@ -244,9 +244,10 @@ class DemandModel:
             else:
                 warnings.append(f"no nest column {self.nest!r}: the random-coefficients model has no nests")
             if self.tastes is not None:
-                problem, res, path = self._fit_survey(pyblp, df, x1, opt, rho)
+                problem, res, path, seconds = self._fit_survey(pyblp, df, x1, opt, rho)
                 return DemandResults(self, df, problem, res, dummies, ref, warnings, characteristics=chars,
-                                     fixed_effects="product_period", absorb=" + ".join(absorb), alpha_path=path)
+                                     fixed_effects="product_period", absorb=" + ".join(absorb), alpha_path=path,
+                                     pyblp_seconds=seconds)
             integ = pyblp.Integration("product", size=max(int(self.integration_size), 3))
             problem = pyblp.Problem((x1, pyblp.Formulation("0 + prices")), df, integration=integ)
             res = problem.solve(sigma=[[0.2]], sigma_bounds=([[0.0]], [[3.0]]), method="1s", optimization=opt, **rho)
@@ -277,7 +278,7 @@ class DemandModel:
                              fixed_effects="product_period", absorb=" + ".join(absorb))
 
     def _fit_survey(self, pyblp: Any, df: pd.DataFrame, x1: Any, opt: Any, rho: dict[str, Any]
-                    ) -> tuple[Any, Any, list[float]]:
+                    ) -> tuple[Any, Any, list[float], float]:
         """FE-IV with the conjoint's consumer types: Π holds the survey's relative tastes scaled by the market ᾱ, and
         ᾱ is re-estimated until it is a fixed point (relative change < ``tastes.ALPHA_TOL``)."""
         from upmarket.analyses.demand.tastes import ALPHA_TOL, MAX_ITER
@@ -293,7 +294,7 @@ class DemandModel:
         problem = pyblp.Problem((x1, x2), data, pyblp.Formulation("0 + " + " + ".join(t.demographics)), agents)
         k2 = len(t.demographics)
         alpha, path = t.survey_alpha, [t.survey_alpha]
-        res = None
+        res, seconds = None, 0.0
         for _ in range(MAX_ITER):
             pi = t.pi(alpha)
             kw = dict(rho) if rho else {}
@@ -301,6 +302,7 @@ class DemandModel:
                 kw["rho"] = float(np.ravel(res.rho)[0])
             res = problem.solve(sigma=np.zeros((k2, k2)), pi=pi, pi_bounds=(pi, pi), method="1s", optimization=opt,
                                 **kw)
+            seconds += float(getattr(res, "total_time", 0.0))
             new = -float(np.ravel(res.beta)[0])
             path.append(new)
             if not new > 0:
@@ -309,7 +311,7 @@ class DemandModel:
             alpha = new
             if done:
                 break
-        return problem, res, path
+        return problem, res, path, seconds
 
     def micro_brand_list(self, brands: list[str], ref: str) -> list[str]:
         """Brands whose dummies get demographic interactions: ``micro_brands``, else every brand with micro data
@@ -432,6 +434,8 @@ class DemandResults:
     """Micro-BLP: each micro moment's observed value (demographics centred as the agents are)."""
     alpha_path: list[float] = field(default_factory=list)
     """Conjoint tastes: the market ᾱ at each step of the fixed point (first: the survey's own ᾱ)."""
+    pyblp_seconds: float | None = None
+    """pyblp's own ``Problem.solve`` time summed over every solve of the fit (None: the one solve's total_time)."""
     _boot: Any = None
 
     @property
