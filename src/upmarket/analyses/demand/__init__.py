@@ -19,9 +19,12 @@ Options (``[demand]``): ``rc`` (bool, default true under FE-IV), ``fixed_effects
 the 国补 scenario, :mod:`upmarket.analyses.demand.pricing`), ``cost_ratio`` (marginal cost / price, one number or
 ``{brand = ratio}``; default: costs recovered from the Bertrand–Nash first-order conditions),
 ``counterfactual_period`` (default: the latest period before 2025, when prices did not yet include the 国补),
-``micro`` (default false, experimental: micro-BLP when ``users`` × ``orders`` give buyer demographics, see
-``MICRO_RULE``; off by default because its price coefficient is not yet stable in the number of agents),
-``micro_agents`` (40 panel users per market).
+``tastes`` ("auto": under FE-IV the rc model takes its consumer types from the conjoint's latent classes when
+``choices`` is in the dataset, see ``TASTES_RULE`` and :mod:`upmarket.analyses.demand.tastes`; "none": off),
+``conjoint_attributes`` (conjoint attribute → demand characteristic, default ``{camera = "camera"}``),
+``micro`` (default false, experimental: micro-BLP when ``users`` × ``orders`` give buyer demographics and the
+conjoint's types are not used, see ``MICRO_RULE``; off by default because its price coefficient is not yet stable in
+the number of agents), ``micro_agents`` (40 panel users per market).
 """
 
 from __future__ import annotations
