@@ -116,3 +116,15 @@ def test_a_class_that_likes_higher_prices_cannot_be_scaled():
     b[1, NAMES.index("price")] = 0.1
     with pytest.raises(TasteError, match="non-negative price coefficient"):
         _tastes(_fit(betas=b))
+
+
+def test_only_relative_tastes_come_from_the_survey_so_its_scale_does_not_matter():
+    """Stated-preference utilities often have another scale than the market's (less noise, hypothetical bias): the
+    types are the same when every conjoint coefficient is doubled; the market's ᾱ sets the scale in Π."""
+    t1, fit = _tastes(), _fit()
+    t2 = _tastes(_fit(betas=fit.betas * 2.0))
+    assert t2.survey_alpha == pytest.approx(2 * t1.survey_alpha)
+    assert t2.price == pytest.approx(t1.price)
+    assert t2.brand.to_numpy() == pytest.approx(t1.brand.to_numpy())
+    for c in t1.characteristics:
+        assert t2.characteristics[c] == pytest.approx(t1.characteristics[c])
