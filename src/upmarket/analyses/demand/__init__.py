@@ -22,6 +22,7 @@ the 国补 scenario, :mod:`upmarket.analyses.demand.pricing`), ``cost_ratio`` (m
 ``tastes`` ("auto": under FE-IV the rc model takes its consumer types from the conjoint's latent classes when
 ``choices`` is in the dataset, see ``TASTES_RULE`` and :mod:`upmarket.analyses.demand.tastes`; "none": off),
 ``conjoint_attributes`` (conjoint attribute → demand characteristic, default ``{camera = "camera"}``),
+``cross_top`` (30: the latest period's top products by units in the own/cross elasticity table),
 ``micro`` (default false, experimental: micro-BLP when ``users`` × ``orders`` give buyer demographics and the
 conjoint's types are not used, see ``MICRO_RULE``; off by default because its price coefficient is not yet stable in
 the number of agents), ``micro_agents`` (40 panel users per market).
@@ -306,6 +307,7 @@ class Demand(Analysis):
         tables: dict[str, pd.DataFrame] = {
             "demand_coefficients": fit.summary(),
             "sku_elasticities": fit.elasticities_,
+            "sku_cross_elasticities": fit.cross_elasticities(top=int(opts.get("cross_top", 30))),
             "diversion_matrix": div.reset_index(names="from_brand"),
         }
         if tastes is not None and fit.alpha_path:
