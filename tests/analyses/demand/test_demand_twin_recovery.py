@@ -120,6 +120,7 @@ def test_conjoint_consumer_types_are_used_and_the_price_coefficient_settles(demo
     m = section.figures["demand_model"]
     t = m["tastes"]
     assert t["used"] and t["rule"].startswith("conjoint consumer types"), section.warnings
+    assert not any("market shares alone" in w for w in section.warnings)
     assert set(t["class_shares"]) == {"value", "imaging", "gamer", "status"}
     path = t["price_coef_path"]
     assert abs(path[-1] / path[-2] - 1) < 1e-3 and len(path) <= 8  # Aitken-accelerated: ~5 solves
@@ -136,6 +137,7 @@ def test_without_the_conjoint_premia_of_brands_loved_by_the_price_insensitive_ar
     section, truth, checks = demo_demand_aggregate
     assert not section.figures["demand_model"]["tastes"]["used"]
     assert section.figures["demand_model"]["tastes"]["rule"].startswith("not used")
+    assert any("brand premia come from market shares alone" in w for w in section.warnings)
     tru = truth["pricing"]["brand_premium_cny"]["all"]
     for b in ("Apple", "Huawei", "Xiaomi"):
         assert checks[f"pricing.brand_premium_cny.all.{b}"].estimate / tru[b] - 1 > 0.25

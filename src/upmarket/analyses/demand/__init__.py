@@ -268,6 +268,11 @@ class Demand(Analysis):
         warnings += notes
         fit = fits[kind]
         warnings += [w for w in fit.warnings if w not in warnings]
+        if fit.absorbed and not fit.alpha_path:
+            warnings.append(
+                "brand premia come from market shares alone: when a brand's buyers are also the less price-sensitive "
+                "consumers (Apple, Huawei, a focal flagship), its premium is overstated (by a third on the twin) — "
+                "add a conjoint (choices) so the demand model takes its consumer types from it (docs/demand.md)")
         fs = fit.first_stage()
         if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
             warnings.append(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price")
