@@ -452,6 +452,7 @@ class DemandResults:
     pyblp_seconds: float | None = None
     """pyblp's own ``Problem.solve`` time summed over every solve of the fit (None: the one solve's total_time)."""
     _boot: Any = None
+    _stacked: np.ndarray | None = None
 
     @property
     def absorbed(self) -> bool:
@@ -559,13 +560,16 @@ class DemandResults:
         order = np.argsort(codes, kind="stable")
         return np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
 
-    def _elasticities(self, source: Any) -> np.ndarray:
-        return np.asarray(source.extract_diagonals(source.compute_elasticities())).ravel()
+    def _stacked_elasticities(self) -> np.ndarray:
+        """pyblp's stacked elasticity matrices of the fit (rows products, columns the market's products), cached."""
+        if self._stacked is None:
+            self._stacked = np.asarray(self.results.compute_elasticities())
+        return self._stacked
 
     @property
     def elasticities_(self) -> pd.DataFrame:
         """Own-price elasticity of each product in each market."""
-        own = self._elasticities(self.results)
+        own = self._own_from_stacked(self._stacked_elasticities())
         cols = [c for c in ("market_ids", "brand", "model", "band", "units", "prices_cny") if c in self.data]
         return self.data[cols].assign(own_elasticity=own)
 
@@ -579,7 +583,7 @@ class DemandResults:
         key = (d["product_key"] if "product_key" in d else d["model"]).astype(str).to_numpy()
         units = (d["units"] if "units" in d else d["shares"]).to_numpy(float)
         tops = set(pd.Series(units[in_period]).groupby(key[in_period]).sum().nlargest(top).index)
-        stacked = np.asarray(self.results.compute_elasticities())
+        stacked = self._stacked_elasticities()
         parts = []
         for rows in self._market_blocks():
             if not in_period[rows[0]]:
