@@ -284,6 +284,82 @@ def bass_increments(mods: pd.DataFrame, bass: pd.DataFrame) -> np.ndarray:
     return bass_cdf(t1, pq[:, 0], pq[:, 1]) - bass_cdf(t0, pq[:, 0], pq[:, 1])
 
 
+REVIEW_DEMAND: dict[str, float] = {"camera": 1.0}
+"""Planted review → demand effect: within its quarter × brand × price group (``review_reweight``), a model's natural
+units get the factor exp(Σ_a β_a · (s_ma − s⁰_ma)), s_ma its true expected net review sentiment on aspect a
+(``twin.voice.model_review_scores``, in [−1, 1]) and s⁰_ma the same without its planted review quality
+(``twin.voice.REVIEW_QUALITY_SD``): demand answers the part of review quality that brand and specs do not already
+carry (the brand's reputation is in its intercept, the camera spec in β_camera). A log-unit moves δ by about 0.7 util
+here, so 1.0 log-unit per unit of net camera sentiment is worth about 80 CNY per +0.1 at ᾱ ≈ 0.9 per 1000 CNY (a
+model whose camera reviews go from half to all net positive, +0.5, is worth ~390 CNY more: 5-15 % of a mid-range
+phone's price); the identified figure is truth ``pricing.review_wtp_cny`` (783 CNY per unit on the demo twin, seed 7).
+Why not larger: the units it moves change the models' fitted Bass lifetime sizes, and above ~1.05 more than a tenth
+of them leave their plausible ranges (tests/twin/test_core.py)."""
+
+
+def review_weight(products: pd.DataFrame) -> np.ndarray:
+    """Per-SKU demand weight exp(Σ_a β_a (s_ma − s⁰_ma)) of ``REVIEW_DEMAND`` (1 when it is empty)."""
+    from upmarket.twin.voice import model_review_scores
+
+    if not REVIEW_DEMAND:
+        return np.ones(len(products))
+    aspects = tuple(REVIEW_DEMAND)
+    gap = model_review_scores(products, aspects) - model_review_scores(products, aspects, review_quality=False)
+    log_w = gap.to_numpy() @ np.array(list(REVIEW_DEMAND.values()))
+    return np.exp(pd.Series(log_w, index=gap.index).reindex(products["model"].astype(str)).to_numpy())
+
+
+def review_reweight(w: np.ndarray, factor: np.ndarray, brand: pd.Series, grp: np.ndarray) -> np.ndarray:
+    """Natural weights (Q, J) × the review factor (J,), rescaled so every quarter × brand × price-group total is
+    unchanged: reviews move units between a brand's models of a price group, never between brands or groups, so the
+    market plan (and every brand-level calibration figure) is exactly what it is without them."""
+    cell = brand.map({b: i for i, b in enumerate(BRANDS)}).to_numpy()[None, :] * len(GROUPS) + grp
+    qi = np.broadcast_to(np.arange(w.shape[0])[:, None], w.shape)
+    wf = w * factor[None, :]
+    before = np.zeros((w.shape[0], len(BRANDS) * len(GROUPS)))
+    after = np.zeros_like(before)
+    np.add.at(before, (qi, cell), w)
+    np.add.at(after, (qi, cell), wf)
+    scale = np.divide(before, after, out=np.zeros_like(before), where=after > 0)
+    return wf * scale[qi, cell]
+
+
+def review_wtp_truth(rows: pd.DataFrame, products: pd.DataFrame, alpha: float,
+                     aspects: tuple[str, ...] = ("camera", "battery")) -> dict[str, float]:
+    """What an estimator identifies for the review WTP (CNY per unit of net review sentiment), per aspect.
+
+    As for the brand premium: OLS over the product-market rows of the row's brand utility + ξ (``v``) on the model's
+    true expected review score, a constant, brand × price-band and period dummies and the demand analysis's
+    second-stage characteristics (camera, performance per 10 points, log2 storage/128, foldable; the mean over the
+    model's SKUs whose list-price band is the row's band, else over all its SKUs), divided by ᾱ, × 1000 — the
+    regression ``analyses.demand.reviews.review_wtp`` runs on estimated δ and scores. An aspect without a planted
+    demand effect (battery) has a truth near zero: what a test of no effect recovers.
+    """
+    from upmarket.twin.voice import model_review_scores
+
+    scores = model_review_scores(products, aspects)
+    p = products.assign(camera=products["camera_score"] / 10, performance=products["performance_score"] / 10,
+                        storage=np.log2(products["storage_gb"] / 128), foldable=products["foldable"].astype(float),
+                        band=_band_index(products["list_price"].to_numpy(float)))
+    chars = ["camera", "performance", "storage", "foldable"]
+    by_band = p.groupby(["model", "band"])[chars].mean()
+    by_model = p.groupby("model")[chars].mean()
+    key = pd.MultiIndex.from_arrays([rows["model"], rows["band"]])
+    x = by_band.reindex(key).to_numpy()
+    x = np.where(np.isnan(x), by_model.reindex(rows["model"]).to_numpy(), x)
+    cell = pd.factorize(rows["brand"].astype(str) + "|" + rows["band"].astype(str), sort=True)[0]
+    dummies = np.eye(cell.max() + 1)[cell][:, 1:]  # brand × price band
+    period = pd.factorize(rows["q"], sort=True)[0]
+    periods = np.eye(period.max() + 1)[period][:, 1:]
+    s = scores.reindex(rows["model"]).to_numpy()
+    out = {}
+    for i, a in enumerate(aspects):
+        design = np.column_stack([np.ones(len(rows)), dummies, periods, x, s[:, i]])
+        coef = np.linalg.lstsq(design, rows["v"].to_numpy(float), rcond=None)[0]
+        out[a] = float(coef[-1] / alpha * 1000)
+    return out
+
+
 def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray) -> Targets:
     """Target units per (quarter, SKU), built top-down so the seed paper's figures hold by construction.
 
@@ -306,6 +382,7 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     on_sale = on_sale | (launched & (np.cumsum(on_sale, axis=0) == 0))  # the launch ramp is always on sale
     w = A[:, k_of] * m0[k_of][None, :] * products["_config_weight"].to_numpy()[None, :] * avail * on_sale[:, k_of]
     grp = np.minimum(_band_index(price_q), 2)  # (Q, J): 0 <2000, 1 2000-3999, 2 4000+
+    w = review_reweight(w, review_weight(products), products["brand"], grp)  # better-reviewed models sell more
     maker = products["maker"].map({m: i for i, m in enumerate(MAKERS)}).to_numpy()
     nat = np.zeros((len(QUARTERS), len(MAKERS), len(GROUPS)))
     for qi in range(len(QUARTERS)):

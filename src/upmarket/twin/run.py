@@ -21,7 +21,15 @@ from upmarket.twin.choices import CHIPS, simulate_choices
 from upmarket.twin.demand import brand_premium, taste_tables
 from upmarket.twin.launch import launch_truth
 from upmarket.twin.loyalty import simulate_device_history
-from upmarket.twin.market import PLANTED_PREMIUM_CNY, QUARTERS, VALID_INSTRUMENTS, market_truth, simulate_market
+from upmarket.twin.market import (
+    PLANTED_PREMIUM_CNY,
+    QUARTERS,
+    REVIEW_DEMAND,
+    VALID_INSTRUMENTS,
+    market_truth,
+    review_wtp_truth,
+    simulate_market,
+)
 from upmarket.twin.mix import simulate_mix
 from upmarket.twin.presets import preset as preset_sizes
 from upmarket.twin.truth import equity_truth, loyalty_truth, write_truth
@@ -128,6 +136,7 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["market"] = market_truth(mk.market_sales, "2024H1")
     pricing = dict(mk.pricing)
     pricing["brand_premium_cny"] = premia
+    pricing["review_wtp_cny"] = review_wtp_truth(mk.rows, products, mk.params.alpha_mean)  # issue 4: reviews in yuan
     pricing["segment_share"] = {g: float(v) for g, v in resp_seg["segment"].value_counts(normalize=True).items()}
     truth["pricing"] = pricing
     truth["equity"] = equity_truth(products, premia["all"])
@@ -135,7 +144,11 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     truth["mix"] = {"roi": mix_truth["roi"]}
     truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
     demand_params = {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
-                     "valid_instruments": VALID_INSTRUMENTS}
+                     "valid_instruments": VALID_INSTRUMENTS,
+                     "review_demand": {  # issue 4: β (log-units per unit of net sentiment) and β / ᾱ × 1000
+                         "beta_log_units_per_score": dict(REVIEW_DEMAND),
+                         "beta_over_alpha_cny": {a: b / mk.params.alpha_mean * 1000 for a, b in REVIEW_DEMAND.items()},
+                         "note": "identified WTP is pricing.review_wtp_cny (δ moves ~0.7 util per log-unit)"}}
     truth["params"] = {**truth.get("params", {}), "demand": demand_params,
                        "mix": mix_truth["params"], "season": mk.targets.season.to_dict(),
                        "bass_m": mk.targets.m.to_dict(), "bass_pq": mk.targets.bass.set_index("model").to_dict("index"),

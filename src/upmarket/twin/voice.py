@@ -2,7 +2,8 @@
 
 Each review's author holds an opinion (polarity −1/0/+1) on the aspects they mention, drawn
 from the product's planted quality on that aspect (catalogue characteristics plus a brand
-offset, ``BRAND_ASPECT_OFFSET``) and the author's overall mood; which aspects they mention
+offset, ``BRAND_ASPECT_OFFSET``, plus the model's planted review quality on camera and battery,
+``REVIEW_QUALITY_SD``) and the author's overall mood; which aspects they mention
 depends on their segment (``SEGMENT_IMPORTANCE``). Some opinions are framed: value framing (the
 price clause argues from value for money: 性价比/划算/物超所值) or premium framing (旗舰/高端/档次),
 with a planted value share per brand (``VALUE_FRAMING_SHARE``, the 性价比 lock-in). Text is built
@@ -31,6 +32,7 @@ of issue 5's results key); ``aspects_mean_polarity[a]`` = mean polarity among me
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -84,6 +86,20 @@ DEFAULT_REVIEW_RATE = 0.25
 P_EMPTY, P_SHORT, P_FOLLOWUP, P_FRAMED, P_VERDICT = 0.07, 0.08, 0.12, 0.55, 0.45
 POSITIVITY = 0.35  # authors who bother to write lean positive
 POLARITY_BAND = 0.30  # |latent| below this → neutral opinion
+MOOD_SD = 0.5  # an author's latent satisfaction, shared by all their opinions
+OPINION_NOISE_SD = 0.8  # each opinion's own noise around quality + positivity + mood
+
+REVIEW_QUALITY_SD: dict[str, float] = {"camera": 0.8, "battery": 0.6}
+"""Planted idiosyncratic review quality per phone *model* (latent units, N(0, sd)) on these aspects: how much better
+or worse buyers find the model's camera (battery) than its brand and catalogue specs predict. It moves the text of
+the model's reviews (``aspect_quality``) and, through ``twin.market.review_weight``, its sales, so that the demand
+analysis can price a better-reviewed camera (issue 4, "What reviews are worth"). Camera 0.8 gives a spread of true
+net camera sentiment across models (sd 0.39 beyond brand and specs) that four mentions per model can still measure;
+wider spreads (1.0+) push one brand × aspect share of the voice analysis's small twin-trained model to its 0.05
+tolerance (tests/analyses/voice)."""
+REVIEW_QUALITY_SEED = 4_0404
+"""Seed of the review-quality stream. Drawn once per catalogue model name (a child stream keyed by the name), never
+from the twin's generators: independent of prices, specs and every other draw, and it leaves them unchanged."""
 OBSERVATION_END = pd.Timestamp("2025-07-01")
 
 # ----------------------------------------------------------------------------- clause templates
@@ -198,12 +214,59 @@ def _z(x: pd.Series | None, n: int) -> np.ndarray:
     return np.nan_to_num(z)
 
 
-def aspect_quality(products: pd.DataFrame) -> np.ndarray:
+@cache
+def _review_shift(model: str) -> tuple[float, ...]:
+    """One model's planted review-quality shifts, from its own child stream (keyed by the model's name)."""
+    rng = np.random.default_rng([REVIEW_QUALITY_SEED, zlib.crc32(model.encode("utf-8"))])
+    return tuple(float(x) for x in rng.normal(0.0, 1.0, len(REVIEW_QUALITY_SD)) * np.array(
+        list(REVIEW_QUALITY_SD.values())))
+
+
+def model_review_quality(models: pd.Series | list[str]) -> pd.DataFrame:
+    """Planted idiosyncratic review quality (latent units) per element of ``models``: columns the aspects of
+    ``REVIEW_QUALITY_SD``. A model's value depends on its name only (the same in every twin and every seed)."""
+    keys = pd.Series(models, dtype=object).astype(str)
+    uniq = pd.unique(keys)  # one draw per catalogue model (~120), not per row
+    table = np.array([_review_shift(m) for m in uniq], float).reshape(len(uniq), len(REVIEW_QUALITY_SD))
+    idx = pd.Index(uniq).get_indexer(keys)
+    return pd.DataFrame(table[idx], columns=list(REVIEW_QUALITY_SD), index=keys.index)
+
+
+def expected_mention_polarity(quality: np.ndarray) -> np.ndarray:
+    """E[polarity (−1/0/1) of an aspect opinion | the product's latent quality] for a review author.
+
+    The opinion is the sign (with a neutral band) of quality + positivity + mood + noise, so its mean is
+    Φ((m − band)/s) − Φ((−band − m)/s) with m = quality + POSITIVITY and s² = MOOD_SD² + OPINION_NOISE_SD².
+    (追评 add a little mood noise and value framing forces a price opinion's sign: neither touches camera or
+    battery opinions by more than a few thousandths.)
+    """
+    from scipy.special import ndtr
+
+    m = np.asarray(quality, float) + POSITIVITY
+    s = float(np.hypot(MOOD_SD, OPINION_NOISE_SD))
+    return ndtr((m - POLARITY_BAND) / s) - ndtr((-POLARITY_BAND - m) / s)
+
+
+def model_review_scores(products: pd.DataFrame, aspects: tuple[str, ...] = tuple(REVIEW_QUALITY_SD),
+                        review_quality: bool = True) -> pd.DataFrame:
+    """True expected review score per model and aspect: the expected net sentiment of a mention of the aspect,
+    (positive − negative) / mentions, in [−1, 1] — the scale the review-characteristics estimator measures.
+    Mean over the model's SKUs (their planted qualities are equal when the specs that move them are).
+    ``review_quality=False``: what the score would be without the model's planted review quality."""
+    q = aspect_quality(products, review_quality)
+    cols = {a: expected_mention_polarity(q[:, ASPECTS.index(a)]) for a in aspects}
+    df = pd.DataFrame({"model": products["model"].astype(str).to_numpy(), **cols})
+    return df.groupby("model", sort=True)[list(aspects)].mean()
+
+
+def aspect_quality(products: pd.DataFrame, review_quality: bool = False) -> np.ndarray:
     """Planted latent quality per product (rows) and aspect (columns), around 0.
 
     Catalogue characteristics (camera_score, performance_score, battery_mah, list_price) move
     the brand's offsets: a Xiaomi Ultra's camera is stronger than a Civi's; cheaper phones of
-    similar specs are better value.
+    similar specs are better value. ``review_quality=True`` (reviews; posts keep the default, so their draws are
+    those of the twin before review quality was planted) adds each model's planted review quality
+    (``model_review_quality``, needs a ``model`` column) on the aspects of ``REVIEW_QUALITY_SD``.
     """
     n = len(products)
     off = np.array([BRAND_ASPECT_OFFSET.get(b, (0.0,) * N_ASPECTS) for b in products["brand"]], float).reshape(n, -1)
@@ -211,6 +274,10 @@ def aspect_quality(products: pd.DataFrame) -> np.ndarray:
     zb = _z(products.get("battery_mah"), n)
     zl = _z(np.log(pd.to_numeric(products["list_price"], errors="coerce")), n)
     q = off.copy()
+    if review_quality and "model" in products.columns:  # the model's planted idiosyncratic review quality
+        shift = model_review_quality(products["model"].astype(str))
+        for a in shift.columns:
+            q[:, ASPECTS.index(a)] += shift[a].to_numpy()
     q[:, 0] += 0.5 * zc
     q[:, 1] += 0.5 * zp
     q[:, 3] += 0.4 * zb
@@ -259,7 +326,7 @@ def plant_opinions(
     keys = np.log(importance) + rng.gumbel(size=(n, N_ASPECTS))
     rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
     mention = rank < n_mentions[:, None]
-    latent = quality + POSITIVITY + mood[:, None] + rng.normal(0.0, 0.8, (n, N_ASPECTS))
+    latent = quality + POSITIVITY + mood[:, None] + rng.normal(0.0, OPINION_NOISE_SD, (n, N_ASPECTS))
     pol = np.where(latent > POLARITY_BAND, 1.0, np.where(latent < -POLARITY_BAND, -1.0, 0.0))
     # framing: value framing states the price opinion in value terms (and forces a price mention)
     framed = rng.random(n) < p_framed
@@ -391,7 +458,7 @@ def _brand_group(brands: np.ndarray) -> np.ndarray:
 def author_params(products: pd.DataFrame, users: pd.DataFrame | None, prod_idx: np.ndarray,
                   user_idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Quality, importance, value share and brand group for authors of (product, user) pairs."""
-    quality = aspect_quality(products)[prod_idx]
+    quality = aspect_quality(products, review_quality=True)[prod_idx]
     seg_names = (*SEGMENTS, "")
     imp_table = np.array([SEGMENT_IMPORTANCE.get(s, DEFAULT_IMPORTANCE) for s in seg_names])
     seg_logit = np.array([SEGMENT_VALUE_LOGIT.get(s, 0.0) for s in seg_names])
@@ -453,7 +520,7 @@ def simulate_reviews(
     ts = ts // 1_000_000 * 1_000_000
 
     quality, importance, vshare, bgroup = author_params(products, users, prod_idx[src], user_idx[src])
-    author_mood = rng.normal(0.0, 0.5, n0)
+    author_mood = rng.normal(0.0, MOOD_SD, n0)
     mood = author_mood[src] + np.where(is_fu, rng.normal(0.0, 0.3, n), 0.0)
     if nf:  # follow-ups report long-term experience: battery, system, performance
         importance = importance.copy()

@@ -23,6 +23,8 @@ the 国补 scenario, :mod:`upmarket.analyses.demand.pricing`), ``cost_ratio`` (m
 ``choices`` is in the dataset, see ``TASTES_RULE`` and :mod:`upmarket.analyses.demand.tastes`; "none": off),
 ``conjoint_attributes`` (conjoint attribute → demand characteristic, default ``{camera = "camera"}``),
 ``cross_top`` (30: the latest period's top products by units in the own/cross elasticity table),
+``review_aspects`` (default empty = off: review aspect scores as characteristics, WTP in CNY per unit of net
+sentiment, :mod:`upmarket.analyses.demand.reviews`; off until it recovers the twin's planted value within tolerance),
 ``micro`` (default false, experimental: micro-BLP when ``users`` × ``orders`` give buyer demographics and the
 conjoint's types are not used, see ``MICRO_RULE``; off by default because its price coefficient is not yet stable in
 the number of agents), ``micro_agents`` (40 panel users per market).
@@ -42,6 +44,7 @@ from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_m
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
+from upmarket.analyses.demand.reviews import run_review_wtp
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
 
@@ -205,7 +208,7 @@ class Demand(Analysis):
     title = "Demand and substitution"
     title_zh = "需求与替代"
     requires = ("market_sales", "market_size", "products")
-    optional = ("listings", "users", "orders", "choices")
+    optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
@@ -317,6 +320,11 @@ class Demand(Analysis):
         }
         if tastes is not None and fit.alpha_path:
             tables["consumer_types"] = tastes.table()
+        if opts.get("review_aspects"):  # what reviews are worth (off by default: docs/demand.md)
+            rev = run_review_wtp(warehouse, fit, opts, config.options("voice"))
+            figures.update(rev["figures"])
+            tables.update(rev["tables"])
+            warnings += rev["warnings"]
         charts = demand_charts(div, el, ci["price_elasticity"])
         findings: list[Finding] = []
         step = float(opts.get("step_cny", 500.0))

@@ -142,6 +142,20 @@ def load_reviews(warehouse: Warehouse) -> tuple[pd.DataFrame, str | None]:
     return df, warn
 
 
+
+def scored_reviews(warehouse: Warehouse, opts: dict) -> tuple[pd.DataFrame, str | None, Scored]:
+    """Every review, the loading warning and its scores, memoised in the warehouse: the voice analysis and the
+    demand analysis's review WTP (``demand.reviews``) share one scoring of the text per run."""
+
+    def compute() -> tuple[pd.DataFrame, str | None, Scored]:
+        model = SentimentModel.load(opts.get("model"))
+        df, warn = load_reviews(warehouse)
+        return df, warn, score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
+                                       domain=opts.get("domain", "phone"))
+
+    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone"))),
+                          compute)
+
 @register
 class Voice(Analysis):
     """Sentiment, eight aspects, value framing, associations, key drivers and issues watch from reviews.
@@ -159,10 +173,7 @@ class Voice(Analysis):
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("voice")
-        model = SentimentModel.load(opts.get("model"))
-        df, warn = load_reviews(warehouse)
-        domain = opts.get("domain", "phone")
-        scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model, domain=domain)
+        df, warn, scored = scored_reviews(warehouse, opts)
         warnings = [warn] if warn else []
         flags = scored.sentiment["flag"].value_counts()
         if flags.get("truncated", 0) or flags.get("no_chinese", 0):
