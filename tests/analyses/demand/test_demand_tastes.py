@@ -128,3 +128,20 @@ def test_only_relative_tastes_come_from_the_survey_so_its_scale_does_not_matter(
     assert t2.brand.to_numpy() == pytest.approx(t1.brand.to_numpy())
     for c in t1.characteristics:
         assert t2.characteristics[c] == pytest.approx(t1.characteristics[c])
+
+
+def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
+    """The demand analysis's entry point: a conjoint without the reference brand (or with a design error) leaves the
+    rc model on aggregate shares, with a warning that names the file's problem."""
+    from upmarket.analyses.demand import survey_tastes
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+    choices = pd.read_parquet(demo_twin / "choices.parquet")
+    choices["brand"] = choices["brand"].replace({"Redmi": "红米"})  # the survey named the sub-brand in Chinese
+    products = pd.DataFrame({"brand": ["Apple", "Redmi", "Xiaomi"], "camera": [9.0, 7.0, 8.0]})
+    with Warehouse(":memory:") as wh:
+        wh.load_frame("choices", choices, "choices.frame")
+        warnings: list[str] = []
+        assert survey_tastes(wh, Config(), products, "Redmi", ("camera",), {}, warnings) is None
+    assert any("not used in the demand model" in w and "'Redmi' never appears" in w for w in warnings), warnings

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResults", "MicroData", "NotFittedError",
            "Spec", "SpecFit", "Subsidy", "admissible", "choose", "fe_coverage", "fit_spec", "load_demand_data",
-           "load_micro_data", "pricing_counterfactuals"]
+           "load_micro_data", "pricing_counterfactuals", "survey_tastes"]
 
 WEAK_F = 10.0
 SIGMA_Z = 1.645
