@@ -38,3 +38,12 @@ def test_unknown_scalar_setting_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "upmarket.toml").write_text('focal_brnad = "Xiaomi"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="focal_brnad"):
         load_config(tmp_path)
+
+
+def test_brand_names_in_the_config_are_read_as_the_warehouse_stores_them(tmp_path):
+    """A team writes its brands in Chinese or as JD spells them; the rows are stored under one canonical name."""
+    (tmp_path / "upmarket.toml").write_text('focal_brand = "小米"\nsub_brands = ["红米"]\n'
+                                            'competitors = ["华为（HUAWEI）", "apple", "Nothing"]\n', encoding="utf-8")
+    config = load_config(tmp_path)
+    assert config.brands == ("Xiaomi", "Redmi", "Huawei", "Apple", "Nothing")
+    assert config.with_overrides(focal_brand="（MI）小米").focal_brand == "Xiaomi"

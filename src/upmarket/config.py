@@ -37,6 +37,14 @@ class Config:
     files: tuple[FileMapping, ...] = ()
     analysis_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Brand names as the warehouse stores them (``focal_brand = "小米"`` finds the rows of Xiaomi)."""
+        from upmarket.contract.codes import canonical_brand
+
+        object.__setattr__(self, "focal_brand", canonical_brand(self.focal_brand))
+        object.__setattr__(self, "sub_brands", tuple(canonical_brand(b) for b in self.sub_brands))
+        object.__setattr__(self, "competitors", tuple(canonical_brand(b) for b in self.competitors))
+
     def options(self, analysis: str) -> dict[str, Any]:
         """The ``[analysis]`` table of upmarket.toml, or an empty dict."""
         return dict(self.analysis_options.get(analysis, {}))

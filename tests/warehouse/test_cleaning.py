@@ -117,6 +117,23 @@ def test_code_lists():
            {"新一线": ("new_tier1", None), "tier9": ("city_tier", "invalid_code")})
 
 
+def test_brand_names_as_the_platforms_write_them_are_one_brand():
+    """JD and Tmall write brands as 小米（MI）, 华为（HUAWEI）, Apple; trackers as xiaomi: one brand each, so the focal
+    brand and its rivals are found; brands upmarket does not know are kept as written (trimmed), never lower-cased."""
+    base = {"sku_id": "s", "model": "m", "list_price": "4499"}
+    _check("products", base, "brand", {
+        "小米（MI）": ("Xiaomi", None), " xiaomi ": ("Xiaomi", None), "华为(HUAWEI)": ("Huawei", None),
+        "Apple": ("Apple", None), "苹果": ("Apple", None), "红米": ("Redmi", None), "荣耀（honor）": ("Honor", None),
+        "VIVO": ("vivo", None), "oppo": ("OPPO", None), "（MI）小米": ("Xiaomi", None),
+        "Nothing Phone": ("Nothing Phone", None), "传音（TECNO）": ("传音（TECNO）", None),
+        "": ("brand", "missing_required"),
+    })
+    # the maker defaults to the brand's canonical name
+    with Warehouse() as wh:
+        wh.load_frame("products", pd.DataFrame([{**base, "brand": "小米（MI）"}]), "t")
+        assert wh.con.execute("SELECT brand, maker FROM products").fetchall() == [("Xiaomi", "Xiaomi")]
+
+
 def test_booleans():
     base = {"sku_id": "s", "brand": "Xiaomi", "model": "Xiaomi 15", "list_price": "4499"}
     _check("products", base, "foldable", {"是": (True, None), "否": (False, None), "TRUE": (True, None),

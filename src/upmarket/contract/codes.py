@@ -6,6 +6,7 @@ code. ``open`` lists keep unknown lower-case codes; closed lists quarantine them
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -171,8 +172,37 @@ POST_FORMAT = CodeList(
     },
 )
 
+BRAND = CodeList(
+    "brand",
+    ("Xiaomi", "Redmi", "Huawei", "Apple", "OPPO", "vivo", "Honor", "iQOO", "OnePlus", "realme", "Samsung", "Meizu",
+     "nubia", "Google"),
+    aliases={
+        "小米": "Xiaomi", "mi": "Xiaomi", "xiaomi 小米": "Xiaomi", "红米": "Redmi", "华为": "Huawei", "苹果": "Apple",
+        "iphone": "Apple", "荣耀": "Honor", "一加": "OnePlus", "真我": "realme", "三星": "Samsung", "魅族": "Meizu",
+        "努比亚": "nubia", "谷歌": "Google",
+    },
+    open=True,
+    doc="brand names as the platforms write them are read as one brand: 小米（MI） and xiaomi are Xiaomi, "
+        "华为（HUAWEI） "
+        "is Huawei (the name, else the part in brackets, is looked up); other brands are kept as written, trimmed",
+)
+
+_BRACKETS = re.compile(r"[（(]([^)）]*)[)）]")
+
+
+def canonical_brand(name: str) -> str:
+    """A brand name as the warehouse stores it (the Python twin of the ingest SQL): 小米（MI） → Xiaomi; unknown
+    names trimmed and otherwise kept."""
+    s = str(name).strip(" \t\r\n\u3000\u00a0\ufeff")
+    spell = BRAND.spellings()
+    inner = _BRACKETS.search(s)
+    return (spell.get(_BRACKETS.sub("", s).strip().lower())
+            or (spell.get(inner.group(1).strip().lower()) if inner else None) or s)
+
+
 CODE_LISTS: dict[str, CodeList] = {
-    c.name: c for c in (PLATFORM, CITY_TIER, AGE_BAND, GENDER, PRICE_BAND, SOURCE, EVENT, CREATOR_TYPE, POST_FORMAT)
+    c.name: c
+    for c in (PLATFORM, CITY_TIER, AGE_BAND, GENDER, PRICE_BAND, SOURCE, EVENT, CREATOR_TYPE, POST_FORMAT, BRAND)
 }
 
 PREMIUM_THRESHOLD_CNY = 4000.0

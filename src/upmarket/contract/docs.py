@@ -20,7 +20,9 @@ _TYPE_WORDS = {
 
 def _rule(c: Column) -> str:
     parts = []
-    if c.codes:
+    if c.codes and c.dtype == "str":
+        parts.append(f"names read through `{c.codes}`")
+    elif c.codes:
         parts.append(f"one of `{c.codes}`")
     if c.min is not None:
         parts.append(f"{'>' if c.min_exclusive else '>='} {c.min:g}")
@@ -71,7 +73,9 @@ def render_contract_markdown() -> str:
             out.append("")
     out += ["## Code lists", ""]
     for cl in CODE_LISTS.values():
-        kind = "open (other lower-case codes are kept)" if cl.open else "closed (other values are quarantined)"
+        kind = ("open (other lower-case codes are kept)" if cl.open else "closed (other values are quarantined)")
+        if cl.name == "brand":
+            kind = "names: " + cl.doc
         out.append(f"### `{cl.name}` — {kind}")
         out.append("")
         out.append("Codes: " + ", ".join(f"`{c}`" for c in cl.codes) + ".")

@@ -209,6 +209,16 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
     if not text and not _native_fits(col.dtype, st):
         v, st, text = f"CAST({v} AS VARCHAR)", "VARCHAR", True
     d = col.dtype
+    if d == "str" and col.codes:  # names (brands): known spellings → one name, others kept as written, trimmed
+        codes = CODE_LISTS[col.codes]
+        base = f"trim({v}, {lit(TRIM_CHARS)})"
+        outer = f"lower(trim(regexp_replace({base}, '[（(][^)）]*[)）]', '', 'g'), {lit(TRIM_CHARS)}))"
+        inner = f"lower(trim(regexp_extract({base}, '[（(]([^)）]*)[)）]', 1), {lit(TRIM_CHARS)}))"
+        whens = " ".join(f"WHEN {lit(k)} THEN {lit(c)}" for k, c in sorted(codes.spellings().items()))
+        canonical = ", ".join(lit(c) for c in codes.codes)
+        helper = (f"CASE WHEN {v} IN ({canonical}) THEN {v} ELSE coalesce(CASE {outer} {whens} END, "
+                  f"CASE {inner} {whens} END, nullif({base}, '')) END")
+        return ColumnSQL(helper, "{h}", "NULL")
     if d == "str":
         return ColumnSQL(v, "{h}", "NULL")
     if d == "id":
