@@ -138,7 +138,7 @@ def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
     from upmarket.warehouse import Warehouse
 
     choices = pd.read_parquet(demo_twin / "choices.parquet")
-    choices["brand"] = choices["brand"].replace({"Redmi": "红米"})  # the survey named the sub-brand in Chinese
+    choices["brand"] = choices["brand"].replace({"Redmi": "RM Note"})  # the survey named the sub-brand by a model
     products = pd.DataFrame({"brand": ["Apple", "Redmi", "Xiaomi"], "camera": [9.0, 7.0, 8.0]})
     with Warehouse(":memory:") as wh:
         wh.load_frame("choices", choices, "choices.frame")
