@@ -216,7 +216,7 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
         inner = f"lower(trim(regexp_extract({base}, '[（(]([^)）]*)[)）]', 1), {lit(TRIM_CHARS)}))"
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(c)}" for k, c in sorted(codes.spellings().items()))
         canonical = ", ".join(lit(c) for c in codes.codes)
-        helper = (f"CASE WHEN {v} IN ({canonical}) THEN {v} ELSE coalesce(CASE {outer} {whens} END, "
+        helper = (f"CASE WHEN {v} IS NULL OR {v} IN ({canonical}) THEN {v} ELSE coalesce(CASE {outer} {whens} END, "
                   f"CASE {inner} {whens} END, nullif({base}, '')) END")
         return ColumnSQL(helper, "{h}", "NULL")
     if d == "str":
