@@ -211,13 +211,19 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
     d = col.dtype
     if d == "str" and col.codes:  # names (brands): known spellings → one name, others kept as written, trimmed
         codes = CODE_LISTS[col.codes]
+        spell = sorted(codes.spellings().items())
+        keys = "[" + ", ".join(lit(k) for k, _ in spell) + "]"
+        vals = "[" + ", ".join(lit(c) for _, c in spell) + "]"
         base = f"trim({v}, {lit(TRIM_CHARS)})"
-        outer = f"lower(trim(regexp_replace({base}, '[（(][^)）]*[)）]', '', 'g'), {lit(TRIM_CHARS)}))"
-        inner = f"lower(trim(regexp_extract({base}, '[（(]([^)）]*)[)）]', 1), {lit(TRIM_CHARS)}))"
-        whens = " ".join(f"WHEN {lit(k)} THEN {lit(c)}" for k, c in sorted(codes.spellings().items()))
+        bracket = f"(contains({v}, '(') OR contains({v}, '（'))"
+        # each spelling is looked up once per row (a list lookup, not a CASE that re-evaluates the regex per WHEN)
+        outer = (f"lower(trim(CASE WHEN {bracket} THEN regexp_replace({base}, '[（(][^)）]*[)）]', '', 'g') "
+                 f"ELSE {base} END, {lit(TRIM_CHARS)}))")
+        inner = f"CASE WHEN {bracket} THEN lower(trim(regexp_extract({base}, '[（(]([^)）]*)[)）]', 1))) END"
         canonical = ", ".join(lit(c) for c in codes.codes)
-        helper = (f"CASE WHEN {v} IS NULL OR {v} IN ({canonical}) THEN {v} ELSE coalesce(CASE {outer} {whens} END, "
-                  f"CASE {inner} {whens} END, nullif({base}, '')) END")
+        helper = (f"CASE WHEN {v} IS NULL OR {v} IN ({canonical}) THEN {v} ELSE coalesce("
+                  f"{vals}[list_position({keys}, {outer})], {vals}[list_position({keys}, {inner})], "
+                  f"nullif({base}, '')) END")
         return ColumnSQL(helper, "{h}", "NULL")
     if d == "str":
         return ColumnSQL(v, "{h}", "NULL")
