@@ -181,7 +181,7 @@ def survey_tastes(warehouse: Warehouse, config: Config, products: pd.DataFrame, 
         chars = [c for c in characteristics if c in products]
         tastes = from_latent_class(fit, data, sorted(products["brand"].unique()), chars,
                                    opts.get("conjoint_attributes"), name_classes(fit.betas, fit.names))
-    except (ChoiceDataError, TasteError) as exc:
+    except (ChoiceDataError, TasteError, ValueError, np.linalg.LinAlgError) as exc:  # the market model stands alone
         warnings.append(f"the conjoint's tastes are not used in the demand model: {exc}")
         return None
     warnings += tastes.warnings
