@@ -4,7 +4,8 @@ One demo twin per session; only choices, users and market_sales are ingested (th
 logit is switched off here (it has its own test). Measured: 4 classes (BIC margin 35 over 3, 90 over 5), shares
 4/4 within 0.05, elasticities 28/28 within 15 %, premia 27/28 within tolerance — the known miss, asserted as such
 so a change shows up, is status × Xiaomi (−25 %; even the MNL on the *planted* status respondents is −14 %, so
-it is mostly sampling error of a 430-respondent segment), see docs/segments.md.
+it is mostly sampling error of a 430-respondent segment), see docs/segments.md. Since the twin plants review
+quality per model (session 3) the conjoint's draws differ and status × Xiaomi is −17 % (passes); either is accepted.
 """
 
 from __future__ import annotations
