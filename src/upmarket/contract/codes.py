@@ -187,13 +187,17 @@ BRAND = CodeList(
         "is Huawei (the name, else the part in brackets, is looked up); other brands are kept as written, trimmed",
 )
 
-_BRACKETS = re.compile(r"[（(]([^)）]*)[)）]")
+TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
+"""What a cell's value is trimmed of on ingest: spaces, tabs, line breaks, the ideographic and no-break spaces, BOM."""
+BRACKETED = r"[（(]([^)）]*)[)）]"
+"""A bracketed part of a name (小米（MI）): the brand lookup tries the name without it, then the part alone."""
+_BRACKETS = re.compile(BRACKETED)
 
 
 def canonical_brand(name: str) -> str:
     """A brand name as the warehouse stores it (the Python twin of the ingest SQL): 小米（MI） → Xiaomi; unknown
     names trimmed and otherwise kept."""
-    s = str(name).strip(" \t\r\n\u3000\u00a0\ufeff")
+    s = str(name).strip(TRIM_CHARS)
     spell = BRAND.spellings()
     inner = _BRACKETS.search(s)
     return (spell.get(_BRACKETS.sub("", s).strip().lower())

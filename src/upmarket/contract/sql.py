@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from upmarket.contract.codes import CODE_LISTS
+from upmarket.contract.codes import BRACKETED, CODE_LISTS, TRIM_CHARS
 from upmarket.contract.tables import TABLES, Column, Table
 
 SEP = "\x1f"
 """Separates the failing column from the reason inside ``_fail``."""
 
 MISSING = ("", "-", "--")
-TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
 SUMMARY_WORDS = ("合计", "总计", "汇总")
 EIGHT_HOURS_US = 8 * 3600 * 1_000_000
 
@@ -217,9 +216,9 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
         base = f"trim({v}, {lit(TRIM_CHARS)})"
         bracket = f"(contains({v}, '(') OR contains({v}, '（'))"
         # each spelling is looked up once per row (a list lookup, not a CASE that re-evaluates the regex per WHEN)
-        outer = (f"lower(trim(CASE WHEN {bracket} THEN regexp_replace({base}, '[（(][^)）]*[)）]', '', 'g') "
+        outer = (f"lower(trim(CASE WHEN {bracket} THEN regexp_replace({base}, {lit(BRACKETED)}, '', 'g') "
                  f"ELSE {base} END, {lit(TRIM_CHARS)}))")
-        inner = f"CASE WHEN {bracket} THEN lower(trim(regexp_extract({base}, '[（(]([^)）]*)[)）]', 1))) END"
+        inner = f"CASE WHEN {bracket} THEN lower(trim(regexp_extract({base}, {lit(BRACKETED)}, 1))) END"
         canonical = ", ".join(lit(c) for c in codes.codes)
         helper = (f"CASE WHEN {v} IS NULL OR {v} IN ({canonical}) THEN {v} ELSE coalesce("
                   f"{vals}[list_position({keys}, {outer})], {vals}[list_position({keys}, {inner})], "

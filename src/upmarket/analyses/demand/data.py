@@ -302,12 +302,8 @@ def load_micro_data(warehouse: Warehouse) -> MicroData | None:
     Vectorised in DuckDB: the user's city tier and age band, the order line's SKU brand. A user's province is read
     from the export's extra columns (``_extra.province``) when the panel export carries it.
     """
-    for t in ("users", "orders", "products"):
-        try:
-            if not warehouse.has_rows(t):
-                return None
-        except Exception:  # a table this warehouse does not hold
-            return None
+    if not all(warehouse.has_rows(t) for t in ("users", "orders", "products")):  # contract tables always exist
+        return None
     ucols = set(warehouse.table("users").columns)
     if not {"city_tier", "age_band"} <= ucols:
         return None

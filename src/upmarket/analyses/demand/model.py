@@ -45,7 +45,7 @@ from upmarket.analyses.demand.data import (
     add_fe_instruments,
     add_instruments,
 )
-from upmarket.analyses.demand.tastes import SurveyTastes
+from upmarket.analyses.demand.tastes import ALPHA_TOL, MAX_ITER, SurveyTastes
 
 Kind = Literal["logit", "nested", "rc"]
 FixedEffects = Literal["auto", "product_period", "period", "none"]
@@ -295,8 +295,6 @@ class DemandModel:
                     ) -> tuple[Any, Any, list[float], float]:
         """FE-IV with the conjoint's consumer types: Π holds the survey's relative tastes scaled by the market ᾱ, and
         ᾱ is re-estimated until it is a fixed point (relative change < ``tastes.ALPHA_TOL``)."""
-        from upmarket.analyses.demand.tastes import ALPHA_TOL, MAX_ITER
-
         t = self.tastes
         assert t is not None
         data = t.add_brand_dummies(df)
