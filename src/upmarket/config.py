@@ -17,7 +17,11 @@ CONFIG_FILE = "upmarket.toml"
 
 @dataclass(frozen=True)
 class FileMapping:
-    """A ``[[files]]`` entry: files matching ``glob`` load into ``table``."""
+    """A ``[[files]]`` entry: files matching ``glob`` load into ``table``.
+
+    ``columns`` overrides the header mapping (``columns = {"原列名" = "visitors"}``), kept as
+    ``(header, column)`` pairs so that the entry stays hashable.
+    """
 
     glob: str
     table: str
@@ -25,6 +29,11 @@ class FileMapping:
     channel: str | None = None
     sheet: str | None = None
     encoding: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.columns, dict):
+            object.__setattr__(self, "columns", tuple((str(k), str(v)) for k, v in self.columns.items()))
 
 
 @dataclass(frozen=True)

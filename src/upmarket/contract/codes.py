@@ -129,6 +129,14 @@ SOURCE = CodeList(
         "付费": "ad",
         "其他": "other",
         "其它": "other",
+        # 生意参谋's first-level sources (一级来源): free in-site traffic mixes search and recommendation
+        "淘内免费": "other",
+        "自主访问": "other",
+        "淘外流量": "other",
+        "淘外网站": "other",
+        "其它来源": "other",
+        "其他来源": "other",
+        "大促会场": "other",
     },
     open=True,
 )

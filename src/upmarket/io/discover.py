@@ -6,8 +6,10 @@ file under a ``<table>/`` folder (``events/part-0001.parquet``; each part is its
 names (a glob → table, platform, channel, sheet, encoding) and win over the naming rule.
 A ``platform=jd`` (or ``channel=jd_ads``) folder anywhere in the path names the platform.
 
-Files that match no table are not dropped silently: :func:`discover` returns them in
-``Discovery.ignored`` with the reason, and logs each one. Files that are part of the dataset's
+A data file whose name matches no table is recognised by its header when it is a known platform
+export (``upmarket.io.recognise``): it loads into that export's table with its platform. Files
+that match no table are not dropped silently: :func:`discover` returns them in
+``Discovery.ignored`` with the reason (and which export the header resembles), and logs each one. Files that are part of the dataset's
 own bookkeeping (the warehouse ``.upmarket.duckdb*``, ``upmarket.toml``, ``truth.json``,
 ``README*``, hidden files and folders, ``_SUCCESS``-style markers) are skipped without a word.
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from upmarket.config import CONFIG_FILE, Config, FileMapping
 from upmarket.contract import TABLES
+from upmarket.contract.exports import ExportSignature
+from upmarket.io.recognise import recognise
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,10 @@ class SourceFile:
     channel: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
+    """Header → column overrides of the file's ``[[files]]`` entry."""
+    export: str | None = None
+    """The known export recognised from the file's header when its name matched no table."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,11 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
         if m.table not in TABLES:
             raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} names unknown table {m.table!r}; "
                              f"the contract has: {', '.join(TABLES)}")
+        wrong = [(h, c) for h, c in m.columns if c not in TABLES[m.table].names]
+        if wrong:
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} maps "
+                             f"{', '.join(f'{h!r} to {c!r}' for h, c in wrong)}, not a column of table "
+                             f"'{m.table}' ({', '.join(TABLES[m.table].names)})")
     patterns = [(m, _glob_regex(m.glob)) for m in mappings]
 
     found = Discovery()
@@ -105,12 +118,30 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
             found.files.append(_source(path, rel, mapping.table, mapping, folder))
             continue
         table, reason = _table_by_name(parts)
-        if table is None:
-            log.info("ignored %s: %s", rel, reason)
-            found.ignored.append(IgnoredFile(rel, reason))
-        else:
+        if table is not None:
             found.files.append(_source(path, rel, table, None, folder))
+            continue
+        if _data_suffixes(parts[-1]) is not None:  # a data file under a name that is no table: read its header
+            seen = recognise(path)
+            if seen.signature is not None:
+                found.files.append(_recognised(path, rel, seen.signature, folder))
+                continue
+            reason = f"{reason}; {seen.reason}"
+        log.info("ignored %s: %s", rel, reason)
+        found.ignored.append(IgnoredFile(rel, reason))
     return found
+
+
+def _recognised(path: Path, rel: str, sig: ExportSignature, folder: dict[str, str]) -> SourceFile:
+    """A file recognised by its header: the signature's table, platform and channel (a folder's win)."""
+    return SourceFile(
+        path=path,
+        rel_path=rel,
+        table=sig.table,
+        platform=folder.get("platform") or sig.platform,
+        channel=folder.get("channel") or sig.constants.get("channel"),
+        export=sig.name,
+    )
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -167,6 +198,7 @@ def _source(path: Path, rel: str, table: str, m: FileMapping | None, folder: dic
         channel=(m.channel if m and m.channel else None) or folder.get("channel"),
         encoding=m.encoding if m else None,
         sheet=m.sheet if m else None,
+        columns=m.columns if m else (),
     )
 
 

@@ -19,23 +19,34 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from upmarket.contract import Table
 
 HEADER_SEARCH_ROWS = 30
 """How many rows from the top may hold title rows before the header."""
+SUGGEST_CUTOFF = 0.75
+"""Least ``difflib`` ratio for a header to be reported as probably meaning a column (商品访客人数 ~ 商品访客数: 0.91)."""
 
-UNITS = frozenset(
+UNIT_WORDS = frozenset(
     u.casefold()
-    for u in ("元", "万元", "亿元", "千元", "%", "‰", "个", "次", "件", "单", "笔", "秒", "分钟", "小时", "天",
-              "s", "min", "h", "cny", "rmb", "¥", "万", "亿", "千次", "万次")
+    for u in ("元", "万元", "亿元", "千元", "%", "‰", "个", "次", "人", "人次", "件", "单", "笔", "条", "篇", "台",
+              "部", "位", "家", "张", "秒", "分钟", "小时", "天", "s", "sec", "min", "h", "hr", "cny", "rmb", "yuan",
+              "¥", "万", "亿", "千", "千次", "万次", "pv", "uv")
 )
-"""Bracketed suffixes that are units, not part of the name (``商品点击率(人数)`` keeps its brackets)."""
+"""Words that, alone in brackets after a header, are its unit, not part of its name.
 
+``商品访客数（人）``, ``消耗(元)``, ``点击率[%]``, ``客单价(元/人)`` and ``消耗（单位：万元）`` all lose their
+unit; ``商品点击率(人数)``, ``发货前退款金额(订单）`` and ``(30日归因)`` are qualifiers and keep their
+brackets. A unit that scales values (``万元``) is handed on, see ``upmarket.contract.sql.UNIT_SCALES``;
+units the loader cannot scale (``分`` as cents, ``百万``, ``万人``, ``$``) are deliberately absent, so such a
+header keeps its brackets, matches no alias and stays an extra column instead of loading wrong numbers.
+"""
 _SPACE = re.compile(r"[\s\ufeff\u200b\u200c\u200d\u2060]+")
-_UNIT = re.compile(r"(.+?)[(\[【]([^()\[\]【】]+)[)\]】]")
+_UNIT = re.compile(r"(.+?)[(\[【〔<]([^()\[\]【】〔〕<>]+)[)\]】〕>]")
+_UNIT_PREFIX = re.compile(r"^(?:单位|unit)[:：]?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,23 @@ def normalise_header(cell: object) -> HeaderCell:
     text = "" if cell is None else str(cell)
     text = _SPACE.sub("", unicodedata.normalize("NFKC", text))
     m = _UNIT.fullmatch(text)
-    if m and m.group(2).casefold() in UNITS:
-        return HeaderCell(m.group(1), m.group(2))
+    if m:
+        unit = _UNIT_PREFIX.sub("", m.group(2))
+        if is_unit(unit):
+            return HeaderCell(m.group(1), unit)
     return HeaderCell(text)
+
+
+_SCALING = frozenset({"万", "亿", "千", "万元", "亿元", "千元", "万次", "千次"})
+
+
+def is_unit(text: str) -> bool:
+    """Whether bracket content is a unit: a unit word, or plain unit words joined by ``/`` (``元/人``;
+    not ``万元/人``, whose scale the loader would not apply)."""
+    parts = text.casefold().split("/")
+    if len(parts) > 1 and any(p in _SCALING for p in parts):
+        return False
+    return bool(text) and all(p in UNIT_WORDS for p in parts)
 
 
 def match_key(name: str) -> str:
@@ -66,11 +91,18 @@ class AliasIndex:
 
     The canonical name itself has priority 0, ``aliases[i]`` priority ``i + 1``: when two header
     cells map to the same column the better spelling wins and the other stays an extra column.
+    ``overrides`` (header → column, from a ``[[files]] columns`` entry of upmarket.toml) come first
+    of all, with priority -1; a header they name no longer maps anywhere else.
     """
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, overrides: Mapping[str, str] | None = None) -> None:
         self.table = table
         self._index: dict[str, tuple[str, int]] = {}
+        for header, column in (overrides or {}).items():
+            if column not in table.names:
+                raise ValueError(f"[[files]] columns maps {header!r} to {column!r}, which is not a column of table "
+                                 f"'{table.name}' ({', '.join(table.names)})")
+            self._index[match_key(normalise_header(header).name)] = (column, -1)
         for col in table.columns:
             for prio, spelling in enumerate((col.name, *col.aliases)):
                 self._index.setdefault(match_key(normalise_header(spelling).name), (col.name, prio))
@@ -78,6 +110,18 @@ class AliasIndex:
     def lookup(self, cell: object) -> tuple[str, int] | None:
         """``(canonical name, priority)`` for a raw header cell, or None for an extra column."""
         return self._index.get(match_key(normalise_header(cell).name))
+
+    def suggest(self, cell: object, exclude: Iterable[str] = ()) -> str | None:
+        """The column a header that matches nothing is probably meant for (``商品访客人数`` → visitors),
+        or None: the closest spelling by ``difflib`` similarity, at least :data:`SUGGEST_CUTOFF`,
+        among the columns not in ``exclude`` (those the file already has)."""
+        key = match_key(normalise_header(cell).name)
+        if not key or key in self._index:
+            return None
+        skip = set(exclude)
+        spellings = [k for k, (col, _) in self._index.items() if col not in skip]
+        close = difflib.get_close_matches(key, spellings, n=1, cutoff=SUGGEST_CUTOFF)
+        return self._index[close[0]][0] if close else None
 
     def hits(self, row: Sequence[object]) -> int:
         """How many distinct contract columns a row of cells names."""

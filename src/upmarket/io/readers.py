@@ -51,7 +51,7 @@ import python_calamine
 
 from upmarket.config import CONFIG_FILE
 from upmarket.contract import Table, table
-from upmarket.contract.exports import ExportSignature, match_export
+from upmarket.contract.exports import ExportSignature, id_in_name, match_export
 from upmarket.io.discover import SourceFile, file_dates
 from upmarket.io.errors import UnreadableFile
 from upmarket.io.headers import (
@@ -169,7 +169,7 @@ def _open_text(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     encoding = source.encoding or detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     text = decode_sample(path, sniffed.sample, sniffed.at_eof, encoding)
-    index = AliasIndex(t)
+    index = AliasIndex(t, dict(source.columns))
     best: tuple[tuple[int, int, int], str, list[list[str]], int] | None = None
     for delim in DELIMITERS:
         rows = sample_rows(text, delim, HEADER_SEARCH_ROWS + 20)
@@ -285,7 +285,7 @@ def _open_workbook(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     except Exception as exc:  # calamine raises its own error types, and panics surface as BaseException subclasses
         raise UnreadableFile(path, f"not a readable {sniffed.format.upper()} workbook: {_one_line(exc)}") from None
     _fill_merged(grid, merges)
-    index = AliasIndex(t)
+    index = AliasIndex(t, dict(source.columns))
     head = [[_cell_text(v) for v in row] for row in grid[:HEADER_SEARCH_ROWS]]
     found = find_header_row(head, index)
     if found is None:
@@ -389,7 +389,7 @@ def _open_parquet(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
         file_schema = pf.schema_arrow
     except (pa.ArrowException, OSError) as exc:
         raise UnreadableFile(path, f"not a readable Parquet file: {_one_line(exc)}") from None
-    names = name_columns(file_schema.names, AliasIndex(t))
+    names = name_columns(file_schema.names, AliasIndex(t, dict(source.columns)))
     out = list(names.columns)
     schema = pa.schema([("_row", pa.int64()), *(f.with_name(n) for f, n in zip(file_schema, out, strict=True))])
 
@@ -416,7 +416,7 @@ def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
             file_schema = reader.schema
     except (pa.ArrowException, *DECOMPRESS_ERRORS) as exc:
         raise UnreadableFile(path, f"not valid JSON Lines: {_one_line(exc)}") from None
-    names = name_columns(file_schema.names, AliasIndex(t))
+    names = name_columns(file_schema.names, AliasIndex(t, dict(source.columns)))
     out = list(names.columns)
     schema = pa.schema([("_row", pa.int64()), *(f.with_name(n) for f, n in zip(file_schema, out, strict=True))])
 
@@ -448,12 +448,15 @@ def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
 def _resolve_context(raw: RawTable, t: Table) -> None:
     """Platform, export signature, file-name dates; then check that every required column can be filled."""
     keys = {match_key(normalise_header(o).name) for o in raw.columns.values()}
+    _check_overrides(raw, keys)
     sig: ExportSignature | None = match_export(keys)
     raw.export = sig.name if sig else None
     raw.platform = raw.source.platform or (sig.platform if sig else None)
     raw.file_dates = file_dates(raw.source.path.name)
     if sig is not None and sig.table == t.name:
         raw.defaults = {c: v for c, v in sig.constants.items() if c not in raw.columns}
+        if sig.id_in_name and sig.id_in_name not in raw.columns and (found := id_in_name(raw.source.path.name)):
+            raw.defaults[sig.id_in_name] = found
     provided = set(raw.columns) | set(raw.defaults)
     if raw.platform:
         provided.add("platform")
@@ -466,6 +469,12 @@ def _resolve_context(raw: RawTable, t: Table) -> None:
     if not missing:
         return
     hints = []
+    close = suggestions(raw, t)
+    for col in missing:
+        near = [h for h, c in close.items() if c == col]
+        if near:
+            hints.append(f"{col} is probably {' or '.join(repr(h) for h in near)}: map it with a [[files]] entry "
+                         f"(columns = {{\"{near[0]}\" = \"{col}\"}}) in {CONFIG_FILE}")
     if "platform" in missing:
         hints.append(f"name the platform with a 'platform' column, a 'platform=jd' folder in the path, or a [[files]] "
                      f"entry with platform = \"...\" in {CONFIG_FILE}")
@@ -473,10 +482,37 @@ def _resolve_context(raw: RawTable, t: Table) -> None:
         hints.append("name the channel with a 'channel' column or a [[files]] entry with channel = \"...\"")
     if date_col in missing:
         hints.append(f"a file without a '{date_col}' column may carry its date in its name (…_2024-11-01_2024-11-07…)")
+    if sig is not None and sig.id_in_name in missing:
+        hints.append(f"a {sig.name} export names its item only in the request: put the item id in the file name "
+                     f"(…_612345678901_…) or add a {sig.id_in_name} column")
     where = f"row {raw.header_row}" if raw.header_row else "columns"
     seen = ", ".join(repr(o) for o in raw.columns.values())
     raise UnreadableFile(raw.source.path, f"missing required column(s) {', '.join(missing)} of table '{t.name}' "
                                           f"(headers seen at {where}: {seen})" + "".join(f"; {h}" for h in hints))
+
+
+def suggestions(raw: RawTable, t: Table) -> dict[str, str]:
+    """Original header → the contract column it probably means, for extra columns close to an alias
+    of a column the file does not have (``商品访客人数`` → visitors)."""
+    index = AliasIndex(t)
+    present = [c for c in raw.columns if c in t.names]
+    out = {}
+    for name, original in raw.columns.items():
+        if name in t.names:
+            continue
+        col = index.suggest(original, exclude=present)
+        if col is not None:
+            out[original] = col
+    return out
+
+
+def _check_overrides(raw: RawTable, keys: set[str]) -> None:
+    """Every header a ``[[files]] columns`` entry names must be in the file: a silent no-op hides a typo."""
+    absent = [h for h in dict(raw.source.columns) if match_key(normalise_header(h).name) not in keys]
+    if absent:
+        raise UnreadableFile(raw.source.path, f"[[files]] columns in {CONFIG_FILE} names header(s) "
+                                              f"{', '.join(repr(h) for h in absent)} that this file does not have "
+                                              f"(headers: {', '.join(repr(o) for o in raw.columns.values())})")
 
 
 def _no_header(path: Path, t: Table, rows: Sequence[Sequence[object]], sheet: str | None = None) -> UnreadableFile:

@@ -1,0 +1,90 @@
+"""Recognise a platform export by its header, whatever its file name.
+
+Brands keep the names the platforms give their downloads (``【生意参谋平台】商品_全部_2024-11-01_2024-11-07.xls``,
+``经营版_商品_商品列表__20241101-20241107_数据更新时间20241108.xlsx``), which name no contract table.
+Discovery asks :func:`recognise` about such files only (a data extension, an unknown name): it reads
+the first rows (a 256 KiB text sample, or the first sheet of a workbook), normalises each row as a
+header and looks for a known export signature (``upmarket.contract.exports``). Magic bytes decide
+the format, so a 生意参谋 ``.csv`` that is really BIFF is read as a workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import python_calamine
+
+from upmarket.contract.exports import ExportSignature, NearExport, match_export, near_export
+from upmarket.io.errors import UnreadableFile
+from upmarket.io.headers import HEADER_SEARCH_ROWS, match_key, normalise_header
+from upmarket.io.sniff import DELIMITERS, decode_sample, detect_encoding, read_all, sample_rows, sniff
+
+SNIFFED_FORMATS = ("text", "xls", "xlsx")
+"""Formats whose header rows are read to recognise an export (Parquet and JSON Lines name their columns
+in English by convention and must follow the naming rule)."""
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What the first rows of a file say: the export it is (``signature``), else why not (``reason``)."""
+
+    signature: ExportSignature | None
+    reason: str = ""
+    near: NearExport | None = None
+
+
+def recognise(path: Path) -> Recognition:
+    """The known export ``path`` holds, judged from its first rows; never raises for bad content."""
+    try:
+        sniffed = sniff(path)
+        if sniffed.format not in SNIFFED_FORMATS:
+            return Recognition(None, f"a {sniffed.format} file whose name is not a contract table")
+        rows = _text_rows(path, sniffed) if sniffed.format == "text" else _sheet_rows(path, sniffed)
+    except UnreadableFile as exc:
+        return Recognition(None, f"unreadable: {exc.problem}")
+    keyed = [{match_key(normalise_header(c).name) for c in row} for row in rows[:HEADER_SEARCH_ROWS]]
+    best: ExportSignature | None = None
+    for keys in keyed:
+        sig = match_export(keys)
+        if sig is not None and (best is None or len(sig.headers) > len(best.headers)):
+            best = sig
+    if best is not None:
+        return Recognition(best)
+    near = max((n for keys in keyed if (n := near_export(keys)) is not None),
+               key=lambda n: len(n.present) + len(n.near), default=None)
+    if near is not None:
+        return Recognition(None, f"its header matches no known export; it {near.describe()}", near)
+    return Recognition(None, "its header matches no known export")
+
+
+def _text_rows(path: Path, sniffed) -> list[list[str]]:
+    encoding = detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
+    text = decode_sample(path, sniffed.sample, sniffed.at_eof, encoding)
+    best: list[list[str]] = []
+    for delim in DELIMITERS:
+        rows = sample_rows(text, delim, HEADER_SEARCH_ROWS)
+        if _widest(rows) > _widest(best):
+            best = rows
+    return best
+
+
+def _widest(rows: Sequence[Sequence[object]]) -> int:
+    return max((len(r) for r in rows), default=0)
+
+
+def _sheet_rows(path: Path, sniffed) -> list[list[str]]:
+    data = read_all(path, sniffed.compression)
+    try:
+        wb = (python_calamine.CalamineWorkbook.from_path(str(path)) if data is None
+              else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
+        if not wb.sheet_names:
+            return []
+        sheet = wb.get_sheet_by_name(wb.sheet_names[0])
+        return [["" if v is None else str(v) for v in row]
+                for row in islice(sheet.iter_rows(), HEADER_SEARCH_ROWS)]
+    except Exception as exc:  # calamine's own error types; a panic surfaces as BaseException subclass
+        raise UnreadableFile(path, f"not a readable {sniffed.format.upper()} workbook: {exc}") from None
