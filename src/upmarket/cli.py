@@ -59,7 +59,10 @@ def validate(dataset: Dataset) -> None:
             rep = pipeline.validate(dataset, progress=progress)
     except _user_errors() as exc:
         _fail(exc)
+    from upmarket.io.explain import mapping_rich
+
     console.print(rep.to_rich())
+    console.print(mapping_rich(rep))
 
 
 @app.command()

@@ -445,7 +445,7 @@ PGY_HEADERS = ["笔记ID", "笔记标题", "笔记链接", "博主昵称", "笔�
 PGY_ALT_HEADERS = [{"博主昵称": "达人", "笔记发布日期": "发布时间", "SPU名称": "spu名称"}.get(h, h) for h in PGY_HEADERS]
 
 
-def _pgy_table(headers: list[str], title_rows: Rows) -> Rows:
+def _pgy_table(headers: list[str], title_rows: Rows, prefix: str) -> Rows:
     def note(note_id: str, kind: str, cost: Cell = "￥3,000.00", views: Cell = "1.5万", when: Cell = "2024-11-02"
              ) -> list[Cell]:
         return [note_id, "小米15 Ultra 影像实测｜徕卡味拉满", f"https://www.xiaohongshu.com/explore/{note_id}",
@@ -455,12 +455,12 @@ def _pgy_table(headers: list[str], title_rows: Rows) -> Rows:
     return [
         *title_rows,
         headers,
-        note("6720a1b2c3d4e5f6a7b8c9d0", "图文"),
-        note("6720a1b2c3d4e5f6a7b8c9d1", "视频", views="88,000", when="2024-11-03 20:15:00"),
-        note("6720a1b2c3d4e5f6a7b8c9d2", "视频", cost="-"),
-        note("6720a1b2c3d4e5f6a7b8c9d1", "视频"),  # the same note twice
-        note("6720a1b2c3d4e5f6a7b8c9d3", "合集"),  # a note type the contract does not know
-        note("6720a1b2c3d4e5f6a7b8c9d4", "图文", when="2024-13-45"),
+        note(f"{prefix}c9d0", "图文"),
+        note(f"{prefix}c9d1", "视频", views="88,000", when="2024-11-03 20:15:00"),
+        note(f"{prefix}c9d2", "视频", cost="-"),
+        note(f"{prefix}c9d1", "视频"),  # the same note twice
+        note(f"{prefix}c9d3", "合集"),  # a note type the contract does not know
+        note(f"{prefix}c9d4", "图文", when="2024-13-45"),
     ]
 
 
@@ -561,14 +561,15 @@ GALLERY: tuple[ExportFixture, ...] = (
         "蒲公英 笔记数据", ".xlsx, 1 title row (导出数据), 博主昵称/笔记发布日期",
         "蒲公英_笔记数据_20241110.xlsx", "posts", "蒲公英 笔记数据",
         3, {"duplicate_key": 1, "invalid_code": 1, "invalid_timestamp": 1},
-        _xlsx(lambda: _pgy_table(PGY_HEADERS, [["导出数据"]])), platform="xiaohongshu",
+        _xlsx(lambda: _pgy_table(PGY_HEADERS, [["导出数据"]], "6720a1b2c3d4e5f6a7b8")), platform="xiaohongshu",
         columns={"笔记ID": "post_id", "博主昵称": "creator_id", "笔记发布日期": "ts", "蒲公英金额": "cost"},
     ),
     ExportFixture(
         "蒲公英 笔记数据", ".xlsx, 2 title rows, 达人/发布时间/spu名称 version",
         "蒲公英_笔记列表_2024-11-10.xlsx", "posts", "蒲公英 笔记数据",
         3, {"duplicate_key": 1, "invalid_code": 1, "invalid_timestamp": 1},
-        _xlsx(lambda: _pgy_table(PGY_ALT_HEADERS, [["蒲公英 · 笔记数据"], ["数据更新时间：2024-11-10"]])),
+        _xlsx(lambda: _pgy_table(PGY_ALT_HEADERS, [["蒲公英 · 笔记数据"], ["数据更新时间：2024-11-10"]],
+                                   "6720ffeeddccbbaa99887766")),
         platform="xiaohongshu", columns={"达人": "creator_id", "发布时间": "ts"},
     ),
 )

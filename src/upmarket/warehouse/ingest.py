@@ -73,6 +73,9 @@ class FileReport:
     note: str = ""
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
     reconcile: list[str] = field(default_factory=list)  # summary row vs loaded totals, where they disagree
+    export: str | None = None  # the platform export recognised from the header (生意参谋 商品, ...)
+    columns: dict[str, str] = field(default_factory=dict)  # output column → header text, in file order
+    suggestions: dict[str, str] = field(default_factory=dict)  # extra header → the column it probably means
 
 
 @dataclass
@@ -83,6 +86,7 @@ class IngestReport:
     dry_run: bool = False
     ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    ignored_reasons: dict[str, str] = field(default_factory=dict)  # ignored file → why
 
     @property
     def totals(self) -> dict[str, int]:
@@ -110,6 +114,7 @@ class IngestReport:
             "totals": self.totals,
             "files": [asdict(f) | {"top_reasons": [list(r) for r in f.top_reasons]} for f in self.files],
             "ignored": list(self.ignored),
+            "ignored_reasons": dict(self.ignored_reasons),
         }
 
     def to_rich(self):
@@ -312,6 +317,7 @@ def _begin_file(con, file_id: str, path: str, table_name: str) -> FileReport | N
 
 def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
     from upmarket.io import open_table
+    from upmarket.io.readers import suggestions
 
     con = wh.con
     t0 = time.perf_counter()
@@ -338,6 +344,7 @@ def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
     rep = FileReport(rel, t.name, "loaded", file_id, raw.format, raw.encoding, read, loaded, quarantined,
                      time.perf_counter() - t0)
     rep.top_reasons = _top_reasons(con, file_id) if quarantined else []
+    rep.export, rep.columns, rep.suggestions = raw.export, dict(raw.columns), suggestions(raw, t)
     if any(r == "summary_row" for r, _ in rep.top_reasons):
         rep.reconcile = reconcile_summary(con, t, file_id, dict(raw.columns))
     _record(con, rep)
@@ -395,7 +402,8 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     ignored = [i.rel_path for i in found.ignored]
     progress = ensure(progress)
     files_task = progress.task("files", total=len(files))
-    report = IngestReport(dry_run=dry_run, ignored=ignored)
+    report = IngestReport(dry_run=dry_run, ignored=ignored,
+                          ignored_reasons={i.rel_path: i.reason for i in found.ignored})
     con = wh.con
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
