@@ -314,9 +314,9 @@ def _jd_self_table() -> Rows:
 
 
 # 抖店 / 罗盘 商品: units in brackets of every style
-DOUYIN_ITEM_HEADERS_FULL = ["商品ID", "商品名称", "商品曝光人数（人）", "商品点击人数（人）", "商品点击率（％）",
-                            "商品访客数（人）", "成交人数（人）", "成交订单数（单）", "成交件数（件）", "成交金额（元）",
-                            "发货前退款金额(订单）"]
+DOUYIN_ITEM_HEADERS_FULL = ["商品ID", "商品名称", "商品曝光人数（人）", "商品点击人数（人）",
+                            "商品点击率（％）", "商品访客数（人）", "成交人数（人）", "成交订单数（单）",
+                            "成交件数（件）", "成交金额（元）", "发货前退款金额(订单）"]
 DOUYIN_ITEM_HEADERS_HALF = [h.replace("（", "(").replace("）", ")").replace("％", "%")
                             for h in DOUYIN_ITEM_HEADERS_FULL]
 
@@ -442,7 +442,8 @@ def _juguang_table() -> Rows:
 PGY_HEADERS = ["笔记ID", "笔记标题", "笔记链接", "博主昵称", "笔记发布日期", "下单账号", "SPU名称", "数据更新日期",
                "笔记类型", "内容标签", "蒲公英金额", "站外活跃成本（15天设备归因）", "曝光量", "阅读量", "互动量",
                "阅读单价", "互动单价", "点赞量"]
-PGY_ALT_HEADERS = [{"博主昵称": "达人", "笔记发布日期": "发布时间", "SPU名称": "spu名称"}.get(h, h) for h in PGY_HEADERS]
+PGY_RENAMED = {"博主昵称": "达人", "笔记发布日期": "发布时间", "SPU名称": "spu名称"}
+PGY_ALT_HEADERS = [PGY_RENAMED.get(h, h) for h in PGY_HEADERS]
 
 
 def _pgy_table(headers: list[str], title_rows: Rows, prefix: str) -> Rows:

@@ -9,7 +9,8 @@ A ``platform=jd`` (or ``channel=jd_ads``) folder anywhere in the path names the 
 A data file whose name matches no table is recognised by its header when it is a known platform
 export (``upmarket.io.recognise``): it loads into that export's table with its platform. Files
 that match no table are not dropped silently: :func:`discover` returns them in
-``Discovery.ignored`` with the reason (and which export the header resembles), and logs each one. Files that are part of the dataset's
+``Discovery.ignored`` with the reason (and which export the header resembles), and logs each one.
+Files that are part of the dataset's
 own bookkeeping (the warehouse ``.upmarket.duckdb*``, ``upmarket.toml``, ``truth.json``,
 ``README*``, hidden files and folders, ``_SUCCESS``-style markers) are skipped without a word.
 """

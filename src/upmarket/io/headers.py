@@ -16,10 +16,10 @@ Exports put title rows above the header (生意参谋: 4) and write headers in m
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import Counter
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +28,8 @@ from upmarket.contract import Table
 HEADER_SEARCH_ROWS = 30
 """How many rows from the top may hold title rows before the header."""
 SUGGEST_CUTOFF = 0.75
-"""Least ``difflib`` ratio for a header to be reported as probably meaning a column (商品访客人数 ~ 商品访客数: 0.91)."""
+"""Least ``difflib`` ratio for a header to be reported as probably meaning a column
+(商品访客人数 ~ 商品访客数: 0.91)."""
 
 UNIT_WORDS = frozenset(
     u.casefold()
