@@ -359,6 +359,26 @@ def _douyin_live_table() -> Rows:
     ]
 
 
+# 阿里妈妈 / 万相台 商品报表 (PLATFORM_EXPORTS.md 1d): GBK CSV, a 合计 row
+WANXIANGTAI_HEADERS = ["日期", "计划ID", "主体ID", "花费", "展现量", "点击量", "总成交金额", "直接成交金额",
+                       "间接成交金额", "总收藏加购数", "引导访问人数", "引导访问潜客数", "成交新客数", "入会量"]
+
+
+def _wanxiangtai_table() -> Rows:
+    def day(d: str, plan: str, spend: str) -> list[Cell]:
+        return [d, plan, "612345678901", spend, "80,000", "1,600", "36,000.00", "30,000.00", "6,000.00", "210",
+                "1,300", "900", "12", "30"]
+
+    return [
+        WANXIANGTAI_HEADERS,
+        day("2024-11-11", "3088001", "2,000.00"),
+        day("2024-11-11", "3088002", "1,500.00"),
+        day("2024-11-12", "3088001", "2,400.00"),
+        day("2024-11-12", "3088002", "-1,200.00"),  # a negative spend
+        ["合计", "-", "-", "4,700.00", "240,000", "4,800", "-", "-", "-", "-", "-", "-", "-", "-"],
+    ]
+
+
 # 拼多多 商品数据 (utf-8-sig, header on row 1)
 PDD_HEADERS = ["商品ID", "商品名称", "一级类目", "二级类目", "三级类目", "成交金额", "成交件数", "成交订单数",
                "成交买家数", "商品访客数", "商品浏览量", "商品收藏用户数", "确认订单数", "下单用户数", "成交转化率",
@@ -534,6 +554,12 @@ GALLERY: tuple[ExportFixture, ...] = (
         "抖音直播间_每日概览_2024-11-04_2024-11-08.csv", "spend", "抖店罗盘 直播间",
         4, {"missing_required": 1, "summary_row": 1}, _csv(_douyin_live_table, "utf-8"), channel="douyin_live",
         columns={"投放消耗(元)": "spend", "日期": "week"},
+    ),
+    ExportFixture(
+        "阿里妈妈 万相台", "商品报表 CSV (GBK) named by its download time, 合计 row",
+        "商品报表_20241113_153000.csv", "spend", "阿里妈妈 万相台",
+        3, {"below_min": 1, "summary_row": 1}, _csv(_wanxiangtai_table, "gbk"), channel="tmall_ads",
+        columns={"花费": "spend", "日期": "week", "展现量": "impressions"},
     ),
     ExportFixture(
         "拼多多 商品数据", "CSV (utf-8-sig), dates only in the file name",

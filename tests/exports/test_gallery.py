@@ -22,7 +22,8 @@ def _fx(family: str, variant_start: str) -> ExportFixture:
 def test_gallery_covers_every_family_of_platform_exports() -> None:
     families = {fx.family for fx in GALLERY}
     assert families == {"生意参谋 商品", "生意参谋 来源", "京东商智 商品明细", "京东商智 自营", "抖店罗盘 商品",
-                        "抖店罗盘 直播间", "拼多多 商品数据", "巨量千川 素材", "小红书聚光 分日", "蒲公英 笔记数据"}
+                        "抖店罗盘 直播间", "阿里妈妈 万相台", "拼多多 商品数据", "巨量千川 素材", "小红书聚光 分日",
+                        "蒲公英 笔记数据"}
     assert len(BY_ID) == len(GALLERY), "fixture ids must be unique"
     assert len({fx.file_name for fx in GALLERY}) == len(GALLERY), "file names must be unique (one gallery folder)"
 

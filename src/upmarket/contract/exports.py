@@ -62,6 +62,8 @@ EXPORT_SIGNATURES: tuple[ExportSignature, ...] = (
     _sig("巨量千川 素材", "douyin", "spend", "整体消耗", "整体支付ROI", channel="douyin_ads"),
     _sig("巨量千川 素材", "douyin", "spend", "素材ID", "整体消耗", channel="douyin_ads"),
     _sig("小红书聚光 分日", "xiaohongshu", "spend", "消费", "展现量", "点击量", channel="xiaohongshu_ads"),
+    _sig("阿里妈妈 万相台", "tmall", "spend", "花费", "展现量", "总成交金额", channel="tmall_ads"),
+    _sig("阿里妈妈 万相台", "tmall", "spend", "计划ID", "花费", channel="tmall_ads"),
     _sig("拼多多 商品数据", "pdd", "traffic", "商品收藏用户数", "成交买家数"),
     _sig("拼多多 商品数据", "pdd", "traffic", "商品访客数", "成交买家数", "成交订单数"),
     _sig("蒲公英 笔记数据", "xiaohongshu", "posts", "笔记ID", "蒲公英金额", creator_type="kol"),

@@ -25,10 +25,14 @@ def mapping_lines(report: Any) -> list[str]:
             continue
         names = set(TABLES[f.table].names) if f.table in TABLES else set()
         export = getattr(f, "export", None)
-        lines.append(f"{f.path} → {f.table}" + (f" (recognised as {export})" if export else ""))
+        head = f"{f.path} → {f.table}" + (f" (recognised as {export})" if export else "")
         mapped = [f"{header} → {name}" if header != name else name
                   for name, header in columns.items() if name in names]
         extra = [header for name, header in columns.items() if name not in names]
+        if not extra and all(header == name for name, header in columns.items()):
+            lines.append(f"{head}: {len(columns)} columns, all by their contract names")
+            continue
+        lines.append(head)
         if mapped:
             lines.append("  mapped: " + ", ".join(mapped))
         if extra:
