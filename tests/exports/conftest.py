@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -28,22 +27,23 @@ class Loaded:
         return self.wh.con.execute(sql.replace("{file}", f"'{self.report.file_id}'")).fetchall()
 
 
-@pytest.fixture
-def load_export(tmp_path: Path) -> Callable[..., Loaded]:
-    """``load_export(fixture, toml=None)`` → the fixture ingested, alone in its dataset folder."""
-    opened: list[Warehouse] = []
+@pytest.fixture(scope="module")
+def load_export(tmp_path_factory) -> Callable[..., Loaded]:
+    """``load_export(fixture)`` → the fixture ingested, alone in its dataset folder (once per test module:
+    the warehouse is only read afterwards)."""
+    cache: dict[str, Loaded] = {}
 
-    def load(fx: ExportFixture, toml: str | None = None) -> Loaded:
-        dataset = tmp_path / f"dataset_{len(opened)}"
+    def load(fx: ExportFixture) -> Loaded:
+        if fx.id in cache:
+            return cache[fx.id]
+        dataset = tmp_path_factory.mktemp("export")
         write_fixture(fx, dataset)
-        if toml is not None:
-            (dataset / "upmarket.toml").write_text(toml, encoding="utf-8")
         wh = Warehouse(":memory:")
-        opened.append(wh)
         rep = wh.ingest(dataset, load_config(dataset))
         assert len(rep.files) == 1, f"expected one loaded file, got {rep.files} (ignored: {rep.ignored_reasons})"
-        return Loaded(rep.files[0], wh, rep.ignored_reasons)
+        cache[fx.id] = Loaded(rep.files[0], wh, rep.ignored_reasons)
+        return cache[fx.id]
 
     yield load
-    for wh in opened:
-        wh.close()
+    for got in cache.values():
+        got.wh.close()

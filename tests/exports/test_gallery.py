@@ -108,6 +108,7 @@ def test_ad_reports_fall_into_their_week(load_export) -> None:
     assert got.report.reconcile == ["spend: summary row says 20,351.0, loaded rows sum to 19,350.5"]
 
 
+@pytest.mark.slow
 def test_whole_gallery_in_one_folder(tmp_path: Path) -> None:
     write_gallery(tmp_path)
     rep = pipeline.validate(tmp_path)
