@@ -186,3 +186,11 @@ def test_validate_prints_the_mapping_and_ignored_files(tmp_path: Path) -> None:
     assert "商品访客数（人） → visitors" in out and "成交人数（人） → buyers" in out
     assert "kept as extra: 商品名称, 商品点击率（％）, 发货前退款金额(订单）" in out
     assert "ignored [bold red]odd.csv: " in out  # markup in a file name is printed, not interpreted
+
+
+def test_source_export_without_an_item_id_in_its_name_says_where_to_put_it(tmp_path: Path) -> None:
+    src = next(fx for fx in GALLERY if fx.family == "生意参谋 来源")
+    src.build(tmp_path / "【生意参谋平台】无线商品二级流量来源详情_2024-11-01_2024-11-07.xls")
+    expected = r"missing required column\(s\) sku_id .*put the item id in the file name"
+    with pytest.raises(UnreadableFile, match=expected):
+        pipeline.validate(tmp_path)
