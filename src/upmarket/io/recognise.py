@@ -11,7 +11,6 @@ the format, so a 生意参谋 ``.csv`` that is really BIFF is read as a workbook
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -21,7 +20,7 @@ import python_calamine
 from upmarket.contract.exports import EXPORT_SIGNATURES, ExportSignature, NearExport, match_export, near_export
 from upmarket.io.errors import UnreadableFile
 from upmarket.io.headers import HEADER_SEARCH_ROWS, match_key, normalise_header
-from upmarket.io.sniff import DELIMITERS, decode_sample, detect_encoding, read_all, sample_rows, sniff
+from upmarket.io.sniff import DELIMITERS, Sniffed, decode_sample, detect_encoding, read_all, sample_rows, sniff
 
 SNIFFED_FORMATS = ("text", "xls", "xlsx")
 """Formats whose header rows are read to recognise an export (Parquet and JSON Lines name their columns
@@ -49,7 +48,7 @@ def recognise(path: Path) -> Recognition:
         rows = _text_rows(path, sniffed) if sniffed.format == "text" else _sheet_rows(path, sniffed)
     except UnreadableFile as exc:
         return Recognition(None, f"unreadable: {exc.problem}")
-    keyed = [{match_key(normalise_header(c).name) for c in row} for row in rows[:HEADER_SEARCH_ROWS]]
+    keyed = [{match_key(normalise_header(c).name) for c in row} for row in rows]
     best: ExportSignature | None = None
     for keys in keyed:
         sig = match_export(keys)
@@ -67,22 +66,15 @@ def recognise(path: Path) -> Recognition:
     return Recognition(None, "its header matches no known export")
 
 
-def _text_rows(path: Path, sniffed) -> list[list[str]]:
+def _text_rows(path: Path, sniffed: Sniffed) -> list[list[str]]:
+    """The first rows parsed with each candidate delimiter, one after the other (a row cut with the
+    wrong delimiter is one long cell, which matches nothing)."""
     encoding = detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     text = decode_sample(path, sniffed.sample, sniffed.at_eof, encoding)
-    best: list[list[str]] = []
-    for delim in DELIMITERS:
-        rows = sample_rows(text, delim, HEADER_SEARCH_ROWS)
-        if _widest(rows) > _widest(best):
-            best = rows
-    return best
+    return [row for delim in DELIMITERS for row in sample_rows(text, delim, HEADER_SEARCH_ROWS)]
 
 
-def _widest(rows: Sequence[Sequence[object]]) -> int:
-    return max((len(r) for r in rows), default=0)
-
-
-def _sheet_rows(path: Path, sniffed) -> list[list[str]]:
+def _sheet_rows(path: Path, sniffed: Sniffed) -> list[list[str]]:
     data = read_all(path, sniffed.compression)
     try:
         wb = (python_calamine.CalamineWorkbook.from_path(str(path)) if data is None
