@@ -1,0 +1,219 @@
+"""One bad file does not sink the run; the warehouse mirrors the folder (deleted, moved, edited files)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from wh_helpers import rows, write
+
+from upmarket.config import Config, FileMapping
+from upmarket.io import UnreadableFile
+from upmarket.warehouse import Warehouse
+from upmarket.warehouse import ingest as ingest_mod
+from upmarket.warehouse.ingest import NoLoadableFile, StrictRejection
+
+HEADER = "date,platform,sku_id,visitors,buyers\n"
+MISSING = "date,platform,sku_id\n2024-11-11,jd,A1\n"  # visitors and buyers are required
+USERS = "user_id,city\nu1,Beijing\nu2,Wuhan\nu3,Xi'an\n"
+ORDERS = "order_id,ts,platform,user_id,sku_id,price_paid\no1,2024-11-11 10:00,jd,u1,A1,4999\n" \
+         "o2,2024-11-11 11:00,jd,u2,A2,-5\n"
+
+
+def _traffic(n: int, first: int = 0) -> str:
+    return HEADER + "".join(f"2024-11-11,jd,S{i},{i + 10},1\n" for i in range(first, first + n))
+
+
+def _state(wh: Warehouse) -> tuple:
+    return (rows(wh, 'SELECT path, "table", rows_read, rows_loaded, rows_quarantined FROM ingest_manifest '
+                     "ORDER BY path"),
+            {t: wh.count(t) for t in ("users", "orders", "traffic", "quarantine")})
+
+
+@pytest.fixture
+def ds(dataset: Path) -> Path:
+    write(dataset / "users.csv", USERS)  # sorts after traffic*.csv: loaded after the poisoned file
+    write(dataset / "orders.csv", ORDERS)
+    return dataset
+
+
+def test_an_unreadable_file_is_rejected_and_the_others_load(wh: Warehouse, ds: Path) -> None:
+    write(ds / "traffic.csv", MISSING)  # lacks required columns of traffic
+    rep = wh.ingest(ds, Config())
+    assert [(f.path, f.table) for f in rep.rejected] == [("traffic.csv", "traffic")]
+    assert "missing required column" in rep.rejected[0].note
+    assert rep.totals["files_rejected"] == 1 and rep.totals["files_loaded"] == 2
+    assert wh.count("users") == 3 and wh.count("orders") == 1 and wh.count("traffic") == 0
+    assert [p for p, *_ in _state(wh)[0]] == ["orders.csv", "users.csv"], "a rejected file is not in the manifest"
+    assert str(rep).index("traffic.csv") < str(rep).index("users.csv"), "rejected files are listed first"
+    assert rep.to_dict()["rejected"] == [{"file": "traffic.csv", "table": "traffic", "reason": rep.rejected[0].note}]
+    # fixed, it loads on the next run
+    write(ds / "traffic.csv", _traffic(5))
+    rep = wh.ingest(ds, Config())
+    assert rep.rejected == [] and rep.file("traffic.csv").status == "loaded" and wh.count("traffic") == 5
+
+
+def test_a_file_failing_after_chunks_were_inserted_leaves_nothing(wh: Warehouse, ds: Path, monkeypatch) -> None:
+    """A reader error midway (corrupt data after 1,500 good rows): the rows already inserted are deleted."""
+    monkeypatch.setattr(ingest_mod, "CHUNK_ROWS", 500)
+    monkeypatch.setattr(ingest_mod, "BATCH_ROWS", 500)
+    write(ds / "traffic.csv", _traffic(5000))
+    real = ingest_mod._coalesce
+    inserted: list[int] = []
+
+    def corrupt_after_three_chunks(batches, rows):
+        for i, tbl in enumerate(real(batches, rows)):
+            if "visitors" in tbl.column_names:
+                inserted.append(wh.count("traffic"))
+                if i == 3:
+                    raise UnreadableFile("traffic.csv", "corrupt data after row 1,500 (simulated)")
+            yield tbl
+
+    monkeypatch.setattr(ingest_mod, "_coalesce", corrupt_after_three_chunks)
+    rep = wh.ingest(ds, Config())
+    assert inserted[-1] == 1500, "the failure came after three chunks were inserted"
+    assert [(f.path, f.note) for f in rep.rejected] == [("traffic.csv", "corrupt data after row 1,500 (simulated)")]
+    assert "traffic.csv" not in {p for p, *_ in _state(wh)[0]}
+    assert wh.count("traffic") == 0
+    assert rows(wh, "SELECT count(*) FROM quarantine WHERE path = 'traffic.csv'") == [(0,)]
+    assert wh.count("users") == 3 and wh.count("orders") == 1
+
+
+def test_a_duckdb_error_midway_replays_the_run_without_the_file(wh: Warehouse, ds: Path, monkeypatch) -> None:
+    """DuckDB aborts the transaction on an error: the run is replayed without the file, nothing of it kept."""
+    monkeypatch.setattr(ingest_mod, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(ingest_mod, "BATCH_ROWS", 100)
+    write(ds / "traffic.csv", _traffic(1000))
+    write(ds / "traffic_b.csv", _traffic(300, first=5000))
+    cfg = Config(files=(FileMapping(glob="traffic_b.csv", table="traffic"),))
+    real = ingest_mod._arrow_chunks
+    calls = {"n": 0}
+
+    def poisoned(con, batches, headers, name, rows=None):
+        for i, ch in enumerate(real(con, batches, headers, name, rows)):
+            yield ch
+            if i == 2 and calls["n"] == 0:  # the third chunk of the first text file has been inserted
+                calls["n"] += 1
+                con.execute("SELECT CAST('not a number' AS INTEGER)")  # DuckDB fails: the transaction aborts
+
+    monkeypatch.setattr(ingest_mod, "_arrow_chunks", poisoned)
+    rep = wh.ingest(ds, cfg)
+    assert calls["n"] == 1
+    assert [f.path for f in rep.rejected] == ["traffic.csv"]
+    assert rep.rejected[0].note.startswith("DuckDB could not read it: Conversion Error")
+    assert wh.count("traffic") == 300 and rows(wh, "SELECT min(sku_id) FROM traffic") == [("S5000",)]
+    assert wh.count("users") == 3 and wh.count("orders") == 1
+    assert [p for p, *_ in _state(wh)[0]] == ["orders.csv", "traffic_b.csv", "users.csv"]
+    for read, loaded, quar in rows(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_manifest"):
+        assert read == loaded + quar
+
+
+def test_strict_makes_a_rejection_an_error_and_commits_nothing(wh: Warehouse, ds: Path) -> None:
+    write(ds / "traffic.csv", MISSING)
+    with pytest.raises(StrictRejection, match=r"traffic\.csv: .*missing required.*--strict"):
+        wh.ingest(ds, Config(), strict=True)
+    assert _state(wh) == ([], {"users": 0, "orders": 0, "traffic": 0, "quarantine": 0})
+    with pytest.raises(StrictRejection):
+        wh.validate(ds, Config(), strict=True)
+
+
+def test_a_replaced_file_that_turns_unreadable_takes_its_old_rows_with_it(wh: Warehouse, ds: Path) -> None:
+    write(ds / "traffic.csv", _traffic(4))
+    wh.ingest(ds, Config())
+    assert wh.count("traffic") == 4
+    write(ds / "traffic.csv", MISSING)
+    rep = wh.ingest(ds, Config())
+    assert [f.path for f in rep.rejected] == ["traffic.csv"]
+    assert wh.count("traffic") == 0, "the folder no longer holds those rows"
+    assert "traffic.csv" not in {p for p, *_ in _state(wh)[0]}
+
+
+def test_empty_folder_and_folder_without_table_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with Warehouse() as wh, pytest.raises(NoLoadableFile, match="no table file found"):
+        wh.ingest(empty, Config())
+    other = tmp_path / "other"
+    write(other / "notes.pdf", "x")
+    write(other / "sales.csv", "a,b\n1,2\n")
+    with Warehouse() as wh, pytest.raises(NoLoadableFile, match=r"notes\.pdf.*sales\.csv") as err:
+        wh.ingest(other, Config())
+    assert [i["file"] for i in err.value.report.ignored] == ["notes.pdf", "sales.csv"]
+
+
+def test_every_file_rejected_is_an_error(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    write(d / "traffic.csv", "foo,bar\n1,2\n")
+    write(d / "users.csv", "")
+    with Warehouse() as wh, pytest.raises(NoLoadableFile, match=r"traffic\.csv.*users\.csv"):
+        wh.ingest(d, Config())
+
+
+def test_ignored_files_are_listed_with_their_reason(wh: Warehouse, ds: Path) -> None:
+    write(ds / "销售明细.csv", "a,b\n1,2\n")
+    rep = wh.ingest(ds, Config())
+    assert [i["file"] for i in rep.ignored] == ["销售明细.csv"]
+    assert "not a contract table" in rep.ignored[0]["reason"] and "[[files]]" in rep.ignored[0]["reason"]
+    assert "销售明细.csv" in str(rep) and "[[files]]" in str(rep)
+
+
+# --- the warehouse mirrors the folder ---------------------------------------------------------------------------
+
+
+def test_a_deleted_file_leaves_the_warehouse(wh: Warehouse, ds: Path) -> None:
+    wh.ingest(ds, Config())
+    assert wh.count("orders") == 1 and wh.count("quarantine") == 1
+    (ds / "orders.csv").unlink()
+    rep = wh.ingest(ds, Config())
+    assert [(r.path, r.table, r.rows_loaded, r.rows_quarantined) for r in rep.removed] == [("orders.csv", "orders", 1, 1)]
+    assert wh.count("orders") == 0 and wh.count("quarantine") == 0
+    assert [p for p, *_ in _state(wh)[0]] == ["users.csv"]
+    assert "removed" in str(rep)
+    assert wh.ingest(ds, Config()).removed == [], "removed once"
+
+
+def test_a_moved_file_keeps_its_rows_under_the_new_path(wh: Warehouse, ds: Path) -> None:
+    wh.ingest(ds, Config())
+    before = _state(wh)
+    (ds / "orders").mkdir()
+    shutil.move(ds / "orders.csv", ds / "orders" / "2024-11.csv")
+    rep = wh.ingest(ds, Config())
+    f = rep.file("orders/2024-11.csv")
+    assert (f.status, f.note) == ("moved", "moved from orders.csv")
+    assert rep.removed == [] and rep.totals["rows_loaded"] == 0
+    after = _state(wh)
+    assert after[1] == before[1]
+    assert [p for p, *_ in after[0]] == ["orders/2024-11.csv", "users.csv"]
+    assert rows(wh, "SELECT DISTINCT path FROM quarantine") == [("orders/2024-11.csv",)]
+
+
+def test_a_moved_and_edited_file_replaces_its_rows(wh: Warehouse, ds: Path) -> None:
+    wh.ingest(ds, Config())
+    (ds / "orders.csv").unlink()
+    edited = ORDERS.replace("4999", "5299").replace("-5", "3999")
+    write(ds / "orders" / "2024-11.csv", edited)
+    rep = wh.ingest(ds, Config())
+    assert [r.path for r in rep.removed] == ["orders.csv"]
+    f = rep.file("orders/2024-11.csv")
+    assert (f.status, f.rows_loaded, f.rows_quarantined) == ("loaded", 2, 0), "no duplicate_key against stale rows"
+    assert rows(wh, "SELECT order_id, price_paid FROM orders ORDER BY order_id") == [("o1", 5299.0), ("o2", 3999.0)]
+    assert wh.count("quarantine") == 0
+
+
+def test_a_copy_beside_the_original_is_still_a_duplicate(wh: Warehouse, ds: Path) -> None:
+    wh.ingest(ds, Config())
+    write(ds / "orders" / "copy.csv", ORDERS)
+    shutil.move(ds / "orders.csv", ds / "orders" / "a.csv")
+    rep = wh.ingest(ds, Config())
+    assert rep.file("orders/a.csv").status == "moved"
+    assert rep.file("orders/copy.csv").status == "skipped"
+    assert wh.count("orders") == 1
+
+
+def test_validate_reports_removals_without_making_them(wh: Warehouse, ds: Path) -> None:
+    wh.ingest(ds, Config())
+    (ds / "orders.csv").unlink()
+    rep = wh.validate(ds, Config())
+    assert [r.path for r in rep.removed] == ["orders.csv"]
+    assert wh.count("orders") == 1
