@@ -18,7 +18,7 @@ from wh_helpers import quarantined, rows, write
 from upmarket.config import Config
 from upmarket.contract import TABLES
 from upmarket.warehouse import Warehouse
-from upmarket.warehouse.ingest import NoLoadableFile, StrictRejection
+from upmarket.warehouse.ingest import NoLoadableFileError, RejectedFileError
 
 D = dt.date(2024, 11, 11)
 HEADER = "date,platform,sku_id,visitors,buyers\n"
@@ -95,7 +95,7 @@ def test_summary_row_is_reconciled_with_loaded_rows(dataset: Path) -> None:
 
 def test_empty_file_fails_with_one_clear_message(dataset: Path) -> None:
     write(dataset / "traffic.csv", "")
-    with pytest.raises(NoLoadableFile, match=r"traffic\.csv"):  # the only file, rejected: nothing to load
+    with pytest.raises(NoLoadableFileError, match=r"traffic\.csv"):  # the only file, rejected: nothing to load
         _ingest(dataset)
 
 
@@ -105,7 +105,7 @@ def test_truncated_gzip_is_rejected_and_rolled_back(dataset: Path) -> None:
     blob = gzip.compress(body.encode())
     (dataset / "traffic.csv.gz").write_bytes(blob[: len(blob) // 2])
     wh = Warehouse()
-    with pytest.raises(StrictRejection, match=r"traffic\.csv\.gz"):
+    with pytest.raises(RejectedFileError, match=r"traffic\.csv\.gz"):
         wh.ingest(dataset, Config(), strict=True)
     assert wh.count("users") == 0 and wh.count("traffic") == 0 and wh.count("ingest_manifest") == 0
     rep = wh.ingest(dataset, Config())

@@ -14,7 +14,7 @@ from wh_helpers import quarantined, rows, write
 
 from upmarket.config import Config
 from upmarket.warehouse import Warehouse
-from upmarket.warehouse.ingest import IngestReport, StrictRejection
+from upmarket.warehouse.ingest import IngestReport, RejectedFileError
 
 TRAFFIC = (
     "date,platform,sku_id,visitors,buyers,gmv\n"
@@ -140,7 +140,7 @@ def test_strict_unreadable_file_rolls_back_everything(wh: Warehouse, ds: Path) -
     before = _state(wh)
     write(ds / "traffic.csv", TRAFFIC + "2024-11-13,jd,A7,5,1,1\n")  # a change that would load...
     write(ds / "orders.csv", "order_id,user_id\no1,u1\n")  # ...but this file misses required columns
-    with pytest.raises(StrictRejection) as err:
+    with pytest.raises(RejectedFileError) as err:
         wh.ingest(ds, Config(), strict=True)
     assert "orders.csv" in str(err.value) and "missing required column" in str(err.value)
     assert _state(wh) == before

@@ -12,7 +12,7 @@ from upmarket.config import Config, FileMapping
 from upmarket.io import UnreadableFile
 from upmarket.warehouse import Warehouse
 from upmarket.warehouse import ingest as ingest_mod
-from upmarket.warehouse.ingest import NoLoadableFile, StrictRejection
+from upmarket.warehouse.ingest import NoLoadableFileError, RejectedFileError
 
 HEADER = "date,platform,sku_id,visitors,buyers\n"
 MISSING = "date,platform,sku_id\n2024-11-11,jd,A1\n"  # visitors and buyers are required
@@ -111,10 +111,10 @@ def test_a_duckdb_error_midway_replays_the_run_without_the_file(wh: Warehouse, d
 
 def test_strict_makes_a_rejection_an_error_and_commits_nothing(wh: Warehouse, ds: Path) -> None:
     write(ds / "traffic.csv", MISSING)
-    with pytest.raises(StrictRejection, match=r"traffic\.csv: .*missing required.*--strict"):
+    with pytest.raises(RejectedFileError, match=r"traffic\.csv: .*missing required.*--strict"):
         wh.ingest(ds, Config(), strict=True)
     assert _state(wh) == ([], {"users": 0, "orders": 0, "traffic": 0, "quarantine": 0})
-    with pytest.raises(StrictRejection):
+    with pytest.raises(RejectedFileError):
         wh.validate(ds, Config(), strict=True)
 
 
@@ -132,12 +132,12 @@ def test_a_replaced_file_that_turns_unreadable_takes_its_old_rows_with_it(wh: Wa
 def test_empty_folder_and_folder_without_table_files(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with Warehouse() as wh, pytest.raises(NoLoadableFile, match="no table file found"):
+    with Warehouse() as wh, pytest.raises(NoLoadableFileError, match="no table file found"):
         wh.ingest(empty, Config())
     other = tmp_path / "other"
     write(other / "notes.pdf", "x")
     write(other / "sales.csv", "a,b\n1,2\n")
-    with Warehouse() as wh, pytest.raises(NoLoadableFile, match=r"notes\.pdf.*sales\.csv") as err:
+    with Warehouse() as wh, pytest.raises(NoLoadableFileError, match=r"notes\.pdf.*sales\.csv") as err:
         wh.ingest(other, Config())
     assert [i["file"] for i in err.value.report.ignored] == ["notes.pdf", "sales.csv"]
 
@@ -146,7 +146,7 @@ def test_every_file_rejected_is_an_error(tmp_path: Path) -> None:
     d = tmp_path / "d"
     write(d / "traffic.csv", "foo,bar\n1,2\n")
     write(d / "users.csv", "")
-    with Warehouse() as wh, pytest.raises(NoLoadableFile, match=r"traffic\.csv.*users\.csv"):
+    with Warehouse() as wh, pytest.raises(NoLoadableFileError, match=r"traffic\.csv.*users\.csv"):
         wh.ingest(d, Config())
 
 
@@ -166,7 +166,8 @@ def test_a_deleted_file_leaves_the_warehouse(wh: Warehouse, ds: Path) -> None:
     assert wh.count("orders") == 1 and wh.count("quarantine") == 1
     (ds / "orders.csv").unlink()
     rep = wh.ingest(ds, Config())
-    assert [(r.path, r.table, r.rows_loaded, r.rows_quarantined) for r in rep.removed] == [("orders.csv", "orders", 1, 1)]
+    removed = [(r.path, r.table, r.rows_loaded, r.rows_quarantined) for r in rep.removed]
+    assert removed == [("orders.csv", "orders", 1, 1)]
     assert wh.count("orders") == 0 and wh.count("quarantine") == 0
     assert [p for p, *_ in _state(wh)[0]] == ["users.csv"]
     assert "removed" in str(rep)

@@ -117,7 +117,7 @@ class Warehouse:
         """Load every table file of ``dataset``: idempotent (by content hash) and atomic (one transaction).
 
         A file that cannot be read at all is rejected (``report.rejected``) and the others load;
-        with ``strict`` it raises ``StrictRejection`` after rolling back. The warehouse follows the
+        with ``strict`` it raises ``RejectedFileError`` after rolling back. The warehouse follows the
         folder: the rows of deleted files leave (``report.removed``).
         """
         from upmarket.warehouse.ingest import run

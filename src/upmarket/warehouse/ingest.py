@@ -19,6 +19,7 @@ unchanged keeps its rows under its new path; a file moved and edited replaces it
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io as _stdio
 import time
@@ -66,7 +67,7 @@ class IngestInvariantError(RuntimeError):
     """rows_read != rows_loaded + rows_quarantined: a bug in upmarket, never a data problem."""
 
 
-class NoLoadableFile(UpmarketError):
+class NoLoadableFileError(UpmarketError):
     """A dataset folder with no table file, or none that could be loaded; ``report`` says why per file."""
 
     def __init__(self, message: str, report: IngestReport | None = None) -> None:
@@ -74,7 +75,7 @@ class NoLoadableFile(UpmarketError):
         self.report = report
 
 
-class StrictRejection(UpmarketError):
+class RejectedFileError(UpmarketError):
     """``--strict``: a file was rejected, so the run stopped and committed nothing."""
 
     def __init__(self, path: str, reason: str) -> None:
@@ -226,7 +227,9 @@ class IngestReport:
             t.caption = escape("summary rows that do not match the loaded rows:\n" + "\n".join(notes))
         tot = self.totals
         t.add_section()
-        done = f"{tot['files_loaded']} loaded" + (f", {tot['files_rejected']} rejected" if tot["files_rejected"] else "")
+        done = f"{tot['files_loaded']} loaded"
+        if tot["files_rejected"]:
+            done += f", {tot['files_rejected']} rejected"
         t.add_row(f"{tot['files']} files", "", "", "", done, f"{tot['rows_read']:,}",
                   f"{tot['rows_loaded']:,}", f"{tot['rows_quarantined']:,}", "")
         return t
@@ -308,10 +311,8 @@ def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str
             yield _Chunk(name, SourceColumns({n: types[n] for n in order}, headers, order), int(mm["min"]),
                          tbl.num_rows, int(mm["max"]))
         finally:
-            try:
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction: the next registration replaces it
                 con.unregister(name)
-            except duckdb.Error:  # the transaction was aborted; the next registration replaces the view
-                pass
 
 
 def _fills(t: Table, present: set[str], platform: str | None, file_dates: tuple[date, date] | None,
@@ -502,8 +503,8 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     """Ingest (or, with ``dry_run``, validate) every table file of ``dataset`` in ONE transaction.
 
     A file that cannot be read is rejected (listed with its reason, nothing of it kept) and the
-    others load; with ``strict`` a rejection raises :class:`StrictRejection` and nothing is
-    committed. Raises :class:`NoLoadableFile` when the folder has no table file or every one was
+    others load; with ``strict`` a rejection raises :class:`RejectedFileError` and nothing is
+    committed. Raises :class:`NoLoadableFileError` when the folder has no table file or every one was
     rejected (nothing committed either).
     """
     from upmarket.config import load_config
@@ -517,7 +518,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     ignored = [{"file": i.rel_path, "reason": i.reason} for i in found.ignored]
     if not files:
         listed = "; ".join(f"{i['file']} ({i['reason']})" for i in ignored[:5])
-        raise NoLoadableFile(f"{dataset}: no table file found (a dataset folder holds files such as orders.csv or "
+        raise NoLoadableFileError(f"{dataset}: no table file found (a dataset folder holds files such as orders.csv or "
                              f"traffic.xlsx, or [[files]] entries of upmarket.toml map them)"
                              + (f"; ignored: {listed}" if listed else ""),
                              IngestReport(dry_run=dry_run, ignored=ignored))
@@ -542,7 +543,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             except _Aborted as ab:  # DuckDB aborted the transaction on this file: replay the run without it
                 con.execute("ROLLBACK")
                 if strict:
-                    raise StrictRejection(ab.path, ab.reason) from None
+                    raise RejectedFileError(ab.path, ab.reason) from None
                 if ab.path in rejected:
                     raise RuntimeError(f"{ab.path}: rejected twice in one run") from None
                 rejected[ab.path] = ab.reason
@@ -553,7 +554,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             if len(report.rejected) == len(report.files):
                 con.execute("ROLLBACK")
                 listed = "; ".join(f"{f.path}: {f.note}" for f in report.rejected[:5])
-                raise NoLoadableFile(f"{dataset}: no file could be loaded — {listed}", report)
+                raise NoLoadableFileError(f"{dataset}: no file could be loaded — {listed}", report)
             con.execute("ROLLBACK" if dry_run else "COMMIT")
             break
         if not dry_run and (report.totals["rows_read"] or report.removed):
@@ -586,7 +587,7 @@ def _run_once(wh: Warehouse, files: list, hashes: dict[str, str], rejected: dict
         except Exception as exc:  # one unreadable file must not sink the run: reject it whole
             reason = rejection_reason(exc)
             if strict:
-                raise StrictRejection(rel, reason) from exc
+                raise RejectedFileError(rel, reason) from exc
             if isinstance(exc, duckdb.Error) or not _alive(con):
                 raise _Aborted(rel, reason) from exc
             # the transaction is alive (a Python-side error): delete the partial rows
