@@ -218,3 +218,43 @@ def test_validate_reports_removals_without_making_them(wh: Warehouse, ds: Path) 
     rep = wh.validate(ds, Config())
     assert [r.path for r in rep.removed] == ["orders.csv"]
     assert wh.count("orders") == 1
+
+
+# --- keys that do not join ---------------------------------------------------------------------------------------
+
+PRODUCTS = "sku_id,brand,model,list_price\nX15-256,Xiaomi,Xiaomi 15,4499\nP70-512,Huawei,Pura 70,5999\n"
+
+
+def test_unmatched_sku_ids_are_counted_and_named_per_table(wh: Warehouse, dataset: Path) -> None:
+    write(dataset / "products.csv", PRODUCTS)
+    write(dataset / "reviews.csv", "review_id,ts,platform,sku_id,rating,text\n"
+          "r1,2024-11-11,jd,X15-256,5,好\nr2,2024-11-11,jd,100012345,4,还行\nr3,2024-11-11,tmall,7890001,1,差\n"
+          "r4,2024-11-12,jd,100012345,5,不错\n")
+    rep = wh.ingest(dataset, Config())
+    u = rep.unmatched_keys["reviews"]
+    assert (u["rows"], u["of_rows"], u["distinct_ids"], u["sample"]) == (3, 4, 2, ["100012345", "7890001"])
+    assert "3 of 4 reviews rows" in u["message"] and "sku_map" in u["message"]
+    assert any("100012345" in w for w in rep.warnings())
+    assert set(rep.unmatched_keys) == {"reviews"}
+
+
+def test_sku_map_rekeys_platform_ids_so_every_analysis_joins(wh: Warehouse, dataset: Path) -> None:
+    write(dataset / "products.csv", PRODUCTS)
+    write(dataset / "reviews.csv", "review_id,ts,platform,sku_id,rating,text\n"
+          "r1,2024-11-11,jd,X15-256,5,好\nr2,2024-11-11,jd,100012345,4,还行\nr3,2024-11-11,tmall,7890001,1,差\n"
+          "r4,2024-11-12,tmall,100012345,5,不错\n")
+    wh.ingest(dataset, Config())
+    # the map comes later, in its own run: rows already loaded are re-keyed too
+    write(dataset / "sku_map.csv", "platform,platform_sku_id,sku_id\n京东,100012345,X15-256\n"
+          "tmall,7890001,P70-512\n,555,P70-512\n")
+    rep = wh.ingest(dataset, Config())
+    assert rep.sku_ids_resolved == {"reviews": 2}
+    assert rep.unmatched_keys["reviews"]["sample"] == ["100012345"], "a JD id does not map a Tmall row"
+    got = rows(wh, "SELECT review_id, sku_id, json_extract_string(_extra, '$.platform_sku_id') FROM reviews "
+                   "ORDER BY review_id")
+    assert got == [("r1", "X15-256", None), ("r2", "X15-256", "100012345"), ("r3", "P70-512", "7890001"),
+                   ("r4", "100012345", None)]
+    joined = rows(wh, "SELECT p.brand, count(*) FROM reviews r JOIN products p USING (sku_id) GROUP BY 1 ORDER BY 1")
+    assert joined == [("Huawei", 1), ("Xiaomi", 2)]
+    again = wh.ingest(dataset, Config())
+    assert again.sku_ids_resolved == {} and rows(wh, "SELECT count(*) FROM reviews WHERE sku_id = 'X15-256'") == [(2,)]

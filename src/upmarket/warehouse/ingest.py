@@ -45,6 +45,7 @@ from upmarket.contract.sql import (
 )
 from upmarket.errors import UpmarketError
 from upmarket.progress import ensure
+from upmarket.warehouse.keys import resolve_sku_ids, unmatched_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,6 +158,8 @@ class IngestReport:
     ignored: list[dict[str, str]] = field(default_factory=list)
     removed: list[RemovedFile] = field(default_factory=list)
     seconds: float = 0.0
+    sku_ids_resolved: dict[str, int] = field(default_factory=dict)  # rows re-keyed through sku_map, per table
+    unmatched_keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # see warehouse.keys.unmatched_keys
 
     @property
     def rejected(self) -> list[FileReport]:
@@ -194,7 +197,17 @@ class IngestReport:
             "rejected": [{"file": f.path, "table": f.table, "reason": f.note} for f in self.rejected],
             "ignored": [dict(i) for i in self.ignored],
             "removed": [asdict(r) for r in self.removed],
+            "sku_ids_resolved": dict(self.sku_ids_resolved),
+            "unmatched_keys": dict(self.unmatched_keys),
         }
+
+    def warnings(self) -> list[str]:
+        """One line per thing a person should look at: rejected files, removed files, keys that do not join."""
+        out = [f"rejected {f.path} ({f.table}): {f.note}" for f in self.rejected]
+        out += [f"{'would remove' if self.dry_run else 'removed'} {r.path}: no longer in the folder "
+                f"({r.rows_loaded:,} {r.table} rows)" for r in self.removed]
+        out += [u["message"] for u in self.unmatched_keys.values()]
+        return out
 
     def to_rich(self):
         """A Rich table: one row per file, then the totals."""
@@ -551,6 +564,9 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            if any(f.status in ("loaded", "replaced") for f in report.files) or report.removed:
+                report.sku_ids_resolved = resolve_sku_ids(con)
+            report.unmatched_keys = unmatched_keys(con)
             if len(report.rejected) == len(report.files):
                 con.execute("ROLLBACK")
                 listed = "; ".join(f"{f.path}: {f.note}" for f in report.rejected[:5])
