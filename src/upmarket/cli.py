@@ -43,9 +43,6 @@ def _fail(exc: BaseException) -> None:
     """One line naming the file and the problem; a traceback only with --debug."""
     if _state["debug"]:
         raise exc
-    report = getattr(exc, "report", None)  # e.g. no loadable file: show what happened to each file first
-    if report is not None and (report.files or report.ignored):
-        console.print(report.to_rich())
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
