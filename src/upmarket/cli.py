@@ -43,6 +43,8 @@ def _fail(exc: BaseException) -> None:
     """One line naming the file and the problem; a traceback only with --debug."""
     if _state["debug"]:
         raise exc
+    if isinstance(exc, pipeline.FocalBrandAbsentError) and exc.report is not None:
+        console.print(exc.report.to_rich())  # validate: the files are fine, the configuration is not
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 

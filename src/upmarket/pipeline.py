@@ -49,7 +49,13 @@ def validate(dataset: str | Path, *, config: Config | None = None, progress: Any
     dataset = _dataset(dataset)
     config = config or load_config(dataset)
     with Warehouse(":memory:") as wh:
-        return wh.validate(dataset, config, progress=progress, strict=strict)
+        rep = wh.validate(dataset, config, progress=progress, strict=strict)
+    try:
+        check_focal_brand(rep.brands, config)
+    except FocalBrandAbsentError as exc:
+        exc.report = rep  # the CLI shows what would load before the error
+        raise
+    return rep
 
 
 def quarantine(dataset: str | Path, out: str | Path, *, db: str | Path | None = None, config: Config | None = None,
@@ -70,13 +76,11 @@ def quarantine(dataset: str | Path, out: str | Path, *, db: str | Path | None = 
 class FocalBrandAbsentError(UpmarketError):
     """The focal brand names no row of products or market_sales: every figure about it would be empty."""
 
+    report: IngestReport | None = None
 
-def check_focal_brand(wh: Warehouse, config: Config, shown: int = 15) -> None:
-    """Raise when products/market_sales have brands but not the focal one, naming the brands present."""
-    present = [b for b, _ in wh.con.execute(
-        "SELECT brand, sum(n) AS n FROM (SELECT brand, count(*) AS n FROM products GROUP BY ALL UNION ALL "
-        "SELECT brand, count(*) AS n FROM market_sales GROUP BY ALL) WHERE brand IS NOT NULL AND brand <> '' "
-        "GROUP BY ALL ORDER BY n DESC, brand").fetchall()]
+
+def check_focal_brand(present: list[str], config: Config, shown: int = 15) -> None:
+    """Raise when products/market_sales have brands (``present``) but not the focal one, naming them."""
     if not present or config.focal_brand in present:
         return
     listed = ", ".join(present[:shown]) + (f" and {len(present) - shown} more" if len(present) > shown else "")
@@ -154,7 +158,7 @@ def analyze(
     out = Path(out) if out is not None else dataset / "upmarket_out"
     with Warehouse.for_dataset(dataset, db) as wh:
         ingest_report = wh.ingest(dataset, config, progress=progress, strict=strict)
-        check_focal_brand(wh, config)
+        check_focal_brand(ingest_report.brands, config)
         results = run_analyses(wh, config, only=only, debug=debug, progress=progress)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
         write_quarantine(wh, out / TABLES_DIR / QUARANTINE_FILE)

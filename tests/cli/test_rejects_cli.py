@@ -112,6 +112,11 @@ def test_a_focal_brand_absent_from_the_data_is_an_error_naming_the_brands(paper:
     assert "focal brand 'Nokia' is not in the data" in res.output
     assert "Apple" in res.output and "Xiaomi" in res.output
     assert not (tmp_path / "out" / "results.json").exists()
+    (paper / "upmarket.toml").write_text('focal_brand = "xiaomi "\n', encoding="utf-8")
+    assert runner.invoke(app, ["validate", str(paper)]).exit_code == 0, "brand names are read as stored"
+    (paper / "upmarket.toml").write_text('focal_brand = "Nokia"\n', encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(paper)])
+    assert res.exit_code == 2 and "focal brand 'Nokia'" in res.output and "market_sales.csv" in res.output
 
 
 def test_a_deleted_file_is_reported_as_removed(paper: Path) -> None:

@@ -45,7 +45,7 @@ from upmarket.contract.sql import (
 )
 from upmarket.errors import UpmarketError
 from upmarket.progress import ensure
-from upmarket.warehouse.keys import resolve_sku_ids, unmatched_keys
+from upmarket.warehouse.keys import brands_present, resolve_sku_ids, unmatched_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,6 +160,7 @@ class IngestReport:
     seconds: float = 0.0
     sku_ids_resolved: dict[str, int] = field(default_factory=dict)  # rows re-keyed through sku_map, per table
     unmatched_keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # see warehouse.keys.unmatched_keys
+    brands: list[str] = field(default_factory=list)  # products/market_sales brands, most rows first
 
     @property
     def rejected(self) -> list[FileReport]:
@@ -567,6 +568,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             if any(f.status in ("loaded", "replaced") for f in report.files) or report.removed:
                 report.sku_ids_resolved = resolve_sku_ids(con)
             report.unmatched_keys = unmatched_keys(con)
+            report.brands = brands_present(con)
             if len(report.rejected) == len(report.files):
                 con.execute("ROLLBACK")
                 listed = "; ".join(f"{f.path}: {f.note}" for f in report.rejected[:5])

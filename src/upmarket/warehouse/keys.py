@@ -93,3 +93,11 @@ def unmatched_keys(con) -> dict[str, dict[str, Any]]:
                        f"(platform, platform_sku_id, sku_id)",
         }
     return out
+
+
+def brands_present(con) -> list[str]:
+    """The brands of products and market_sales, most rows first (a focal brand must be one of them)."""
+    return [b for b, _ in con.execute(
+        "SELECT brand, sum(n) AS n FROM (SELECT brand, count(*) AS n FROM products GROUP BY ALL UNION ALL "
+        "SELECT brand, count(*) AS n FROM market_sales GROUP BY ALL) WHERE brand IS NOT NULL AND brand <> '' "
+        "GROUP BY ALL ORDER BY n DESC, brand").fetchall()]
