@@ -258,3 +258,20 @@ def test_sku_map_rekeys_platform_ids_so_every_analysis_joins(wh: Warehouse, data
     assert joined == [("Huawei", 1), ("Xiaomi", 2)]
     again = wh.ingest(dataset, Config())
     assert again.sku_ids_resolved == {} and rows(wh, "SELECT count(*) FROM reviews WHERE sku_id = 'X15-256'") == [(2,)]
+
+
+def test_a_file_that_cannot_even_be_opened_is_rejected(wh: Warehouse, ds: Path, monkeypatch) -> None:
+    write(ds / "traffic.csv", _traffic(3))
+    real = ingest_mod.file_hash
+
+    def no_permission(path: Path) -> str:
+        if path.name == "traffic.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(ingest_mod, "file_hash", no_permission)
+    rep = wh.ingest(ds, Config())
+    assert [(f.path, f.note) for f in rep.rejected] == [("traffic.csv", "cannot read the file: Permission denied")]
+    assert wh.count("users") == 3
+    with pytest.raises(RejectedFileError, match="Permission denied"):
+        wh.ingest(ds, Config(), strict=True)

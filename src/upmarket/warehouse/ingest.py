@@ -592,6 +592,8 @@ def _run_once(wh: Warehouse, files: list, hashes: dict[str, str], rejected: dict
     for sf in files:
         rel = sf.rel_path
         if rel in rejected:  # known unreadable: keep nothing of it, not even an earlier version
+            if strict:
+                raise RejectedFileError(rel, rejected[rel])
             _forget_path(con, rel)
             report.files.append(FileReport(rel, sf.table, "rejected", hashes.get(rel, ""), note=rejected[rel]))
             files_task.advance(1)
