@@ -275,3 +275,19 @@ def test_a_file_that_cannot_even_be_opened_is_rejected(wh: Warehouse, ds: Path, 
     assert wh.count("users") == 3
     with pytest.raises(RejectedFileError, match="Permission denied"):
         wh.ingest(ds, Config(), strict=True)
+
+
+def test_sku_map_rekeys_the_skus_a_post_features(wh: Warehouse, dataset: Path) -> None:
+    write(dataset / "products.csv", PRODUCTS)
+    write(dataset / "sku_map.csv", "platform,platform_sku_id,sku_id\n,555,P70-512\ndouyin,777,X15-256\n")
+    write(dataset / "posts.csv", "post_id,ts,platform,creator_id,creator_type,format,sku_ids\n"
+          "p1,2024-11-11 10:00,douyin,c1,kol,video,777|X15-256\np2,2024-11-11 11:00,xiaohongshu,c2,kol,note,555｜999\n"
+          "p3,2024-11-11 12:00,xiaohongshu,c3,kol,note,777\np4,2024-11-11 12:00,douyin,c3,kol,note,X15-256\n")
+    rep = wh.ingest(dataset, Config())
+    assert rep.sku_ids_resolved == {"posts": 2}
+    got = rows(wh, "SELECT post_id, sku_ids, json_extract_string(_extra, '$.platform_sku_ids') FROM posts "
+                   "ORDER BY post_id")
+    assert got == [("p1", "X15-256|X15-256", "777|X15-256"), ("p2", "P70-512|999", "555｜999"), ("p3", "777", None),
+                   ("p4", "X15-256", None)]
+    u = rep.unmatched_keys["posts"]
+    assert (u["column"], u["rows"], u["of_rows"], u["sample"]) == ("sku_ids", 2, 4, ["777", "999"])

@@ -384,8 +384,9 @@ SKU_MAP = Table(
     ),
     key=("platform", "platform_sku_id"),
     notes=("Rows of traffic, listings, orders, reviews and events whose sku_id is not in products but is a "
-           "platform_sku_id here are re-keyed to the products.sku_id on ingest (the id they came with is kept in "
-           "_extra as platform_sku_id), so every analysis joins them to their product.",),
+           "platform_sku_id here (and the ids listed in posts.sku_ids) are re-keyed to the products.sku_id on "
+           "ingest (the id they came with is kept in _extra as platform_sku_id), so every analysis joins them to "
+           "their product.",),
 )
 """Kept apart from the contract's own tables (an extension); registered in ``TABLES`` below."""
 TABLES[SKU_MAP.name] = SKU_MAP

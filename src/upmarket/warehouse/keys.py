@@ -57,7 +57,40 @@ def resolve_sku_ids(con) -> dict[str, int]:
         ).fetchone()[0]
         if n:
             out[name] = int(n)
+    n = _resolve_post_skus(con)
+    if n:
+        out["posts"] = n
     return out
+
+
+_POST_IDS = ("SELECT rowid AS rid, platform, unnest(string_split(replace(sku_ids, '｜', '|'), '|')) AS raw_id, "
+             "generate_subscripts(string_split(replace(sku_ids, '｜', '|'), '|'), 1) AS i FROM posts "
+             "WHERE sku_ids IS NOT NULL AND sku_ids <> ''")
+"""One row per SKU featured in a post (``posts.sku_ids`` lists them separated by ``|``)."""
+
+
+def _resolve_post_skus(con) -> int:
+    """Re-key the ids in ``posts.sku_ids`` the same way; posts changed."""
+    if not _has_rows(con, "posts"):
+        return 0
+    sql = f"""
+        WITH ids AS ({_POST_IDS}),
+        m AS (SELECT platform AS m_platform, platform_sku_id AS m_id, sku_id AS m_sku FROM sku_map
+              WHERE sku_id IN (SELECT sku_id FROM products)),
+        mapped AS (
+            SELECT ids.rid, ids.i, trim(ids.raw_id) AS id,
+                   CASE WHEN trim(ids.raw_id) IN (SELECT sku_id FROM products WHERE sku_id IS NOT NULL) THEN NULL
+                        ELSE (SELECT first(m.m_sku ORDER BY m.m_platform IS NULL) FROM m
+                              WHERE m.m_id = trim(ids.raw_id) AND (m.m_platform IS NULL OR m.m_platform = ids.platform))
+                   END AS m_sku
+            FROM ids),
+        r AS (SELECT rid, string_agg(coalesce(m_sku, id), '|' ORDER BY i) AS new_ids FROM mapped
+              GROUP BY rid HAVING count(m_sku) > 0)
+        UPDATE posts SET _extra = CAST(json_merge_patch(coalesce(_extra, '{{}}'),
+                                       json_object('platform_sku_ids', posts.sku_ids)) AS VARCHAR),
+                         sku_ids = r.new_ids
+        FROM r WHERE posts.rowid = r.rid"""
+    return int(con.execute(sql).fetchone()[0])
 
 
 def unmatched_keys(con) -> dict[str, dict[str, Any]]:
@@ -92,7 +125,34 @@ def unmatched_keys(con) -> dict[str, dict[str, Any]]:
                        f"add the products or map a platform's own ids with a sku_map table "
                        f"(platform, platform_sku_id, sku_id)",
         }
+    post = _unmatched_post_skus(con)
+    if post:
+        out["posts"] = post
     return out
+
+
+def _unmatched_post_skus(con) -> dict[str, Any] | None:
+    """Posts featuring a SKU id that is not in products (``posts.sku_ids``)."""
+    if not _has_rows(con, "posts"):
+        return None
+    ids = f"WITH ids AS ({_POST_IDS}), miss AS (SELECT rid, trim(raw_id) AS id FROM ids WHERE trim(raw_id) <> '' " \
+          f"AND trim(raw_id) NOT IN (SELECT sku_id FROM products WHERE sku_id IS NOT NULL)) "
+    n, distinct = con.execute(ids + "SELECT count(DISTINCT rid), count(DISTINCT id) FROM miss").fetchone()
+    if not n:
+        return None
+    total = con.execute("SELECT count(*) FROM posts WHERE sku_ids IS NOT NULL AND sku_ids <> ''").fetchone()[0]
+    sample = [r[0] for r in con.execute(
+        ids + f"SELECT id, count(*) AS k FROM miss GROUP BY id ORDER BY k DESC, id LIMIT {SAMPLE_IDS}").fetchall()]
+    return {
+        "column": "sku_ids",
+        "rows": int(n),
+        "of_rows": int(total),
+        "distinct_ids": int(distinct),
+        "sample": sample,
+        "message": f"{n:,} of {total:,} posts feature a sku_id not in products (e.g. {', '.join(map(repr, sample))}): "
+                   f"their sales link is lost; add the products or map the ids with a sku_map table "
+                   f"(platform, platform_sku_id, sku_id)",
+    }
 
 
 def brands_present(con) -> list[str]:
