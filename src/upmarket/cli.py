@@ -71,7 +71,7 @@ def validate(dataset: Dataset, strict: Strict = False) -> None:
     except _user_errors() as exc:
         _fail(exc)
     console.print(rep.to_rich())
-    _warn(rep.warnings())
+    _warn(rep.warnings(files=False))
 
 
 @app.command()
@@ -83,7 +83,7 @@ def ingest(dataset: Dataset, db: Db = None, strict: Strict = False) -> None:
     except _user_errors() as exc:
         _fail(exc)
     console.print(rep.to_rich())
-    _warn(rep.warnings())
+    _warn(rep.warnings(files=False))
 
 
 @app.command()

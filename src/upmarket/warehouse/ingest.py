@@ -202,9 +202,10 @@ class IngestReport:
             "unmatched_keys": dict(self.unmatched_keys),
         }
 
-    def warnings(self) -> list[str]:
-        """One line per thing a person should look at: rejected files, removed files, keys that do not join."""
-        out = [f"rejected {f.path} ({f.table}): {f.note}" for f in self.rejected]
+    def warnings(self, files: bool = True) -> list[str]:
+        """One line per thing a person should look at: rejected files (unless ``files`` is False, when the
+        table already shows them), removed files, keys that do not join."""
+        out = [f"rejected {f.path} ({f.table}): {f.note}" for f in self.rejected] if files else []
         out += [f"{'would remove' if self.dry_run else 'removed'} {r.path}: no longer in the folder "
                 f"({r.rows_loaded:,} {r.table} rows)" for r in self.removed]
         out += [u["message"] for u in self.unmatched_keys.values()]
@@ -225,7 +226,8 @@ class IngestReport:
         # rejected files first: they are what a person must act on
         for f in sorted(self.files, key=lambda f: f.status != "rejected"):
             reasons = ", ".join(f"{r} ×{n}" for r, n in f.top_reasons[:3])
-            status = escape(f.status + (f" ({f.note})" if f.note else ""))
+            # a rejection's reason is long: it goes under the table (and to the warnings), not in the cell
+            status = escape(f.status + (f" ({f.note})" if f.note and f.status != "rejected" else ""))
             if f.status == "rejected":
                 status = f"[bold red]{status}[/]"
             quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
@@ -235,10 +237,15 @@ class IngestReport:
             t.add_row(escape(r.path), r.table, "", "", "[yellow]removed (no longer in the folder)[/]", "",
                       f"-{r.rows_loaded:,}", f"-{r.rows_quarantined:,}" if r.rows_quarantined else "0", "")
         for i in self.ignored:
-            t.add_row(escape(i["file"]), "", "", "", f"[dim]ignored ({escape(i['reason'])})[/]", "", "", "", "")
+            t.add_row(escape(i["file"]), "", "", "", "[dim]ignored[/]", "", "", "", "")
+        caption = [f"rejected {f.path}: {f.note}" for f in self.rejected]
+        caption += [f"ignored {i['file']}: {i['reason']}" for i in self.ignored]
         notes = [f"{f.path}: {line}" for f in self.files for line in f.reconcile]
         if notes:
-            t.caption = escape("summary rows that do not match the loaded rows:\n" + "\n".join(notes))
+            caption += ["summary rows that do not match the loaded rows:", *notes]
+        if caption:
+            t.caption = escape("\n".join(caption))
+            t.caption_justify = "left"
         tot = self.totals
         t.add_section()
         done = f"{tot['files_loaded']} loaded"
