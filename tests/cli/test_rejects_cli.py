@@ -185,3 +185,29 @@ def test_every_reason_the_cleaning_sql_emits_is_explained() -> None:
     cat = catalogue()
     assert emitted <= set(cat), f"reasons without an explanation: {sorted(emitted - set(cat))}"
     assert all(en and zh and en != zh for en, zh in cat.values())
+
+
+def test_init_command(tmp_path: Path) -> None:
+    d = tmp_path / "exports"
+    d.mkdir()
+    (d / "orders.csv").write_text("order_id\n", encoding="utf-8")
+    (d / "京东商智_商品明细.xlsx").write_bytes(b"x")
+    res = runner.invoke(app, ["init", str(d)])
+    assert res.exit_code == 0, res.output
+    text = (d / "upmarket.toml").read_text(encoding="utf-8")
+    assert "orders.csv → orders" in text and '# glob = "京东商智_商品明细.xlsx"' in text
+    assert runner.invoke(app, ["init", str(d)]).exit_code == 2, "never over an existing file"
+    assert runner.invoke(app, ["init", str(d), "--force"]).exit_code == 0
+    assert runner.invoke(app, ["init", str(tmp_path / "nope")]).exit_code == 2
+
+
+def test_results_schema_checks_data_quality() -> None:
+    import jsonschema
+
+    from upmarket.results import validate_results
+
+    validate_results({"contract": 1, "focal_brand": "Xiaomi", "skipped": {}, "data_quality": {
+        "rejected_files": [{"file": "a.csv", "table": "traffic", "reason": "x"}]}})
+    with pytest.raises(jsonschema.ValidationError):
+        validate_results({"contract": 1, "focal_brand": "Xiaomi", "skipped": {},
+                          "data_quality": {"rejected_files": ["a.csv"]}})
