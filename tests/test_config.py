@@ -68,6 +68,10 @@ def _toml(tmp_path: Path, text: str) -> Path:
     ('[[files]]\nglob = "a/*.csv"\n', r"\[\[files\]\] #1: missing table"),
     ('[[files]]\nglob = "a/*.csv"\ntable = "traffic"\nplatform = 1\n', r"\[\[files\]\] #1: platform must be a string"),
     ('files = "a.csv"\n', r"files must be \[\[files\]\] tables, not a string"),
+    ('[[files]]\nglob = "a/*.csv"\ntable = "trafic"\n',
+     r"\[\[files\]\] #1: table 'trafic' is not a contract table \(did you mean 'traffic'\?\); tables: products"),
+    ('[[files]]\nglob = "a/[z-a].csv"\ntable = "traffic"\n', r"glob 'a/\[z-a\]\.csv' is not a valid pattern"),
+    ('[[files]]\nglob = "../other/*.csv"\ntable = "traffic"\n', r"relative to the dataset folder"),
 ])
 def test_config_mistakes_are_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as err:

@@ -171,7 +171,28 @@ def _file_mapping(entry: Any, where: str) -> FileMapping:
     missing = [f.name for f in fields(FileMapping) if f.default is MISSING and f.name not in kwargs]
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)} (each [[files]] entry needs glob and table)")
+    _check_mapping(kwargs["glob"], kwargs["table"], where)
     return FileMapping(**kwargs)
+
+
+def _check_mapping(glob: str, table: str, where: str) -> None:
+    """A glob that compiles and stays inside the dataset, and a table the contract has."""
+    import re
+
+    from upmarket.contract import TABLES
+    from upmarket.io.discover import _glob_regex
+
+    if table not in TABLES:
+        near = difflib.get_close_matches(table, list(TABLES), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ConfigError(f"{where}: table {table!r} is not a contract table{hint}; tables: {', '.join(TABLES)}")
+    if not glob.strip() or glob.startswith("/") or ".." in Path(glob).parts:
+        raise ConfigError(f"{where}: glob {glob!r} must be a pattern relative to the dataset folder (no leading / "
+                          f"and no ..)")
+    try:
+        _glob_regex(glob)
+    except re.error as exc:
+        raise ConfigError(f"{where}: glob {glob!r} is not a valid pattern ({exc})") from None
 
 
 def analysis_names() -> list[str]:
