@@ -291,3 +291,27 @@ def test_sku_map_rekeys_the_skus_a_post_features(wh: Warehouse, dataset: Path) -
                    ("p4", "X15-256", None)]
     u = rep.unmatched_keys["posts"]
     assert (u["column"], u["rows"], u["of_rows"], u["sample"]) == ("sku_ids", 2, 4, ["777", "999"])
+
+
+def test_a_corrupt_parquet_part_aborts_duckdb_and_the_run_is_replayed_without_it(wh: Warehouse, ds: Path) -> None:
+    """No monkeypatching: DuckDB itself fails midway through a Parquet part whose data pages are damaged."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 50_000
+    t = pa.table({"date": ["2024-11-11"] * n, "platform": ["jd"] * n, "sku_id": [f"S{i}" for i in range(n)],
+                  "visitors": np.arange(n) + 10, "buyers": np.ones(n, dtype="int64")})
+    (ds / "traffic").mkdir()
+    pq.write_table(t.slice(0, 100), ds / "traffic" / "part-0.parquet")
+    bad = ds / "traffic" / "part-1.parquet"
+    pq.write_table(t, bad, row_group_size=5_000, compression="none")
+    blob = bytearray(bad.read_bytes())
+    start = int(len(blob) * 0.6)
+    blob[start:start + 2_000] = b"\xff" * 2_000  # damage data pages, keep the footer
+    bad.write_bytes(bytes(blob))
+    rep = wh.ingest(ds, Config())
+    assert [f.path for f in rep.rejected] == ["traffic/part-1.parquet"]
+    assert rep.rejected[0].note.startswith("DuckDB could not read it")
+    assert wh.count("traffic") == 100 and wh.count("users") == 3 and wh.count("orders") == 1
+    assert {p for p, *_ in _state(wh)[0]} == {"orders.csv", "traffic/part-0.parquet", "users.csv"}
