@@ -2,7 +2,9 @@
 
 On a twin dataset, times a first ingest and then re-ingests after: nothing changed; one file
 deleted; one file moved (same content); one file moved and edited; one unreadable file added
-(rejected, the rest unchanged). The baseline is the first full ingest, measured in the same run.
+(rejected, the rest unchanged); and a fresh ingest where DuckDB fails on the last file (the
+transaction aborts, so the run is replayed without it: the worst case of a rejection, about
+twice a clean ingest). The baseline is the first full ingest, measured in the same run.
 
     python benchmarks/reingest.py --preset demo
 """
@@ -27,6 +29,21 @@ def _timed(wh, dataset) -> tuple[float, object]:
 
 def _table_file(dataset: Path, table: str) -> Path:
     return next(p for p in sorted(dataset.iterdir()) if p.name.split(".")[0] == table and p.is_file())
+
+
+def _damaged_parquet(path: Path, n: int = 50_000) -> None:
+    """A traffic Parquet file whose data pages are damaged but whose footer is intact: DuckDB fails midway."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.table({"date": ["2024-11-11"] * n, "platform": ["jd"] * n, "sku_id": [f"S{i}" for i in range(n)],
+                  "visitors": np.arange(n) + 10, "buyers": np.ones(n, dtype="int64")})
+    pq.write_table(t, path, row_group_size=5_000, compression="none")
+    blob = bytearray(path.read_bytes())
+    start = int(len(blob) * 0.6)
+    blob[start:start + 2_000] = b"\xff" * 2_000
+    path.write_bytes(bytes(blob))
 
 
 def run(preset: str = "tiny", seed: int = 3) -> dict:
@@ -72,8 +89,18 @@ def run(preset: str = "tiny", seed: int = 3) -> dict:
                                                    encoding="utf-8")
             s, rep = _timed(wh, dataset)
             out["one_rejected_file"] = {"seconds": round(s, 3), "rejected": [f.path for f in rep.rejected]}
+        # worst case of a rejection: DuckDB fails on the last file, the transaction aborts and the run is replayed
+        _damaged_parquet(dataset / "zz_damaged.parquet")
+        (dataset / "upmarket.toml").write_text('[[files]]\nglob = "zz_damaged.parquet"\ntable = "traffic"\n',
+                                               encoding="utf-8")
+        with Warehouse(tmp / "wh2.duckdb") as wh:
+            s, rep = _timed(wh, dataset)
+            out["fresh_ingest_duckdb_abort_on_last_file"] = {
+                "seconds": round(s, 3), "rejected": [f.path for f in rep.rejected],
+                "rows_loaded": rep.totals["rows_loaded"]}
         base = out["first_ingest"]["seconds"]
-        for key in ("unchanged", "deleted_spend", "moved_reviews", "one_rejected_file"):
+        for key in ("unchanged", "deleted_spend", "moved_reviews", "one_rejected_file",
+                    "fresh_ingest_duckdb_abort_on_last_file"):
             out[key]["ratio_to_first_ingest"] = round(out[key]["seconds"] / base, 3) if base else None
         return out
     finally:
