@@ -539,10 +539,10 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     ignored = [{"file": i.rel_path, "reason": i.reason} for i in found.ignored]
     if not files:
         listed = "; ".join(f"{i['file']} ({i['reason']})" for i in ignored[:5])
-        raise NoLoadableFileError(f"{dataset}: no table file found (a dataset folder holds files such as orders.csv or "
-                             f"traffic.xlsx, or [[files]] entries of upmarket.toml map them)"
-                             + (f"; ignored: {listed}" if listed else ""),
-                             IngestReport(dry_run=dry_run, ignored=ignored))
+        raise NoLoadableFileError(f"{dataset}: no table file found (a dataset folder holds files such as orders.csv "
+                                  f"or traffic.xlsx, or [[files]] entries of upmarket.toml map them)"
+                                  + (f"; ignored: {listed}" if listed else ""),
+                                  IngestReport(dry_run=dry_run, ignored=ignored))
     progress = ensure(progress)
     # file ids first: moved files are recognised by content before anything is loaded or removed
     hashes: dict[str, str] = {}
