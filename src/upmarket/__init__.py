@@ -9,7 +9,7 @@ The Python API has the same verbs as the command line::
 """
 
 from upmarket.config import Config, load_config
-from upmarket.pipeline import analyze, ingest, report, validate
+from upmarket.pipeline import analyze, ingest, quarantine, report, validate
 
 __version__ = "0.1.0"
 
@@ -21,4 +21,4 @@ def simulate(out, preset: str = "demo", seed: int = 0, progress=None):
     return _simulate(out, preset=preset, seed=seed, progress=progress)
 
 
-__all__ = ["Config", "analyze", "ingest", "load_config", "report", "simulate", "validate"]
+__all__ = ["Config", "analyze", "ingest", "load_config", "quarantine", "report", "simulate", "validate"]

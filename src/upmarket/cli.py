@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from upmarket import pipeline
 from upmarket.progress import RichProgress
@@ -29,6 +30,8 @@ Dataset = Annotated[Path, typer.Argument(help="A dataset folder: one file (or fo
 Db = Annotated[Path | None, typer.Option("--db", help="The DuckDB warehouse file (default: DATASET/.upmarket.duckdb).")]
 Focal = Annotated[str | None, typer.Option("--focal-brand", help="Overrides focal_brand of upmarket.toml.")]
 Lang = Annotated[str, typer.Option("--lang", help="Report language: en or zh.")]
+Strict = Annotated[bool, typer.Option("--strict", help="A file that cannot be read is an error (nothing committed), "
+                                                       "not a rejected file the run goes on without.")]
 
 
 @app.callback()
@@ -40,40 +43,83 @@ def _fail(exc: BaseException) -> None:
     """One line naming the file and the problem; a traceback only with --debug."""
     if _state["debug"]:
         raise exc
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    if isinstance(exc, pipeline.FocalBrandAbsentError) and exc.report is not None:
+        console.print(exc.report.to_rich())  # validate: the files are fine, the configuration is not
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def _warn(lines: list[str]) -> None:
+    """Data-quality warnings (rejected files first), one line each, on stderr."""
+    for line in lines:
+        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from upmarket.errors import UpmarketError
     from upmarket.io import UnreadableFile
 
-    return (UnreadableFile, UpmarketError, FileNotFoundError, ValueError, KeyError)
+    return (UnreadableFile, UpmarketError, FileNotFoundError, ValueError, KeyError, OSError)
 
 
 @app.command()
-def validate(dataset: Dataset) -> None:
+def validate(dataset: Dataset, strict: Strict = False) -> None:
     """Dry run: what would load and what would be quarantined, per file."""
     try:
         with RichProgress(transient=True) as progress:
-            rep = pipeline.validate(dataset, progress=progress)
+            rep = pipeline.validate(dataset, progress=progress, strict=strict)
     except _user_errors() as exc:
         _fail(exc)
     from upmarket.io.explain import mapping_rich
 
     console.print(rep.to_rich())
     console.print(mapping_rich(rep))
+    _warn(rep.warnings(files=False))
 
 
 @app.command()
-def ingest(dataset: Dataset, db: Db = None) -> None:
-    """Load the dataset into its warehouse (idempotent; atomic)."""
+def ingest(dataset: Dataset, db: Db = None, strict: Strict = False) -> None:
+    """Load the dataset into its warehouse (idempotent; atomic; the warehouse follows the folder)."""
     try:
         with RichProgress(transient=True) as progress:
-            rep = pipeline.ingest(dataset, db=db, progress=progress)
+            rep = pipeline.ingest(dataset, db=db, progress=progress, strict=strict)
     except _user_errors() as exc:
         _fail(exc)
     console.print(rep.to_rich())
+    _warn(rep.warnings(files=False))
+
+
+@app.command()
+def quarantine(
+    dataset: Dataset,
+    out: Annotated[Path, typer.Option("-o", "--out", help="The file to write: .xlsx, .csv or .parquet.")] = Path(
+        "bad_rows.xlsx"),
+    db: Db = None,
+) -> None:
+    """Write every quarantined row (file, row, column, reason in English and Chinese, raw value) to fix by hand."""
+    try:
+        with RichProgress(transient=True) as progress:
+            rep, n = pipeline.quarantine(dataset, out, db=db, progress=progress)
+    except _user_errors() as exc:
+        _fail(exc)
+    _warn(rep.warnings())
+    console.print(f"{n:,} quarantined rows → {escape(str(out))}", highlight=False)
+
+
+@app.command()
+def init(
+    dataset: Dataset,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing upmarket.toml.")] = False,
+) -> None:
+    """Write a commented upmarket.toml for a folder of exports: what each file would load into."""
+    from upmarket.config_docs import write_starter_config
+
+    try:
+        path = write_starter_config(dataset, force=force)
+    except _user_errors() as exc:
+        _fail(exc)
+    console.print(f"wrote {escape(str(path))} — read it, then run `upmarket validate {escape(str(dataset))}`",
+                  highlight=False)
 
 
 @app.command()
@@ -84,16 +130,18 @@ def analyze(
     focal_brand: Focal = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these analyses.")] = None,
     lang: Lang = "en",
+    strict: Strict = False,
 ) -> None:
     """Ingest when needed, run every analysis, write results.json, tables and report.html."""
     try:
         with RichProgress(transient=True) as progress:
             res = pipeline.analyze(
                 dataset, out, db=db, only=only, lang=lang, debug=_state["debug"], progress=progress,
-                focal_brand=focal_brand,
+                focal_brand=focal_brand, strict=strict,
             )
     except _user_errors() as exc:
         _fail(exc)
+    _warn(pipeline.data_quality_warnings(res.figures.get("data_quality") or {}))
     for finding in res.findings:
         console.print(f"• {finding.text}")
     for name, reason in res.skipped.items():
@@ -153,15 +201,21 @@ def demo(
 
 @app.command()
 def docs(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the contract docs.")] = Path(
-        "docs/contract.md"
-    ),
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the contract docs (config.md goes beside "
+                                                          "it).")] = Path("docs/contract.md"),
 ) -> None:
-    """Regenerate docs/contract.md from the contract code."""
+    """Regenerate docs/contract.md and docs/config.md from the code (the folder is created when missing)."""
+    from upmarket.config_docs import render_config_markdown
     from upmarket.contract.docs import render_contract_markdown
 
-    out.write_text(render_contract_markdown(), encoding="utf-8")
-    console.print(f"wrote {out}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_contract_markdown(), encoding="utf-8")
+        config_md = out.with_name("config.md")
+        config_md.write_text(render_config_markdown(), encoding="utf-8")
+    except OSError as exc:
+        _fail(exc)
+    console.print(f"wrote {escape(str(out))} and {escape(str(config_md))}", highlight=False)
 
 
 def _mount_subcommands() -> None:

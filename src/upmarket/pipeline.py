@@ -14,12 +14,16 @@ from typing import Any
 from upmarket.analyses.base import Section, registered
 from upmarket.config import Config, load_config
 from upmarket.contract import CONTRACT_VERSION
+from upmarket.errors import UpmarketError
 from upmarket.progress import ensure
-from upmarket.results import Results, deep_merge, read_results
+from upmarket.results import TABLES_DIR, Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
 from upmarket.warehouse.ingest import IngestReport
 
 log = logging.getLogger(__name__)
+
+QUARANTINE_FILE = "quarantine.parquet"
+"""Every quarantined row of the dataset, in every analyze output's tables folder."""
 
 def _dataset(dataset: str | Path) -> Path:
     path = Path(dataset)
@@ -28,20 +32,63 @@ def _dataset(dataset: str | Path) -> Path:
     return path
 
 
-def ingest(dataset: str | Path, *, db: str | Path | None = None, config: Config | None = None, progress: Any = None):
-    """Load every table file of ``dataset`` into its warehouse; returns the ingest report."""
+def ingest(dataset: str | Path, *, db: str | Path | None = None, config: Config | None = None, progress: Any = None,
+           strict: bool = False):
+    """Load every table file of ``dataset`` into its warehouse; returns the ingest report.
+
+    An unreadable file is rejected (``report.rejected``) and the others load; ``strict`` makes it an error.
+    """
     dataset = _dataset(dataset)
     config = config or load_config(dataset)
     with Warehouse.for_dataset(dataset, db) as wh:
-        return wh.ingest(dataset, config, progress=progress)
+        return wh.ingest(dataset, config, progress=progress, strict=strict)
 
 
-def validate(dataset: str | Path, *, config: Config | None = None, progress: Any = None):
+def validate(dataset: str | Path, *, config: Config | None = None, progress: Any = None, strict: bool = False):
     """Dry run: what would load and what would be quarantined, per file; nothing is written."""
     dataset = _dataset(dataset)
     config = config or load_config(dataset)
     with Warehouse(":memory:") as wh:
-        return wh.validate(dataset, config, progress=progress)
+        rep = wh.validate(dataset, config, progress=progress, strict=strict)
+    try:
+        check_focal_brand(rep.brands, config)
+    except FocalBrandAbsentError as exc:
+        exc.report = rep  # the CLI shows what would load before the error
+        raise
+    return rep
+
+
+def quarantine(dataset: str | Path, out: str | Path, *, db: str | Path | None = None, config: Config | None = None,
+               progress: Any = None) -> tuple[IngestReport, int]:
+    """Bring the warehouse up to date, then write every quarantined row to ``out`` (.xlsx, .csv or .parquet).
+
+    Returns the ingest report and the number of rows written.
+    """
+    from upmarket.warehouse.quarantine import write_quarantine
+
+    dataset = _dataset(dataset)
+    config = config or load_config(dataset)
+    with Warehouse.for_dataset(dataset, db) as wh:
+        rep = wh.ingest(dataset, config, progress=progress)
+        return rep, write_quarantine(wh, out)
+
+
+class FocalBrandAbsentError(UpmarketError):
+    """The focal brand names no row of products or market_sales: every figure about it would be empty."""
+
+    report: IngestReport | None = None
+
+
+def check_focal_brand(present: list[str], config: Config, shown: int = 15) -> None:
+    """Raise when products/market_sales have brands (``present``) but not the focal one, naming them."""
+    if not present or config.focal_brand in present:
+        return
+    listed = ", ".join(present[:shown]) + (f" and {len(present) - shown} more" if len(present) > shown else "")
+    near = [b for b in present if b.casefold() == config.focal_brand.casefold()]
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise FocalBrandAbsentError(
+        f"focal brand {config.focal_brand!r} is not in the data{hint}: products.brand and market_sales.brand hold "
+        f"{listed}; set focal_brand in upmarket.toml or pass --focal-brand")
 
 
 def run_analyses(
@@ -96,19 +143,25 @@ def analyze(
     report: bool = True,
     debug: bool = False,
     progress: Any = None,
+    strict: bool = False,
     **overrides: Any,
 ) -> Results:
     """Ingest ``dataset`` when needed, run the analyses, write results.json, tables and the report.
 
-    ``overrides`` beat ``upmarket.toml`` (``focal_brand="Huawei"``, ``competitors=[...]``).
+    ``overrides`` beat ``upmarket.toml`` (``focal_brand="Huawei"``, ``competitors=[...]``). An
+    unreadable file is rejected and listed first in ``data_quality``; ``strict`` makes it an error.
     """
+    from upmarket.warehouse.quarantine import write_quarantine
+
     dataset = _dataset(dataset)
     config = load_config(dataset, **overrides)
     out = Path(out) if out is not None else dataset / "upmarket_out"
     with Warehouse.for_dataset(dataset, db) as wh:
-        ingest_report = wh.ingest(dataset, config, progress=progress)
+        ingest_report = wh.ingest(dataset, config, progress=progress, strict=strict)
+        check_focal_brand(ingest_report.brands, config)
         results = run_analyses(wh, config, only=only, debug=debug, progress=progress)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
+        write_quarantine(wh, out / TABLES_DIR / QUARANTINE_FILE)
     results.figures["dataset"] = str(dataset)
     results.figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     twin = twin_check(dataset, results.figures)
@@ -124,14 +177,34 @@ def analyze(
 
 
 def data_quality(wh: Warehouse, ingest_report: IngestReport) -> dict[str, Any]:
-    """Files, rows and quarantine reasons, for the report's data-quality section."""
+    """Rejected files first, then files removed, ignored, keys that do not join, files, rows and quarantine reasons."""
     manifest = wh.manifest()
     reasons = wh.quarantine_summary()
+    this_run = ingest_report.to_dict()
     return {
+        "rejected_files": this_run["rejected"],
+        "removed_files": this_run["removed"],
+        "ignored_files": this_run["ignored"],
+        "unmatched_keys": this_run["unmatched_keys"],
+        "sku_ids_resolved": this_run["sku_ids_resolved"],
+        "quarantine_file": f"{TABLES_DIR}/{QUARANTINE_FILE}",
         "files": manifest.to_dict(orient="records"),
         "quarantine_reasons": reasons.to_dict(orient="records"),
-        "this_run": ingest_report.to_dict(),
+        "this_run": this_run,
     }
+
+
+def data_quality_warnings(dq: dict[str, Any]) -> list[str]:
+    """One line per thing in ``data_quality`` a person should act on: rejected files first."""
+    out = [f"rejected {r['file']} ({r['table']}): {r['reason']}" for r in dq.get("rejected_files", [])]
+    out += [f"removed {r['path']}: no longer in the folder ({r['rows_loaded']:,} {r['table']} rows left the warehouse)"
+            for r in dq.get("removed_files", [])]
+    out += [u["message"] for u in (dq.get("unmatched_keys") or {}).values()]
+    if dq.get("ignored_files"):
+        out.append(f"{len(dq['ignored_files'])} file(s) ignored: "
+                   + "; ".join(f"{i['file']} ({i['reason']})" for i in dq["ignored_files"][:3])
+                   + (" …" if len(dq["ignored_files"]) > 3 else ""))
+    return out
 
 
 def twin_check(dataset: Path, figures: dict[str, Any]) -> list[dict[str, Any]] | None:

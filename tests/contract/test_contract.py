@@ -6,6 +6,7 @@ import pytest
 
 from upmarket.contract import CODE_LISTS, TABLES, price_band, table
 from upmarket.contract.docs import render_contract_markdown
+from upmarket.contract.tables import EXTENSION_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +21,8 @@ def test_every_contract_v1_table_is_defined() -> None:
         "products", "market_sales", "market_size", "listings", "traffic", "events", "users", "orders",
         "device_history", "reviews", "posts", "shares", "spend", "kpi_weekly", "choices",
     }
-    assert set(TABLES) == expected
+    assert set(TABLES) - set(EXTENSION_TABLES) == expected
+    assert set(EXTENSION_TABLES) == {"sku_map"}
 
 
 def test_aliases_are_unambiguous_within_each_table() -> None:

@@ -40,8 +40,8 @@ def load_export(tmp_path_factory) -> Callable[..., Loaded]:
         write_fixture(fx, dataset)
         wh = Warehouse(":memory:")
         rep = wh.ingest(dataset, load_config(dataset))
-        assert len(rep.files) == 1, f"expected one loaded file, got {rep.files} (ignored: {rep.ignored_reasons})"
-        cache[fx.id] = Loaded(rep.files[0], wh, rep.ignored_reasons)
+        assert len(rep.files) == 1, f"expected one loaded file, got {rep.files} (ignored: {rep.ignored})"
+        cache[fx.id] = Loaded(rep.files[0], wh, {i["file"]: i["reason"] for i in rep.ignored})
         return cache[fx.id]
 
     yield load

@@ -16,6 +16,7 @@ from upmarket.contract.exports import id_in_name, match_export, near_export
 from upmarket.io import UnreadableFile, discover
 from upmarket.io.headers import AliasIndex, match_key, normalise_header
 from upmarket.io.recognise import recognise
+from upmarket.warehouse.ingest import NoLoadableFileError
 
 from .gallery import GALLERY, write_csv, write_fixture, write_xls
 
@@ -79,7 +80,7 @@ def test_close_header_is_suggested_and_named_in_the_error(tmp_path: Path) -> Non
     write_csv(path, [["日期", "平台", "商品ID", "商品访客人数", "支付买家数"], ["2024-11-01", "jd", "1", "10", "1"]],
               "utf-8")
     expected = "visitors is probably '商品访客人数'.*columns = "
-    with pytest.raises(UnreadableFile, match=expected):
+    with pytest.raises(NoLoadableFileError, match=expected):  # the only file: rejected, with the suggestion
         pipeline.validate(tmp_path)
 
 
@@ -106,7 +107,7 @@ def test_files_columns_override_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'访客数' to 'visitorz', not a column of table 'traffic'"):
         discover(tmp_path, load_config(tmp_path))
     (tmp_path / "upmarket.toml").write_text(toml.format(h="进店人数", c="visitors"), encoding="utf-8")
-    with pytest.raises(UnreadableFile, match="names header\\(s\\) '进店人数' that this file does not have"):
+    with pytest.raises(NoLoadableFileError, match="names header\\(s\\) '进店人数' that this file does not have"):
         pipeline.validate(tmp_path)
 
 
@@ -192,5 +193,5 @@ def test_source_export_without_an_item_id_in_its_name_says_where_to_put_it(tmp_p
     src = next(fx for fx in GALLERY if fx.family == "生意参谋 来源")
     src.build(tmp_path / "【生意参谋平台】无线商品二级流量来源详情_2024-11-01_2024-11-07.xls")
     expected = r"missing required column\(s\) sku_id .*put the item id in the file name"
-    with pytest.raises(UnreadableFile, match=expected):
+    with pytest.raises(NoLoadableFileError, match=expected):
         pipeline.validate(tmp_path)

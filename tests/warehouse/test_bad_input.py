@@ -17,8 +17,8 @@ from wh_helpers import quarantined, rows, write
 
 from upmarket.config import Config
 from upmarket.contract import TABLES
-from upmarket.io import UnreadableFile
 from upmarket.warehouse import Warehouse
+from upmarket.warehouse.ingest import NoLoadableFileError, RejectedFileError
 
 D = dt.date(2024, 11, 11)
 HEADER = "date,platform,sku_id,visitors,buyers\n"
@@ -95,19 +95,22 @@ def test_summary_row_is_reconciled_with_loaded_rows(dataset: Path) -> None:
 
 def test_empty_file_fails_with_one_clear_message(dataset: Path) -> None:
     write(dataset / "traffic.csv", "")
-    with pytest.raises(UnreadableFile, match=r"traffic\.csv"):
+    with pytest.raises(NoLoadableFileError, match=r"traffic\.csv"):  # the only file, rejected: nothing to load
         _ingest(dataset)
 
 
-def test_truncated_gzip_fails_and_rolls_back(dataset: Path) -> None:
+def test_truncated_gzip_is_rejected_and_rolled_back(dataset: Path) -> None:
     write(dataset / "users.csv", "user_id\nu1\n")
     body = HEADER + "".join(f"2024-11-11,jd,S{i},{i + 10},1\n" for i in range(20000))
     blob = gzip.compress(body.encode())
     (dataset / "traffic.csv.gz").write_bytes(blob[: len(blob) // 2])
     wh = Warehouse()
-    with pytest.raises(UnreadableFile, match=r"traffic\.csv\.gz"):
-        wh.ingest(dataset, Config())
+    with pytest.raises(RejectedFileError, match=r"traffic\.csv\.gz"):
+        wh.ingest(dataset, Config(), strict=True)
     assert wh.count("users") == 0 and wh.count("traffic") == 0 and wh.count("ingest_manifest") == 0
+    rep = wh.ingest(dataset, Config())
+    assert [(f.path, f.status) for f in rep.rejected] == [("traffic.csv.gz", "rejected")]
+    assert wh.count("users") == 1 and wh.count("traffic") == 0 and wh.count("ingest_manifest") == 1
 
 
 def test_xlsx_with_merged_section_headers(dataset: Path) -> None:

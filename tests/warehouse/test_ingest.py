@@ -13,9 +13,8 @@ import pytest
 from wh_helpers import quarantined, rows, write
 
 from upmarket.config import Config
-from upmarket.io import UnreadableFile
 from upmarket.warehouse import Warehouse
-from upmarket.warehouse.ingest import IngestReport
+from upmarket.warehouse.ingest import IngestReport, RejectedFileError
 
 TRAFFIC = (
     "date,platform,sku_id,visitors,buyers,gmv\n"
@@ -69,8 +68,8 @@ def test_ingest_loads_and_quarantines_with_invariant(wh: Warehouse, ds: Path) ->
         ("u1", "tier1"), ("u2", "new_tier1"), ("u3", "tier2")]
     for read, loaded, quar in rows(wh, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_manifest"):
         assert read == loaded + quar
-    assert rep.totals == {"files": 3, "files_loaded": 3, "files_skipped": 0, "rows_read": 12, "rows_loaded": 9,
-                          "rows_quarantined": 3}
+    assert rep.totals == {"files": 3, "files_loaded": 3, "files_rejected": 0, "files_skipped": 0, "files_removed": 0,
+                          "rows_read": 12, "rows_loaded": 9, "rows_quarantined": 3}
     # Ibis reads the same rows
     assert wh.table("traffic").count().execute() == 2
 
@@ -136,14 +135,14 @@ def test_duplicate_keys_across_files(wh: Warehouse, dataset: Path) -> None:
         ("users/1.csv", 4, "duplicate_key", "u1"), ("users/2.csv", 2, "duplicate_key", "u2")]
 
 
-def test_unreadable_file_rolls_back_everything(wh: Warehouse, ds: Path) -> None:
+def test_strict_unreadable_file_rolls_back_everything(wh: Warehouse, ds: Path) -> None:
     wh.ingest(ds, Config())
     before = _state(wh)
     write(ds / "traffic.csv", TRAFFIC + "2024-11-13,jd,A7,5,1,1\n")  # a change that would load...
     write(ds / "orders.csv", "order_id,user_id\no1,u1\n")  # ...but this file misses required columns
-    with pytest.raises(UnreadableFile) as err:
-        wh.ingest(ds, Config())
-    assert "orders.csv" in str(err.value)
+    with pytest.raises(RejectedFileError) as err:
+        wh.ingest(ds, Config(), strict=True)
+    assert "orders.csv" in str(err.value) and "missing required column" in str(err.value)
     assert _state(wh) == before
 
 

@@ -379,6 +379,28 @@ TABLES: dict[str, Table] = {
 }
 
 
+SKU_MAP = Table(
+    "sku_map",
+    "optional: a platform's own item id (a JD SKU, a Tmall 商品ID, a 抖店 商品ID) → the products.sku_id it sells",
+    (
+        O("platform", "code", "the platform the id belongs to; empty when the id is the same on every platform",
+          aliases=("平台",), codes="platform"),
+        R("platform_sku_id", "id", "the id as the platform's exports show it",
+          aliases=("平台商品ID", "商品ID", "SKU编号", "SKU ID")),
+        R("sku_id", "id", "the products.sku_id it stands for", aliases=("产品ID",)),
+    ),
+    key=("platform", "platform_sku_id"),
+    notes=("Rows of traffic, listings, orders, reviews and events whose sku_id is not in products but is a "
+           "platform_sku_id here (and the ids listed in posts.sku_ids) are re-keyed to the products.sku_id on "
+           "ingest (the id they came with is kept in _extra as platform_sku_id), so every analysis joins them to "
+           "their product.",),
+)
+"""Kept apart from the contract's own tables (an extension); registered in ``TABLES`` below."""
+TABLES[SKU_MAP.name] = SKU_MAP
+EXTENSION_TABLES: tuple[str, ...] = (SKU_MAP.name,)
+"""Tables beyond contract version 1 (optional helpers a dataset may bring; the twin does not write them)."""
+
+
 def table(name: str) -> Table:
     """The contract table called ``name``; a clear error naming the known tables otherwise."""
     try:

@@ -16,8 +16,8 @@ from upmarket.contract import TABLES
 
 
 def mapping_lines(report: Any) -> list[str]:
-    """Plain-text lines: for each loaded file its export, mapped headers, extras and suggestions; then
-    each ignored file with its reason. ``report`` is an ``IngestReport``."""
+    """Plain-text lines: for each loaded file its export, mapped headers, extras and suggestions.
+    ``report`` is an ``IngestReport`` (whose own table lists ignored files with their reasons)."""
     lines: list[str] = []
     for f in report.files:
         columns: dict[str, str] = getattr(f, "columns", None) or {}
@@ -39,10 +39,6 @@ def mapping_lines(report: Any) -> list[str]:
             lines.append("  kept as extra: " + ", ".join(extra))
         for header, column in (getattr(f, "suggestions", None) or {}).items():
             lines.append(f"  {header!r} is close to column {column!r}: map it with [[files]] columns if it is that")
-    for path, reason in (getattr(report, "ignored_reasons", None) or {}).items():
-        lines.append(f"ignored {path}: {reason}")
-    if not getattr(report, "ignored_reasons", None):
-        lines += [f"ignored {path}" for path in getattr(report, "ignored", [])]
     return lines
 
 

@@ -235,6 +235,11 @@ def _data_quality_model(dq: dict[str, Any] | None, lang: str) -> dict[str, Any] 
     reason_cols = ["path", "table", "column", "reason", "rows"]
     reasons = dq.get("quarantine_reasons", [])
     return {
+        # what a person must act on comes first: rejected files, removed files, keys that do not join, ignored files
+        "rejected": [f"{r['file']} ({r['table']}): {r['reason']}" for r in dq.get("rejected_files", [])],
+        "removed": [f"{r['path']} ({r['table']}, {r['rows_loaded']:,})" for r in dq.get("removed_files", [])],
+        "unmatched": [u.get("message", "") for u in (dq.get("unmatched_keys") or {}).values()],
+        "ignored": [f"{r['file']}: {r['reason']}" for r in dq.get("ignored_files", [])],
         "files": records_table("files", files, file_cols, lang) if files else None,
         "reasons": records_table("quarantine_reasons", reasons, reason_cols, lang) if reasons else None,
         "totals": {k: sum(int(f.get(k) or 0) for f in files) for k in ("rows_read", "rows_loaded", "rows_quarantined")},
@@ -279,7 +284,8 @@ def report_model(
             "report_title", "focal_brand", "dataset", "run_at", "contract", "contents", "findings", "evidence",
             "charts", "tables", "warnings", "figures", "no_findings", "skipped", "no_skipped", "data_quality",
             "files", "quarantine_reasons", "no_quarantine", "no_data_quality", "twin_check", "twin_intro",
-            "generated_by", "rows_read", "rows_loaded", "rows_quarantined")},
+            "generated_by", "rows_read", "rows_loaded", "rows_quarantined",
+            "rejected_files", "removed_files", "unmatched_keys", "ignored_files")},
         "header": {
             "focal_brand": results.get("focal_brand", "–"),
             "dataset": results.get("dataset") or (results.get("config") or {}).get("dataset") or "–",

@@ -112,23 +112,25 @@ class Warehouse:
 
     # --- ingest -------------------------------------------------------------------------------------------------
 
-    def ingest(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None
-               ) -> IngestReport:
+    def ingest(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None,
+               strict: bool = False) -> IngestReport:
         """Load every table file of ``dataset``: idempotent (by content hash) and atomic (one transaction).
 
-        Raises ``upmarket.io.UnreadableFile`` (after rolling back) for a file that cannot be read at all.
+        A file that cannot be read at all is rejected (``report.rejected``) and the others load;
+        with ``strict`` it raises ``RejectedFileError`` after rolling back. The warehouse follows the
+        folder: the rows of deleted files leave (``report.removed``).
         """
         from upmarket.warehouse.ingest import run
 
         self._version += 1
-        return run(self, dataset, config, progress=progress)
+        return run(self, dataset, config, progress=progress, strict=strict)
 
-    def validate(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None
-                 ) -> IngestReport:
+    def validate(self, dataset: str | Path, config: Config | None = None, *, progress: Progress | None = None,
+                 strict: bool = False) -> IngestReport:
         """Dry run of ``ingest``: the same cleaning and counts, then ROLLBACK, so nothing changes."""
         from upmarket.warehouse.ingest import run
 
-        return run(self, dataset, config, progress=progress, dry_run=True)
+        return run(self, dataset, config, progress=progress, dry_run=True, strict=strict)
 
     def load_frame(self, table: str, df: pd.DataFrame, file_label: str | None = None) -> FileReport:
         """Load an in-memory DataFrame into contract table ``table`` through the ingest cleaning path.

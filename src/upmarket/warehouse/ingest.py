@@ -7,10 +7,19 @@ is already loaded, a replacement when a known path changed, then the cleaning SQ
 reader's Arrow batches for text and spreadsheets. Rows that pass go to the table with
 ``_file_id``/``_row``/``_extra``; the others go to ``quarantine``; the manifest records the
 counts, and ``rows_read = rows_loaded + rows_quarantined`` is asserted for every file.
+
+One bad file does not sink the run: a file that cannot be read (the reader raises, or DuckDB
+fails on it midway) is *rejected* whole — its partial rows deleted, or, when a DuckDB error has
+aborted the transaction, the run replayed without it — and listed with its reason; the other
+files load. ``strict=True`` makes a rejection an error (ROLLBACK, nothing committed).
+
+The warehouse mirrors the folder: rows of a file no longer in the folder leave; a file moved
+unchanged keeps its rows under its new path; a file moved and edited replaces its old rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io as _stdio
 import time
@@ -20,6 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 
 from upmarket.contract import Table
@@ -33,7 +43,9 @@ from upmarket.contract.sql import (
     quarantine_select,
     unit_scales,
 )
+from upmarket.errors import UpmarketError
 from upmarket.progress import ensure
+from upmarket.warehouse.keys import brands_present, resolve_sku_ids, unmatched_keys
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,13 +68,60 @@ class IngestInvariantError(RuntimeError):
     """rows_read != rows_loaded + rows_quarantined: a bug in upmarket, never a data problem."""
 
 
+class NoLoadableFileError(UpmarketError):
+    """A dataset folder with no table file, or none that could be loaded; ``report`` says why per file."""
+
+    def __init__(self, message: str, report: IngestReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class RejectedFileError(UpmarketError):
+    """``--strict``: a file was rejected, so the run stopped and committed nothing."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason} (--strict: the run stopped here and committed nothing)")
+        self.path = path
+        self.reason = reason
+
+
+class _Aborted(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """DuckDB failed on a file and aborted the transaction: roll back and replay without it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+
+REASON_CHARS = 400
+"""A rejection reason is one line of at most this many characters."""
+
+
+def rejection_reason(exc: BaseException) -> str:
+    """One line saying why a file could not be loaded (a reader's own message as it is, else the error's type)."""
+    from upmarket.io import UnreadableFile
+
+    if isinstance(exc, UnreadableFile):
+        text = exc.problem
+    elif isinstance(exc, duckdb.Error):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        text = f"DuckDB could not read it: {first or type(exc).__name__}"
+    elif isinstance(exc, OSError):
+        text = f"cannot read the file: {exc.strerror or exc}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
+
+
 @dataclass
 class FileReport:
     """What happened to one source file."""
 
     path: str
     table: str
-    status: str  # loaded | replaced | skipped | unchanged
+    status: str  # loaded | replaced | skipped | unchanged | moved | rejected
     file_id: str
     format: str | None = None
     encoding: str | None = None
@@ -79,22 +138,48 @@ class FileReport:
 
 
 @dataclass
+class RemovedFile:
+    """A file loaded by an earlier run that is no longer in the folder: its rows left the warehouse."""
+
+    path: str
+    table: str
+    rows_loaded: int
+    rows_quarantined: int
+
+
+@dataclass
 class IngestReport:
-    """Per-file outcome of one ingest (or validate) run, with totals and renderers."""
+    """Per-file outcome of one ingest (or validate) run, with totals and renderers.
+
+    ``files`` has one entry per discovered file (rejected ones with ``status == "rejected"`` and
+    the reason in ``note``); ``ignored`` lists the folder's other files with the reason
+    (``{"file", "reason"}``); ``removed`` the files gone from the folder whose rows left.
+    """
 
     files: list[FileReport] = field(default_factory=list)
     dry_run: bool = False
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    removed: list[RemovedFile] = field(default_factory=list)
     seconds: float = 0.0
-    ignored_reasons: dict[str, str] = field(default_factory=dict)  # ignored file → why
+    sku_ids_resolved: dict[str, int] = field(default_factory=dict)  # rows re-keyed through sku_map, per table
+    unmatched_keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # see warehouse.keys.unmatched_keys
+    brands: list[str] = field(default_factory=list)  # products/market_sales brands, most rows first
+
+    @property
+    def rejected(self) -> list[FileReport]:
+        """The files that could not be loaded at all, in discovery order."""
+        return [f for f in self.files if f.status == "rejected"]
 
     @property
     def totals(self) -> dict[str, int]:
         done = [f for f in self.files if f.status in ("loaded", "replaced")]
+        rejected = self.rejected
         return {
             "files": len(self.files),
             "files_loaded": len(done),
-            "files_skipped": len(self.files) - len(done),
+            "files_rejected": len(rejected),
+            "files_skipped": len(self.files) - len(done) - len(rejected),
+            "files_removed": len(self.removed),
             "rows_read": sum(f.rows_read for f in done),
             "rows_loaded": sum(f.rows_loaded for f in done),
             "rows_quarantined": sum(f.rows_quarantined for f in done),
@@ -113,9 +198,21 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "totals": self.totals,
             "files": [asdict(f) | {"top_reasons": [list(r) for r in f.top_reasons]} for f in self.files],
-            "ignored": list(self.ignored),
-            "ignored_reasons": dict(self.ignored_reasons),
+            "rejected": [{"file": f.path, "table": f.table, "reason": f.note} for f in self.rejected],
+            "ignored": [dict(i) for i in self.ignored],
+            "removed": [asdict(r) for r in self.removed],
+            "sku_ids_resolved": dict(self.sku_ids_resolved),
+            "unmatched_keys": dict(self.unmatched_keys),
         }
+
+    def warnings(self, files: bool = True) -> list[str]:
+        """One line per thing a person should look at: rejected files (unless ``files`` is False, when the
+        table already shows them), removed files, keys that do not join."""
+        out = [f"rejected {f.path} ({f.table}): {f.note}" for f in self.rejected] if files else []
+        out += [f"{'would remove' if self.dry_run else 'removed'} {r.path}: no longer in the folder "
+                f"({r.rows_loaded:,} {r.table} rows)" for r in self.removed]
+        out += [u["message"] for u in self.unmatched_keys.values()]
+        return out
 
     def to_rich(self):
         """A Rich table: one row per file, then the totals."""
@@ -127,18 +224,37 @@ class IngestReport:
                            ("status", "left"), ("read", "right"), ("loaded", "right"), ("quarantined", "right"),
                            ("top reasons", "left")):
             t.add_column(name, justify=just)
-        for f in self.files:
+        from rich.markup import escape
+
+        # rejected files first: they are what a person must act on
+        for f in sorted(self.files, key=lambda f: f.status != "rejected"):
             reasons = ", ".join(f"{r} ×{n}" for r, n in f.top_reasons[:3])
-            status = f.status + (f" ({f.note})" if f.note else "")
+            # a rejection's reason is long: it goes under the table (and to the warnings), not in the cell
+            status = escape(f.status + (f" ({f.note})" if f.note and f.status != "rejected" else ""))
+            if f.status == "rejected":
+                status = f"[bold red]{status}[/]"
             quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
-            t.add_row(f.path, f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
-                      f"{f.rows_loaded:,}", quarantined, reasons)
+            t.add_row(escape(f.path), f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
+                      f"{f.rows_loaded:,}", quarantined, escape(reasons))
+        for r in self.removed:
+            t.add_row(escape(r.path), r.table, "", "", "[yellow]removed (no longer in the folder)[/]", "",
+                      f"-{r.rows_loaded:,}", f"-{r.rows_quarantined:,}" if r.rows_quarantined else "0", "")
+        for i in self.ignored:
+            t.add_row(escape(i["file"]), "", "", "", "[dim]ignored[/]", "", "", "", "")
+        caption = [f"rejected {f.path}: {f.note}" for f in self.rejected]
+        caption += [f"ignored {i['file']}: {i['reason']}" for i in self.ignored]
         notes = [f"{f.path}: {line}" for f in self.files for line in f.reconcile]
         if notes:
-            t.caption = "summary rows that do not match the loaded rows:\n" + "\n".join(notes)
+            caption += ["summary rows that do not match the loaded rows:", *notes]
+        if caption:
+            t.caption = escape("\n".join(caption))
+            t.caption_justify = "left"
         tot = self.totals
         t.add_section()
-        t.add_row(f"{tot['files']} files", "", "", "", f"{tot['files_loaded']} loaded", f"{tot['rows_read']:,}",
+        done = f"{tot['files_loaded']} loaded"
+        if tot["files_rejected"]:
+            done += f", {tot['files_rejected']} rejected"
+        t.add_row(f"{tot['files']} files", "", "", "", done, f"{tot['rows_read']:,}",
                   f"{tot['rows_loaded']:,}", f"{tot['rows_quarantined']:,}", "")
         return t
 
@@ -201,9 +317,11 @@ def _coalesce(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table
 
 
 def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str], name: str,
-                  rows: int = CHUNK_ROWS) -> Iterator[_Chunk]:
+                  rows: int | None = None) -> Iterator[_Chunk]:
     """The reader's Arrow batches, coalesced into chunks, each registered with DuckDB as a relation."""
     import pyarrow.compute as pc
+
+    rows = rows or CHUNK_ROWS
 
     types: dict[str, str] | None = None
     for tbl in _coalesce(batches, rows):
@@ -217,7 +335,8 @@ def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str
             yield _Chunk(name, SourceColumns({n: types[n] for n in order}, headers, order), int(mm["min"]),
                          tbl.num_rows, int(mm["max"]))
         finally:
-            con.unregister(name)
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction: the next registration replaces it
+                con.unregister(name)
 
 
 def _fills(t: Table, present: set[str], platform: str | None, file_dates: tuple[date, date] | None,
@@ -296,6 +415,15 @@ def _forget(con, file_id: str, table_name: str) -> None:
     con.execute("DELETE FROM ingest_manifest WHERE file_id = ?", [file_id])
 
 
+def _forget_path(con, path: str) -> int:
+    """Remove what an earlier version of the file at ``path`` loaded; the number of its rows removed."""
+    old = con.execute('SELECT file_id, "table", rows_loaded FROM ingest_manifest WHERE path = ?', [path]).fetchone()
+    if old is None:
+        return 0
+    _forget(con, old[0], old[1])
+    return int(old[2] or 0)
+
+
 def _record(con, rep: FileReport) -> None:
     con.execute(
         "INSERT INTO ingest_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -307,6 +435,9 @@ def _record(con, rep: FileReport) -> None:
 def _begin_file(con, file_id: str, path: str, table_name: str) -> FileReport | None:
     """Skip a file already loaded; forget the old version of a changed file. None means: load it."""
     same, old = _known(con, file_id, path)
+    if same is not None and old is not None and old[0] == file_id and old[1] != table_name:
+        _forget(con, file_id, old[1])  # same file, now mapped to another table: load it afresh
+        same, old = None, None
     if same is not None:
         note = "" if same == path else f"already loaded as {same}"
         return FileReport(path, table_name, "skipped" if same != path else "unchanged", file_id, note=note)
@@ -315,13 +446,13 @@ def _begin_file(con, file_id: str, path: str, table_name: str) -> FileReport | N
     return None
 
 
-def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
+def _ingest_file(wh: Warehouse, sf: Any, progress: Progress, file_id: str | None = None) -> FileReport:
     from upmarket.io import open_table
     from upmarket.io.readers import suggestions
 
     con = wh.con
     t0 = time.perf_counter()
-    file_id = file_hash(sf.path)
+    file_id = file_id or file_hash(sf.path)
     rel = sf.rel_path
     early = _begin_file(con, file_id, rel, sf.table)
     if early is not None:
@@ -339,8 +470,13 @@ def _ingest_file(wh: Warehouse, sf: Any, progress: Progress) -> FileReport:
         chunks: Iterable[_Chunk] = _parquet_chunks(con, raw)
     else:
         chunks = _arrow_chunks(con, raw.batches(BATCH_ROWS), dict(raw.columns), "_upm_batch")
-    read, loaded, quarantined = _load_chunks(con, t, chunks, fills, file_id, rel, task, scales,
-                                             getattr(raw, "row_problems", None))
+    try:
+        read, loaded, quarantined = _load_chunks(con, t, chunks, fills, file_id, rel, task, scales,
+                                                 getattr(raw, "row_problems", None))
+    finally:  # unregister the Arrow view now, not at garbage collection (the next file reuses its name)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
     rep = FileReport(rel, t.name, "loaded", file_id, raw.format, raw.encoding, read, loaded, quarantined,
                      time.perf_counter() - t0)
     rep.top_reasons = _top_reasons(con, file_id) if quarantined else []
@@ -389,8 +525,14 @@ def reconcile_summary(con, t: Table, file_id: str, headers: dict[str, str], tole
 
 
 def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: Progress | None = None,
-        dry_run: bool = False) -> IngestReport:
-    """Ingest (or, with ``dry_run``, validate) every table file of ``dataset`` in ONE transaction."""
+        dry_run: bool = False, strict: bool = False) -> IngestReport:
+    """Ingest (or, with ``dry_run``, validate) every table file of ``dataset`` in ONE transaction.
+
+    A file that cannot be read is rejected (listed with its reason, nothing of it kept) and the
+    others load; with ``strict`` a rejection raises :class:`RejectedFileError` and nothing is
+    committed. Raises :class:`NoLoadableFileError` when the folder has no table file or every one was
+    rejected (nothing committed either).
+    """
     from upmarket.config import load_config
     from upmarket.io import discover
 
@@ -399,36 +541,137 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
     t0 = time.perf_counter()
     found = discover(dataset, config)
     files = found.files
-    ignored = [i.rel_path for i in found.ignored]
+    ignored = [{"file": i.rel_path, "reason": i.reason} for i in found.ignored]
+    if not files:
+        listed = "; ".join(f"{i['file']} ({i['reason']})" for i in ignored[:5])
+        raise NoLoadableFileError(f"{dataset}: no table file found (a dataset folder holds files such as orders.csv "
+                                  f"or traffic.xlsx, or [[files]] entries of upmarket.toml map them)"
+                                  + (f"; ignored: {listed}" if listed else ""),
+                                  IngestReport(dry_run=dry_run, ignored=ignored))
     progress = ensure(progress)
-    files_task = progress.task("files", total=len(files))
-    report = IngestReport(dry_run=dry_run, ignored=ignored,
-                          ignored_reasons={i.rel_path: i.reason for i in found.ignored})
+    # file ids first: moved files are recognised by content before anything is loaded or removed
+    hashes: dict[str, str] = {}
+    rejected: dict[str, str] = {}
+    for sf in files:
+        try:
+            hashes[sf.rel_path] = file_hash(sf.path)
+        except OSError as exc:
+            rejected[sf.rel_path] = rejection_reason(exc)
     con = wh.con
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    con.execute("BEGIN TRANSACTION")
     try:
-        for sf in files:
-            old = con.execute("SELECT file_id FROM ingest_manifest WHERE path = ?", [sf.rel_path]).fetchone()
-            rep = _ingest_file(wh, sf, progress)
-            if rep.status == "loaded" and old is not None:
-                rep.status, rep.note = "replaced", "content changed since the last ingest"
-            report.files.append(rep)
-            files_task.advance(1)
-        if dry_run:
-            con.execute("ROLLBACK")
-        else:
-            con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+        while True:
+            report = IngestReport(dry_run=dry_run, ignored=ignored)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _run_once(wh, files, hashes, rejected, report, progress, strict)
+            except _Aborted as ab:  # DuckDB aborted the transaction on this file: replay the run without it
+                con.execute("ROLLBACK")
+                if strict:
+                    raise RejectedFileError(ab.path, ab.reason) from None
+                if ab.path in rejected:
+                    raise RuntimeError(f"{ab.path}: rejected twice in one run") from None
+                rejected[ab.path] = ab.reason
+                continue
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            if any(f.status in ("loaded", "replaced") for f in report.files) or report.removed:
+                report.sku_ids_resolved = resolve_sku_ids(con)
+            report.unmatched_keys = unmatched_keys(con)
+            report.brands = brands_present(con)
+            if len(report.rejected) == len(report.files):
+                con.execute("ROLLBACK")
+                listed = "; ".join(f"{f.path}: {f.note}" for f in report.rejected[:5])
+                raise NoLoadableFileError(f"{dataset}: no file could be loaded — {listed}", report)
+            con.execute("ROLLBACK" if dry_run else "COMMIT")
+            break
+        if not dry_run and (report.totals["rows_read"] or report.removed):
+            con.execute("CHECKPOINT")  # now, under the ingest memory limit, rather than at close
+    finally:
         con.execute(f"SET memory_limit = '{limit}'")
-        raise
-    if not dry_run and report.totals["rows_read"]:
-        con.execute("CHECKPOINT")  # now, under the ingest memory limit, rather than at close
-    con.execute(f"SET memory_limit = '{limit}'")
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _run_once(wh: Warehouse, files: list, hashes: dict[str, str], rejected: dict[str, str], report: IngestReport,
+              progress: Progress, strict: bool) -> None:
+    """One pass over the folder inside the open transaction: mirror, then load or reject each file."""
+    con = wh.con
+    moved = _mirror(con, files, hashes, report)
+    files_task = progress.task("files", total=len(files))
+    for sf in files:
+        rel = sf.rel_path
+        if rel in rejected:  # known unreadable: keep nothing of it, not even an earlier version
+            if strict:
+                raise RejectedFileError(rel, rejected[rel])
+            _forget_path(con, rel)
+            report.files.append(FileReport(rel, sf.table, "rejected", hashes.get(rel, ""), note=rejected[rel]))
+            files_task.advance(1)
+            continue
+        file_id = hashes[rel]
+        old = con.execute("SELECT file_id FROM ingest_manifest WHERE path = ?", [rel]).fetchone()
+        try:
+            rep = _ingest_file(wh, sf, progress, file_id)
+        except IngestInvariantError:
+            raise
+        except Exception as exc:  # one unreadable file must not sink the run: reject it whole
+            reason = rejection_reason(exc)
+            if strict:
+                raise RejectedFileError(rel, reason) from exc
+            if isinstance(exc, duckdb.Error) or not _alive(con):
+                raise _Aborted(rel, reason) from exc
+            # the transaction is alive (a Python-side error): delete the partial rows
+            con.execute(f"DELETE FROM {q(sf.table)} WHERE _file_id = ?", [file_id])
+            con.execute("DELETE FROM quarantine WHERE file_id = ?", [file_id])
+            rep = FileReport(rel, sf.table, "rejected", file_id, note=reason)
+        if rep.status == "loaded" and old is not None:
+            rep.status, rep.note = "replaced", "content changed since the last ingest"
+        elif rep.status == "unchanged" and rel in moved:
+            rep.status, rep.note = "moved", f"moved from {moved[rel]}"
+        report.files.append(rep)
+        files_task.advance(1)
+
+
+def _alive(con) -> bool:
+    """Whether the open transaction can still run statements (a DuckDB error aborts it)."""
+    try:
+        con.execute("SELECT 1").fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _mirror(con, files: list, hashes: dict[str, str], report: IngestReport) -> dict[str, str]:
+    """Make the warehouse follow the folder before loading: {new path: old path} of the moved files.
+
+    A manifest path no longer in the folder is a moved file when a file of the same content (and
+    table) sits at a path the manifest does not know: its rows stay, under the new path. Otherwise
+    the file was deleted (or moved and edited): its rows, quarantine and manifest row leave, so an
+    edited copy elsewhere loads without clashing with its stale rows.
+    """
+    current = {sf.rel_path: sf for sf in files}
+    manifest = con.execute('SELECT file_id, path, "table", rows_loaded, rows_quarantined FROM ingest_manifest '
+                           "ORDER BY path").fetchall()
+    known_paths = {row[1] for row in manifest}
+    by_hash: dict[str, list[str]] = {}
+    for rel, h in hashes.items():
+        if rel not in known_paths:
+            by_hash.setdefault(h, []).append(rel)
+    moved: dict[str, str] = {}
+    for file_id, path, table_name, n_loaded, n_quarantined in manifest:
+        if path in current:
+            continue
+        new = next((r for r in by_hash.get(file_id, ()) if current[r].table == table_name and r not in moved), None)
+        if new is not None:
+            con.execute("UPDATE ingest_manifest SET path = ? WHERE file_id = ?", [new, file_id])
+            con.execute("UPDATE quarantine SET path = ? WHERE file_id = ?", [new, file_id])
+            moved[new] = path
+        else:
+            _forget(con, file_id, table_name)
+            report.removed.append(RemovedFile(path, table_name, int(n_loaded or 0), int(n_quarantined or 0)))
+    return moved
 
 
 def load_frame(wh: Warehouse, table_name: str, df: pd.DataFrame, file_label: str = "frame") -> FileReport:
