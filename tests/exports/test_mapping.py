@@ -13,7 +13,7 @@ from upmarket.cli import app
 from upmarket.config import load_config
 from upmarket.contract import table
 from upmarket.contract.exports import id_in_name, match_export, near_export
-from upmarket.io import UnreadableFile, discover
+from upmarket.io import discover
 from upmarket.io.headers import AliasIndex, match_key, normalise_header
 from upmarket.io.recognise import recognise
 from upmarket.warehouse.ingest import NoLoadableFileError
