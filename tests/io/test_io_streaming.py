@@ -84,4 +84,3 @@ def test_large_gzip_csv_streams_with_bounded_memory(tmp_path: Path) -> None:
     assert peak_rss - rss0 < 160 << 20, f"RSS grew by {(peak_rss - rss0) >> 20} MiB for a ~270 MB file"
     print(f"write {t_write:.1f}s, read {t_read:.1f}s, {n_batches} batches, pool +{(peak_pool - pool0) >> 20} MiB, "
           f"RSS +{(peak_rss - rss0) >> 20} MiB, file {path.stat().st_size >> 20} MiB gz")
-    assert t_write + t_read < 20, f"write {t_write:.1f}s, read {t_read:.1f}s"
