@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, needs, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
@@ -135,7 +135,7 @@ class Funnel(Analysis):
     requires = ()
     optional = ("traffic", "events", "users", "orders", "products")
     results_key: ClassVar[str] = "funnel"
-    figure_needs = {
+    figure_needs: ClassVar[dict[str, Need]] = {
         "visit_to_buy": needs("traffic", "events"),
         "ctr": needs("traffic:impressions", "events"),
         "favorite_rate": needs("traffic:favorites", "events"),

@@ -339,7 +339,7 @@ def premium_acceptance(counts: pd.DataFrame, groups: Sequence[str], focal: str, 
     return t.sort_values(["group", "value", "brand"]).reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- results.json: the contract's breakdown keys
+# --------------------------------------------------------------------------- results.json: contract breakdown keys
 def _rate_entry(row: Any, names: Sequence[str]) -> dict[str, Any]:
     d: dict[str, Any] = {}
     for name in names:
