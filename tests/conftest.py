@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -12,6 +13,18 @@ from typing import Any
 import pytest
 
 DEMO_SEED = 7
+SKIP_LOG_ENV = "UPMARKET_SKIP_LOG"
+"""When set (by .ci/run), every skipped test's node id and reason is appended to this file, one per line."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Record why a test was skipped, so CI can fail on a skip outside its allow-list (.ci/skip_allowlist)."""
+    path = os.environ.get(SKIP_LOG_ENV)
+    if not path or not report.skipped or hasattr(report, "wasxfail") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # under xdist the controller receives every worker's reports: write once, there
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"{report.nodeid}\t{reason.removeprefix('Skipped: ')}\n")
 
 
 @pytest.fixture(scope="session")

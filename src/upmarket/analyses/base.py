@@ -113,7 +113,9 @@ def _unmet(warehouse: Warehouse, part: Columns) -> str | None:
         return f"table {part.table} is not in the dataset"
     absent = [c for c in part.columns if not column_present(warehouse, part.table, c)]
     if absent:
-        return f"{part.table} has no {' or '.join(absent)} column"
+        return f"{part.table} has no {absent[0]} column" if len(absent) == 1 else (
+            f"{part.table} has none of the columns {', '.join(absent)}" if len(absent) == len(part.columns) else
+            f"{part.table} lacks the columns {', '.join(absent)}")
     return None
 
 
@@ -164,6 +166,18 @@ class Analysis:
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def drop_uncomputable(tables: dict[str, pd.DataFrame], unmet: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """``tables`` without what ``unmet`` names: a table (``"topics"``), a table's column (``"creators.gmv_per_cny"``),
+    or a column of every table (``"reach_per_follower"``), so nothing uncomputable is shown as NaN or zero."""
+    out = {name: df for name, df in tables.items() if name not in unmet}
+    for key in unmet:
+        table, _, column = key.rpartition(".")
+        for name, df in out.items():
+            if (table in ("", name)) and column in df.columns:
+                out[name] = df.drop(columns=[c for c in df.columns if c == column or c.startswith(f"{column}_")])
+    return out
 
 
 REGISTRY: dict[str, type[Analysis]] = {}
