@@ -103,9 +103,9 @@ def run_analyses(
 
 
 def failure(exc: BaseException) -> dict[str, str]:
-    """``failed[<analysis>]`` in results.json: the error, its type and the innermost upmarket frame."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "upmarket" in f.filename] or \
-        traceback.extract_tb(exc.__traceback__)
+    """``failed[<analysis>]`` in results.json: the error, its type and the innermost frame outside libraries."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in frames if "site-packages" not in f.filename and "/lib/python" not in f.filename] or frames
     out = {"error": str(exc) or type(exc).__name__, "type": type(exc).__name__}
     if frames:
         f = frames[-1]

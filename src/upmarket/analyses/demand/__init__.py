@@ -245,7 +245,7 @@ class Demand(Analysis):
             absent = [c for c in tastes.characteristics
                       if c not in data.products or not data.products[c].notna().all()] if tastes else []
             if absent:  # products without the characteristics the conjoint's attributes map to
-                not_computed["demand_model.tastes"] = (
+                not_computed["demand_model.tastes.class_shares"] = (
                     f"products give no {' or '.join(absent)} characteristic for every model: the conjoint's consumer "
                     "types cannot enter the demand model (fitted on market shares alone)")
                 tastes = None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["PLATFORM_STAGE_MAP", "STAGES", "Funnel", "FunnelOptions", "FunnelOutput", "SparkSource", "TableSource",
            "compute", "findings", "local_session", "spark_available", "stage_map"]
 
+
+RATE_COUNTS: dict[str, tuple[str, ...]] = {
+    "ctr": ("impressions", "ctr_num", "ctr_den"), "favorite_rate": ("favorites", "fav_den"),
+    "cart_rate": ("add_to_carts", "cart_den"), "units_per_buyer": ("units", "units_buyers"),
+}
+"""The count columns of the funnel tables behind each rate (beside visitors and buyers, which are required)."""
 
 BREAKDOWN_KEYS: frozenset[str] = frozenset({"by_city_tier", "premium_conversion_by_city_tier", "stages"})
 """Keys of ``results["funnel"]`` that are not a platform."""
@@ -175,9 +181,12 @@ class Funnel(Analysis):
         # a figure missing for the whole dataset is named once, by the declared need; finer scopes add the rest
         scoped = {k: v for k, v in res.not_computed.items()
                   if k not in unmet and k.rsplit(".", 1)[-1] not in unmet}
+        # a rate the columns do not allow leaves the tables with its (all-zero) count columns
+        hidden = {**unmet, **{c: why for rate, why in unmet.items() for c in RATE_COUNTS.get(rate, ())}}
+        tables = drop_uncomputable(res.tables, hidden)
         return Section(
-            name=self.name, title=self.title, title_zh=self.title_zh, figures=res.figures, tables=res.tables,
-            charts=charts(res.tables, config.focal_brand),
-            findings=findings(res.figures, res.tables, config.focal_brand),
+            name=self.name, title=self.title, title_zh=self.title_zh, figures=res.figures, tables=tables,
+            charts=charts(tables, config.focal_brand),
+            findings=findings(res.figures, tables, config.focal_brand),
             warnings=res.warnings, not_computed=scoped,
         )
