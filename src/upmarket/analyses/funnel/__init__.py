@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["PLATFORM_STAGE_MAP", "STAGES", "Funnel", "FunnelOptions", "FunnelOutput", "SparkSource", "TableSource",
-           "compute", "findings", "local_session", "spark_available", "stage_map"]
+__all__ = ["BREAKDOWN_KEYS", "PLATFORM_STAGE_MAP", "STAGES", "Funnel", "FunnelOptions", "FunnelOutput", "SparkSource",
+           "TableSource", "compute", "findings", "local_session", "spark_available", "stage_map"]
 
 
 RATE_COUNTS: dict[str, tuple[str, ...]] = {
