@@ -144,3 +144,17 @@ def test_an_analysis_with_no_computable_figure_is_skipped_with_its_reasons(monke
     assert "declared" in res.skipped
     assert res.not_computed["declared"] == {"a": "table traffic is not in the dataset",
                                             "b": "table traffic is not in the dataset"}
+
+
+def test_demo_fails_loudly_when_an_analysis_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``upmarket demo`` exits 3 and names the failure (the simulation and analysis are stubbed: only the CLI's
+    handling of a failed run is under test here; the pipeline's is above)."""
+    from upmarket import pipeline
+    from upmarket.results import Results
+
+    failed = {"funnel": {"error": "'ctr'", "type": "KeyError", "where": "upmarket/analyses/funnel/__init__.py:1"}}
+    monkeypatch.setattr(upmarket, "simulate", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "analyze", lambda *a, **k: Results({"focal_brand": "Xiaomi", "failed": failed}))
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["demo", "-o", str(tmp_path / "demo")])
+    assert res.exit_code == EXIT_ANALYSIS_FAILED, res.output
+    assert "analysis funnel FAILED: KeyError" in res.output
