@@ -74,7 +74,7 @@ CASES: dict[str, Case] = {
     # orders as a shop backend exports them: no units (default 1), no source
     "orders_minimal": Case(
         drop={"orders": ORDERS_MINIMAL}, only=("funnel", "spread", "segments", "pricing_plan"),
-        present=("pricing_plan.price.*.all.jd",)),  # the channel split still uses the orders (units default 1)
+        present=("pricing_plan.price.*.all.jd",)),  # the channel split still uses the orders (ingest fills units 1)
     "reviews_no_rating": Case(
         drop={"reviews": REVIEWS_MINIMAL}, only=("voice", "segments"),
         not_computed={"voice": ("voice_drivers",)}, present=("voice.Xiaomi.sentiment",)),

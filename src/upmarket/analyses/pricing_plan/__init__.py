@@ -72,8 +72,8 @@ def channel_mix(warehouse: Warehouse, posterior: pd.DataFrame) -> pd.DataFrame |
     if proxy is None:
         return None
     n = warehouse.con.execute("SELECT o.user_id, o.platform, coalesce(u.city_tier, '?') AS city_tier, "
-                              "sum(coalesce(o.units, 1)) AS units FROM orders o JOIN users u USING (user_id) "
-                              "WHERE coalesce(o.units, 1) > 0 GROUP BY ALL").df()  # units: default 1 (contract)
+                              "sum(o.units) AS units FROM orders o JOIN users u USING (user_id) "
+                              "WHERE o.units > 0 GROUP BY ALL").df()
     if n.empty:
         return None
     segs = [c for c in proxy.columns if c != "user_id"]
