@@ -8,6 +8,7 @@ analysis; the per-table cases run the analyses that read the table, to keep the 
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from dataclasses import dataclass, field
@@ -63,14 +64,12 @@ CASES: dict[str, Case] = {
         present=("funnel.*.visit_to_buy", "funnel.*.units_per_buyer"),
         absent=("funnel.*.ctr", "funnel.*.favorite_rate", "funnel.*.cart_rate", "funnel.by_city_tier",
                 "funnel.stages")),
-    # traffic without impressions or tiers, but an event log and users: tiers and stages come from them
+    # traffic without impressions or tiers, but an event log and users: CTR, tiers and stages come from them
     "traffic_no_impressions_with_events": Case(
         drop={"traffic": ("impressions", "clicks", "city_tier")}, only=("funnel",),
-        not_computed={"funnel": ("jd.ctr", "tmall.ctr", "douyin.ctr", "mistore.ctr")},
-        present=("funnel.*.visit_to_buy", "funnel.*.favorite_rate", "funnel.by_city_tier.*.visit_to_buy",
-                 "funnel.premium_conversion_by_city_tier.*.premium", "funnel.stages.*.click_given_impression",
-                 "funnel.stages.*.order_given_cart"),
-        absent=("funnel.jd.ctr", "funnel.tmall.ctr")),
+        present=("funnel.jd.ctr", "funnel.tmall.ctr", "funnel.*.visit_to_buy", "funnel.*.favorite_rate",
+                 "funnel.by_city_tier.*.visit_to_buy", "funnel.premium_conversion_by_city_tier.*.premium",
+                 "funnel.stages.*.click_given_impression", "funnel.stages.*.order_given_cart")),
     # orders as a shop backend exports them: no units (default 1), no source
     "orders_minimal": Case(
         drop={"orders": ORDERS_MINIMAL}, only=("funnel", "spread", "segments", "pricing_plan"),
@@ -181,6 +180,12 @@ def test_column_subset(name: str, tiny: Path, tmp_path: Path) -> None:
         assert all(isinstance(v, int | float) and math.isfinite(v) for v in values), f"{name}: {path} = {values}"
     for path in case.absent:
         assert values_at(res.figures, path) == [], f"{name}: {path} should not be in the results"
+    if name == "traffic_no_impressions_with_events":  # the traffic rows had no impressions: CTR is the events'
+        assert {d.get("ctr_basis") for p, d in res["funnel"].items() if "visit_to_buy" in d} == {"events"}
+        assert "funnel" not in res.not_computed or not any("ctr" in k for k in res.not_computed["funnel"])
+        realised = json.loads((tiny / "truth.json").read_text(encoding="utf-8"))["funnel"]  # CTR on full traffic
+        for p, rates in realised.items():
+            assert res["funnel"][p]["ctr"] == pytest.approx(rates["ctr"], abs=1e-9), p
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     for analysis, figures in case.not_computed.items():
         for figure in figures:

@@ -93,6 +93,7 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
     rivals = tuple(opts.competitors)
 
     tier_counts: pd.DataFrame | None = None
+    ecube: pd.DataFrame | None = None
     if traffic is not None:
         rows = fr.traffic_counts(traffic, products)
         by_platform = _sorted(fr.cube(rows, ["platform"]).to_pandas(), ["platform"])
@@ -164,6 +165,8 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
 
     cis = fr.day_bootstrap(daily, reps=opts.bootstrap, seed=opts.seed) if opts.bootstrap > 0 else {}
     figures: dict[str, Any] = fr.headline(by_platform, cis)
+    if basis == "traffic" and events is not None:
+        fr.fill_from_events(figures, ecube)
     not_computed = _missing_rates(figures, basis)
     tables["funnel_platform"] = fr.with_rates(by_platform).assign(basis=basis)
     no_tier = "no row has a city tier (traffic city_tier is empty and no events from users with a city_tier)"

@@ -287,6 +287,25 @@ def headline(platform_counts: pd.DataFrame, cis: dict[str, dict[str, list[float]
     return out
 
 
+def fill_from_events(figures: dict[str, dict[str, Any]], event_counts: pd.DataFrame) -> None:
+    """Give a platform the headline rates its traffic rows lack (a JD export has no impressions) from the events.
+
+    The definitions are the same on both bases (module doc), so the rate is the platform's; the interval is
+    Wilson's on the event counts and ``<rate>_basis`` says ``events``. Only platforms present in traffic.
+    """
+    r = with_rates(event_counts.groupby("platform", as_index=False)[list(COUNTS)].sum()).set_index("platform")
+    for p, d in figures.items():
+        if p not in r.index:
+            continue
+        row = r.loc[p]
+        for name in HEADLINE:
+            if name in d or pd.isna(row[name]):
+                continue
+            d[name] = float(row[name])
+            d[f"{name}_ci"] = [float(row[f"{name}_low"]), float(row[f"{name}_high"])]
+            d[f"{name}_basis"] = "events"
+
+
 def marginals(counts: pd.DataFrame, dims: Sequence[str]) -> dict[str, pd.DataFrame]:
     """One table per dimension: rates by platform × that dimension, with Wilson intervals.
 
