@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -12,6 +13,29 @@ from typing import Any
 import pytest
 
 DEMO_SEED = 7
+SKIP_LOG_ENV = "UPMARKET_SKIP_LOG"
+"""When set (by .ci/run), every skipped test's node id and reason is appended to this file, one per line."""
+
+
+def _log_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Append "node id<TAB>reason" of a skipped test or module to $UPMARKET_SKIP_LOG (.ci/run deduplicates:
+    under xdist a worker and the controller may both see the same report)."""
+    path = os.environ.get(SKIP_LOG_ENV)
+    if not path or not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"{report.nodeid}\t{reason.removeprefix('Skipped: ')}\n")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Record why a test was skipped, so CI can fail on a skip outside its allow-list (.ci/skip_allowlist)."""
+    _log_skip(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """Record a whole module skipped at collection (``pytest.skip(..., allow_module_level=True)``)."""
+    _log_skip(report)
 
 
 @pytest.fixture(scope="session")

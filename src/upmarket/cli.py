@@ -146,7 +146,31 @@ def analyze(
         console.print(f"• {finding.text}")
     for name, reason in res.skipped.items():
         console.print(f"[dim]skipped {name}: {reason}[/]")
+    _print_not_computed(res)
     console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}")
+    _exit_if_failed(res)
+
+
+EXIT_ANALYSIS_FAILED = 3
+"""Exit code of ``analyze`` and ``demo`` when an analysis raised (everything else was still written)."""
+
+
+def _print_not_computed(res: pipeline.Results) -> None:
+    for name, figures in res.not_computed.items():
+        for figure, why in figures.items():
+            console.print(f"not computed {name}.{figure}: {why}", style="dim", markup=False, highlight=False)
+
+
+def _exit_if_failed(res: pipeline.Results) -> None:
+    """Name every failed analysis on stderr and exit 3, so a script can tell a crash from missing data."""
+    if not res.failed:
+        return
+    for name, f in res.failed.items():
+        where = f" ({f['where']})" if f.get("where") else ""
+        err.print(f"analysis {name} FAILED: {f['type']}: {f['error']}{where}", style="bold red", markup=False,
+                  highlight=False, soft_wrap=True)
+    err.print(f"{len(res.failed)} analysis(es) failed; rerun with --debug for the traceback", style="bold red")
+    raise typer.Exit(EXIT_ANALYSIS_FAILED)
 
 
 @app.command()
@@ -193,10 +217,11 @@ def demo(
     dataset = out / "market"
     with RichProgress() as progress:
         upmarket.simulate(dataset, preset="demo", seed=seed, progress=progress)
-        res = pipeline.analyze(dataset, out / "results", lang=lang, progress=progress)
+        res = pipeline.analyze(dataset, out / "results", lang=lang, debug=_state["debug"], progress=progress)
     for finding in res.findings[:12]:
         console.print(f"• {finding.text}")
     console.print(f"\n[bold]report:[/] {(out / 'results' / 'report.html').resolve()}")
+    _exit_if_failed(res)
 
 
 @app.command()

@@ -7,6 +7,7 @@ The CLI calls these and nothing else, so everything the command line does can be
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,12 +95,19 @@ def check_focal_brand(present: list[str], config: Config, shown: int = 15) -> No
 def run_analyses(
     wh: Warehouse, config: Config, *, only: list[str] | None = None, debug: bool = False, progress: Any = None
 ) -> Results:
-    """Run every registered analysis (or ``only`` these) on a loaded warehouse."""
+    """Run every registered analysis (or ``only`` these) on a loaded warehouse.
+
+    An analysis whose tables are absent is ``skipped``; one that raises is ``failed`` (its error,
+    type and where, so a caller can tell a crash from missing data); the figures its columns do
+    not allow are listed under ``not_computed``. With ``debug`` an analysis' exception propagates.
+    """
     figures: dict[str, Any] = {
         "contract": CONTRACT_VERSION,
         "focal_brand": config.focal_brand,
         "config": config.to_dict(),
         "skipped": {},
+        "failed": {},
+        "not_computed": {},
         "warnings": {},
     }
     sections: list[Section] = []
@@ -113,24 +121,45 @@ def run_analyses(
             continue
         analysis = cls()
         reason = analysis.missing(wh)
-        if reason is None:
-            try:
-                section = analysis.run(wh, config)
-            except Exception as exc:  # an analysis failing must not sink the others; it is reported, not hidden
-                if debug:
-                    raise
-                log.exception("analysis %s failed", name)
-                reason = f"failed: {type(exc).__name__}: {exc}"
+        unmet = analysis.uncomputable(wh) if reason is None else {}
+        if unmet and len(unmet) == len(analysis.figure_needs):
+            reason = "none of its figures can be computed from the columns present (see not_computed)"
+        if unmet:
+            figures["not_computed"][name] = dict(unmet)
         if reason is not None:
             figures["skipped"][name] = reason
             task.advance()
             continue
+        try:
+            section = analysis.run(wh, config)
+        except Exception as exc:  # an analysis failing must not sink the others; it is reported as failed
+            if debug:
+                raise
+            log.exception("analysis %s failed", name)
+            figures["failed"][name] = failure(exc)
+            task.advance()
+            continue
+        if section.not_computed:
+            figures["not_computed"][name] = {**unmet, **section.not_computed}
         deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)
         task.advance()
     return Results(figures, sections)
+
+
+def failure(exc: BaseException) -> dict[str, str]:
+    """``failed[<analysis>]`` in results.json: the error, its type and the innermost frame outside libraries."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in frames if "site-packages" not in f.filename and "/lib/python" not in f.filename] or frames
+    out = {"error": str(exc) or type(exc).__name__, "type": type(exc).__name__}
+    if frames:
+        f = frames[-1]
+        path = Path(f.filename)
+        short = "/".join(path.parts[path.parts.index("upmarket"):]) if "upmarket" in path.parts else path.name
+        out["where"] = f"{short}:{f.lineno} in {f.name}"
+    return out
 
 
 def analyze(

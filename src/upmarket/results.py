@@ -84,14 +84,28 @@ class Results:
     def skipped(self) -> dict[str, str]:
         return dict(self.figures.get("skipped", {}))
 
+    @property
+    def failed(self) -> dict[str, dict[str, str]]:
+        """Analyses that raised: name → ``{"error", "type", "where"}``; a run with any is not a success."""
+        return dict(self.figures.get("failed", {}))
+
+    @property
+    def not_computed(self) -> dict[str, dict[str, str]]:
+        """Per analysis, the figures the dataset's columns did not allow, with the reason."""
+        return dict(self.figures.get("not_computed", {}))
+
     def summary(self) -> str:
-        """A plain-text digest: each section's findings, then what was skipped."""
+        """A plain-text digest: failures first, each section's findings, then what was skipped or not computed."""
         lines = [f"upmarket results — focal brand {self.figures.get('focal_brand')}"]
+        for name, err in self.failed.items():
+            lines.append(f"FAILED {name}: {err.get('type')}: {err.get('error')}")
         for s in self.sections:
             lines.append(f"\n## {s.title}")
             lines += [f"- {f.text}" for f in s.findings] or ["- (no findings)"]
         for name, reason in self.skipped.items():
             lines.append(f"\nskipped {name}: {reason}")
+        for name, figs in self.not_computed.items():
+            lines += [f"not computed {name}.{fig}: {why}" for fig, why in figs.items()]
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path) -> Path:

@@ -83,7 +83,8 @@ def test_sheet_chosen_by_name(xlsx, read) -> None:
 
 
 def test_biff_xls_behind_a_csv_name(tmp_path: Path, read) -> None:
-    xlwt = pytest.importorskip("xlwt", reason="xlwt writes the BIFF fixture")
+    import xlwt  # a dev dependency: writes the BIFF fixture
+
     wb = xlwt.Workbook()
     ws = wb.add_sheet("商品")
     titles = ["【生意参谋平台】商品_全部", "统计时间：2024-11-01~2024-11-07", "", "注：前四行是说明信息"]

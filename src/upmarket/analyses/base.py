@@ -3,11 +3,20 @@
 An analysis declares the tables it needs and, given a warehouse and a config, returns a
 ``Section``: figures for ``results.json``, tables (written as Parquet), charts and findings.
 When its tables are missing it is skipped with a one-line reason; the run goes on.
+
+It also declares, per figure, the columns that figure needs (``figure_needs``, built with
+:func:`needs`): real exports often lack optional columns (a JD traffic export has no
+impressions), so the analysis computes what the columns allow and the run lists the rest under
+``not_computed`` with the reason. The warehouse creates every contract column, so an optional
+column a file did not have is all NULL: a column counts as *present* when at least one row of
+its table has a value in it (not NULL, and not blank for text). Finer scopes (a platform whose
+rows lack the column while another's have it) are the analysis' own business: it adds those
+entries to ``Section.not_computed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +59,79 @@ class Section:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     title_zh: str | None = None
+    not_computed: dict[str, str] = field(default_factory=dict)
+    """Figure (a key path under the analysis' results key) → why it could not be computed."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Some columns of one table, all needed (no columns: the table needs rows, nothing more)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+
+
+Need = tuple[tuple[Columns, ...], ...]
+"""Alternatives (any one suffices), each a conjunction of :class:`Columns`."""
+
+
+def needs(*alternatives: str) -> Need:
+    """A figure's requirement from short specs: ``needs("traffic:impressions", "events & users:city_tier")``.
+
+    Each argument is one way to compute the figure; within it, ``&`` joins the tables it needs
+    together and ``table:col1,col2`` names columns that must be present.
+    """
+    out = []
+    for alt in alternatives:
+        parts = []
+        for part in alt.split("&"):
+            table, _, cols = part.strip().partition(":")
+            parts.append(Columns(table.strip(), tuple(c.strip() for c in cols.split(",") if c.strip())))
+        out.append(tuple(parts))
+    return tuple(out)
+
+
+def column_present(warehouse: Warehouse, table: str, column: str) -> bool:
+    """True when some row of ``table`` has a value in ``column`` (memoised per state of the data)."""
+
+    def probe() -> bool:
+        con = warehouse.con
+        kind = con.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+            [table, column]).fetchone()
+        if kind is None:
+            return False
+        blank = f""" AND trim("{column}") <> ''""" if kind[0] == "VARCHAR" else ""
+        sql = f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL{blank})'
+        return bool(con.execute(sql).fetchone()[0])
+
+    return warehouse.memo(("column_present", table, column), probe)
+
+
+def _unmet(warehouse: Warehouse, part: Columns) -> str | None:
+    if not warehouse.has_rows(part.table):
+        return f"table {part.table} is not in the dataset"
+    absent = [c for c in part.columns if not column_present(warehouse, part.table, c)]
+    if absent:
+        return f"{part.table} has no {absent[0]} column" if len(absent) == 1 else (
+            f"{part.table} has none of the columns {', '.join(absent)}" if len(absent) == len(part.columns) else
+            f"{part.table} lacks the columns {', '.join(absent)}")
+    return None
+
+
+def unmet_needs(warehouse: Warehouse, figure_needs: Mapping[str, Need]) -> dict[str, str]:
+    """Figure → one-line reason, for every figure none of whose alternatives the data satisfies."""
+    out: dict[str, str] = {}
+    for figure, alternatives in figure_needs.items():
+        reasons: list[str] = []
+        for alt in alternatives:
+            unmet = [r for r in (_unmet(warehouse, part) for part in alt) if r is not None]
+            if not unmet:
+                break
+            reasons.append(" and ".join(unmet))
+        else:
+            out[figure] = "; ".join(dict.fromkeys(reasons)) if reasons else "no way to compute it is declared"
+    return out
 
 
 class Analysis:
@@ -64,6 +146,8 @@ class Analysis:
     """Where ``Section.figures`` goes in results.json; default the analysis' name."""
     order: ClassVar[int] = 100
     """Place in a run and in the report: the market first, then channels, voice, spread, pricing."""
+    figure_needs: ClassVar[Mapping[str, Need]] = {}
+    """Figure (key path under the results key, or a result table) → the columns it needs (see :func:`needs`)."""
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""
@@ -72,8 +156,28 @@ class Analysis:
             return f"needs table(s) {', '.join(absent)}, not in the dataset"
         return None
 
+    def uncomputable(self, warehouse: Warehouse) -> dict[str, str]:
+        """The declared figures the columns present do not allow, each with its reason.
+
+        The runner lists these under ``not_computed``; ``run`` calls it too, to leave them out
+        (the probes are memoised, so asking twice costs nothing).
+        """
+        return unmet_needs(warehouse, self.figure_needs)
+
     def run(self, warehouse: Warehouse, config: Config) -> Section:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def drop_uncomputable(tables: dict[str, pd.DataFrame], unmet: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """``tables`` without what ``unmet`` names: a table (``"topics"``), a table's column (``"creators.gmv_per_cny"``),
+    or a column of every table (``"reach_per_follower"``), so nothing uncomputable is shown as NaN or zero."""
+    out = {name: df for name, df in tables.items() if name not in unmet}
+    for key in unmet:
+        table, _, column = key.rpartition(".")
+        for name, df in out.items():
+            if (table in ("", name)) and column in df.columns:
+                out[name] = df.drop(columns=[c for c in df.columns if c == column or c.startswith(f"{column}_")])
+    return out
 
 
 REGISTRY: dict[str, type[Analysis]] = {}

@@ -23,12 +23,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import ibis
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
+from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
 
 if TYPE_CHECKING:
@@ -522,6 +522,10 @@ class MarketStructure(Analysis):
     title_zh = "市场结构"
     requires = ("market_sales",)
     optional = ("products",)
+    _banded = needs("market_sales:price_band", "market_sales:model,avg_price", "market_sales:model,revenue",
+                    "market_sales:model & products")  # a row's band: its own, else from a price (module doc)
+    figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
+        ("price_band_yoy", "premium_share", "premium_brand_share"), _banded)
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("market")

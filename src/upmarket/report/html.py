@@ -33,8 +33,8 @@ SECTIONS_FILE = "sections.json"
 CHARTS_DIR = "charts"
 TABLES_DIR = "tables"
 MAX_TABLE_ROWS = 60
-META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "warnings", "data_quality", "twin_check",
-                       "dataset", "run_at", "sections"})
+META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "failed", "not_computed", "warnings",
+                       "data_quality", "twin_check", "dataset", "run_at", "sections"})
 """Top-level results keys that are not an analysis' figures."""
 _PERCENT_HINTS = ("share", "yoy", "growth", "rate", "ctr", "visit_to_buy")
 
@@ -213,6 +213,7 @@ def _section_model(s: Section, results: dict[str, Any], lang: str) -> dict[str, 
         "tables": [html_table(n, df, lang) for n, df in s.tables.items()],
         "missing_tables": list(getattr(s, "missing_tables", [])),
         "warnings": list(s.warnings or results.get("warnings", {}).get(s.name, [])),
+        "not_computed": sorted(((results.get("not_computed") or {}).get(s.name) or {}).items()),
         "figures_json": json.dumps(_jsonable(figures or {}), ensure_ascii=False, indent=1),
     }
 
@@ -283,6 +284,7 @@ def report_model(
         "t": {k: label(k, lang) for k in (
             "report_title", "focal_brand", "dataset", "run_at", "contract", "contents", "findings", "evidence",
             "charts", "tables", "warnings", "figures", "no_findings", "skipped", "no_skipped", "data_quality",
+            "failed_analyses", "failed_intro", "not_computed",
             "files", "quarantine_reasons", "no_quarantine", "no_data_quality", "twin_check", "twin_intro",
             "generated_by", "rows_read", "rows_loaded", "rows_quarantined",
             "rejected_files", "removed_files", "unmatched_keys", "ignored_files")},
@@ -294,6 +296,9 @@ def report_model(
         },
         "sections": secs,
         "skipped": sorted((results.get("skipped") or {}).items()),
+        "failed": sorted((results.get("failed") or {}).items()),
+        "skipped_not_computed": {n: sorted(v.items()) for n, v in (results.get("not_computed") or {}).items()
+                                 if n in (results.get("skipped") or {})},
         "data_quality": _data_quality_model(results.get("data_quality"), lang),
         "twin": _twin_model(results.get("twin_check"), lang),
         "has_charts": any(s["charts"] for s in secs),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyblp
 import pytest
 
 from upmarket.analyses.demand.pricing import (
@@ -20,7 +21,6 @@ from upmarket.analyses.demand.pricing import (
 )
 from upmarket.analyses.demand.spec import Spec, fit_spec
 
-pyblp = pytest.importorskip("pyblp")
 ALPHA = 1.0  # per 1000 CNY: prices are in 1000 CNY as in the demand model
 
 

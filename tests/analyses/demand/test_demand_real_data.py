@@ -19,12 +19,12 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyblp
 import pytest
 
 from upmarket.analyses.demand import DemandDataError
 from upmarket.analyses.demand.spec import Spec, fit_spec
 
-pyblp = pytest.importorskip("pyblp")
 RC = pytest.mark.skipif(os.environ.get("UPMARKET_REAL_DATA_RC") != "1",
                         reason="real-data RC solves take minutes: set UPMARKET_REAL_DATA_RC=1")
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from funnel_helpers import insert, small_log
 
-from upmarket.analyses.funnel import FunnelOptions, SparkSource, compute, local_session, spark_available
+from upmarket.analyses.funnel import BREAKDOWN_KEYS, FunnelOptions, SparkSource, compute, local_session, spark_available
 from upmarket.warehouse import Warehouse
 
 _reason = spark_available()
@@ -34,6 +34,14 @@ def _canon(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(sorted(out.columns)).reset_index(drop=True)
 
 
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    """Dotted path → value for every non-dict value of a nested dict."""
+    out = {}
+    for k, v in tree.items():
+        out.update(_leaves(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
 def test_funnel_on_duckdb_and_spark_is_equal(spark, tmp_path):
     data = small_log()
     wh = Warehouse(":memory:")
@@ -45,10 +53,10 @@ def test_funnel_on_duckdb_and_spark_is_equal(spark, tmp_path):
     src = SparkSource.from_warehouse(wh, spark, directory=tmp_path / "spark")
     sp = compute(src, opts)
 
-    assert set(duck.figures) == set(sp.figures) == {"jd", "tmall", "mistore"}
-    for p, d in duck.figures.items():
-        for k, v in d.items():
-            assert np.allclose(v, sp.figures[p][k], rtol=1e-12, atol=1e-12), (p, k)
+    assert set(duck.figures) == set(sp.figures) == {"jd", "tmall", "mistore", *BREAKDOWN_KEYS}
+    assert _leaves(duck.figures).keys() == _leaves(sp.figures).keys()
+    for k, v in _leaves(duck.figures).items():
+        assert np.allclose(v, _leaves(sp.figures)[k], rtol=1e-12, atol=1e-12), k
     assert set(duck.tables) == set(sp.tables)
     for name in duck.tables:
         a, b = _canon(duck.tables[name]), _canon(sp.tables[name])

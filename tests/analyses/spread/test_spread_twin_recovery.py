@@ -11,8 +11,7 @@ from upmarket.analyses.spread import cascade_table
 from upmarket.analyses.spread.cascades import METRICS
 from upmarket.analyses.spread.creators import post_frame, roi
 from upmarket.contract import TABLES
-
-twin_spread = pytest.importorskip("upmarket.twin.spread")
+from upmarket.twin import spread as twin_spread
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 
 @pytest.fixture(scope="session")
 def twin_model() -> SentimentModel:
-    pytest.importorskip("upmarket.twin.voice")
     from upmarket.analyses.voice.twin_data import twin_reviews
 
     reviews, labels = twin_reviews(n_orders=30_000, seed=101)

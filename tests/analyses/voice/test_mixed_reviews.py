@@ -62,7 +62,6 @@ def test_review_labels_matches_pipeline_and_aspects_unchanged(shipped):
 
 def test_twin_positive_share_recovered(shipped):
     """On twin reviews (truth: sign of the mean opinion-clause polarity) the share positive is within 0.05 per brand."""
-    pytest.importorskip("upmarket.twin.voice")
     from upmarket.analyses.voice.twin_data import twin_reviews
 
     reviews, labels = twin_reviews(n_orders=20_000, seed=505)

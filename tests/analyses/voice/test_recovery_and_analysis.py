@@ -12,7 +12,6 @@ from upmarket.analyses.voice.score import score_reviews
 
 @pytest.fixture(scope="module")
 def twin_batch():
-    pytest.importorskip("upmarket.twin.voice")
     from upmarket.analyses.voice.twin_data import twin_reviews
 
     return twin_reviews(n_orders=60_000, seed=303)

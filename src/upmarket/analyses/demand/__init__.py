@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
+from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
 from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
@@ -210,6 +210,9 @@ class Demand(Analysis):
     requires = ("market_sales", "market_size", "products")
     optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
+    _priced = needs("market_sales:model,avg_price", "market_sales:model,revenue")  # regional prices identify α
+    figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
+        ("price_elasticity", "brand_premium_cny", "diversion", "counterfactual", "demand_model"), _priced)
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("demand")
@@ -235,10 +238,19 @@ class Demand(Analysis):
                 "correlated with demand shocks bias the price coefficient toward zero")
         kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
         tastes = None
+        not_computed: dict[str, str] = {}
         if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
                 and warehouse.has_rows("choices")):
             tastes = survey_tastes(warehouse, config, data.products, ref, base.characteristics, opts, warnings)
-            base = replace(base, tastes=tastes)
+            absent = [c for c in tastes.characteristics
+                      if c not in data.products or not data.products[c].notna().all()] if tastes else []
+            if absent:  # products without the characteristics the conjoint's attributes map to
+                not_computed["demand_model.tastes.class_shares"] = (
+                    f"products give no {' or '.join(absent)} characteristic for every model: the conjoint's consumer "
+                    "types cannot enter the demand model (fitted on market shares alone)")
+                tastes = None
+            else:
+                base = replace(base, tastes=tastes)
         micro, micro_note = None, MICRO_OFF
         if "rc" in kinds and fe == "product_period" and opts.get("micro", False) and tastes is None:
             micro = load_micro_data(warehouse)
@@ -346,7 +358,7 @@ class Demand(Analysis):
                                  figures, tables, charts, findings, warnings)
         figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings, warnings=warnings)
+                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed)
 
     @staticmethod
     def _counterfactual(fit: DemandResults, focal: str, cost_ratio: Any, period: str | None, figures: dict[str, Any],

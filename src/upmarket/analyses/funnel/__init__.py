@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
@@ -24,8 +24,18 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["PLATFORM_STAGE_MAP", "STAGES", "Funnel", "FunnelOptions", "FunnelOutput", "SparkSource", "TableSource",
-           "compute", "findings", "local_session", "spark_available", "stage_map"]
+__all__ = ["BREAKDOWN_KEYS", "PLATFORM_STAGE_MAP", "STAGES", "Funnel", "FunnelOptions", "FunnelOutput", "SparkSource",
+           "TableSource", "compute", "findings", "local_session", "spark_available", "stage_map"]
+
+
+RATE_COUNTS: dict[str, tuple[str, ...]] = {
+    "ctr": ("impressions", "ctr_num", "ctr_den"), "favorite_rate": ("favorites", "fav_den"),
+    "cart_rate": ("add_to_carts", "cart_den"), "units_per_buyer": ("units", "units_buyers"),
+}
+"""The count columns of the funnel tables behind each rate (beside visitors and buyers, which are required)."""
+
+BREAKDOWN_KEYS: frozenset[str] = frozenset({"by_city_tier", "premium_conversion_by_city_tier", "stages"})
+"""Keys of ``results["funnel"]`` that are not a platform."""
 
 
 def _pct(x: float, d: int = 1) -> str:
@@ -39,20 +49,22 @@ def _ci(ci: list[float] | None, d: int = 1) -> str:
 def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: str) -> list[Finding]:
     """Plain sentences in English and Chinese, each citing the rates behind it."""
     out: list[Finding] = []
-    conv = {p: d for p, d in figures.items() if "visit_to_buy" in d}
+    conv = {p: d for p, d in figures.items() if p not in BREAKDOWN_KEYS and "visit_to_buy" in d}
     if conv:
         best = max(conv, key=lambda p: conv[p]["visit_to_buy"])
         worst = min(conv, key=lambda p: conv[p]["visit_to_buy"])
         b, w = conv[best], conv[worst]
+        has_ctr = "ctr" in b and "ctr" in w  # exports without impressions (JD, 生意参谋) give no click-through
         out.append(Finding(
             f"Visit-to-buy is highest on {best} ({_pct(b['visit_to_buy'], 2)}, 90% interval "
             f"{_ci(b.get('visit_to_buy_ci'), 2)}) and lowest on {worst} ({_pct(w['visit_to_buy'], 2)}, "
-            f"{_ci(w.get('visit_to_buy_ci'), 2)}); click-through is {_pct(b['ctr'])} and {_pct(w['ctr'])}.",
+            f"{_ci(w.get('visit_to_buy_ci'), 2)})"
+            + (f"; click-through is {_pct(b['ctr'])} and {_pct(w['ctr'])}." if has_ctr else "."),
             {f"funnel.{best}.visit_to_buy": b["visit_to_buy"], f"funnel.{worst}.visit_to_buy": w["visit_to_buy"]},
             f"访问-购买转化率在{best}最高（{_pct(b['visit_to_buy'], 2)}，"
             f"90% 区间 {_ci(b.get('visit_to_buy_ci'), 2)}），"
-            f"在{worst}最低（{_pct(w['visit_to_buy'], 2)}，{_ci(w.get('visit_to_buy_ci'), 2)}）；"
-            f"点击率分别为 {_pct(b['ctr'])} 和 {_pct(w['ctr'])}。",
+            f"在{worst}最低（{_pct(w['visit_to_buy'], 2)}，{_ci(w.get('visit_to_buy_ci'), 2)}）"
+            + (f"；点击率分别为 {_pct(b['ctr'])} 和 {_pct(w['ctr'])}。" if has_ctr else "。"),
         ))
     tier = tables.get("funnel_by_city_tier")
     if tier is not None and len(tier):
@@ -129,6 +141,21 @@ class Funnel(Analysis):
     requires = ()
     optional = ("traffic", "events", "users", "orders", "products")
     results_key: ClassVar[str] = "funnel"
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "visit_to_buy": needs("traffic", "events"),
+        "ctr": needs("traffic:impressions", "events"),
+        "favorite_rate": needs("traffic:favorites", "events"),
+        "cart_rate": needs("traffic:add_to_carts", "events"),
+        "units_per_buyer": needs("traffic:units"),
+        "by_city_tier": needs("traffic:city_tier", "events & users:city_tier"),
+        "premium_conversion_by_city_tier": needs("traffic:city_tier & products", "events & users:city_tier & products"),
+        "stages": needs("events"),
+        "funnel_by_source": needs("traffic:source", "events:source"),
+        "funnel_by_segment": needs("traffic:segment"),
+        "funnel_by_brand": needs("products"),
+        "stage_transitions": needs("events"),
+        "paths_by_tier": needs("events"),
+    }
 
     def missing(self, warehouse: Warehouse) -> str | None:
         if not (warehouse.has_rows("traffic") or warehouse.has_rows("events")):
@@ -150,9 +177,16 @@ class Funnel(Analysis):
                 raise RuntimeError(f"[funnel] engine = 'spark' but {reason}")
             src = SparkSource.from_warehouse(warehouse, local_session(cores=2, shuffle_partitions=4))
         res = compute(src, opts)
+        unmet = self.uncomputable(warehouse)
+        # a figure missing for the whole dataset is named once, by the declared need; finer scopes add the rest
+        scoped = {k: v for k, v in res.not_computed.items()
+                  if k not in unmet and k.rsplit(".", 1)[-1] not in unmet}
+        # a rate the columns do not allow leaves the tables with its (all-zero) count columns
+        hidden = {**unmet, **{c: why for rate, why in unmet.items() for c in RATE_COUNTS.get(rate, ())}}
+        tables = drop_uncomputable(res.tables, hidden)
         return Section(
-            name=self.name, title=self.title, title_zh=self.title_zh, figures=res.figures, tables=res.tables,
-            charts=charts(res.tables, config.focal_brand),
-            findings=findings(res.figures, res.tables, config.focal_brand),
-            warnings=res.warnings,
+            name=self.name, title=self.title, title_zh=self.title_zh, figures=res.figures, tables=tables,
+            charts=charts(tables, config.focal_brand),
+            findings=findings(res.figures, tables, config.focal_brand),
+            warnings=res.warnings, not_computed=scoped,
         )

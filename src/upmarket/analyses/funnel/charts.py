@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 
 
 def funnel_chart(platform: pd.DataFrame) -> go.Figure:
-    """One funnel per platform: impressions → clicks → visitors → add-to-cart → buyers."""
+    """One funnel per platform: impressions → clicks → visitors → add-to-cart → buyers (the steps the data has)."""
     import plotly.graph_objects as go
 
-    steps = [("impressions", "ctr_den"), ("clicks", "ctr_num"), ("visitors", "visitors"),
-             ("add to cart", "add_to_carts"), ("buyers", "buyers")]
+    steps = [(s, c) for s, c in (("impressions", "ctr_den"), ("clicks", "ctr_num"), ("visitors", "visitors"),
+                                 ("add to cart", "add_to_carts"), ("buyers", "buyers")) if c in platform]
     fig = go.Figure([
         go.Funnel(name=str(r["platform"]), y=[s for s, _ in steps], x=[float(r[c]) for _, c in steps],
                   textinfo="value+percent previous")

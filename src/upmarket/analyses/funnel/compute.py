@@ -49,6 +49,24 @@ class FunnelOutput:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     basis: str = "traffic"
+    not_computed: dict[str, str] = field(default_factory=dict)
+    """Figure path under ``funnel`` (``jd.ctr``, ``by_city_tier``) → why the input's columns did not allow it."""
+
+
+RATE_INPUT: dict[str, dict[str, str]] = {
+    "traffic": {"ctr": "impressions", "favorite_rate": "favorites", "cart_rate": "add_to_carts",
+                "visit_to_buy": "visitors", "units_per_buyer": "units"},
+    "events": {"ctr": "impression events", "favorite_rate": "click events", "cart_rate": "click events",
+               "visit_to_buy": "click events", "units_per_buyer": "units (events carry none)"},
+}
+"""What a headline rate's denominator (or numerator) needs, per basis: the reason it is missing on a platform."""
+
+
+def _missing_rates(figures: dict[str, dict[str, Any]], basis: str) -> dict[str, str]:
+    """``<platform>.<rate>`` → reason, for each headline rate a platform's rows could not give."""
+    rows = "traffic rows" if basis == "traffic" else "events"
+    return {f"{p}.{name}": f"{rows} of {p} have no {what}"
+            for p, d in figures.items() for name, what in RATE_INPUT[basis].items() if name not in d}
 
 
 def _opt(src: TableSource, name: str) -> Any:
@@ -74,6 +92,8 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
         warnings.append("products table absent: no brand or price band in the funnel breakdowns")
     rivals = tuple(opts.competitors)
 
+    tier_counts: pd.DataFrame | None = None
+    ecube: pd.DataFrame | None = None
     if traffic is not None:
         rows = fr.traffic_counts(traffic, products)
         by_platform = _sorted(fr.cube(rows, ["platform"]).to_pandas(), ["platform"])
@@ -86,14 +106,20 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
                                                             opts.sub_brands)
         tables["funnel_tier_brand"] = fr.with_rates(
             tcube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(fr.COUNTS)].sum())
+        if (tcube["city_tier"] != "unknown").any():
+            tier_counts = tcube
         basis = "traffic"
     else:
         by_platform = daily = None
         basis = "events"
+    stage_figures: dict[str, Any] = {}
+    stage_missing: dict[str, str] = {"stages": "table events is not in the dataset"} if events is None else {}
 
     if events is not None:
         erows = fr.event_counts(events, users, products)
         ecube = fr.cube(erows, ["platform", *EVENT_DIMS, "premium"]).to_pandas()
+        if tier_counts is None and (ecube["city_tier"] != "unknown").any():
+            tier_counts = ecube  # traffic without tiers: the tiers of the users behind the events
         for d, t in fr.marginals(ecube, EVENT_DIMS).items():
             key = f"funnel_by_{d}" if f"funnel_by_{d}" not in tables else f"funnel_events_by_{d}"
             tables[key] = t
@@ -105,6 +131,7 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
             daily = _sorted(fr.cube(erows, ["platform", "date"]).to_pandas(), ["platform", "date"])
             tables["funnel_tier_brand"] = fr.with_rates(
                 ecube.groupby(["platform", "city_tier", "brand"], as_index=False)[list(fr.COUNTS)].sum())
+        stage_figures, stage_missing = fr.stage_rates(fr.step_counts(events).to_pandas())
         checks = fp.event_checks(events, users).to_pandas().iloc[0]
         if checks["unknown_event"]:
             warnings.append(f"{int(checks['unknown_event'])} events have an event code outside the contract list "
@@ -137,6 +164,24 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
                 tables["seeding"] = fp.seeding_table(sc)
 
     cis = fr.day_bootstrap(daily, reps=opts.bootstrap, seed=opts.seed) if opts.bootstrap > 0 else {}
-    figures = fr.headline(by_platform, cis)
+    figures: dict[str, Any] = fr.headline(by_platform, cis)
+    if basis == "traffic" and events is not None:
+        fr.fill_from_events(figures, ecube)
+    not_computed = _missing_rates(figures, basis)
     tables["funnel_platform"] = fr.with_rates(by_platform).assign(basis=basis)
-    return FunnelOutput(figures=figures, tables=tables, warnings=warnings, basis=basis)
+    no_tier = "no row has a city tier (traffic city_tier is empty and no events from users with a city_tier)"
+    tiers = fr.by_city_tier(tier_counts) if tier_counts is not None else {}
+    if tiers:
+        figures["by_city_tier"] = tiers
+    else:
+        not_computed["by_city_tier"] = no_tier
+    premium = fr.premium_conversion_by_city_tier(tier_counts) if tier_counts is not None else {}
+    if premium:
+        figures["premium_conversion_by_city_tier"] = premium
+    else:
+        not_computed["premium_conversion_by_city_tier"] = (
+            no_tier if not tiers else "no SKU of the funnel rows is in products (no list price, no premium flag)")
+    if stage_figures:
+        figures["stages"] = stage_figures
+    not_computed.update(stage_missing)
+    return FunnelOutput(figures=figures, tables=tables, warnings=warnings, basis=basis, not_computed=not_computed)

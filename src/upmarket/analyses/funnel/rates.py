@@ -287,11 +287,34 @@ def headline(platform_counts: pd.DataFrame, cis: dict[str, dict[str, list[float]
     return out
 
 
+def fill_from_events(figures: dict[str, dict[str, Any]], event_counts: pd.DataFrame) -> None:
+    """Give a platform the headline rates its traffic rows lack (a JD export has no impressions) from the events.
+
+    The definitions are the same on both bases (module doc), so the rate is the platform's; the interval is
+    Wilson's on the event counts and ``<rate>_basis`` says ``events``. Only platforms present in traffic.
+    """
+    r = with_rates(event_counts.groupby("platform", as_index=False)[list(COUNTS)].sum()).set_index("platform")
+    for p, d in figures.items():
+        if p not in r.index:
+            continue
+        row = r.loc[p]
+        for name in HEADLINE:
+            if name in d or pd.isna(row[name]):
+                continue
+            d[name] = float(row[name])
+            d[f"{name}_ci"] = [float(row[f"{name}_low"]), float(row[f"{name}_high"])]
+            d[f"{name}_basis"] = "events"
+
+
 def marginals(counts: pd.DataFrame, dims: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """One table per dimension: rates by platform × that dimension, with Wilson intervals."""
+    """One table per dimension: rates by platform × that dimension, with Wilson intervals.
+
+    A dimension whose every value is ``unknown`` (the export had no such column) gives no table:
+    a breakdown with one ``unknown`` row would look like a result and say nothing.
+    """
     out = {}
     for d in dims:
-        if d not in counts:
+        if d not in counts or not (counts[d] != "unknown").any():
             continue
         g = counts.groupby(["platform", d], as_index=False, sort=True)[list(COUNTS)].sum()
         out[d] = with_rates(g)
@@ -333,3 +356,105 @@ def premium_acceptance(counts: pd.DataFrame, groups: Sequence[str], focal: str, 
     t["premium_buyer_share_low"], t["premium_buyer_share_high"] = wilson(t["premium_buyers"], t["all_buyers"])
     t["is_focal"] = t["brand"] == focal
     return t.sort_values(["group", "value", "brand"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- results.json: contract breakdown keys
+def _rate_entry(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for name in names:
+        v = getattr(row, name)
+        if pd.isna(v):
+            continue
+        d[name] = float(v)
+        d[f"{name}_ci"] = [float(getattr(row, f"{name}_low")), float(getattr(row, f"{name}_high"))]
+    return d
+
+
+def by_city_tier(counts: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``funnel.by_city_tier``: the four rates per known city tier over every platform, with Wilson intervals.
+
+    Rows without a tier (``unknown``) are left out; a rate whose columns no row of the tier has is left out.
+    """
+    known = counts[counts["city_tier"] != "unknown"]
+    if known.empty:
+        return {}
+    r = with_rates(known.groupby("city_tier", as_index=False, sort=True)[list(COUNTS)].sum())
+    out: dict[str, dict[str, Any]] = {}
+    for row in r.itertuples(index=False):
+        d = _rate_entry(row, HEADLINE)
+        d["visitors"] = int(row.visitors)
+        d["buyers"] = int(row.buyers)
+        out[str(row.city_tier)] = d
+    return out
+
+
+def premium_conversion_by_city_tier(counts: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``funnel.premium_conversion_by_city_tier``: visit-to-buy on premium SKUs (list price ≥ 4000 CNY) vs the rest.
+
+    Only rows whose SKU is in ``products`` (a known price band) and whose tier is known count.
+    """
+    c = counts[(counts["city_tier"] != "unknown") & (counts["price_band"] != "unknown")]
+    if c.empty:
+        return {}
+    g = c.groupby(["city_tier", "premium"], sort=True)[["visitors", "buyers"]].sum()
+    out: dict[str, dict[str, Any]] = {}
+    for (tier, premium), row in g.iterrows():
+        if row["visitors"] <= 0:
+            continue
+        key = "premium" if premium else "mass"
+        lo, hi = wilson(np.array([row["buyers"]]), np.array([row["visitors"]]))
+        d = out.setdefault(str(tier), {})
+        d[key] = float(row["buyers"] / row["visitors"])
+        d[f"{key}_ci"] = [float(lo[0]), float(hi[0])]
+        d[f"{key}_visitors"] = int(row["visitors"])
+    return out
+
+
+STEPS: dict[str, tuple[str, str]] = {
+    "click_given_impression": ("click_after_impression", "impression_keys"),
+    "favorite_given_click": ("favorite_after_click", "click_keys"),
+    "cart_given_click": ("cart_after_click", "click_keys"),
+    "order_given_cart": ("order_after_cart", "cart_keys"),
+}
+"""``funnel.stages`` step rates as (numerator, denominator) of :func:`step_counts`' columns."""
+
+
+def step_counts(events: ir.Table) -> ir.Table:
+    """Per platform, the per-user-day keys (:data:`KEY`) reaching each funnel step and the next one.
+
+    A key's flags say whether the user had an impression / click / favourite / cart / order of the
+    SKU that day on that platform and source; each step rate is the share of keys at one step that
+    also reached the next.
+    """
+    k = event_keys(events, sessions=False)
+    imp = k.impressions > 0
+    i64 = "int64"
+    return k.group_by("platform").aggregate(
+        impression_keys=imp.sum().cast(i64),
+        click_after_impression=(imp & k.clicked).sum().cast(i64),
+        click_keys=k.clicked.sum().cast(i64),
+        favorite_after_click=(k.clicked & k.favorited).sum().cast(i64),
+        cart_after_click=(k.clicked & k.carted).sum().cast(i64),
+        cart_keys=k.carted.sum().cast(i64),
+        order_after_cart=(k.carted & k.bought).sum().cast(i64),
+    )
+
+
+def stage_rates(steps: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """``funnel.stages`` from :func:`step_counts`, and ``<platform>.<step>`` → why a step has no rate."""
+    out: dict[str, dict[str, Any]] = {}
+    missing: dict[str, str] = {}
+    for row in steps.sort_values("platform").itertuples(index=False):
+        p = str(row.platform)
+        d: dict[str, Any] = {}
+        for name, (num, den) in STEPS.items():
+            n = int(getattr(row, den))
+            if n <= 0:
+                missing[f"stages.{p}.{name}"] = f"events of {p} have no {den.removesuffix('_keys')} events"
+                continue
+            k = int(getattr(row, num))
+            lo, hi = wilson(np.array([k]), np.array([n]))
+            d[name] = k / n
+            d[f"{name}_ci"] = [float(lo[0]), float(hi[0])]
+        out[p] = d
+    return out, missing

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.pricing_plan.optimise import Cell, optimise, optimise_channels, paid, shares
 from upmarket.contract.codes import NATIONAL_SUBSIDY
 
@@ -130,6 +130,11 @@ class PricingPlan(Analysis):
     requires = ("choices",)
     optional = ("users", "market_sales", "orders", "listings", "products")
     results_key: ClassVar[str] = "pricing_plan"
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "price": needs("choices"),
+        "by_city_tier": needs("choices & users:city_tier"),  # a price per tier from the tier's respondents
+        "by_channel": needs("choices & orders & users & listings & products"),  # channel mix and rivals' prices
+    }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         from upmarket.analyses.segments import choice_design, latent_segments, market_elasticity

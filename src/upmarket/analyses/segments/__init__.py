@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Section, register
+from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, build_design
 from upmarket.analyses.segments.latent import PRICE_NODES, LatentClassFit, fit_latent_class, select_classes
 from upmarket.analyses.segments.mnl import MNLFit, fit_mnl, wtp
@@ -198,6 +198,14 @@ class Segments(Analysis):
     requires = ()
     optional = ("choices", "users", "market_sales", "orders", "events", "reviews", "products", "posts")
     results_key: ClassVar[str] = "pricing"
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "wtp_cny": needs("choices"),
+        "classes": needs("choices"),
+        "segment_wtp_by_city_tier": needs("choices & users:city_tier"),  # WTP per observed group (wtp table)
+        "segment_wtp_by_age_band": needs("choices & users:age_band"),
+        "positioning": needs("reviews & products", "posts:topics,brands"),
+        "behavioural_segments": needs("choices", "users"),  # without a conjoint: clusters of users' behaviour
+    }
 
     def missing(self, warehouse: Warehouse) -> str | None:
         if warehouse.has_rows("choices") or warehouse.has_rows("users"):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, tree_metrics
 from upmarket.analyses.spread.charts import charts
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
@@ -99,9 +99,23 @@ class Spread(Analysis):
     requires = ("posts",)
     optional = ("shares", "events", "orders", "products")
     results_key: ClassVar[str] = "spread"
+    _engaged = needs("posts:views,likes", "posts:views,comments", "posts:views,shares", "posts:views,saves")
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "cascades": needs("shares"),
+        "by_tier": needs("posts:followers"),
+        "reach_per_follower": needs("posts:followers,views"),
+        "engagement_rate": _engaged,
+        "save_rate": needs("posts:views,saves"),
+        "roi_by_creator_type": needs("posts:cost,gmv"),
+        "roi_by_tier": needs("posts:followers,cost,gmv"),
+        "creators": needs("posts:cost,gmv"),  # the leaderboard ranks creators by GMV per CNY of fee
+        "topics": needs("posts:topics,views"),  # topics ranked by views
+        "seeding_effect": needs("posts:sku_ids & events"),
+    }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("spread")
+        unmet = self.uncomputable(warehouse)
         top = int(opts.get("top_posts", 100))
         reps = int(opts.get("bootstrap", 400))
         rng = np.random.default_rng(int(opts.get("seed", 0)))
@@ -137,14 +151,15 @@ class Spread(Analysis):
         if cascades is not None and len(cascades):
             tops = cascades.sort_values(["size", "post_id"], ascending=[False, True]).head(3)["post_id"].tolist()
         drawn = build_forest(warehouse, post_ids=tops) if tops else None
+        shown = drop_uncomputable({k: v for k, v in tables.items() if v is not None}, unmet)
         return Section(
             name=self.name,
             title=self.title,
             title_zh=self.title_zh,
             figures=_figures(cascades, top) if cascades is not None else {},
-            tables={k: v for k, v in tables.items() if v is not None},
-            charts=charts(tables, drawn),
-            findings=findings(tables),
+            tables=shown,
+            charts=charts(shown, drawn),
+            findings=findings(shown),
             warnings=warnings,
         )
 

@@ -66,7 +66,7 @@ def modes_chart(by_type: pd.DataFrame) -> go.Figure:
 
 def topics_chart(topics: pd.DataFrame) -> go.Figure:
     t = topics.head(15).iloc[::-1]
-    return go.Figure(go.Bar(x=t["views"], y=t["topic"], orientation="h", customdata=t["engagement_rate"],
+    return go.Figure(go.Bar(x=t["views"], y=t["topic"], orientation="h", customdata=t.get("engagement_rate"),
                             hovertemplate="%{y}: %{x:,} views, engagement %{customdata:.1%}")).update_layout(
         xaxis_title="views")
 

@@ -15,12 +15,12 @@ multinomial weights (replicates × reviews) so all statistics share the same res
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
 from upmarket.analyses.voice.charts import charts
@@ -170,9 +170,17 @@ class Voice(Analysis):
     title_zh = "用户之声"
     requires = ("reviews",)
     optional = ("products",)
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "sentiment": needs("reviews & products"),  # per brand: a review's brand comes from its SKU
+        "aspects": needs("reviews & products"),
+        "value_framing": needs("reviews & products"),
+        "voice_drivers": needs("reviews:rating & products"),  # what moves the star rating
+        "posts_value_framing": needs("posts:text,brands"),
+    }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("voice")
+        unmet = self.uncomputable(warehouse)
         df, warn, scored = scored_reviews(warehouse, opts)
         warnings = [warn] if warn else []
         flags = scored.sentiment["flag"].value_counts()
@@ -194,8 +202,8 @@ class Voice(Analysis):
             tables["voice_framing_trend"] = aggregate(scored, df, ["brand", "month"])[
                 ["brand", "month", "n_reviews", "value_framing", "sentiment"]]
             tables["voice_associations"] = self._associations(scored, brand)
-            ratings = df[["review_id", "brand", "rating"]]
-            tables["voice_drivers"] = key_drivers(ratings, scored.aspects)
+            if "voice_drivers" not in unmet:
+                tables["voice_drivers"] = key_drivers(df[["review_id", "brand", "rating"]], scored.aspects)
             neg = (scored.sentiment["score"] < 0.5).to_numpy()
             tables["voice_issues"] = issues_watch(scored.texts, df["week"], neg, df["brand"])
             findings = self._findings(figures, config, tables, df, scored)
