@@ -116,3 +116,22 @@ def test_whole_gallery_in_one_folder(tmp_path: Path) -> None:
     assert sorted(f.path for f in rep.files) == sorted(fx.file_name for fx in GALLERY)
     assert rep.totals["rows_loaded"] == sum(fx.rows_loaded for fx in GALLERY)
     assert rep.totals["rows_read"] == sum(fx.rows_read for fx in GALLERY)
+
+
+@pytest.mark.slow
+def test_whole_gallery_analyses_without_failure(tmp_path: Path) -> None:
+    """The gallery alone (no products, no events: exports as a brand downloads them) runs every analysis
+    its tables allow, with nothing failed and every platform's funnel computed from the columns it has."""
+    data = tmp_path / "exports"
+    write_gallery(data)
+    res = pipeline.analyze(data, tmp_path / "out", report=False)
+    assert res.failed == {}
+    assert res.figures["data_quality"]["rejected_files"] == []
+    funnel = res.figures["funnel"]
+    for platform in ("tmall", "jd", "douyin", "pdd"):
+        assert 0 < funnel[platform]["visit_to_buy"] < 1, platform
+        lo, hi = funnel[platform]["visit_to_buy_ci"]
+        assert lo < funnel[platform]["visit_to_buy"] < hi, (platform, lo, hi)  # never a zero-width interval
+    assert "ctr" not in funnel["tmall"] and "tmall.ctr" in res.not_computed["funnel"]  # 生意参谋 has no impressions
+    assert "impressions" not in funnel["tmall"]
+    assert funnel["douyin"]["ctr"] > 0

@@ -86,15 +86,28 @@ def test_wilson_matches_statsmodels():
     assert np.isnan(wilson(np.array([0]), np.array([0]))[0]).all()
 
 
+def _daily(buyers: list[int]) -> pd.DataFrame:
+    n = len(buyers)
+    return pd.DataFrame({"platform": ["jd"] * n, "date": list(range(1, n + 1)), "ctr_num": [10] * n,
+                         "ctr_den": [100] * n, "visitors": [1000] * n, "favorites": [10] * n, "fav_den": [1000] * n,
+                         "add_to_carts": [10] * n, "cart_den": [1000] * n, "buyers": buyers, "units": buyers,
+                         "units_buyers": buyers})
+
+
 def test_day_bootstrap_is_wider_when_days_differ():
-    """Two days with very different conversion: the day-cluster interval is wider than Wilson's."""
-    daily = pd.DataFrame({"platform": ["jd", "jd"], "date": [1, 2], "ctr_num": [10, 10], "ctr_den": [100, 100],
-                          "visitors": [1000, 1000], "favorites": [10, 10], "fav_den": [1000, 1000],
-                          "add_to_carts": [10, 10], "cart_den": [1000, 1000], "buyers": [20, 120],
-                          "units": [20, 120], "units_buyers": [20, 120]})
-    ci = day_bootstrap(daily, reps=500, seed=1)["jd"]["visit_to_buy"]
-    wl, wh = wilson(np.array([140]), np.array([2000]))
+    """Days with very different conversion: the day-cluster interval is wider than Wilson's."""
+    buyers = [20, 120, 20, 120, 20, 120]
+    ci = day_bootstrap(_daily(buyers), reps=500, seed=1)["jd"]["visit_to_buy"]
+    wl, wh = wilson(np.array([sum(buyers)]), np.array([1000 * len(buyers)]))
     assert (ci[1] - ci[0]) > 2 * (wh[0] - wl[0])
+
+
+def test_day_bootstrap_needs_enough_days():
+    """One day (a weekly window-total export) would give an interval of zero width: none is given,
+    so the headline falls back to Wilson's."""
+    assert day_bootstrap(_daily([20]), reps=200, seed=1) == {"jd": {}}
+    assert day_bootstrap(_daily([20, 30, 25]), reps=200, seed=1) == {"jd": {}}
+    assert "visit_to_buy" in day_bootstrap(_daily([20, 30, 25, 22, 28]), reps=200, seed=1)["jd"]
 
 
 def test_analysis_registers_and_results_validate(traffic_wh):

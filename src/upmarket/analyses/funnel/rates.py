@@ -86,6 +86,11 @@ def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+MIN_BOOTSTRAP_DAYS = 5
+"""A cluster bootstrap over fewer days than this is degenerate (one day: an interval of zero width):
+such a group gets no bootstrap interval, and the headline falls back to the Wilson interval."""
+
+
 def day_bootstrap(daily: pd.DataFrame, by: str = "platform", reps: int = 400, seed: int = 0,
                   level: float = LEVEL) -> dict[str, dict[str, list[float]]]:
     """Percentile intervals of each rate by ``by`` from a cluster bootstrap over days.
@@ -101,8 +106,11 @@ def day_bootstrap(daily: pd.DataFrame, by: str = "platform", reps: int = 400, se
     out: dict[str, dict[str, list[float]]] = {}
     a = (1 - level) / 2
     for key, g in daily.groupby(by, sort=True):
-        wi = w[:, day_idx[g.index.to_numpy()]]
         ci: dict[str, list[float]] = {}
+        out[str(key)] = ci
+        if g["date"].nunique() < MIN_BOOTSTRAP_DAYS:
+            continue
+        wi = w[:, day_idx[g.index.to_numpy()]]
         for name, (num, den) in (*RATES.items(), ("units_per_buyer", ("units", "units_buyers"))):
             k = wi @ g[num].to_numpy(float)
             n = wi @ g[den].to_numpy(float)
@@ -111,7 +119,6 @@ def day_bootstrap(daily: pd.DataFrame, by: str = "platform", reps: int = 400, se
                 continue
             r = k[ok] / n[ok]
             ci[name] = [float(np.quantile(r, a)), float(np.quantile(r, 1 - a))]
-        out[str(key)] = ci
     return out
 
 
@@ -282,7 +289,8 @@ def headline(platform_counts: pd.DataFrame, cis: dict[str, dict[str, list[float]
                 d[f"{name}_ci"] = ci
         d["visitors"] = int(row.visitors)
         d["buyers"] = int(row.buyers)
-        d["impressions"] = int(row.impressions)
+        if row.ctr_den > 0:  # a platform whose exports carry no impressions has none, not 0
+            d["impressions"] = int(row.impressions)
         out[p] = d
     return out
 
