@@ -18,9 +18,9 @@ def test_lexicon_negation():
     assert pol.tolist() == [1, -1, 1, 1, -1, 0]
 
 
-def test_aspect_polarity_with_contrast_and_negation(twin_model):
+def test_aspect_polarity_with_contrast_and_negation(shipped):
     texts = normalise(["拍照很清晰，但是发热很严重", "系统一点也不卡，续航太差了", "客服态度很好"]).texts
-    a = extract_aspects(texts, twin_model)
+    a = extract_aspects(texts, shipped)
     got = {(r.row, r.aspect): r.polarity for r in a.itertuples()}
     assert got[(0, "camera")] == 1 and got[(0, "performance")] == -1
     assert got[(1, "system")] == 1 and got[(1, "battery")] == -1

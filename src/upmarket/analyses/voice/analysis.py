@@ -2,9 +2,10 @@
 
 Figures (``results.json["voice"][brand]``), over the brand's non-empty reviews:
 
-* ``sentiment`` — share of reviews labelled positive (``label == 1``: the opinion clauses' polarities
-  sum to more than zero, so a mixed review that praises and criticises equally is not positive; see
-  :func:`~upmarket.analyses.voice.score.review_labels`; the twin's ``positive_share``);
+* ``sentiment`` — share of reviews labelled positive (``label == 1``: whole-text P(positive) ≥ 0.5, the
+  most accurate review label on real labelled reviews; see docs/voice.md);
+* ``mixed_share`` — share of reviews that mix praise and complaint
+  (:func:`~upmarket.analyses.voice.score.mixed_flags`), reported on its own;
 * ``aspects[a]`` — share positive among the brand's opinions on aspect ``a`` (every review that
   mentions ``a`` holds one opinion; a mention without a clear polarity counts in the denominator);
 * ``value_framing`` — value-framed reviews / framed reviews (see :mod:`.framing`).
@@ -44,6 +45,8 @@ def ratio_parts(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame]:
     nonempty = s["score"].notna().to_numpy()
     num = {"sentiment": ((s["label"] == 1).to_numpy() & nonempty).astype(float)}
     den = {"sentiment": nonempty.astype(float)}
+    num["mixed_share"] = (s["mixed"].to_numpy(bool) & nonempty).astype(float)
+    den["mixed_share"] = nonempty.astype(float)
     a = scored.aspects
     pos = pd.crosstab(a["review_id"], a["aspect"], values=(a["polarity"] > 0).astype(float), aggfunc="sum")
     cnt = pd.crosstab(a["review_id"], a["aspect"])
@@ -95,6 +98,7 @@ def brand_figures(scored: Scored, brand: np.ndarray, n_boot: int = N_BOOT) -> tu
         f = dict(zip(num.columns, point, strict=True))
         c = {k: [_r(ci[0, i]), _r(ci[1, i])] for i, k in enumerate(num.columns)}
         block: dict[str, Any] = {"sentiment": _r(f["sentiment"]), "sentiment_ci": c["sentiment"],
+                                 "mixed_share": _r(f["mixed_share"]), "mixed_share_ci": c["mixed_share"],
                                  "aspects": {a: _r(f[a]) for a in ASPECTS},
                                  "aspects_ci": {a: c[a] for a in ASPECTS if _r(f[a]) is not None},
                                  "n_reviews": int(den["sentiment"].to_numpy()[m].sum()),  # with text
@@ -180,7 +184,7 @@ class Voice(Analysis):
             warnings.append(f"{int(flags.get('truncated', 0))} review(s) truncated at 2,000 characters, "
                             f"{int(flags.get('no_chinese', 0))} without Chinese text (scored with low confidence)")
         tables: dict[str, pd.DataFrame] = {
-            "review_sentiment": scored.sentiment[["review_id", "score", "label"]],
+            "review_sentiment": scored.sentiment[["review_id", "score", "label", "mixed"]],
             "review_aspects": scored.aspects,
             "voice_by_platform": aggregate(scored, df, ["platform"]),
             "voice_by_month": aggregate(scored, df, ["month"]),

