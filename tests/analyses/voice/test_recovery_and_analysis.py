@@ -112,7 +112,7 @@ def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatc
     res = CliRunner().invoke(voice_app, ["score", str(src), "-o", str(out), "--model", str(model_path)])
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out, encoding="utf-8-sig")
-    assert got["flag"].fillna("").tolist() == ["", "empty", "empty", "no_chinese"]
+    assert got["voice_flag"].fillna("").tolist() == ["", "empty", "empty", "no_chinese"]
     assert got.loc[0, "aspect_camera"] == 1 and got.loc[0, "aspect_performance"] == -1
     bad = CliRunner().invoke(voice_app, ["score", str(tmp_path / "nope.csv"), "-o", str(out)])
     assert bad.exit_code != 0
