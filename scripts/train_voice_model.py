@@ -43,6 +43,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from upmarket.analyses.voice import aspects as asp_mod
 from upmarket.analyses.voice.compare import paired_comparison, paired_table
 from upmarket.analyses.voice.corpora import data_dir, load_aspects, load_sentiment
+from upmarket.analyses.voice.score import review_lexicon
 from upmarket.analyses.voice.sentiment import DEFAULT_MODEL, SentimentModel, balanced_weights
 from upmarket.analyses.voice.text import normalise
 
@@ -108,9 +109,11 @@ def validation_fold(groups: pd.Series, salt: str = "|dev") -> np.ndarray:
 def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> tuple[str, pd.DataFrame]:
     """The configuration to ship as the research model, chosen on the validation fold only.
 
-    Rule: among configurations at least as accurate as the TF-IDF baseline on EVERY corpus of
-    the fold, the best mean per-corpus accuracy; if none, the best mean. Returns the name and
-    the fold's per-corpus accuracy table (configurations and baseline as columns).
+    Candidates are (configuration, review-lexicon weight) pairs, named ``config@lexW``: the weight
+    of :func:`upmarket.analyses.voice.score.review_lexicon` added to the model's log-odds.
+    Rule: among candidates at least as accurate as the TF-IDF baseline on EVERY corpus of the
+    fold, the best mean per-corpus accuracy; if none, the best mean. Returns the name and the
+    fold's per-corpus accuracy table (candidates and baseline as columns).
     """
     fold = validation_fold(train["group"], salt)
     fit_df, dev_df = train[~fold], train[fold]
@@ -118,13 +121,18 @@ def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> t
     dev_t = [t for t, f in zip(norm, fold, strict=True) if f]
     y = dev_df["label"].to_numpy()
     cols = {"tfidf_lr": baseline_tfidf(fit_df, dev_df) == y}
+    lex = review_lexicon(dev_t)
+    names = []
     for name, cfg in CANDIDATES.items():
         m = fit_research(cfg, fit_t, fit_df)
-        cols[name] = m.predict(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat"))) == y
+        logit = m.decision_function(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat")))
+        for w in LEXICON_WEIGHTS:
+            names.append(f"{name}@lex{w}")
+            cols[names[-1]] = (logit + w * lex >= 0) == y
     table = pd.DataFrame(cols).groupby(dev_df["corpus"].to_numpy()).mean()
     mean = table.mean()
-    ok = [c for c in CANDIDATES if (table[c] >= table["tfidf_lr"]).all()]
-    best = max(ok or list(CANDIDATES), key=lambda c: mean[c])
+    ok = [c for c in names if (table[c] >= table["tfidf_lr"]).all()]
+    best = max(ok or names, key=lambda c: mean[c])
     return best, table
 
 
@@ -325,6 +333,13 @@ def paired_markdown(paired: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def research_predict(model: SentimentModel, test: pd.DataFrame, config: str) -> np.ndarray:
+    """Held-out labels of the research model: its log-odds plus its review-lexicon weight (as in the pipeline)."""
+    norm = normalise(test["text"].tolist()).texts
+    logit = model.decision_function(norm, normalised=True, domain=domain_of(test, CANDIDATES[config]["domains"]))
+    return (logit + float(model.info_.get("doc_lexicon_weight", 0.0)) * review_lexicon(norm) >= 0).astype(np.int64)
+
+
 def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: pd.DataFrame, root: Path,
              snownlp: bool = True, snownlp_max: int = 0) -> tuple[dict, dict[str, float]]:
     """Held-out evaluation of a fitted research model: per-corpus accuracy/F1 of it, the shipped model,
@@ -333,9 +348,9 @@ def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: p
     timings: dict[str, float] = {}
     shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
     preds: dict[str, np.ndarray] = {
-        "upmarket": research.predict(test["text"].tolist(), domain=domain_of(test, CANDIDATES[config]["domains"]))}
+        "upmarket": research_predict(research, test, config)}
     if shipped is not None:
-        preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
+        preds["upmarket_shipped"] = research_predict(shipped, test, config)  # no domains: domain ignored
     t = time.time()
     preds["tfidf_lr"] = baseline_tfidf(train, test)
     timings["fit_baseline_s"] = time.time() - t
@@ -424,10 +439,12 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         t = time.time()
         norm_train = normalise(train["text"].tolist()).texts
-        best, val_table = choose_config(train, norm_train)
+        best_pair, val_table = choose_config(train, norm_train)
+        best, lex_w = best_pair.split("@lex")[0], float(best_pair.split("@lex")[1])
         timings["choose_config_s"] = time.time() - t
         t = time.time()
         research = fit_research(CANDIDATES[best], norm_train, train)
+        research.info_["doc_lexicon_weight"] = lex_w
         val = {c: {k: round(float(v), 4) for k, v in val_table[c].items()} for c in val_table}
         research.info_.update({"trained_on": "shared/data train split (research only)", "config": best,
                                "validation": val})

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Section, register
+from upmarket.analyses.voice.aspect_models import AspectDetectors
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
 from upmarket.analyses.voice.charts import charts
@@ -153,12 +154,13 @@ def scored_reviews(warehouse: Warehouse, opts: dict) -> tuple[pd.DataFrame, str 
 
     def compute() -> tuple[pd.DataFrame, str | None, Scored]:
         model = SentimentModel.load(opts.get("model"))
+        detectors = AspectDetectors.load(opts["aspect_models"]) if opts.get("aspect_models") else None
         df, warn = load_reviews(warehouse)
         return df, warn, score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
-                                       domain=opts.get("domain", "phone"))
+                                       domain=opts.get("domain", "phone"), detectors=detectors)
 
-    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone"))),
-                          compute)
+    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone")),
+                           str(opts.get("aspect_models") or "")), compute)
 
 @register
 class Voice(Analysis):

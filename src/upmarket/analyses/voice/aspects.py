@@ -175,18 +175,27 @@ def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: flo
     return pol, p
 
 
+def aspect_hits(clauses: list[str], detectors=None) -> np.ndarray:
+    """Boolean (clause × aspect): a lexicon term matches, or (with learned ``detectors``) P ≥ its threshold."""
+    hits = match_matrix(clauses, ASPECT_TERMS)
+    if detectors is not None and clauses:
+        hits |= detectors.hits(clauses, ASPECTS)
+    return hits
+
+
 def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float = 0.1,
-                    domain: Sequence[str | None] | str | None = None) -> pd.DataFrame:
+                    domain: Sequence[str | None] | str | None = None, detectors=None) -> pd.DataFrame:
     """Opinions of normalised texts: one row per (text index, aspect) with a polarity.
 
     ``domain``: the texts' domain for a domain-aware model (one for all, or one per text).
+    ``detectors``: learned :class:`~upmarket.analyses.voice.aspect_models.AspectDetectors` (optional).
 
     Columns: ``row`` (index into ``texts``), ``aspect``, ``polarity`` (−1/0/1: the sign of the
     mean polarity of the clauses naming the aspect; 0 = mentioned without a clear opinion),
     ``n_clauses``.
     """
     cl = split_clauses(texts)
-    hits = match_matrix(cl.text, ASPECT_TERMS)
+    hits = aspect_hits(cl.text, detectors)
     any_hit = hits.any(axis=1)
     pol = np.zeros(len(cl.text), np.int8)
     if any_hit.any():

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.voice.aspects import (
-    ASPECT_TERMS,
     ASPECTS,
+    aspect_hits,
     clause_polarity,
     lexicon_polarity,
-    match_matrix,
     neutral_mask,
     split_clauses,
 )
@@ -65,6 +64,14 @@ def lexicon_weight(model: SentimentModel) -> float:
     return float(model.info_.get("doc_lexicon_weight", 0.0))
 
 
+def review_lexicon(texts: list[str]) -> np.ndarray:
+    """Each normalised text's lexicon evidence (Σ clause lexicon polarity / √clauses), without a model."""
+    cl = split_clauses(texts)
+    lex = lexicon_polarity(cl.text) if cl.text else np.zeros(0, np.int8)
+    n_cl = np.bincount(cl.review, minlength=len(texts))
+    return np.bincount(cl.review, weights=lex, minlength=len(texts)) / np.sqrt(np.maximum(n_cl, 1))
+
+
 def review_scores(logit: np.ndarray, ev: ReviewEvidence, model: SentimentModel) -> np.ndarray:
     """Whole-text P(positive): model log-odds + :func:`lexicon_weight` × the review's lexicon evidence."""
     return 1.0 / (1.0 + np.exp(-(logit + lexicon_weight(model) * ev.lexicon)))
@@ -97,7 +104,7 @@ def review_labels(texts: list[str], model: SentimentModel, domain: str | None = 
 
 
 def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
-                 domain: str | None) -> tuple[ReviewEvidence, pd.DataFrame]:
+                 domain: str | None, detectors=None) -> tuple[ReviewEvidence, pd.DataFrame]:
     """Review evidence and aspect opinions from one pass over the batch's clauses (split and scored once).
 
     An *opinion clause* names an aspect, holds a word of the lexicon (including lukewarm ones: 一般,
@@ -107,7 +114,7 @@ def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
     """
     n = len(texts)
     cl = split_clauses(texts)
-    hits = match_matrix(cl.text, ASPECT_TERMS)
+    hits = aspect_hits(cl.text, detectors)
     lex = lexicon_polarity(cl.text) if cl.text else np.zeros(0, np.int8)
     pol, p = clause_polarity(cl.text, model, neutral_band, domain=domain, lex=lex)
     luke = neutral_mask(cl.text) if cl.text else np.zeros(0, bool)
@@ -144,13 +151,13 @@ class Scored:
 
 
 def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentModel, batch: int, progress,
-                  domain: str | None) -> Scored:
+                  domain: str | None, detectors=None) -> Scored:
     sent_parts, asp_parts, all_texts = [], [], []
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
         norm = normalise(chunk)
         logit = model.decision_function(norm.texts, normalised=True, domain=domain)
-        ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain)
+        ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain, detectors)
         score = review_scores(logit, ev, model)
         score[norm.empty] = np.nan
         label = review_labels_from(score)
@@ -174,24 +181,25 @@ def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentMode
 
 
 _JOB: tuple | None = None
-"""(ids, texts, model, batch, domain) handed to forked workers by inheritance, not by pickling."""
+"""(ids, texts, model, batch, domain, detectors) handed to forked workers by inheritance, not by pickling."""
 
 
 def _score_part(bounds: tuple[int, int]) -> Scored:
-    ids, texts, model, batch, domain = _JOB
+    ids, texts, model, batch, domain, detectors = _JOB
     lo, hi = bounds
-    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain)
+    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain, detectors)
 
 
 def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
                   batch: int = BATCH, progress=None, domain: str | None = "phone",
-                  n_jobs: int | None = None) -> Scored:
+                  n_jobs: int | None = None, detectors=None) -> Scored:
     """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
 
     ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
     ``n_jobs``: worker processes; by default 1 below :data:`PARALLEL_MIN` texts, else up to
     :data:`MAX_JOBS` (one per core). Workers are forked, so the model and texts are shared, not
     copied; where ``fork`` is unavailable the work stays in this process.
+    ``detectors``: learned aspect detectors (:mod:`.aspect_models`) used with the aspect lexicon.
     """
     global _JOB
     model = model if model is not None else SentimentModel.load()
@@ -202,9 +210,9 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     if n_jobs is None:
         n_jobs = min(MAX_JOBS, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
     if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
-        return _score_serial(ids, texts, model, batch, progress, domain)
+        return _score_serial(ids, texts, model, batch, progress, domain, detectors)
     step = -(-n // n_jobs)
-    _JOB = (ids, texts, model, batch, domain)
+    _JOB = (ids, texts, model, batch, domain, detectors)
     try:
         with mp.get_context("fork").Pool(n_jobs) as pool:
             parts = pool.map(_score_part, [(lo, min(lo + step, n)) for lo in range(0, n, step)])
