@@ -35,9 +35,9 @@ NEUTRAL_BAND = 0.1
 OPINION_CONFIDENCE = 0.4
 """A clause the model scores at least this far from 0.5 (P ≥ 0.9 or ≤ 0.1) states an opinion even without a
 lexicon word or an aspect term (对得起旗舰的定位, 撑不起这个高端定位)."""
-MIXED_BALANCE = 0.5
+MIXED_BALANCE = 1.0
 """A review is mixed when it has opinion clauses of both signs and the fewer side is at least this share of
-the larger (chosen on the hand-labelled mixed reviews, docs/voice.md)."""
+the larger: 1 = exactly balanced (chosen by 3-way accuracy on the hand-labelled mixed reviews, docs/voice.md)."""
 
 
 @dataclass
@@ -90,7 +90,8 @@ def review_labels_from(score: np.ndarray) -> np.ndarray:
 
 def mixed_flags(ev: ReviewEvidence, balance: float = MIXED_BALANCE) -> np.ndarray:
     """Mixed or lukewarm reviews (the neutral class): opinion clauses of both signs with the fewer side at
-    least ``balance`` × the larger (拍照很好，但是续航太差), or only lukewarm opinions (一般般, 谈不上惊艳).
+    least ``balance`` × the larger (by default as many praising as complaining clauses: 拍照很好，但是续航太差),
+    or only lukewarm opinions (一般般, 谈不上惊艳).
     Measured on hand-labelled real reviews (docs/voice.md)."""
     both = (ev.n_pos > 0) & (ev.n_neg > 0)
     lukewarm = (ev.n_pos == 0) & (ev.n_neg == 0) & (ev.n_lukewarm > 0)
