@@ -33,8 +33,12 @@ misses are design for Apple (−0.11) and Huawei (−0.08): the twin's premium f
 real reviews is a design word, so those reviews count as design opinions the twin did not plant."""
 
 
-def test_twin_recovery_within_tolerance(shipped, twin_batch):
-    reviews, labels = twin_batch
+@pytest.mark.parametrize("varied", [False, True], ids=["lexicon-phrasing", "varied-phrasing"])
+def test_twin_recovery_within_tolerance(shipped, twin_batch, varied):
+    """Also on the twin's second, independent phrasing (dialect, typos, sarcasm, back-stories, emoji)."""
+    from upmarket.analyses.voice.twin_data import twin_reviews
+
+    reviews, labels = twin_reviews(n_orders=60_000, seed=303, varied=True) if varied else twin_batch
     s = score_reviews(reviews["review_id"], reviews["text"].tolist(), shipped)
     figures, _ = brand_figures(s, reviews["brand"].to_numpy(object), n_boot=50)
     gaps = []

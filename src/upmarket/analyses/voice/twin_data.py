@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 
-def twin_reviews(n_orders: int = 20_000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def twin_reviews(n_orders: int = 20_000, seed: int = 0, varied: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(reviews, labels)`` for ``n_orders`` random orders over the twin's catalogue.
 
     ``reviews`` has the contract columns plus ``brand``; ``labels`` is the twin's per-review
@@ -35,7 +35,7 @@ def twin_reviews(n_orders: int = 20_000, seed: int = 0) -> tuple[pd.DataFrame, p
         "units": 1,
         "price_paid": 0.0,
     })
-    res = simulate_reviews(orders, products, users, rng=rng)
+    res = simulate_reviews(orders, products, users, rng=rng, varied=varied)
     reviews = res.reviews.copy()
     reviews["brand"] = res.labels["brand"].to_numpy()
     return reviews, res.labels
