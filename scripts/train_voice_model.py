@@ -106,7 +106,8 @@ def validation_fold(groups: pd.Series, salt: str = "|dev") -> np.ndarray:
                        np.int64, len(groups)) == 0
 
 
-def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> tuple[str, pd.DataFrame]:
+def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev",
+                  candidates: list[str] | None = None) -> tuple[str, pd.DataFrame]:
     """The configuration to ship as the research model, chosen on the validation fold only.
 
     Candidates are (configuration, review-lexicon weight) pairs, named ``config@lexW``: the weight
@@ -123,7 +124,8 @@ def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> t
     cols = {"tfidf_lr": baseline_tfidf(fit_df, dev_df) == y}
     lex = review_lexicon(dev_t)
     names = []
-    for name, cfg in CANDIDATES.items():
+    for name in candidates or list(CANDIDATES):
+        cfg = CANDIDATES[name]
         m = fit_research(cfg, fit_t, fit_df)
         logit = m.decision_function(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat")))
         for w in LEXICON_WEIGHTS:
@@ -413,6 +415,8 @@ def main(argv: list[str] | None = None) -> dict:
                          "the research model); writes accuracy_evaluate_only[_no_snownlp].json/.md next to it")
     ap.add_argument("--ship-only", action="store_true",
                     help="only retrain the shipped default model (about a minute) and print its lexicon-weight grid")
+    ap.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), default=None,
+                    help="compare only these configurations on the validation fold (default: all; each costs a fit)")
     args = ap.parse_args(argv)
     root = data_dir()
     if root is None:
@@ -439,7 +443,7 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         t = time.time()
         norm_train = normalise(train["text"].tolist()).texts
-        best_pair, val_table = choose_config(train, norm_train)
+        best_pair, val_table = choose_config(train, norm_train, candidates=args.candidates)
         best, lex_w = best_pair.split("@lex")[0], float(best_pair.split("@lex")[1])
         timings["choose_config_s"] = time.time() - t
         t = time.time()
