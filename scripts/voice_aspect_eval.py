@@ -66,9 +66,15 @@ def score_system(sent: pd.DataFrame, gold: pd.DataFrame, pred: pd.DataFrame) -> 
     return pd.DataFrame(rows).set_index("corpus")
 
 
+CORPUS_DOMAIN = {"semeval2016_zh_phone": "phone", "absa_zh_phone": "phone", "semeval2016_zh_camera": "device",
+                 "absa_zh_camera": "device", "absa_zh_notebook": "device", "jd_surface_clauses": "device"}
+"""Product domain of each aspect corpus, for a domain-aware (research) model."""
+
+
 def predict(sent: pd.DataFrame, model: SentimentModel, detectors: AspectDetectors | None) -> pd.DataFrame:
     norm = normalise(sent["text"].tolist()).texts
-    out = extract_aspects(norm, model, detectors=detectors)
+    domain = ([model.resolve_domain(CORPUS_DOMAIN[c]) for c in sent["corpus"]] if model.domains_ else None)
+    out = extract_aspects(norm, model, domain=domain, detectors=detectors)
     return pd.DataFrame({"sid": sent["sid"].to_numpy()[out["row"].to_numpy()], "aspect": out["aspect"],
                          "polarity": out["polarity"]})
 
