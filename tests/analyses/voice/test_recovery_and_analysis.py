@@ -82,6 +82,10 @@ def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatc
         wh.con.register("posts_df", posts)
         wh.con.execute("INSERT INTO posts BY NAME SELECT * FROM posts_df")
         sec = Voice().run(wh, Config(analysis_options={"voice": {"model": str(model_path), "n_boot": 50}}))
+        adapted = Voice().run(wh, Config(analysis_options={"voice": {"model": str(model_path), "n_boot": 20,
+                                                                      "adapt_to_ratings": True}}))
+    assert "voice_adaptation" not in sec.tables
+    assert adapted.tables["voice_adaptation"].iloc[0]["used"] == "adapted to the ratings"
     assert set(sec.figures) == set(products["brand"].unique()) & set(reviews["brand"])
     x = sec.figures["Xiaomi"]
     assert x["sentiment_ci"][0] <= x["sentiment"] <= x["sentiment_ci"][1]
@@ -125,3 +129,19 @@ def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatc
     res = CliRunner().invoke(voice_app, ["train", str(rated), "-o", str(tmp_path / "mine.npz")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "mine.npz").is_file()
+
+
+def test_adapt_to_ratings_option(twin_batch):
+    """``[voice] adapt_to_ratings``: the model is adapted to the dataset's stars and the agreement is reported."""
+    from upmarket.analyses.voice.analysis import adapt_to_ratings
+    from upmarket.analyses.voice.sentiment import SentimentModel
+
+    reviews, _ = twin_batch
+    base = SentimentModel.load()
+    model, table = adapt_to_ratings(base, reviews.head(6000))
+    row = table.iloc[0]
+    assert row["used"] == "adapted to the ratings" and row["n_rated"] > 1000
+    assert row["agreement_adapted"] > row["agreement_base"]  # ratings follow the planted sentiment
+    assert model is not base and model.info_["adapted_on"] == row["n_rated"]
+    _, few = adapt_to_ratings(base, reviews.head(100))
+    assert few.iloc[0]["used"].startswith("base model (fewer than")

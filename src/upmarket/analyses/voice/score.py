@@ -149,6 +149,8 @@ class Scored:
     sentiment: pd.DataFrame
     aspects: pd.DataFrame
     texts: list[str]
+    adaptation: pd.DataFrame | None = None
+    """Set by the analysis when it adapted the model to the dataset's ratings (``voice_adaptation``)."""
 
 
 def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentModel, batch: int, progress,
