@@ -59,7 +59,7 @@ def lexicon_weight(model: SentimentModel) -> float:
     """Weight of the review's lexicon evidence added to the model's whole-text log-odds.
 
     Stored in the model file (``info["doc_lexicon_weight"]``, chosen on real labelled reviews by
-    ``scripts/train_voice_model.py``); models without it (``voice train`` on your own file) use 0.
+    ``scripts/train_voice_model.py``; an adapted model scales it); a model fitted from scratch has none: 0.
     """
     return float(model.info_.get("doc_lexicon_weight", 0.0))
 
