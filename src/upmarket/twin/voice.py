@@ -484,10 +484,13 @@ def simulate_reviews(
     rng: np.random.Generator,
     progress: Progress | None = None,
     end: pd.Timestamp | None = OBSERVATION_END,
+    varied: bool = False,
 ) -> VoiceResult:
     """Reviews and 追评 for a platform-dependent share of ``orders``, with labels and truth.
 
     Reviews dated on or after ``end`` (exclusive end of the observation window) are dropped.
+    ``varied``: rewrite the text with :mod:`upmarket.twin.phrasing` (dialect, typos, sarcasm, long
+    back-stories, emoji; labels unchanged). Off by default, so the default text and every draw stay as they were.
     """
     _require(orders, _ORDER_COLS, "orders")
     _require(products, ("sku_id", "brand", "list_price"), "products")
@@ -554,6 +557,10 @@ def simulate_reviews(
     score = np.where(kind == 2, 0.0, np.where(kind == 1, mood_pol.astype(float), np.tanh(latent - 0.1)))
     score[full] = op.score
     rating = np.clip(np.rint(3.3 + 1.7 * score + rng.normal(0.0, 0.6, n)), 1, 5).astype(np.int64)
+    if varied:
+        from upmarket.twin.phrasing import vary
+
+        text = vary(text, sentiment, full, np.random.default_rng(rng.integers(1 << 62)))
 
     brands = products["brand"].to_numpy(object)[prod_idx[src]]
     platform = sel["platform"].to_numpy(object)[src]

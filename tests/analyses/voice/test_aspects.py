@@ -18,9 +18,9 @@ def test_lexicon_negation():
     assert pol.tolist() == [1, -1, 1, 1, -1, 0]
 
 
-def test_aspect_polarity_with_contrast_and_negation(twin_model):
+def test_aspect_polarity_with_contrast_and_negation(shipped):
     texts = normalise(["拍照很清晰，但是发热很严重", "系统一点也不卡，续航太差了", "客服态度很好"]).texts
-    a = extract_aspects(texts, twin_model)
+    a = extract_aspects(texts, shipped)
     got = {(r.row, r.aspect): r.polarity for r in a.itertuples()}
     assert got[(0, "camera")] == 1 and got[(0, "performance")] == -1
     assert got[(1, "system")] == 1 and got[(1, "battery")] == -1
@@ -31,3 +31,33 @@ def test_framing_counts_value_and_premium():
     v, p, f = framing(["性价比很高，很划算", "旗舰质感", "性价比不高", "屏幕不错"])
     assert v.tolist()[:1] == [2] and p.tolist()[1] == 2
     assert f[0] == 1 and f[1] == 0 and f[2] == 1 and np.isnan(f[3])  # 性价比不高 still argues from value
+
+
+MISREADS = [  # issue 15 item 7: hand-written reviews the pipeline used to misread → (label, mixed, aspects)
+    ('真是"好"手机，用了两天死机三次', -1, False, {"system": -1}),
+    ("一般般", None, True, {}),
+    ("不算差但也谈不上惊艳", None, True, {}),
+    ("拍视频十分钟就降频，烫手", -1, False, {"performance": -1}),
+    ("信号差", -1, False, {"performance": -1}),
+    ("做工真的没话说", 1, False, {"design": 1}),
+    ("拍照很顶，但是卡顿也很顶", None, True, {"camera": 1, "performance": -1}),
+    ("屏幕出现绿线", -1, False, {"screen": -1}),
+    ("充一晚上电用半天", -1, False, {"battery": -1}),
+    ("经常死机", -1, False, {"system": -1}),
+]
+
+
+def test_issue_misreads_fixed(shipped):
+    from upmarket.analyses.voice.score import score_reviews
+
+    texts = [m[0] for m in MISREADS]
+    s = score_reviews([str(i) for i in range(len(texts))], texts, shipped)
+    for i, (text, label, mixed, aspects) in enumerate(MISREADS):
+        row = s.sentiment.iloc[i]
+        got = dict(s.aspects.loc[s.aspects["review_id"] == str(i), ["aspect", "polarity"]].itertuples(index=False))
+        if label is not None:
+            assert row["label"] == label, (text, row.to_dict())
+        assert bool(row["mixed"]) == mixed, (text, row.to_dict())
+        assert {a: got.get(a) for a in aspects} == aspects, (text, got)
+        assert got.get("service") is None, (text, got)  # 信号 is the network, not service
+        assert got.get("camera", 0) <= 0 or "拍照" in text, (text, got)  # 拍视频…降频 is no camera praise

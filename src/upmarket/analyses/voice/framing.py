@@ -15,7 +15,11 @@ import pyarrow.compute as pc
 
 VALUE_TERMS: tuple[str, ...] = ("性价比", "便宜", "划算", "实惠", "超值", "物超所值", "良心价", "值得买", "值这个价",
                                 "价格亲民", "低价", "千元机", "值了", "很值", "不值", "真的值", "不贵", "省钱",
-                                "同价位无敌", "量又足")
+                                "同价位无敌", "量又足",
+                                # real-review phrasings (hand-labelled sample, docs/voice.md "Value framing"):
+                                "价廉物美", "物美价廉", "对得起这个价", "对的起这个价", "这个价格", "这个价钱",
+                                "这样的价格",
+                                "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵")
 PREMIUM_TERMS: tuple[str, ...] = ("高端", "旗舰", "质感", "高级感", "奢华", "档次", "顶级", "有面子", "大师级",
                                   "影像旗舰", "做工精湛", "旗舰体验")
 """Premium claims, not aspect nouns: bare 影像/做工/体验 name an aspect (camera, design, system) and

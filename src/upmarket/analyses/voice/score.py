@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.voice.aspects import (
-    ASPECT_TERMS,
     ASPECTS,
+    aspect_hits,
     clause_polarity,
     lexicon_polarity,
-    match_matrix,
     neutral_mask,
     split_clauses,
 )
@@ -32,59 +31,116 @@ PARALLEL_MIN = 200_000
 """From this many texts on, scoring is split over worker processes (below it, start-up costs more than it saves)."""
 MAX_JOBS = 2
 NEUTRAL_BAND = 0.1
-"""A clause (or a review without opinion clauses) whose P(positive) is within this of 0.5 is neutral (0)."""
+"""A clause whose P(positive) is within this of 0.5 states no opinion (polarity 0)."""
 OPINION_CONFIDENCE = 0.4
 """A clause the model scores at least this far from 0.5 (P ≥ 0.9 or ≤ 0.1) states an opinion even without a
 lexicon word or an aspect term (对得起旗舰的定位, 撑不起这个高端定位)."""
+MIXED_BALANCE = 1.0
+"""A review is mixed when it has opinion clauses of both signs and the fewer side is at least this share of
+the larger: 1 = exactly balanced (chosen by 3-way accuracy on the hand-labelled mixed reviews, docs/voice.md)."""
 
 
-def review_labels(texts: list[str], score: np.ndarray, model: SentimentModel, neutral_band: float = NEUTRAL_BAND,
-                  domain: str | None = None) -> np.ndarray:
-    """Review label (1/0/−1): the sign of the sum of the polarities of the review's *opinion clauses*.
+@dataclass
+class ReviewEvidence:
+    """What the clause pass learns about each review of a batch (one entry per text).
 
-    A review that praises one thing and criticises another as strongly ("拍照很好，但是续航太差") is
-    mixed, so neutral (0), whatever a binary whole-text model says. An opinion clause names an aspect,
-    holds an opinion word of the lexicon (including lukewarm ones: 一般, 还行, which count 0), or is
-    scored confidently by the model (:data:`OPINION_CONFIDENCE`); factual clauses (收到了, 用了三天,
-    帮家里人买的) do not vote — a binary model leans positive on them. Each clause's polarity is
-    :func:`~upmarket.analyses.voice.aspects.clause_polarity` (model plus negation-aware lexicon).
-    A review without opinion clauses keeps the whole-text label (``score`` with ``neutral_band``);
-    an empty text (NaN ``score``) is 0.
+    ``lexicon``: the review's lexicon evidence, Σ clause lexicon polarity / √(number of clauses);
+    ``n_pos`` / ``n_neg``: opinion clauses read positive / negative (see :func:`review_labels`).
     """
-    return _clause_pass(texts, score, model, neutral_band, domain)[0]
+
+    lexicon: np.ndarray
+    n_pos: np.ndarray
+    n_neg: np.ndarray
+    n_opinion: np.ndarray
+    n_lukewarm: np.ndarray
 
 
-def _clause_pass(texts: list[str], score: np.ndarray, model: SentimentModel, neutral_band: float,
-                 domain: str | None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Review labels and aspect opinions from one pass over the batch's clauses (split and scored once).
+def lexicon_weight(model: SentimentModel) -> float:
+    """Weight of the review's lexicon evidence added to the model's whole-text log-odds.
 
-    The aspect opinions are those of :func:`~upmarket.analyses.voice.aspects.extract_aspects` (same
-    columns, same values); doing both here saves splitting, matching and scoring the clauses twice.
+    Stored in the model file (``info["doc_lexicon_weight"]``, chosen on real labelled reviews by
+    ``scripts/train_voice_model.py``; an adapted model scales it); a model fitted from scratch has none: 0.
     """
-    label = np.where(score >= 0.5 + neutral_band, 1, np.where(score <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
+    return float(model.info_.get("doc_lexicon_weight", 0.0))
+
+
+def review_lexicon(texts: list[str]) -> np.ndarray:
+    """Each normalised text's lexicon evidence (Σ clause lexicon polarity / √clauses), without a model."""
     cl = split_clauses(texts)
-    hits = match_matrix(cl.text, ASPECT_TERMS)
-    pol, p = clause_polarity(cl.text, model, neutral_band, domain=domain)
-    opinion = (hits.any(axis=1) | (lexicon_polarity(cl.text) != 0) | neutral_mask(cl.text)
-               | (np.abs(p - 0.5) >= OPINION_CONFIDENCE)) if cl.text else np.zeros(0, bool)
+    lex = lexicon_polarity(cl.text) if cl.text else np.zeros(0, np.int8)
+    n_cl = np.bincount(cl.review, minlength=len(texts))
+    return np.bincount(cl.review, weights=lex, minlength=len(texts)) / np.sqrt(np.maximum(n_cl, 1))
+
+
+def review_scores(logit: np.ndarray, ev: ReviewEvidence, model: SentimentModel) -> np.ndarray:
+    """Whole-text P(positive): model log-odds + :func:`lexicon_weight` × the review's lexicon evidence."""
+    return 1.0 / (1.0 + np.exp(-(logit + lexicon_weight(model) * ev.lexicon)))
+
+
+def review_labels_from(score: np.ndarray) -> np.ndarray:
+    """Review label (1/−1; 0 for an empty text): the side of 0.5 the whole-text score falls on.
+
+    Chosen by accuracy on real labelled reviews (docs/voice.md, "Review label"): every neutral band
+    and every clause-vote rule tried was less accurate on the corpora than the score itself, so the
+    label that headline shares are built from is the score's own decision. Mixed reviews are reported
+    separately (:func:`mixed_flags`), not by taking them out of the positives.
+    """
+    return np.where(np.isnan(score), 0, np.where(score >= 0.5, 1, -1)).astype(np.int8)
+
+
+def mixed_flags(ev: ReviewEvidence, balance: float = MIXED_BALANCE) -> np.ndarray:
+    """Mixed or lukewarm reviews (the neutral class): opinion clauses of both signs with the fewer side at
+    least ``balance`` × the larger (by default as many praising as complaining clauses: 拍照很好，但是续航太差),
+    or only lukewarm opinions (一般般, 谈不上惊艳).
+    Measured on hand-labelled real reviews (docs/voice.md)."""
+    both = (ev.n_pos > 0) & (ev.n_neg > 0)
+    lukewarm = (ev.n_pos == 0) & (ev.n_neg == 0) & (ev.n_lukewarm > 0)
+    return (both & (np.minimum(ev.n_pos, ev.n_neg) >= balance * np.maximum(ev.n_pos, ev.n_neg))) | lukewarm
+
+
+def review_labels(texts: list[str], model: SentimentModel, domain: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(label, mixed)`` of raw ``texts`` exactly as :func:`score_reviews` gives them."""
+    s = score_reviews(np.arange(len(texts)), texts, model, domain=domain, n_jobs=1).sentiment
+    return s["label"].to_numpy(), s["mixed"].to_numpy()
+
+
+def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
+                 domain: str | None, detectors=None) -> tuple[ReviewEvidence, pd.DataFrame]:
+    """Review evidence and aspect opinions from one pass over the batch's clauses (split and scored once).
+
+    An *opinion clause* names an aspect, holds a word of the lexicon (including lukewarm ones: 一般,
+    还行, which count 0), or is scored confidently by the model (:data:`OPINION_CONFIDENCE`); factual
+    clauses (收到了, 用了三天) do not vote. The aspect opinions are those of
+    :func:`~upmarket.analyses.voice.aspects.extract_aspects` (same columns, same values).
+    """
     n = len(texts)
-    n_op = np.bincount(cl.review, weights=opinion, minlength=n)
-    net = np.bincount(cl.review, weights=np.where(opinion, pol, 0), minlength=n)
-    label = np.where((n_op > 0) & ~np.isnan(score), np.sign(net), label).astype(np.int8)
+    cl = split_clauses(texts)
+    hits = aspect_hits(cl.text, detectors)
+    lex = lexicon_polarity(cl.text) if cl.text else np.zeros(0, np.int8)
+    pol, p = clause_polarity(cl.text, model, neutral_band, domain=domain, lex=lex)
+    luke = neutral_mask(cl.text) if cl.text else np.zeros(0, bool)
+    opinion = (hits.any(axis=1) | (lex != 0) | luke
+               | (np.abs(p - 0.5) >= OPINION_CONFIDENCE)) if cl.text else np.zeros(0, bool)
+    n_cl = np.bincount(cl.review, minlength=n)
+    ev = ReviewEvidence(lexicon=np.bincount(cl.review, weights=lex, minlength=n) / np.sqrt(np.maximum(n_cl, 1)),
+                        n_pos=np.bincount(cl.review, weights=opinion & (pol > 0), minlength=n),
+                        n_neg=np.bincount(cl.review, weights=opinion & (pol < 0), minlength=n),
+                        n_opinion=np.bincount(cl.review, weights=opinion, minlength=n),
+                        n_lukewarm=np.bincount(cl.review, weights=opinion & luke, minlength=n))
     ci, ai = np.nonzero(hits)
     frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
     asp = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()
     asp["aspect"] = np.asarray(ASPECTS, dtype=object)[asp["aspect_i"].to_numpy()]
     asp["polarity"] = np.sign(asp["s"]).astype(np.int8)
-    return label, asp[["row", "aspect", "polarity", "n_clauses"]]
+    return ev, asp[["row", "aspect", "polarity", "n_clauses"]]
 
 
 @dataclass
 class Scored:
     """Per-review outputs, keyed by ``review_id``.
 
-    ``sentiment``: review_id, score (whole-text P(positive), NaN when the text is empty), label (1/0/−1, the
-    sign of the review's opinion clauses, see :func:`review_labels`),
+    ``sentiment``: review_id, score (whole-text P(positive), NaN when the text is empty), label (1/−1 by the score,
+    0 when empty; :func:`review_labels_from`), mixed (praise and complaint, :func:`mixed_flags`),
     flag (``empty``/``truncated``/``no_chinese``/``''``), value_terms, premium_terms, frame
     (1 value, 0 premium, NaN unframed). ``aspects``: review_id, aspect, polarity (−1/0/1).
     ``texts``: the normalised texts (for associations and quotes).
@@ -93,20 +149,26 @@ class Scored:
     sentiment: pd.DataFrame
     aspects: pd.DataFrame
     texts: list[str]
+    adaptation: pd.DataFrame | None = None
+    """Set by the analysis when it adapted the model to the dataset's ratings (``voice_adaptation``)."""
 
 
 def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentModel, batch: int, progress,
-                  domain: str | None) -> Scored:
+                  domain: str | None, detectors=None) -> Scored:
     sent_parts, asp_parts, all_texts = [], [], []
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
         norm = normalise(chunk)
-        score = model.predict_proba(norm.texts, normalised=True, domain=domain)
+        logit = model.decision_function(norm.texts, normalised=True, domain=domain)
+        ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain, detectors)
+        score = review_scores(logit, ev, model)
         score[norm.empty] = np.nan
-        label, asp = _clause_pass(norm.texts, score, model, NEUTRAL_BAND, domain)
+        label = review_labels_from(score)
+        mixed = mixed_flags(ev) & ~norm.empty
         v, p, frame = framing(norm.texts)
         cid = ids[lo : lo + batch]
-        sent_parts.append(pd.DataFrame({"review_id": cid, "score": score, "label": label, "flag": norm.flags(),
+        sent_parts.append(pd.DataFrame({"review_id": cid, "score": score, "label": label, "mixed": mixed,
+                                        "flag": norm.flags(),
                                         "value_terms": v, "premium_terms": p, "frame": frame}))
         asp_parts.append(pd.DataFrame({"review_id": cid[asp["row"].to_numpy()], "aspect": asp["aspect"].to_numpy(),
                                        "polarity": asp["polarity"].to_numpy()}))
@@ -114,31 +176,33 @@ def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentMode
         if progress is not None:
             progress(min(lo + batch, len(texts)), len(texts))
     sentiment = pd.concat(sent_parts, ignore_index=True) if sent_parts else pd.DataFrame(
-        {"review_id": [], "score": [], "label": [], "flag": [], "value_terms": [], "premium_terms": [], "frame": []})
+        {"review_id": [], "score": [], "label": [], "mixed": [], "flag": [], "value_terms": [], "premium_terms": [],
+         "frame": []})
     aspects = pd.concat(asp_parts, ignore_index=True) if asp_parts else pd.DataFrame(
         {"review_id": [], "aspect": [], "polarity": []})
     return Scored(sentiment, aspects, all_texts)
 
 
 _JOB: tuple | None = None
-"""(ids, texts, model, batch, domain) handed to forked workers by inheritance, not by pickling."""
+"""(ids, texts, model, batch, domain, detectors) handed to forked workers by inheritance, not by pickling."""
 
 
 def _score_part(bounds: tuple[int, int]) -> Scored:
-    ids, texts, model, batch, domain = _JOB
+    ids, texts, model, batch, domain, detectors = _JOB
     lo, hi = bounds
-    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain)
+    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain, detectors)
 
 
 def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
                   batch: int = BATCH, progress=None, domain: str | None = "phone",
-                  n_jobs: int | None = None) -> Scored:
+                  n_jobs: int | None = None, detectors=None) -> Scored:
     """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
 
     ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
     ``n_jobs``: worker processes; by default 1 below :data:`PARALLEL_MIN` texts, else up to
     :data:`MAX_JOBS` (one per core). Workers are forked, so the model and texts are shared, not
     copied; where ``fork`` is unavailable the work stays in this process.
+    ``detectors``: learned aspect detectors (:mod:`.aspect_models`) used with the aspect lexicon.
     """
     global _JOB
     model = model if model is not None else SentimentModel.load()
@@ -149,9 +213,9 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     if n_jobs is None:
         n_jobs = min(MAX_JOBS, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
     if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
-        return _score_serial(ids, texts, model, batch, progress, domain)
+        return _score_serial(ids, texts, model, batch, progress, domain, detectors)
     step = -(-n // n_jobs)
-    _JOB = (ids, texts, model, batch, domain)
+    _JOB = (ids, texts, model, batch, domain, detectors)
     try:
         with mp.get_context("fork").Pool(n_jobs) as pool:
             parts = pool.map(_score_part, [(lo, min(lo + step, n)) for lo in range(0, n, step)])

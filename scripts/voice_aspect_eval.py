@@ -1,0 +1,143 @@
+"""Aspect detection and polarity on real aspect-labelled sentences (``../shared/data``), and learned detectors.
+
+Gold: every sentence of the aspect corpora (SemEval-2016 zh phone/camera, ABSA phone/camera/notebook, JD
+clauses) with its opinions mapped to the eight aspects by ``corpora.load_aspects`` (``SUGGESTED_aspect_map.csv``
+plus the reviewed ``MAP_OVERRIDES``; ``other`` left out). Per corpus and pooled, on the held-out split:
+
+* recall — gold (sentence, aspect) opinions the system finds;
+* precision — found (sentence, aspect) pairs that are gold for that sentence (only sentences with at least one
+  opinion are scored: the corpora's opinion-free sentences are not in the aspect files);
+* polarity — found gold opinions with a non-neutral gold polarity whose predicted polarity is the gold one.
+
+Learned detectors (``--fit``): one char n-gram logistic regression per aspect (the sentiment model's own
+hashed features, saved as ``.npz``, no pickle) trained on the TRAIN side; a clause names aspect *a* when a
+lexicon term matches OR the detector's P ≥ its threshold (chosen per aspect on a grouped train-side fold,
+maximising F1 of the combined rule). They learn from research-only corpora, so they are written outside the
+package (``~/.cache/upmarket/voice/aspects/``) and used with ``[voice] aspect_models = "DIR"``.
+
+Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--detectors DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.voice.aspect_models import AspectDetectors
+from upmarket.analyses.voice.aspects import ASPECTS, extract_aspects
+from upmarket.analyses.voice.corpora import data_dir, load_aspects
+from upmarket.analyses.voice.sentiment import SentimentModel
+from upmarket.analyses.voice.text import normalise
+
+DETECTOR_DIR = Path.home() / ".cache" / "upmarket" / "voice" / "aspects"
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def gold_sentences(asp: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sentences: sid, corpus, text, split, group; opinions: sid, aspect, polarity) over the eight aspects."""
+    a = asp[asp["aspect"].isin(ASPECTS)]
+    sent = a.drop_duplicates(["corpus", "text"])[["corpus", "text", "split", "group"]].reset_index(drop=True)
+    sent["sid"] = np.arange(len(sent))
+    ops = a.merge(sent, on=["corpus", "text", "split", "group"])[["sid", "aspect", "polarity"]]
+    ops = ops.groupby(["sid", "aspect"])["polarity"].agg(lambda p: int(np.sign(p.sum()))).reset_index()
+    return sent, ops
+
+
+def score_system(sent: pd.DataFrame, gold: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
+    """Recall, precision and polarity per corpus (and pooled) of ``pred`` (sid, aspect, polarity)."""
+    m = gold.merge(pred, on=["sid", "aspect"], how="left", suffixes=("", "_pred"))
+    m["found"] = m["polarity_pred"].notna()
+    m = m.merge(sent[["sid", "corpus"]], on="sid")
+    p = pred.merge(gold[["sid", "aspect"]].assign(gold=True), on=["sid", "aspect"], how="left")
+    p = p.merge(sent[["sid", "corpus"]], on="sid")
+    rows = []
+    for corpus in [*sorted(sent["corpus"].unique()), "POOLED"]:
+        g = m if corpus == "POOLED" else m[m["corpus"] == corpus]
+        q = p if corpus == "POOLED" else p[p["corpus"] == corpus]
+        polar = g[g["found"] & (g["polarity"] != 0)]
+        rows.append({"corpus": corpus, "n_opinions": len(g), "recall": g["found"].mean(),
+                     "precision": q["gold"].fillna(False).astype(bool).mean() if len(q) else np.nan,
+                     "polarity": (polar["polarity"] == polar["polarity_pred"]).mean() if len(polar) else np.nan})
+    return pd.DataFrame(rows).set_index("corpus")
+
+
+CORPUS_DOMAIN = {"semeval2016_zh_phone": "phone", "absa_zh_phone": "phone", "semeval2016_zh_camera": "device",
+                 "absa_zh_camera": "device", "absa_zh_notebook": "device", "jd_surface_clauses": "device"}
+"""Product domain of each aspect corpus, for a domain-aware (research) model."""
+
+
+def predict(sent: pd.DataFrame, model: SentimentModel, detectors: AspectDetectors | None) -> pd.DataFrame:
+    norm = normalise(sent["text"].tolist()).texts
+    domain = ([model.resolve_domain(CORPUS_DOMAIN[c]) for c in sent["corpus"]] if model.domains_ else None)
+    out = extract_aspects(norm, model, domain=domain, detectors=detectors)
+    return pd.DataFrame({"sid": sent["sid"].to_numpy()[out["row"].to_numpy()], "aspect": out["aspect"],
+                         "polarity": out["polarity"]})
+
+
+def dev_fold(groups: pd.Series, texts: pd.Series) -> np.ndarray:
+    """A grouped train-side fold (1 in 5; SemEval by review, others by text)."""
+    keys = np.where(groups != "", groups, texts)
+    return np.fromiter((int(hashlib.md5((k + "|aspdev").encode()).hexdigest()[:8], 16) % 5 == 0 for k in keys),
+                       bool, len(keys))
+
+
+def fit_detectors(sent: pd.DataFrame, gold: pd.DataFrame, model: SentimentModel) -> tuple[AspectDetectors, dict]:
+    """Detectors fitted on the TRAIN side; thresholds chosen on a grouped fold of it, then refitted on all of it."""
+    tr = sent[sent["split"] == "train"].reset_index(drop=True)
+    fold = dev_fold(tr["group"], tr["text"])
+    chosen, report = {}, {}
+    fit_part, dev_part = tr[~fold], tr[fold]
+    det = AspectDetectors.fit(normalise(fit_part["text"].tolist()).texts, _targets(fit_part, gold))
+    dev_gold = gold[gold["sid"].isin(dev_part["sid"])]
+    for t in THRESHOLDS:
+        det.thresholds = dict.fromkeys(ASPECTS, t)
+        res = predict(dev_part, model, det)
+        for a in ASPECTS:
+            g, r = dev_gold[dev_gold["aspect"] == a], res[res["aspect"] == a]
+            tp = len(g.merge(r, on=["sid", "aspect"]))
+            f1 = 2 * tp / max(len(g) + len(r), 1)
+            if f1 > report.get(a, (-1, None))[0]:
+                report[a] = (f1, t)
+    chosen = {a: report[a][1] for a in ASPECTS}
+    final = AspectDetectors.fit(normalise(tr["text"].tolist()).texts, _targets(tr, gold), thresholds=chosen)
+    return final, {a: {"dev_f1": round(report[a][0], 4), "threshold": report[a][1]} for a in ASPECTS}
+
+
+def _targets(part: pd.DataFrame, gold: pd.DataFrame) -> dict[str, np.ndarray]:
+    has = gold.groupby("aspect")["sid"].apply(set)
+    return {a: part["sid"].isin(has.get(a, set())).to_numpy().astype(int) for a in ASPECTS}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=None, help="sentiment model for polarity (default: shipped)")
+    ap.add_argument("--fit", action="store_true", help="fit learned detectors on the TRAIN side and save them")
+    ap.add_argument("--detectors", type=Path, default=DETECTOR_DIR)
+    args = ap.parse_args(argv)
+    root = data_dir()
+    if root is None:
+        raise SystemExit("../shared/data not found (or set UPMARKET_VOICE_DATA)")
+    model = SentimentModel.load(args.model)
+    sent, gold = gold_sentences(load_aspects(root))
+    test = sent[sent["split"] == "test"]
+    test_gold = gold[gold["sid"].isin(test["sid"])]
+    print("lexicon only:")
+    print(score_system(test, test_gold, predict(test, model, None)).round(3).to_string())
+    if args.fit:
+        det, report = fit_detectors(sent, gold, model)
+        det.save(args.detectors)
+        (args.detectors / "thresholds.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        print("thresholds:", report)
+    if (args.detectors / "detectors.npz").is_file():
+        det = AspectDetectors.load(args.detectors)
+        print("lexicon + learned detectors:")
+        print(score_system(test, test_gold, predict(test, model, det)).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
