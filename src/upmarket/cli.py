@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from upmarket import pipeline
 from upmarket.progress import RichProgress
@@ -21,8 +22,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Data (file names, headers, reviews, brands) reaches these consoles: emoji codes (``:x:``) and
+# highlighting are off, and every interpolated value goes through ``escape`` (Rich markup).
+console = Console(emoji=False, highlight=False)
+err = Console(stderr=True, emoji=False, highlight=False)
 _state = {"debug": False}
 
 Dataset = Annotated[Path, typer.Argument(help="A dataset folder: one file (or folder of parts) per contract table.")]
@@ -40,7 +43,7 @@ def _fail(exc: BaseException) -> None:
     """One line naming the file and the problem; a traceback only with --debug."""
     if _state["debug"]:
         raise exc
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -92,10 +95,10 @@ def analyze(
     except _user_errors() as exc:
         _fail(exc)
     for finding in res.findings:
-        console.print(f"• {finding.text}")
+        console.print(f"• {escape(finding.text)}")
     for name, reason in res.skipped.items():
-        console.print(f"[dim]skipped {name}: {reason}[/]")
-    console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}")
+        console.print(f"[dim]skipped {escape(str(name))}: {escape(str(reason))}[/]")
+    console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}", markup=False)
 
 
 @app.command()
@@ -108,7 +111,7 @@ def report(
         path = pipeline.report(out, lang=lang)
     except _user_errors() as exc:
         _fail(exc)
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", markup=False)
 
 
 @app.command()
@@ -125,7 +128,7 @@ def simulate(
             run = upmarket.simulate(out, preset=preset, seed=seed, progress=progress)
     except _user_errors() as exc:
         _fail(exc)
-    console.print(f"dataset: {out}\nanswer key: {run.path / 'truth.json'}")
+    console.print(f"dataset: {out}\nanswer key: {run.path / 'truth.json'}", markup=False)
 
 
 @app.command()
@@ -144,8 +147,8 @@ def demo(
         upmarket.simulate(dataset, preset="demo", seed=seed, progress=progress)
         res = pipeline.analyze(dataset, out / "results", lang=lang, progress=progress)
     for finding in res.findings[:12]:
-        console.print(f"• {finding.text}")
-    console.print(f"\n[bold]report:[/] {(out / 'results' / 'report.html').resolve()}")
+        console.print(f"• {escape(finding.text)}")
+    console.print(f"\n[bold]report:[/] {escape(str((out / 'results' / 'report.html').resolve()))}")
 
 
 @app.command()
@@ -158,7 +161,7 @@ def docs(
     from upmarket.contract.docs import render_contract_markdown
 
     out.write_text(render_contract_markdown(), encoding="utf-8")
-    console.print(f"wrote {out}")
+    console.print(f"wrote {out}", markup=False)
 
 
 def _mount_subcommands() -> None:

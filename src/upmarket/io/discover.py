@@ -93,11 +93,22 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
         if m.table not in TABLES:
             raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} names unknown table {m.table!r}; "
                              f"the contract has: {', '.join(TABLES)}")
-    patterns = [(m, _glob_regex(m.glob)) for m in mappings]
+    patterns = []
+    for m in mappings:
+        try:
+            patterns.append((m, _glob_regex(m.glob)))
+        except re.error as exc:
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} is not a valid pattern ({exc})") from None
 
     found = Discovery()
-    for path in sorted(_walk(root), key=lambda p: _natural_key(p.relative_to(root).as_posix())):
+    refused: dict[Path, str] = {}
+    walked = _walk(root, root.resolve(), set(), refused)
+    for path in sorted(walked, key=lambda p: _natural_key(p.relative_to(root).as_posix())):
         rel = path.relative_to(root).as_posix()
+        if path in refused:
+            log.warning("refused %s: %s", rel, refused[path])
+            found.ignored.append(IgnoredFile(rel, refused[path]))
+            continue
         parts = rel.split("/")
         mapping = next((m for m, rx in patterns if rx.fullmatch(rel)), None)
         folder = _folder_values(parts[:-1])
@@ -113,13 +124,38 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
     return found
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Data files under root, skipping hidden/bookkeeping files and folders (never following them)."""
-    for child in root.iterdir():
+SYMLINK_OUTSIDE = "a symbolic link leading out of the dataset folder: refused (copy the file into the folder)"
+SYMLINK_LOOP = "a symbolic link back into a folder already walked (a loop): skipped"
+
+
+def _walk(folder: Path, top: Path, seen: set[Path], refused: dict[Path, str]) -> Iterator[Path]:
+    """Data files under ``folder``, skipping hidden/bookkeeping files and folders (never following them).
+
+    ``top`` is the resolved dataset folder: a symlink resolving outside it is yielded but put in
+    ``refused`` with its reason (its target is never read nor named); ``seen`` holds the resolved
+    folders walked so far, so a link back into one of them is refused as a loop.
+    """
+    seen.add(folder.resolve())
+    for child in folder.iterdir():
         if _BOOKKEEPING.match(child.name):
             continue
+        if child.is_symlink():
+            try:
+                target = child.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling, or a loop of links resolving to each other
+                refused[child] = "a broken or looping symbolic link: skipped"
+                yield child
+                continue
+            if not target.is_relative_to(top):
+                refused[child] = SYMLINK_OUTSIDE
+                yield child
+                continue
+            if target.is_dir() and target in seen:
+                refused[child] = SYMLINK_LOOP
+                yield child
+                continue
         if child.is_dir():
-            yield from _walk(child)
+            yield from _walk(child, top, seen, refused)
         elif child.is_file():
             yield child
 

@@ -115,7 +115,9 @@ class IngestReport:
     def to_rich(self):
         """A Rich table: one row per file, then the totals."""
         from rich.table import Table as RichTable
+        from rich.text import Text
 
+        # file names, notes and reasons are data: Text cells, never parsed as markup or emoji codes
         title = "validate (dry run: nothing committed)" if self.dry_run else "ingest"
         t = RichTable(title=title, show_footer=False)
         for name, just in (("file", "left"), ("table", "left"), ("format", "left"), ("encoding", "left"),
@@ -125,12 +127,12 @@ class IngestReport:
         for f in self.files:
             reasons = ", ".join(f"{r} ×{n}" for r, n in f.top_reasons[:3])
             status = f.status + (f" ({f.note})" if f.note else "")
-            quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
-            t.add_row(f.path, f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
-                      f"{f.rows_loaded:,}", quarantined, reasons)
+            quarantined = Text(f"{f.rows_quarantined:,}", style="red") if f.rows_quarantined else "0"
+            t.add_row(Text(f.path), Text(f.table), Text(f.format or ""), Text(f.encoding or ""), Text(status),
+                      f"{f.rows_read:,}", f"{f.rows_loaded:,}", quarantined, Text(reasons))
         notes = [f"{f.path}: {line}" for f in self.files for line in f.reconcile]
         if notes:
-            t.caption = "summary rows that do not match the loaded rows:\n" + "\n".join(notes)
+            t.caption = Text("summary rows that do not match the loaded rows:\n" + "\n".join(notes))
         tot = self.totals
         t.add_section()
         t.add_row(f"{tot['files']} files", "", "", "", f"{tot['files_loaded']} loaded", f"{tot['rows_read']:,}",

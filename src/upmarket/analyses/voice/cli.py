@@ -60,12 +60,9 @@ def score(
         asp.add_prefix("aspect_"), left_on="id", right_index=True, how="left")
     res.insert(1, "text", df["text"].to_numpy())
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        res.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".xlsx":
-        res.to_excel(out, index=False)
-    else:
-        res.to_csv(out, index=False, encoding="utf-8-sig")
+    from upmarket.io.safe_output import write_for_people
+
+    write_for_people(res, out)  # texts starting with = + - @ are written as text, never as formulas
     n_empty = int((res["flag"] == "empty").sum())
     typer.echo(f"scored {len(res):,} texts ({n_empty:,} empty) → {out}")
 
