@@ -98,7 +98,8 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
         try:
             patterns.append((m, _glob_regex(m.glob)))
         except re.error as exc:
-            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} is not a valid pattern ({exc})") from None
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} is not a valid pattern ({exc})"
+                             ) from None
 
     found = Discovery()
     refused: dict[Path, str] = {}

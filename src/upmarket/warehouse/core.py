@@ -64,7 +64,7 @@ LOCK_WAIT_SECONDS = 10.0
 """How long a run waits for another process's lock on the warehouse file (env ``UPMARKET_LOCK_WAIT`` overrides)."""
 
 
-class WarehouseLocked(UpmarketError):
+class WarehouseLockedError(UpmarketError):
     """Another process (another upmarket run) holds the warehouse file."""
 
 
@@ -82,7 +82,7 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
             if time.monotonic() >= deadline:
                 pid = re.search(r"PID (\d+)", str(exc))
                 holder = f" (process {pid.group(1)})" if pid else ""
-                raise WarehouseLocked(
+                raise WarehouseLockedError(
                     f"{path}: the warehouse is in use by another run{holder}; waited {wait:g} s. Wait for it to "
                     "finish, or give this run its own warehouse with --db") from None
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
