@@ -14,7 +14,7 @@ and only falls back to regular expressions for the rest; DuckDB evaluates ``CASE
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from upmarket.contract.codes import BRACKETED, CODE_LISTS, TRIM_CHARS
@@ -333,7 +333,7 @@ def cleaning_query(
     target: str | None = None,
     exclude_own: str | None = None,
     scales: dict[str, float] | None = None,
-    bad_rows: Iterable[int] = (),
+    bad_rows: Iterable[int] | Mapping[int, str] = (),
     trim_strings: bool = True,
 ) -> str:
     """One SELECT over relation ``src`` (which has ``_row`` and the raw columns) that types every
@@ -343,7 +343,8 @@ def cleaning_query(
     dates from the file name). ``target`` (the warehouse table) turns on the duplicate-key check
     against rows already loaded, except rows matching ``exclude_own`` (this chunk's own rows).
     ``scales`` multiplies numeric columns whose header carried a unit (``万元``); ``bad_rows`` are
-    rows the reader flagged as ragged; ``trim_strings=False`` skips trimming (see ``normalise``).
+    rows the reader flagged (row numbers: ``ragged_row``; or row → reason, e.g. ``bad_encoding``);
+    ``trim_strings=False`` skips trimming (see ``normalise``).
     """
     fills = fills or {}
     scales = scales or {}
@@ -412,9 +413,13 @@ def cleaning_query(
         row_checks = [f"CASE WHEN {empty} THEN {lit(SEP + 'empty_row')} END"]
     else:
         row_checks = []
-    bad = sorted(set(bad_rows))
-    if bad:
-        row_checks.insert(0, f"CASE WHEN _row IN ({', '.join(map(str, bad))}) THEN {lit(SEP + 'ragged_row')} END")
+    by_reason: dict[str, list[int]] = {}
+    for row, why in (bad_rows.items() if isinstance(bad_rows, Mapping) else ((r, "ragged_row") for r in bad_rows)):
+        by_reason.setdefault(why, []).append(row)
+    if by_reason:
+        whens = " ".join(f"WHEN _row IN ({', '.join(map(str, sorted(set(rows))))}) THEN {lit(SEP + why)}"
+                         for why, rows in sorted(by_reason.items()))
+        row_checks.insert(0, f"CASE {whens} END")
     summary_cols = _summary_candidates(table, source)
     for n in summary_cols:
         r = raw(n)

@@ -242,14 +242,14 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
                  ) -> tuple[int, int, int]:
     """Load every chunk: passing rows into the table, the rest into quarantine. (read, loaded, quarantined).
 
-    ``problems`` is the reader's live list of ragged rows (it grows as batches stream); each
-    chunk quarantines the ones that fall in its row range.
+    ``problems`` is the reader's live list of rows it could not parse (it grows as batches stream); each
+    chunk quarantines the ones that fall in its row range, with the problem's reason.
     """
     read = loaded = quarantined = 0
     target = q(t.name)
     for ch in chunks:
         own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
-        bad = [p.row for p in (problems or ()) if ch.lo <= p.row <= ch.hi]
+        bad = {p.row: getattr(p, "reason", "ragged_row") for p in (problems or ()) if ch.lo <= p.row <= ch.hi}
         cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
                                  exclude_own=own, scales=scales, bad_rows=bad, trim_strings=ch.trim)
         n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]
