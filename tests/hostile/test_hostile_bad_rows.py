@@ -90,5 +90,5 @@ def test_jsonl_of_only_bad_lines_is_rejected(tmp_path: Path) -> None:
     from upmarket.io import UnreadableFile
 
     (tmp_path / "users.jsonl").write_text("{oops\n{" + "[" * 5000 + "\n", encoding="utf-8")
-    with pytest.raises(UnreadableFile, match="users.jsonl"):
+    with pytest.raises(UnreadableFile, match=r"users\.jsonl"):
         _ingest(tmp_path)
