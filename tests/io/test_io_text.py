@@ -68,10 +68,10 @@ def test_header_only_file_has_no_rows(write, read) -> None:
     assert list(data) == ["_row", "order_id", "ts", "user_id", "platform", "sku_id", "price_paid"]
 
 
-def test_blank_lines_kept_and_empty_fields_are_empty_strings(write, read) -> None:
-    body = "user_id,city,age_band\nu1,,18-24\n\nu3,北京,\n"
+def test_blank_lines_are_not_records_and_empty_fields_are_empty_strings(write, read) -> None:
+    body = "user_id,city,age_band\nu1,,18-24\n,,\n\n\nu3,北京,\n\n"
     _, data = read(write("users.csv", body), "users")
-    assert data["_row"] == [2, 3, 4]
+    assert data["_row"] == [2, 3, 4]  # records after a blank line count records, not lines
     assert data["user_id"] == ["u1", "", "u3"]
     assert data["city"] == ["", "", "北京"]
 

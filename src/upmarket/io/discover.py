@@ -95,6 +95,9 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
                              f"the contract has: {', '.join(TABLES)}")
     patterns = []
     for m in mappings:
+        if not isinstance(m.glob, str) or not m.glob:
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} must be a non-empty text pattern "
+                             "such as \"商品_*.csv\"")
         try:
             patterns.append((m, _glob_regex(m.glob)))
         except re.error as exc:
