@@ -61,7 +61,7 @@ def seeds(rng: random.Random) -> list[Seed]:
     sales and products, a JSON Lines orders file, reviews with Chinese text."""
     n = rng.randint(5, 60)
     sycm = Seed(
-        "platform=tmall/traffic/【生意参谋平台】商品_全部_2024-11-01_2024-11-07.csv",
+        "traffic/platform=tmall/【生意参谋平台】商品_全部_2024-11-01_2024-11-07.csv",
         ["统计日期", "商品ID", "商品名称", "商品访客数", "商品浏览量", "商品收藏人数", "商品加购人数", "支付买家数",
          "支付件数", "支付金额"],
         [[d, str(600000000000 + i), f"小米14 Ultra {i}", f"{rng.randint(10, 9000):,}", str(rng.randint(10, 20000)),
@@ -72,7 +72,7 @@ def seeds(rng: random.Random) -> list[Seed]:
         title_rows=["生意参谋 商品数据", "统计时间：2024-11-01 ~ 2024-11-07"],
     )
     jd = Seed(
-        "platform=jd/traffic/商品明细_20241101.csv",
+        "traffic/platform=jd/商品明细_20241101.csv",
         ["时间", "SKU", "SKU名称", "成交金额", "成交商品件数", "成交单量", "成交客户数", "商品访客数", "商品浏览量"],
         [[d, str(100012345678 + i), f"Redmi K70 {i}", f"{rng.uniform(0, 5e5):.2f}", str(rng.randint(0, 99)),
           str(rng.randint(0, 99)), str(rng.randint(0, 99)), str(rng.randint(100, 9999)), str(rng.randint(100, 30000))]
@@ -434,7 +434,7 @@ class Outcome:
     def add(self, seed_no: int, verdict: str, detail: str) -> None:
         self.counts[verdict] += 1
         ex = self.examples.setdefault(verdict, [])
-        if len(ex) < 8:
+        if len(ex) < 30:
             ex.append(f"case {seed_no}: {detail}")
 
 
@@ -519,7 +519,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scale = SAMPLE_SCALE if args.small else FULL_SCALE
 
+    shown: Counter = Counter()
+
     def progress(done: int, out: Outcome) -> None:
+        for k in ("hang", "crash", "unaccounted"):  # each new example as soon as it is found
+            for ex in out.examples.get(k, [])[shown[k]:]:
+                print(f"  {k}: {ex}", flush=True)
+            shown[k] = len(out.examples.get(k, []))
         if done % 250 == 0:
             print(f"  {done:,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(out.counts.items())), flush=True)
 
