@@ -92,3 +92,14 @@ def test_jsonl_of_only_bad_lines_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "users.jsonl").write_text("{oops\n{" + "[" * 5000 + "\n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match=r"users\.jsonl"):
         _ingest(tmp_path)
+
+
+def test_ragged_gbk_row_prints_nothing(tmp_path: Path, capfd) -> None:
+    """Arrow decoded a ragged row's text as UTF-8 for a row handler; a GBK row printed a traceback to stderr."""
+    body = _users_csv(40).encode("gbk") + "u40,深圳,多余,字段\n".encode("gbk")
+    (tmp_path / "users.csv").write_bytes(body)
+    totals, reasons = _ingest(tmp_path)
+    assert (totals["rows_read"], totals["rows_loaded"]) == (41, 40)
+    assert reasons == {42: "ragged_row"}
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "Exception ignored" not in captured.err

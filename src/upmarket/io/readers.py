@@ -211,18 +211,12 @@ def _csv_batches(raw: RawTable, delim: str, encoding: str, names: list[str], bat
                  ) -> Iterator[pa.RecordBatch]:
     """Arrow's streaming CSV reader; at the first ragged row, the csv module takes over where it stopped."""
     path, compression = raw.source.path, raw.compression
-    ragged = False
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        nonlocal ragged
-        ragged = True
-        return "error"
-
+    # no invalid_row_handler: Arrow decodes a ragged row's text for it as UTF-8, and a GBK or damaged
+    # row then printed "Exception ignored in ..." with a traceback; the ArrowInvalid is enough to switch
     internal = [f"c{k}" for k in range(len(names))]
     read = pacsv.ReadOptions(skip_rows=raw.header_row, column_names=internal, block_size=CSV_BLOCK_BYTES,
                              encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding)
-    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True,
-                               invalid_row_handler=on_invalid)
+    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(internal, pa.string()), strings_can_be_null=False,
                                    quoted_strings_can_be_null=False)
     done = 0
@@ -238,7 +232,7 @@ def _csv_batches(raw: RawTable, delim: str, encoding: str, names: list[str], bat
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         # a ragged row, a byte invalid in the encoding, a field longer than a block: the csv module
         # reads the rest and flags the affected rows (a truncated compressed stream is an OSError: not here)
-        why = "ragged rows" if ragged else _one_line(exc)[:200]
+        why = _one_line(exc)[:200]
     log.info("%s: %s after row %d; reading the rest with the csv module", path, why, raw.header_row + done)
     yield from _pycsv_batches(raw, delim, encoding, len(names), raw.header_row + done, batch_rows)
 
