@@ -46,3 +46,36 @@ def test_a_row_with_only_extra_columns_filled_is_not_empty(tmp_path: Path) -> No
         wh.ingest(tmp_path)
         reasons = dict(wh.con.execute('SELECT "row", reason FROM quarantine').fetchall())
     assert reasons == {2: "missing_required", 3: "empty_row"}
+
+
+def test_chunks_are_bounded_in_bytes_as_well_as_rows() -> None:
+    import pyarrow as pa
+
+    from upmarket.warehouse.ingest import _coalesce
+
+    batch = pa.RecordBatch.from_pydict({f"c{k}": ["x" * 100] * 1000 for k in range(50)})  # ~5 MB
+    chunks = list(_coalesce([batch] * 20, rows=1_000_000, max_bytes=12 << 20))
+    assert sum(c.num_rows for c in chunks) == 20_000
+    assert len(chunks) == 7 and max(c.nbytes for c in chunks) < 20 << 20
+
+
+def test_csv_module_batches_are_bounded_in_fields() -> None:
+    from upmarket.io.readers import _take
+
+    records = iter([[""] * 3000 for _ in range(100)])
+    sizes = []
+    while batch := _take(records, rows=131_072, fields=10_000):
+        sizes.append(len(batch))
+    assert sizes == [4] * 25
+
+
+def test_a_flood_of_blank_lines_is_no_rows(tmp_path: Path) -> None:
+    import gzip
+
+    with gzip.open(tmp_path / "traffic.csv.gz", "wb", compresslevel=1) as f:
+        f.write(b"date,platform,sku_id,visitors,buyers\n2024-01-01,jd,S1,10,1\n" + b"\n" * (32 << 20) + b",,,,\n")
+    t0 = time.perf_counter()
+    with Warehouse() as wh:
+        f = wh.ingest(tmp_path).files[0]
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (2, 1, 1)  # the row of empty fields is a row
+    assert time.perf_counter() - t0 < 30

@@ -250,7 +250,7 @@ def _pycsv_batches(raw: RawTable, delim: str, encoding: str, width: int, skip: i
         collections.deque(islice(reader, raw.header_row), maxlen=0)  # lines up to the header, blank or not
         records = (r for r in reader if r)  # blank lines are not records (as in Arrow's reader)
         collections.deque(islice(records, skip - raw.header_row), maxlen=0)
-        while chunk := list(islice(records, batch_rows)):
+        while chunk := _take(records, batch_rows, PYCSV_BATCH_FIELDS):
             fixed = [r if len(r) == width else _fix_row(r, width, row_no + j, delim, problems)
                      for j, r in enumerate(chunk)]
             for j, r in enumerate(fixed):
@@ -261,6 +261,22 @@ def _pycsv_batches(raw: RawTable, delim: str, encoding: str, width: int, skip: i
             arrays += [pa.array(c, pa.string()) for c in cols]
             yield pa.RecordBatch.from_arrays(arrays, schema=raw.schema)
             row_no += len(chunk)
+
+
+PYCSV_BATCH_FIELDS = 4_000_000
+"""At most about this many fields per batch on the csv-module path (a 3,000-column row is 3,000 Python objects)."""
+
+
+def _take(records: Iterator[list[str]], rows: int, fields: int) -> list[list[str]]:
+    """Up to ``rows`` records, fewer when they hold more than ``fields`` fields in all (wide files)."""
+    out: list[list[str]] = []
+    n = 0
+    for r in records:
+        out.append(r)
+        n += len(r)
+        if len(out) >= rows or n >= fields:
+            break
+    return out
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")

@@ -48,6 +48,8 @@ HASH_ALGORITHM = "sha256"
 BATCH_ROWS = 131_072
 INGEST_MEMORY_LIMIT = "1GB"
 """DuckDB's memory limit while ingesting (bigger work spills to disk): keeps peak RSS under 2 GiB."""
+CHUNK_BYTES = 128 << 20
+"""At most about this much Arrow memory per chunk on the Arrow path (3,000 columns × 262,144 rows would be GBs)."""
 CHUNK_ROWS = 262_144
 """Rows per DuckDB statement on the Arrow path: planning the cleaning SQL costs ~10-50 ms, so chunks are large."""
 
@@ -181,18 +183,21 @@ def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
         offset += rows
 
 
-def _coalesce(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks."""
+def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
+    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks — of at most
+    ``rows`` rows and about ``max_bytes`` (CHUNK_BYTES) of Arrow memory, so wide or long-field files stay bounded."""
+    max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
     pending: list[pa.RecordBatch] = []
-    n = 0
+    n = size = 0
     for batch in batches:
         if batch.num_rows == 0:
             continue
         pending.append(batch)
         n += batch.num_rows
-        if n >= rows:
+        size += batch.nbytes
+        if n >= rows or size >= max_bytes:
             yield pa.Table.from_batches(pending)
-            pending, n = [], 0
+            pending, n, size = [], 0, 0
     if pending:
         yield pa.Table.from_batches(pending)
 
