@@ -103,3 +103,13 @@ def test_ragged_gbk_row_prints_nothing(tmp_path: Path, capfd) -> None:
     assert reasons == {42: "ragged_row"}
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err and "Exception ignored" not in captured.err
+
+
+def test_jsonl_line_with_invalid_utf8_is_quarantined(tmp_path: Path) -> None:
+    """Arrow's JSON parser let the bytes through and DuckDB then failed the whole ingest (found by the fuzzer)."""
+    lines = [line.encode() for line in _users_jsonl(30)]
+    lines[12] = b'{"user_id": "u12", "city": "M\xfcnchen \xff"}'
+    (tmp_path / "users.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    totals, reasons = _ingest(tmp_path)
+    assert (totals["rows_read"], totals["rows_loaded"]) == (30, 29)
+    assert reasons == {13: "bad_encoding"}

@@ -500,6 +500,16 @@ def _parse_json_lines(lines: list[bytes], first_row: int, parse: pajson.ParseOpt
     def block() -> pa.Table:
         return pajson.read_json(io.BytesIO(b"\n".join(lines)), parse_options=parse)
 
+    try:  # Arrow's JSON parser lets invalid UTF-8 through into strings (DuckDB then fails on them)
+        b"\n".join(lines).decode("utf-8")
+    except UnicodeDecodeError:
+        for k, line in enumerate(lines):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(RowProblem(first_row + k, f"bytes invalid in UTF-8: {exc.reason}",
+                                           line[:200].decode("utf-8", "replace"), "bad_encoding"))
+                lines[k] = b"{}"
     try:
         return block()
     except pa.ArrowInvalid as exc:
