@@ -113,3 +113,12 @@ def test_jsonl_line_with_invalid_utf8_is_quarantined(tmp_path: Path) -> None:
     totals, reasons = _ingest(tmp_path)
     assert (totals["rows_read"], totals["rows_loaded"]) == (30, 29)
     assert reasons == {13: "bad_encoding"}
+
+
+def test_jsonl_value_changing_type_in_the_first_block_quarantines_that_line(tmp_path: Path) -> None:
+    lines = _users_jsonl(10)
+    lines[4] = json.dumps({"user_id": 5, "city": ["a"], "age_band": {"x": 1}})
+    (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    totals, reasons = _ingest(tmp_path)
+    assert (totals["rows_read"], totals["rows_loaded"]) == (10, 9)
+    assert reasons == {5: "bad_json"}

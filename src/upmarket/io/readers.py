@@ -558,18 +558,50 @@ def _jsonl_blocks(path: Path, compression: str | None, parse: pajson.ParseOption
         yield first, _parse_json_lines(lines, first, parse, problems)
 
 
+def _jsonl_schema(path: Path, compression: str | None) -> pa.Schema | None:
+    """The schema of the first block of lines, as Arrow's own reader infers it; when the block does not parse
+    as a whole (a bad line, a value whose type changes), line by line: each key's first non-null type wins, and
+    the lines that disagree are quarantined while streaming. None for a file without records."""
+    lines: list[bytes] = []
+    size = 0
+    records = _jsonl_records(path, compression)
+    try:
+        for line, _ in records:
+            lines.append(line)
+            size += len(line) + 1
+            if size >= CSV_BLOCK_BYTES:
+                break
+    finally:
+        records.close()
+    if not lines:
+        return None
+    try:
+        return pajson.read_json(io.BytesIO(b"\n".join(lines))).schema
+    except pa.ArrowInvalid:
+        pass
+    fields: dict[str, pa.Field] = {}
+    for line in lines:
+        try:
+            schema = pajson.read_json(io.BytesIO(line)).schema
+        except pa.ArrowInvalid:
+            continue
+        for f in schema:
+            if f.name not in fields or pa.types.is_null(fields[f.name].type):
+                fields[f.name] = f
+    return pa.schema(list(fields.values()))
+
+
 def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     encoding = source.encoding or detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     if encoding not in ("utf-8", "utf-8-sig"):
         raise UnreadableFile(path, f"JSON Lines must be UTF-8 (this looks like {encoding})")
-    try:  # the schema comes from the first block, as Arrow's own reader would infer it
-        first = next(_jsonl_blocks(path, sniffed.compression, pajson.ParseOptions(), []), None)
+    try:
+        file_schema = _jsonl_schema(path, sniffed.compression)
     except (pa.ArrowException, *DECOMPRESS_ERRORS) as exc:
         raise UnreadableFile(path, f"not valid JSON Lines: {_one_line(exc)}") from None
-    if first is None:
+    if file_schema is None:
         raise UnreadableFile(path, "no JSON records (only blank lines)")
-    file_schema = first[1].schema
     names = name_columns(file_schema.names, AliasIndex(t))
     out = list(names.columns)
     schema = pa.schema([("_row", pa.int64()), *(f.with_name(n) for f, n in zip(file_schema, out, strict=True))])
