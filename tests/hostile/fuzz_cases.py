@@ -134,6 +134,7 @@ class Case:
     files: dict[str, bytes]
     toml: str = ""
     ops: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # relative path → "outside" or a path in the dataset
 
 
 Mutation = Callable[[random.Random, Seed, bytes, Case, dict], bytes]
@@ -288,6 +289,18 @@ def m_noise(rng, seed, data, case, scale):
                        b"PAR1junk", b"\x1f\x8b\x08junk", b"{", b"<html><table></table></html>", b"\xef\xbb\xbf"])
 
 
+SECRET = "SECRET-MARKER-8f3a"
+"""The content of a file outside the dataset that a symlink points at: it must never be read or echoed."""
+
+
+def m_symlink(rng, seed, data, case, scale):
+    table = seed.rel_path.split("/")[0].split(".")[0]
+    case.links[rng.choice([f"{table}.csv", f"{table}/linked.csv", "orders.csv"])] = "outside"
+    if rng.random() < 0.5:
+        case.links[f"{table}_loop"] = "."  # a folder link back to the dataset: a loop
+    return data
+
+
 def m_crlf(rng, seed, data, case, scale):
     return data.replace(b"\n", rng.choice([b"\r\n", b"\r"]))
 
@@ -295,7 +308,7 @@ def m_crlf(rng, seed, data, case, scale):
 MUTATIONS: dict[str, Mutation] = {f.__name__[2:]: f for f in (
     m_truncate, m_truncate_last_char, m_bad_bytes, m_reencode, m_stray_quotes, m_ragged, m_shuffle_header,
     m_shuffle_columns, m_duplicate_header, m_huge_field, m_wide, m_empty_columns, m_deep_json, m_markup_values,
-    m_odd_name, m_gzip_newlines, m_gzip, m_bad_toml, m_noise, m_crlf)}
+    m_odd_name, m_gzip_newlines, m_gzip, m_bad_toml, m_noise, m_crlf, m_symlink)}
 
 SAMPLE_SCALE = {"huge": 100_000, "wide": 1000, "deep": 10_000, "newlines": 20_000, "config_types": False}
 FULL_SCALE = {"huge": 4_000_000, "wide": 3000, "deep": 20_000, "newlines": 1_000_000, "config_types": True}
@@ -324,6 +337,17 @@ def write_case(case: Case, folder: Path) -> None:
         path.write_bytes(data)
     if case.toml:
         (folder / "upmarket.toml").write_text(case.toml, encoding="utf-8")
+    for rel, target in case.links.items():
+        link = folder / rel
+        if link.exists() or link.is_symlink():
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if target == "outside":
+            secret = folder.parent / "outside.csv"
+            secret.write_text(f"order_id,ts,user_id,platform,sku_id,price_paid\n{SECRET},2024-01-01,u,jd,S,1\n")
+            link.symlink_to(secret)
+        else:
+            link.symlink_to(folder, target_is_directory=True)
 
 
 # --------------------------------------------------------------------------------------------- oracle
@@ -347,7 +371,7 @@ def judge(dataset: Path) -> tuple[str, str]:
         with Warehouse(db) as wh:
             rep = wh.ingest(dataset, load_config(dataset))
             console.print(rep.to_rich())
-            problem = _accounting(wh, rep)
+            problem = _accounting(wh, rep) or _leaked(wh, sink.getvalue())
             if problem:
                 return "unaccounted", problem
             before = _counts(wh)
@@ -362,6 +386,8 @@ def judge(dataset: Path) -> tuple[str, str]:
             return "crash", f"unclear message {type(exc).__name__}: {message[:200]!r}"
         if not isinstance(exc, UnreadableFile | UpmarketError) and "Traceback" in message:
             return "crash", message[:200]
+        if SECRET in message:
+            return "unaccounted", "a symlinked file outside the dataset was read and echoed"
         left = _leftovers(db)
         if left:
             return "unaccounted", f"failed ingest left rows behind: {left}"
@@ -392,6 +418,13 @@ def _accounting(wh, rep) -> str:
             return (f"{f.path}: warehouse holds {in_table} + {in_quar}, "
                     f"report says {f.rows_loaded} + {f.rows_quarantined}")
     return ""
+
+
+def _leaked(wh, printed: str) -> str:
+    """Whether the file a symlink out of the dataset points at was read (loaded, quarantined or printed)."""
+    found = wh.con.execute("SELECT count(*) FROM orders WHERE order_id = ?", [SECRET]).fetchone()[0]
+    found += wh.con.execute("SELECT count(*) FROM quarantine WHERE contains(raw_row, ?)", [SECRET]).fetchone()[0]
+    return "a symlinked file outside the dataset was read" if found or SECRET in printed else ""
 
 
 def _leftovers(db: Path) -> dict[str, int]:
