@@ -122,3 +122,12 @@ def test_jsonl_value_changing_type_in_the_first_block_quarantines_that_line(tmp_
     totals, reasons = _ingest(tmp_path)
     assert (totals["rows_read"], totals["rows_loaded"]) == (10, 9)
     assert reasons == {5: "bad_json"}
+
+
+def test_a_tiny_gbk_file_is_still_gbk(tmp_path: Path) -> None:
+    """Tolerating damaged UTF-8 must not take a GBK file with one Chinese character for damaged UTF-8."""
+    (tmp_path / "users.csv").write_bytes("user_id,city\nu1,京\nu2,x\n".encode("gbk"))
+    with Warehouse() as wh:
+        rep = wh.ingest(tmp_path)
+        assert rep.files[0].encoding == "gb18030" and rep.totals["rows_loaded"] == 2
+        assert wh.con.execute("SELECT city FROM users WHERE user_id = 'u1'").fetchone()[0] == "京"

@@ -142,14 +142,24 @@ def detect_encoding(path: Path, sample: bytes, at_eof: bool, compression: str | 
         window = _first_non_ascii(path, compression)
         if window is not None:
             probe, final = window, False
+    strict = []
     for enc in TEXT_ENCODINGS:
         try:
             codecs.getincrementaldecoder(enc)().decode(probe, final=final)
         except UnicodeDecodeError:
-            if _mostly_decodes(probe, final, enc):
-                return enc  # a few bad bytes: their rows are quarantined (bad_encoding), the rest loads
             continue
-        return enc
+        strict.append(enc)
+    if strict and strict[0] == TEXT_ENCODINGS[0]:
+        return strict[0]
+    # a few damaged bytes in text that is otherwise valid UTF-8 (with UTF-8 characters as evidence): UTF-8,
+    # and the rows holding the bytes are quarantined (bad_encoding); else the first encoding that decodes all
+    if _mostly_decodes(probe, final, "utf-8", need_evidence=True):
+        return "utf-8"
+    if strict:
+        return strict[0]
+    for enc in TEXT_ENCODINGS:
+        if _mostly_decodes(probe, final, enc):
+            return enc
     raise UnreadableFile(path, "text is neither UTF-8 nor GBK/GB18030; name its encoding with a [[files]] entry "
                                "(encoding = \"...\") in upmarket.toml")
 
@@ -160,10 +170,12 @@ bytes for UTF-8, of which ASCII is a part) is in that encoding with a few damage
 character cut at the end): those rows are quarantined (bad_encoding) and the rest loads."""
 
 
-def _mostly_decodes(probe: bytes, final: bool, encoding: str) -> bool:
+def _mostly_decodes(probe: bytes, final: bool, encoding: str, need_evidence: bool = False) -> bool:
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(probe, final=final)
     bad = text.count("\ufffd")
     good = sum(1 for ch in text if ch > "\x7f") - bad
+    if need_evidence and good == 0:
+        return False
     return bad <= DAMAGED_SHARE_ALLOWED * good + (2 if encoding == "utf-8" else 0)
 
 
