@@ -131,3 +131,9 @@ def test_a_tiny_gbk_file_is_still_gbk(tmp_path: Path) -> None:
         rep = wh.ingest(tmp_path)
         assert rep.files[0].encoding == "gb18030" and rep.totals["rows_loaded"] == 2
         assert wh.con.execute("SELECT city FROM users WHERE user_id = 'u1'").fetchone()[0] == "京"
+
+
+def test_jsonl_with_a_bom_loads_every_line(tmp_path: Path) -> None:
+    (tmp_path / "users.jsonl").write_bytes(b"\xef\xbb\xbf" + ("\n".join(_users_jsonl(5)) + "\n").encode())
+    totals, reasons = _ingest(tmp_path)
+    assert (totals["rows_read"], totals["rows_loaded"], reasons) == (5, 5, {})

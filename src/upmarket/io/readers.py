@@ -479,6 +479,8 @@ def _jsonl_records(path: Path, compression: str | None) -> Iterator[tuple[bytes,
                                         head.decode("utf-8", "replace"), "too_large")
                 continue
             line = line.strip()
+            if row == 0:
+                line = line.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 BOM
             if not line:
                 continue
             row += 1
