@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint docs model clean
+.PHONY: setup demo test bench fuzz lint docs model clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+fuzz: $(STAMP)
+	$(BIN)/python tests/hostile/fuzz_cases.py --cases $${FUZZ_CASES:-10000} --workers $${FUZZ_WORKERS:-2}
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

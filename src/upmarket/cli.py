@@ -22,8 +22,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Data (file names, headers, reviews, brands) reaches these consoles: emoji codes (``:x:``) and
+# highlighting are off, and every interpolated value goes through ``escape`` (Rich markup).
+def _consoles() -> tuple[Console, Console]:
+    """stdout and stderr consoles, made per invocation so that they see the terminal (and COLUMNS) of this run."""
+    return Console(emoji=False, highlight=False), Console(stderr=True, emoji=False, highlight=False)
+
+
+console, err = _consoles()
 _state = {"debug": False}
 
 Dataset = Annotated[Path, typer.Argument(help="A dataset folder: one file (or folder of parts) per contract table.")]
@@ -36,6 +42,8 @@ Strict = Annotated[bool, typer.Option("--strict", help="A file that cannot be re
 
 @app.callback()
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    global console, err
+    console, err = _consoles()
     _state["debug"] = debug
 
 
@@ -143,11 +151,11 @@ def analyze(
         _fail(exc)
     _warn(pipeline.data_quality_warnings(res.figures.get("data_quality") or {}))
     for finding in res.findings:
-        console.print(f"• {finding.text}")
+        console.print(f"• {escape(finding.text)}")
     for name, reason in res.skipped.items():
-        console.print(f"[dim]skipped {name}: {reason}[/]")
+        console.print(f"[dim]skipped {escape(str(name))}: {escape(str(reason))}[/]")
     _print_not_computed(res)
-    console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}")
+    console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}", markup=False)
     _exit_if_failed(res)
 
 
@@ -183,7 +191,7 @@ def report(
         path = pipeline.report(out, lang=lang)
     except _user_errors() as exc:
         _fail(exc)
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", markup=False)
 
 
 @app.command()
@@ -200,7 +208,7 @@ def simulate(
             run = upmarket.simulate(out, preset=preset, seed=seed, progress=progress)
     except _user_errors() as exc:
         _fail(exc)
-    console.print(f"dataset: {out}\nanswer key: {run.path / 'truth.json'}")
+    console.print(f"dataset: {out}\nanswer key: {run.path / 'truth.json'}", markup=False)
 
 
 @app.command()
@@ -219,8 +227,8 @@ def demo(
         upmarket.simulate(dataset, preset="demo", seed=seed, progress=progress)
         res = pipeline.analyze(dataset, out / "results", lang=lang, debug=_state["debug"], progress=progress)
     for finding in res.findings[:12]:
-        console.print(f"• {finding.text}")
-    console.print(f"\n[bold]report:[/] {(out / 'results' / 'report.html').resolve()}")
+        console.print(f"• {escape(finding.text)}")
+    console.print(f"\n[bold]report:[/] {escape(str((out / 'results' / 'report.html').resolve()))}")
     _exit_if_failed(res)
 
 

@@ -37,13 +37,14 @@ def ensure(progress: Progress | None) -> Progress:
 
 
 class RichProgress(AbstractContextManager):
-    """A Rich progress display with a bar per task."""
+    """A Rich progress display with a bar per task; descriptions (file names) are shown as written, not as markup."""
 
     def __init__(self, transient: bool = False) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(),
             transient=transient,
         )
 

@@ -14,7 +14,7 @@ and only falls back to regular expressions for the rest; DuckDB evaluates ``CASE
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from upmarket.contract.codes import BRACKETED, CODE_LISTS, TRIM_CHARS
@@ -333,7 +333,7 @@ def cleaning_query(
     target: str | None = None,
     exclude_own: str | None = None,
     scales: dict[str, float] | None = None,
-    bad_rows: Iterable[int] = (),
+    bad_rows: Iterable[int] | Mapping[int, str] = (),
     trim_strings: bool = True,
 ) -> str:
     """One SELECT over relation ``src`` (which has ``_row`` and the raw columns) that types every
@@ -343,7 +343,8 @@ def cleaning_query(
     dates from the file name). ``target`` (the warehouse table) turns on the duplicate-key check
     against rows already loaded, except rows matching ``exclude_own`` (this chunk's own rows).
     ``scales`` multiplies numeric columns whose header carried a unit (``万元``); ``bad_rows`` are
-    rows the reader flagged as ragged; ``trim_strings=False`` skips trimming (see ``normalise``).
+    rows the reader flagged (row numbers: ``ragged_row``; or row → reason, e.g. ``bad_encoding``);
+    ``trim_strings=False`` skips trimming (see ``normalise``).
     """
     fills = fills or {}
     scales = scales or {}
@@ -358,16 +359,24 @@ def cleaning_query(
     def norm(n: str) -> str:
         return f"_n{idx[n]}"
 
-    # layer 1: normalised values and raw passthrough
+    # layer 1: normalised values of contract columns and raw passthrough of all. Columns the contract
+    # does not name are only kept (in _extra) and tested for emptiness, in ONE list expression: a
+    # normalising CASE per extra column made planning superlinear in the width (1,000 empty columns
+    # ran DuckDB out of memory)
+    named = [n for n in raw_cols if n in contract]
     l1 = ["_row"]
     for n in raw_cols:
         l1.append(f"{q(n)} AS {raw(n)}")
-        l1.append(f"{normalise(q(n), source.types[n], trim=trim_strings)} AS {norm(n)}")
+        if n in contract:
+            l1.append(f"{normalise(q(n), source.types[n], trim=trim_strings)} AS {norm(n)}")
+    if extras:
+        l1.append(f"{_all_missing([q(n) for n in extras], [source.types[n] for n in extras], trim_strings)} "
+                  "AS _extras_empty")
 
     # layer 2: the one expensive parse per column (helper _h<k>); normalised values pass through
     # layer 3: typed values and per-column reasons, cheap expressions over the helpers
     has_end = {c.name for c in table.columns if c.dtype == "date" and f"{c.name}_end" in contract}
-    l2 = ["_row", *(raw(n) for n in raw_cols), *(norm(n) for n in raw_cols)]
+    l2 = ["_row", *(raw(n) for n in raw_cols), *(norm(n) for n in named), *(["_extras_empty"] if extras else [])]
     l3 = ["_row", *(raw(n) for n in raw_cols)]
     col_fail = []
     for k, c in enumerate(table.columns):
@@ -408,13 +417,17 @@ def cleaning_query(
 
     # whole-row checks come first: an empty row or a summary row is not a fact at all
     if raw_cols:
-        empty = " AND ".join(f"{norm(n)} IS NULL" for n in raw_cols)
+        empty = " AND ".join([f"{norm(n)} IS NULL" for n in named] + (["_extras_empty"] if extras else []))
         row_checks = [f"CASE WHEN {empty} THEN {lit(SEP + 'empty_row')} END"]
     else:
         row_checks = []
-    bad = sorted(set(bad_rows))
-    if bad:
-        row_checks.insert(0, f"CASE WHEN _row IN ({', '.join(map(str, bad))}) THEN {lit(SEP + 'ragged_row')} END")
+    by_reason: dict[str, list[int]] = {}
+    for row, why in (bad_rows.items() if isinstance(bad_rows, Mapping) else ((r, "ragged_row") for r in bad_rows)):
+        by_reason.setdefault(why, []).append(row)
+    if by_reason:
+        whens = " ".join(f"WHEN _row IN ({', '.join(map(str, sorted(set(rows))))}) THEN {lit(SEP + why)}"
+                         for why, rows in sorted(by_reason.items()))
+        row_checks.insert(0, f"CASE {whens} END")
     summary_cols = _summary_candidates(table, source)
     for n in summary_cols:
         r = raw(n)
@@ -480,6 +493,15 @@ def cleaning_query(
     return sql
 
 
+def _all_missing(refs: list[str], types: list[str], trim: bool) -> str:
+    """Whether every one of ``refs`` is missing as :func:`normalise` sees it (NULL, or ``''``/``-``/``--``
+    once trimmed): one lambda over a list, so the plan does not grow with the number of columns."""
+    items = ", ".join(f"CAST({r} AS VARCHAR)" if not _is_text(t) else r for r, t in zip(refs, types, strict=True))
+    missing = ", ".join(lit(m) for m in MISSING)
+    value = f"trim(v, {lit(TRIM_CHARS)})" if trim else "v"
+    return f"list_bool_and(list_transform([{items}], lambda v: v IS NULL OR {value} IN ({missing})))"
+
+
 def _summary_candidates(table: Table, source: SourceColumns) -> list[str]:
     """Text columns where ``合计``/``总计``/``汇总`` marks a summary row: the first column, the key,
     required ids, and source-level breakdowns (``二级来源``) of traffic-source exports."""
@@ -504,11 +526,17 @@ def quarantine_select(table: Table, source: SourceColumns, cleaned: str, file_id
     idx = {n: i for i, n in enumerate(raw_cols)}
     col = f"split_part(_fail, {lit(SEP)}, 1)"
     reason = f"split_part(_fail, {lit(SEP)}, 2)"
-    whens = " ".join(f"WHEN {lit(n)} THEN CAST(_r{idx[n]} AS VARCHAR)" for n in raw_cols)
+    # the failing column's raw value: a list lookup, not a CASE per column (linear in a file's width)
+    whens = ""
     if table.key:
         keyvals = ", ".join(f"CAST({q(k)} AS VARCHAR)" for k in table.key)
-        whens += f" WHEN {lit(','.join(table.key))} THEN concat_ws(',', {keyvals})"
-    raw_value = f"CASE {col} {whens} END" if whens else "NULL"
+        whens = f"WHEN {col} = {lit(','.join(table.key))} THEN concat_ws(',', {keyvals}) "
+    lookup = "NULL"
+    if raw_cols:
+        values = ", ".join(f"CAST(_r{idx[n]} AS VARCHAR)" for n in raw_cols)
+        names = ", ".join(lit(n) for n in raw_cols)
+        lookup = f"list_extract([{values}], list_position([{names}], {col}))"
+    raw_value = f"CASE {whens}ELSE {lookup} END" if whens else lookup
     headers = [source.headers.get(n, n) for n in raw_cols]
     keys = headers if len(set(headers)) == len(headers) else raw_cols
     pairs = ", ".join(f"{lit(k)}, CAST(_r{idx[n]} AS VARCHAR)" for k, n in zip(keys, raw_cols, strict=True))

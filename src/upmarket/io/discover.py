@@ -107,11 +107,26 @@ def discover(dataset: str | Path, config: Config | None = None) -> Discovery:
             raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} maps "
                              f"{', '.join(f'{h!r} to {c!r}' for h, c in wrong)}, not a column of table "
                              f"'{m.table}' ({', '.join(TABLES[m.table].names)})")
-    patterns = [(m, _glob_regex(m.glob)) for m in mappings]
+    patterns = []
+    for m in mappings:
+        if not isinstance(m.glob, str) or not m.glob:
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} must be a non-empty text pattern "
+                             "such as \"商品_*.csv\"")
+        try:
+            patterns.append((m, _glob_regex(m.glob)))
+        except re.error as exc:
+            raise ValueError(f"{root / CONFIG_FILE}: [[files]] glob {m.glob!r} is not a valid pattern ({exc})"
+                             ) from None
 
     found = Discovery()
-    for path in sorted(_walk(root), key=lambda p: _natural_key(p.relative_to(root).as_posix())):
+    refused: dict[Path, str] = {}
+    walked = _walk(root, root.resolve(), set(), refused)
+    for path in sorted(walked, key=lambda p: _natural_key(p.relative_to(root).as_posix())):
         rel = path.relative_to(root).as_posix()
+        if path in refused:
+            log.warning("refused %s: %s", rel, refused[path])
+            found.ignored.append(IgnoredFile(rel, refused[path]))
+            continue
         parts = rel.split("/")
         mapping = next((m for m, rx in patterns if rx.fullmatch(rel)), None)
         folder = _folder_values(parts[:-1])
@@ -145,13 +160,38 @@ def _recognised(path: Path, rel: str, sig: ExportSignature, folder: dict[str, st
     )
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Data files under root, skipping hidden/bookkeeping files and folders (never following them)."""
-    for child in root.iterdir():
+SYMLINK_OUTSIDE = "a symbolic link leading out of the dataset folder: refused (copy the file into the folder)"
+SYMLINK_LOOP = "a symbolic link back into a folder already walked (a loop): skipped"
+
+
+def _walk(folder: Path, top: Path, seen: set[Path], refused: dict[Path, str]) -> Iterator[Path]:
+    """Data files under ``folder``, skipping hidden/bookkeeping files and folders (never following them).
+
+    ``top`` is the resolved dataset folder: a symlink resolving outside it is yielded but put in
+    ``refused`` with its reason (its target is never read nor named); ``seen`` holds the resolved
+    folders walked so far, so a link back into one of them is refused as a loop.
+    """
+    seen.add(folder.resolve())
+    for child in folder.iterdir():
         if _BOOKKEEPING.match(child.name):
             continue
+        if child.is_symlink():
+            try:
+                target = child.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling, or a loop of links resolving to each other
+                refused[child] = "a broken or looping symbolic link: skipped"
+                yield child
+                continue
+            if not target.is_relative_to(top):
+                refused[child] = SYMLINK_OUTSIDE
+                yield child
+                continue
+            if target.is_dir() and target in seen:
+                refused[child] = SYMLINK_LOOP
+                yield child
+                continue
         if child.is_dir():
-            yield from _walk(child)
+            yield from _walk(child, top, seen, refused)
         elif child.is_file():
             yield child
 

@@ -10,12 +10,14 @@ What a batch holds:
 
 * ``_row`` (int64) first: the 1-based row of the record in the file. For CSV/TSV it is
   ``header_row + k`` for the k-th record: the physical line number as long as no quoted value
-  spans lines (a quoted line break makes later rows count records, not lines). For XLSX/XLS it
+  spans lines and no blank line comes before it (both make later rows count records, not lines). For XLSX/XLS it
   is the Excel row number; for Parquet and JSON Lines the 1-based record index.
 * then the file's columns, named per :attr:`RawTable.columns`.
 * CSV/TSV/XLSX/XLS values are ``pa.string()`` exactly as written (no type inference); an empty
-  field or cell is ``''``; a field missing from a short row is null. Blank lines are kept as
-  all-``''`` rows so that rows read are counted exactly (the cleaning layer quarantines them).
+  field or cell is ``''``; a field missing from a short row is null. Blank lines of a CSV/TSV are
+  not records (as for DuckDB and pandas): a header followed by a gigabyte of newlines is read in
+  seconds as no rows, instead of a billion empty rows to quarantine. A row of empty fields
+  (``,,,``) is a record (the cleaning layer quarantines it as ``empty_row``).
   Parquet and JSON Lines keep their native Arrow types.
 
 Rows whose field count differs from the header's (CSV/TSV only) are still emitted — short rows
@@ -38,6 +40,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -86,11 +89,17 @@ _STREAM_ERRORS = (*DECOMPRESS_ERRORS, UnicodeDecodeError, pa.ArrowException, csv
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A row the reader emitted but could not parse cleanly (wrong number of fields)."""
+    """A row the reader emitted but could not parse cleanly; the loader quarantines it with ``reason``.
+
+    Reasons: ``ragged_row`` (wrong number of fields), ``bad_encoding`` (bytes invalid in the file's
+    encoding), ``bad_json`` (a JSON Lines line that is not a JSON object of the file's types),
+    ``too_deep`` (nested deeper than MAX_JSON_DEPTH), ``too_large`` (a line over MAX_JSON_LINE_BYTES).
+    """
 
     row: int
     problem: str
     raw: str
+    reason: str = "ragged_row"
 
 
 @dataclass
@@ -202,18 +211,12 @@ def _csv_batches(raw: RawTable, delim: str, encoding: str, names: list[str], bat
                  ) -> Iterator[pa.RecordBatch]:
     """Arrow's streaming CSV reader; at the first ragged row, the csv module takes over where it stopped."""
     path, compression = raw.source.path, raw.compression
-    ragged = False
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        nonlocal ragged
-        ragged = True
-        return "error"
-
+    # no invalid_row_handler: Arrow decodes a ragged row's text for it as UTF-8, and a GBK or damaged
+    # row then printed "Exception ignored in ..." with a traceback; the ArrowInvalid is enough to switch
     internal = [f"c{k}" for k in range(len(names))]
     read = pacsv.ReadOptions(skip_rows=raw.header_row, column_names=internal, block_size=CSV_BLOCK_BYTES,
                              encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding)
-    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False,
-                               invalid_row_handler=on_invalid)
+    parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(internal, pa.string()), strings_can_be_null=False,
                                    quoted_strings_can_be_null=False)
     done = 0
@@ -226,10 +229,11 @@ def _csv_batches(raw: RawTable, delim: str, encoding: str, names: list[str], bat
                 done += batch.num_rows
                 yield pa.RecordBatch.from_arrays([rows, *batch.columns], schema=raw.schema)
         return
-    except pa.ArrowInvalid:
-        if not ragged:
-            raise
-    log.info("%s: ragged rows after row %d; reading the rest with the csv module", path, raw.header_row + done)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        # a ragged row, a byte invalid in the encoding, a field longer than a block: the csv module
+        # reads the rest and flags the affected rows (a truncated compressed stream is an OSError: not here)
+        why = _one_line(exc)[:200]
+    log.info("%s: %s after row %d; reading the rest with the csv module", path, why, raw.header_row + done)
     yield from _pycsv_batches(raw, delim, encoding, len(names), raw.header_row + done, batch_rows)
 
 
@@ -239,18 +243,54 @@ def _pycsv_batches(raw: RawTable, delim: str, encoding: str, width: int, skip: i
     csv.field_size_limit(2**31 - 1)
     problems = raw.row_problems
     row_no = skip + 1
+    # undecodable bytes become lone surrogates, so that only the rows holding them are flagged (bad_encoding)
     with open_binary(raw.source.path, raw.compression) as fb, \
-            io.TextIOWrapper(fb, encoding=encoding, newline="") as ft:
+            io.TextIOWrapper(fb, encoding=encoding, errors="surrogateescape", newline="") as ft:
         reader = csv.reader(ft, delimiter=delim, strict=False)
-        collections.deque(islice(reader, skip), maxlen=0)
-        while chunk := list(islice(reader, batch_rows)):
+        collections.deque(islice(reader, raw.header_row), maxlen=0)  # lines up to the header, blank or not
+        records = (r for r in reader if r)  # blank lines are not records (as in Arrow's reader)
+        collections.deque(islice(records, skip - raw.header_row), maxlen=0)
+        while chunk := _take(records, batch_rows, PYCSV_BATCH_FIELDS):
             fixed = [r if len(r) == width else _fix_row(r, width, row_no + j, delim, problems)
                      for j, r in enumerate(chunk)]
+            for j, r in enumerate(fixed):
+                if any(v is not None and _SURROGATE.search(v) for v in r):
+                    fixed[j] = _bad_encoding_row(r, row_no + j, delim, encoding, problems)
             cols = list(zip(*fixed, strict=True)) if width else []
             arrays = [pa.array(range(row_no, row_no + len(chunk)), pa.int64())]
             arrays += [pa.array(c, pa.string()) for c in cols]
             yield pa.RecordBatch.from_arrays(arrays, schema=raw.schema)
             row_no += len(chunk)
+
+
+PYCSV_BATCH_FIELDS = 4_000_000
+"""At most about this many fields per batch on the csv-module path (a 3,000-column row is 3,000 Python objects)."""
+
+
+def _take(records: Iterator[list[str]], rows: int, fields: int) -> list[list[str]]:
+    """Up to ``rows`` records, fewer when they hold more than ``fields`` fields in all (wide files)."""
+    out: list[list[str]] = []
+    n = 0
+    for r in records:
+        out.append(r)
+        n += len(r)
+        if len(out) >= rows or n >= fields:
+            break
+    return out
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _bad_encoding_row(row: list[str | None], row_no: int, delim: str, encoding: str, problems: list[RowProblem]
+                      ) -> list[str | None]:
+    """Flag a row holding undecodable bytes; its cells keep U+FFFD where the bytes were (valid text for Arrow)."""
+    fixed = [None if v is None else _SURROGATE.sub("\ufffd", v) for v in row]
+    if problems and problems[-1].row == row_no:  # also ragged: one problem per row, the encoding wins
+        problems.pop()
+    problems.append(RowProblem(row_no, f"bytes invalid in {encoding}", delim.join(v or "" for v in fixed)[:1000],
+                               "bad_encoding"))
+    return fixed
 
 
 def _fix_row(row: list[str], width: int, row_no: int, delim: str, problems: list[RowProblem]) -> list[str | None]:
@@ -405,17 +445,165 @@ def _open_parquet(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
                     units=names.units, schema=schema, _stream=stream)
 
 
+MAX_JSON_DEPTH = 32
+"""Deeper JSON Lines records are quarantined (``too_deep``): a contract row is flat, and Arrow's parser
+recurses per level (a record nested 10,000 deep crashed the process)."""
+MAX_JSON_LINE_BYTES = 16 << 20
+"""Longer JSON Lines lines are quarantined (``too_large``) without being held in memory."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth_exceeds(line: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit`` (exact only when a cheap count says it may)."""
+    if line.count(b"[") + line.count(b"{") <= limit:
+        return False
+    import numpy as np
+
+    codes = np.frombuffer(_JSON_STRING.sub(b'""', line), np.uint8)
+    step = ((codes == 0x5B) | (codes == 0x7B)).astype(np.int32) - ((codes == 0x5D) | (codes == 0x7D))
+    return bool(step.size) and int(np.cumsum(step).max()) > limit
+
+
+def _jsonl_records(path: Path, compression: str | None) -> Iterator[tuple[bytes, RowProblem | None]]:
+    """The non-blank lines of a JSON Lines file, one per record, streamed; a line too deep or too large
+    comes as ``b"{}"`` (an empty record: it keeps its row number) with its problem."""
+    row = 0
+    with open_binary(path, compression) as native, io.BufferedReader(native, CSV_BLOCK_BYTES) as fb:
+        while line := fb.readline(MAX_JSON_LINE_BYTES + 1):
+            if len(line) > MAX_JSON_LINE_BYTES and not line.endswith(b"\n"):
+                head = line[:200]
+                while (rest := fb.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                row += 1
+                yield b"{}", RowProblem(row, f"line longer than {MAX_JSON_LINE_BYTES:,} bytes",
+                                        head.decode("utf-8", "replace"), "too_large")
+                continue
+            line = line.strip()
+            if row == 0:
+                line = line.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 BOM
+            if not line:
+                continue
+            row += 1
+            if _json_depth_exceeds(line):
+                yield b"{}", RowProblem(row, f"nested deeper than {MAX_JSON_DEPTH} levels",
+                                        line[:200].decode("utf-8", "replace"), "too_deep")
+            else:
+                yield line, None
+
+
+def _parse_json_lines(lines: list[bytes], first_row: int, parse: pajson.ParseOptions, problems: list[RowProblem]
+                      ) -> pa.Table:
+    """Arrow's JSON parser over ``lines``; lines it refuses become empty records listed as ``bad_json``.
+
+    The fast path parses the block at once; only a block that fails is screened line by line.
+    """
+    import json
+
+    def block() -> pa.Table:
+        return pajson.read_json(io.BytesIO(b"\n".join(lines)), parse_options=parse)
+
+    try:  # Arrow's JSON parser lets invalid UTF-8 through into strings (DuckDB then fails on them)
+        b"\n".join(lines).decode("utf-8")
+    except UnicodeDecodeError:
+        for k, line in enumerate(lines):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(RowProblem(first_row + k, f"bytes invalid in UTF-8: {exc.reason}",
+                                           line[:200].decode("utf-8", "replace"), "bad_encoding"))
+                lines[k] = b"{}"
+    try:
+        return block()
+    except pa.ArrowInvalid as exc:
+        if "unexpected field" in str(exc):
+            raise
+    for k, line in enumerate(lines):
+        reason = None
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                reason = "not a JSON object"
+        except (ValueError, RecursionError) as exc:
+            reason = f"not valid JSON: {_one_line(exc)[:120]}"
+        if reason is None:
+            try:
+                pajson.read_json(io.BytesIO(line), parse_options=parse)
+            except pa.ArrowInvalid as exc:
+                if "unexpected field" in str(exc):
+                    raise
+                reason = f"a value of the wrong type: {_one_line(exc)[:120]}"
+        if reason is not None:
+            problems.append(RowProblem(first_row + k, reason, line[:200].decode("utf-8", "replace"), "bad_json"))
+            lines[k] = b"{}"
+    return block()
+
+
+def _jsonl_blocks(path: Path, compression: str | None, parse: pajson.ParseOptions, problems: list[RowProblem],
+                  ) -> Iterator[tuple[int, pa.Table]]:
+    """(first row, Arrow table) per block of about CSV_BLOCK_BYTES of lines; refused lines are empty records."""
+    block_bytes = CSV_BLOCK_BYTES
+    lines: list[bytes] = []
+    size, first = 0, 1
+    found: list[RowProblem] = []
+    for line, problem in _jsonl_records(path, compression):
+        if problem is not None:
+            found.append(problem)
+        lines.append(line)
+        size += len(line) + 1
+        if size >= block_bytes:
+            problems.extend(found)
+            yield first, _parse_json_lines(lines, first, parse, problems)
+            first += len(lines)
+            lines, size, found = [], 0, []
+    if lines:
+        problems.extend(found)
+        yield first, _parse_json_lines(lines, first, parse, problems)
+
+
+def _jsonl_schema(path: Path, compression: str | None) -> pa.Schema | None:
+    """The schema of the first block of lines, as Arrow's own reader infers it; when the block does not parse
+    as a whole (a bad line, a value whose type changes), line by line: each key's first non-null type wins, and
+    the lines that disagree are quarantined while streaming. None for a file without records."""
+    lines: list[bytes] = []
+    size = 0
+    records = _jsonl_records(path, compression)
+    try:
+        for line, _ in records:
+            lines.append(line)
+            size += len(line) + 1
+            if size >= CSV_BLOCK_BYTES:
+                break
+    finally:
+        records.close()
+    if not lines:
+        return None
+    try:
+        return pajson.read_json(io.BytesIO(b"\n".join(lines))).schema
+    except pa.ArrowInvalid:
+        pass
+    fields: dict[str, pa.Field] = {}
+    for line in lines:
+        try:
+            schema = pajson.read_json(io.BytesIO(line)).schema
+        except pa.ArrowInvalid:
+            continue
+        for f in schema:
+            if f.name not in fields or pa.types.is_null(fields[f.name].type):
+                fields[f.name] = f
+    return pa.schema(list(fields.values()))
+
+
 def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
     path = source.path
     encoding = source.encoding or detect_encoding(path, sniffed.sample, sniffed.at_eof, sniffed.compression)
     if encoding not in ("utf-8", "utf-8-sig"):
         raise UnreadableFile(path, f"JSON Lines must be UTF-8 (this looks like {encoding})")
-    read = pajson.ReadOptions(block_size=CSV_BLOCK_BYTES)
     try:
-        with pajson.open_json(open_binary(path, sniffed.compression), read_options=read) as reader:
-            file_schema = reader.schema
+        file_schema = _jsonl_schema(path, sniffed.compression)
     except (pa.ArrowException, *DECOMPRESS_ERRORS) as exc:
         raise UnreadableFile(path, f"not valid JSON Lines: {_one_line(exc)}") from None
+    if file_schema is None:
+        raise UnreadableFile(path, "no JSON records (only blank lines)")
     names = name_columns(file_schema.names, AliasIndex(t, dict(source.columns)))
     out = list(names.columns)
     schema = pa.schema([("_row", pa.int64()), *(f.with_name(n) for f, n in zip(file_schema, out, strict=True))])
@@ -425,16 +613,17 @@ def _open_jsonl(source: SourceFile, t: Table, sniffed: Sniffed) -> RawTable:
         # keys first seen after the first block would change the schema midway: fail loudly, never drop them
         parse = pajson.ParseOptions(explicit_schema=file_schema, unexpected_field_behavior="error")
         try:
-            with pajson.open_json(open_binary(path, raw.compression), read_options=read,
-                                  parse_options=parse) as reader:
-                for batch in reader:
-                    rows = pa.array(range(done + 1, done + 1 + batch.num_rows), pa.int64())
+            for first_row, tbl in _jsonl_blocks(path, raw.compression, parse, raw.row_problems):
+                tbl = tbl.select(file_schema.names)
+                for batch in tbl.to_batches():
+                    rows = pa.array(range(first_row + done, first_row + done + batch.num_rows), pa.int64())
                     done += batch.num_rows
                     yield pa.RecordBatch.from_arrays([rows, *batch.columns], schema=schema)
+                done = 0
         except pa.ArrowInvalid as exc:
             if "unexpected field" not in str(exc):
                 raise
-            raise UnreadableFile(path, f"a record after row {done} has a key the first records lack (they have "
+            raise UnreadableFile(path, "a record has a key the first records lack (they have "
                                        f"{', '.join(file_schema.names)}); put every key in the first records, or "
                                        "use Parquet") from None
 

@@ -142,14 +142,41 @@ def detect_encoding(path: Path, sample: bytes, at_eof: bool, compression: str | 
         window = _first_non_ascii(path, compression)
         if window is not None:
             probe, final = window, False
+    strict = []
     for enc in TEXT_ENCODINGS:
         try:
             codecs.getincrementaldecoder(enc)().decode(probe, final=final)
         except UnicodeDecodeError:
             continue
-        return enc
+        strict.append(enc)
+    if strict and strict[0] == TEXT_ENCODINGS[0]:
+        return strict[0]
+    # a few damaged bytes in text that is otherwise valid UTF-8 (with UTF-8 characters as evidence): UTF-8,
+    # and the rows holding the bytes are quarantined (bad_encoding); else the first encoding that decodes all
+    if _mostly_decodes(probe, final, "utf-8", need_evidence=True):
+        return "utf-8"
+    if strict:
+        return strict[0]
+    for enc in TEXT_ENCODINGS:
+        if _mostly_decodes(probe, final, enc):
+            return enc
     raise UnreadableFile(path, "text is neither UTF-8 nor GBK/GB18030; name its encoding with a [[files]] entry "
                                "(encoding = \"...\") in upmarket.toml")
+
+
+DAMAGED_SHARE_ALLOWED = 0.05
+"""A sample that an encoding decodes but for at most this share of its valid non-ASCII characters (plus two
+bytes for UTF-8, of which ASCII is a part) is in that encoding with a few damaged bytes (a bad byte, a
+character cut at the end): those rows are quarantined (bad_encoding) and the rest loads."""
+
+
+def _mostly_decodes(probe: bytes, final: bool, encoding: str, need_evidence: bool = False) -> bool:
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(probe, final=final)
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    if need_evidence and good == 0:
+        return False
+    return bad <= DAMAGED_SHARE_ALLOWED * good + (2 if encoding == "utf-8" else 0)
 
 
 def _first_non_ascii(path: Path, compression: str | None, window: int = 64 * 1024) -> bytes | None:
@@ -171,9 +198,9 @@ def _first_non_ascii(path: Path, compression: str | None, window: int = 64 * 102
 
 def decode_sample(path: Path, sample: bytes, at_eof: bool, encoding: str) -> str:
     """The sample as text, cut after its last complete line unless it is the whole file."""
-    try:
-        text = codecs.getincrementaldecoder(encoding)().decode(sample, final=at_eof)
-    except (UnicodeDecodeError, LookupError) as exc:
+    try:  # damaged bytes show as U+FFFD here; the rows holding them are flagged while streaming
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=at_eof)
+    except LookupError as exc:
         raise UnreadableFile(path, f"cannot decode as {encoding}: {exc}") from None
     if not at_eof:
         cut = max(text.rfind("\n"), text.rfind("\r"))

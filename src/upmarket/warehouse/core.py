@@ -8,7 +8,10 @@ Timestamps are stored as naive Beijing time (UTC+8, no daylight saving).
 
 from __future__ import annotations
 
+import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +20,7 @@ import duckdb
 import ibis
 
 from upmarket.contract import TABLES, Table
+from upmarket.errors import UpmarketError
 
 T = TypeVar("T")
 
@@ -56,6 +60,35 @@ def table_ddl(t: Table) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({", ".join(cols)})'
 
 
+LOCK_WAIT_SECONDS = 10.0
+"""How long a run waits for another process's lock on the warehouse file (env ``UPMARKET_LOCK_WAIT`` overrides)."""
+
+
+class WarehouseLockedError(UpmarketError):
+    """Another process (another upmarket run) holds the warehouse file."""
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, waiting (bounded) while another process holds the file's lock, then saying so plainly."""
+    wait = float(os.environ.get("UPMARKET_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                pid = re.search(r"PID (\d+)", str(exc))
+                holder = f" (process {pid.group(1)})" if pid else ""
+                raise WarehouseLockedError(
+                    f"{path}: the warehouse is in use by another run{holder}; waited {wait:g} s. Wait for it to "
+                    "finish, or give this run its own warehouse with --db") from None
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
+            delay = min(delay * 2, 1.0)
+
+
 class Warehouse:
     """A DuckDB database holding the contract tables, the quarantine and the ingest manifest.
 
@@ -69,7 +102,7 @@ class Warehouse:
 
     def __init__(self, path: str | Path = ":memory:", memory_limit: str = "2GB") -> None:
         self.path = str(path)
-        self.con = duckdb.connect(self.path)
+        self.con = _connect(self.path)
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         # big ingests spill here instead of exhausting RAM (a file database spills beside itself)
         spill = Path(tempfile.gettempdir()) / "upmarket-duckdb" if self.path == ":memory:" else Path(f"{self.path}.tmp")

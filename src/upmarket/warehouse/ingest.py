@@ -60,6 +60,8 @@ HASH_ALGORITHM = "sha256"
 BATCH_ROWS = 131_072
 INGEST_MEMORY_LIMIT = "1GB"
 """DuckDB's memory limit while ingesting (bigger work spills to disk): keeps peak RSS under 2 GiB."""
+CHUNK_BYTES = 128 << 20
+"""At most about this much Arrow memory per chunk on the Arrow path (3,000 columns × 262,144 rows would be GBs)."""
 CHUNK_ROWS = 262_144
 """Rows per DuckDB statement on the Arrow path: planning the cleaning SQL costs ~10-50 ms, so chunks are large."""
 
@@ -218,36 +220,37 @@ class IngestReport:
         """A Rich table: one row per file, then the totals."""
         from rich.table import Table as RichTable
 
+        # file names, notes and reasons are data: Text cells, never parsed as markup or emoji codes
         title = "validate (dry run: nothing committed)" if self.dry_run else "ingest"
         t = RichTable(title=title, show_footer=False)
         for name, just in (("file", "left"), ("table", "left"), ("format", "left"), ("encoding", "left"),
                            ("status", "left"), ("read", "right"), ("loaded", "right"), ("quarantined", "right"),
                            ("top reasons", "left")):
             t.add_column(name, justify=just)
-        from rich.markup import escape
+        from rich.text import Text
 
+        # every cell that holds data is a Text: file names, headers and reasons are never markup or emoji codes
         # rejected files first: they are what a person must act on
         for f in sorted(self.files, key=lambda f: f.status != "rejected"):
             reasons = ", ".join(f"{r} ×{n}" for r, n in f.top_reasons[:3])
             # a rejection's reason is long: it goes under the table (and to the warnings), not in the cell
-            status = escape(f.status + (f" ({f.note})" if f.note and f.status != "rejected" else ""))
-            if f.status == "rejected":
-                status = f"[bold red]{status}[/]"
-            quarantined = f"[red]{f.rows_quarantined:,}[/red]" if f.rows_quarantined else "0"
-            t.add_row(escape(f.path), f.table, f.format or "", f.encoding or "", status, f"{f.rows_read:,}",
-                      f"{f.rows_loaded:,}", quarantined, escape(reasons))
+            status = Text(f.status + (f" ({f.note})" if f.note and f.status != "rejected" else ""),
+                          style="bold red" if f.status == "rejected" else "")
+            quarantined = Text(f"{f.rows_quarantined:,}", style="red") if f.rows_quarantined else "0"
+            t.add_row(Text(f.path), Text(f.table), Text(f.format or ""), Text(f.encoding or ""), status,
+                      f"{f.rows_read:,}", f"{f.rows_loaded:,}", quarantined, Text(reasons))
         for r in self.removed:
-            t.add_row(escape(r.path), r.table, "", "", "[yellow]removed (no longer in the folder)[/]", "",
-                      f"-{r.rows_loaded:,}", f"-{r.rows_quarantined:,}" if r.rows_quarantined else "0", "")
+            t.add_row(Text(r.path), Text(r.table), "", "", Text("removed (no longer in the folder)", style="yellow"),
+                      "", f"-{r.rows_loaded:,}", f"-{r.rows_quarantined:,}" if r.rows_quarantined else "0", "")
         for i in self.ignored:
-            t.add_row(escape(i["file"]), "", "", "", "[dim]ignored[/]", "", "", "", "")
+            t.add_row(Text(i["file"]), "", "", "", Text("ignored", style="dim"), "", "", "", "")
         caption = [f"rejected {f.path}: {f.note}" for f in self.rejected]
         caption += [f"ignored {i['file']}: {i['reason']}" for i in self.ignored]
         notes = [f"{f.path}: {line}" for f in self.files for line in f.reconcile]
         if notes:
             caption += ["summary rows that do not match the loaded rows:", *notes]
         if caption:
-            t.caption = escape("\n".join(caption))
+            t.caption = Text("\n".join(caption))
             t.caption_justify = "left"
         tot = self.totals
         t.add_section()
@@ -300,18 +303,21 @@ def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
         offset += rows
 
 
-def _coalesce(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks."""
+def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
+    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks — of at most
+    ``rows`` rows and about ``max_bytes`` (CHUNK_BYTES) of Arrow memory, so wide or long-field files stay bounded."""
+    max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
     pending: list[pa.RecordBatch] = []
-    n = 0
+    n = size = 0
     for batch in batches:
         if batch.num_rows == 0:
             continue
         pending.append(batch)
         n += batch.num_rows
-        if n >= rows:
+        size += batch.nbytes
+        if n >= rows or size >= max_bytes:
             yield pa.Table.from_batches(pending)
-            pending, n = [], 0
+            pending, n, size = [], 0, 0
     if pending:
         yield pa.Table.from_batches(pending)
 
@@ -364,14 +370,14 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
                  ) -> tuple[int, int, int]:
     """Load every chunk: passing rows into the table, the rest into quarantine. (read, loaded, quarantined).
 
-    ``problems`` is the reader's live list of ragged rows (it grows as batches stream); each
-    chunk quarantines the ones that fall in its row range.
+    ``problems`` is the reader's live list of rows it could not parse (it grows as batches stream); each
+    chunk quarantines the ones that fall in its row range, with the problem's reason.
     """
     read = loaded = quarantined = 0
     target = q(t.name)
     for ch in chunks:
         own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
-        bad = [p.row for p in (problems or ()) if ch.lo <= p.row <= ch.hi]
+        bad = {p.row: getattr(p, "reason", "ragged_row") for p in (problems or ()) if ch.lo <= p.row <= ch.hi}
         cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
                                  exclude_own=own, scales=scales, bad_rows=bad, trim_strings=ch.trim)
         n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from upmarket.contract.reasons import UNKNOWN, catalogue
 from upmarket.contract.sql import lit
 from upmarket.errors import UpmarketError
+from upmarket.io.safe_output import defuse_cell
 
 if TYPE_CHECKING:
     from upmarket.warehouse.core import Warehouse
@@ -24,15 +25,7 @@ COLUMNS: tuple[str, ...] = ("file", "table", "row", "column", "reason", "raw_val
 FORMATS = (".parquet", ".csv", ".xlsx")
 XLSX_MAX_ROWS = 1_048_575
 """Excel's row limit, less the header."""
-FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 FETCH_ROWS = 10_000
-
-
-def neutralise(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (other values unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEAD):
-        return "'" + value
-    return value
 
 
 def _select() -> str:
@@ -70,7 +63,7 @@ def write_quarantine(wh: Warehouse, path: str | Path) -> int:
             w = csv.writer(fh)
             w.writerow(COLUMNS)
             for row in _rows(wh):
-                w.writerow([neutralise(v) for v in row])
+                w.writerow([defuse_cell(v) for v in row])
     else:
         if n > XLSX_MAX_ROWS:
             raise UpmarketError(f"{path}: {n:,} quarantined rows do not fit one Excel sheet "
@@ -89,7 +82,7 @@ def _write_xlsx(wh: Warehouse, path: Path) -> None:
     for row in _rows(wh):
         cells = []
         for v in row:
-            v = neutralise(v)
+            v = defuse_cell(v)
             cell = WriteOnlyCell(ws, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # text, never a formula
@@ -101,5 +94,5 @@ def _write_xlsx(wh: Warehouse, path: Path) -> None:
     rs.append(["reason", "rows", "why", "原因"])
     for reason, count in counts:
         en, zh = cat.get(reason, UNKNOWN)
-        rs.append([neutralise(reason), int(count), en, zh])
+        rs.append([defuse_cell(reason), int(count), en, zh])
     wb.save(path)

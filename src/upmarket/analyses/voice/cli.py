@@ -71,13 +71,17 @@ def read_texts(path: Path, text_col: str | None = None) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` in the format ``path``'s extension names; one function, so a caller can wrap it
-    (e.g. to neutralise spreadsheet formulas). XLSX gets a bold, frozen header and fitted column widths."""
+    """Write ``df`` in the format ``path``'s extension names, spreadsheet formulas defused in CSV/TSV/XLSX
+    (``upmarket.io.safe_output``). XLSX gets a bold, frozen header and fitted column widths."""
     suffix = path.suffix.lower()
     if suffix not in WRITERS:
         raise typer.BadParameter(f"{path}: unknown output format {suffix or '(none)'!r}; use one of "
                                  f"{', '.join(WRITERS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".csv", ".tsv", ".xlsx"):  # for people: texts starting with = + - @ are never formulas
+        from upmarket.io.safe_output import defuse_frame
+
+        df = defuse_frame(df)
     if suffix == ".parquet":
         df.to_parquet(path, index=False)
     elif suffix in (".json", ".jsonl"):
