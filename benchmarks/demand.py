@@ -122,7 +122,7 @@ def _with_conjoint() -> dict:
         with Warehouse(":memory:") as wh:
             wh.ingest(sub, config)
             t0 = time.perf_counter()
-            latent_segments(wh, choice_design(wh, "Redmi"), config.options("segments"), [])  # memoised for Demand
+            latent_segments(wh, choice_design(wh, config), config.options("segments"), [])  # memoised for Demand
             latent = time.perf_counter() - t0
             t0 = time.perf_counter()
             section = Demand().run(wh, config)

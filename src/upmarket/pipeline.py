@@ -78,7 +78,9 @@ def run_analyses(
             figures["skipped"][name] = reason
             task.advance()
             continue
+        top = section.figures.pop("_results", {})  # blocks an analysis writes at the top level (segments)
         deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
+        deep_merge(figures, top)
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)

@@ -171,16 +171,15 @@ def survey_tastes(warehouse: Warehouse, config: Config, products: pd.DataFrame, 
                   ) -> SurveyTastes | None:
     """Consumer types from the conjoint's latent classes (the fit the segments analysis uses, shared through the
     warehouse memo), or None with a warning when the conjoint cannot give them."""
-    from upmarket.analyses.segments import choice_design, latent_segments
+    from upmarket.analyses.segments import choice_design, class_names, latent_segments
     from upmarket.analyses.segments.design import ChoiceDataError
-    from upmarket.analyses.segments.naming import name_classes
 
     try:
-        data = choice_design(warehouse, reference)
+        data = choice_design(warehouse, config)
         fit, _ = latent_segments(warehouse, data, config.options("segments"), warnings)
         chars = [c for c in characteristics if c in products]
         tastes = from_latent_class(fit, data, sorted(products["brand"].unique()), chars,
-                                   opts.get("conjoint_attributes"), name_classes(fit.betas, fit.names))
+                                   opts.get("conjoint_attributes"), class_names(fit, data))
     except (ChoiceDataError, TasteError, ValueError, np.linalg.LinAlgError) as exc:  # the market model stands alone
         warnings.append(f"the conjoint's tastes are not used in the demand model: {exc}")
         return None
