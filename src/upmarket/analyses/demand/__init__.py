@@ -59,9 +59,52 @@ __all__ = ["Demand", "DemandData", "DemandDataError", "DemandModel", "DemandResu
 WEAK_F = 10.0
 SIGMA_Z = 1.645
 """A random coefficient is kept when |σ / se| reaches this (10 % two-sided)."""
+RHO_Z = 1.645
+"""Nests are kept when ρ / se reaches this: ρ = 0 is the plain logit, so a ρ indistinguishable from 0 means no nests."""
 RULE = ("rc if it converged, price sigma is significant (|z| >= 1.645) — or, with the conjoint's consumer types, the "
-        "mean price coefficient settled — and rho < 0.95; else nested if 0 < rho < 0.95; else logit; all need a "
-        "positive mean price coefficient")
+        "mean price coefficient settled and the types fit the market's moments no worse than the model without "
+        "them — and rho < 0.95; else nested if rho is significantly above 0 (z >= 1.645) and below 0.95; else "
+        "logit; all need a positive mean price coefficient")
+PREMIUM_CNY = 4000.0
+"""Nests ``premium``: a product is premium when its price band starts at 4000 CNY or more (the contract's premium)."""
+
+
+def nest_column(products: pd.DataFrame, nests: str, warehouse: Warehouse | None = None) -> pd.DataFrame:
+    """``products`` with a ``nest`` column from ``[demand] nests``: ``band`` (price band), ``premium`` (premium vs
+    mass, by price band), a column of the demand data (``foldable``, ``maker``) or of the products table (any
+    column, e.g. ``series``, matched by model). ``none`` leaves the data without nests."""
+    df = products.copy()
+    if nests == "none":
+        return df
+    if nests == "premium":
+        lo = df["band"].str.extract(r"^(\d+)", expand=False).astype(float)
+        df["nest"] = np.where(lo >= PREMIUM_CNY, "premium", "mass")
+        return df
+    if nests in df.columns:
+        df["nest"] = df[nests].astype(str)
+        return df
+    if warehouse is not None:
+        cols = set(warehouse.con.execute("SELECT * FROM products LIMIT 0").df().columns)
+        if nests in cols:
+            m = warehouse.con.execute(
+                f'SELECT lower(trim(model)) AS model_key, any_value("{nests}") AS v FROM products GROUP BY 1').df()
+            key = df["model"].str.strip().str.lower()
+            df["nest"] = key.map(m.set_index("model_key")["v"]).astype(str).fillna("?")
+            return df
+    raise DemandDataError(f"[demand] nests = {nests!r}: not 'band', 'premium', 'none' or a column of the products "
+                          "table")
+
+
+def choose_reference(brands: list[str], configured: str | None, sub_brands: tuple[str, ...] | list[str],
+                     focal: str) -> str:
+    """The brand premia are measured against: ``[demand] reference_brand``, else the first sub-brand in the data,
+    else the focal brand, else the first brand (the same order as the conjoint's, ``segments.design``)."""
+    if configured:
+        if configured not in brands:
+            raise DemandDataError(f"[demand] reference_brand {configured!r} is not a brand of market_sales "
+                                  f"({', '.join(brands)})")
+        return configured
+    return next((b for b in (*sub_brands, focal) if b in brands), brands[0])
 
 
 def admissible(fit: DemandResults) -> tuple[bool, str]:
@@ -74,8 +117,11 @@ def admissible(fit: DemandResults) -> tuple[bool, str]:
     params = fit.params_
     if fit.model.kind == "nested":
         rho = params["rho"]
-        if not 0.0 < rho < 0.95 - 1e-6:
-            return False, f"the nesting parameter is at a bound (rho = {rho:.3f})"
+        if not rho < 0.95 - 1e-6:
+            return False, f"the nesting parameter is at its upper bound (rho = {rho:.3f})"
+        if not fit.rho_z_ >= RHO_Z:
+            return False, (f"the nesting parameter is not significantly above 0 (rho = {rho:.3f}, "
+                           f"rho/se = {fit.rho_z_:.2f} < {RHO_Z}): the nests add nothing to the plain logit")
     if fit.model.kind == "rc":
         if "rho" in params and not params["rho"] < 0.95 - 1e-6:
             return False, f"the nesting parameter is at its upper bound (rho = {params['rho']:.3f})"
@@ -215,8 +261,12 @@ class Demand(Analysis):
         t0 = time.perf_counter()
         data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)))
         warnings = list(data.warnings)
-        ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
-        base = DemandModel(reference=ref, nest=str(opts.get("nest", "band")),
+        configured = opts.get("reference_brand", opts.get("reference"))
+        ref = choose_reference(sorted(data.products["brand"].unique()), str(configured) if configured else None,
+                               config.sub_brands, config.focal_brand)
+        nests = str(opts.get("nests", opts.get("nest", "band")))
+        data = replace(data, products=nest_column(data.products, nests, warehouse))
+        base = DemandModel(reference=ref, nest="nest",
                            integration_size=int(opts.get("integration_size", 5)),
                            fixed_effects=str(opts.get("fixed_effects", "auto")))  # type: ignore[arg-type]
         fe = base.resolve_fixed_effects(data.products)
@@ -232,7 +282,8 @@ class Demand(Analysis):
                 f"weak identification: {why}, so product × period effects are not absorbed and price is "
                 "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
                 "correlated with demand shocks bias the price coefficient toward zero")
-        kinds = ["logit", "nested"] + (["rc"] if opts.get("rc", fe == "product_period") else [])
+        kinds = ["logit"] + (["nested"] if nests != "none" else []) + (
+            ["rc"] if opts.get("rc", fe == "product_period") else [])
         tastes = None
         if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
                 and warehouse.has_rows("choices")):

@@ -746,8 +746,19 @@ class DemandResults:
         r = self.results if self.aggregate is None else self.aggregate  # micro-BLP holds the aggregate stage's σ
         if self.model.kind != "rc" or not np.size(r.sigma):
             return float("nan")
-        se = float(r.sigma_se[0, 0])
-        return float(abs(r.sigma[0, 0]) / se) if se > 0 else float("inf")
+        sigma, se = abs(float(r.sigma[0, 0])), float(r.sigma_se[0, 0])
+        if sigma < 1e-8:  # at its bound: no random coefficient, whatever the standard error
+            return 0.0
+        return sigma / se if se > 0 else float("inf")
+
+    @property
+    def rho_z_(self) -> float:
+        """ρ / se of the nesting parameter (NaN without nests); at 0 the nests do nothing (the plain logit)."""
+        r = self.results
+        if not np.size(r.rho):
+            return float("nan")
+        rho, se = float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0])
+        return rho / se if se > 0 else (float("inf") if rho > 0 else 0.0)
 
     @property
     def converged(self) -> bool:
