@@ -37,7 +37,7 @@ class Market:
     camera: float = 0.25  # utility per 10 camera points
     storage: float = 0.3  # utility per doubling of storage
     foldable: float = 0.4
-    models_per_brand: int = 6
+    models_per_brand: int = 10
     periods: tuple[str, ...] = ("2024Q1", "2024Q2", "2024Q3", "2024Q4")
     regions: tuple[str, ...] = ("Guangdong", "Zhejiang", "Sichuan", "Henan", "Shandong", "Hubei", "Hebei", "Hunan")
     outside: float = 2.0  # utility offset of the outside good (market size vs sales)
@@ -102,7 +102,7 @@ def simulate(m: Market, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     J = len(cat)
     x = (cat["brand"].map(m.brand_utility).to_numpy() + m.camera * cat["camera_score"].to_numpy() / 10
          + m.storage * np.log2(cat["storage_gb"].to_numpy() / 128) + m.foldable * cat["foldable"].to_numpy())
-    xi_j = rng.normal(0, 0.3, J)
+    xi_j = rng.normal(0, 0.2, J)
     xi_j -= pd.Series(xi_j).groupby(cat["brand"]).transform("mean").to_numpy()  # ξ mean zero within each brand
     if m.nest_by == "foldable":
         nest = np.where(cat["foldable"].to_numpy(), "foldable", "bar")

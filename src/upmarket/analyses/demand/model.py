@@ -752,6 +752,14 @@ class DemandResults:
         return sigma / se if se > 0 else float("inf")
 
     @property
+    def sigma_ratio_(self) -> float:
+        """σ of the price coefficient over the mean price coefficient (NaN when the model has no σ)."""
+        r = self.results if self.aggregate is None else self.aggregate
+        if self.model.kind != "rc" or not np.size(r.sigma):
+            return float("nan")
+        return abs(float(r.sigma[0, 0])) / self.price_coef_ if self.price_coef_ > 0 else float("nan")
+
+    @property
     def rho_z_(self) -> float:
         """ρ / se of the nesting parameter (NaN without nests); at 0 the nests do nothing (the plain logit)."""
         r = self.results
