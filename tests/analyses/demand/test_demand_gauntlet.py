@@ -24,12 +24,14 @@ from upmarket.warehouse import Warehouse
 sys.path.insert(0, str(Path(__file__).parent))
 from market_sim import Market, simulate, write
 
+SMALL = {"periods": ("2024Q3", "2024Q4"), "regions": ("Guangdong", "Zhejiang", "Sichuan", "Henan", "Shandong", "Hubei"),
+         "models_per_brand": 10}
 DGPS = {
-    "logit": (Market("logit"), "band", "logit"),
-    "logit_exogenous": (Market("logit", endogenous=False), "premium", "logit"),
-    "nested_foldable": (Market("nested", rho=0.5, nest_by="foldable"), "foldable", "nested"),
-    "nested_premium": (Market("nested", rho=0.4, nest_by="premium"), "premium", "nested"),
-    "rc_price": (Market("rc", sigma=0.3, periods=("2024Q1", "2024Q2")), "premium", "rc"),
+    "logit": (Market("logit", **SMALL), "band", "logit"),
+    "logit_exogenous": (Market("logit", endogenous=False, **SMALL), "premium", "logit"),
+    "nested_foldable": (Market("nested", rho=0.5, nest_by="foldable", **SMALL), "foldable", "nested"),
+    "nested_premium": (Market("nested", rho=0.4, nest_by="premium", **SMALL), "premium", "nested"),
+    "rc_price": (Market("rc", sigma=0.3, **SMALL), "premium", "rc"),
 }
 SEEDS = (1, 2, 3)
 _CACHE: dict = {}
