@@ -68,9 +68,9 @@ RHO_MIN = 0.05
 """… and when ρ is material: under 0.05 the nests change within-nest substitution by under 5 % (on a plain-logit
 market of 240 rows a ρ of 0.0006 was 'significant')."""
 RULE = ("rc if it converged, price sigma is significant (|z| >= 1.645) and material (sigma >= 5% of the mean price "
-        "coefficient) — or, with the conjoint's consumer types, the "
-        "mean price coefficient settled and the types fit the market's moments no worse than the model without "
-        "them — and rho < 0.95; else nested if rho is significantly above 0 (z >= 1.645), at least 0.05 and below 0.95; else "
+        "coefficient) — or, with the conjoint's consumer types, the mean price coefficient settled and the types fit "
+        "the market's moments no worse (GMM objective, same instruments) than the model without them — and "
+        "rho < 0.95; else nested if rho is significantly above 0 (z >= 1.645), at least 0.05 and below 0.95; else "
         "logit; all need a positive mean price coefficient")
 PREMIUM_CNY = 4000.0
 """Nests ``premium``: a product is premium when its price band starts at 4000 CNY or more (the contract's premium)."""
@@ -151,8 +151,11 @@ def evidence(fits: dict[str, DemandResults]) -> dict[str, dict[str, Any]]:
     """Per fitted specification: admissible or not and why, the statistics the rule tests (ρ/se, σ/se), ᾱ and the
     GMM objective — what ``pricing.demand_model.evidence`` shows so the choice can be checked."""
     out: dict[str, dict[str, Any]] = {}
+    worse = types_fit_worse(fits)
     for kind, fit in fits.items():
         ok, why = admissible(fit)
+        if ok and kind == "rc" and worse:
+            ok, why = False, worse
         row: dict[str, Any] = {"admissible": ok, "price_coef_per_1000cny": _r(fit.price_coef_),
                                "objective": _r(float(np.ravel(fit.results.objective)[0]), 6)}
         if why:
@@ -165,11 +168,38 @@ def evidence(fits: dict[str, DemandResults]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _objective(fit: DemandResults) -> float:
+    return float(np.ravel(fit.results.objective)[0])
+
+
+def types_fit_worse(fits: dict[str, DemandResults]) -> str | None:
+    """Why the conjoint's consumer types are refused by the market data, or None.
+
+    With the types, Π is fixed by the survey and only ᾱ (and ρ) are estimated: as many free parameters as the
+    model without types, on the same instruments (the nested fit when there are nests, else the logit). If the types
+    make the GMM objective larger, the market does not show the heterogeneity the survey claims (e.g. a market
+    with one price sensitivity and a survey with several classes)."""
+    rc = fits.get("rc")
+    if rc is None or not rc.alpha_path:
+        return None
+    base = fits.get("nested") if np.size(rc.results.rho) else fits.get("logit")
+    if base is None:
+        return None
+    q_rc, q_base = _objective(rc), _objective(base)
+    if q_rc <= q_base * (1 + 1e-6) + 1e-12:
+        return None
+    return (f"the conjoint's consumer types fit the market's moments worse than no types (GMM objective "
+            f"{q_rc:.4g} vs {q_base:.4g} for the {base.model.kind} model on the same instruments)")
+
+
 def choose(fits: dict[str, DemandResults]) -> tuple[str, list[str]]:
     """The reported kind under the stated rule, and one note per rejected fit."""
     notes, ok = [], []
+    worse = types_fit_worse(fits)
     for kind, fit in fits.items():
         good, why = admissible(fit)
+        if good and kind == "rc" and worse:
+            good, why = False, worse
         (ok.append(kind) if good else notes.append(f"{kind} model rejected: {why}"))
     for kind in ("rc", "nested", "logit"):
         if kind in ok:
