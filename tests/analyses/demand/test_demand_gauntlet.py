@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from upmarket.analyses.demand import Demand
@@ -104,3 +106,37 @@ def test_nests_at_zero_are_no_nests(tmp_path):
     assert "not significantly above 0" in ev["nested"]["rejected_because"]
     assert not ev["rc"]["admissible"]
     assert any("nested model rejected" in w for w in warnings)
+
+
+def test_premia_hold_the_characteristics_the_products_table_has(tmp_path):
+    """Premia are brand utility gaps at equal characteristics: leaving camera out (camera rises with price tier,
+    so with brand) moves them; the set used is reported; a column products does not have is an error naming it."""
+    from upmarket.analyses.demand import _few_products_per_brand
+    from upmarket.analyses.demand.data import DemandDataError
+
+    market, _, _ = DGPS["logit"]
+    tables, truth = simulate(market, 1)
+    rng = np.random.default_rng(0)  # a characteristic that does not matter, independent of brand
+    tables["products"]["battery_mah"] = rng.choice([4500.0, 5000.0, 5500.0, 6000.0], len(tables["products"]))
+    results = {}
+    for label, chars in (("all", '["camera_score", "performance_score", "storage_gb", "foldable", "battery_mah"]'),
+                         ("no camera", '["storage_gb", "foldable"]'), ("bad", '["camera", "fold_angle"]')):
+        folder = write(tables, tmp_path / label.replace(" ", "_"), 'focal_brand = "Xiaomi"\n[demand]\nrc = false\n'
+                       f'draws = 2\ncounterfactual = false\ncharacteristics = {chars}\n')
+        config = load_config(folder)
+        with Warehouse(":memory:") as wh:
+            wh.ingest(folder, config)
+            if label == "bad":
+                with pytest.raises(DemandDataError, match="fold_angle is not a numeric column of products"):
+                    Demand().run(wh, config)
+                continue
+            results[label] = Demand().run(wh, config).figures
+    assert results["all"]["demand_model"]["characteristics"] == ["camera", "performance", "storage", "foldable",
+                                                                  "battery_mah"]
+    assert results["no camera"]["demand_model"]["characteristics"] == ["storage", "foldable"]
+    err = {k: max(abs(r["brand_premium_cny"]["all"][b] / truth["premia"][b] - 1) for b in truth["premia"]
+                  if b != "Xiaomi") for k, r in results.items()}
+    assert err["all"] < 0.2 < err["no camera"], err
+    few = pd.DataFrame({"brand": ["A", "A", "B"] + ["C"] * 5, "model": ["a1", "a2", "b1", *"cdefg"]})
+    note = _few_products_per_brand(few, "C")
+    assert note is not None and "A (2)" in note and "B (1)" in note and "C (" not in note

@@ -102,6 +102,21 @@ def nest_column(products: pd.DataFrame, nests: str, warehouse: Warehouse | None 
                           "table")
 
 
+BUILT_IN = {"camera_score": "camera", "camera": "camera", "performance_score": "performance",
+            "performance": "performance", "storage_gb": "storage", "storage": "storage", "foldable": "foldable"}
+"""Products columns the demand data builds its own way (scores per 10 points, storage as log2(GB / 128))."""
+
+
+def demand_characteristics(configured: Any) -> tuple[str, ...]:
+    """``[demand] characteristics`` as demand-data columns: the built-in four by default; any other numeric
+    products column (``battery_mah``, ``weight_g``, an export's extra column) is carried as it comes."""
+    if configured is None:
+        return tuple(DemandModel.characteristics)
+    if isinstance(configured, str):
+        configured = [configured]
+    return tuple(dict.fromkeys(BUILT_IN.get(str(c), str(c)) for c in configured))
+
+
 def choose_reference(brands: list[str], configured: str | None, sub_brands: tuple[str, ...] | list[str],
                      focal: str) -> str:
     """The brand premia are measured against: ``[demand] reference_brand``, else the first sub-brand in the data,
@@ -334,14 +349,16 @@ class Demand(Analysis):
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("demand")
         t0 = time.perf_counter()
-        data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)))
+        chars = demand_characteristics(opts.get("characteristics"))
+        data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)),
+                                extra=tuple(c for c in chars if c not in BUILT_IN.values()))
         warnings = list(data.warnings)
         configured = opts.get("reference_brand", opts.get("reference"))
         ref = choose_reference(sorted(data.products["brand"].unique()), str(configured) if configured else None,
                                config.sub_brands, config.focal_brand)
         nests = str(opts.get("nests", opts.get("nest", "band")))
         data = replace(data, products=nest_column(data.products, nests, warehouse))
-        base = DemandModel(reference=ref, nest="nest",
+        base = DemandModel(reference=ref, nest="nest", characteristics=chars,
                            integration_size=int(opts.get("integration_size", 5)),
                            fixed_effects=str(opts.get("fixed_effects", "auto")))  # type: ignore[arg-type]
         fe = base.resolve_fixed_effects(data.products)
