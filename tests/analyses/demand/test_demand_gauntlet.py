@@ -140,3 +140,34 @@ def test_premia_hold_the_characteristics_the_products_table_has(tmp_path):
     few = pd.DataFrame({"brand": ["A", "A", "B"] + ["C"] * 5, "model": ["a1", "a2", "b1", *"cdefg"]})
     note = _few_products_per_brand(few, "C")
     assert note is not None and "A (2)" in note and "B (1)" in note and "C (" not in note
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_survey_whose_tastes_the_market_does_not_show_is_refused(seed, tmp_path):
+    """Issue 14's failure: a plain-logit market with a conjoint of two classes (price-sensitive, Apple/Huawei
+    lovers). Taking the survey's types put ᾱ at 2.1–2.5 (truth 1.0) on a 12-market version; the rule now compares the GMM objective with
+    and without the types on the same instruments and keeps the logit. (When the market does have the survey's
+    heterogeneity — the twin — the types fit better and are used: test_demand_twin_recovery.py.)"""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "segments"))
+    from conjoint_sim import Design, TasteClass
+    from conjoint_sim import simulate as simulate_choices
+
+    design = Design(["Xiaomi", "Apple", "Huawei", "OPPO", "vivo"], [1999, 2999, 3999, 4999, 5999, 6999],
+                    {"camera": [70, 80, 90]})
+    classes = [TasteClass(0.5, -2.0, {"Apple": 1.0, "Huawei": 0.8, "OPPO": 0.5, "vivo": 0.7},
+                          {"camera": {80: 0.3, 90: 0.5}}, none=-3),
+               TasteClass(0.5, -0.5, {"Apple": 3.5, "Huawei": 2.4, "OPPO": 0.5, "vivo": 0.7},
+                          {"camera": {80: 0.3, 90: 0.5}}, none=-1)]
+    market = Market("logit", periods=("2024Q4",), regions=SMALL["regions"][:4], models_per_brand=10)
+    tables, truth = simulate(market, seed)
+    tables["choices"] = simulate_choices(design, classes, 300, 8, seed)
+    folder = write(tables, tmp_path / "d", 'focal_brand = "Xiaomi"\n[demand]\nrc = true\nnests = "premium"\n'
+                   'draws = 2\ncounterfactual = false\n[segments]\nmax_classes = 2\nn_starts = 1\nprice_nodes = 0\n')
+    config = load_config(folder)
+    with Warehouse(":memory:") as wh:
+        wh.ingest(folder, config)
+        fig = Demand().run(wh, config).figures
+    model = fig["demand_model"]
+    assert model["kind"] == "logit", model["evidence"]
+    assert "worse than no types" in model["evidence"]["rc"]["rejected_because"]
+    assert abs(model["price_coef_per_1000cny"] / truth["alpha"] - 1) < 0.10
