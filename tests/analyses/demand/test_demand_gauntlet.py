@@ -146,8 +146,8 @@ def test_premia_hold_the_characteristics_the_products_table_has(tmp_path):
 def test_a_survey_whose_tastes_the_market_does_not_show_is_refused(seed, tmp_path):
     """Issue 14's failure: a plain-logit market with a conjoint of two classes (price-sensitive, Apple/Huawei
     lovers). Taking the survey's types put ᾱ at 2.1–2.5 (truth 1.0) on a 12-market version; the rule now compares
-    the GMM objective with and without the types on the same instruments and keeps the logit. (When the market does have the survey's
-    heterogeneity — the twin — the types fit better and are used: test_demand_twin_recovery.py.)"""
+    the GMM objective with and without the types on the same instruments and keeps the logit. (When the market does
+    have the survey's heterogeneity — the twin — the types fit better and are used: test_demand_twin_recovery.py.)"""
     sys.path.insert(0, str(Path(__file__).parents[1] / "segments"))
     from conjoint_sim import Design, TasteClass
     from conjoint_sim import simulate as simulate_choices
