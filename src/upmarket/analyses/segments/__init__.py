@@ -1,9 +1,11 @@
 """Segments and willingness to pay from the conjoint (``choices``): MNL, latent-class logit, WTP per segment.
 
 Results (under ``pricing``, next to the demand analysis's ``all`` figures): ``brand_premium_cny[segment][brand]``
-— WTP in CNY for each brand over the reference brand (the first sub-brand unless ``[segments] reference``) —
-and ``price_elasticity[segment][brand]``, each with a ``_ci`` sibling (90 %), plus ``segment_share``.
-Segments are the latent classes, named by what defines them (``naming.py``).
+— WTP in CNY for each brand over the reference brand (``design.choose_reference``: ``[segments] reference_brand``,
+else the sub-brand, else the focal brand, else the design's first level) — and ``price_elasticity[segment][brand]``,
+each with a ``_ci`` sibling (90 %), plus ``segment_share``; and the contract's top-level ``segments`` block
+(``segments_block``: population and per-class WTP per ``attribute=level`` with intervals). Segments are the latent
+classes, named by what sets them apart in the data (``naming.py``: "price-sensitive", "brand-driven: Apple").
 
 Also (each skipped with a warning when its tables are absent): a mixed logit (``mixed.py``, xlogit) with the
 population distribution of WTP; the STP table with an attractiveness score and target segments (``stp.py``);
@@ -20,8 +22,8 @@ price coefficient is lognormal around the class's (one σ for all classes, ``lat
 Options (``[segments]``): ``max_classes`` (6), ``n_starts`` (3), ``seed`` (0), ``criterion`` ("bic"),
 ``price_nodes`` (3 Gauss–Hermite nodes for the within-class price spread; 0 = one α per class),
 ``covariates`` (["city_tier", "age_band", "gender"]; [] = constant shares),
-``reference``, ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws`` (50; 0 = no mixed logit),
-``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
+``reference_brand`` (or ``reference``), ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws``
+(50; 0 = no mixed logit), ``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
 """
 
 from __future__ import annotations
