@@ -1,12 +1,13 @@
 """A small market simulator for the demand tests, written independently of the twin.
 
 Products (models of a few brands with characteristics) are sold in markets (quarter × province). Shares come from a
-known model — plain logit, nested logit on a chosen grouping, or a normal random coefficient on price — and prices
-move across provinces by exogenous local shocks (promotions, subsidies: what FE-IV uses) and, when ``endogenous``,
-nationally with the product-quarter demand shock ξ. The truth is computed from the same numbers with the
-definitions of docs/demand.md: brand premium = brand utility / α (ξ has mean zero within each brand), brand own
-elasticity = unit-weighted mean of the rows' own elasticities, diversion = share of a brand's lost units going to
-each other brand or outside when all its prices rise (market-size-weighted Jacobian).
+known model — plain logit, nested logit on a chosen grouping, or a normal random coefficient on price — with demand
+shocks per product, product × quarter and product × quarter × province; prices move across provinces by exogenous
+local shocks (promotions, subsidies: what FE-IV uses) and, when ``endogenous``, nationally with the product-quarter
+demand shock ξ (which product × quarter effects absorb: the contrast checks that they do). The truth is computed from
+the same numbers with the definitions of docs/demand.md: brand premium = brand utility / α (ξ has mean zero within
+each brand), brand own elasticity = unit-weighted mean of the rows' own elasticities, diversion = share of a brand's
+lost units going to each other brand or outside when all its prices rise (market-size-weighted Jacobian).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Market:
     periods: tuple[str, ...] = ("2024Q1", "2024Q2", "2024Q3", "2024Q4")
     regions: tuple[str, ...] = ("Guangdong", "Zhejiang", "Sichuan", "Henan", "Shandong", "Hubei", "Hebei", "Hunan")
     outside: float = 2.0  # utility offset of the outside good (market size vs sales)
+    regional_shock: float = 0.1  # sd of the product × quarter × province demand shock (what the estimator cannot see)
     nodes: int = 200  # draws for the rc shares
 
     @property
@@ -118,7 +120,8 @@ def simulate(m: Market, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
         national = cat["list_price"].to_numpy() / 1000 * markdown * np.exp((0.15 if m.endogenous else 0.0) * xi_jt)
         for r in m.regions:
             price = national * np.exp(rng.normal(0, 0.05, J))  # local promotions and subsidies: exogenous
-            delta = x + xi_j + xi_jt - m.alpha * price
+            xi_jtr = rng.normal(0, m.regional_shock, J)  # local demand shocks, independent of the local price moves
+            delta = x + xi_j + xi_jt + xi_jtr - m.alpha * price
             s, jac = _shares(m, delta, price, nest, nu)
             units = np.round(s * size_m).astype(int)
             for j in range(J):

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from market_sim import Market, simulate, write
 
 SMALL = {"periods": ("2024Q3", "2024Q4"), "regions": ("Guangdong", "Zhejiang", "Sichuan", "Henan", "Shandong", "Hubei"),
-         "models_per_brand": 10}
+         "models_per_brand": 10, "regional_shock": 0.05}
 DGPS = {
     "logit": (Market("logit", **SMALL), "band", "logit"),
     "logit_exogenous": (Market("logit", endogenous=False, **SMALL), "premium", "logit"),

@@ -743,14 +743,31 @@ class DemandResults:
 
     @property
     def sigma_z_(self) -> float:
-        """|σ| / se of the price random coefficient (NaN when the model has none)."""
+        """|σ| / se of the price random coefficient, se corrected for absorbed effects (NaN when there is no σ)."""
         r = self.results if self.aggregate is None else self.aggregate  # micro-BLP holds the aggregate stage's σ
         if self.model.kind != "rc" or not np.size(r.sigma):
             return float("nan")
         sigma, se = abs(float(r.sigma[0, 0])), float(r.sigma_se[0, 0])
         if sigma < 1e-8:  # at its bound: no random coefficient, whatever the standard error
             return 0.0
-        return sigma / se if se > 0 else float("inf")
+        return sigma / (se * self.dof_scale_) if se > 0 else float("inf")
+
+    @property
+    def dof_scale_(self) -> float:
+        """√(N / (N − absorbed effects − parameters)): pyblp's standard errors do not count the degrees of freedom
+        the absorbed fixed effects use; under FE-IV with product × period and product × region effects that is most
+        of the sample (on a 600-row test market, ~350 effects), so its z-statistics are too large by this factor.
+        The choice rule's z-tests divide by it."""
+        if not self.absorbed or not self.absorb:
+            return 1.0
+        d = self.data
+        terms = [t.strip()[2:-1] for t in self.absorb.split("+")]  # "C(product_period)" -> product_period
+        k = sum(int(d[t].nunique()) for t in terms if t in d)
+        if len(terms) > 1 and "product_key" in d:
+            k -= int(d["product_key"].nunique())  # a product's period and region effects share one level
+        r = self.results
+        p = int(np.size(r.beta)) + int(np.size(r.rho)) + int(np.count_nonzero(np.asarray(r.sigma)))
+        return float(np.sqrt(len(d) / max(len(d) - k - p, 1)))
 
     @property
     def sigma_ratio_(self) -> float:
@@ -766,7 +783,7 @@ class DemandResults:
         r = self.results
         if not np.size(r.rho):
             return float("nan")
-        rho, se = float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0])
+        rho, se = float(np.ravel(r.rho)[0]), float(np.ravel(r.rho_se)[0]) * self.dof_scale_
         return rho / se if se > 0 else (float("inf") if rho > 0 else 0.0)
 
     @property
