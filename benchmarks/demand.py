@@ -15,6 +15,11 @@ point in the mean price coefficient, one pyblp solve per step). It prints the la
 segments analysis in a full run) and the summed pyblp solve time of the fixed point.
 
     python benchmarks/demand.py [scale]
+    python benchmarks/demand.py gauntlet [seeds]
+
+``gauntlet``: the issue-14 recovery table on markets the twin did not write (``tests/analyses/demand/market_sim.py``,
+bigger than the tests': 4 quarters × 8 provinces × 50 models), per DGP and seed: the chosen model, planted vs
+recovered α, ρ, σ, the worst premium and elasticity errors, the worst diversion gap, premium-interval coverage.
 """
 
 from __future__ import annotations
@@ -122,7 +127,7 @@ def _with_conjoint() -> dict:
         with Warehouse(":memory:") as wh:
             wh.ingest(sub, config)
             t0 = time.perf_counter()
-            latent_segments(wh, choice_design(wh, "Redmi"), config.options("segments"), [])  # memoised for Demand
+            latent_segments(wh, choice_design(wh, config), config.options("segments"), [])  # memoised for Demand
             latent = time.perf_counter() - t0
             t0 = time.perf_counter()
             section = Demand().run(wh, config)
@@ -136,5 +141,58 @@ def _with_conjoint() -> dict:
             "pyblp_solve_s": m["pyblp_solve_seconds"], "kind": m["kind"], "fixed_point_solves": steps}
 
 
+def gauntlet(seeds: tuple[int, ...] = (1, 2, 3)) -> list[dict]:
+    """Issue 14's gauntlet at benchmark size: one line per DGP and seed (see the module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "analyses" / "demand"))
+    from market_sim import Market, simulate, write
+
+    from upmarket.analyses.demand import Demand
+    from upmarket.config import load_config
+    from upmarket.warehouse import Warehouse
+
+    dgps = {"logit (endogenous p)": (Market("logit"), "band"),
+            "logit (exogenous p)": (Market("logit", endogenous=False), "premium"),
+            "nested, foldable nests": (Market("nested", rho=0.5, nest_by="foldable"), "foldable"),
+            "nested, premium nests": (Market("nested", rho=0.4, nest_by="premium"), "premium"),
+            "rc on price": (Market("rc", sigma=0.3), "premium")}
+    rows = []
+    print("| DGP | seed | chosen | α planted / est | ρ | σ | worst premium err | worst elasticity err | "
+          "worst diversion gap | premium CI cover | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, (market, nests) in dgps.items():
+        for seed in seeds:
+            tables, truth = simulate(market, seed)
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = write(tables, Path(tmp) / "d", 'focal_brand = "Xiaomi"\n[demand]\nrc = true\n'
+                               f'nests = "{nests}"\ndraws = 30\ncounterfactual = false\n')
+                config = load_config(folder)
+                t0 = time.perf_counter()
+                with Warehouse(":memory:") as wh:
+                    wh.ingest(folder, config)
+                    fig = Demand().run(wh, config).figures
+                secs = time.perf_counter() - t0
+            m = fig["demand_model"]
+            prem, el, div = fig["brand_premium_cny"]["all"], fig["price_elasticity"]["all"], fig["diversion"]
+            pe = max(abs(prem[b] / truth["premia"][b] - 1) for b in prem if truth["premia"][b])
+            ee = max(abs(el[b] / truth["elasticity"][b] - 1) for b in el)
+            de = max(abs(div[b][c] - truth["diversion"][b][c]) for b in div for c in div[b])
+            ci = fig["brand_premium_cny_ci"]["all"]
+            cover = sum(ci[b][0] <= truth["premia"][b] <= ci[b][1] for b in ci if truth["premia"][b])
+            row = {"dgp": name, "seed": seed, "kind": m["kind"], "alpha": m["price_coef_per_1000cny"],
+                   "rho": m["parameters"].get("rho", 0.0), "sigma": m["parameters"].get("sigma_prices", 0.0),
+                   "premium_err": pe, "elasticity_err": ee, "diversion_gap": de, "cover": cover, "seconds": secs}
+            rows.append(row)
+            print(f"| {name} | {seed} | {m['kind']} | {truth['alpha']:.2f} / {row['alpha']:.3f} | "
+                  f"{truth['rho']:.2f} / {row['rho']:.3f} | {truth['sigma']:.2f} / {row['sigma']:.3f} | {pe:.1%} | "
+                  f"{ee:.1%} | {de:.4f} | {cover}/4 | {secs:.0f} |", flush=True)
+    return rows
+
+
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)
+    if len(sys.argv) > 1 and sys.argv[1] == "gauntlet":
+        gauntlet(tuple(int(x) for x in sys.argv[2].split(",")) if len(sys.argv) > 2 else (1, 2, 3))
+    else:
+        main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)

@@ -141,7 +141,9 @@ def run_analyses(
             continue
         if section.not_computed:
             figures["not_computed"][name] = {**unmet, **section.not_computed}
+        top = section.figures.pop("_results", {})  # blocks an analysis writes at the top level (segments)
         deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
+        deep_merge(figures, top)
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 TOLERANCES = Path(__file__).with_name("tolerances.toml")
 
 
@@ -72,6 +74,46 @@ def _leaves(d: Any, prefix: str = "") -> dict[str, float]:
     return out
 
 
+SEGMENT_KEYS = ("brand_premium_cny", "brand_premium_cny_ci", "price_elasticity", "price_elasticity_ci",
+                "segment_share", "segment_share_ci")
+
+
+def match_segments(results: dict, truth: dict) -> dict[str, str]:
+    """Estimated class name -> planted segment name, by a one-to-one assignment on brand premia.
+
+    The estimator names classes by what sets them apart in the data (``price-sensitive``, ``brand-driven: Apple``);
+    the twin knows its own segment names. Each class is matched to the planted segment whose premia it is closest
+    to (sum over brands of |Δ| / (|truth| + 300 CNY)); only the twin's check does this, production never sees the
+    planted names."""
+    from scipy.optimize import linear_sum_assignment
+
+    est = (results.get("pricing") or {}).get("brand_premium_cny") or {}
+    tru = (truth.get("pricing") or {}).get("brand_premium_cny") or {}
+    planted = [s for s in (truth.get("pricing") or {}).get("segment_share", {}) if s in tru]
+    found = [s for s in (results.get("pricing") or {}).get("segment_share", {}) if s in est]
+    if not planted or not found:
+        return {}
+    cost = np.zeros((len(found), len(planted)))
+    for i, f in enumerate(found):
+        for j, t in enumerate(planted):
+            brands = est[f].keys() & tru[t].keys()
+            cost[i, j] = sum(abs(est[f][b] - tru[t][b]) / (abs(tru[t][b]) + 300) for b in brands) / max(len(brands), 1)
+    rows, cols = linear_sum_assignment(cost)
+    return {found[r]: planted[c] for r, c in zip(rows, cols, strict=True)}
+
+
+def relabel_segments(results: dict, truth: dict) -> dict:
+    """``results`` with its class names under ``pricing`` replaced by the planted segments they match."""
+    mapping = match_segments(results, truth)
+    if not mapping:
+        return results
+    pricing = dict(results["pricing"])
+    for key in SEGMENT_KEYS:
+        if isinstance(pricing.get(key), dict):
+            pricing[key] = {mapping.get(k, k): v for k, v in pricing[key].items()}
+    return {**results, "pricing": pricing}
+
+
 def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path | None = None) -> list[Check]:
     """One Check per numeric key present in both results and truth and covered by a tolerance."""
     if tolerances is None:
@@ -80,7 +122,7 @@ def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path
         tols = tolerances
     else:
         tols = load_tolerances(tolerances)
-    est, tru = _leaves(results), _leaves(truth)
+    est, tru = _leaves(relabel_segments(results, truth)), _leaves(truth)
     checks = []
     for key in sorted(est.keys() & tru.keys()):
         tol = next((t for t in tols if fnmatch.fnmatchcase(key, t.key)), None)

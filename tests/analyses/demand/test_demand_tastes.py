@@ -3,6 +3,7 @@ tastes are known exactly. The recovery of brand premia with them is in test_dema
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -131,8 +132,9 @@ def test_only_relative_tastes_come_from_the_survey_so_its_scale_does_not_matter(
 
 
 def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
-    """The demand analysis's entry point: a conjoint without the reference brand (or with a design error) leaves the
-    rc model on aggregate shares, with a warning that names the file's problem."""
+    """The demand analysis's entry point. A conjoint without the sub-brand still gives types (brand levels are
+    whatever the survey has; the sub-brand just gets no taste heterogeneity, with a warning); a design error leaves
+    the rc model on aggregate shares, with a warning that names the problem."""
     from upmarket.analyses.demand import survey_tastes
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
@@ -140,8 +142,16 @@ def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
     choices = pd.read_parquet(demo_twin / "choices.parquet")
     choices["brand"] = choices["brand"].replace({"Redmi": "RM Note"})  # the survey named the sub-brand by a model
     products = pd.DataFrame({"brand": ["Apple", "Redmi", "Xiaomi"], "camera": [9.0, 7.0, 8.0]})
+    config = replace(Config(), analysis_options={"segments": {"max_classes": 2, "n_starts": 1, "price_nodes": 0}})
     with Warehouse(":memory:") as wh:
         wh.load_frame("choices", choices, "choices.frame")
         warnings: list[str] = []
-        assert survey_tastes(wh, Config(), products, "Redmi", ("camera",), {}, warnings) is None
-    assert any("not used in the demand model" in w and "'Redmi' never appears" in w for w in warnings), warnings
+        tastes = survey_tastes(wh, config, products, "Redmi", ("camera",), {}, warnings)
+    assert tastes is not None and any("Redmi are not in the conjoint" in w for w in warnings), warnings
+    first = choices.groupby(["respondent_id", "task_id"]).head(1).index
+    broken = choices.assign(chosen=choices["chosen"].where(~choices.index.isin(first), 1))  # two chosen per task
+    with Warehouse(":memory:") as wh:
+        wh.load_frame("choices", broken, "choices.frame")
+        warnings = []
+        assert survey_tastes(wh, config, products, "Redmi", ("camera",), {}, warnings) is None
+    assert any("not used in the demand model" in w and "exactly one alternative" in w for w in warnings), warnings

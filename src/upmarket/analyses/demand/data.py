@@ -57,8 +57,9 @@ def _band_of(price: ir.NumericValue) -> ir.StringValue:
     return ibis.cases(*branches, else_=ibis.null("string"))
 
 
-def _sku_characteristics(warehouse: Warehouse) -> tuple[ir.Table, ir.Table]:
-    """Mean characteristics per (model, list-price band) and per model (band NULL rows)."""
+def _sku_characteristics(warehouse: Warehouse, extra: tuple[str, ...] = ()) -> tuple[ir.Table, ir.Table]:
+    """Mean characteristics per (model, list-price band) and per model (band NULL rows); ``extra`` numeric columns
+    of products (``battery_mah``, a column the export carries beyond the contract's) are averaged the same way."""
     p = warehouse.table("products")
     p = p.mutate(
         model_key=p.model.strip().lower(),
@@ -74,15 +75,24 @@ def _sku_characteristics(warehouse: Warehouse) -> tuple[ir.Table, ir.Table]:
         "list_price": lambda t: t.list_price.mean(),
         "maker": lambda t: t.maker.arbitrary(),
         "skus": lambda t: t.count(),
+        **{c: (lambda t, c=c: t[c].cast("float64").mean()) for c in extra},
     }
     by_band = p.group_by(["model_key", "band"]).aggregate(**aggs)
     by_model = p.group_by("model_key").aggregate(**aggs)
     return by_band, by_model
 
 
-def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
+def product_columns(warehouse: Warehouse) -> list[str]:
+    """Numeric columns of the products table (the candidates for ``[demand] characteristics``)."""
+    df = warehouse.con.execute("SELECT * FROM products LIMIT 0").df()
+    return [c for c in df.columns if not c.startswith("_") and pd.api.types.is_numeric_dtype(df[c])
+            and c not in ("list_price",)]
+
+
+def load_demand_data(warehouse: Warehouse, *, min_units: int = 1, extra: tuple[str, ...] = ()) -> DemandData:
     """Build product-market rows from ``market_sales`` + ``market_size`` (+ ``products``).
 
+    ``extra``: further numeric products columns to carry as characteristics (``[demand] characteristics``).
     Raises :class:`DemandDataError` when no model-level row can be matched to a market size.
     """
     warnings: list[str] = []
@@ -112,11 +122,17 @@ def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
     size = size.mutate(period=size.period.strip(), region=size.region.strip())
     size = size.group_by(["period", "region"]).aggregate(potential_units=size.potential_units.sum())
     g = g.left_join(size, ["period", "region"]).drop("period_right", "region_right")
-    by_band, by_model = _sku_characteristics(warehouse)
+    have = set(product_columns(warehouse))
+    unknown = [c for c in extra if c not in have]
+    if unknown:
+        raise DemandDataError(f"[demand] characteristics: {', '.join(unknown)} is not a numeric column of products "
+                              f"(numeric columns: {', '.join(sorted(have))})")
+    extra = tuple(c for c in extra if c not in CHARACTERISTICS)
+    by_band, by_model = _sku_characteristics(warehouse, extra)
     g = g.left_join(by_band, [g.model_key == by_band.model_key, g.band == by_band.band]).drop(
         "model_key_right", "band_right"
     )
-    rename = {c: f"{c}_m" for c in (*CHARACTERISTICS, "list_price", "maker", "skus")}
+    rename = {c: f"{c}_m" for c in (*CHARACTERISTICS, *extra, "list_price", "maker", "skus")}
     bm = by_model.rename({v: k for k, v in rename.items()})
     g = g.left_join(bm, g.model_key == bm.model_key).drop("model_key_right")
     df = g.to_pandas()
@@ -124,7 +140,7 @@ def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
         raise DemandDataError("market_sales: no model-level rows (column model is empty on every row)")
 
     # --- fill from the model when the band has no SKU, then report what is still missing
-    for c in (*CHARACTERISTICS, "list_price", "maker", "skus"):
+    for c in (*CHARACTERISTICS, *extra, "list_price", "maker", "skus"):
         df[c] = df[c].where(df[c].notna(), df[f"{c}_m"])
     df = df.drop(columns=list(rename.values()))
     no_size = df["potential_units"].isna()
@@ -177,7 +193,7 @@ def load_demand_data(warehouse: Warehouse, *, min_units: int = 1) -> DemandData:
     df = df.sort_values(["market_ids", "brand", "product_key"]).reset_index(drop=True)
     keep = ["market_ids", "period", "region", "brand", "maker", "model", "band", "product_key", "units",
             "potential_units", "shares", "prices_cny", "prices", "camera", "performance", "storage", "foldable",
-            "list_price", "skus", "rows"]
+            "list_price", "skus", "rows", *extra]
     out = df[keep].copy()
     out["units"] = out["units"].astype("int64")
     for c in ("storage", "foldable", "camera", "performance"):

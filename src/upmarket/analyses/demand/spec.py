@@ -121,6 +121,38 @@ def check_product_data(df: pd.DataFrame, name: str = "product data") -> None:
                               " no room for the outside good")
 
 
+def build_problem(products: pd.DataFrame, spec: Spec, agents: Any = None, *, check: bool = True,
+                  **options: Any) -> Any:
+    """The pyblp ``Problem`` of ``spec`` on ``products`` (+ ``agents``: a frame or mapping of agent data, whose
+    ``demographics`` formulation is ``spec.demographics``; without agents, ``spec.integration`` builds the nodes).
+    Every Problem upmarket solves is built here — :class:`DemandModel`'s and :func:`fit_spec`'s — so the published
+    benchmarks that go through :func:`fit_spec` exercise the code the pipeline runs. ``options`` go to
+    ``pyblp.Problem`` (``rc_types``, ``costs_type`` ...)."""
+    import pyblp
+
+    pyblp.options.verbose = False
+    if check:
+        check_product_data(products)
+    forms = [pyblp.Formulation(spec.x1, absorb=spec.absorb)]
+    if spec.x2 is not None or spec.x3 is not None:
+        forms.append(pyblp.Formulation(spec.x2) if spec.x2 is not None else None)
+    if spec.x3 is not None:
+        forms.append(pyblp.Formulation(spec.x3))
+    kwargs: dict[str, Any] = dict(options)
+    if spec.x3 is not None:
+        kwargs["costs_type"] = spec.costs_type
+    if spec.x2 is not None:
+        if agents is not None:
+            kwargs["agent_data"] = agents
+            if spec.demographics:
+                kwargs["agent_formulation"] = pyblp.Formulation(spec.demographics)
+        else:
+            kind, size = spec.integration or ("product", 5)
+            opts = {"seed": spec.seed} if kind in ("monte_carlo", "halton", "mlhs") else {}
+            kwargs["integration"] = pyblp.Integration(kind, size=size, specification_options=opts)
+    return pyblp.Problem(tuple(forms) if len(forms) > 1 else forms[0], products, **kwargs)
+
+
 def fit_spec(products: pd.DataFrame, spec: Spec, agents: pd.DataFrame | None = None, *,
              sigma: Any = None, pi: Any = None, rho: Any = None, beta: Any = None,
              optimization: Any = None, **solve: Any) -> SpecFit:
@@ -134,26 +166,7 @@ def fit_spec(products: pd.DataFrame, spec: Spec, agents: pd.DataFrame | None = N
 
     import pyblp
 
-    pyblp.options.verbose = False
-    check_product_data(products)
-    forms = [pyblp.Formulation(spec.x1, absorb=spec.absorb)]
-    if spec.x2 is not None or spec.x3 is not None:
-        forms.append(pyblp.Formulation(spec.x2) if spec.x2 is not None else None)
-    if spec.x3 is not None:
-        forms.append(pyblp.Formulation(spec.x3))
-    kwargs: dict[str, Any] = {}
-    if spec.x3 is not None:
-        kwargs["costs_type"] = spec.costs_type
-    if spec.x2 is not None:
-        if agents is not None:
-            kwargs["agent_data"] = agents
-            if spec.demographics:
-                kwargs["agent_formulation"] = pyblp.Formulation(spec.demographics)
-        else:
-            kind, size = spec.integration or ("product", 5)
-            opts = {"seed": spec.seed} if kind in ("monte_carlo", "halton", "mlhs") else {}
-            kwargs["integration"] = pyblp.Integration(kind, size=size, specification_options=opts)
-    problem = pyblp.Problem(tuple(forms) if len(forms) > 1 else forms[0], products, **kwargs)
+    problem = build_problem(products, spec, agents)
     if isinstance(optimization, str):
         optimization = pyblp.Optimization(optimization, {"gtol": 1e-10} if optimization != "return" else {})
     args = {k: v for k, v in (("sigma", sigma), ("pi", pi), ("rho", rho), ("beta", beta),

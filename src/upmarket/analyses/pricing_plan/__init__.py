@@ -137,17 +137,25 @@ class PricingPlan(Analysis):
     }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        from upmarket.analyses.segments import choice_design, latent_segments, market_elasticity
+        from upmarket.analyses.segments import choice_design, class_names, latent_segments, market_elasticity
+        from upmarket.analyses.segments.design import ChoiceDataError
         from upmarket.analyses.segments.mnl import fit_mnl
-        from upmarket.analyses.segments.naming import name_classes
 
         o = config.options("pricing_plan")
         focal = config.focal_brand
-        ref = config.sub_brands[0] if config.sub_brands else focal
-        data = choice_design(warehouse, ref)
+        data = choice_design(warehouse, config)
+        levels = data.levels["brand"]
+        if focal not in levels:
+            raise ChoiceDataError(f"choices: the focal brand {focal!r} is not a level of the conjoint's brand column "
+                                  f"(levels: {', '.join(levels)}), so there is no price to plan for it")
+        # the sub-brand the ladder is built on: the first configured sub-brand the conjoint has, if any
+        ref = next((b for b in (config.sub_brands or []) if b in levels and b != focal), None)
         warnings: list[str] = []
+        if ref is None:
+            warnings.append(f"pricing_plan: the conjoint has no sub-brand of {focal} among its brand levels "
+                            f"({', '.join(levels)}): no price ladder, diversion cap or cannibalisation")
         best, _ = latent_segments(warehouse, data, config.options("segments"), warnings)  # the segments' classes
-        seg_names = name_classes(best.betas, best.names)
+        seg_names = class_names(best, data)
         prices = market_elasticity(warehouse)
         brands = data.levels["brand"]
         rivals = [b for b in brands if b not in (focal, ref)]
@@ -165,7 +173,7 @@ class PricingPlan(Analysis):
                     tiers[str(t)] = float(-fit_mnl(data.subset(ids.to_numpy())).params[ip] / a_all)
         posterior = pd.DataFrame(best.posterior, columns=seg_names).assign(respondent_id=data.respondents)
         mix = channel_mix(warehouse, posterior)
-        ctx = channel_context(warehouse, brands, ref, focal, prices)
+        ctx = channel_context(warehouse, brands, ref or "", focal, prices)
         if mix is None or ctx is None:
             warnings.append("pricing_plan: no orders × users or no listings × products, so no channel split: one "
                             "price per segment × tier against market prices")
@@ -182,6 +190,8 @@ class PricingPlan(Analysis):
                    for pf in platforms_all}
         sub_price = {pf: float(o["sub_price"]) if "sub_price" in o else sub_top[pf] if np.isfinite(sub_top[pf])
                      else 1999.0 for pf in platforms_all}
+        if ref is None:  # no sub-brand product in the choice set: no ladder above it
+            sub_price = dict.fromkeys(platforms_all, 0.0)
 
         def cells(beta: np.ndarray, platforms: list[str]) -> list[Cell]:
             out = []
@@ -189,9 +199,10 @@ class PricingPlan(Analysis):
                 v_others = np.array([_utility(beta, data.names, r, rival_price[pf][r], False) for r in rivals]
                                     + [beta[data.names.index("none")] if "none" in data.names else -np.inf])
                 out.append(Cell(v_focal=_utility(beta, data.names, focal, 0.0, True), alpha=-beta[ip],
-                                v_sub=_utility(beta, data.names, ref, sub_price[pf], False), v_others=v_others,
+                                v_sub=_utility(beta, data.names, ref, sub_price[pf], False) if ref else -np.inf,
+                                v_others=v_others,
                                 cost=float(o.get("cost_share", 0.6)) * floor, floor=floor, p_sub=sub_price[pf],
-                                ladder_gap=float(o.get("ladder_gap", 500)),
+                                ladder_gap=float(o.get("ladder_gap", 500)) if ref else 0.0,
                                 diversion_cap=float(o.get("diversion_cap", 0.3)),
                                 objective=str(o.get("objective", "margin")), fee=fees.get(pf, 0.0)))
             return out
@@ -262,7 +273,7 @@ class PricingPlan(Analysis):
                        title_zh=self.title_zh, warnings=warnings)
 
     @staticmethod
-    def _finding(g: pd.DataFrame, focal: str, ref: str) -> Finding:
+    def _finding(g: pd.DataFrame, focal: str, ref: str | None) -> Finding:
         """One segment's plan across channels (all tiers pooled), every number from the plan table."""
         seg, lp = g["segment"].iloc[0], g["list_price"].iloc[0]
         w = g["channel_weight"].to_numpy()
@@ -273,9 +284,10 @@ class PricingPlan(Analysis):
         can = float((w * g["cannibalisation"]).sum())
         return Finding(
             f"{seg}: list {focal}'s flagship at {lp:,.0f} CNY; by channel {chans}. Per 1,000 shoppers of the "
-            f"segment: {units:,.0f} units, {margin:,.0f} CNY margin; {can:.0%} of its buyers would otherwise buy "
-            f"{ref}.",
+            f"segment: {units:,.0f} units, {margin:,.0f} CNY margin"
+            + (f"; {can:.0%} of its buyers would otherwise buy {ref}." if ref else "."),
             {f"pricing_plan.list_price.{seg}.{ALL}": round(float(lp), 0)},
             text_zh=f"{seg}：{focal} 旗舰标价 {lp:,.0f} 元；分渠道到手价 "
                     + "；".join(f"{r.channel} {r.price:,.0f} 元（券 {r.coupon:,.0f}）" for r in g.itertuples())
-                    + f"。每千名该人群购物者：{units:,.0f} 台，毛利 {margin:,.0f} 元；{can:.0%} 的买家原本会买 {ref}。")
+                    + f"。每千名该人群购物者：{units:,.0f} 台，毛利 {margin:,.0f} 元"
+                    + (f"；{can:.0%} 的买家原本会买 {ref}。" if ref else "。"))

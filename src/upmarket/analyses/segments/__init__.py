@@ -1,9 +1,11 @@
 """Segments and willingness to pay from the conjoint (``choices``): MNL, latent-class logit, WTP per segment.
 
 Results (under ``pricing``, next to the demand analysis's ``all`` figures): ``brand_premium_cny[segment][brand]``
-— WTP in CNY for each brand over the reference brand (the first sub-brand unless ``[segments] reference``) —
-and ``price_elasticity[segment][brand]``, each with a ``_ci`` sibling (90 %), plus ``segment_share``.
-Segments are the latent classes, named by what defines them (``naming.py``).
+— WTP in CNY for each brand over the reference brand (``design.choose_reference``: ``[segments] reference_brand``,
+else the sub-brand, else the focal brand, else the design's first level) — and ``price_elasticity[segment][brand]``,
+each with a ``_ci`` sibling (90 %), plus ``segment_share``; and the contract's top-level ``segments`` block
+(``segments_block``: population and per-class WTP per ``attribute=level`` with intervals). Segments are the latent
+classes, named by what sets them apart in the data (``naming.py``: "price-sensitive", "brand-driven: Apple").
 
 Also (each skipped with a warning when its tables are absent): a mixed logit (``mixed.py``, xlogit) with the
 population distribution of WTP; the STP table with an attractiveness score and target segments (``stp.py``);
@@ -20,8 +22,8 @@ price coefficient is lognormal around the class's (one σ for all classes, ``lat
 Options (``[segments]``): ``max_classes`` (6), ``n_starts`` (3), ``seed`` (0), ``criterion`` ("bic"),
 ``price_nodes`` (3 Gauss–Hermite nodes for the within-class price spread; 0 = one α per class),
 ``covariates`` (["city_tier", "age_band", "gender"]; [] = constant shares),
-``reference``, ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws`` (50; 0 = no mixed logit),
-``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
+``reference_brand`` (or ``reference``), ``min_group`` (30 respondents for a per-group WTP), ``mixed_draws``
+(50; 0 = no mixed logit), ``n_targets`` (2), ``max_k`` (6) and ``n_boot`` (10) for the behavioural clustering.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
-from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, build_design
+from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
 from upmarket.analyses.segments.latent import PRICE_NODES, LatentClassFit, fit_latent_class, select_classes
 from upmarket.analyses.segments.mnl import MNLFit, fit_mnl, wtp
 from upmarket.analyses.segments.naming import name_classes
@@ -62,16 +64,62 @@ def load_choices(warehouse: Warehouse) -> pd.DataFrame:
     return con.execute(f"SELECT {sel} FROM choices").df()
 
 
-def choice_design(warehouse: Warehouse, reference: str) -> ChoiceData:
-    """``build_design`` on the warehouse's choices; a ChoiceDataError also names the file(s) the table came from."""
+def choice_design(warehouse: Warehouse, config: Config) -> ChoiceData:
+    """``build_design`` on the warehouse's choices with the reference brand ``choose_reference`` picks; a
+    ChoiceDataError also names the file(s) the table came from."""
     try:
-        return build_design(load_choices(warehouse), reference)
+        choices = load_choices(warehouse)
+        opts = config.options("segments")
+        configured = opts.get("reference_brand", opts.get("reference"))
+        ref, rule = choose_reference(brand_levels(choices), str(configured) if configured else None,
+                                     list(config.sub_brands or []), config.focal_brand)
+        data = build_design(choices, ref)
+        data.reference_rule = rule
+        return data
     except ChoiceDataError as exc:
         files = warehouse.con.execute(
             "SELECT DISTINCT m.path FROM ingest_manifest m WHERE m.file_id IN (SELECT DISTINCT _file_id FROM choices) "
             "ORDER BY 1").fetchall()
         where = ", ".join(str(f[0]) for f in files) or "choices"
         raise ChoiceDataError(f"{where}: {exc}") from None
+
+
+def design_price_range(data: ChoiceData) -> float:
+    """Range of the offered prices (1000 CNY), for price importance."""
+    price = data.X[:, data.price_index]
+    offered = price[price > 0] if (price > 0).any() else price
+    return float(offered.max() - offered.min())
+
+
+def class_names(fit: LatentClassFit, data: ChoiceData) -> list[str]:
+    """Names of the latent classes from what sets each apart in this design (``naming.py``)."""
+    return name_classes(fit.betas, fit.names, design_price_range(data), data.reference)
+
+
+def _wtp_key(name: str) -> str:
+    """``attribute=level`` as the contract writes it; a linear attribute is per unit (``storage_gb=+1``)."""
+    return name if "=" in name else f"{name}=+1"
+
+
+def segments_block(fit: LatentClassFit, data: ChoiceData, names: list[str], seed: int = 0) -> dict[str, Any]:
+    """The contract's ``segments`` block: the reference brand, population WTP per ``attribute=level`` and, per
+    class, its share and WTP, each with a 90 % interval (``_ci``)."""
+    pop = fit.population_wtp(seed=seed)
+    share_ci = fit.share_ci()
+    classes: dict[str, Any] = {}
+    for k, seg in enumerate(names):
+        w = {n: v for n, v in fit.wtp(k).items() if n != "none"}
+        classes[seg] = {"share": _r(fit.shares[k], 4),
+                        "share_ci": [_r(max(share_ci[k, 0], 0.0), 4), _r(min(share_ci[k, 1], 1.0), 4)],
+                        "wtp_cny": {_wtp_key(n): _r(v[0], 2) for n, v in w.items()},
+                        "wtp_cny_ci": {_wtp_key(n): [_r(v[1], 2), _r(v[2], 2)] for n, v in w.items()}}
+    return {"reference_brand": data.reference, "reference_rule": data.reference_rule,
+            "brands": list(data.levels.get("brand", [])), "no_buy_option": "none" in data.names,
+            "attributes": {a: ("linear" if lv == ["linear"] else [str(x) for x in lv])
+                           for a, lv in data.levels.items() if a != "brand"},
+            "wtp_cny": {_wtp_key(n): _r(v[0], 2) for n, v in pop.items()},
+            "wtp_cny_ci": {_wtp_key(n): [_r(v[1], 2), _r(v[2], 2)] for n, v in pop.items()},
+            "classes": classes}
 
 
 def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: Any) -> pd.DataFrame:
@@ -216,8 +264,8 @@ class Segments(Analysis):
         opts = config.options("segments")
         if not warehouse.has_rows("choices"):
             return self._behavioural(warehouse, config)
-        ref = str(opts.get("reference", config.sub_brands[0] if config.sub_brands else config.focal_brand))
-        data = choice_design(warehouse, ref)
+        data = choice_design(warehouse, config)
+        ref = data.reference
         warnings = list(data.warnings)
         t0 = time.perf_counter()
         mnl = fit_mnl(data)
@@ -225,7 +273,7 @@ class Segments(Analysis):
         t0 = time.perf_counter()
         best, fits = latent_segments(warehouse, data, opts, warnings)
         t_lc = time.perf_counter() - t0
-        names = name_classes(best.betas, best.names)
+        names = class_names(best, data)
         share_ci = best.share_ci()
         elastic = segment_elasticities(warehouse, best, ref)
         prem: dict[str, dict[str, float]] = {}
@@ -253,7 +301,9 @@ class Segments(Analysis):
             "brand_premium_cny": prem, "brand_premium_cny_ci": prem_ci,
             "segment_share": {s: _r(best.shares[k], 4) for k, s in enumerate(names)},
             "segment_share_ci": {s: [_r(share_ci[k, 0], 4), _r(share_ci[k, 1], 4)] for k, s in enumerate(names)},
+            "_results": {"segments": segments_block(best, data, names, int(opts.get("seed", 0)))},
             "latent_class": {"n_classes": best.n_classes, "criterion": "bic", "reference": ref,
+                             "reference_rule": data.reference_rule,
                              "membership_covariates": best.covariates,
                              "price_log_sd": _r(best.price_log_sd, 4), "price_nodes": best.price_nodes,
                              "bic": {int(f.n_classes): _r(f.bic, 2) for f in fits},

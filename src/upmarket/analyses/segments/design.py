@@ -38,6 +38,7 @@ class ChoiceData:
     rows: pd.DataFrame  # the sorted input (ids and attributes)
     levels: dict[str, list] = field(default_factory=dict)  # attribute -> [base, level, ...]
     warnings: list[str] = field(default_factory=list)
+    reference_rule: str = ""  # why this reference brand (``choose_reference``)
     _padded: tuple | None = field(default=None, repr=False)
 
     @property
@@ -70,7 +71,9 @@ class ChoiceData:
         """The same design restricted to some respondents (ids); coding unchanged."""
         keep = self.rows["respondent_id"].isin(set(respondents)).to_numpy()
         rows = self.rows[keep].reset_index(drop=True)
-        return _assemble(rows, self.X[keep], self.names, self.reference, self.levels, list(self.warnings))
+        sub = _assemble(rows, self.X[keep], self.names, self.reference, self.levels, list(self.warnings))
+        sub.reference_rule = self.reference_rule
+        return sub
 
 
 def _id_columns() -> list[str]:
@@ -122,6 +125,34 @@ def _dominance(rows: pd.DataFrame, X: np.ndarray, names: list[str], task: np.nda
                     f"choices: dominated design — in all {int(varies.sum())} tasks where {what} varies, the chosen "
                     f"alternative is the one with the {word} {what}, so its coefficient is infinite (perfect "
                     "separation); vary the design or add tasks where this is not so")
+
+
+def brand_levels(choices: pd.DataFrame) -> list[str]:
+    """The conjoint's brand levels in the order the file first lists them (the no-buy option left out)."""
+    is_none = (choices["alt_id"].astype(str).str.lower() == NONE) | (choices["brand"].astype(str).str.lower() == NONE)
+    return list(dict.fromkeys(choices.loc[~is_none, "brand"].astype(str)))
+
+
+def choose_reference(levels: list[str], configured: str | None, sub_brands: list[str] | tuple[str, ...],
+                     focal: str) -> tuple[str, str]:
+    """The brand WTP is measured against, and the rule that picked it.
+
+    ``[segments] reference_brand`` when set (it must be a level); else the focal brand's sub-brand when the design
+    has it (the price ladder's base, the project's convention); else the focal brand; else the design's first
+    listed level. Any choice gives the same model (dummy coding is a reparametrisation): only the base changes."""
+    if configured:
+        if configured not in levels:
+            raise ChoiceDataError(f"choices: [segments] reference_brand {configured!r} is not a level of column brand "
+                                  f"(levels: {', '.join(levels)})")
+        return configured, "[segments] reference_brand"
+    for b in sub_brands:
+        if b in levels:
+            return b, f"the focal brand's sub-brand {b}"
+    if focal in levels:
+        return focal, f"the focal brand {focal} (the sub-brand is not a level of the conjoint)"
+    if not levels:
+        raise ChoiceDataError("choices: column brand has no level other than the no-buy option")
+    return levels[0], f"the design's first listed level {levels[0]} (neither the sub-brand nor {focal} is a level)"
 
 
 def build_design(choices: pd.DataFrame, reference: str, *, attributes: list[str] | None = None) -> ChoiceData:

@@ -1,9 +1,13 @@
-"""Names for latent classes from what defines them, and scoring against planted segments.
+"""Names for latent classes from what sets each class apart in the data, and scores against known segments.
 
-A class is named after the archetype its coefficients fit best — ``value`` (most price sensitive),
-``imaging`` (largest top camera part-worth), ``gamer`` (largest top chip part-worth), ``status`` (largest
-utility for the two most valued brands over the reference) — by a one-to-one Hungarian assignment on
-standardised scores. Archetypes whose attribute is absent are not used; extra classes are ``class N``.
+A class is named after the part of its utility in which it differs most from the other classes: its price
+sensitivity ("price-sensitive"), its liking for one brand ("brand-driven: Apple") or the weight it gives one
+attribute ("camera-driven"). Every class's utility is put on its own scale first — each part-worth divided by
+the class's total utility range (price range × |price coefficient| + brand range + each attribute's range) — so
+a class that chooses more deterministically is not "more" of everything. Each candidate trait is standardised
+across classes and the classes are assigned one trait each (Hungarian, maximising the summed z-scores), so the
+names are distinct. Nothing here knows what segments a market "should" have: the traits are the design's own
+columns.
 """
 
 from __future__ import annotations
@@ -11,40 +15,55 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-
-def _top_level(names: list[str], prefix: str) -> int | None:
-    idx = [i for i, n in enumerate(names) if n.startswith(prefix)]
-    return idx[-1] if idx else None
+PRICE_SENSITIVE = "price-sensitive"
+ONE_CLASS = "all respondents"
 
 
-def archetype_scores(betas: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    """Score of each class (rows of ``betas``) on each available archetype."""
-    out: dict[str, np.ndarray] = {"value": -betas[:, names.index("price")]}
-    cam = _top_level(names, "camera")
-    chip = [i for i, n in enumerate(names) if n.startswith("chip")]
-    if cam is not None:
-        out["imaging"] = betas[:, cam]
-    if chip:
-        out["gamer"] = betas[:, chip].max(axis=1)
-    brands = [i for i, n in enumerate(names) if n.startswith("brand=")]
-    if brands:
-        top = np.argsort(-betas[:, brands].mean(axis=0))[:2]
-        out["status"] = betas[:, np.array(brands)[top]].mean(axis=1)
-    return out
+def _attribute_groups(names: list[str]) -> dict[str, list[int]]:
+    """Design columns per attribute (part-worth dummies share the prefix before ``=``; linear ones stand alone)."""
+    groups: dict[str, list[int]] = {}
+    for j, n in enumerate(names):
+        if n in ("price", "none") or n.startswith("brand="):
+            continue
+        groups.setdefault(n.split("=", 1)[0], []).append(j)
+    return groups
 
 
-def name_classes(betas: np.ndarray, names: list[str]) -> list[str]:
-    """One name per class (Hungarian assignment of classes to archetypes)."""
+def class_traits(betas: np.ndarray, names: list[str], price_range: float = 1.0, reference: str | None = None
+                 ) -> dict[str, np.ndarray]:
+    """Each class's weight on every candidate trait, on the class's own utility scale: trait name -> (K,)."""
+    K = len(betas)
+    ip = names.index("price")
+    brand_cols = [j for j, n in enumerate(names) if n.startswith("brand=")]
+    brand_u = np.c_[np.zeros(K), betas[:, brand_cols]]  # the reference brand at 0
+    groups = _attribute_groups(names)
+    attr_range = {a: np.ptp(np.c_[np.zeros(K), betas[:, idx]], axis=1) for a, idx in groups.items()}
+    price_imp = np.abs(betas[:, ip]) * price_range
+    total = price_imp + np.ptp(brand_u, axis=1) + sum(attr_range.values(), np.zeros(K))
+    total = np.where(total > 0, total, 1.0)
+    traits = {PRICE_SENSITIVE: price_imp / total}
+    labels = [reference] + [names[j].split("=", 1)[1] for j in brand_cols]
+    for b, col in zip(labels, brand_u.T, strict=True):
+        if b is not None:  # the reference brand's column is there only when its name is known
+            traits[f"brand-driven: {b}"] = (col - brand_u.mean(axis=1)) / total
+    for a, r in attr_range.items():
+        traits[f"{a}-driven"] = r / total
+    return traits
+
+
+def name_classes(betas: np.ndarray, names: list[str], price_range: float = 1.0, reference: str | None = None
+                 ) -> list[str]:
+    """One distinct name per class (rows of ``betas``), from the trait that sets it apart most."""
     K = len(betas)
     if K == 1:
-        return ["all_respondents"]
-    sc = archetype_scores(betas, names)
-    arch = list(sc)
-    M = np.column_stack([(s - s.mean()) / (s.std() + 1e-12) for s in sc.values()])  # (K, A)
+        return [ONE_CLASS]
+    traits = class_traits(betas, names, price_range, reference)
+    labels = list(traits)
+    M = np.column_stack([(v - v.mean()) / (v.std() + 1e-12) for v in traits.values()])  # (K, traits)
     rows, cols = linear_sum_assignment(-M)
     out = [f"class {k + 1}" for k in range(K)]
     for r, c in zip(rows, cols, strict=True):
-        out[r] = arch[c]
+        out[r] = labels[c]
     return out
 
 
@@ -56,7 +75,7 @@ def adjusted_rand(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def purity(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Share of respondents whose class's majority planted segment is their own."""
+    """Share of respondents whose class's majority known segment is their own."""
     import pandas as pd
 
     tab = pd.crosstab(pred, truth)
