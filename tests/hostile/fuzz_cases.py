@@ -270,7 +270,7 @@ BAD_GLOBS = [
     '[[files]]\nglob = "**/[/b]*.csv"\ntable = "traffic"\nplatform = "jd"\n',
     'focal_brand = "[/b]:x:"\n',
 ]
-BAD_CONFIG_TYPES = [  # config validation is the rejects area's (issue 20 item 7): only in `make fuzz` for now
+BAD_CONFIG_TYPES = [  # each must be one line naming the key (issue 20 item 7), never a traceback
     '[[files]]\nglob = 5\ntable = "orders"\n',
     '[[files]]\nglob = "*.csv"\ntable = "traffic"\nplatfrom = "jd"\n',
     'focal_brand = 5\n',
@@ -310,7 +310,7 @@ MUTATIONS: dict[str, Mutation] = {f.__name__[2:]: f for f in (
     m_shuffle_columns, m_duplicate_header, m_huge_field, m_wide, m_empty_columns, m_deep_json, m_markup_values,
     m_odd_name, m_gzip_newlines, m_gzip, m_bad_toml, m_noise, m_crlf, m_symlink)}
 
-SAMPLE_SCALE = {"huge": 100_000, "wide": 1000, "deep": 10_000, "newlines": 20_000, "config_types": False}
+SAMPLE_SCALE = {"huge": 100_000, "wide": 1000, "deep": 10_000, "newlines": 20_000, "config_types": True}
 FULL_SCALE = {"huge": 4_000_000, "wide": 3000, "deep": 20_000, "newlines": 1_000_000, "config_types": True}
 
 
