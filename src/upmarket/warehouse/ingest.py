@@ -216,12 +216,12 @@ def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, nbytes: int = CHUNK_
 
 
 def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str], name: str,
-                  rows: int = CHUNK_ROWS) -> Iterator[_Chunk]:
-    """The reader's Arrow batches, coalesced into chunks, each registered with DuckDB as a relation."""
+                  rows: int | None = None) -> Iterator[_Chunk]:
+    """The reader's Arrow batches, coalesced into chunks (``CHUNK_ROWS`` by default), each registered with DuckDB."""
     import pyarrow.compute as pc
 
     types: dict[str, str] | None = None
-    for tbl in _coalesce(batches, rows):
+    for tbl in _coalesce(batches, rows or CHUNK_ROWS):
         con.register(name, tbl)
         try:
             if types is None:
@@ -298,6 +298,10 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
             n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]
             n_quar = 0
             if n_loaded < ch.rows:
+                if not staged:  # clean again only the rows the insert left out
+                    cleaned = cleaning_query(t, _not_loaded(ch, target, file_id), ch.source, fills=fills,
+                                             target=target if t.key else None, scales=scales, bad_rows=bad,
+                                             trim_strings=ch.trim)
                 sql = quarantine_select(t, ch.source, cleaned, file_id, path)
                 n_quar = con.execute(f"INSERT INTO quarantine {sql}").fetchone()[0]
             if staged:
@@ -313,6 +317,20 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
             if task is not None:
                 task.advance(ch.rows)
     return read, loaded, quarantined
+
+
+def _not_loaded(ch: _Chunk, target: str, file_id: str) -> str:
+    """The chunk's source rows that its insert did not load: the only ones the quarantine needs to clean again.
+
+    Cleaning them alone gives each the reason it failed with: every check is per row except the
+    duplicate key, and a row that failed as a duplicate still finds its key in the table (loaded
+    by the chunk's first row with that key, or earlier), so it is checked against the whole table,
+    this chunk's loaded rows included (no ``exclude_own``). Key columns are required, so a NULL key
+    fails on its own.
+    """
+    loaded = (f"SELECT _row FROM {target} WHERE _file_id = {lit(file_id)} "
+              f"AND _row BETWEEN {ch.lo} AND {max(ch.hi, ch.lo + ch.rows - 1)}")
+    return f"(SELECT _s.* FROM {ch.src} _s ANTI JOIN ({loaded}) _l ON _s._row = _l._row)"
 
 
 def _top_reasons(con, file_id: str, n: int = 5) -> list[tuple[str, int]]:
