@@ -98,7 +98,10 @@ def test_a_duckdb_error_midway_replays_the_run_without_the_file(wh: Warehouse, d
                 con.execute("SELECT CAST('not a number' AS INTEGER)")  # DuckDB fails: the transaction aborts
 
     monkeypatch.setattr(ingest_mod, "_arrow_chunks", poisoned)
+    settings = "SELECT current_setting('disabled_optimizers')"
+    before = rows(wh, settings)
     rep = wh.ingest(ds, cfg)
+    assert rows(wh, settings) == before, "the cleaning's optimizer settings are restored after the ROLLBACK"
     assert calls["n"] == 1
     assert [f.path for f in rep.rejected] == ["traffic.csv"]
     assert rep.rejected[0].note.startswith("DuckDB could not read it: Conversion Error")

@@ -24,6 +24,7 @@ import hashlib
 import io as _stdio
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -60,10 +61,21 @@ HASH_ALGORITHM = "sha256"
 BATCH_ROWS = 131_072
 INGEST_MEMORY_LIMIT = "1GB"
 """DuckDB's memory limit while ingesting (bigger work spills to disk): keeps peak RSS under 2 GiB."""
-CHUNK_BYTES = 128 << 20
-"""At most about this much Arrow memory per chunk on the Arrow path (3,000 columns × 262,144 rows would be GBs)."""
-CHUNK_ROWS = 262_144
-"""Rows per DuckDB statement on the Arrow path: planning the cleaning SQL costs ~10-50 ms, so chunks are large."""
+CHUNK_ROWS = 1 << 20
+CHUNK_BYTES = 192 << 20
+"""Rows (at most) and Arrow bytes (about) per DuckDB statement on the Arrow path. Planning the cleaning SQL costs
+~30-50 ms and each INSERT of at least a row group (122,880 rows) is written straight to the database file instead of
+at the checkpoint, so chunks are large; the byte bound keeps wide files' chunks (and peak RSS) small."""
+
+
+STAGE_ROWS = 20_000
+"""A chunk of at most this many rows is cleaned once into a temporary table that both inserts then read: planning
+the cleaning SQL (~30-50 ms) is then paid once instead of twice, the whole cost of a small export with a bad row.
+Larger chunks insert straight from the cleaning query, which skips copying rows that are nearly all good."""
+_STAGE = "_upm_cleaned"
+
+CLEANING_DISABLED_OPTIMIZERS = "filter_pushdown,in_clause"
+"""DuckDB optimizers switched off while the cleaning SQL runs (see ``_cleaning_optimizers``)."""
 
 
 class IngestInvariantError(RuntimeError):
@@ -286,6 +298,7 @@ class _Chunk:
     rows: int  # rows in the chunk, counted independently of the load
     hi: int = 0  # last _row of the chunk
     trim: bool = True  # trim text cells (False for Parquet's typed strings: see contract.sql.normalise)
+    arrow: pa.Table | None = None  # the chunk's rows, when ``src`` names them (see ``_run``)
 
 
 def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
@@ -303,10 +316,8 @@ def _parquet_chunks(con, raw: Any) -> Iterator[_Chunk]:
         offset += rows
 
 
-def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, max_bytes: int | None = None) -> Iterator[pa.Table]:
-    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks — of at most
-    ``rows`` rows and about ``max_bytes`` (CHUNK_BYTES) of Arrow memory, so wide or long-field files stay bounded."""
-    max_bytes = CHUNK_BYTES if max_bytes is None else max_bytes
+def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, max_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """Readers yield small batches (a CSV block is ~10k rows); DuckDB wants fewer, larger chunks."""
     pending: list[pa.RecordBatch] = []
     n = size = 0
     for batch in batches:
@@ -324,25 +335,44 @@ def _coalesce(batches: Iterable[pa.RecordBatch], rows: int, max_bytes: int | Non
 
 def _arrow_chunks(con, batches: Iterable[pa.RecordBatch], headers: dict[str, str], name: str,
                   rows: int | None = None) -> Iterator[_Chunk]:
-    """The reader's Arrow batches, coalesced into chunks, each registered with DuckDB as a relation."""
+    """The reader's Arrow batches, coalesced into chunks (``CHUNK_ROWS`` by default), each registered with DuckDB."""
     import pyarrow.compute as pc
 
-    rows = rows or CHUNK_ROWS
-
     types: dict[str, str] | None = None
-    for tbl in _coalesce(batches, rows):
-        con.register(name, tbl)
-        try:
-            if types is None:
-                types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {name})"
-                                         ).fetchall())
-            order = tuple(n for n in tbl.column_names if n != "_row")
-            mm = pc.min_max(tbl["_row"]).as_py()
-            yield _Chunk(name, SourceColumns({n: types[n] for n in order}, headers, order), int(mm["min"]),
-                         tbl.num_rows, int(mm["max"]))
-        finally:
-            with contextlib.suppress(duckdb.Error):  # an aborted transaction: the next registration replaces it
-                con.unregister(name)
+    for tbl in _coalesce(batches, rows or CHUNK_ROWS):
+        if types is None:
+            types = dict(_query_arrow(con, name, tbl, f"SELECT column_name, column_type FROM (DESCRIBE SELECT * "
+                                                      f"FROM {name})"))
+        order = tuple(n for n in tbl.column_names if n != "_row")
+        mm = pc.min_max(tbl["_row"]).as_py()
+        yield _Chunk(name, SourceColumns({n: types[n] for n in order}, headers, order), int(mm["min"]),
+                     tbl.num_rows, int(mm["max"]), arrow=tbl)
+
+
+def _run(con, ch: _Chunk, sql: str) -> list[tuple]:
+    """Run ``sql``, which may read the chunk's relation, and fetch its result."""
+    if ch.arrow is None:
+        return con.execute(sql).fetchall()
+    return _query_arrow(con, ch.src, ch.arrow, sql)
+
+
+def _query_arrow(con, name: str, tbl: pa.Table, sql: str) -> list[tuple]:
+    """Run ``sql`` with Arrow table ``tbl`` readable as ``name``, and fetch its result.
+
+    A large table is bound to the name for this statement only (``from_arrow(...).query``): a view
+    registered and dropped inside the ingest transaction keeps its Arrow table alive until the
+    commit, so peak memory grew with the file (3.6 GiB for a 20M-row CSV). A small one is
+    registered, which plans about twice as fast; what it keeps alive is small.
+    """
+    if tbl.num_rows > STAGE_ROWS:
+        rel = con.from_arrow(tbl).query(name, sql)
+        return rel.fetchall() if rel is not None else []
+    con.register(name, tbl)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction: the next registration replaces it
+            con.unregister(name)
 
 
 def _fills(t: Table, present: set[str], platform: str | None, file_dates: tuple[date, date] | None,
@@ -365,6 +395,31 @@ def _fills(t: Table, present: set[str], platform: str | None, file_dates: tuple[
     return fills
 
 
+@contextmanager
+def _cleaning_optimizers(con) -> Iterator[None]:
+    """Switch off the optimizers that make the cleaning SQL slow, for the statements inside the block.
+
+    ``filter_pushdown`` would push ``WHERE _fail IS NULL`` below the projections, inlining every
+    column's parse into the filter, so each parse ran twice (once in the filter, once for the value):
+    ~40% of the cleaning time. ``in_clause`` turns each ``IN (...)`` list of six or more constants
+    (whitespace code points, canonical codes) into a mark join: a dozen extra joins to plan and run per
+    statement, the larger part of a small file's fixed cost and no faster on large ones.
+    """
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    con.execute(f"SET disabled_optimizers = {lit(CLEANING_DISABLED_OPTIMIZERS)}")
+    try:
+        yield
+    finally:  # in a transaction DuckDB aborted, settings cannot change: run() restores them after its ROLLBACK
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute(f"SET disabled_optimizers = {lit(before)}")
+
+
+def _restore_session(con, optimizers: str) -> None:
+    """After a ROLLBACK: the optimizer settings a chunk changed inside the aborted transaction, restored."""
+    con.execute("PRAGMA enable_optimizer")
+    con.execute(f"SET disabled_optimizers = {lit(optimizers)}")
+
+
 def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str], file_id: str, path: str,
                  task: Any = None, scales: dict[str, float] | None = None, problems: list | None = None,
                  ) -> tuple[int, int, int]:
@@ -375,27 +430,57 @@ def _load_chunks(con, t: Table, chunks: Iterable[_Chunk], fills: dict[str, str],
     """
     read = loaded = quarantined = 0
     target = q(t.name)
-    for ch in chunks:
-        own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
-        bad = {p.row: getattr(p, "reason", "ragged_row") for p in (problems or ()) if ch.lo <= p.row <= ch.hi}
-        cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
-                                 exclude_own=own, scales=scales, bad_rows=bad, trim_strings=ch.trim)
-        n_loaded = con.execute(f"INSERT INTO {target} {load_select(t, cleaned, file_id)}").fetchone()[0]
-        n_quar = 0
-        if n_loaded < ch.rows:
-            sql = quarantine_select(t, ch.source, cleaned, file_id, path)
-            n_quar = con.execute(f"INSERT INTO quarantine {sql}").fetchone()[0]
-        if n_loaded + n_quar != ch.rows:
-            raise IngestInvariantError(
-                f"{path}: rows {ch.lo}..{ch.lo + ch.rows - 1}: read {ch.rows} but loaded {n_loaded} "
-                f"+ quarantined {n_quar}"
-            )
-        read += ch.rows
-        loaded += n_loaded
-        quarantined += n_quar
-        if task is not None:
-            task.advance(ch.rows)
+    with _cleaning_optimizers(con):
+        for ch in chunks:
+            own = f"_file_id = {lit(file_id)} AND _row >= {ch.lo}"
+            bad = {p.row: getattr(p, "reason", "ragged_row") for p in (problems or ()) if ch.lo <= p.row <= ch.hi}
+            cleaned = cleaning_query(t, ch.src, ch.source, fills=fills, target=target if t.key else None,
+                                     exclude_own=own, scales=scales, bad_rows=bad, trim_strings=ch.trim)
+            staged = ch.rows <= STAGE_ROWS
+            if staged:  # clean once into a temporary table; both inserts below then read it
+                con.execute("PRAGMA disable_optimizer")
+                try:
+                    _run(con, ch, f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS {cleaned}")
+                finally:
+                    with contextlib.suppress(duckdb.TransactionException):  # see _cleaning_optimizers
+                        con.execute("PRAGMA enable_optimizer")
+                cleaned = f"SELECT * FROM {_STAGE}"
+            n_loaded = _run(con, ch, f"INSERT INTO {target} {load_select(t, cleaned, file_id)}")[0][0]
+            n_quar = 0
+            if n_loaded < ch.rows:
+                if not staged:  # clean again only the rows the insert left out
+                    cleaned = cleaning_query(t, _not_loaded(ch, target, file_id), ch.source, fills=fills,
+                                             target=target if t.key else None, scales=scales, bad_rows=bad,
+                                             trim_strings=ch.trim)
+                sql = quarantine_select(t, ch.source, cleaned, file_id, path)
+                n_quar = _run(con, ch, f"INSERT INTO quarantine {sql}")[0][0]
+            if staged:
+                con.execute(f"DROP TABLE {_STAGE}")
+            if n_loaded + n_quar != ch.rows:
+                raise IngestInvariantError(
+                    f"{path}: rows {ch.lo}..{ch.lo + ch.rows - 1}: read {ch.rows} but loaded {n_loaded} "
+                    f"+ quarantined {n_quar}"
+                )
+            read += ch.rows
+            loaded += n_loaded
+            quarantined += n_quar
+            if task is not None:
+                task.advance(ch.rows)
     return read, loaded, quarantined
+
+
+def _not_loaded(ch: _Chunk, target: str, file_id: str) -> str:
+    """The chunk's source rows that its insert did not load: the only ones the quarantine needs to clean again.
+
+    Cleaning them alone gives each the reason it failed with: every check is per row except the
+    duplicate key, and a row that failed as a duplicate still finds its key in the table (loaded
+    by the chunk's first row with that key, or earlier), so it is checked against the whole table,
+    this chunk's loaded rows included (no ``exclude_own``). Key columns are required, so a NULL key
+    fails on its own.
+    """
+    loaded = (f"SELECT _row FROM {target} WHERE _file_id = {lit(file_id)} "
+              f"AND _row BETWEEN {ch.lo} AND {max(ch.hi, ch.lo + ch.rows - 1)}")
+    return f"(SELECT _s.* FROM {ch.src} _s ANTI JOIN ({loaded}) _l ON _s._row = _l._row)"
 
 
 def _top_reasons(con, file_id: str, n: int = 5) -> list[tuple[str, int]]:
@@ -565,6 +650,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
             rejected[sf.rel_path] = rejection_reason(exc)
     con = wh.con
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
         while True:
@@ -574,6 +660,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
                 _run_once(wh, files, hashes, rejected, report, progress, strict)
             except _Aborted as ab:  # DuckDB aborted the transaction on this file: replay the run without it
                 con.execute("ROLLBACK")
+                _restore_session(con, optimizers)
                 if strict:
                     raise RejectedFileError(ab.path, ab.reason) from None
                 if ab.path in rejected:
@@ -582,6 +669,7 @@ def run(wh: Warehouse, dataset: str | Path, config: Config | None, *, progress: 
                 continue
             except BaseException:
                 con.execute("ROLLBACK")
+                _restore_session(con, optimizers)
                 raise
             if any(f.status in ("loaded", "replaced") for f in report.files) or report.removed:
                 report.sku_ids_resolved = resolve_sku_ids(con)
@@ -704,6 +792,7 @@ def load_frame(wh: Warehouse, table_name: str, df: pd.DataFrame, file_label: str
     file_id = h.hexdigest()
     con = wh.con
     t0 = time.perf_counter()
+    optimizers = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     con.execute("BEGIN TRANSACTION")
     try:
         early = _begin_file(con, file_id, file_label, table_name)
@@ -720,6 +809,7 @@ def load_frame(wh: Warehouse, table_name: str, df: pd.DataFrame, file_label: str
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        _restore_session(con, optimizers)
         raise
     return rep
 
