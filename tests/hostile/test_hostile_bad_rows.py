@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from upmarket.warehouse import Warehouse
+from upmarket.warehouse.pseudonym import pseudonymise
 
 
 def _ingest(dataset: Path) -> tuple[dict, dict[int, str]]:
@@ -130,7 +131,8 @@ def test_a_tiny_gbk_file_is_still_gbk(tmp_path: Path) -> None:
     with Warehouse() as wh:
         rep = wh.ingest(tmp_path)
         assert rep.files[0].encoding == "gb18030" and rep.totals["rows_loaded"] == 2
-        assert wh.con.execute("SELECT city FROM users WHERE user_id = 'u1'").fetchone()[0] == "京"
+        u1 = pseudonymise(["u1"])[0]
+        assert wh.con.execute("SELECT city FROM users WHERE user_id = ?", [u1]).fetchone()[0] == "京"
 
 
 def test_jsonl_with_a_bom_loads_every_line(tmp_path: Path) -> None:

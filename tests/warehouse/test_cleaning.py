@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from upmarket.warehouse import Warehouse
+from upmarket.warehouse.pseudonym import pseudonymise
 
 BASE_TRAFFIC = {"date": "2024-11-11", "platform": "jd", "sku_id": "A1", "visitors": "10", "buyers": "1"}
 BASE_ORDERS = {"order_id": "o1", "ts": "2024-11-11 10:00:00", "user_id": "u1", "platform": "jd", "sku_id": "A1",
@@ -196,5 +197,6 @@ def test_duplicate_keys_within_and_across_frames():
         rep = wh.load_frame("users", pd.DataFrame([{"user_id": "u2"}, {"user_id": "u3"}]), "b")
         assert rep.rows_quarantined == 1
         got = wh.con.execute('SELECT path, "row", "column", reason, raw_value FROM quarantine ORDER BY path').fetchall()
-        assert got == [("a", 2, "user_id", "duplicate_key", "u1"), ("b", 1, "user_id", "duplicate_key", "u2")]
-        assert wh.con.execute("SELECT city FROM users WHERE user_id = 'u1'").fetchone() == ("Beijing",)
+        u1, u2 = pseudonymise(["u1", "u2"])  # people's ids are stored as salted pseudonyms
+        assert got == [("a", 2, "user_id", "duplicate_key", u1), ("b", 1, "user_id", "duplicate_key", u2)]
+        assert wh.con.execute("SELECT city FROM users WHERE user_id = ?", [u1]).fetchone() == ("Beijing",)

@@ -14,6 +14,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing_required": ("A required column is empty in this row.", "必填列在这一行为空。"),
     "invalid_date": ("Not a date upmarket can read; write it as 2024-11-11 (2024/11/11 and 2024年11月11日 also work).",
                      "无法识别的日期；请写成 2024-11-11（也可用 2024/11/11 或 2024年11月11日）。"),
+    "implausible_date": ("A year outside 1970–2100 (e.g. 24-1-1 read as the year 24); write the year in full.",
+                         "年份不在 1970–2100 之间（例如 24-1-1 被读成公元 24 年）；请写完整的年份。"),
+    "date_range_reversed": ("A date range that ends before it starts.", "日期范围的结束早于开始。"),
     "date_range_not_allowed": ("A date range where this column holds a single date.",
                                "此列只能是单个日期，不能是日期范围。"),
     "invalid_timestamp": ("Not a time upmarket can read; write it as 2024-11-11 20:00:00 (Beijing time unless a zone "

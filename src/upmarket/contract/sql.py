@@ -107,6 +107,10 @@ def _case(whens: list[str]) -> str:
     return f"CASE {' '.join(whens)} END" if whens else "NULL"
 
 
+_IMPLAUSIBLE = "year({x}) NOT BETWEEN 1970 AND 2100"
+"""A date text can parse to year 24 (``24-1-1``) or 9999: no row of this market's data is dated there."""
+
+
 def _date_text(v: str) -> str:
     """DATE from one date spelling: ISO, ``/``, ``.``, 年月日, ``YYYYMMDD``, Excel serial, a time part."""
     iso = (
@@ -140,7 +144,8 @@ def _timestamp_text(v: str) -> str:
         f"COALESCE(TRY_CAST(right(replace({zone}, ':', ''), 2) AS INTEGER) "
         f"* (length(replace({zone}, ':', '')) = 5)::INT, 0)) END)"
     )
-    zoned = f"TRY_CAST({base} AS TIMESTAMP) + to_minutes(480 - {off_min})"
+    # offsets beyond ±14:00 (+25:00) exist nowhere: NULL, so the row is quarantined as invalid_timestamp
+    zoned = f"CASE WHEN abs({off_min}) <= 840 THEN TRY_CAST({base} AS TIMESTAMP) + to_minutes(480 - {off_min}) END"
     epoch = f"make_timestamp(CAST({v} AS BIGINT) * 1000000 + {EIGHT_HOURS_US})"
     epoch_ms = f"make_timestamp(CAST({v} AS BIGINT) * 1000 + {EIGHT_HOURS_US})"
     serial = f"(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({v} AS DOUBLE) * 86400e6) AS BIGINT)))"
@@ -233,7 +238,8 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
             f"WHEN regexp_full_match({v}, '\\d+\\.0+') THEN split_part({v}, '.', 1) "
             f"WHEN regexp_full_match({v}, '[+-]?\\d+(\\.\\d+)?[eE][+-]?\\d+') THEN {lit(_SCI)} ELSE {v} END"
         )
-        return ColumnSQL(helper, "{h}", f"CASE WHEN {{h}} = {lit(_SCI)} THEN 'id_scientific_notation' END")
+        value = "_upm_pseudo({h})" if col.pseudonymise else "{h}"  # a person's id: the warehouse's salted macro
+        return ColumnSQL(helper, value, f"CASE WHEN {{h}} = {lit(_SCI)} THEN 'id_scientific_notation' END")
     if d == "code":
         codes = CODE_LISTS[col.codes or col.name]
         s = f"lower(trim({v}, {lit(TRIM_CHARS)}))"  # only reached by non-canonical spellings
@@ -277,11 +283,13 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
             return ColumnSQL(f"CASE WHEN {is_range} THEN {_date_text(end)} END", "{h}", "NULL")
         if range_end_of is not None:
             helper = f"CASE WHEN {is_range} THEN {_date_text(start)} ELSE {_date_text(v)} END"
-            whens = [f"WHEN {is_range} AND ({_date_text(end)}) IS NULL THEN 'invalid_date'"]
+            whens = [f"WHEN {is_range} AND ({_date_text(end)}) IS NULL THEN 'invalid_date'",
+                     f"WHEN {is_range} AND ({_date_text(end)}) < {{h}} THEN 'date_range_reversed'"]
         else:
             helper = _date_text(v)
             whens = [f"WHEN {is_range} THEN 'date_range_not_allowed'"]
         whens.append("WHEN {h} IS NULL THEN 'invalid_date'")
+        whens.append(f"WHEN {_IMPLAUSIBLE.format(x='{h}')} THEN 'implausible_date'")
         return ColumnSQL(helper, "{h}", f"CASE WHEN {v} IS NULL THEN NULL {' '.join(whens)} END")
     if d == "timestamp":
         if st == "TIMESTAMP":
@@ -290,8 +298,10 @@ def clean_column(col: Column, v: str | None, src_type: str = "VARCHAR", *, range
             return ColumnSQL(f"CAST({v} AS TIMESTAMP)", "{h}", "NULL")
         if st in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
             return ColumnSQL(f"make_timestamp(epoch_us({v}) + {EIGHT_HOURS_US})", "{h}", "NULL")
+        implausible = _IMPLAUSIBLE.format(x="{h}")
         return ColumnSQL(_timestamp_text(v), "{h}",
-                         f"CASE WHEN {v} IS NOT NULL AND {{h}} IS NULL THEN 'invalid_timestamp' END")
+                         f"CASE WHEN {v} IS NOT NULL AND {{h}} IS NULL THEN 'invalid_timestamp' "
+                         f"WHEN {implausible} THEN 'implausible_date' END")
     raise ValueError(f"column {col.name!r}: unknown dtype {d!r}")
 
 

@@ -37,6 +37,8 @@ class Column:
     """SQL over the row's typed columns that fills a missing value (e.g. ``1``, ``"brand"``)."""
     week_start: bool = False
     """A date stored as the Monday of its week: daily rows (ad-platform reports) fall into their week."""
+    pseudonymise: bool = False
+    """A person's id: replaced on ingest by a salted pseudonym (``upmarket.warehouse.pseudonym``)."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ TABLES: dict[str, Table] = {
             (
                 R("ts", "timestamp"),
                 R("platform", "code", codes="platform"),
-                R("user_id", "id"),
+                R("user_id", "id", pseudonymise=True),
                 R("event", "code", codes="event"),
                 O("sku_id", "id", "empty for brand-level content views and searches"),
                 O("brand", "str", "the brand concerned when there is no sku_id", codes="brand"),
@@ -239,7 +241,7 @@ TABLES: dict[str, Table] = {
             "users",
             "one row per user",
             (
-                R("user_id", "id"),
+                R("user_id", "id", pseudonymise=True),
                 O("city", "str"),
                 O("city_tier", "code", codes="city_tier"),
                 O("age_band", "code", codes="age_band"),
@@ -254,7 +256,7 @@ TABLES: dict[str, Table] = {
             (
                 R("order_id", "id"),
                 R("ts", "timestamp"),
-                R("user_id", "id"),
+                R("user_id", "id", pseudonymise=True),
                 R("platform", "code", codes="platform"),
                 R("sku_id", "id"),
                 O("units", "int", "default 1", min=1, default="1"),
@@ -266,7 +268,7 @@ TABLES: dict[str, Table] = {
         Table(
             "device_history",
             "phone changes of panel users, for loyalty and switching",
-            (R("user_id", "id"), R("date", "date"), R("from_brand", "str", codes="brand"),
+            (R("user_id", "id", pseudonymise=True), R("date", "date"), R("from_brand", "str", codes="brand"),
              R("to_brand", "str", codes="brand")),
         ),
         Table(
@@ -277,7 +279,7 @@ TABLES: dict[str, Table] = {
                 R("ts", "timestamp"),
                 R("platform", "code", codes="platform"),
                 R("sku_id", "id"),
-                O("user_id", "id"),
+                O("user_id", "id", pseudonymise=True),
                 O("rating", "int", "1..5", min=1, max=5),
                 R("text", "str", "usually Chinese; may be empty (then only the rating counts)", default="''"),
                 O("is_followup", "bool", "追评, a later addition to an earlier review"),
@@ -291,7 +293,8 @@ TABLES: dict[str, Table] = {
                 R("post_id", "id", aliases=("笔记ID", "作品ID", "视频ID")),
                 R("ts", "timestamp", aliases=("笔记发布日期", "发布时间")),
                 R("platform", "code", codes="platform"),
-                R("creator_id", "id", "pseudonymised on ingest", aliases=("博主昵称", "达人", "发布账号", "达人昵称")),
+                R("creator_id", "id", "pseudonymised on ingest", aliases=("博主昵称", "达人", "发布账号", "达人昵称"),
+                  pseudonymise=True),
                 R("creator_type", "code", codes="creator_type"),
                 R("format", "code", aliases=("笔记类型", "内容类型"), codes="format"),
                 O("text", "str", "title and caption", aliases=("笔记标题", "标题", "作品标题")),
@@ -320,8 +323,9 @@ TABLES: dict[str, Table] = {
             "how content spread (propagation paths); each post's shares form a tree rooted at its creator",
             (
                 R("post_id", "id"),
-                R("user_id", "id", "the user who shared or reposted"),
-                O("parent_user_id", "id", "whose share they saw; empty means the post's creator"),
+                R("user_id", "id", "the user who shared or reposted", pseudonymise=True),
+                O("parent_user_id", "id", "whose share they saw; empty means the post's creator",
+                  pseudonymise=True),
                 R("ts", "timestamp"),
             ),
             notes=(
@@ -365,7 +369,7 @@ TABLES: dict[str, Table] = {
             "choices",
             "choice experiments (conjoint) or observed choice sets; exactly one chosen alternative per task",
             (
-                R("respondent_id", "id", "joins users.user_id when the respondent is a user"),
+                R("respondent_id", "id", "joins users.user_id when the respondent is a user", pseudonymise=True),
                 R("task_id", "id", "one choice situation"),
                 R("alt_id", "id", "one alternative; none for the no-buy option"),
                 R("chosen", "int", "0/1", min=0, max=1),

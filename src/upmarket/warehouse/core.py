@@ -21,6 +21,7 @@ import ibis
 
 from upmarket.contract import TABLES, Table
 from upmarket.errors import UpmarketError
+from upmarket.warehouse import pseudonym
 
 T = TypeVar("T")
 
@@ -89,6 +90,10 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 1.0)
 
 
+class WarehouseSaltError(UpmarketError):
+    """The warehouse was loaded under another pseudonymisation salt."""
+
+
 class Warehouse:
     """A DuckDB database holding the contract tables, the quarantine and the ingest manifest.
 
@@ -109,15 +114,35 @@ class Warehouse:
         self.con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")  # progress is the caller's (Rich) business
+        salt = pseudonym.salt()
+        self.con.execute(pseudonym.macro_sql(salt))  # people's ids are pseudonymised on ingest
         self._ibis = None
         self._memo: dict[tuple[int, Hashable], Any] = {}
         self._version = 0  # bumped by every load, so memoised results never outlive their data
         self.create_tables()
+        try:
+            self._check_salt(pseudonym.fingerprint(salt))
+        except WarehouseSaltError:
+            self.con.close()
+            raise
 
     @classmethod
     def for_dataset(cls, dataset: str | Path, db: str | Path | None = None) -> Warehouse:
         """The warehouse of a dataset folder: ``DATASET/.upmarket.duckdb`` unless ``db`` is given."""
         return cls(db if db is not None else Path(dataset) / DEFAULT_DB_NAME)
+
+    def _check_salt(self, fingerprint: str) -> None:
+        """A warehouse keeps the fingerprint of the salt its ids were pseudonymised with; another salt would
+        give the same people other ids, so files loaded under it would not join: refused."""
+        self.con.execute("CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = self.con.execute("SELECT value FROM warehouse_meta WHERE key = 'salt_fingerprint'").fetchone()
+        if row is None:
+            self.con.execute("INSERT INTO warehouse_meta VALUES ('salt_fingerprint', ?)", [fingerprint])
+        elif row[0] != fingerprint:
+            raise WarehouseSaltError(
+                f"{self.path}: this warehouse's ids were pseudonymised with another salt (fingerprint {row[0]}, "
+                f"this machine's is {fingerprint}); set ${pseudonym.SALT_ENV} to the salt it was loaded with, or "
+                "delete the warehouse file to load the dataset again")
 
     def create_tables(self) -> None:
         for t in TABLES.values():

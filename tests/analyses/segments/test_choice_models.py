@@ -8,6 +8,7 @@ import pytest
 
 from upmarket.analyses.segments import ChoiceDataError, build_design, fit_latent_class, fit_mnl, wtp
 from upmarket.analyses.segments.naming import adjusted_rand
+from upmarket.warehouse.pseudonym import pseudonymise
 
 BRANDS = np.array(["Redmi", "Xiaomi", "Apple"])
 
@@ -140,5 +141,7 @@ def test_bad_choices_file_is_named_by_the_analysis(tmp_path):
     config = load_config(tmp_path)
     with Warehouse(":memory:") as wh:
         wh.ingest(tmp_path, config)
-        with pytest.raises(ChoiceDataError, match=r"choices\.parquet: choices: column chosen .*respondent r7 task t0"):
+        r7 = pseudonymise(["r7"])[0]  # the respondent as stored: a salted pseudonym
+        expected = rf"choices\.parquet: choices: column chosen .*respondent {r7} task t0"
+        with pytest.raises(ChoiceDataError, match=expected):
             Segments().run(wh, config)

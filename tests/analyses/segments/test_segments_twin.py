@@ -17,6 +17,7 @@ import pytest
 from upmarket.analyses.segments import Segments
 from upmarket.analyses.segments.naming import adjusted_rand, purity
 from upmarket.twin.check import check_lines, match_segments
+from upmarket.warehouse.pseudonym import pseudonymise
 
 TABLES = ("choices", "users", "market_sales")
 
@@ -25,6 +26,7 @@ TABLES = ("choices", "users", "market_sales")
 def demo_segments(recover_on_twin, demo_twin):
     r = recover_on_twin(Segments, TABLES, {"mixed_draws": 0})
     planted = pd.read_parquet(demo_twin / "_truth" / "respondent_segments.parquet")
+    planted["respondent_id"] = pseudonymise(planted["respondent_id"])  # as the ingest stores them
     return r.section, r.truth, planted, r.checks
 
 
