@@ -57,3 +57,13 @@ def test_the_salt_file_is_made_once_and_kept_private(tmp_path: Path, monkeypatch
     assert len(first) == 64 and path.read_text() == first
     assert path.stat().st_mode & 0o077 == 0
     assert salt() == first
+
+
+def test_a_warehouse_loaded_without_pseudonyms_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(SALT_ENV, "secret-one")
+    ds = _dataset(tmp_path / "d")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.ingest(ds, load_config(ds))
+        wh.con.execute("DROP TABLE warehouse_meta")  # as an earlier upmarket left it
+    with pytest.raises(WarehouseSaltError, match="earlier upmarket"):
+        Warehouse(tmp_path / "w.duckdb")

@@ -137,6 +137,10 @@ class Warehouse:
         self.con.execute("CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         row = self.con.execute("SELECT value FROM warehouse_meta WHERE key = 'salt_fingerprint'").fetchone()
         if row is None:
+            if self.con.execute("SELECT count(*) FROM ingest_manifest").fetchone()[0]:
+                raise WarehouseSaltError(f"{self.path}: this warehouse was loaded by an earlier upmarket that kept "
+                                         "people's ids as written; delete the warehouse file to load the dataset "
+                                         "again with pseudonymised ids")
             self.con.execute("INSERT INTO warehouse_meta VALUES ('salt_fingerprint', ?)", [fingerprint])
         elif row[0] != fingerprint:
             raise WarehouseSaltError(
