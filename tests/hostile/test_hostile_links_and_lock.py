@@ -72,16 +72,22 @@ def test_bad_glob_is_a_clear_error(tmp_path: Path) -> None:
         discover(dataset, load_config(dataset))
 
 
+def _hold(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``db``'s lock for ``seconds``; returns once it holds it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+                               f"time.sleep({seconds})"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def test_locked_warehouse_says_another_run_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from upmarket.warehouse import Warehouse
     from upmarket.warehouse.core import WarehouseLockedError
 
     db = tmp_path / "wh.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
-                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = _hold(db, 60)
     try:
-        assert holder.stdout.readline().strip() == "held"
         monkeypatch.setenv("UPMARKET_LOCK_WAIT", "0.3")
         t0 = time.monotonic()
         with pytest.raises(WarehouseLockedError, match=f"in use by another run \\(process {holder.pid}\\)"):
@@ -98,11 +104,8 @@ def test_locked_warehouse_waits_for_a_short_run(tmp_path: Path, monkeypatch: pyt
     from upmarket.warehouse import Warehouse
 
     db = tmp_path / "wh.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
-                               "time.sleep(1.0)"], stdout=subprocess.PIPE, text=True)
+    holder = _hold(db, 1.0)
     try:
-        assert holder.stdout.readline().strip() == "held"
         monkeypatch.setenv("UPMARKET_LOCK_WAIT", "20")
         with Warehouse(db) as wh:
             assert wh.count("orders") == 0
