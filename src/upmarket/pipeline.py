@@ -10,6 +10,7 @@ import logging
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from upmarket.analyses.base import Section, registered
@@ -130,6 +131,7 @@ def run_analyses(
             figures["skipped"][name] = reason
             task.advance()
             continue
+        analysis.upstream = MappingProxyType(figures)
         try:
             section = analysis.run(wh, config)
         except Exception as exc:  # an analysis failing must not sink the others; it is reported as failed

@@ -148,6 +148,9 @@ class Analysis:
     """Place in a run and in the report: the market first, then channels, voice, spread, pricing."""
     figure_needs: ClassVar[Mapping[str, Need]] = {}
     """Figure (key path under the results key, or a result table) → the columns it needs (see :func:`needs`)."""
+    upstream: Mapping[str, Any] = {}
+    """The results figures of the analyses run before this one (set by the runner before ``run``): how an
+    analysis reads another's headline figures without importing it. Read-only."""
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""
