@@ -2,6 +2,7 @@
 
 from upmarket.analyses import (
     demand,  # noqa: F401
+    equity,  # noqa: F401
     funnel,  # noqa: F401
     market,  # noqa: F401
     pricing_plan,  # noqa: F401

@@ -20,7 +20,7 @@ from upmarket.twin import catalog, consumers
 from upmarket.twin.choices import CHIPS, simulate_choices
 from upmarket.twin.demand import brand_premium, taste_tables
 from upmarket.twin.launch import launch_truth
-from upmarket.twin.loyalty import simulate_device_history
+from upmarket.twin.loyalty import loyalty_truth, simulate_device_panel
 from upmarket.twin.market import (
     PLANTED_PREMIUM_CNY,
     QUARTERS,
@@ -32,7 +32,7 @@ from upmarket.twin.market import (
 )
 from upmarket.twin.mix import simulate_mix
 from upmarket.twin.presets import preset as preset_sizes
-from upmarket.twin.truth import equity_truth, loyalty_truth, write_truth
+from upmarket.twin.truth import equity_params, equity_truth, write_truth
 from upmarket.twin.writer import write_table
 
 OBS_START, OBS_END = date(2024, 1, 1), date(2025, 6, 30)
@@ -97,7 +97,8 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     conjoint_params = replace(mk.params, brand_intercepts=mk.params.effective_intercepts(), xi_brand_mean={})
     put(simulate_choices(resp, conjoint_params, tastes, rngs[2]), "choices")
     panel = users.iloc[: sizes["n_panel"]]
-    put(simulate_device_history(panel, rngs[3], OBS_START, OBS_END), "device_history")
+    devices = simulate_device_panel(panel, rngs[3], OBS_START, OBS_END)
+    put(devices.table, "device_history")
     spend, kpi, mix_truth = simulate_mix(rngs[4], start=OBS_START, end=OBS_END)
     put(spend, "spend")
     put(kpi, "kpi_weekly")
@@ -139,8 +140,8 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
     pricing["review_wtp_cny"] = review_wtp_truth(mk.rows, products, mk.params.alpha_mean)  # issue 4: reviews in yuan
     pricing["segment_share"] = {g: float(v) for g, v in resp_seg["segment"].value_counts(normalize=True).items()}
     truth["pricing"] = pricing
-    truth["equity"] = equity_truth(products, premia["all"])
-    truth["loyalty"] = loyalty_truth()
+    truth["loyalty"] = loyalty_truth(devices.planted)
+    truth["equity"] = equity_truth(truth["loyalty"])
     truth["mix"] = {"roi": mix_truth["roi"]}
     truth["launch"] = launch_truth(catalog.models(), mk.targets.bass, mk.targets.m, OBS_START)
     demand_params = {**mk.params.to_dict(), "planted_premium_cny": dict(PLANTED_PREMIUM_CNY),
@@ -150,6 +151,7 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
                          "beta_over_alpha_cny": {a: b / mk.params.alpha_mean * 1000 for a, b in REVIEW_DEMAND.items()},
                          "note": "identified WTP is pricing.review_wtp_cny (δ moves ~0.7 util per log-unit)"}}
     truth["params"] = {**truth.get("params", {}), "demand": demand_params,
+                       "equity": equity_params(products, premia["all"]),
                        "mix": mix_truth["params"], "season": mk.targets.season.to_dict(),
                        "bass_m": mk.targets.m.to_dict(), "bass_pq": mk.targets.bass.set_index("model").to_dict("index"),
                        "plan_units_m": {f"{r.quarter}|{r.maker}|{r.group}": float(r.units_m)

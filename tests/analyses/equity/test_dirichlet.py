@@ -67,7 +67,7 @@ def test_longer_period_raises_penetration():
     short = dirichlet(CAT_PEN, CAT_BUYRATE, SHARE, PEN_OBS, NAMES)
     long = dirichlet(CAT_PEN, CAT_BUYRATE, SHARE, PEN_OBS, NAMES, period=4)
     assert long.penetration(0) > short.penetration(0)
-    assert long.S == pytest.approx(short.S)
+    assert pytest.approx(short.S) == long.S
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -1,0 +1,318 @@
+"""Equity: Aaker's four dimensions of brand equity measured from behaviour, the Dirichlet benchmark and the
+revenue premium.
+
+``results.json`` ``equity.<brand>`` holds awareness, associations, perceived_quality, loyalty (P(an owner's next
+phone is the same brand)), index and revenue_premium (CNY, latest period), each estimate with a 90 % ``_ci``,
+and richer keys: loyalty by city tier and age band, the brand's switching row, flows, the Markov steady-state
+share, the Dirichlet's predicted loyalty and the excess over it, the revenue-premium trend. Tables hold the
+switching matrix, flows between brands, the focal ↔ sub-brand flows, the Dirichlet table, reach, the index
+weights and its sensitivity.
+
+Options (``[equity]``): ``benchmark_brand`` (revenue premium; default the first sub-brand), ``min_n`` (changes
+from a brand needed for a tier or age-band estimate), ``weights`` (of the index), ``draws`` and ``seed`` (the
+steady-state interval).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
+from upmarket.analyses.equity import dimensions as dim
+from upmarket.analyses.equity.charts import charts
+from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
+from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, purchase_panel
+from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
+
+if TYPE_CHECKING:
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+__all__ = ["DirichletFit", "Equity", "dirichlet"]
+
+QUALITY_ASPECTS = ("camera", "performance", "system", "battery", "design", "screen")
+"""Voice aspects that speak to product quality (price and service do not)."""
+DEFAULT_WEIGHTS = dict.fromkeys(dim.DIMENSIONS, 0.25)
+
+
+def _r(x: Any, d: int = 4) -> float | None:
+    return None if x is None or not np.isfinite(float(x)) else round(float(x), d)
+
+
+def _ci(lo: Any, hi: Any, d: int = 4) -> list[float | None]:
+    return [_r(lo, d), _r(hi, d)]
+
+
+def upstream_figures(upstream: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    """The figures equity reads from analyses run before it: voice per brand, and the demand model's brand
+    premium (CNY, all consumers). One function, so rewiring to named artefacts touches only this."""
+    voice = {b: v for b, v in (upstream.get("voice") or {}).items() if isinstance(v, dict)}
+    premium = ((upstream.get("pricing") or {}).get("brand_premium_cny") or {}).get("all") or {}
+    return voice, {b: float(v) for b, v in premium.items() if v is not None}
+
+
+def associations(voice: dict[str, Any]) -> pd.DataFrame:
+    """Per brand from voice: premium framing (1 − value framing, with its interval) and the aspects said about it
+    distinctively (share positive above the mean of all brands)."""
+    rows = []
+    aspects = pd.DataFrame({b: v.get("aspects") or {} for b, v in voice.items()}).T.astype(float)
+    mean = aspects.mean()
+    for b, v in voice.items():
+        vf = v.get("value_framing")
+        ci = v.get("value_framing_ci") or [None, None]
+        lift = (aspects.loc[b] - mean).dropna().sort_values(ascending=False) if b in aspects.index else pd.Series()
+        quality = [float(aspects.loc[b, a]) for a in QUALITY_ASPECTS if b in aspects.index and a in aspects
+                   and pd.notna(aspects.loc[b, a])]
+        rows.append({"brand": b, "premium_framing": None if vf is None else 1 - vf,
+                     "premium_framing_low": None if ci[1] is None else 1 - ci[1],
+                     "premium_framing_high": None if ci[0] is None else 1 - ci[0],
+                     "distinctive_aspects": "|".join(lift[lift > 0].index[:3]),
+                     "sentiment": v.get("sentiment"),
+                     "quality_aspect_sentiment": np.mean(quality) if quality else None})
+    return pd.DataFrame(rows)
+
+
+@register
+class Equity(Analysis):
+    """Brand equity from behaviour: loyalty and switching, the Dirichlet benchmark, awareness, associations,
+    perceived quality, revenue premium and an index."""
+
+    name = "equity"
+    order = 65  # after funnel (20), voice (30), spread (40), demand (50): reads their figures via upstream
+    title = "Brand equity: loyalty, switching, awareness, quality and the revenue premium"
+    title_zh = "品牌资产：忠诚与换机、认知、品质与收入溢价"
+    optional = ("device_history", "users", "orders", "products", "posts", "events", "reviews", "market_sales")
+    results_key: ClassVar[str] = "equity"
+    figure_needs: ClassVar[dict[str, Need]] = {
+        "loyalty": needs("device_history"),
+        "loyalty_by_city_tier": needs("device_history & users:city_tier"),
+        "loyalty_by_age_band": needs("device_history & users:age_band"),
+        "dirichlet": needs("orders & products & users"),
+        "awareness": needs("posts:brands", "events"),
+        "associations": needs("reviews & products"),
+        "perceived_quality": needs("reviews:rating & products", "reviews & products"),
+        "revenue_premium": needs("market_sales:avg_price", "market_sales:revenue"),
+    }
+
+    def missing(self, warehouse: Warehouse) -> str | None:
+        if not any(warehouse.has_rows(t) for t in ("device_history", "orders", "posts", "market_sales")):
+            return "needs device_history, orders, posts or market_sales; none is in the dataset"
+        return None
+
+    def run(self, warehouse: Warehouse, config: Config) -> Section:
+        opts = config.options("equity")
+        unmet = dict(self.uncomputable(warehouse))
+        unmet["perceived_quality.returns_and_complaints"] = ("the dataset has no returns or complaints table (not in "
+                                                             "contract 1); perceived quality uses ratings and voice")
+        benchmark = str(opts.get("benchmark_brand", config.sub_brands[0] if config.sub_brands else ""))
+        min_n = int(opts.get("min_n", 100))
+        weights = {k: float(v) for k, v in dict(opts.get("weights", DEFAULT_WEIGHTS)).items()}
+        bad = set(weights) - set(dim.DIMENSIONS)
+        if bad:
+            raise ValueError(f"[equity] weights: unknown dimension(s) {', '.join(sorted(bad))}; "
+                             f"use {', '.join(dim.DIMENSIONS)}")
+        rng = np.random.default_rng(int(opts.get("seed", 0)))
+        draws = int(opts.get("draws", 1000))
+        con = warehouse.con
+        tables: dict[str, pd.DataFrame] = {}
+        warnings: list[str] = []
+        per: dict[str, dict[str, Any]] = {}
+
+        def put(brand: str, **kv: Any) -> None:
+            per.setdefault(brand, {}).update(kv)
+
+        # --- loyalty and switching (device_history) ---
+        if "loyalty" not in unmet:
+            counts = transition_counts(con)
+            sw = switching(counts, draws=draws, rng=rng)
+            tables["switching_matrix"], tables["switching_brands"], tables["switching_flows"] = (
+                sw["matrix"], sw["brands"], sw["flows"])
+            for r in sw["brands"].itertuples(index=False):
+                row = sw["matrix"][sw["matrix"]["from_brand"] == r.brand]
+                put(r.brand, loyalty=_r(r.loyalty), loyalty_ci=_ci(r.loyalty_low, r.loyalty_high),
+                    changes_from=int(r.changes_from), inflow=int(r.inflow), outflow=int(r.outflow),
+                    net_flow=int(r.net_flow), steady_state_share=_r(r.steady_state_share),
+                    steady_state_share_ci=_ci(r.steady_state_share_low, r.steady_state_share_high),
+                    switching_to={t.to_brand: _r(t.share) for t in row.itertuples() if np.isfinite(t.share)},
+                    switching_to_ci={t.to_brand: _ci(t.share_low, t.share_high) for t in row.itertuples()
+                                     if np.isfinite(t.share)})
+            tables["sub_brand_flows"] = group_flows(counts, config.focal_brand, config.sub_brands)
+            if warehouse.has_rows("orders"):
+                rep = transition_counts(con, source="orders")
+                if len(rep):
+                    tables["repeat_purchases"] = switching(rep, draws=200, rng=rng)["brands"][
+                        ["brand", "changes_from", "loyalty", "loyalty_low", "loyalty_high"]].rename(
+                        columns={"changes_from": "repeat_purchases_from"})
+            for by in ("city_tier", "age_band"):
+                if f"loyalty_by_{by}" in unmet:
+                    continue
+                t, thin = loyalty_by(transition_counts(con, by=by), by, min_n)
+                tables[f"loyalty_by_{by}"] = t
+                if thin:
+                    warnings.append(f"loyalty by {by}: {len(thin)} cells with fewer than {min_n} changes left out "
+                                    f"(e.g. {thin[0]})")
+                for r in t.dropna(subset=["loyalty"]).itertuples(index=False):
+                    lv = getattr(r, by)
+                    per.setdefault(r.brand, {}).setdefault(f"loyalty_by_{by}", {})[lv] = _r(r.loyalty)
+                    per[r.brand].setdefault(f"loyalty_by_{by}_ci", {})[lv] = _ci(r.loyalty_low, r.loyalty_high)
+
+        # --- the Dirichlet benchmark on the orders panel ---
+        fit = None
+        if "dirichlet" not in unmet:
+            panel, base, span = purchase_panel(con)
+            if panel["brand"].nunique() >= 2 and 0 < panel["user_id"].nunique() < base:
+                dt, fit, cat = dirichlet_table(panel, base)
+                tables["dirichlet"] = dt
+                tables["dirichlet_model"] = pd.DataFrame([{
+                    "M": fit.M, "K": fit.K, "S": fit.S, "cat_pen": cat["cat_pen"], "cat_buyrate": cat["cat_buyrate"],
+                    "buyers": cat["buyers"], "base": cat["base"], "period": span,
+                    "double_jeopardy_rank_corr": double_jeopardy(dt)}])
+                warnings.append(f"Dirichlet fitted to the purchases in orders over the whole span ({span}): phones "
+                                "are bought rarely, so a shorter period would leave almost no repeat buying")
+                for r in dt.itertuples(index=False):
+                    put(r.brand, scr=_r(r.scr_obs), scr_dirichlet=_r(r.scr), excess_scr=_r(r.excess_scr),
+                        sole_loyal=_r(r.sole_loyal_obs), sole_loyal_dirichlet=_r(r.sole_loyal),
+                        excess_sole_loyal=_r(r.excess_sole_loyal), dirichlet_loyalty=_r(r.repeat_rate))
+                    if per[r.brand].get("loyalty") is not None:
+                        per[r.brand]["excess_loyalty"] = _r(per[r.brand]["loyalty"] - r.repeat_rate)
+            else:
+                unmet["dirichlet"] = "orders need buyers of two brands or more and users who bought nothing"
+
+        # --- awareness: reach ---
+        brands = sorted(set(per) | set(config.brands))
+        if "awareness" not in unmet:
+            from upmarket.analyses.base import column_present
+
+            rc = dim.reach(con, brands, warehouse.has_rows("posts") and column_present(warehouse, "posts", "brands"),
+                           warehouse.has_rows("posts") and column_present(warehouse, "posts", "views"),
+                           warehouse.has_rows("events"))
+            if len(rc):
+                tables["reach"] = rc
+                agg = rc.groupby("brand")[["share", "share_low", "share_high"]].mean()
+                for b, r in agg.iterrows():
+                    put(b, awareness=_r(r["share"]), awareness_ci=_ci(r["share_low"], r["share_high"]),
+                        awareness_by={m: _r(s) for m, s in rc.loc[rc["brand"] == b, ["measure", "share"]].itertuples(
+                            index=False)})
+
+        # --- associations and perceived quality ---
+        voice, premium_cny = upstream_figures(self.upstream)
+        if voice:
+            assoc = associations(voice)
+            tables["associations"] = assoc
+            for r in assoc.itertuples(index=False):
+                if pd.notna(r.premium_framing):
+                    put(r.brand, associations=_r(r.premium_framing),
+                        associations_ci=_ci(r.premium_framing_low, r.premium_framing_high))
+                if r.distinctive_aspects:
+                    put(r.brand, distinctive_aspects=r.distinctive_aspects.split("|"))
+        else:
+            unmet.setdefault("associations", "the voice analysis did not run before equity (no voice figures)")
+        rt = dim.ratings(con, brands) if warehouse.has_rows("reviews") and warehouse.has_rows("products") else None
+        pq_parts: dict[str, list[float]] = {}
+        if rt is not None and len(rt):
+            tables["ratings"] = rt
+            for r in rt.itertuples(index=False):
+                pq_parts.setdefault(r.brand, []).append(r.rating_score)
+                put(r.brand, rating_score=_r(r.rating_score), rating_score_ci=_ci(r.rating_score_low,
+                                                                                   r.rating_score_high))
+        for b, v in voice.items():
+            if v.get("sentiment") is not None:
+                pq_parts.setdefault(b, []).append(float(v["sentiment"]))
+        for b, parts in pq_parts.items():
+            put(b, perceived_quality=_r(np.mean(parts)))
+        if not pq_parts:
+            unmet.setdefault("perceived_quality", "no review ratings and no voice sentiment")
+
+        # --- revenue premium ---
+        if "revenue_premium" not in unmet:
+            rp, why = dim.revenue_premium(con, benchmark)
+            if why:
+                unmet["revenue_premium"] = why
+            else:
+                tables["revenue_premium"] = rp
+                tr = dim.premium_trend(rp)
+                tables["revenue_premium_trend"] = tr
+                last = rp.sort_values("period").groupby("brand").tail(1)
+                for r in last.itertuples(index=False):
+                    put(r.brand, revenue_premium=_r(r.revenue_premium, 0), revenue_premium_period=str(r.period),
+                        revenue_premium_share=_r(r.premium_share_of_revenue))
+                for r in tr.itertuples(index=False):
+                    put(r.brand, revenue_premium_trend=_r(r.slope_cny_per_period, 0),
+                        revenue_premium_trend_ci=_ci(r.slope_low, r.slope_high, 0))
+
+        # --- the index, its weights and sensitivity ---
+        dims = pd.DataFrame({d: {b: v.get(d) for b, v in per.items()} for d in dim.DIMENSIONS}).astype(float)
+        if dims.notna().any().any():
+            idx = dim.equity_index(dims, weights)
+            for b, v in idx.items():
+                if pd.notna(v):
+                    per[b]["index"] = _r(v)
+            tables["dimensions_scaled"] = dims.apply(dim.scale).rename_axis("brand").reset_index()
+            tables["index_weights"] = pd.DataFrame({"dimension": list(weights), "weight": list(weights.values()),
+                                                    "available": [bool(dims[k].notna().any()) for k in weights]})
+            tables["index_sensitivity"] = dim.sensitivity(dims, weights)
+            if premium_cny:
+                both = pd.DataFrame({"index": idx, "brand_premium_cny": pd.Series(premium_cny)}).dropna()
+                if len(both) >= 3:
+                    tables["index_vs_price_premium"] = pd.DataFrame([{
+                        "brands": len(both), "spearman": both["index"].rank().corr(both["brand_premium_cny"].rank()),
+                        "pearson": both["index"].corr(both["brand_premium_cny"])}])
+
+        figures = {b: {k: v for k, v in d.items()} for b, d in sorted(per.items())}
+        shown = drop_uncomputable(tables, {k: v for k, v in unmet.items() if k in tables})
+        return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=shown,
+                       charts=charts(shown, config.focal_brand, [b for b in ("Apple", "Huawei") if b in per]),
+                       findings=findings(figures, shown, config), warnings=warnings,
+                       not_computed=unmet)
+
+
+def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame], config: Config) -> list[Finding]:
+    """Plain sentences in English and Chinese, each with the figures behind it."""
+    out: list[Finding] = []
+    focal = config.focal_brand
+    f = figures.get(focal, {})
+    if f.get("loyalty") is not None:
+        rivals = sorted(((b, v["loyalty"]) for b, v in figures.items() if b != focal and v.get("loyalty") is not None),
+                        key=lambda x: -x[1])
+        top = rivals[0] if rivals else None
+        lo, hi = f["loyalty_ci"]
+        text = (f"{f['loyalty']:.0%} of {focal} owners bought {focal} again at their next phone (90% interval "
+                f"{lo:.0%}–{hi:.0%})" + (f"; {top[0]} kept {top[1]:.0%}." if top else "."))
+        zh = (f"{focal} 用户换机时再次选择 {focal} 的比例为 {f['loyalty']:.0%}（90% 区间 {lo:.0%}–{hi:.0%}）"
+              + (f"；{top[0]} 为 {top[1]:.0%}。" if top else "。"))
+        out.append(Finding(text, {f"equity.{focal}.loyalty": f["loyalty"]}, zh))
+    if f.get("excess_loyalty") is not None:
+        e = f["excess_loyalty"]
+        word, zh_word = ("above", "高于") if e > 0 else ("below", "低于")
+        out.append(Finding(
+            f"Against the Dirichlet benchmark for a brand of its share, {focal}'s loyalty is {abs(e):.0%} {word} "
+            "what its size alone predicts.",
+            {f"equity.{focal}.excess_loyalty": e},
+            f"按 Dirichlet 基准，{focal} 的忠诚度{zh_word}同等份额品牌的预期 {abs(e):.0%}。"))
+    sub = tables.get("sub_brand_flows")
+    if sub is not None and len(sub):
+        r = sub.iloc[0]
+        out.append(Finding(
+            f"Between {r.focal} and {r.sub_brand}: {int(r.focal_to_sub)} owners moved {r.focal}→{r.sub_brand} and "
+            f"{int(r.sub_to_focal)} moved {r.sub_brand}→{r.focal}; {r.group_retention:.0%} of the group's owners "
+            "stayed inside the group.",
+            {"sub_brand_flows.net_to_focal": int(r.net_to_focal)},
+            f"{r.focal} 与 {r.sub_brand} 之间：{int(r.focal_to_sub)} 人从 {r.focal} 换到 {r.sub_brand}，"
+            f"{int(r.sub_to_focal)} 人反向流动；集团内留存率 {r.group_retention:.0%}。"))
+    if f.get("revenue_premium_trend") is not None:
+        s = f["revenue_premium_trend"]
+        lo, hi = f["revenue_premium_trend_ci"]
+        grow = ("growing" if lo is not None and lo > 0 else "shrinking" if hi is not None and hi < 0
+                else "not clearly moving")
+        zh = {"growing": "在增长", "shrinking": "在收窄", "not clearly moving": "没有明确趋势"}[grow]
+        out.append(Finding(
+            f"{focal}'s revenue premium over the benchmark brand's price is {grow}: {s / 1e6:+,.0f} M CNY per period "
+            f"(90% interval {lo / 1e6:+,.0f} to {hi / 1e6:+,.0f} M).",
+            {f"equity.{focal}.revenue_premium_trend": s},
+            f"{focal} 相对基准品牌价格的收入溢价{zh}：每期 {s / 1e6:+,.0f} 百万元（90% 区间 {lo / 1e6:+,.0f} 至 "
+            f"{hi / 1e6:+,.0f} 百万元）。"))
+    return out

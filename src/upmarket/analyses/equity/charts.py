@@ -1,0 +1,72 @@
+"""Plotly charts of the equity section, drawn only from its tables (no numbers computed here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from upmarket.analyses.base import Chart
+
+
+def switching_sankey(matrix: pd.DataFrame) -> go.Figure:
+    """Owners' current brand (left) → brand of their next phone (right), widths = phone changes."""
+    names = sorted(set(matrix["from_brand"]) | set(matrix["to_brand"]))
+    pos = {b: i for i, b in enumerate(names)}
+    m = matrix[matrix["n"] > 0]
+    return go.Figure(go.Sankey(
+        node={"label": [f"{b} (before)" for b in names] + [f"{b} (next)" for b in names], "pad": 12},
+        link={"source": [pos[b] for b in m["from_brand"]], "target": [len(names) + pos[b] for b in m["to_brand"]],
+              "value": m["n"].tolist(),
+              "customdata": m["share"].tolist(),
+              "hovertemplate": "%{source.label} → %{target.label}: %{value} changes (%{customdata:.0%})"
+                               "<extra></extra>"},
+    ))
+
+
+def dirichlet_table(table: pd.DataFrame) -> go.Figure:
+    """Observed beside Dirichlet-predicted penetration, buying rate, SCR and 100 %-loyal share; excess loyalty."""
+    cols = [("brand", "brand", None), ("share", "share", ".1%"), ("penetration_obs", "penetration obs", ".1%"),
+            ("penetration", "penetration D", ".1%"), ("buy_rate_obs", "buy rate obs", ".2f"),
+            ("buy_rate", "buy rate D", ".2f"), ("scr_obs", "SCR obs", ".0%"), ("scr", "SCR D", ".0%"),
+            ("sole_loyal_obs", "100%-loyal obs", ".0%"), ("sole_loyal", "100%-loyal D", ".0%"),
+            ("excess_sole_loyal", "excess loyalty", "+.1%")]
+    cols = [c for c in cols if c[0] in table]
+    return go.Figure(go.Table(header={"values": [c[1] for c in cols]},
+                              cells={"values": [table[c[0]] for c in cols], "format": [c[2] for c in cols]}))
+
+
+def four_dimensions(dims: pd.DataFrame, brands: list[str]) -> go.Figure:
+    """The four scaled dimensions (1 = best brand) for the focal brand and its benchmarks."""
+    fig = go.Figure()
+    for b in [b for b in brands if b in dims.index]:
+        row = dims.loc[b]
+        fig.add_trace(go.Bar(x=list(row.index), y=row.tolist(), name=b))
+    return fig.update_layout(barmode="group", yaxis_title="scaled to the best brand (1 = best)", yaxis_range=[0, 1.05])
+
+
+def premium_trend(rp: pd.DataFrame, focal: str) -> go.Figure:
+    """Revenue premium over the benchmark brand's price, per period, one line per brand (the focal brand thicker)."""
+    fig = go.Figure()
+    for b, g in rp.groupby("brand"):
+        g = g.sort_values("period")
+        fig.add_trace(go.Scatter(x=g["period"], y=g["revenue_premium"] / 1e9, mode="lines+markers", name=str(b),
+                                 line={"width": 4 if b == focal else 1.5}))
+    return fig.update_layout(yaxis_title="revenue premium, bn CNY", xaxis_title="period")
+
+
+def charts(tables: dict[str, pd.DataFrame], focal: str, benchmarks: list[str]) -> list[Chart]:
+    out = []
+    if "switching_matrix" in tables:
+        out.append(Chart("switching_sankey", "Where owners go at their next phone", switching_sankey(
+            tables["switching_matrix"]), "换机流向：用户下一部手机的品牌"))
+    if "dirichlet" in tables:
+        out.append(Chart("dirichlet", "Dirichlet benchmark: observed vs predicted, excess loyalty",
+                         dirichlet_table(tables["dirichlet"]), "Dirichlet 基准：实际与预测、超额忠诚"))
+    if "dimensions_scaled" in tables:
+        out.append(Chart("four_dimensions", f"Aaker's four dimensions: {focal} vs {', '.join(benchmarks)}",
+                         four_dimensions(tables["dimensions_scaled"].set_index("brand"), [focal, *benchmarks]),
+                         f"Aaker 品牌资产四维度：{focal} 对比 {'、'.join(benchmarks)}"))
+    if "revenue_premium" in tables and len(tables["revenue_premium"]):
+        out.append(Chart("revenue_premium", "Revenue premium over the benchmark brand's price",
+                         premium_trend(tables["revenue_premium"], focal), "相对基准品牌价格的收入溢价"))
+    return out
