@@ -105,9 +105,8 @@ class Equity(Analysis):
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("equity")
-        unmet = dict(self.uncomputable(warehouse))
-        unmet["perceived_quality.returns_and_complaints"] = ("the dataset has no returns or complaints table (not in "
-                                                             "contract 1); perceived quality uses ratings and voice")
+        unmet = dict(self.uncomputable(warehouse))  # contract 1 has no returns/complaints table: quality is ratings
+        # and voice sentiment
         benchmark = str(opts.get("benchmark_brand", config.sub_brands[0] if config.sub_brands else ""))
         min_n = int(opts.get("min_n", 100))
         weights = {k: float(v) for k, v in dict(opts.get("weights", DEFAULT_WEIGHTS)).items()}
