@@ -1,7 +1,8 @@
 """Aaker's other three dimensions from behaviour, the revenue premium, and the equity index.
 
-* awareness: each brand's share of reach — of posts mentioning brands, of their views, of brand searches and of
-  content views in events — with cluster-robust 90 % intervals (a post or a user is the cluster);
+* awareness: each brand's share of reach — of brand mentions in posts, of their views (a post's views count once
+  per brand it features), of brand searches and of content views in events — with cluster-robust 90 % intervals
+  (a post or a user is the cluster);
 * perceived quality: mean review rating (rescaled 1..5 → 0..1) and the voice analysis' sentiment;
 * revenue premium (Ailawadi, Lehmann & Neslin 2003): revenue minus what the same units would earn at the
   benchmark brand's average price, per period, with a linear trend;
