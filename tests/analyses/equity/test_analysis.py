@@ -94,6 +94,12 @@ def test_awareness_associations_quality_and_index(section):
     sens = section.tables["index_sensitivity"]
     only_loyalty = sens[sens["weights"] == "only loyalty"].set_index("brand")["index"]
     assert only_loyalty["Apple"] == 1.0 and only_loyalty["Xiaomi"] == pytest.approx(1 / 3, abs=1e-4)
+    # by quarter: 2024Q1 holds the dated dimensions (loyalty from the changes, mentions, ratings)
+    q = section.tables["dimensions_by_quarter"].set_index(["period", "brand", "dimension"])["value"]
+    assert q[("2024Q1", "Xiaomi", "loyalty")] == pytest.approx(1 / 3) and q[("2024Q1", "Apple", "loyalty")] == 1.0
+    assert q[("2024Q1", "Xiaomi", "perceived_quality")] == pytest.approx(0.75)
+    by_period = section.tables["index_by_period"].set_index(["period", "brand"])["index"]
+    assert by_period[("2024Q1", "Apple")] > by_period[("2024Q1", "Xiaomi")]
     assert {c.name for c in section.charts} >= {"switching_sankey", "four_dimensions", "revenue_premium"}
     assert all(f.text_zh for f in section.findings)
 

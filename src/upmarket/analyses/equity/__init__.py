@@ -254,6 +254,14 @@ class Equity(Analysis):
             tables["index_weights"] = pd.DataFrame({"dimension": list(weights), "weight": list(weights.values()),
                                                     "available": [bool(dims[k].notna().any()) for k in weights]})
             tables["index_sensitivity"] = dim.sensitivity(dims, weights)
+            quarterly = dim.quarterly_dimensions(con, {t: warehouse.has_rows(t) for t in
+                                                       ("device_history", "posts", "reviews")})
+            if len(quarterly):
+                tables["dimensions_by_quarter"] = quarterly
+                assoc_all = dims["associations"] if dims["associations"].notna().any() else None
+                by_period = dim.index_by_period(quarterly, weights, assoc_all, min_n=max(min_n // 4, 1))
+                if len(by_period):
+                    tables["index_by_period"] = by_period
             if premium_cny:
                 both = pd.DataFrame({"index": idx, "brand_premium_cny": pd.Series(premium_cny)}).dropna()
                 if len(both) >= 3:

@@ -185,3 +185,52 @@ def sensitivity(dims: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
         for b in dims.index:
             rows.append({"weights": name, "brand": b, "index": idx.get(b), "rank": ranks.get(b)})
     return pd.DataFrame(rows)
+
+
+def quarterly_dimensions(con: duckdb.DuckDBPyConnection, has: dict[str, bool]) -> pd.DataFrame:
+    """Per quarter and brand, the dimensions that carry a date: loyalty (device_history.date), awareness (share of
+    brand mentions in posts) and perceived quality (rescaled mean rating). Long: period, brand, dimension, value, n."""
+    parts = []
+    if has.get("device_history"):
+        parts.append(con.execute(
+            "SELECT strftime(date::DATE, '%Y') || 'Q' || quarter(date::DATE) AS period, from_brand AS brand, "
+            "'loyalty' AS dimension, avg((from_brand = to_brand)::INT)::DOUBLE AS value, count(*) AS n "
+            "FROM device_history WHERE date IS NOT NULL GROUP BY ALL").df())
+    if has.get("posts"):
+        posts = con.execute("SELECT post_id, ts, brands FROM posts WHERE brands IS NOT NULL AND trim(brands) <> ''"
+                            ).df()
+        ex = _split_brands(posts)
+        if len(ex):
+            ex["period"] = pd.to_datetime(ex["ts"]).dt.to_period("Q").astype(str)
+            g = ex.groupby(["period", "brand"]).size().rename("n").reset_index()
+            g["value"] = g["n"] / g.groupby("period")["n"].transform("sum")
+            parts.append(g.assign(dimension="awareness"))
+    if has.get("reviews"):
+        parts.append(con.execute(
+            "SELECT strftime(r.ts::DATE, '%Y') || 'Q' || quarter(r.ts::DATE) AS period, p.brand, "
+            "'perceived_quality' AS dimension, ((avg(r.rating) - 1) / 4)::DOUBLE AS value, count(*) AS n "
+            "FROM reviews r JOIN products p USING (sku_id) WHERE r.rating IS NOT NULL GROUP BY ALL").df())
+    if not parts:
+        return pd.DataFrame(columns=["period", "brand", "dimension", "value", "n"])
+    out = pd.concat(parts, ignore_index=True)[["period", "brand", "dimension", "value", "n"]]
+    return out.sort_values(["period", "dimension", "brand"]).reset_index(drop=True)
+
+
+def index_by_period(quarterly: pd.DataFrame, weights: dict[str, float], associations: pd.Series | None,
+                    min_n: int) -> pd.DataFrame:
+    """The index per quarter and brand from the dated dimensions (cells with fewer than ``min_n`` observations left
+    out) and associations held at their whole-span value (voice gives no dated figure)."""
+    q = quarterly[quarterly["n"] >= min_n]
+    rows = []
+    for period, g in q.groupby("period"):
+        dims = g.pivot_table(index="brand", columns="dimension", values="value")
+        if associations is not None:
+            dims["associations"] = associations.reindex(dims.index)
+        dims = dims.reindex(columns=list(weights))
+        if dims.notna().sum().sum() == 0:
+            continue
+        idx = equity_index(dims, weights)
+        for b, v in idx.dropna().items():
+            rows.append({"period": period, "brand": b, "index": v,
+                         "dimensions": int(dims.loc[b].notna().sum())})
+    return pd.DataFrame(rows)
