@@ -53,3 +53,29 @@ def test_interval_coverage_of_loyalty():
         hits += [est.loc[b, "loyalty_low"] <= t <= est.loc[b, "loyalty_high"] for b, t in truth.items()]
         con.close()
     assert 0.78 <= np.mean(hits) <= 0.98
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_equity_section_through_ingest_meets_the_tolerance_table(seed, tmp_path):
+    """Users and device_history written as files, loaded by the real ingest, scored by the twin's tolerance table."""
+    from upmarket.analyses.equity import Equity
+    from upmarket.config import load_config
+    from upmarket.twin.check import compare
+    from upmarket.twin.truth import equity_truth
+    from upmarket.warehouse import Warehouse
+
+    rng = np.random.default_rng(seed)
+    users = consumers.users(20_000, rng)
+    panel = simulate_device_panel(users, rng)
+    users[["user_id", "city_tier", "age_band", "prior_brand"]].to_csv(tmp_path / "users.csv", index=False)
+    panel.table.to_csv(tmp_path / "device_history.csv", index=False)
+    config = load_config(tmp_path)
+    with Warehouse(":memory:") as wh:
+        wh.ingest(tmp_path, config)
+        section = Equity().run(wh, config)
+    truth = {"equity": equity_truth(loyalty_truth(panel.planted))}
+    checks = compare({"equity": section.figures}, truth)
+    keys = {c.key.split(".")[2] for c in checks}
+    assert {"loyalty", "switching_to", "loyalty_by_city_tier", "loyalty_by_age_band"} <= keys
+    failed = [c for c in checks if not c.passed]
+    assert len(checks) >= 120 and not failed, failed[:5]  # 7 loyalties, 49 cells, the tier and age cells with n ≥ 100
