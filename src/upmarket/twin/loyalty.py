@@ -116,3 +116,21 @@ def loyalty_truth(planted: pd.DataFrame) -> dict[str, Any]:
             "switching": {a: {b: float(switching.loc[a, b]) for b in BRANDS} for a in switching.index},
             "retention": dict(RETENTION), "tier_shift": dict(TIER_SHIFT), "age_shift": dict(AGE_SHIFT),
             "pull": dict(PULL)}
+
+
+def simulate_dirichlet_panel(n_people: int, rng: np.random.Generator, M: float, K: float, S: float,
+                             shares: dict[str, float]) -> pd.DataFrame:
+    """A purchase panel that follows the NBD-Dirichlet exactly: person i buys the category Poisson(λ_i) times,
+    λ_i ~ Gamma(K, M/K); each purchase is brand j with the person's own probabilities p_i ~ Dirichlet(S · share).
+    Returns one row per (user_id, brand) bought, with ``units``; people who bought nothing have no row."""
+    names = list(shares)
+    share = np.array([shares[b] for b in names], dtype=float)
+    share = share / share.sum()
+    lam = rng.gamma(K, M / K, size=n_people)
+    n = rng.poisson(lam)
+    buyers = np.flatnonzero(n > 0)
+    p = rng.dirichlet(S * share, size=len(buyers))
+    counts = np.array([rng.multinomial(k, pi) for k, pi in zip(n[buyers], p, strict=True)])
+    who, brand = np.nonzero(counts)
+    return pd.DataFrame({"user_id": [f"d{i:07d}" for i in buyers[who]],
+                         "brand": np.array(names, dtype=object)[brand], "units": counts[who, brand]})
