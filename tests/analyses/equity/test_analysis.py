@@ -112,3 +112,19 @@ def test_a_missing_benchmark_and_bad_weights_are_named():
         assert "associations" in sec.not_computed  # no voice figures upstream
         with pytest.raises(ValueError, match="weights: unknown dimension"):
             Equity().run(wh, Config(analysis_options={"equity": {"weights": {"fame": 1.0}}}))
+
+
+def test_without_device_history_loyalty_is_named_not_computed():
+    wh = Warehouse()
+    _insert(wh, "market_sales", pd.DataFrame({"period": ["2024Q1", "2024Q1"], "region": "CN",
+                                              "brand": ["Redmi", "Xiaomi"], "price_band": "<2000", "units": [10, 10],
+                                              "avg_price": [1000.0, 2000.0]}))
+    with wh:
+        eq = Equity()
+        assert eq.missing(wh) is None
+        sec = eq.run(wh, Config(sub_brands=(), analysis_options={"equity": {"benchmark_brand": "Redmi"}}))
+        assert "device_history" in sec.not_computed["loyalty"]
+        assert sec.figures["Xiaomi"]["revenue_premium"] == 10_000
+        assert "loyalty" not in sec.figures["Xiaomi"]
+        none = Equity().run(wh, Config(sub_brands=()))
+        assert "benchmark_brand" in none.not_computed["revenue_premium"]

@@ -227,6 +227,8 @@ class Equity(Analysis):
             unmet.setdefault("perceived_quality", "no review ratings and no voice sentiment")
 
         # --- revenue premium ---
+        if "revenue_premium" not in unmet and not benchmark:
+            unmet["revenue_premium"] = "no benchmark brand: the config names no sub-brand; set [equity] benchmark_brand"
         if "revenue_premium" not in unmet:
             rp, why = dim.revenue_premium(con, benchmark)
             if why:
@@ -296,10 +298,10 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
         e = f["excess_loyalty"]
         word, zh_word = ("above", "高于") if e > 0 else ("below", "低于")
         out.append(Finding(
-            f"Against the Dirichlet benchmark for a brand of its share, {focal}'s loyalty is {abs(e):.0%} {word} "
-            "what its size alone predicts.",
+            f"Against the Dirichlet benchmark for a brand of its share, {focal}'s loyalty is {abs(e) * 100:.0f} "
+            f"percentage points {word} what its size alone predicts.",
             {f"equity.{focal}.excess_loyalty": e},
-            f"按 Dirichlet 基准，{focal} 的忠诚度{zh_word}同等份额品牌的预期 {abs(e):.0%}。"))
+            f"按 Dirichlet 基准，{focal} 的忠诚度{zh_word}同等份额品牌的预期 {abs(e) * 100:.0f} 个百分点。"))
     sub = tables.get("sub_brand_flows")
     if sub is not None and len(sub):
         r = sub.iloc[0]
@@ -310,6 +312,42 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
             {"sub_brand_flows.net_to_focal": int(r.net_to_focal)},
             f"{r.focal} 与 {r.sub_brand} 之间：{int(r.focal_to_sub)} 人从 {r.focal} 换到 {r.sub_brand}，"
             f"{int(r.sub_to_focal)} 人反向流动；集团内留存率 {r.group_retention:.0%}。"))
+    model = tables.get("dirichlet_model")
+    if model is not None and len(model) and np.isfinite(model["double_jeopardy_rank_corr"].iloc[0]):
+        m = model.iloc[0]
+        dj = m["double_jeopardy_rank_corr"]
+        holds = dj > 0
+        out.append(Finding(
+            f"Double jeopardy {'holds' if holds else 'does not hold'} in the purchase panel ({m['period']}): the rank "
+            f"correlation across brands between penetration and buying rate is {dj:+.2f}. Dirichlet fit: M = "
+            f"{m['M']:.3f}, K = {m['K']:.2f}, S = {m['S']:.2f}.",
+            {"dirichlet_model.double_jeopardy_rank_corr": float(dj), "dirichlet_model.S": float(m["S"])},
+            f"购买面板（{m['period']}）中双重危机效应{'成立' if holds else '不成立'}：各品牌渗透率与购买频次的秩相关为 "
+            f"{dj:+.2f}。Dirichlet 拟合：M = {m['M']:.3f}，K = {m['K']:.2f}，S = {m['S']:.2f}。"))
+    weights = tables.get("index_weights")
+    ranked = sorted(((b, v["index"]) for b, v in figures.items() if v.get("index") is not None), key=lambda x: -x[1])
+    if weights is not None and ranked and f.get("index") is not None:
+        rank = [b for b, _ in ranked].index(focal) + 1
+        used = weights[weights["available"]]
+        w_text = ", ".join(f"{r.dimension} {r.weight:g}" for r in used.itertuples())
+        sens = tables.get("index_sensitivity")
+        ranks = sens[sens["brand"] == focal]["rank"] if sens is not None else pd.Series(dtype=float)
+        spread = f" (rank {int(ranks.min())}–{int(ranks.max())} across the sensitivity table)" if len(ranks) else ""
+        out.append(Finding(
+            f"On the equity index (weights: {w_text}) {focal} ranks {rank} of {len(ranked)}{spread}; "
+            f"{ranked[0][0]} leads at {ranked[0][1]:.2f}, {focal} scores {f['index']:.2f}.",
+            {f"equity.{focal}.index": f["index"]},
+            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}{spread.replace('rank', '名次')}；"
+            f"{ranked[0][0]} 最高（{ranked[0][1]:.2f}），{focal} 为 {f['index']:.2f}。"))
+    rel = tables.get("index_vs_price_premium")
+    if rel is not None and len(rel):
+        r = rel.iloc[0]
+        out.append(Finding(
+            f"Across {int(r.brands)} brands the equity index and the demand model's brand premium have a rank "
+            f"correlation of {r.spearman:+.2f}: reported, not assumed (a handful of brands, so weak evidence).",
+            {"index_vs_price_premium.spearman": float(r.spearman)},
+            f"{int(r.brands)} 个品牌的品牌资产指数与需求模型估计的品牌溢价秩相关为 {r.spearman:+.2f}"
+            "（仅为观察结果，品牌数少，证据有限）。"))
     if f.get("revenue_premium_trend") is not None:
         s = f["revenue_premium_trend"]
         lo, hi = f["revenue_premium_trend_ci"]
