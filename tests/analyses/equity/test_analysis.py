@@ -65,6 +65,8 @@ def test_loyalty_and_flows(section):
     assert x["loyalty_by_city_tier"] == {"tier1": pytest.approx(1 / 3, abs=1e-4)}
     flows = section.tables["sub_brand_flows"].iloc[0]
     assert (flows.focal_to_sub, flows.sub_to_focal) == (1, 1)
+    assert x["sub_brand_flows"] == {"Redmi": {"to_sub_brand": 1, "from_sub_brand": 1,
+                                              "group_retention": 0.75}}  # 3 of the group's 4 changes land in it
 
 
 def test_revenue_premium_against_the_benchmark_brand(section):

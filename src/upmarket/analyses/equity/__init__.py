@@ -140,6 +140,10 @@ class Equity(Analysis):
                     switching_to_ci={t.to_brand: _ci(t.share_low, t.share_high) for t in row.itertuples()
                                      if np.isfinite(t.share)})
             tables["sub_brand_flows"] = group_flows(counts, config.focal_brand, config.sub_brands)
+            for r in tables["sub_brand_flows"].itertuples(index=False):  # the boundary dilemma, in the focal's block
+                per.setdefault(r.focal, {}).setdefault("sub_brand_flows", {})[r.sub_brand] = {
+                    "to_sub_brand": int(r.focal_to_sub), "from_sub_brand": int(r.sub_to_focal),
+                    "group_retention": _r(r.group_retention)}
             if warehouse.has_rows("orders"):
                 rep = transition_counts(con, source="orders")
                 if len(rep):
