@@ -9,8 +9,8 @@ switching matrix, flows between brands, the focal ↔ sub-brand flows, the Diric
 weights and its sensitivity.
 
 Options (``[equity]``): ``benchmark_brand`` (revenue premium; default the first sub-brand), ``min_n`` (changes
-from a brand needed for a tier or age-band estimate), ``weights`` (of the index), ``draws`` and ``seed`` (the
-steady-state interval).
+from a brand needed for a tier or age-band estimate, default 300), ``weights`` (of the index), ``draws`` and
+``seed`` (the steady-state interval).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class Equity(Analysis):
         unmet = dict(self.uncomputable(warehouse))  # contract 1 has no returns/complaints table: quality is ratings
         # and voice sentiment
         benchmark = str(opts.get("benchmark_brand", config.sub_brands[0] if config.sub_brands else ""))
-        min_n = int(opts.get("min_n", 100))
+        min_n = int(opts.get("min_n", 300))  # ±0.05 at 90 % for a loyalty near one half
         weights = {k: float(v) for k, v in dict(opts.get("weights", DEFAULT_WEIGHTS)).items()}
         bad = set(weights) - set(dim.DIMENSIONS)
         if bad:
@@ -337,12 +337,13 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
         sens = tables.get("index_sensitivity")
         ranks = sens[sens["brand"] == focal]["rank"] if sens is not None else pd.Series(dtype=float)
         spread = f" (rank {int(ranks.min())}–{int(ranks.max())} across the sensitivity table)" if len(ranks) else ""
+        other = ranked[1] if ranked[0][0] == focal else ranked[0]
         out.append(Finding(
-            f"On the equity index (weights: {w_text}) {focal} ranks {rank} of {len(ranked)}{spread}; "
-            f"{ranked[0][0]} leads at {ranked[0][1]:.2f}, {focal} scores {f['index']:.2f}.",
+            f"On the equity index (weights: {w_text}) {focal} ranks {rank} of {len(ranked)}{spread} with "
+            f"{f['index']:.2f}; {other[0]} {'follows' if rank == 1 else 'leads'} at {other[1]:.2f}.",
             {f"equity.{focal}.index": f["index"]},
-            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}{spread.replace('rank', '名次')}；"
-            f"{ranked[0][0]} 最高（{ranked[0][1]:.2f}），{focal} 为 {f['index']:.2f}。"))
+            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}{spread.replace('rank', '名次')}，"
+            f"得分 {f['index']:.2f}；{other[0]} {'其次' if rank == 1 else '最高'}（{other[1]:.2f}）。"))
     rel = tables.get("index_vs_price_premium")
     if rel is not None and len(rel):
         r = rel.iloc[0]
