@@ -88,8 +88,8 @@ def test_awareness_associations_quality_and_index(section):
     assert h["awareness_by"]["post_views"] == pytest.approx(500 / 1300, abs=1e-4)
     assert x["associations"] == pytest.approx(0.3) and x["associations_ci"] == [pytest.approx(0.2), pytest.approx(0.4)]
     assert x["distinctive_aspects"] == ["price"] and a["distinctive_aspects"] == ["camera"]
-    # quality: mean of the rescaled rating ((4 − 1) / 4 = 0.75) and voice sentiment 0.6
-    assert x["perceived_quality"] == pytest.approx((0.75 + 0.6) / 2, abs=1e-4)
+    # quality: mean of the rescaled rating ((4 − 1) / 4 = 0.75), voice sentiment 0.6 and camera sentiment 0.5
+    assert x["perceived_quality"] == pytest.approx((0.75 + 0.6 + 0.5) / 3, abs=1e-4)
     assert a["index"] > x["index"]  # Apple leads on associations, quality and loyalty
     w = section.tables["index_weights"].set_index("dimension")["weight"]
     assert w.sum() == pytest.approx(1.0)

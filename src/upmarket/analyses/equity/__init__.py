@@ -222,9 +222,12 @@ class Equity(Analysis):
                 pq_parts.setdefault(r.brand, []).append(r.rating_score)
                 put(r.brand, rating_score=_r(r.rating_score), rating_score_ci=_ci(r.rating_score_low,
                                                                                    r.rating_score_high))
-        for b, v in voice.items():
+        for b, v in voice.items():  # whole-review sentiment and the sentiment on product-quality aspects
             if v.get("sentiment") is not None:
                 pq_parts.setdefault(b, []).append(float(v["sentiment"]))
+            quality = [float(x) for a, x in (v.get("aspects") or {}).items() if a in QUALITY_ASPECTS and x is not None]
+            if quality:
+                pq_parts.setdefault(b, []).append(float(np.mean(quality)))
         for b, parts in pq_parts.items():
             put(b, perceived_quality=_r(np.mean(parts)))
         if not pq_parts:
