@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy
+from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication
 from upmarket.twin.loyalty import simulate_dirichlet_panel
 
 SHARES = {"Xiaomi": 0.18, "Redmi": 0.12, "Huawei": 0.22, "Apple": 0.2, "OPPO": 0.12, "vivo": 0.1, "Honor": 0.06}
@@ -29,6 +29,8 @@ def test_planted_dirichlet_recovered(M, K, S, seed):
     assert np.abs(table["excess_sole_loyal"]).max() < 0.05
     assert np.abs(table["excess_scr"]).max() < 0.05
     assert double_jeopardy(table) > 0.5  # smaller brands: fewer buyers who buy them less often
+    dup = duplication(panel, fit)
+    assert np.abs(dup["duplication_obs"] - dup["duplication"]).max() < 0.03  # the duplication-of-purchase law
 
 
 def test_excess_loyalty_is_found_where_planted():

@@ -25,7 +25,7 @@ from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomp
 from upmarket.analyses.equity import dimensions as dim
 from upmarket.analyses.equity.charts import charts
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
-from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, purchase_panel
+from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
 from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ class Equity(Analysis):
             if panel["brand"].nunique() >= 2 and 0 < panel["user_id"].nunique() < base:
                 dt, fit, cat = dirichlet_table(panel, base)
                 tables["dirichlet"] = dt
+                tables["dirichlet_duplication"] = duplication(panel, fit)
                 tables["dirichlet_model"] = pd.DataFrame([{
                     "M": fit.M, "K": fit.K, "S": fit.S, "cat_pen": cat["cat_pen"], "cat_buyrate": cat["cat_buyrate"],
                     "buyers": cat["buyers"], "base": cat["base"], "period": span,

@@ -72,3 +72,19 @@ def repeat_rate(fit: DirichletFit, brand: str) -> float:
     j = list(fit.brands).index(brand)
     return float((fit.S * fit.brand_share[j] + 1) / (fit.S + 1))
 
+
+
+def duplication(panel: pd.DataFrame, fit: DirichletFit) -> pd.DataFrame:
+    """Long: brand, other, observed share of the brand's buyers who also bought the other, and the Dirichlet's."""
+    pairs = panel[["user_id", "brand"]].drop_duplicates().merge(
+        panel[["user_id", "brand"]].drop_duplicates(), on="user_id", suffixes=("", "_other"))
+    both = pairs.groupby(["brand", "brand_other"]).size()
+    buyers = panel.groupby("brand")["user_id"].nunique()
+    pred = fit.duplication_table()
+    rows = []
+    for b in fit.brands:
+        for o in fit.brands:
+            if b != o:
+                rows.append({"brand": b, "other": o, "duplication_obs": both.get((b, o), 0) / buyers[b],
+                             "duplication": float(pred.loc[b, o])})
+    return pd.DataFrame(rows)
