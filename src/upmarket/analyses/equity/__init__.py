@@ -310,6 +310,18 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
             f"percentage points {word} what its size alone predicts.",
             {f"equity.{focal}.excess_loyalty": e},
             f"按 Dirichlet 基准，{focal} 的忠诚度{zh_word}同等份额品牌的预期 {abs(e) * 100:.0f} 个百分点。"))
+    rivals = [b for b in ("Apple", "Huawei") if figures.get(b, {}).get("awareness") is not None]
+    if f.get("awareness") is not None and rivals:
+        lo, hi = f["awareness_ci"]
+        vs = ", ".join(f"{b} {figures[b]['awareness']:.0%}" for b in rivals)
+        vs_zh = "、".join(f"{b} {figures[b]['awareness']:.0%}" for b in rivals)
+        out.append(Finding(
+            f"{focal} holds {f['awareness']:.0%} of brand reach (mean share of mentions, views, searches and content "
+            f"views; 90% interval {lo:.0%}–{hi:.0%}) against {vs}.",
+            {f"equity.{focal}.awareness": f["awareness"], **{f"equity.{b}.awareness": figures[b]["awareness"]
+                                                             for b in rivals}},
+            f"{focal} 占品牌触达的 {f['awareness']:.0%}（提及、浏览、搜索与内容观看份额的均值；90% 区间 "
+            f"{lo:.0%}–{hi:.0%}），对比 {vs_zh}。"))
     sub = tables.get("sub_brand_flows")
     if sub is not None and len(sub):
         r = sub.iloc[0]
