@@ -1,0 +1,84 @@
+"""The decision layer: 4P, STP, equity and dilemma findings read from the results figures (issue 19 items 1 and 3).
+
+``build_strategy(figures)`` runs after every analysis and returns results.json's ``strategy`` block::
+
+    {"findings": [{id, framework, section, text, text_zh, evidence: {key path: value}, decision, n?, ...}],
+     "dilemmas": {"lock_in": {...}, "cannibalisation": {...}},
+     "suppressed": {"<rule id>": "<why it says nothing>"},
+     "lacking": {"<analysis>": "<what the strategy would read from it>"}}
+
+Findings read only figures (never an analysis module), so a missing analysis suppresses its findings with a reason
+instead of failing. The one cross-analysis read is ``figures`` itself: when analyses become named artefacts, only
+``build_strategy``'s argument changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from upmarket.strategy import fourp, stp
+from upmarket.strategy.context import Context, Suppress
+from upmarket.strategy.dilemmas import cannibalisation, lock_in
+from upmarket.strategy.finding import Cite, Finding, Missing
+
+__all__ = ["Finding", "build_strategy"]
+
+log = logging.getLogger(__name__)
+
+RULES = [*fourp.RULES, *stp.RULES]
+
+EXPECTED = {
+    "voice": "aspect strengths and gaps, value framing (lock-in dilemma)",
+    "pricing": "brand premia, elasticities, diversion (cannibalisation dilemma), 国补 counterfactual",
+    "segments": "segments and brand willingness to pay",
+    "funnel": "platform and city-tier conversion, premium acceptance",
+    "pricing_plan": "which price bound binds, cannibalisation at the planned prices",
+    "spread": "content that spreads",
+    "equity": "the four equity dimensions and the loyalty gap",
+    "mix": "channel ROI",
+    "launch": "diffusion of new models",
+}
+
+
+def _reason(figures: Mapping[str, Any], exc: Missing) -> str:
+    """Why a finding is missing: the analysis that was skipped or failed, else the absent key."""
+    top = exc.path.split(".")[0]
+    for name, why in (figures.get("skipped") or {}).items():
+        if name == top or (top == "pricing" and name == "demand"):
+            return f"{name} was skipped: {why}"
+    for name, why in (figures.get("failed") or {}).items():
+        if name == top or (top == "pricing" and name == "demand"):
+            return f"{name} failed: {why.get('error', why) if isinstance(why, dict) else why}"
+    return str(exc)
+
+
+def build_strategy(figures: Mapping[str, Any], min_n: int | None = None) -> dict[str, Any]:
+    """Findings, dilemmas, suppressed rules and lacking analyses from results.json's figures."""
+    ctx = Context.of(figures, min_n)
+    findings: list[Finding] = []
+    suppressed: dict[str, str] = {}
+    for rule_id, rule in RULES:
+        try:
+            findings.extend(rule(Cite(figures), ctx))
+        except Missing as exc:
+            suppressed[rule_id] = _reason(figures, exc)
+        except Suppress as exc:
+            suppressed[rule_id] = str(exc)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # a figure of an unexpected shape
+            log.warning("strategy rule %s could not read the figures: %r", rule_id, exc)
+            suppressed[rule_id] = f"unexpected figure shape: {exc!r}"
+    dilemmas: dict[str, Any] = {}
+    for name, fn in (("lock_in", lock_in), ("cannibalisation", cannibalisation)):
+        finding, rec = fn(figures, ctx)
+        dilemmas[name] = rec
+        if finding is None:
+            suppressed[f"dilemma.{name}"] = "no signal: " + ", ".join(rec["lacking"]) + " absent"
+        else:
+            findings.insert(len([f for f in findings if f.framework == "dilemma"]), finding)
+    order = {"dilemma": 0, "4P": 1, "STP": 2, "equity": 3}
+    findings.sort(key=lambda f: order.get(f.framework, 9))
+    lacking = {k: f"not in results.json; it would give {v}" for k, v in EXPECTED.items() if k not in figures}
+    return {"findings": [f.to_dict() for f in findings], "dilemmas": dilemmas, "suppressed": suppressed,
+            "lacking": lacking, "min_n": ctx.min_n}
