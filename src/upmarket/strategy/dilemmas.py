@@ -50,14 +50,15 @@ def lock_in_signals(figures: Mapping[str, Any], ctx: Context, cite: Cite | None 
             signs = [compare(v, vci, c(f"voice.{b}.value_framing"), c.maybe(f"voice.{b}.value_framing_ci"))
                      for b in riv]
             out["value_framing"] = 1 if all(s > 0 for s in signs) else -1 if any(s < 0 for s in signs) else 0
-    wtp_path = "segments.wtp_cny" if lookup(figures, f"segments.wtp_cny.brand={f}", None) is not None else None
-    if wtp_path:
-        key = lambda b: f"{wtp_path}.brand={b}"  # noqa: E731
-    else:
-        key = lambda b: f"pricing.brand_premium_cny.all.{b}"  # noqa: E731
+    conjoint = lookup(figures, f"segments.wtp_cny.brand={f}", None) is not None
+
+    def key(b: str, ci: bool = False) -> str:
+        """The brand's WTP path: the conjoint's population WTP, else demand's brand premium."""
+        sfx = "_ci" if ci else ""
+        return f"segments.wtp_cny{sfx}.brand={b}" if conjoint else f"pricing.brand_premium_cny{sfx}.all.{b}"
+
     if lookup(figures, key(f), None) is not None:
-        ci_key = (lambda b: f"{wtp_path}_ci.brand={b}") if wtp_path else (  # noqa: E731
-            lambda b: f"pricing.brand_premium_cny_ci.all.{b}")
+        ci_key = lambda b: key(b, ci=True)  # noqa: E731
         riv = [b for b in ctx.rivals if lookup(figures, key(b), None) is not None]
         riv = [b for b in ("Apple", "Huawei") if b in riv] or riv
         if riv:
@@ -76,8 +77,8 @@ def lock_in_signals(figures: Mapping[str, Any], ctx: Context, cite: Cite | None 
             signs.append(compare(c(f"{base}.premium"), c.maybe(f"{base}.premium_ci"), c(f"{base}.mass"),
                                  c.maybe(f"{base}.mass_ci")))
         if signs:  # locked when premium converts worse than mass in every tier; an opening where it does not
-            out["premium_acceptance"] = 1 if all(s < 0 for s in signs) else -1 if sum(s >= 0 for s in signs) > len(
-                signs) / 2 else 0
+            out["premium_acceptance"] = 1 if all(s < 0 for s in signs) else -1 if sum(s > 0 for s in signs) > len(
+                signs) / 2 else 0  # level tiers (overlapping intervals) are no evidence either way
     return out
 
 
@@ -143,7 +144,8 @@ def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, d
     change = ("framing share falling to the premium rivals' level, a brand premium whose interval reaches "
               "Huawei's, or premium listings converting like mass ones in more tiers; a framing trend by period "
               "would test whether it is moving")
-    change_zh = "性价比话语占比降至高端竞品水平、品牌溢价区间触及华为，或更多城市高端机型转化追平大众机型；按期的话语趋势可检验其是否在变化"
+    change_zh = ("性价比话语占比降至高端竞品水平、品牌溢价区间触及华为，或更多城市高端机型转化追平大众机型；"
+                 "按期的话语趋势可检验其是否在变化")
     text = (f"Dilemma 性价比 lock-in — verdict: {verdict} (confidence {conf}; signals: "
             + ", ".join(f"{SIGNAL_EN[k]} {'for' if v > 0 else 'against' if v < 0 else 'level'}" for k, v in sig.items())
             + ("; " + "; ".join(bits) if bits else "") + f"). What would change it: {change}.")

@@ -15,7 +15,7 @@ from typing import Any
 MISSING = object()
 
 
-class Missing(LookupError):
+class Missing(LookupError):  # noqa: N818 - a reason to suppress, not an error
     """A results key path the finding needs is absent: the finding is suppressed with this path as its reason."""
 
     def __init__(self, path: str, why: str | None = None):
@@ -98,7 +98,8 @@ def uncited_numbers(text: str, evidence: Mapping[str, Any]) -> list[str]:
     """Numbers in ``text`` that are no rendering of any cited value (should be empty)."""
     allowed: set[str] = set()
     for path, v in evidence.items():
-        allowed |= renderings(v) | set(numbers_in(path))  # labels in the cited path (periods, tiers) count too
+        # labels in the cited path (periods such as 2024, tiers) count too
+        allowed |= renderings(v) | {x for part in path.split(".") for x in numbers_in(part)}
     return [n for n in numbers_in(text) if n not in allowed and n.lstrip("-") not in allowed]
 
 

@@ -46,7 +46,8 @@ def product_aspects(c: Cite, ctx: Context) -> list[Finding]:
         if kind == "strength":
             text = (f"Product strength — {a}: {pct(vals[f])} of {f}'s {a} opinions are positive (n={integer(ns[f])}), "
                     f"clearly above {others}. Lead with it.")
-            text_zh = (f"产品优势——{az}：{f}的{az}评价中{pct(vals[f])}为正面（n={integer(ns[f])}），明显高于{others_zh}。"
+            text_zh = (f"产品优势——{az}：{f}的{az}评价中{pct(vals[f])}为正面（n={integer(ns[f])}），"
+                       f"明显高于{others_zh}。"
                        f"应作为主打卖点。")
         else:
             text = (f"Product gap — {a}: {pct(vals[f])} of {f}'s {a} opinions are positive (n={integer(ns[f])}) "
@@ -168,7 +169,7 @@ def price_subsidy(c: Cite, ctx: Context) -> list[Finding]:
     cap = c.maybe("pricing.counterfactual.subsidy.cap_cny")
     rule = (f" ({pct(rate)} of the price, at most {cny(cap)} CNY, only up to {cny(lim)} CNY)"
             if None not in (rate, cap, lim) else "")
-    rule_zh = (f"（价格的{pct(rate)}，最多{cny(cap)}元，仅限{cny(lim)}元及以下）" if None not in (rate, cap, lim) else "")
+    rule_zh = f"（价格的{pct(rate)}，最多{cny(cap)}元，仅限{cny(lim)}元及以下）" if None not in (rate, cap, lim) else ""
     pp_en = f" and moves the premium share by {num(pp, 1)} points" if pp is not None else ""
     pp_zh = f"，高端份额变化{num(pp, 1)}个百分点" if pp is not None else ""
     cut = f" Keep a configuration at or under {cny(lim)} CNY." if lim is not None else ""
@@ -189,7 +190,8 @@ def price_plan_bounds(c: Cite, ctx: Context) -> list[Finding]:
     share = c(f"pricing_plan.binding_share.{top}")
     floor = c.maybe("pricing_plan.constraints.floor")
     if top == "interior":
-        text = f"Price plan — {pct(share)} of the {integer(n_cells)} segment × tier × channel prices are interior optima."
+        text = (f"Price plan — {pct(share)} of the {integer(n_cells)} segment × tier × channel prices are interior "
+                f"optima.")
         text_zh = f"定价方案——{integer(n_cells)}个人群×城市×渠道价格中{pct(share)}为内部最优解。"
     else:
         why = {"floor": f"the margin-maximising price is below the {cny(floor or 0)} CNY floor",
@@ -197,7 +199,8 @@ def price_plan_bounds(c: Cite, ctx: Context) -> list[Finding]:
                "subsidy_cap": "the subsidy stops above the cap, so demand drops there",
                "diversion_cap": "a higher price would send too many buyers to the sub-brand",
                "ceiling": "the search's ceiling"}.get(top, top)
-        why_zh = {"floor": f"利润最大化价格低于{cny(floor or 0)}元的底价", "ladder": "子品牌价格加价差高于利润最大化价格",
+        why_zh = {"floor": f"利润最大化价格低于{cny(floor or 0)}元的底价",
+                  "ladder": "子品牌价格加价差高于利润最大化价格",
                   "subsidy_cap": "超过国补上限后需求下跌", "diversion_cap": "再涨价会让太多买家转向子品牌",
                   "ceiling": "搜索上限"}.get(top, top)
         text = (f"Price plan — {pct(share)} of the {integer(n_cells)} segment × tier × channel prices sit on the "
@@ -205,8 +208,8 @@ def price_plan_bounds(c: Cite, ctx: Context) -> list[Finding]:
         text_zh = f"定价方案——{integer(n_cells)}个价格中{pct(share)}卡在{top}约束上：{why_zh}。"
     worth = c.maybe("pricing_plan.differentiation_worth_per_1000")
     if worth is not None:
-        text += f" Differentiating by segment, tier and channel is worth {cny(worth)} CNY of margin per thousand shoppers"
-        text += " over one uniform price."
+        text += (f" Differentiating by segment, tier and channel is worth {cny(worth)} CNY of margin per thousand "
+                 f"shoppers over one uniform price.")
         text_zh += f"相比统一定价，分人群、城市和渠道定价每千名购物者多赚{cny(worth)}元毛利。"
     out.append(Finding("price.plan", "4P", "price", text, text_zh, c.evidence, n=int(n_cells), decision=True,
                        extra={"binding": top}))
@@ -306,7 +309,8 @@ def promotion_roi(c: Cite, ctx: Context) -> list[Finding]:
                     f"Promotion — each CNY returns most on {', '.join(f'{k} ({num(roi[k])} CNY)' for k in best)} and "
                     f"least on {', '.join(f'{k} ({num(roi[k])} CNY)' for k in worst)}: move budget from the latter.",
                     f"推广——每投入一元回报最高：{'、'.join(f'{zh(CHANNEL_ZH, k)}（{num(roi[k])}元）' for k in best)}；"
-                    f"最低：{'、'.join(f'{zh(CHANNEL_ZH, k)}（{num(roi[k])}元）' for k in worst)}。预算从后者挪向前者。",
+                    f"最低：{'、'.join(f'{zh(CHANNEL_ZH, k)}（{num(roi[k])}元）' for k in worst)}。"
+                    f"预算从后者挪向前者。",
                     c.evidence, decision=True)]
 
 

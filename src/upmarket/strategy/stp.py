@@ -117,7 +117,8 @@ def equity_dimensions(c: Cite, ctx: Context) -> list[Finding]:
         else:
             text = (f"Equity — loyalty: {pct(loy[f])} of {f} owners buy {f} again, "
                     f"{'level with' if s == 0 else 'above'} {best}'s {pct(loy[best])}.")
-            text_zh = f"品牌资产——忠诚度：{f}用户复购率{pct(loy[f])}，{'持平于' if s == 0 else '高于'}{best}的{pct(loy[best])}。"
+            word_zh = "持平于" if s == 0 else "高于"
+            text_zh = f"品牌资产——忠诚度：{f}用户复购率{pct(loy[f])}，{word_zh}{best}的{pct(loy[best])}。"
         out.append(Finding("equity.loyalty_gap", "equity", "equity", text, text_zh, lc.evidence, decision=s < 0))
     return out
 
