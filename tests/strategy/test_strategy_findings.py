@@ -197,3 +197,60 @@ def test_lock_in_verdict_follows_framing_wtp_and_premium_acceptance() -> None:
         d_["premium"], d_["premium_ci"] = 0.1, [0.096, 0.104]
     d2 = build_strategy(free)["dilemmas"]["lock_in"]
     assert d2["verdict"] == "not locked in", d2
+
+
+class _Warehouse:
+    """The two things the quote search uses from a Warehouse: has_rows and a DuckDB connection."""
+
+    def __init__(self) -> None:
+        import duckdb
+        import pandas as pd
+
+        self.con = duckdb.connect()
+        products = pd.DataFrame({"sku_id": ["s1", "s2"], "brand": ["Xiaomi", "Apple"]})
+        reviews = pd.DataFrame({
+            "review_id": ["r1", "r2", "r3", "r4"], "sku_id": ["s1", "s1", "s1", "s2"], "rating": [5, 1, 5, 5],
+            "text": ["晚上拍照效果很清楚，很满意", "续航太差了一天要充三次电", "外观漂亮手感也很好",
+                     "拍照非常好用很喜欢"]})
+        self.con.register("products", products)
+        self.con.register("reviews", reviews)
+
+    def has_rows(self, table: str) -> bool:
+        return table in ("products", "reviews")
+
+
+def _with_segments(figs: dict[str, Any]) -> dict[str, Any]:
+    figs["segments"]["classes"] = {
+        "seg-a": {"share": 0.6, "wtp_cny": {"brand=Xiaomi": -74.0, "camera=90": 12.0, "chip=flagship": 10.0},
+                  "wtp_cny_ci": {"brand=Xiaomi": [-150.0, 2.0], "camera=90": [-40.0, 60.0],
+                                 "chip=flagship": [-30.0, 50.0]}},
+        "seg-b": {"share": 0.4, "wtp_cny": {"brand=Xiaomi": 2202.0, "camera=90": 1018.0, "chip=flagship": 500.0,
+                                            "battery=5000": 300.0},
+                  "wtp_cny_ci": {"brand=Xiaomi": [2000.0, 2400.0], "camera=90": [900.0, 1100.0],
+                                 "chip=flagship": [400.0, 600.0], "battery=5000": [200.0, 400.0]}}}
+    return figs
+
+
+def test_promotion_language_leads_with_valued_strengths_and_avoids_gaps_and_value_framing() -> None:
+    figs = _with_segments(figures())
+    figs["pricing_plan"]["price"] = {"seg-a": {"all": {"jd": 3999.0}},
+                                     "seg-b": {"all": {"jd": 4400.0, "douyin": 4380.0}, "tier5": {"douyin": 4100.0}}}
+    t5 = figs["funnel"]["premium_conversion_by_city_tier"]["tier5"]
+    t5["premium"], t5["premium_ci"] = 0.03, [0.028, 0.032]  # premium converts worst in tier5
+    out = build_strategy(figs, warehouse=_Warehouse())
+    lang = {f["segment"]: f for f in out["findings"] if f["id"].startswith("promotion.language.")}
+    # seg-b values camera (Xiaomi ahead), performance (behind Apple/Huawei), battery (behind Huawei)
+    assert lang["seg-b"]["lead"] == ["camera"]
+    assert set(lang["seg-b"]["avoid"]) == {"performance", "battery", "price"}  # locked in + pays a premium
+    # seg-a values no aspect clearly (intervals reach zero) and pays nothing for the brand: price
+    assert lang["seg-a"]["lead"] == ["price"]
+    cells = {(c["segment"], c["city_tier"], c["channel"]): c for c in out["promotion"]["cells"]}
+    assert len(cells) == 4
+    cam = cells[("seg-b", "all", "douyin")]
+    assert cam["lead"][0]["quote"] == "晚上拍照效果很清楚，很满意"  # a real praising review of the brand
+    assert next(a for a in cam["avoid"] if a["theme"] == "battery")["quote"] == "续航太差了一天要充三次电"
+    assert all("Xiaomi" in line and line.startswith("【") for c in cells.values() for line in c["copy_zh"])
+    assert cells[("seg-b", "tier5", "douyin")]["wording"] == "flagship + subsidy"
+    assert cells[("seg-b", "all", "douyin")]["wording"] == "flagship"
+    for f in lang.values():
+        assert uncited_numbers(f["text"], f["evidence"]) == [] and uncited_numbers(f["text_zh"], f["evidence"]) == []

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upmarket.strategy import fourp, stp
 from upmarket.strategy.context import Context, Suppress
 from upmarket.strategy.dilemmas import cannibalisation, lock_in
 from upmarket.strategy.finding import Cite, Finding, Missing
+from upmarket.strategy.promotion import promotion_language
+
+if TYPE_CHECKING:
+    from upmarket.warehouse import Warehouse
 
 __all__ = ["Finding", "build_strategy"]
 
@@ -54,8 +58,10 @@ def _reason(figures: Mapping[str, Any], exc: Missing) -> str:
     return str(exc)
 
 
-def build_strategy(figures: Mapping[str, Any], min_n: int | None = None) -> dict[str, Any]:
-    """Findings, dilemmas, suppressed rules and lacking analyses from results.json's figures."""
+def build_strategy(figures: Mapping[str, Any], min_n: int | None = None,
+                   warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """Findings, dilemmas, promotion language, suppressed rules and lacking analyses from results.json's figures
+    (the warehouse, when given, only supplies real review quotes for the promotion language)."""
     ctx = Context.of(figures, min_n)
     findings: list[Finding] = []
     suppressed: dict[str, str] = {}
@@ -77,8 +83,12 @@ def build_strategy(figures: Mapping[str, Any], min_n: int | None = None) -> dict
             suppressed[f"dilemma.{name}"] = "no signal: " + ", ".join(rec["lacking"]) + " absent"
         else:
             findings.insert(len([f for f in findings if f.framework == "dilemma"]), finding)
+    promo, promo_findings, promo_suppressed = promotion_language(
+        figures, ctx, locked=dilemmas["lock_in"].get("sign") == 1, warehouse=warehouse)
+    findings.extend(promo_findings)
+    suppressed.update(promo_suppressed)
     order = {"dilemma": 0, "4P": 1, "STP": 2, "equity": 3}
     findings.sort(key=lambda f: order.get(f.framework, 9))
     lacking = {k: f"not in results.json; it would give {v}" for k, v in EXPECTED.items() if k not in figures}
-    return {"findings": [f.to_dict() for f in findings], "dilemmas": dilemmas, "suppressed": suppressed,
-            "lacking": lacking, "min_n": ctx.min_n}
+    return {"findings": [f.to_dict() for f in findings], "dilemmas": dilemmas, "promotion": promo,
+            "suppressed": suppressed, "lacking": lacking, "min_n": ctx.min_n}
