@@ -54,6 +54,8 @@ def figures() -> dict[str, Any]:
                                      "outside": 0.88}},
             "diversion_ci": {"Xiaomi": {"Redmi": [0.0105, 0.0115], "Apple": [0.015, 0.017], "Huawei": [0.019, 0.021],
                                         "OPPO": [0.02, 0.022], "vivo": [0.023, 0.025], "outside": [0.87, 0.89]}},
+            "review_wtp_cny": {"camera": 850.0, "battery": 120.0},
+            "review_wtp_cny_ci": {"camera": [400.0, 1300.0], "battery": [-100.0, 340.0]},
             "counterfactual": {"subsidy": {"rate": 0.15, "cap_cny": 500.0, "limit_cny": 6000.0},
                                "scenarios": {"国补, prices held": {"units_change": 0.2,
                                                                   "premium_share_change_pp": -2.9}}},
@@ -105,6 +107,8 @@ def test_frameworks_and_sections_cover_4p_stp_equity_and_dilemmas() -> None:
             "dilemmas"} <= sections
     assert {f["framework"] for f in out["findings"]} == {"4P", "STP", "equity", "dilemma"}
     assert out["findings"][0]["framework"] == "dilemma"  # the verdicts come first
+    ids = {f["id"] for f in out["findings"]}
+    assert "product.review_value.camera" in ids and "product.review_value.battery" not in ids  # CI spans zero
     assert all(f["text_zh"] and not any(w in f["text_zh"] for w in ("CNY", "visit-to-buy")) for f in out["findings"])
 
 

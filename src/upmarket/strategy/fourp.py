@@ -72,6 +72,9 @@ def product_aspects(c: Cite, ctx: Context) -> list[Finding]:
 
 def product_review_value(c: Cite, ctx: Context) -> list[Finding]:
     """What a better review score is worth in CNY (demand's review WTP), aspects whose interval excludes zero."""
+    if "pricing" in c.figures and lookup(c.figures, "pricing.review_wtp_cny", None) is None:
+        raise Missing("pricing.review_wtp_cny", "demand priced no review aspect: [demand] review_aspects is off "
+                                                "(the default), so what reviews are worth in CNY is unknown")
     wtp = lookup(c.figures, "pricing.review_wtp_cny")
     ci = lookup(c.figures, "pricing.review_wtp_cny_ci", {})
     out = []
