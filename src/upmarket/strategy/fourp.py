@@ -201,14 +201,18 @@ def price_plan_bounds(c: Cite, ctx: Context) -> list[Finding]:
                "ladder": "the sub-brand's price plus the ladder gap is above the margin-maximising price",
                "subsidy_cap": "the subsidy stops above the cap, so demand drops there",
                "diversion_cap": "a higher price would send too many buyers to the sub-brand",
-               "ceiling": "the search's ceiling"}.get(top, top)
+               "ceiling": "the search's ceiling",
+               "channel_spread": "the channels' prices must stay within a band of each other"}.get(top, top)
         why_zh = {"floor": f"利润最大化价格低于{cny(floor or 0)}元的底价",
                   "ladder": "子品牌价格加价差高于利润最大化价格",
                   "subsidy_cap": "超过国补上限后需求下跌", "diversion_cap": "再涨价会让太多买家转向子品牌",
-                  "ceiling": "搜索上限"}.get(top, top)
+                  "ceiling": "搜索上限", "channel_spread": "各渠道价格须在同一价差带内"}.get(top, top)
         text = (f"Price plan — {pct(share)} of the {integer(n_cells)} segment × tier × channel prices sit on the "
                 f"{top} bound: {why}.")
-        text_zh = f"定价方案——{integer(n_cells)}个价格中{pct(share)}卡在{top}约束上：{why_zh}。"
+        bound_zh = {"floor": "底价", "ladder": "子品牌价格阶梯", "subsidy_cap": "国补上限",
+                    "diversion_cap": "子品牌分流上限", "ceiling": "搜索上限",
+                    "channel_spread": "渠道价差"}.get(top, top)
+        text_zh = f"定价方案——{integer(n_cells)}个价格中{pct(share)}卡在{bound_zh}约束上：{why_zh}。"
     worth = c.maybe("pricing_plan.differentiation_worth_per_1000")
     if worth is not None:
         text += (f" Differentiating by segment, tier and channel is worth {cny(worth)} CNY of margin per thousand "

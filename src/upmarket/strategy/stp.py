@@ -37,7 +37,7 @@ def stp_targets(c: Cite, ctx: Context) -> list[Finding]:
     scores_zh = "、".join(f"{t}（{num(att[t])}）" for t in targets)
     return [Finding("stp.targets", "STP", "targets",
                     f"Targets — {scores}, scored by {formula}.",
-                    f"目标人群——{scores_zh}，评分公式：{formula}。", c.evidence, decision=True)]
+                    f"目标人群——{scores_zh}，评分公式：{formula_zh(formula)}。", c.evidence, decision=True)]
 
 
 def stp_position(c: Cite, ctx: Context) -> list[Finding]:
@@ -59,6 +59,17 @@ def stp_position(c: Cite, ctx: Context) -> list[Finding]:
     return [Finding("stp.position", "STP", "position",
                     f"Position — on the perceptual map from {src}, {ctx.focal}'s distance to {lst}: {tail}",
                     f"定位——基于口碑的感知图上，{ctx.focal}到各竞品的距离：{lst_zh}。{tail_zh}", c.evidence)]
+
+
+FORMULA_ZH = {"premium_acceptance": "高端接受度", "not_value_framed": "非性价比导向", "wtp_focal": "品牌支付意愿",
+              "size": "规模", "growth": "增长", "each min–max scaled over segments": "各项在人群间做最小–最大归一化"}
+
+
+def formula_zh(formula: str) -> str:
+    """The attractiveness formula with its terms in Chinese (same weights, so the same cited numbers)."""
+    for en, cn in FORMULA_ZH.items():
+        formula = formula.replace(en, cn)
+    return formula
 
 
 DIMENSIONS = ("awareness", "associations", "perceived_quality", "loyalty")
