@@ -139,8 +139,8 @@ def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, d
         bits.append(f"{pct(vf)} of opinions about {f} argue from value for money")
         bits_zh.append(f"关于{f}的评价中{pct(vf)}从性价比出发")
     if wtp is not None:
-        bits.append(f"buyers pay {cny(wtp)} CNY for the brand")
-        bits_zh.append(f"消费者为品牌多付{cny(wtp)}元")
+        bits.append(f"buyers pay {cny(wtp)} CNY for the brand over the reference brand")
+        bits_zh.append(f"消费者为品牌比参照品牌多付{cny(wtp)}元")
     change = ("framing share falling to the premium rivals' level, a brand premium whose interval reaches "
               "Huawei's, or premium listings converting like mass ones in more tiers; a framing trend by period "
               "would test whether it is moving")

@@ -62,8 +62,10 @@ def product_aspects(c: Cite, ctx: Context) -> list[Finding]:
             sub(f"voice.{f}.aspects.{a}")
         names, names_zh = ", ".join(level), "、".join(zh(ASPECT_ZH, a) for a in level)
         out.append(Finding("product.level", "4P", "product",
-                           f"Product — level with {' and '.join(riv)} (intervals overlap, no ranking): {names}.",
-                           f"产品——与{'、'.join(riv)}持平（区间重叠，不作排名）：{names_zh}。", sub.evidence,
+                           f"Product — no clear lead or gap against {' and '.join(riv)} (intervals overlap, so no "
+                           f"ranking): {names}.",
+                           f"产品——相对{'、'.join(riv)}无明显领先或落后（区间重叠，不作排名）：{names_zh}。",
+                           sub.evidence,
                            extra={"kind": "level", "aspects": level}))
     if not out:
         raise Suppress(f"no aspect has at least {ctx.min_n} opinions for {f} and each of {', '.join(riv)}")
