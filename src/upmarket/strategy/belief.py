@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 MIN_N = 30
-"""Default minimum number of observations behind a finding ([strategy] min_n)."""
+"""Default minimum number of observations behind a finding (``build_strategy(min_n=...)``)."""
 
 
 def has_width(ci: Sequence[float] | None) -> bool:

@@ -29,9 +29,8 @@ class Context:
     def of(cls, figures: Mapping[str, Any], min_n: int | None = None) -> Context:
         cfg = figures.get("config", {}) or {}
         focal = str(figures.get("focal_brand") or cfg.get("focal_brand") or "Xiaomi")
-        opts = (cfg.get("analysis_options") or {}).get("strategy", {}) or {}
         return cls(figures, focal, [s for s in cfg.get("sub_brands") or [] if s != focal], rivals(figures),
-                   int(min_n if min_n is not None else opts.get("min_n", MIN_N)))
+                   int(min_n if min_n is not None else MIN_N))
 
     def premium_rivals(self, present: Mapping[str, Any] | list[str]) -> list[str]:
         """Apple and Huawei when configured and present, else every rival present (never a sub-brand)."""
