@@ -116,8 +116,12 @@ def quotes(warehouse: Warehouse | None, brand: str, sub_brands: list[str]) -> di
         log.info("no review quotes: %s", exc)
         return {}
     out: dict[str, dict[str, str]] = {}
-    for aspect, terms in ASPECT_TERMS.items():
-        hit = df[df["text"].str.contains("|".join(terms), regex=True)]
+    mentions = {a: df["text"].str.contains("|".join(t), regex=True) for a, t in ASPECT_TERMS.items()}
+    n_aspects = sum(m.astype(int) for m in mentions.values()) if mentions else 0
+    df = df.assign(n_aspects=n_aspects)
+    for aspect in ASPECT_TERMS:
+        # a quote about this aspect alone where there is one (a review praising five things backs none of them)
+        hit = df[mentions[aspect]].sort_values("n_aspects", kind="stable")
         rec = {}
         good, bad = hit[hit["rating"] >= 4], hit[hit["rating"] <= 2]
         if len(good):
