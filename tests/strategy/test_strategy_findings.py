@@ -76,7 +76,9 @@ def figures() -> dict[str, Any]:
         "equity": {b: {"awareness": a, "associations": s, "perceived_quality": q, "loyalty": lo, "index": 0.5}
                    for b, a, s, q, lo in [("Xiaomi", 0.95, 0.58, 0.7, 0.52), ("Apple", 0.98, 0.8, 0.85, 0.78),
                                           ("Huawei", 0.97, 0.69, 0.8, 0.72), ("Redmi", 0.9, 0.5, 0.6, 0.48)]},
-        "pricing_plan": {"cells": 84, "binding_share": {"floor": 0.7, "interior": 0.3},
+        "pricing_plan": {"cells": 84, "binding_share": {"floor": 0.7, "interior": 0.3}, "uniform_price": 3999.0,
+                         "list_price": {"seg-a": {"all": 3999.0, "tier1": 4100.0}, "seg-b": {"all": 4416.0}},
+                         "worth_vs_uniform_per_1000": {"seg-a": {"all": 0.0}, "seg-b": {"all": 5210.0}},
                          "constraints": {"floor": 3999.0}, "differentiation_worth_per_1000": 1234.0,
                          "cannibalisation_all": 0.12},
     }
@@ -109,6 +111,8 @@ def test_frameworks_and_sections_cover_4p_stp_equity_and_dilemmas() -> None:
     assert out["findings"][0]["framework"] == "dilemma"  # the verdicts come first
     ids = {f["id"] for f in out["findings"]}
     assert "product.review_value.camera" in ids and "product.review_value.battery" not in ids  # CI spans zero
+    diff = next(f for f in out["findings"] if f["id"] == "price.plan_differences")
+    assert diff["text"].index("seg-b") < diff["text"].index("seg-a") and "5,210" in diff["text"]
     assert all(f["text_zh"] and not any(w in f["text_zh"] for w in ("CNY", "visit-to-buy")) for f in out["findings"])
 
 

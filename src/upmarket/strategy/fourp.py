@@ -378,10 +378,33 @@ def market_premium_trend(c: Cite, ctx: Context) -> list[Finding]:
                     c.evidence)]
 
 
+def price_plan_differences(c: Cite, ctx: Context) -> list[Finding]:
+    """How the plan's list prices differ by segment (tiers pooled) and what each segment's price earns over the
+    uniform price, per 1,000 shoppers of the segment."""
+    lp = lookup(c.figures, "pricing_plan.list_price")
+    worth = lookup(c.figures, "pricing_plan.worth_vs_uniform_per_1000")
+    u = c("pricing_plan.uniform_price")
+    segs = [s for s in lp if "all" in lp[s] and "all" in (worth.get(s) or {})]
+    if not segs:
+        raise Suppress("no segment has a pooled-tier price and its worth over the uniform price")
+    segs.sort(key=lambda s: -lp[s]["all"])
+    en, cn = [], []
+    for s in segs:
+        p, w = c(f"pricing_plan.list_price.{s}.all"), c(f"pricing_plan.worth_vs_uniform_per_1000.{s}.all")
+        en.append(f"{s} {cny(p)} CNY (+{cny(w)} CNY margin)")
+        cn.append(f"{s} {cny(p)}元（多赚{cny(w)}元）")
+    return [Finding("price.plan_differences", "4P", "price",
+                    f"Price plan — list prices by segment against one uniform price of {cny(u)} CNY, with the margin "
+                    f"each earns over it per thousand of its shoppers: {'; '.join(en)}.",
+                    f"定价方案——各人群标价（对比统一价{cny(u)}元）及每千名该人群购物者相对统一价多赚的毛利："
+                    f"{'；'.join(cn)}。", c.evidence, decision=True)]
+
+
 RULES = [
     ("product.aspects", product_aspects), ("product.review_value", product_review_value),
     ("price.premium", price_premium), ("price.elasticity", price_elasticity), ("price.subsidy", price_subsidy),
     ("price.premium_market", market_premium_trend), ("price.plan", price_plan_bounds),
+    ("price.plan_differences", price_plan_differences),
     ("place.platforms", place_platforms), ("place.tiers", place_tiers), ("place.paths", place_paths),
     ("promotion.roi", promotion_roi), ("promotion.spread", promotion_spread),
     ("promotion.creators", promotion_creators),

@@ -84,6 +84,7 @@ def test_plan_names_the_bound_that_holds_each_price_and_what_differentiating_is_
     assert np.allclose(interior["price"], interior["unconstrained_price"], rtol=0.003, atol=2.0)
     assert fig["cells"] == len(plan) and abs(sum(fig["binding_share"].values()) - 1) < 1e-3
     assert fig["differentiation_worth_per_1000"] >= -1.0  # the uniform price is one of the plan's candidates
+    assert all(v >= -1.0 for v in (t["all"] for t in fig["worth_vs_uniform_per_1000"].values()))
     assert 0 <= fig["cannibalisation_all"] <= 1
     price_plan = [f for f in res.figures["strategy"]["findings"] if f["id"] == "price.plan"]
     assert price_plan and price_plan[0]["binding"] in BOUNDS

@@ -355,8 +355,9 @@ def uniform_price(point_cells: dict[tuple[str, str], tuple[list[Cell], np.ndarra
 
 def plan_summary(plan: pd.DataFrame, seg_share: dict[str, float]) -> dict[str, Any]:
     """Figures on how the plan was bound and what differentiating is worth: the share of cells per binding bound
-    (``binding_share``), cells, the unconstrained optimum per cell, the uniform benchmark price and the
-    differentiation's worth per 1,000 shoppers (tiers pooled, weighted by segment share × channel weight), and the
+    (``binding_share``), cells, the unconstrained optimum per cell, the uniform benchmark price, each segment × tier's
+    margin over it per 1,000 shoppers (channels weighted) and the whole plan's (tiers pooled, weighted by segment
+    share × channel weight), and the
     share of the focal product's buyers who would otherwise buy the sub-brand (``cannibalisation_all``)."""
     out: dict[str, Any] = {"cells": len(plan),
                            "binding_share": {k: round(float(v), 4) for k, v in
@@ -372,6 +373,11 @@ def plan_summary(plan: pd.DataFrame, seg_share: dict[str, float]) -> dict[str, A
     if wt.sum() > 0:
         out["cannibalisation_all"] = round(float((wt * pooled["cannibalisation"]).sum() / wt.sum()), 4)
         if "uniform_price" in pooled:
+            worth = plan.assign(w_worth=plan["channel_weight"] * plan["worth_vs_uniform_per_1000"]).groupby(
+                ["segment", "city_tier"])["w_worth"].sum()
+            out["worth_vs_uniform_per_1000"] = {}
+            for (seg, tier), v in worth.items():
+                out["worth_vs_uniform_per_1000"].setdefault(seg, {})[tier] = round(float(v), 0)
             out["uniform_price"] = round(float(pooled["uniform_price"].iloc[0]), 0)
             out["differentiation_worth_per_1000"] = round(
                 float((wt * pooled["worth_vs_uniform_per_1000"]).sum() / wt.sum()), 0)
