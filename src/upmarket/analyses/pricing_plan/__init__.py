@@ -310,8 +310,13 @@ class PricingPlan(Analysis):
         w = g["channel_weight"].to_numpy()
         units = float((w * g["units_per_1000"]).sum())
         margin = float((w * g["margin_per_1000"]).sum())
-        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, 90% {r.price_low:,.0f}–"
-                          f"{r.price_high:,.0f})" for r in g.itertuples())
+        def band(r: Any) -> str:
+            """The price's 90 % band; a zero-width band is a bound holding in every draw, not certainty."""
+            if r.price_high - r.price_low < 1 and getattr(r, "binding", "interior") != "interior":
+                return f"the {r.binding.replace('_', ' ')} holds it in every draw"
+            return f"90% {r.price_low:,.0f}–{r.price_high:,.0f}"
+
+        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, {band(r)})" for r in g.itertuples())
         can = float((w * g["cannibalisation"]).sum())
         bound = g["binding"].mode().iloc[0] if "binding" in g else "interior"
         free = float((w * g["unconstrained_price"]).sum()) if "unconstrained_price" in g else np.nan
