@@ -262,3 +262,16 @@ def test_promotion_language_leads_with_valued_strengths_and_avoids_gaps_and_valu
     assert cells[("seg-b", "all", "douyin")]["wording"] == "flagship"
     for f in lang.values():
         assert uncited_numbers(f["text"], f["evidence"]) == [] and uncited_numbers(f["text_zh"], f["evidence"]) == []
+
+
+def test_copy_templates_use_no_phrase_the_twin_plants() -> None:
+    """The example copy is written for upmarket: no planted review phrase (three characters or more) appears in it."""
+    from upmarket.strategy.promotion import COPY_ZH
+    from upmarket.twin import lexicon
+
+    planted = {p for name in dir(lexicon) if name.isupper()
+               for p in (getattr(lexicon, name) if isinstance(getattr(lexicon, name), tuple) else ())
+               if isinstance(p, str) and len(p) >= 3}
+    assert len(planted) > 20
+    for theme, line in COPY_ZH.items():
+        assert not [p for p in planted if p in line], theme

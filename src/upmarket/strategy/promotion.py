@@ -48,7 +48,7 @@ COPY_ZH = {
     "design": "{brand}设计，握在手里的高级质感",
     "system": "{brand}系统，越用越顺手",
     "service": "{brand}服务，买得放心，用得安心",
-    "price": "同样的旗舰体验，选{brand}更值",
+    "price": "顶配享受不必多花钱，选{brand}更值得",
 }
 """Example copy per theme, written for this package (one line each)."""
 
