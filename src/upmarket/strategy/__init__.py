@@ -46,15 +46,27 @@ EXPECTED = {
 }
 
 
+WRITER = {"pricing.stp": "segments", "pricing.positioning": "segments", "pricing.segment_share": "segments",
+          "pricing": "demand", "creators": "spread"}
+"""Results key prefixes written by an analysis of another name (longest prefix wins); else the top key."""
+
+
+def _writer(path: str) -> str:
+    """The analysis that writes a results key path."""
+    for prefix in sorted(WRITER, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "."):
+            return WRITER[prefix]
+    return path.split(".")[0]
+
+
 def _reason(figures: Mapping[str, Any], exc: Missing) -> str:
     """Why a finding is missing: the analysis that was skipped or failed, else the absent key."""
-    top = exc.path.split(".")[0]
-    for name, why in (figures.get("skipped") or {}).items():
-        if name == top or (top == "pricing" and name == "demand"):
-            return f"{name} was skipped: {why}"
-    for name, why in (figures.get("failed") or {}).items():
-        if name == top or (top == "pricing" and name == "demand"):
-            return f"{name} failed: {why.get('error', why) if isinstance(why, dict) else why}"
+    name = _writer(exc.path)
+    if name in (figures.get("skipped") or {}):
+        return f"{name} was skipped: {figures['skipped'][name]}"
+    if name in (figures.get("failed") or {}):
+        why = figures["failed"][name]
+        return f"{name} failed: {why.get('error', why) if isinstance(why, dict) else why}"
     return str(exc)
 
 
