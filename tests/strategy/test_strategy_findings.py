@@ -127,6 +127,9 @@ def test_missing_analyses_suppress_their_findings_with_the_reason() -> None:
     assert out["suppressed"]["promotion.roi"] == "mix was skipped: no spend table"
     assert "equity" in out["suppressed"]["equity.dimensions"]
     assert set(out["lacking"]) >= {"equity", "mix", "pricing_plan"}
+    figs["pricing"].pop("stp")
+    figs["skipped"]["segments"] = "no choices"
+    assert build_strategy(figs)["suppressed"]["stp.targets"] == "segments was skipped: no choices"  # not demand
     empty = build_strategy({"focal_brand": "Xiaomi", "config": {}, "skipped": {}, "failed": {}})
     assert empty["findings"] == [] and "dilemma.lock_in" in empty["suppressed"]
 
