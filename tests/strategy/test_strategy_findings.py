@@ -111,6 +111,9 @@ def test_frameworks_and_sections_cover_4p_stp_equity_and_dilemmas() -> None:
     assert out["findings"][0]["framework"] == "dilemma"  # the verdicts come first
     ids = {f["id"] for f in out["findings"]}
     assert "product.review_value.camera" in ids and "product.review_value.battery" not in ids  # CI spans zero
+    assert out["verdicts"] == ["dilemma.lock_in", "dilemma.cannibalisation"]
+    assert out["decisions"][:2] == ["price.plan_differences", "price.plan"] and len(out["decisions"]) == 5
+    assert all(next(f for f in out["findings"] if f["id"] == d)["decision"] for d in out["decisions"])
     diff = next(f for f in out["findings"] if f["id"] == "price.plan_differences")
     assert diff["text"].index("seg-b") < diff["text"].index("seg-a") and "5,210" in diff["text"]
     assert all(f["text_zh"] and not any(w in f["text_zh"] for w in ("CNY", "visit-to-buy")) for f in out["findings"])

@@ -3,6 +3,7 @@
 ``build_strategy(figures)`` runs after every analysis and returns results.json's ``strategy`` block::
 
     {"findings": [{id, framework, section, text, text_zh, evidence: {key path: value}, decision, n?, ...}],
+     "verdicts": [ids of the dilemma findings], "decisions": [ids of up to five decision findings, in order],
      "dilemmas": {"lock_in": {...}, "cannibalisation": {...}},
      "suppressed": {"<rule id>": "<why it says nothing>"},
      "lacking": {"<analysis>": "<what the strategy would read from it>"}}
@@ -70,6 +71,24 @@ def _reason(figures: Mapping[str, Any], exc: Missing) -> str:
     return str(exc)
 
 
+DECISION_ORDER = ("price.plan_differences", "price.plan", "promotion.language", "place.tiers", "product.gap",
+                  "promotion.roi", "equity.loyalty_gap", "stp.targets", "place.platforms", "product.review_value",
+                  "price.subsidy", "price.elasticity", "equity.dimensions", "product.strength")
+"""Which decision findings the executive summary shows first: one per decision area, prices first."""
+
+
+def five_decisions(findings: list[Finding], n: int = 5) -> list[str]:
+    """Ids of up to ``n`` decision findings, one per area of DECISION_ORDER (the first finding of each)."""
+    out: list[str] = []
+    for prefix in DECISION_ORDER:
+        hit = next((f.id for f in findings if f.decision and (f.id == prefix or f.id.startswith(prefix + "."))), None)
+        if hit and hit not in out:
+            out.append(hit)
+        if len(out) == n:
+            break
+    return out
+
+
 def build_strategy(figures: Mapping[str, Any], min_n: int | None = None,
                    warehouse: Warehouse | None = None) -> dict[str, Any]:
     """Findings, dilemmas, promotion language, suppressed rules and lacking analyses from results.json's figures
@@ -102,5 +121,7 @@ def build_strategy(figures: Mapping[str, Any], min_n: int | None = None,
     order = {"dilemma": 0, "4P": 1, "STP": 2, "equity": 3}
     findings.sort(key=lambda f: order.get(f.framework, 9))
     lacking = {k: f"not in results.json; it would give {v}" for k, v in EXPECTED.items() if k not in figures}
-    return {"findings": [f.to_dict() for f in findings], "dilemmas": dilemmas, "promotion": promo,
+    verdicts = [f.id for f in findings if f.framework == "dilemma"]
+    return {"findings": [f.to_dict() for f in findings], "verdicts": verdicts, "decisions": five_decisions(findings),
+            "dilemmas": dilemmas, "promotion": promo,
             "suppressed": suppressed, "lacking": lacking, "min_n": ctx.min_n}
