@@ -150,7 +150,23 @@ def run_analyses(
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)
         task.advance()
+    figures["strategy"] = strategy_block(figures, wh, debug)
     return Results(figures, sections)
+
+
+def strategy_block(figures: dict[str, Any], wh: Warehouse | None = None, debug: bool = False) -> dict[str, Any]:
+    """The decision layer on the figures of every analysis that ran (upmarket.strategy); a crash there is a
+    failure listed under ``failed.strategy``, never a lost run."""
+    from upmarket.strategy import build_strategy
+
+    try:
+        return build_strategy(figures, warehouse=wh)
+    except Exception as exc:
+        if debug:
+            raise
+        log.exception("strategy failed")
+        figures["failed"]["strategy"] = failure(exc)
+        return {"findings": [], "dilemmas": {}, "suppressed": {}, "lacking": {}}
 
 
 def failure(exc: BaseException) -> dict[str, str]:

@@ -66,3 +66,25 @@ def test_plan_respects_every_constraint(tiny_plan):
     dy = plan[plan["channel"] == "douyin"]  # the fee comes off the margin: (p·(1 − fee) − cost)·units
     cost = 0.6 * c["floor"]
     assert np.allclose(dy["margin_per_1000"], (dy["price"] * 0.95 - cost) * dy["units_per_1000"], rtol=1e-6)
+
+
+def test_plan_names_the_bound_that_holds_each_price_and_what_differentiating_is_worth(tiny_plan):
+    from upmarket.analyses.pricing_plan.optimise import BOUNDS
+
+    res, _ = tiny_plan
+    plan = next(s for s in res.sections if s.name == "pricing_plan").tables["price_plan"]
+    fig = res.figures["pricing_plan"]
+    floor = fig["constraints"]["floor"]
+    assert set(plan["binding"]) <= set(BOUNDS)
+    on_floor = plan[plan["binding"] == "floor"]
+    assert np.allclose(on_floor["price"], floor, atol=2.0)
+    assert (on_floor["unconstrained_price"] < floor).all()  # the floor binds because demand asks for less
+    assert (on_floor["bound_cost_per_1000"] >= -1.0).all()  # a bound never raises the margin
+    interior = plan[plan["binding"] == "interior"]
+    assert np.allclose(interior["price"], interior["unconstrained_price"], rtol=0.003, atol=2.0)
+    assert fig["cells"] == len(plan) and abs(sum(fig["binding_share"].values()) - 1) < 1e-3
+    assert fig["differentiation_worth_per_1000"] >= -1.0  # the uniform price is one of the plan's candidates
+    assert all(v >= -1.0 for v in (t["all"] for t in fig["worth_vs_uniform_per_1000"].values()))
+    assert 0 <= fig["cannibalisation_all"] <= 1
+    price_plan = [f for f in res.figures["strategy"]["findings"] if f["id"] == "price.plan"]
+    assert price_plan and price_plan[0]["binding"] in BOUNDS

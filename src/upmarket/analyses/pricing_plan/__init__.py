@@ -31,7 +31,17 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
-from upmarket.analyses.pricing_plan.optimise import Cell, optimise, optimise_channels, paid, shares
+from upmarket.analyses.pricing_plan.optimise import (
+    Cell,
+    binding,
+    describe,
+    optimise,
+    optimise_channels,
+    paid,
+    shares,
+    unconstrained,
+    value,
+)
 from upmarket.contract.codes import NATIONAL_SUBSIDY
 
 if TYPE_CHECKING:
@@ -39,9 +49,11 @@ if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
 __all__ = ["Cell", "PricingPlan", "channel_context", "channel_mix", "optimise", "optimise_channels", "paid",
-           "shares"]
+           "plan_summary", "shares", "uniform_price"]
 
 ALL = "all"
+BOUND_ZH = {"floor": "底价", "ladder": "子品牌价格阶梯", "diversion_cap": "子品牌分流上限", "subsidy_cap": "国补上限",
+            "ceiling": "搜索上限", "channel_spread": "渠道价差上限"}
 
 
 def _utility(beta: np.ndarray, names: list[str], brand: str, price: float, top: bool) -> float:
@@ -210,6 +222,7 @@ class PricingPlan(Analysis):
         rng = np.random.default_rng(int(o.get("seed", 0)))
         n_draws = int(o.get("draws", 30))
         rows = []
+        point_cells: dict[tuple[str, str], tuple[list[Cell], np.ndarray]] = {}  # the point estimate's cells
         for k, seg in enumerate(seg_names):
             b_mean, V = best.mean_beta(k)
             draws = rng.multivariate_normal(b_mean, V, size=n_draws, method="eigh") if n_draws else []
@@ -233,9 +246,15 @@ class PricingPlan(Analysis):
                 if not sols:
                     continue
                 point, rest = sols[0], sols[1:]
+                b0 = b_mean.copy()
+                b0[ip] *= scale
+                cs = cells(b0, platforms)
+                point_cells[(seg, tier)] = (cs, w)
                 list_price = max(s["price"] for s in point)
                 for c, pf in enumerate(platforms):
                     r = point[c]
+                    free = optimise(unconstrained(cs[c]), step=5.0)
+                    free_obj = describe(unconstrained(cs[c]), free["price"])["objective_per_buyer"]
 
                     def q(key: str, p: float, c: int = c, rest: list = rest) -> float:
                         vals = [s[c][key] for s in rest]
@@ -251,8 +270,18 @@ class PricingPlan(Analysis):
                         "units_low": 1000 * q("share", 0.05), "units_high": 1000 * q("share", 0.95),
                         "margin_low": 1000 * q("objective_per_buyer", 0.05),
                         "margin_high": 1000 * q("objective_per_buyer", 0.95),
-                        "channel_fee": fees.get(pf, 0.0), "sub_price": sub_price[pf]})
+                        "channel_fee": fees.get(pf, 0.0), "sub_price": sub_price[pf],
+                        "unconstrained_price": free["price"], "binding": binding(cs[c], r["price"], free["price"]),
+                        "bound_cost_per_1000": 1000 * (free_obj - r["objective_per_buyer"])})
         plan = pd.DataFrame(rows)
+        uniform = uniform_price(point_cells, dict(zip(seg_names, np.asarray(best.shares, float), strict=True)))
+        if len(plan) and uniform is not None:
+            plan["uniform_price"] = uniform
+            plan["worth_vs_uniform_per_1000"] = [
+                1000 * (r.objective_at_plan - float(value(point_cells[(r.segment, r.city_tier)][0][r.i], np.array(
+                    [uniform]))[0][0])) for r in plan.assign(
+                    objective_at_plan=plan["margin_per_1000"] / 1000,
+                    i=plan.groupby(["segment", "city_tier"]).cumcount()).itertuples()]
         figures: dict[str, Any] = {
             "price": {}, "list_price": {}, "units_per_1000": {}, "margin_per_1000": {},
             "constraints": {"floor": floor, "ladder_gap": float(o.get("ladder_gap", 500)),
@@ -260,6 +289,8 @@ class PricingPlan(Analysis):
                             "subsidy_cap": NATIONAL_SUBSIDY.limit_cny,
                             "channel_spread": spread, "channel_fee": fees},
         }
+        if len(plan):
+            figures.update(plan_summary(plan, dict(zip(seg_names, np.asarray(best.shares, float), strict=True))))
         for r in plan.itertuples():
             figures["price"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = round(r.price, 0)
             figures["list_price"].setdefault(r.segment, {})[r.city_tier] = round(r.list_price, 0)
@@ -279,15 +310,80 @@ class PricingPlan(Analysis):
         w = g["channel_weight"].to_numpy()
         units = float((w * g["units_per_1000"]).sum())
         margin = float((w * g["margin_per_1000"]).sum())
-        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, 90% {r.price_low:,.0f}–"
-                          f"{r.price_high:,.0f})" for r in g.itertuples())
+        def band(r: Any) -> str:
+            """The price's 90 % band; a zero-width band is a bound holding in every draw, not certainty."""
+            if r.price_high - r.price_low < 1 and getattr(r, "binding", "interior") != "interior":
+                return f"the {r.binding.replace('_', ' ')} holds it in every draw"
+            return f"90% {r.price_low:,.0f}–{r.price_high:,.0f}"
+
+        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, {band(r)})" for r in g.itertuples())
         can = float((w * g["cannibalisation"]).sum())
+        bound = g["binding"].mode().iloc[0] if "binding" in g else "interior"
+        free = float((w * g["unconstrained_price"]).sum()) if "unconstrained_price" in g else np.nan
+        held = (f" The {bound.replace('_', ' ')} holds this price: demand and cost alone ask {free:,.0f} CNY."
+                if bound != "interior" and np.isfinite(free) else "")
+        held_zh = (f"该价格受{BOUND_ZH.get(bound, bound)}约束：仅按需求和成本应定{free:,.0f}元。"
+                   if bound != "interior" and np.isfinite(free) else "")
         return Finding(
             f"{seg}: list {focal}'s flagship at {lp:,.0f} CNY; by channel {chans}. Per 1,000 shoppers of the "
             f"segment: {units:,.0f} units, {margin:,.0f} CNY margin"
-            + (f"; {can:.0%} of its buyers would otherwise buy {ref}." if ref else "."),
+            + (f"; {can:.0%} of its buyers would otherwise buy {ref}." if ref else ".") + held,
             {f"pricing_plan.list_price.{seg}.{ALL}": round(float(lp), 0)},
             text_zh=f"{seg}：{focal} 旗舰标价 {lp:,.0f} 元；分渠道到手价 "
                     + "；".join(f"{r.channel} {r.price:,.0f} 元（券 {r.coupon:,.0f}）" for r in g.itertuples())
                     + f"。每千名该人群购物者：{units:,.0f} 台，毛利 {margin:,.0f} 元"
-                    + (f"；{can:.0%} 的买家原本会买 {ref}。" if ref else "。"))
+                    + (f"；{can:.0%} 的买家原本会买 {ref}。" if ref else "。") + held_zh)
+
+
+def uniform_price(point_cells: dict[tuple[str, str], tuple[list[Cell], np.ndarray]], seg_share: dict[str, float],
+                  step: float = 5.0) -> float | None:
+    """The one price (all segments, channels; tiers pooled) that maximises the share-weighted objective, feasible in
+    every cell: the benchmark a differentiated plan is worth its differences against. None when none is feasible."""
+    pooled = {k: v for k, v in point_cells.items() if k[1] == ALL}
+    if not pooled:
+        return None
+    lo = max(max(c.floor, c.p_sub + c.ladder_gap) for cs, _ in pooled.values() for c in cs)
+    hi = min(c.ceiling for cs, _ in pooled.values() for c in cs)
+    if lo > hi:
+        return None
+    grid = np.unique(np.r_[np.arange(lo, hi + step / 2, step), NATIONAL_SUBSIDY.limit_cny])
+    grid = grid[(grid >= lo) & (grid <= hi)]
+    total = np.zeros(len(grid))
+    for (seg, _), (cs, w) in pooled.items():
+        for c, wc in zip(cs, w, strict=True):
+            obj, ok = value(c, grid)
+            total += np.where(ok, seg_share.get(seg, 0.0) * wc * obj, -np.inf)
+    if not np.isfinite(total).any():
+        return None
+    return float(grid[int(np.argmax(total))])
+
+
+def plan_summary(plan: pd.DataFrame, seg_share: dict[str, float]) -> dict[str, Any]:
+    """Figures on how the plan was bound and what differentiating is worth: the share of cells per binding bound
+    (``binding_share``), cells, the unconstrained optimum per cell, the uniform benchmark price, each segment × tier's
+    margin over it per 1,000 shoppers (channels weighted) and the whole plan's (tiers pooled, weighted by segment
+    share × channel weight), and the
+    share of the focal product's buyers who would otherwise buy the sub-brand (``cannibalisation_all``)."""
+    out: dict[str, Any] = {"cells": len(plan),
+                           "binding_share": {k: round(float(v), 4) for k, v in
+                                             plan["binding"].value_counts(normalize=True).items()},
+                           "unconstrained_price": {}, "bound_cost_per_1000": {}}
+    for r in plan.itertuples():
+        out["unconstrained_price"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = \
+            round(r.unconstrained_price, 0)
+        out["bound_cost_per_1000"].setdefault(r.segment, {}).setdefault(r.city_tier, {})[r.channel] = \
+            round(r.bound_cost_per_1000, 0)
+    pooled = plan[plan["city_tier"] == ALL]
+    wt = pooled["segment"].map(seg_share).fillna(0.0) * pooled["channel_weight"]
+    if wt.sum() > 0:
+        out["cannibalisation_all"] = round(float((wt * pooled["cannibalisation"]).sum() / wt.sum()), 4)
+        if "uniform_price" in pooled:
+            worth = plan.assign(w_worth=plan["channel_weight"] * plan["worth_vs_uniform_per_1000"]).groupby(
+                ["segment", "city_tier"])["w_worth"].sum()
+            out["worth_vs_uniform_per_1000"] = {}
+            for (seg, tier), v in worth.items():
+                out["worth_vs_uniform_per_1000"].setdefault(seg, {})[tier] = round(float(v), 0)
+            out["uniform_price"] = round(float(pooled["uniform_price"].iloc[0]), 0)
+            out["differentiation_worth_per_1000"] = round(
+                float((wt * pooled["worth_vs_uniform_per_1000"]).sum() / wt.sum()), 0)
+    return out

@@ -16,7 +16,7 @@ feasible price in the band (a windowed maximum, ``np.maximum.reduceat``); the be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -147,3 +147,34 @@ def optimise_channels(cells: list[Cell], weights: np.ndarray, spread: float = 0.
     i = int(np.argmax(total))
     prices = [float(grid[i + int(np.argmax(F[c, i:ends[i]]))]) for c in range(len(cells))]
     return [describe(c, p) for c, p in zip(cells, prices, strict=True)]
+
+
+def unconstrained(cell: Cell) -> Cell:
+    """The same cell without the plan's business bounds (floor, ladder, diversion cap): only price ≥ unit cost.
+    Its optimum is the price demand and cost alone ask for, so a bound that moves the plan away from it is named."""
+    return replace(cell, floor=cell.cost, p_sub=0.0, ladder_gap=0.0, diversion_cap=np.inf)
+
+
+BOUNDS = ("floor", "ladder", "diversion_cap", "subsidy_cap", "ceiling", "channel_spread", "interior")
+"""What holds a planned price where it is; ``interior`` means no bound does."""
+
+
+def binding(cell: Cell, p: float, free_price: float, tol: float = 2.0) -> str:
+    """Which bound holds ``p`` away from the unconstrained optimum ``free_price`` (``interior`` when none).
+
+    The floor or the ladder when ``p`` sits on the lower bound above the free optimum, the ceiling on the upper one,
+    the subsidy cap when ``p`` is at the cap (demand jumps there, so the optimum sits on the kink), the diversion cap
+    when the sub-brand's share of lost buyers is at its cap, else the channels' common band (``channel_spread``)
+    when ``p`` is off its own optimum, else interior."""
+    lo = lower_bound(cell)
+    if abs(p - lo) <= tol and free_price < lo - tol:
+        return "floor" if cell.floor >= cell.p_sub + cell.ladder_gap else "ladder"
+    if abs(p - cell.ceiling) <= tol and free_price >= cell.ceiling - tol:
+        return "ceiling"
+    if abs(p - cell.subsidy_cap) <= tol:
+        return "subsidy_cap"
+    if np.isfinite(cell.diversion_cap) and describe(cell, p)["diversion_to_sub"] >= cell.diversion_cap - 1e-3:
+        return "diversion_cap"
+    if abs(p - free_price) > max(tol, 0.002 * free_price):
+        return "channel_spread"
+    return "interior"
