@@ -52,7 +52,7 @@ def unit_of(key: str) -> Unit:
         name = part.removesuffix("_ci").lower()
         if name in KEY_UNITS:
             return KEY_UNITS[name]
-    low = str(key).lower()
+    low = ".".join(p for p in parts if re.fullmatch(r"[a-z0-9_]+", p)).lower()  # not data labels ("price-sensitive")
     if any(h in low for h in _PCT_HINTS):
         return "pct"
     if any(h in low for h in _CNY_HINTS):
@@ -60,6 +60,11 @@ def unit_of(key: str) -> Unit:
     if any(h in low for h in _COUNT_HINTS):
         return "count"
     return "number"
+
+
+def _child_unit(parent: str, key: str, child: object) -> str | None:
+    """A dict value's unit: its own when its key is a declared figure (``ctr``), else its parent's (a label)."""
+    return None if str(child).removesuffix("_ci").lower() in KEY_UNITS else (unit_of(key) if key else parent)
 
 
 def is_missing(value: Any) -> bool:
@@ -105,7 +110,7 @@ def fmt(value: Any, unit: Unit | str | None = None, lang: str = "en", *, key: st
             return f"[{fmt(value[0], unit, lang)}, {fmt(value[1], unit, lang)}]"
         return ", ".join(fmt(v, unit, lang) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {fmt(v, None, lang, key=f'{key}.{k}')}" for k, v in value.items())
+        return "; ".join(f"{k}: {fmt(v, _child_unit(unit, key, k), lang, key=f'{key}.{k}')}" for k, v in value.items())
     if not isinstance(value, numbers.Real):
         return str(value)
     x = float(value)

@@ -12,6 +12,7 @@ small script, so the file opens without a network.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -24,7 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from upmarket.analyses.base import Chart, Finding, Section
-from upmarket.report.format import COLUMN_UNITS, fmt
+from upmarket.report.format import COLUMN_UNITS, fmt, unit_of
 from upmarket.report.i18n import (
     AREAS,
     AXIS_ZH,
@@ -155,6 +156,8 @@ class HtmlTable:
     raw_headers: list[bool] | None = None
     """Per column: True when the header is the raw column name (no label in the catalogue)."""
     parquet: str | None = None
+    code_columns: list[bool] | None = None
+    """Per column: True when its cells are identifiers (file paths, results keys), shown as code, never translated."""
 
 
 TABLE_UNITS: dict[str, str] = {"diversion_matrix": "pct", "positioning_counts": "count", "units_by_band": "count"}
@@ -185,25 +188,30 @@ def _cell(value: Any, col: str, unit: str | None, lang: str) -> str:
 
 
 def html_table(name: str, df: pd.DataFrame, lang: str, max_rows: int = MAX_TABLE_ROWS,
-               columns: list[str] | None = None, parquet: bool = False) -> HtmlTable:
+               columns: list[str] | None = None, parquet: bool = False,
+               code_columns: tuple[str, ...] = ()) -> HtmlTable:
     """A DataFrame as labelled headers and formatted cells (the first ``max_rows`` rows)."""
     cols = list(df.columns) if columns is None else columns
     shown = df[cols].head(max_rows)
     unit = TABLE_UNITS.get(name)
     numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in cols]
+    is_code = [str(c) in code_columns for c in cols]
     rows = [
-        [_cell(v, str(c), unit if num else None, lang) for c, v, num in zip(cols, rec, numeric, strict=True)]
+        [str(v) if code_col and v is not None else _cell(v, str(c), unit if num else None, lang)
+         for c, v, num, code_col in zip(cols, rec, numeric, is_code, strict=True)]
         for rec in shown.itertuples(index=False, name=None)
     ]
     note = label("rows_shown", lang, shown=len(shown), total=len(df)) if len(df) > max_rows else None
     headers = [column(str(c), lang) for c in cols]
     raw = [h == str(c) and not known_column(str(c)) for h, c in zip(headers, cols, strict=True)]
     return HtmlTable(name, table_title(name, lang), headers, rows, note, numeric, raw,
-                     f"{TABLES_DIR}/{name}.parquet" if parquet else None)
+                     f"{TABLES_DIR}/{name}.parquet" if parquet else None, is_code)
 
 
-def records_table(name: str, records: list[dict[str, Any]], columns: list[str], lang: str) -> HtmlTable:
-    return html_table(name, pd.DataFrame.from_records(records, columns=columns), lang, max_rows=10_000)
+def records_table(name: str, records: list[dict[str, Any]], columns: list[str], lang: str,
+                  code_columns: tuple[str, ...] = ()) -> HtmlTable:
+    return html_table(name, pd.DataFrame.from_records(records, columns=columns), lang, max_rows=10_000,
+                      code_columns=code_columns)
 
 
 def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> HtmlTable | None:
@@ -262,11 +270,26 @@ def key_label(keypath: str, lang: str) -> str:
     """A results key path (``funnel.jd.ctr``) as words: its parts after the analysis, labelled."""
     parts = [p for p in keypath.split(".") if p]
     shown = parts[1:] or parts
-    return " · ".join(localise(code(p, lang), lang) if not known_column(p) else column(p, lang) for p in shown)
+    words = [column(p, lang) if known_column(p) else (
+        table_title(p, lang) if table_title(p, lang) != p else localise(code(p, lang), lang)) for p in shown]
+    if lang == "zh":  # an identifier with no label says nothing in Chinese: the key path beside it says it all
+        words = [w for w in words if not re.fullmatch(r"[a-z][a-z0-9_]*", w)] or ["–"]
+    return " · ".join(words)
+
+
+def _evidence_value(value: Any, key: str, lang: str) -> str:
+    """A cited value; a mapping's keys (segments, brands, platforms) as labels."""
+    if isinstance(value, dict):
+        unit = unit_of(key)
+        return "; ".join(
+            f"{localise(code(k, lang), lang)}: "
+            f"{_evidence_value(v, f'{key}.{k}', lang) if isinstance(v, dict) else fmt(v, unit, lang, key=key)}"
+            for k, v in value.items())
+    return format_value(value, key, lang)
 
 
 def _evidence(evidence: dict[str, Any], lang: str) -> list[dict[str, str]]:
-    return [{"key": k, "label": key_label(k, lang), "value": format_value(v, k, lang)} for k, v in evidence.items()]
+    return [{"key": k, "label": key_label(k, lang), "value": _evidence_value(v, k, lang)} for k, v in evidence.items()]
 
 
 def _finding_area(f: dict[str, Any], present: set[str]) -> str | None:
@@ -439,8 +462,10 @@ def _data_quality_model(dq: dict[str, Any] | None, lang: str) -> dict[str, Any] 
         "removed": [f"{r['path']} ({r['table']}, {r['rows_loaded']:,})" for r in dq.get("removed_files", [])],
         "unmatched": [reason(u.get("message", ""), lang) for u in (dq.get("unmatched_keys") or {}).values()],
         "ignored": [f"{r['file']}: {reason(r['reason'], lang)}" for r in dq.get("ignored_files", [])],
-        "files": records_table("files", files, file_cols, lang) if files else None,
-        "reasons": records_table("quarantine_reasons", reasons, reason_cols, lang) if reasons else None,
+        "files": records_table("files", files, file_cols, lang, ("path", "table", "format", "encoding"))
+        if files else None,
+        "reasons": records_table("quarantine_reasons", reasons, reason_cols, lang,
+                                 ("path", "table", "column", "reason")) if reasons else None,
         "totals": {k: sum(int(f.get(k) or 0) for f in files) for k in ("rows_read", "rows_loaded", "rows_quarantined")},
     }
 
@@ -451,7 +476,8 @@ def _twin_model(rows: list[dict[str, Any]] | None, lang: str) -> dict[str, Any] 
     recs = [
         {**r, "passed": label("passed", lang) if r.get("passed") else label("failed", lang)} for r in rows
     ]
-    table = records_table("twin_check", recs, ["key", "estimate", "truth", "tolerance", "passed"], lang)
+    table = records_table("twin_check", recs, ["key", "estimate", "truth", "tolerance", "passed"], lang,
+                          ("key", "tolerance"))
     passed = sum(bool(r.get("passed")) for r in rows)
     return {"table": table, "summary": label("twin_summary", lang, passed=passed, total=len(rows)),
             "passed": [bool(r.get("passed")) for r in rows]}

@@ -75,6 +75,7 @@ LABELS: dict[str, dict[str, str]] = {
         "xlsx_written": "workbook",
         "sheet_index": "Contents",
         "sheet_findings": "Findings",
+        "rows_read": "Rows read", "rows_loaded": "Rows loaded", "rows_quarantined": "Rows quarantined",
     },
     "zh": {
         "report_title": "upmarket 分析报告",
@@ -137,6 +138,7 @@ LABELS: dict[str, dict[str, str]] = {
         "xlsx_written": "工作簿",
         "sheet_index": "目录",
         "sheet_findings": "主要发现",
+        "rows_read": "读取行数", "rows_loaded": "载入行数", "rows_quarantined": "隔离行数",
     },
 }
 
@@ -258,6 +260,23 @@ CODES_ZH: dict[str, str] = {
     "douyin_ads": "抖音广告", "qianchuan": "巨量千川", "juguang": "小红书聚光", "pugongying": "蒲公英",
     "search": "搜索广告", "feeds": "信息流", "kol": "达人", "livestream": "直播", "ooh": "户外广告", "tv": "电视",
     "brand_ads": "品牌广告", "display": "展示广告", "social": "社交媒体", "ecommerce": "电商广告",
+    # segment, creator and content words the analyses build names from
+    "driven": "驱动", "sensitive": "敏感", "chip": "芯片", "imaging": "影像", "gamer": "游戏玩家", "user": "普通用户",
+    "media": "媒体", "koc": "素人博主", "lead": "头部", "mega": "超头部", "macro": "头部", "mid": "腰部",
+    "micro": "小微",
+    "nano": "素人", "brand": "品牌", "rivals": "竞品", "loyal": "忠诚", "new": "新客", "returning": "回头客",
+    "aware": "认知", "interest": "兴趣", "purchase": "购买", "short_video": "短视频", "article": "图文",
+    "live": "直播", "note": "笔记", "video": "视频", "official": "官方", "seeded": "被种草", "organic": "自然流量",
+    "ads": "广告", "loaded": "已载入", "unchanged": "未变化", "rejected": "已拒绝", "replaced": "已替换",
+    "flagship": "旗舰", "upper": "中高端", "female": "女", "male": "男",
+    # provinces (the trackers' region names in pinyin)
+    "Beijing": "北京", "Shanghai": "上海", "Tianjin": "天津", "Chongqing": "重庆", "Hebei": "河北", "Shanxi": "山西",
+    "Liaoning": "辽宁", "Jilin": "吉林", "Heilongjiang": "黑龙江", "Jiangsu": "江苏", "Zhejiang": "浙江",
+    "Anhui": "安徽", "Fujian": "福建", "Jiangxi": "江西", "Shandong": "山东", "Henan": "河南", "Hubei": "湖北",
+    "Hunan": "湖南", "Guangdong": "广东", "Hainan": "海南", "Sichuan": "四川", "Guizhou": "贵州", "Yunnan": "云南",
+    "Shaanxi": "陕西", "Gansu": "甘肃", "Qinghai": "青海", "Taiwan": "台湾", "Guangxi": "广西", "Tibet": "西藏",
+    "Xizang": "西藏", "Ningxia": "宁夏", "Xinjiang": "新疆", "Inner Mongolia": "内蒙古", "Hong Kong": "香港",
+    "Macau": "澳门", "Shenzhen": "深圳", "Guangzhou": "广州", "Chengdu": "成都", "Hangzhou": "杭州", "Wuhan": "武汉",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
     "neutral": "中性", "other": "其他", "none": "无", "total": "合计", "unknown": "未知", "outside": "不购买",
@@ -317,6 +336,37 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "awareness": ("Awareness", "知名度"), "associations": ("Associations", "品牌联想"),
     "perceived_quality": ("Perceived quality", "感知质量"), "loyalty": ("Loyalty", "忠诚度"),
     "index": ("Index", "指数"), "revenue_premium": ("Revenue premium", "收入溢价"),
+    "premium_acceptance": ("Premium acceptance", "高端接受度"), "wtp_focal": ("WTP for the brand", "本品牌支付意愿"),
+    "wtp_focal_cny": ("WTP for the brand", "本品牌支付意愿"), "not_value_framed": ("Not value-framed",
+                                                                                "非性价比框架占比"),
+    "aspects": ("Aspects", "各方面"), "segment_share": ("Segment share", "人群占比"), "who": ("Who", "人群描述"),
+    "buyers": ("Buyers", "购买人数"), "premium_brand_share": ("Brand share of premium", "高端市场品牌份额"),
+    "premium_brand_yoy": ("Premium growth by brand", "各品牌高端同比"), "price_band_yoy": ("Growth by price band",
+                                                                                       "各价位段同比"),
+    "viral_share": ("Viral share", "病毒式传播占比"), "premium_buyer_share": ("Premium buyer share",
+                                                                       "高端买家占比"),
+    "buyer_share": ("Buyer share", "买家占比"), "latent_class": ("Latent classes", "潜在类别"),
+    "channel_weight": ("Channel weight", "渠道权重"), "coupon": ("Coupon", "优惠券"), "paid": ("Paid", "实付"),
+    "units_per_1000": ("Units per 1,000 buyers", "每千人销量"), "margin_per_1000": ("Margin per 1,000 buyers",
+                                                                                 "每千人毛利"),
+    "sub_share": ("Sub-brand share", "子品牌份额"), "diversion_to_sub": ("Diversion to the sub-brand", "流向子品牌"),
+    "step_cny": ("Price step", "调价幅度"), "units_lost": ("Units lost", "流失销量"), "model": ("Model", "机型"),
+    "scenario": ("Scenario", "情景"), "inside_share": ("Buying share", "购买份额"),
+    "mean_paid_cny": ("Mean price paid", "平均实付价"), "variable_profit_cny": ("Variable profit", "可变利润"),
+    "units_change": ("Change in units", "销量变化"), "premium_share_change_pp": ("Change in premium share (pp)",
+                                                                              "高端份额变化（百分点）"),
+    "praise_share": ("Praise share", "好评占比"), "criticism_share": ("Criticism share", "差评占比"),
+    "phrases": ("Typical phrases", "典型表述"), "score": ("Score", "得分"), "rank": ("Rank", "排名"),
+    "aspect_zh": ("Aspect (zh)", "方面"), "segment_zh": ("Segment (zh)", "人群"), "paid_posts": ("Paid posts",
+                                                                                               "付费内容数"),
+    "gmv_per_cny": ("GMV per CNY", "每元成交额"), "engagements": ("Engagements", "互动量"),
+    "cost_per_engagement": ("Cost per engagement", "单次互动成本"), "posts": ("Posts", "内容数"),
+    "views": ("Views", "播放量"), "seeded_visits": ("Seeded visits", "被种草访问"), "buys": ("Purchases", "购买次数"),
+    "seeded_buys": ("Seeded purchases", "被种草购买"), "conversion_seeded": ("Conversion, seeded", "被种草转化率"),
+    "conversion_unseeded": ("Conversion, not seeded", "未种草转化率"), "mixed_share": ("Mixed share", "褒贬兼有占比"),
+    "n_empty": ("Empty reviews", "空评论数"), "add_to_carts": ("Add-to-carts", "加购数"),
+    "units_buyers": ("Units per buyer", "人均件数"), "premium_visit_to_buy": ("Premium visit-to-buy",
+                                                                          "高端访问转化率"),
 }
 """More column labels (the analyses' result tables): a reader sees labels, never column names."""
 
@@ -325,6 +375,19 @@ for _name, (_en, _zh) in COLUMNS_EXTRA.items():
     COLUMNS["zh"].setdefault(_name, _zh)
 
 REASONS_ZH: tuple[tuple[str, str], ...] = (
+    (r"periods summed from their quarters or months: .*", "年度与半年度数据由季度或月度数据加总得出"),
+    (r"no national \(CN\) rows: .*", "没有全国（CN）数据行：全国数据由各省数据加总得出"),
+    (r"model rows banded by price_band \((?P<n>\d+) rows\)", "按价位段归档的机型数据行（{n} 行）"),
+    (r"(?P<n>\d+) share rows were repeat shares.*", "{n} 条转发是同一用户的重复转发（不计为新节点）"),
+    (r"(?P<n>\d+) shares named an unknown or later parent.*", "{n} 条转发的上级未知或晚于本条，已挂到源头内容"),
+    (r"seeding effect on searches skipped.*", "未计算种草对搜索的效果：没有具备完整前 7 天至后 14 天窗口的 SKU-日"),
+    (r"(?P<a>\d+) of the (?P<b>\d+) product-market rows of (?P<p>\S+) have a marginal cost ≤ 0.*",
+     "{p} 的 {b} 个产品-市场行中，有 {a} 个由伯特兰-纳什一阶条件反推的边际成本 ≤ 0：估计的需求弹性偏低"),
+    (r"(?P<n>\d+) implied marginal costs are ≤ 0.*",
+     "{n} 个隐含边际成本 ≤ 0：需求弹性过低，需求模型可能有误（或价格并非由伯特兰竞争决定）"),
+    (r"pricing_plan: the conjoint has no channel attribute.*",
+     "联合分析没有渠道属性，各渠道的价格敏感度相同；渠道之间的差异来自竞品与子品牌价格、费用和渠道结构"),
+    (r"(?P<t>\w+) has no (?P<c>\w+) column", "数据表 {t} 没有 {c} 列"),
     (r"needs table\(s\) (?P<t>.+), not in the dataset", "缺少数据表 {t}"),
     (r"needs table (?P<t>.+), not in the dataset", "缺少数据表 {t}"),
     (r"table (?P<t>\w+) is not in the dataset", "数据集中没有数据表 {t}"),
@@ -380,6 +443,27 @@ TABLE_TITLES_EXTRA: dict[str, tuple[str, str]] = {
                                                                                         "定位：各品牌"),
     "positioning_counts": ("Positioning: mentions", "定位：提及次数"), "price_plan": ("Price plan", "定价方案"),
     "quarantine": ("Quarantined rows", "隔离的数据行"),
+    "diversion_matrix": ("Where lost sales go (diversion ratios)", "销量流向（转移比率）"),
+    "demand_coefficients": ("Demand model coefficients", "需求模型系数"),
+    "sku_elasticities": ("Own-price elasticity by SKU", "各 SKU 自价格弹性"),
+    "sku_cross_elasticities": ("Cross-price elasticities", "交叉价格弹性"),
+    "latent_class_fits": ("Latent-class fits", "潜在类别模型拟合"), "segment_membership": ("Segment membership",
+                                                                                       "人群归属"),
+    "wtp": ("Willingness to pay", "支付意愿"), "review_sentiment": ("Review sentiment", "评论情感"),
+    "review_aspects": ("Aspects in reviews", "评论中的各方面"), "voice_by_platform": ("Voice by platform",
+                                                                                  "各平台用户之声"),
+    "voice_by_month": ("Voice by month", "各月用户之声"), "funnel_by_source": ("Funnel by traffic source",
+                                                                          "各流量来源转化漏斗"),
+    "funnel_by_brand": ("Funnel by brand", "各品牌转化漏斗"), "funnel_by_price_band": ("Funnel by price band",
+                                                                               "各价位段转化漏斗"),
+    "funnel_by_age_band": ("Funnel by age band", "各年龄段转化漏斗"), "funnel_by_gender": ("Funnel by gender",
+                                                                                   "各性别转化漏斗"),
+    "funnel_events_by_brand": ("Funnel from events by brand", "行为数据：各品牌转化漏斗"),
+    "funnel_events_by_city_tier": ("Funnel from events by city tier", "行为数据：各城市级别转化漏斗"),
+    "funnel_events_by_price_band": ("Funnel from events by price band", "行为数据：各价位段转化漏斗"),
+    "funnel_events_by_source": ("Funnel from events by source", "行为数据：各流量来源转化漏斗"),
+    "premium_acceptance_events": ("Premium acceptance from events", "行为数据：高端接受度"),
+    "roi_by_creator_type_": ("Return by creator type", "按创作者类型的回报"),
 }
 for _name, (_en, _zh) in TABLE_TITLES_EXTRA.items():
     TABLE_TITLES["en"].setdefault(_name, _en)
@@ -408,13 +492,21 @@ def reason(text: str, lang: str) -> str:
     return label("reason_unknown", lang)
 
 
+PHRASES_ZH: tuple[tuple[str, str], ...] = (
+    ("(each min–max scaled over segments)", "（各项在人群间做最小-最大标准化）"),
+)
+"""English phrases found inside analyses' Chinese sentences (to fix at their source), with their translation."""
+
+
 def localise(text: str, lang: str) -> str:
     """Codes left inside an analysis's Chinese sentence ("最好的方面是camera") replaced by their labels."""
     import re
 
     if lang != "zh" or not text:
         return text
-    return re.sub(r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*(?![A-Za-z0-9_])",
+    for en, zh in PHRASES_ZH:
+        text = text.replace(en, zh)
+    return re.sub(r"(?<![A-Za-z0-9_])[A-Za-z][a-z0-9_]*(?![A-Za-z0-9_])",
                   lambda m: CODES_ZH.get(m.group(0), COLUMNS["zh"].get(m.group(0), m.group(0))), text)
 
 
