@@ -91,8 +91,8 @@ def test_no_charts_means_no_plotly_bundle(out: Path):
 
 def test_english_labels_findings_and_escaping(out: Path):
     html = html_of(out, "en", [make_section()])
-    for text in ("Executive summary", "Data quality", "Skipped analyses", "Twin check", "Focal brand", "Market structure",
-                 "Price band (CNY)", "Premium share"):
+    for text in ("Executive summary", "Data quality", "Skipped analyses", "Twin check", "Focal brand",
+                 "Market structure", "Price band (CNY)", "Premium share"):
         assert text in html, text
     assert "Premium phones were 28.6% of units in 2024 &lt;b&gt;." in html  # escaped, not markup
     assert 'Premium share · 2024 = 28.6% <code class="keypath">market.premium_share.2024</code>' in html

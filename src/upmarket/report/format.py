@@ -34,6 +34,7 @@ KEY_UNITS: dict[str, Unit] = {
     # ratios and coefficients
     "roi": "ratio", "price_elasticity": "elasticity", "elasticity": "elasticity", "structural_virality": "number",
     "sentiment": "number", "index": "number", "p": "number", "q": "number",
+    "premium_share_change_pp": "number", "units_change": "count", "confidence": "pct",
 }
 """The unit of a results figure, by the last part of its key path that is declared here."""
 

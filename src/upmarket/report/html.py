@@ -48,7 +48,7 @@ CHARTS_DIR = "charts"
 TABLES_DIR = "tables"
 MAX_TABLE_ROWS = 60
 META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "failed", "not_computed", "warnings",
-                       "data_quality", "twin_check", "dataset", "run_at", "sections"})
+                       "data_quality", "twin_check", "dataset", "run_at", "sections", "report"})
 """Top-level results keys that are not an analysis' figures."""
 
 
@@ -415,7 +415,7 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
     """One block per decision area with data: its strategy findings' evidence, findings, ≤3 charts, small tables."""
     areas = []
     for area_id, en, zh, _ in (*AREAS, ("other", "Other analyses", "其他分析", ())):
-        members = [s for s in secs if s["area"] == area_id]
+        members = [s for s in secs if s["area"] == area_id and s["id"] != "strategy"]  # strategy is page one
         if not members:
             continue
         areas.append({

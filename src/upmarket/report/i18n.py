@@ -277,6 +277,9 @@ CODES_ZH: dict[str, str] = {
     "Shaanxi": "陕西", "Gansu": "甘肃", "Qinghai": "青海", "Taiwan": "台湾", "Guangxi": "广西", "Tibet": "西藏",
     "Xizang": "西藏", "Ningxia": "宁夏", "Xinjiang": "新疆", "Inner Mongolia": "内蒙古", "Hong Kong": "香港",
     "Macau": "澳门", "Shenzhen": "深圳", "Guangzhou": "广州", "Chengdu": "成都", "Hangzhou": "杭州", "Wuhan": "武汉",
+    # price scenarios
+    "observed": "实际", "profit-maximising at costs": "按成本利润最大化", "国补, prices held": "国补，价格不变",
+    "国补, firms re-optimise": "国补，厂商重新定价",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
     "neutral": "中性", "other": "其他", "none": "无", "total": "合计", "unknown": "未知", "outside": "不购买",

@@ -46,18 +46,34 @@ def launch_args() -> list[str]:
     return args
 
 
+def pdf_unavailable() -> str | None:
+    """Why report.pdf cannot be printed on this machine (no browser, no playwright), or None."""
+    if find_chromium() is None:
+        return "no browser: install chromium (apt-get install chromium) or set UPMARKET_CHROMIUM"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install playwright)"
+    return None
+
+
+def pdf_status() -> dict[str, str | None]:
+    """For results.json: the PDF's file name, or why it is missing."""
+    why = pdf_unavailable()
+    return {"pdf": None, "pdf_unavailable": why} if why else {"pdf": PDF_FILE}
+
+
 def write_pdf(html_path: str | Path, pdf_path: str | Path | None = None, *, timeout_s: float = 90) -> PdfOutcome:
     """Print ``html_path`` to ``pdf_path`` (default: report.pdf beside it); the reason when it cannot."""
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path) if pdf_path is not None else html_path.with_name(PDF_FILE)
+    why = pdf_unavailable()
+    if why:
+        return PdfOutcome(None, why)
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
     browser_path = find_chromium()
-    if browser_path is None:
-        return PdfOutcome(None, "no browser: install chromium (apt-get install chromium) or set UPMARKET_CHROMIUM")
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return PdfOutcome(None, "playwright is not installed (pip install playwright)")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=browser_path, args=launch_args(), headless=True)
