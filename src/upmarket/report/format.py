@@ -96,7 +96,8 @@ def _sig(x: float, digits: int) -> str:
     if x == 0:
         return "0"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
-    return f"{x:,.{decimals}f}"
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def fmt(value: Any, unit: Unit | str | None = None, lang: str = "en", *, key: str = "") -> str:
@@ -122,7 +123,7 @@ def fmt(value: Any, unit: Unit | str | None = None, lang: str = "en", *, key: st
     if unit == "pp":
         return f"{x * 100:+.1f} pp" if lang != "zh" else f"{x * 100:+.1f}个百分点"
     if unit == "cny":
-        text = big(x, lang, 4) if abs(x) >= 1e4 else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}")
+        text = big(x, lang, 3) if abs(x) >= 1e4 else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}")
         return f"-¥{text[1:]}" if text.startswith("-") else f"¥{text}"
     if unit == "count":
         return big(x, lang, 3) if abs(x) >= 1e4 else (f"{int(x):,}" if x.is_integer() else f"{x:,.1f}")

@@ -280,6 +280,10 @@ CODES_ZH: dict[str, str] = {
     # price scenarios
     "observed": "实际", "profit-maximising at costs": "按成本利润最大化", "国补, prices held": "国补，价格不变",
     "国补, firms re-optimise": "国补，厂商重新定价",
+    # verdicts
+    "yes": "是", "no": "否", "partly": "部分是", "level": "持平", "unclear": "尚无定论", "heavy": "严重",
+    "moderate": "中等", "light": "轻微", "locked_in": "已被锁定", "not_locked_in": "未被锁定",
+    "high": "高", "medium": "中", "low": "低",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
     "neutral": "中性", "other": "其他", "none": "无", "total": "合计", "unknown": "未知", "outside": "不购买",
