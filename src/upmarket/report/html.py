@@ -173,6 +173,15 @@ KEY_TABLES: dict[str, tuple[str, ...]] = {
     "pricing_plan": (),
 }
 """Per analysis, the small tables a director reads in its area (the rest go to the appendix)."""
+KEY_CHARTS: dict[str, tuple[str, ...]] = {
+    "market": ("market_premium_share", "market_premium_brands", "market_units_by_band"),
+    "funnel": ("funnel_platforms", "funnel_tiers", "funnel_premium"),
+    "voice": ("voice_aspect_profile", "voice_framing_trend", "voice_drivers"),
+    "spread": ("spread_creator_leaderboard", "spread_broadcast_vs_viral", "spread_seeding_effect"),
+    "demand": ("diversion_heatmap", "pricing_counterfactual", "price_elasticity"),
+    "segments": ("brand_premium_by_segment", "positioning_map"),
+}
+"""Per analysis, the charts its area shows first (the others follow in the appendix)."""
 SMALL_TABLE_ROWS = 15
 SMALL_TABLE_COLS = 8
 CHARTS_PER_AREA = 3
@@ -226,23 +235,41 @@ def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> 
 
 
 # --------------------------------------------------------------------------- charts
-def _translate_figure(fig: Any, lang: str) -> None:
-    """Axis titles, legend entries and category labels in Chinese (codes via the catalogue)."""
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _one_language(text: str, lang: str) -> str:
+    """"price rise on / 提价品牌" → the half in ``lang`` (analyses draw some labels in both)."""
+    if " / " in text:
+        left, _, right = text.partition(" / ")
+        if _CJK.search(right) and not _CJK.search(left):
+            return right if lang == "zh" else left
+    return text
+
+
+def _label(text: str, lang: str) -> str:
+    text = _one_language(str(text), lang)
     if lang != "zh":
-        return
+        return text
+    dims = re.fullmatch(r"dimension (\d+) \((\d+)% of inertia\)", text)
+    if dims:
+        return f"维度{dims[1]}（解释 {dims[2]}% 的惯量）"
+    return AXIS_ZH.get(text) or localise(code(text, lang), lang)
+
+
+def _translate_figure(fig: Any, lang: str) -> None:
+    """Axis titles, legend entries and category labels in ``lang`` (codes via the catalogue under zh)."""
     layout = fig.layout
-    for part in (layout.xaxis.title, layout.yaxis.title, layout.legend.title):
+    for part in (layout.xaxis.title, layout.yaxis.title, layout.legend.title, layout.title):
         if part.text:
-            part.text = AXIS_ZH.get(part.text, localise(code(part.text, lang), lang))
-    if layout.title.text:
-        layout.title.text = localise(layout.title.text, lang)
+            part.text = _label(part.text, lang)
     for trace in fig.data:
         if getattr(trace, "name", None):
-            trace.name = localise(code(trace.name, lang), lang)
+            trace.name = _label(trace.name, lang)
         for axis in ("x", "y"):
-            values = getattr(trace, axis, None)
-            if values is not None and len(values) and all(isinstance(v, str) for v in values):
-                setattr(trace, axis, [localise(code(v, lang), lang) for v in values])
+            values = getattr(trace, axis, None)  # a tuple of labels; numbers may come as a typed-array dict
+            if isinstance(values, tuple | list) and values and all(isinstance(v, str) for v in values):
+                setattr(trace, axis, [_label(v, lang) for v in values])
 
 
 def _chart_html(chart: Chart, lang: str) -> Markup:
@@ -399,9 +426,11 @@ def _section_model(s: Section, results: dict[str, Any], lang: str, brands: set[s
             for f in s.findings
         ],
         "charts": [
-            {"title": (c.title_zh if zh and c.title_zh else c.title), "html": _chart_html(c, lang)} for c in s.charts
+            {"name": c.name, "title": (c.title_zh if zh and c.title_zh else c.title), "html": _chart_html(c, lang)}
+            for c in sorted(s.charts, key=lambda c: _rank(KEY_CHARTS.get(s.name, ()), c.name))
         ],
         "readable": readable,
+        "more_charts": [],  # set by the area: the charts it does not show
         "tables": [html_table(n, df, lang, parquet=True) for n, df in s.tables.items()],
         "missing_tables": list(getattr(s, "missing_tables", [])),
         "warnings": [reason(w, lang) if zh else w for w in (s.warnings or results.get("warnings", {}).get(s.name, []))],
@@ -411,6 +440,10 @@ def _section_model(s: Section, results: dict[str, Any], lang: str, brands: set[s
     }
 
 
+def _rank(preferred: tuple[str, ...], name: str) -> int:
+    return preferred.index(name) if name in preferred else len(preferred)
+
+
 def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """One block per decision area with data: its strategy findings' evidence, findings, ≤3 charts, small tables."""
     areas = []
@@ -418,12 +451,16 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
         members = [s for s in secs if s["area"] == area_id and s["id"] != "strategy"]  # strategy is page one
         if not members:
             continue
+        charts = [c for s in members for c in s["charts"]]
+        shown = {c["name"] for c in charts[:CHARTS_PER_AREA]}
+        for s in members:  # the rest go to the appendix
+            s["more_charts"] = [c for c in s["charts"] if c["name"] not in shown]
         areas.append({
             "id": area_id,
             "title": zh if lang == "zh" else en,
             "sections": members,
             "strategy": [f for f in summary["all"] if f["area"] == area_id],
-            "charts": [c for s in members for c in s["charts"]][:CHARTS_PER_AREA],
+            "charts": charts[:CHARTS_PER_AREA],
             "tables": [t for s in members for t in s["readable"]][:TABLES_PER_AREA],
         })
     return areas

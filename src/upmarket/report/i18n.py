@@ -179,6 +179,16 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 AXIS_ZH: dict[str, str] = {
     "units": "销量", "share of units": "销量占比", "share of premium units": "高端销量份额",
     "price band (CNY)": "价位段（元）", "period": "时期", "brand": "品牌", "share": "份额",
+    "CNY over Redmi": "相对 Redmi 的溢价（元）", "share of buyers on premium SKUs": "高端 SKU 买家占比",
+    "visit-to-buy": "访问转化率", "share of cascades with 10+ nodes": "10 人以上传播树占比",
+    "GMV per CNY of fee (90% interval)": "每元费用带来的成交额（90%区间）",
+    "days relative to the post": "相对发布日的天数",
+    "lift (× an average day)": "提升（相对平均日的倍数）", "views": "播放量",
+    "share positive among opinions (90% interval)": "观点中正面占比（90%区间）",
+    "z-score of weighted log-odds vs rivals": "相对竞品的加权对数优势比 z 值",
+    "stars vs no opinion (OLS, HC1 90% interval)": "相对无观点的星级差（OLS，HC1 90%区间）", "month": "月份",
+    "value-framed share of framed reviews": "带框架评论中性价比框架占比", "broadcast": "广播式", "viral": "病毒式",
+    "aspects": "各方面", "brands": "品牌", "orders 90% interval": "订单数 90%区间", "orders": "订单数",
 }
 """Chart axis and legend titles the analyses use, in Chinese; others stay as drawn."""
 
@@ -280,13 +290,15 @@ CODES_ZH: dict[str, str] = {
     # price scenarios
     "observed": "实际", "profit-maximising at costs": "按成本利润最大化", "国补, prices held": "国补，价格不变",
     "国补, firms re-optimise": "国补，厂商重新定价",
+    "interval": "区间",
     # verdicts
     "yes": "是", "no": "否", "partly": "部分是", "level": "持平", "unclear": "尚无定论", "heavy": "严重",
     "moderate": "中等", "light": "轻微", "locked_in": "已被锁定", "not_locked_in": "未被锁定",
     "high": "高", "medium": "中", "low": "低",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
-    "neutral": "中性", "other": "其他", "none": "无", "total": "合计", "unknown": "未知", "outside": "不购买",
+    "neutral": "中性", "other": "其他", "post": "内容",
+    "none": "无", "total": "合计", "unknown": "未知", "outside": "不购买",
 }
 """Codes that appear in results (platforms, tiers, aspects, channels) and their Chinese labels."""
 
