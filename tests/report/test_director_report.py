@@ -135,7 +135,7 @@ def data_words(run_out: Path, figures: dict[str, Any], dataset: Path) -> set[str
 
 
 UNITS_AND_NAMES = {"upmarket", "results", "json", "xlsx", "parquet", "Parquet", "tables", "PDF", "SKU", "GMV", "ROI",
-                   "CNY", "UTC", "CN", "pp", "logit", "IV"}
+                   "CNY", "UTC", "CN", "pp", "logit", "IV", "AIPL", "OLS", "HC"}
 """Allowed in the Chinese report: the product and its file names, units, and standard abbreviations."""
 
 

@@ -300,7 +300,7 @@ def key_label(keypath: str, lang: str) -> str:
     words = [column(p, lang) if known_column(p) else (
         table_title(p, lang) if table_title(p, lang) != p else localise(code(p, lang), lang)) for p in shown]
     if lang == "zh":  # an identifier with no label says nothing in Chinese: the key path beside it says it all
-        words = [w for w in words if not re.fullmatch(r"[a-z][a-z0-9_]*", w)] or ["–"]
+        words = [w for w in words if not re.fullmatch(r"[a-z][a-z0-9]*_[a-z0-9_]*", w)] or ["–"]
     return " · ".join(words)
 
 

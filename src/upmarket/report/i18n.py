@@ -278,7 +278,7 @@ CODES_ZH: dict[str, str] = {
     "aware": "认知", "interest": "兴趣", "purchase": "购买", "short_video": "短视频", "article": "图文",
     "live": "直播", "note": "笔记", "video": "视频", "official": "官方", "seeded": "被种草", "organic": "自然流量",
     "ads": "广告", "loaded": "已载入", "unchanged": "未变化", "rejected": "已拒绝", "replaced": "已替换",
-    "flagship": "旗舰", "upper": "中高端", "female": "女", "male": "男",
+    "flagship": "旗舰", "upper": "中高端", "executive": "高管", "positioning": "定位", "female": "女", "male": "男",
     # provinces (the trackers' region names in pinyin)
     "Beijing": "北京", "Shanghai": "上海", "Tianjin": "天津", "Chongqing": "重庆", "Hebei": "河北", "Shanxi": "山西",
     "Liaoning": "辽宁", "Jilin": "吉林", "Heilongjiang": "黑龙江", "Jiangsu": "江苏", "Zhejiang": "浙江",
@@ -358,6 +358,8 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "premium_acceptance": ("Premium acceptance", "高端接受度"), "wtp_focal": ("WTP for the brand", "本品牌支付意愿"),
     "wtp_focal_cny": ("WTP for the brand", "本品牌支付意愿"), "not_value_framed": ("Not value-framed",
                                                                                 "非性价比框架占比"),
+    "classes": ("Classes", "类别"), "stages": ("Stages", "阶段"), "counterfactual": ("What-if", "情景模拟"),
+    "constraints": ("Constraints", "约束"), "demand_model": ("Demand model", "需求模型"),
     "aspects": ("Aspects", "各方面"), "segment_share": ("Segment share", "人群占比"), "who": ("Who", "人群描述"),
     "buyers": ("Buyers", "购买人数"), "premium_brand_share": ("Brand share of premium", "高端市场品牌份额"),
     "premium_brand_yoy": ("Premium growth by brand", "各品牌高端同比"), "price_band_yoy": ("Growth by price band",
