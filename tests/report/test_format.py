@@ -52,3 +52,20 @@ def test_mapping_values_take_their_figures_unit():
     assert fmt({"Apple": 0.511, "Huawei": 0.3}, None, "en", key="market.premium_brand_share.2024") == (
         "Apple: 51.1%; Huawei: 30.0%")
     assert fmt({"ctr": 0.047, "units": 12_000}, None, "zh", key="funnel.jd") == "ctr: 4.7%; units: 1.2万"
+
+
+def test_workbook_keeps_hostile_text_as_text(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from upmarket.report.xlsx import write_xlsx
+
+    quotes = pd.DataFrame({"brand": ["Xiaomi", "Apple"], "quote": ['=HYPERLINK("http://x","点我")', "+1-1"],
+                           "share": [0.25, float("nan")]})
+    path = write_xlsx({"voice_posts_framing": quotes}, tmp_path, "zh")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["目录", "内容中的框架"]
+    sheet = book["内容中的框架"]
+    assert [c.value for c in sheet[1]] == ["品牌", "原文摘录", "份额"]
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value.startswith("=HYPERLINK")  # text, not a formula
+    assert sheet["C2"].value == 0.25 and sheet["C2"].number_format == "0.0%"

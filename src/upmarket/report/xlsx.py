@@ -52,7 +52,9 @@ def write_xlsx(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str =
     """Write ``OUT/results.xlsx``: a contents sheet, the findings (when any), then one sheet per table."""
     path = Path(out_dir) / XLSX_FILE
     taken: set[str] = set()
-    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+    # text that looks like a formula ("=HYPERLINK(...)" in a review) or a URL stays text: no formula injection
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         book = writer.book
         header_fmt = book.add_format({"bold": True, "bg_color": "#F2F4F7", "bottom": 1, "text_wrap": True,
                                       "valign": "top"})
