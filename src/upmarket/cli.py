@@ -153,8 +153,11 @@ def analyze(
         _fail(exc)
     _warn(pipeline.data_quality_warnings(res.figures.get("data_quality") or {}))
     _print_findings(res, lang)
+    from upmarket.report.i18n import reason as localised_reason
+
     for name, reason in res.skipped.items():
-        console.print(f"[dim]skipped {escape(str(name))}: {escape(str(reason))}[/]")
+        head = "未运行" if lang == "zh" else "skipped"
+        console.print(f"[dim]{head} {escape(str(name))}: {escape(localised_reason(str(reason), lang))}[/]")
     _print_not_computed(res)
     console.print(f"results: {out / 'results.json'}", markup=False)
     _print_report_files(res.report_files, lang)

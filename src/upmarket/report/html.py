@@ -331,6 +331,13 @@ def _finding_area(f: dict[str, Any], present: set[str]) -> str | None:
     return None
 
 
+def _word_or_number(value: Any, key: str, lang: str) -> str | None:
+    """A confidence given as a number (0.8 → 80.0%) or a word ("high" → 高 under zh)."""
+    if value is None:
+        return None
+    return localise(code(value, lang), lang) if isinstance(value, str) else format_value(value, key, lang)
+
+
 def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[str, Any]:
     zh = lang == "zh"
     evidence = dict(f.get("evidence") or {})
@@ -344,7 +351,7 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
         "headline": format_value(first[1], first[0], lang) if first else None,
         "verdict": localise(str(f["verdict"]), lang) if f.get("verdict") is not None else None,
-        "confidence": format_value(f["confidence"], "confidence", lang) if f.get("confidence") is not None else None,
+        "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
         "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,
         "evidence": _evidence(evidence, lang),
     }
@@ -370,8 +377,7 @@ def _dilemmas(dilemmas: Any, lang: str) -> list[dict[str, Any]]:
             "title": localise(str(title), lang),
             "verdict": localise(str(_pick(d, zh, "verdict") or "–"), lang),
             "text": localise(str(_pick(d, zh, "text") or ""), lang),
-            "confidence": format_value(d["confidence"], "confidence", lang) if d.get("confidence") is not None
-            else None,
+            "confidence": _word_or_number(d.get("confidence"), "confidence", lang),
             "change": localise(str(_pick(d, zh, "what_would_change_it", "would_change") or ""), lang),
             "evidence": _evidence(dict(d.get("evidence") or {}), lang),
         })
