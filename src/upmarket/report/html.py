@@ -331,6 +331,10 @@ def _finding_area(f: dict[str, Any], present: set[str]) -> str | None:
     return None
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
 def _word_or_number(value: Any, key: str, lang: str) -> str | None:
     """A confidence given as a number (0.8 → 80.0%) or a word ("high" → 高 under zh)."""
     if value is None:
@@ -349,7 +353,7 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "anchor": f"evidence-{fid}",
         "area": area,
         "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
-        "headline": format_value(first[1], first[0], lang) if first else None,
+        "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
         "verdict": localise(str(f["verdict"]), lang) if f.get("verdict") is not None else None,
         "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
         "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,

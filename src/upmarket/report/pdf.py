@@ -78,9 +78,10 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path | None = None, *, time
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=browser_path, args=launch_args(), headless=True)
             try:
-                page = browser.new_page()
-                page.goto(html_path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
+                # lay the page out at A4's printable width (186 mm ≈ 703 px), so responsive charts fit the paper
+                page = browser.new_page(viewport={"width": 703, "height": 1000})
                 page.emulate_media(media="print")
+                page.goto(html_path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
                 # Plotly draws after load; wait until every chart div holds its SVG
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('svg'))",
