@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,6 +36,7 @@ Dataset = Annotated[Path, typer.Argument(help="A dataset folder: one file (or fo
 Db = Annotated[Path | None, typer.Option("--db", help="The DuckDB warehouse file (default: DATASET/.upmarket.duckdb).")]
 Focal = Annotated[str | None, typer.Option("--focal-brand", help="Overrides focal_brand of upmarket.toml.")]
 Lang = Annotated[str, typer.Option("--lang", help="Report language: en or zh.")]
+Pdf = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with the system Chromium.")]
 Strict = Annotated[bool, typer.Option("--strict", help="A file that cannot be read is an error (nothing committed), "
                                                        "not a rejected file the run goes on without.")]
 
@@ -139,24 +140,42 @@ def analyze(
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these analyses.")] = None,
     lang: Lang = "en",
     strict: Strict = False,
+    pdf: Pdf = False,
 ) -> None:
-    """Ingest when needed, run every analysis, write results.json, tables and report.html."""
+    """Ingest when needed, run every analysis, write results.json, tables, report.html and results.xlsx."""
     try:
         with RichProgress(transient=True) as progress:
             res = pipeline.analyze(
                 dataset, out, db=db, only=only, lang=lang, debug=_state["debug"], progress=progress,
-                focal_brand=focal_brand, strict=strict,
+                focal_brand=focal_brand, strict=strict, pdf=pdf,
             )
     except _user_errors() as exc:
         _fail(exc)
     _warn(pipeline.data_quality_warnings(res.figures.get("data_quality") or {}))
-    for finding in res.findings:
-        console.print(f"• {escape(finding.text)}")
+    _print_findings(res, lang)
+    from upmarket.report.i18n import reason as localised_reason
+
     for name, reason in res.skipped.items():
-        console.print(f"[dim]skipped {escape(str(name))}: {escape(str(reason))}[/]")
+        head = "未运行" if lang == "zh" else "skipped"
+        console.print(f"[dim]{head} {escape(str(name))}: {escape(localised_reason(str(reason), lang))}[/]")
     _print_not_computed(res)
-    console.print(f"results: {out / 'results.json'}\nreport:  {out / 'report.html'}", markup=False)
+    console.print(f"results: {out / 'results.json'}", markup=False)
+    _print_report_files(res.report_files, lang)
     _exit_if_failed(res)
+
+
+def _print_findings(res: pipeline.Results, lang: str, limit: int | None = None) -> None:
+    from upmarket.report.i18n import localise
+
+    for finding in res.findings[:limit]:
+        text = localise(finding.text_zh, lang) if lang == "zh" and finding.text_zh else finding.text
+        console.print(f"• {escape(text)}")
+
+
+def _print_report_files(files: Any, lang: str) -> None:
+    """The report's files (report.html, results.xlsx, report.pdf) or why the PDF is missing, in ``lang``."""
+    for line in files.lines(lang) if files is not None else []:
+        console.print(line, markup=False, highlight=False)
 
 
 EXIT_ANALYSIS_FAILED = 3
@@ -185,13 +204,14 @@ def _exit_if_failed(res: pipeline.Results) -> None:
 def report(
     out: Annotated[Path, typer.Argument(help="An output folder written by `upmarket analyze`.")],
     lang: Lang = "en",
+    pdf: Pdf = False,
 ) -> None:
-    """Re-render report.html from an output folder."""
+    """Re-render report.html and results.xlsx (and report.pdf with --pdf) from an output folder."""
     try:
-        path = pipeline.report(out, lang=lang)
+        files = pipeline.report(out, lang=lang, pdf=pdf)
     except _user_errors() as exc:
         _fail(exc)
-    console.print(f"report: {path}", markup=False)
+    _print_report_files(files, lang)
 
 
 @app.command()
@@ -218,6 +238,7 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     lang: Lang = "en",
+    pdf: Pdf = True,
 ) -> None:
     """Simulate a market, analyse it and write the report: the whole system on one command."""
     import upmarket
@@ -225,10 +246,11 @@ def demo(
     dataset = out / "market"
     with RichProgress() as progress:
         upmarket.simulate(dataset, preset="demo", seed=seed, progress=progress)
-        res = pipeline.analyze(dataset, out / "results", lang=lang, debug=_state["debug"], progress=progress)
-    for finding in res.findings[:12]:
-        console.print(f"• {escape(finding.text)}")
-    console.print(f"\n[bold]report:[/] {escape(str((out / 'results' / 'report.html').resolve()))}")
+        res = pipeline.analyze(dataset, out / "results", lang=lang, debug=_state["debug"], progress=progress,
+                               pdf=pdf)
+    _print_findings(res, lang, limit=12)
+    console.print()
+    _print_report_files(res.report_files, lang)
     _exit_if_failed(res)
 
 

@@ -11,7 +11,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from upmarket.analyses.base import Section, registered
 from upmarket.config import Config, load_config
@@ -21,6 +21,9 @@ from upmarket.progress import ensure
 from upmarket.results import TABLES_DIR, Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
 from upmarket.warehouse.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from upmarket.report import ReportFiles
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +193,7 @@ def analyze(
     only: list[str] | None = None,
     lang: str = "en",
     report: bool = True,
+    pdf: bool = False,
     debug: bool = False,
     progress: Any = None,
     strict: bool = False,
@@ -199,6 +203,7 @@ def analyze(
 
     ``overrides`` beat ``upmarket.toml`` (``focal_brand="Huawei"``, ``competitors=[...]``). An
     unreadable file is rejected and listed first in ``data_quality``; ``strict`` makes it an error.
+    ``pdf`` also prints report.pdf (results.json says why not when no browser is installed).
     """
     from upmarket.warehouse.quarantine import write_quarantine
 
@@ -216,12 +221,16 @@ def analyze(
     twin = twin_check(dataset, results.figures)
     if twin is not None:
         results.figures["twin_check"] = twin
+    if report and pdf:
+        from upmarket.report.pdf import pdf_status
+
+        results.figures["report"] = pdf_status()
     results.write(out)
     if report:
-        from upmarket.report import render_report, save_charts
+        from upmarket.report import render_all, save_charts
 
         save_charts(results.sections, out)
-        render_report(results.figures, results.sections, out, lang=lang)
+        results.report_files = render_all(results.figures, results.sections, out, lang=lang, pdf=pdf)
     return results
 
 
@@ -263,10 +272,10 @@ def twin_check(dataset: Path, figures: dict[str, Any]) -> list[dict[str, Any]] |
     return twin_check_rows(figures, dataset)
 
 
-def report(out: str | Path, *, lang: str = "en") -> Path:
-    """Re-render report.html from a finished run's output folder alone."""
-    from upmarket.report import render_report
+def report(out: str | Path, *, lang: str = "en", pdf: bool = False) -> ReportFiles:
+    """Re-render report.html and results.xlsx (and report.pdf when ``pdf``) from a finished run's output folder."""
+    from upmarket.report import render_all
 
     out = Path(out)
     figures = read_results(out)
-    return render_report(figures, None, out, lang=lang)
+    return render_all(figures, None, out, lang=lang, pdf=pdf)

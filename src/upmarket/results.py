@@ -68,6 +68,8 @@ class Results:
     figures: dict[str, Any]
     sections: list[Section] = field(default_factory=list)
     path: Path | None = None
+    report_files: Any = None
+    """The files the report step wrote (``upmarket.report.ReportFiles``), when it ran."""
 
     def __getitem__(self, key: str) -> Any:
         return self.figures[key]

@@ -91,21 +91,21 @@ def test_no_charts_means_no_plotly_bundle(out: Path):
 
 def test_english_labels_findings_and_escaping(out: Path):
     html = html_of(out, "en", [make_section()])
-    for text in ("Findings", "Data quality", "Skipped analyses", "Twin check", "Focal brand", "Market structure",
-                 "Price band (CNY)", "Premium share"):
+    for text in ("Executive summary", "Data quality", "Skipped analyses", "Twin check", "Focal brand",
+                 "Market structure", "Price band (CNY)", "Premium share"):
         assert text in html, text
     assert "Premium phones were 28.6% of units in 2024 &lt;b&gt;." in html  # escaped, not markup
-    assert "<code>market.premium_share.2024</code> = 28.6%" in html
+    assert 'Premium share · 2024 = 28.6% <code class="keypath">market.premium_share.2024</code>' in html
     assert "主要发现" not in html and "2024年高端机型" not in html
 
 
 def test_chinese_labels_and_texts(out: Path):
     html = html_of(out, "zh", [make_section()])
     assert '<html lang="zh-CN">' in html
-    for text in ("主要发现", "数据质量", "未运行的分析", "孪生数据校验", "目标品牌", "市场结构", "价位段（元）",
+    for text in ("执行摘要", "数据质量", "未运行的分析", "孪生数据校验", "目标品牌", "市场结构", "价位段（元）",
                  "2024年高端机型占销量的28.6%。", "高端机型销量占比", "PingFang SC", "Noto Sans CJK SC"):
         assert text in html, text
-    assert "Findings" not in html and "Premium phones were" not in html
+    assert "Executive summary" not in html and "Premium phones were" not in html
 
 
 def test_data_quality_skipped_and_twin_check(out: Path):

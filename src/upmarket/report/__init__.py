@@ -1,5 +1,15 @@
-"""The report: a self-contained, offline HTML page in English or Chinese, built from a run's output."""
+"""The report: a self-contained, offline HTML page in English or Chinese, built from a run's output,
+with the same page as report.pdf and the tables as results.xlsx."""
 
-from upmarket.report.html import load_sections, render_html, render_report, report_model, save_charts
+from upmarket.report.html import (
+    ReportFiles,
+    load_sections,
+    render_all,
+    render_html,
+    render_report,
+    report_model,
+    save_charts,
+)
 
-__all__ = ["load_sections", "render_html", "render_report", "report_model", "save_charts"]
+__all__ = ["ReportFiles", "load_sections", "render_all", "render_html", "render_report", "report_model",
+           "save_charts"]

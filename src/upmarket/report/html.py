@@ -12,8 +12,7 @@ small script, so the file opens without a network.
 from __future__ import annotations
 
 import json
-import math
-import numbers
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -26,7 +25,22 @@ import pandas as pd
 from markupsafe import Markup
 
 from upmarket.analyses.base import Chart, Finding, Section
-from upmarket.report.i18n import AXIS_ZH, FONT_STACK, check_lang, column, label, table_title
+from upmarket.report.format import COLUMN_UNITS, fmt, unit_of
+from upmarket.report.i18n import (
+    AREAS,
+    AXIS_ZH,
+    CODES_ZH,
+    FONT_STACK,
+    FRAMEWORK_AREA,
+    check_lang,
+    code,
+    column,
+    known_column,
+    label,
+    localise,
+    reason,
+    table_title,
+)
 
 REPORT_FILE = "report.html"
 SECTIONS_FILE = "sections.json"
@@ -34,9 +48,8 @@ CHARTS_DIR = "charts"
 TABLES_DIR = "tables"
 MAX_TABLE_ROWS = 60
 META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "failed", "not_computed", "warnings",
-                       "data_quality", "twin_check", "dataset", "run_at", "sections"})
+                       "data_quality", "twin_check", "dataset", "run_at", "sections", "report"})
 """Top-level results keys that are not an analysis' figures."""
-_PERCENT_HINTS = ("share", "yoy", "growth", "rate", "ctr", "visit_to_buy")
 
 
 # --------------------------------------------------------------------------- saving and loading
@@ -127,27 +140,9 @@ def _jsonable(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- formatting
-def format_value(value: Any, key: str = "") -> str:
-    """A number as a reader wants it: shares and growth in %, counts with separators."""
-    if value is None or (isinstance(value, numbers.Real) and math.isnan(float(value))):
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "✓" if value else "✗"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value):,}"
-    if isinstance(value, numbers.Real):
-        x = float(value)
-        last = key.rsplit(".", 1)[-1].lower()
-        if any(h in key.lower() for h in _PERCENT_HINTS) and abs(x) <= 10 and not last.endswith("_ci"):
-            return f"{x * 100:.1f}%"
-        if x.is_integer() and abs(x) >= 1000:
-            return f"{x:,.0f}"
-        return f"{x:.4g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(format_value(v, key) for v in value) + "]"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {format_value(v, f'{key}.{k}')}" for k, v in value.items())
-    return str(value)
+def format_value(value: Any, key: str = "", lang: str = "en") -> str:
+    """A results figure as a reader wants it, by the unit its key declares (see report/format.py)."""
+    return fmt(value, None, lang, key=key)
 
 
 @dataclass
@@ -158,35 +153,131 @@ class HtmlTable:
     rows: list[list[str]]
     note: str | None = None
     numeric: list[bool] | None = None
+    raw_headers: list[bool] | None = None
+    """Per column: True when the header is the raw column name (no label in the catalogue)."""
+    parquet: str | None = None
+    code_columns: list[bool] | None = None
+    """Per column: True when its cells are identifiers (file paths, results keys), shown as code, never translated."""
 
 
-def html_table(name: str, df: pd.DataFrame, lang: str, max_rows: int = MAX_TABLE_ROWS) -> HtmlTable:
-    """A DataFrame as translated headers and formatted cells (the first ``max_rows`` rows)."""
-    shown = df.head(max_rows)
+TABLE_UNITS: dict[str, str] = {"diversion_matrix": "pct", "positioning_counts": "count", "units_by_band": "count"}
+"""Tables whose value columns are named after brands or aspects: the unit of every numeric column."""
+
+KEY_TABLES: dict[str, tuple[str, ...]] = {
+    "market": ("premium_by_brand",),
+    "funnel": ("funnel_platform", "paths_by_tier"),
+    "voice": ("voice_by_brand", "focal_review_aspects"),
+    "spread": ("roi_by_creator_type", "roi_by_tier"),
+    "demand": ("diversion_matrix", "cannibalisation", "pricing_counterfactual"),
+    "segments": ("stp", "message_themes"),
+    "pricing_plan": (),
+}
+"""Per analysis, the small tables a director reads in its area (the rest go to the appendix)."""
+KEY_CHARTS: dict[str, tuple[str, ...]] = {
+    "market": ("market_premium_share", "market_premium_brands", "market_units_by_band"),
+    "funnel": ("funnel_platforms", "funnel_tiers", "funnel_premium"),
+    "voice": ("voice_aspect_profile", "voice_framing_trend", "voice_drivers"),
+    "spread": ("spread_creator_leaderboard", "spread_broadcast_vs_viral", "spread_seeding_effect"),
+    "demand": ("diversion_heatmap", "pricing_counterfactual", "price_elasticity"),
+    "segments": ("brand_premium_by_segment", "positioning_map"),
+}
+"""Per analysis, the charts its area shows first (the others follow in the appendix)."""
+SMALL_TABLE_ROWS = 15
+SMALL_TABLE_COLS = 8
+CHARTS_PER_AREA = 3
+TABLES_PER_AREA = 3
+
+
+def _cell(value: Any, col: str, unit: str | None, lang: str) -> str:
+    if isinstance(value, str):
+        return localise(code(value, lang), lang)
+    if isinstance(value, list | tuple | np.ndarray) and not len(value):
+        return "–"
+    return fmt(value, unit or COLUMN_UNITS.get(col), lang, key=col)
+
+
+def html_table(name: str, df: pd.DataFrame, lang: str, max_rows: int = MAX_TABLE_ROWS,
+               columns: list[str] | None = None, parquet: bool = False,
+               code_columns: tuple[str, ...] = ()) -> HtmlTable:
+    """A DataFrame as labelled headers and formatted cells (the first ``max_rows`` rows)."""
+    cols = list(df.columns) if columns is None else columns
+    shown = df[cols].head(max_rows)
+    unit = TABLE_UNITS.get(name)
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in cols]
+    is_code = [str(c) in code_columns for c in cols]
     rows = [
-        [format_value(v, c) for c, v in zip(shown.columns, rec, strict=True)]
+        [str(v) if code_col and v is not None else _cell(v, str(c), unit if num else None, lang)
+         for c, v, num, code_col in zip(cols, rec, numeric, is_code, strict=True)]
         for rec in shown.itertuples(index=False, name=None)
     ]
     note = label("rows_shown", lang, shown=len(shown), total=len(df)) if len(df) > max_rows else None
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
-    headers = [column(str(c), lang) for c in df.columns]
-    return HtmlTable(name, table_title(name, lang), headers, rows, note, numeric)
+    headers = [column(str(c), lang) for c in cols]
+    raw = [h == str(c) and not known_column(str(c)) for h, c in zip(headers, cols, strict=True)]
+    return HtmlTable(name, table_title(name, lang), headers, rows, note, numeric, raw,
+                     f"{TABLES_DIR}/{name}.parquet" if parquet else None, is_code)
 
 
-def records_table(name: str, records: list[dict[str, Any]], columns: list[str], lang: str) -> HtmlTable:
-    return html_table(name, pd.DataFrame.from_records(records, columns=columns), lang, max_rows=10_000)
+def records_table(name: str, records: list[dict[str, Any]], columns: list[str], lang: str,
+                  code_columns: tuple[str, ...] = ()) -> HtmlTable:
+    return html_table(name, pd.DataFrame.from_records(records, columns=columns), lang, max_rows=10_000,
+                      code_columns=code_columns)
 
 
-# --------------------------------------------------------------------------- the page model
+def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> HtmlTable | None:
+    """A small table for an area: only labelled columns (or brand columns), at most a few; None when too big."""
+    if len(df) > SMALL_TABLE_ROWS or df.empty:
+        return None
+    cols = [c for c in df.columns if known_column(str(c)) or str(c) in brands or str(c) in CODES_ZH]
+    cols = [c for c in cols if not str(c).endswith(("_num", "_den"))][:SMALL_TABLE_COLS]
+    if len(cols) < 2:
+        return None
+    return html_table(name, df, lang, columns=cols)
+
+
+# --------------------------------------------------------------------------- charts
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _one_language(text: str, lang: str) -> str:
+    """"price rise on / 提价品牌" → the half in ``lang`` (analyses draw some labels in both)."""
+    if " / " in text:
+        left, _, right = text.partition(" / ")
+        if _CJK.search(right) and not _CJK.search(left):
+            return right if lang == "zh" else left
+    return text
+
+
+def _label(text: str, lang: str) -> str:
+    text = _one_language(str(text), lang)
+    if lang != "zh":
+        return text
+    dims = re.fullmatch(r"dimension (\d+) \((\d+)% of inertia\)", text)
+    if dims:
+        return f"维度{dims[1]}（解释 {dims[2]}% 的惯量）"
+    return AXIS_ZH.get(text) or localise(code(text, lang), lang)
+
+
+def _translate_figure(fig: Any, lang: str) -> None:
+    """Axis titles, legend entries and category labels in ``lang`` (codes via the catalogue under zh)."""
+    layout = fig.layout
+    for part in (layout.xaxis.title, layout.yaxis.title, layout.legend.title, layout.title):
+        if part.text:
+            part.text = _label(part.text, lang)
+    for trace in fig.data:
+        if getattr(trace, "name", None):
+            trace.name = _label(trace.name, lang)
+        for axis in ("x", "y"):
+            values = getattr(trace, axis, None)  # a tuple of labels; numbers may come as a typed-array dict
+            if isinstance(values, tuple | list) and values and all(isinstance(v, str) for v in values):
+                setattr(trace, axis, [_label(v, lang) for v in values])
+
+
 def _chart_html(chart: Chart, lang: str) -> Markup:
     import plotly.graph_objects as go
 
     fig = go.Figure(chart.figure)
     fig.update_layout(font_family=FONT_STACK, margin={"t": 30, "l": 60, "r": 20, "b": 50}, height=380)
-    if lang == "zh":
-        for part in (fig.layout.xaxis.title, fig.layout.yaxis.title, fig.layout.legend.title):
-            if part.text in AXIS_ZH:
-                part.text = AXIS_ZH[part.text]
+    _translate_figure(fig, lang)
     html = fig.to_html(
         full_html=False, include_plotlyjs=False, div_id=f"chart-{chart.name}",
         config={"displaylogo": False, "responsive": True},
@@ -194,28 +285,205 @@ def _chart_html(chart: Chart, lang: str) -> Markup:
     return Markup(html)  # Plotly's own output, from figures we built
 
 
-def _section_model(s: Section, results: dict[str, Any], lang: str) -> dict[str, Any]:
+# --------------------------------------------------------------------------- evidence and findings
+def _area_of_results_key(key: str) -> str | None:
+    for area_id, _, _, keys in AREAS:
+        if key in keys:
+            return area_id
+    return None
+
+
+def key_label(keypath: str, lang: str) -> str:
+    """A results key path (``funnel.jd.ctr``) as words: its parts after the analysis, labelled."""
+    parts = [p for p in keypath.split(".") if p]
+    shown = parts[1:] or parts
+    words = [column(p, lang) if known_column(p) else (
+        table_title(p, lang) if table_title(p, lang) != p else localise(code(p, lang), lang)) for p in shown]
+    if lang == "zh":  # an identifier with no label says nothing in Chinese: the key path beside it says it all
+        words = [w for w in words if not re.fullmatch(r"[a-z][a-z0-9]*_[a-z0-9_]*", w)] or ["–"]
+    return " · ".join(words)
+
+
+def _evidence_value(value: Any, key: str, lang: str) -> str:
+    """A cited value; a mapping's keys (segments, brands, platforms) as labels."""
+    if isinstance(value, dict):
+        unit = unit_of(key)
+        return "; ".join(
+            f"{localise(code(k, lang), lang)}: "
+            f"{_evidence_value(v, f'{key}.{k}', lang) if isinstance(v, dict) else fmt(v, unit, lang, key=key)}"
+            for k, v in value.items())
+    return format_value(value, key, lang)
+
+
+def _evidence(evidence: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    return [{"key": k, "label": key_label(k, lang), "value": _evidence_value(v, k, lang)} for k, v in evidence.items()]
+
+
+def _finding_area(f: dict[str, Any], present: set[str]) -> str | None:
+    """The area whose section holds a strategy finding's evidence: its section, framework or first cited key."""
+    for candidate in (f.get("section"), FRAMEWORK_AREA.get(str(f.get("framework", "")).lower())):
+        if candidate in present:
+            return candidate
+    for key in f.get("evidence") or {}:
+        area = _area_of_results_key(key.split(".", 1)[0])
+        if area in present:
+            return area
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _word_or_number(value: Any, key: str, lang: str) -> str | None:
+    """A confidence given as a number (0.8 → 80.0%) or a word ("high" → 高 under zh)."""
+    if value is None:
+        return None
+    return localise(code(value, lang), lang) if isinstance(value, str) else format_value(value, key, lang)
+
+
+def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[str, Any]:
+    zh = lang == "zh"
+    evidence = dict(f.get("evidence") or {})
+    first = next(iter(evidence.items()), None)
+    area = _finding_area(f, present)
+    fid = str(f.get("id", ""))
+    return {
+        "id": fid,
+        "anchor": f"evidence-{fid}",
+        "area": area,
+        "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
+        "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
+        "verdict": localise(str(f["verdict"]), lang) if f.get("verdict") is not None else None,
+        "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
+        "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,
+        "evidence": _evidence(evidence, lang),
+    }
+
+
+def _pick(d: dict[str, Any], zh: bool, *names: str) -> Any:
+    """The first non-empty of ``names`` in ``d``, their ``_zh`` variants first under Chinese."""
+    ordered = [f"{n}_zh" for n in names] + list(names) if zh else list(names)
+    return next((d[n] for n in ordered if d.get(n) not in (None, "")), None)
+
+
+def _dilemmas(dilemmas: Any, lang: str) -> list[dict[str, Any]]:
+    """The two dilemmas, whatever their exact shape: a title, a verdict, a sentence, what would change it."""
+    zh = lang == "zh"
+    out = []
+    items = dilemmas.items() if isinstance(dilemmas, dict) else enumerate(dilemmas or [])
+    for key, d in items:
+        if not isinstance(d, dict):
+            continue
+        title = _pick(d, zh, "title", "question") or key
+        out.append({
+            "id": str(d.get("id", key)),
+            "title": localise(str(title), lang),
+            "verdict": localise(str(_pick(d, zh, "verdict") or "–"), lang),
+            "text": localise(str(_pick(d, zh, "text") or ""), lang),
+            "confidence": _word_or_number(d.get("confidence"), "confidence", lang),
+            "change": localise(str(_pick(d, zh, "what_would_change_it", "would_change") or ""), lang),
+            "evidence": _evidence(dict(d.get("evidence") or {}), lang),
+        })
+    return out
+
+
+def _summary_model(results: dict[str, Any], secs: list[dict[str, Any]], lang: str,
+                   present: set[str]) -> dict[str, Any]:
+    """Page one: verdicts, the five decisions (numbered, each with its number and a link to its evidence)."""
+    strategy = results.get("strategy") if isinstance(results.get("strategy"), dict) else {}
+    findings = [f for f in (strategy.get("findings") or []) if isinstance(f, dict)]
+    model = [_strategy_finding(f, lang, present) for f in findings]
+    decisions = [m for m, f in zip(model, findings, strict=True) if f.get("decision")][:5]
+    verdicts = [m for m, f in zip(model, findings, strict=True) if f.get("verdict") is not None and m not in decisions]
+    others = [m for m in model if m not in decisions and m not in verdicts]
+    suppressed = strategy.get("suppressed") or {}
+    if isinstance(suppressed, dict):
+        suppressed_list = [(str(k), reason(str(v), lang)) for k, v in suppressed.items()]
+    else:
+        suppressed_list = [(str(v), "") for v in suppressed]
+    # without a strategy layer: each analysis's first finding, so page one still says something
+    fallback = [{"text": s["findings"][0]["text"], "anchor": f"section-{s['id']}", "area": s["area"],
+                 "evidence": s["findings"][0]["evidence"]} for s in secs if s["findings"]]
+    return {
+        "has_strategy": bool(findings),
+        "verdicts": verdicts,
+        "decisions": decisions,
+        "others": others,
+        "dilemmas": _dilemmas(strategy.get("dilemmas"), lang),
+        "suppressed": suppressed_list,
+        "fallback": fallback,
+        "all": model,
+    }
+
+
+# --------------------------------------------------------------------------- the page model
+def _section_model(s: Section, results: dict[str, Any], lang: str, brands: set[str]) -> dict[str, Any]:
     zh = lang == "zh"
     figures = results.get(s.name) if isinstance(results.get(s.name), dict) else s.figures
+    key_tables = KEY_TABLES.get(s.name)
+    ordered = ([n for n in key_tables if n in s.tables] if key_tables is not None else list(s.tables))
+    readable = [t for t in (readable_table(n, s.tables[n], lang, brands) for n in ordered) if t is not None]
     return {
         "id": s.name,
+        "area": _area_of_results_key(s.name) or "other",
         "title": (s.title_zh if zh and s.title_zh else s.title),
         "findings": [
             {
-                "text": (f.text_zh if zh and f.text_zh else f.text),
-                "evidence": [(k, format_value(v, k)) for k, v in f.evidence.items()],
+                "text": localise((f.text_zh if zh and f.text_zh else f.text), lang),
+                "evidence": _evidence(f.evidence, lang),
             }
             for f in s.findings
         ],
         "charts": [
-            {"title": (c.title_zh if zh and c.title_zh else c.title), "html": _chart_html(c, lang)} for c in s.charts
+            {"name": c.name, "title": (c.title_zh if zh and c.title_zh else c.title), "html": _chart_html(c, lang)}
+            for c in sorted(s.charts, key=lambda c: _rank(KEY_CHARTS.get(s.name, ()), c.name))
         ],
-        "tables": [html_table(n, df, lang) for n, df in s.tables.items()],
+        "readable": readable,
+        "more_charts": [],  # set by the area: the charts it does not show
+        "tables": [html_table(n, df, lang, parquet=True) for n, df in s.tables.items()],
         "missing_tables": list(getattr(s, "missing_tables", [])),
-        "warnings": list(s.warnings or results.get("warnings", {}).get(s.name, [])),
-        "not_computed": sorted(((results.get("not_computed") or {}).get(s.name) or {}).items()),
+        "warnings": [reason(w, lang) if zh else w for w in (s.warnings or results.get("warnings", {}).get(s.name, []))],
+        "not_computed": sorted((k, reason(v, lang)) for k, v in
+                               ((results.get("not_computed") or {}).get(s.name) or {}).items()),
         "figures_json": json.dumps(_jsonable(figures or {}), ensure_ascii=False, indent=1),
     }
+
+
+def _rank(preferred: tuple[str, ...], name: str) -> int:
+    return preferred.index(name) if name in preferred else len(preferred)
+
+
+def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """One block per decision area with data: its strategy findings' evidence, findings, ≤3 charts, small tables."""
+    areas = []
+    for area_id, en, zh, _ in (*AREAS, ("other", "Other analyses", "其他分析", ())):
+        members = [s for s in secs if s["area"] == area_id and s["id"] != "strategy"]  # strategy is page one
+        if not members:
+            continue
+        charts = [c for s in members for c in s["charts"]]
+        shown = {c["name"] for c in charts[:CHARTS_PER_AREA]}
+        for s in members:  # the rest go to the appendix
+            s["more_charts"] = [c for c in s["charts"] if c["name"] not in shown]
+        areas.append({
+            "id": area_id,
+            "title": zh if lang == "zh" else en,
+            "sections": members,
+            "strategy": [f for f in summary["all"] if f["area"] == area_id],
+            "charts": charts[:CHARTS_PER_AREA],
+            "tables": [t for s in members for t in s["readable"]][:TABLES_PER_AREA],
+        })
+    return areas
+
+
+def _brands(results: dict[str, Any]) -> set[str]:
+    config = results.get("config") or {}
+    brands = {str(results.get("focal_brand", ""))}
+    for key in ("competitors", "sub_brands"):
+        value = config.get(key) or []
+        brands.update(map(str, value.values() if isinstance(value, dict) else value))
+    brands.update(k for k in (results.get("voice") or {}) if isinstance(k, str))
+    return {b for b in brands if b}
 
 
 def _data_quality_model(dq: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
@@ -237,12 +505,14 @@ def _data_quality_model(dq: dict[str, Any] | None, lang: str) -> dict[str, Any] 
     reasons = dq.get("quarantine_reasons", [])
     return {
         # what a person must act on comes first: rejected files, removed files, keys that do not join, ignored files
-        "rejected": [f"{r['file']} ({r['table']}): {r['reason']}" for r in dq.get("rejected_files", [])],
+        "rejected": [f"{r['file']} ({r['table']}): {reason(r['reason'], lang)}" for r in dq.get("rejected_files", [])],
         "removed": [f"{r['path']} ({r['table']}, {r['rows_loaded']:,})" for r in dq.get("removed_files", [])],
-        "unmatched": [u.get("message", "") for u in (dq.get("unmatched_keys") or {}).values()],
-        "ignored": [f"{r['file']}: {r['reason']}" for r in dq.get("ignored_files", [])],
-        "files": records_table("files", files, file_cols, lang) if files else None,
-        "reasons": records_table("quarantine_reasons", reasons, reason_cols, lang) if reasons else None,
+        "unmatched": [reason(u.get("message", ""), lang) for u in (dq.get("unmatched_keys") or {}).values()],
+        "ignored": [f"{r['file']}: {reason(r['reason'], lang)}" for r in dq.get("ignored_files", [])],
+        "files": records_table("files", files, file_cols, lang, ("path", "table", "format", "encoding"))
+        if files else None,
+        "reasons": records_table("quarantine_reasons", reasons, reason_cols, lang,
+                                 ("path", "table", "column", "reason")) if reasons else None,
         "totals": {k: sum(int(f.get(k) or 0) for f in files) for k in ("rows_read", "rows_loaded", "rows_quarantined")},
     }
 
@@ -253,7 +523,8 @@ def _twin_model(rows: list[dict[str, Any]] | None, lang: str) -> dict[str, Any] 
     recs = [
         {**r, "passed": label("passed", lang) if r.get("passed") else label("failed", lang)} for r in rows
     ]
-    table = records_table("twin_check", recs, ["key", "estimate", "truth", "tolerance", "passed"], lang)
+    table = records_table("twin_check", recs, ["key", "estimate", "truth", "tolerance", "passed"], lang,
+                          ("key", "tolerance"))
     passed = sum(bool(r.get("passed")) for r in rows)
     return {"table": table, "summary": label("twin_summary", lang, passed=passed, total=len(rows)),
             "passed": [bool(r.get("passed")) for r in rows]}
@@ -268,6 +539,18 @@ def _run_at(results: dict[str, Any], out_dir: Path) -> str:
     return "–"
 
 
+_LABEL_KEYS = (
+    "report_title", "focal_brand", "dataset", "run_at", "contract", "contents", "findings", "evidence",
+    "charts", "tables", "warnings", "figures", "no_findings", "skipped", "no_skipped", "data_quality",
+    "failed_analyses", "failed_intro", "not_computed",
+    "files", "quarantine_reasons", "no_quarantine", "no_data_quality", "twin_check", "twin_intro",
+    "generated_by", "rows_read", "rows_loaded", "rows_quarantined",
+    "rejected_files", "removed_files", "unmatched_keys", "ignored_files",
+    "executive_summary", "verdicts", "decisions", "other_findings", "no_strategy", "suppressed", "confidence",
+    "n_obs", "see_evidence", "dilemmas", "what_would_change_it", "appendix", "appendix_intro", "parquet_file",
+)
+
+
 def report_model(
     results: dict[str, Any], sections: list[Section] | None, out_dir: str | Path, lang: str = "en"
 ) -> dict[str, Any]:
@@ -276,28 +559,28 @@ def report_model(
     out = Path(out_dir)
     if sections is None:
         sections = load_sections(out, results)
-    secs = [_section_model(s, results, lang) for s in sections]
+    brands = _brands(results)
+    secs = [_section_model(s, results, lang, brands) for s in sections]
+    present = {s["area"] for s in secs}
+    summary = _summary_model(results, secs, lang, present)
     return {
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "font_stack": FONT_STACK,
-        "t": {k: label(k, lang) for k in (
-            "report_title", "focal_brand", "dataset", "run_at", "contract", "contents", "findings", "evidence",
-            "charts", "tables", "warnings", "figures", "no_findings", "skipped", "no_skipped", "data_quality",
-            "failed_analyses", "failed_intro", "not_computed",
-            "files", "quarantine_reasons", "no_quarantine", "no_data_quality", "twin_check", "twin_intro",
-            "generated_by", "rows_read", "rows_loaded", "rows_quarantined",
-            "rejected_files", "removed_files", "unmatched_keys", "ignored_files")},
+        "t": {k: label(k, lang) for k in _LABEL_KEYS},
         "header": {
             "focal_brand": results.get("focal_brand", "–"),
             "dataset": results.get("dataset") or (results.get("config") or {}).get("dataset") or "–",
             "run_at": _run_at(results, out),
             "contract": results.get("contract", "–"),
         },
+        "summary": summary,
+        "areas": _areas_model(secs, summary, lang),
         "sections": secs,
-        "skipped": sorted((results.get("skipped") or {}).items()),
+        "skipped": sorted((name, reason(str(why), lang)) for name, why in (results.get("skipped") or {}).items()),
         "failed": sorted((results.get("failed") or {}).items()),
-        "skipped_not_computed": {n: sorted(v.items()) for n, v in (results.get("not_computed") or {}).items()
+        "skipped_not_computed": {n: sorted((k, reason(v, lang)) for k, v in v.items())
+                                 for n, v in (results.get("not_computed") or {}).items()
                                  if n in (results.get("skipped") or {})},
         "data_quality": _data_quality_model(results.get("data_quality"), lang),
         "twin": _twin_model(results.get("twin_check"), lang),
@@ -346,3 +629,45 @@ def render_report(
     path = out / REPORT_FILE
     path.write_text(render_html(results, sections, out, lang), encoding="utf-8")
     return path
+
+
+@dataclass
+class ReportFiles:
+    """What a report run wrote: report.html, results.xlsx, and report.pdf or why not."""
+
+    html: Path
+    xlsx: Path | None
+    pdf: Path | None
+    pdf_reason: str | None = None
+
+    def lines(self, lang: str = "en") -> list[str]:
+        """One line per file written (and the PDF fallback), in ``lang``, for the CLI."""
+        out = [f"{label('report_written', lang)}: {self.html}"]
+        if self.xlsx is not None:
+            out.append(f"{label('xlsx_written', lang)}: {self.xlsx}")
+        if self.pdf is not None:
+            out.append(f"{label('pdf_written', lang)}: {self.pdf}")
+        elif self.pdf_reason:
+            out.append(label("pdf_fallback", lang, reason=reason(self.pdf_reason, lang)))
+        return out
+
+
+def render_all(
+    results: dict[str, Any], sections: list[Section] | None, out_dir: str | Path, lang: str = "en",
+    *, pdf: bool = False,
+) -> ReportFiles:
+    """report.html, results.xlsx (every table, formatted) and, when ``pdf``, report.pdf printed by Chromium."""
+    from upmarket.report.pdf import write_pdf
+    from upmarket.report.xlsx import write_xlsx
+
+    out = Path(out_dir)
+    if sections is None:
+        sections = load_sections(out, results)
+    html = render_report(results, sections, out, lang)
+    tables = {name: df for s in sections for name, df in s.tables.items()}
+    strategy = results.get("strategy") if isinstance(results.get("strategy"), dict) else {}
+    xlsx = write_xlsx(tables, out, lang, findings=strategy.get("findings"))
+    if not pdf:
+        return ReportFiles(html, xlsx, None)
+    outcome = write_pdf(html)
+    return ReportFiles(html, xlsx, outcome.path, outcome.reason)
