@@ -201,6 +201,9 @@ def analyze(
     if twin is not None:
         results.figures["twin_check"] = twin
     results.write(out)
+    for section in results.sections:  # models saved for reuse without refitting (upmarket serve)
+        for artefact in section.artefacts.values():
+            artefact.write(out / "artefacts")
     if report:
         from upmarket.report import render_report, save_charts
 
