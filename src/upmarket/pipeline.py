@@ -257,3 +257,10 @@ def report(out: str | Path, *, lang: str = "en") -> Path:
     out = Path(out)
     figures = read_results(out)
     return render_report(figures, None, out, lang=lang)
+
+
+def serve(out: str | Path, *, port: int = 8050) -> None:
+    """Serve the what-if dashboard over an output folder on 127.0.0.1 (blocks until interrupted)."""
+    from upmarket.app.dashboard import serve as serve_dashboard
+
+    serve_dashboard(Path(out), port=port)

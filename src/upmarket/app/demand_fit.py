@@ -21,6 +21,7 @@ ARTEFACTS_DIR = "artefacts"
 JSON_NAME = "demand_fit.json"
 FORMAT = "upmarket.demand_fit"
 OUTSIDE = "outside"
+OTHER_BANDS = "other bands"
 
 
 class DemandFitError(ValueError):
@@ -67,11 +68,12 @@ class DemandFit:
         return out
 
     def simulate(self, price_change_cny: Mapping[str, float], *, period: str | None = None,
-                 regions: Iterable[str] | None = None) -> pd.DataFrame:
+                 regions: Iterable[str] | None = None, bands: Iterable[str] | None = None) -> pd.DataFrame:
         """Per brand (and ``outside``), in one period's markets (default: the latest), optionally some regions only:
         units and shares before and after moving each named model's price by the given CNY (in those markets), the
         change, the diversion (a brand's gain over the moved models' units lost; the sub-brand's is the
-        cannibalisation) and the margin (price − cost) × units."""
+        cannibalisation) and the margin (price − cost) × units. With ``bands`` (list-price bands: the segment view)
+        the products of the other bands are one row, ``other bands``."""
         p = self.products
         period = period or sorted(p["period"].unique())[-1]
         scope = (p["period"] == period).to_numpy()
@@ -89,7 +91,8 @@ class DemandFit:
         s0, s1 = self.shares(), self.shares(new_price)
         u0, u1 = s0 * size * scope, s1 * size * scope
         cost = self.arrays["costs_cny"]
-        frame = pd.DataFrame({"brand": p["brand"], "units": u0, "units_new": u1,
+        label = p["brand"] if bands is None else p["brand"].where(p["band"].isin(list(bands)), OTHER_BANDS)
+        frame = pd.DataFrame({"brand": label, "units": u0, "units_new": u1,
                               "margin_cny": (base_price - cost) * u0, "margin_new_cny": (new_price - cost) * u1})
         out = frame.groupby("brand").sum()
         potential = size[scope & _first_row_of_market(p)].sum()
@@ -98,7 +101,7 @@ class DemandFit:
         out["share"], out["share_new"] = out["units"] / potential, out["units_new"] / potential
         moved = change != 0
         lost = float(u0[moved].sum() - u1[moved].sum())
-        gained = pd.Series(u1 - u0).where(~moved, 0.0).groupby(p["brand"].to_numpy()).sum()
+        gained = pd.Series(u1 - u0).where(~moved, 0.0).groupby(label.to_numpy()).sum()
         gained[OUTSIDE] = float(out.loc[OUTSIDE, "units_change"])
         out["diversion"] = gained.reindex(out.index) / lost if abs(lost) > 1e-9 else np.nan
         out.attrs.update(period=period, units_lost=lost, markets=len(pd.unique(p.loc[scope, "market_ids"])))

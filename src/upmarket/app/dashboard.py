@@ -1,0 +1,270 @@
+"""The what-if dashboard (``upmarket serve OUT``): a Dash page over a finished run's output folder.
+
+It reads results.json and the saved models (the demand fit, and the marketing-mix model when the run has one) and
+recomputes, in the browser's session, what a price move does to units, shares, diversion to each rival, the
+sub-brand's cannibalisation and margins, and what a channel budget does to GMV. Nothing is refitted. The page is
+served on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, dcc, html
+
+from upmarket.app.demand_fit import OTHER_BANDS, OUTSIDE, DemandFit, load_demand_fit
+from upmarket.app.mix_model import MixModel, load_mix_model
+
+HOST = "127.0.0.1"
+PRICE_STEP_CNY = 100
+PRICE_RANGE_CNY = 2000
+NO_MIX = "no marketing-mix model in this run"
+NO_FINDINGS = "no strategy findings in this run"
+PRICE_KEYS = ("pricing", "pricing_plan", "demand")
+"""Results keys whose figures a price move changes: findings citing them are marked as affected."""
+
+
+def read_results(out: Path) -> dict[str, Any]:
+    """results.json of the run (a clear error naming the file when absent)."""
+    path = out / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found; run `upmarket analyze DATASET -o {out}` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def strategy_findings(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """results["strategy"]["findings"] when the run has them, else []."""
+    found = (results.get("strategy") or {}).get("findings") or []
+    return [f for f in found if isinstance(f, dict) and f.get("text")]
+
+
+def affected_by_price(finding: dict[str, Any]) -> bool:
+    """Whether a finding cites figures a price move changes (pricing, demand, the price plan)."""
+    keys = list((finding.get("evidence") or {}).keys()) + list(finding.get("cites") or [])
+    return any(str(k).split(".")[0] in PRICE_KEYS for k in keys)
+
+
+def whatif_findings(sim: pd.DataFrame, fit: DemandFit, model: str, change_cny: float) -> list[str]:
+    """Sentences (English, Chinese) from the simulation's own numbers: what the move does and where units go."""
+    if not change_cny or model is None:
+        return []
+    lost = float(sim.attrs["units_lost"])
+    focal, period = fit.focal_brand, sim.attrs["period"]
+    verb, verb_zh = ("rise", "提价") if change_cny > 0 else ("cut", "降价")
+    lines = [f"A {abs(change_cny):,.0f} CNY {verb} on {model} in {period} changes its units by {-lost:+,.0f}; "
+             f"{focal}'s margin changes by {_margin_change(sim, focal):+,.0f} CNY.",
+             f"{model} {verb_zh} {abs(change_cny):,.0f} 元（{period}）：销量变化 {-lost:+,.0f} 台，"
+             f"{focal} 毛利变化 {_margin_change(sim, focal):+,.0f} 元。"]
+    div = sim["diversion"].drop(index=[focal], errors="ignore").dropna()
+    if len(div) and abs(lost) > 0:
+        top = div.sort_values(ascending=False).head(3)
+        parts = ", ".join(f"{k} {v:.0%}" for k, v in top.items())
+        lines.append(f"Of the units {'lost' if lost > 0 else 'won'}, the largest shares "
+                     f"{'go to' if lost > 0 else 'come from'}: {parts}.")
+        lines.append(f"{'流失' if lost > 0 else '新增'}销量的主要{'去向' if lost > 0 else '来源'}：{parts}。")
+    for sub in fit.sub_brands:
+        if sub in sim.index and np.isfinite(sim.loc[sub, "diversion"]):
+            share = float(sim.loc[sub, "diversion"])
+            lines.append(f"Cannibalisation by {sub}: {share:.0%} of the change.")
+            lines.append(f"{sub} 的蚕食比例：{share:.0%}。")
+    return lines
+
+
+def _margin_change(sim: pd.DataFrame, brand: str) -> float:
+    if brand not in sim.index:
+        return float("nan")
+    return float(sim.loc[brand, "margin_new_cny"] - sim.loc[brand, "margin_cny"])
+
+
+def _kpi(label: str, value: str, ident: str) -> html.Div:
+    return html.Div([html.Div(label, className="kpi-label"), html.Div(value, id=ident, className="kpi-value")],
+                    className="kpi")
+
+
+def _table(sim: pd.DataFrame) -> html.Table:
+    head = ["brand 品牌", "units 销量", "units after 调整后", "change 变化", "share 份额", "share after 调整后",
+            "diversion 转移", "margin after (CNY) 毛利"]
+    rows = []
+    for brand, r in sim.iterrows():
+        cells = [brand, f"{r['units']:,.0f}", f"{r['units_new']:,.0f}", f"{r['units_change']:+,.0f}",
+                 f"{r['share']:.2%}", f"{r['share_new']:.2%}",
+                 "" if not np.isfinite(r["diversion"]) else f"{r['diversion']:.1%}",
+                 "" if not np.isfinite(r["margin_new_cny"]) else f"{r['margin_new_cny']:,.0f}"]
+        rows.append(html.Tr([html.Td(c) for c in cells], id=f"row-{brand}"))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)], className="grid")
+
+
+def _diversion_chart(sim: pd.DataFrame, focal: str) -> go.Figure:
+    div = sim["diversion"].drop(index=[focal], errors="ignore").dropna().sort_values()
+    fig = go.Figure(go.Bar(x=div.to_numpy(), y=[str(i) for i in div.index], orientation="h",
+                           text=[f"{v:.0%}" for v in div], textposition="auto"))
+    fig.update_layout(title="Where the units go 销量去向", xaxis_tickformat=".0%", height=320,
+                      margin={"l": 90, "r": 20, "t": 40, "b": 30})
+    return fig
+
+
+def _model_options(fit: DemandFit) -> list[dict[str, str]]:
+    """Models of the focal brand, then of its sub-brands, then every other brand's (best sellers first in each)."""
+    p = fit.products
+    units = p.groupby(["brand", "model"])["units"].sum().reset_index()
+    rank = {b: i for i, b in enumerate([fit.focal_brand, *fit.sub_brands])}
+    units["rank"] = units["brand"].map(rank).fillna(len(rank))
+    units = units.sort_values(["rank", "brand", "units"], ascending=[True, True, False])
+    return [{"label": f"{r.model} ({r.brand})", "value": r.model} for r in units.itertuples()]
+
+
+def _mix_block(mix: MixModel | None) -> html.Div:
+    if mix is None:
+        return html.Div([html.H3("Channel budget 渠道预算"), html.P(NO_MIX, id="mix-status")], className="card")
+    sliders = []
+    for i, c in enumerate(mix.channels):
+        sliders.append(html.Div([html.Label(f"{c.name}: weekly spend (CNY) 周投放"),
+                                 dcc.Slider(id={"type": "mix-spend", "index": i}, min=0,
+                                            max=round(3 * max(c.current_spend_cny, c.mean_spend_cny)),
+                                            value=round(c.current_spend_cny), marks=None,
+                                            tooltip={"placement": "bottom"})]))
+    return html.Div([html.H3("Channel budget 渠道预算"), *sliders,
+                     html.P(id="mix-status")], className="card")
+
+
+STYLE = """
+body{font-family:'Noto Sans CJK SC','Noto Sans SC',sans-serif;margin:0;background:#f6f7f9;color:#1d2433}
+.wrap{max-width:1180px;margin:0 auto;padding:16px}
+.card{background:#fff;border-radius:8px;padding:14px 18px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.controls{display:grid;grid-template-columns:2fr 1fr 1fr 1.5fr 1.5fr;gap:12px;align-items:end}
+.kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
+.kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.kpi-label{font-size:13px;color:#5b6475}.kpi-value{font-size:24px;font-weight:600;margin-top:4px}
+.grid{border-collapse:collapse;width:100%;font-size:14px}
+.grid th,.grid td{padding:6px 8px;border-bottom:1px solid #e6e8ec;text-align:right}
+.grid th:first-child,.grid td:first-child{text-align:left}
+.affected{border-left:4px solid #ff6900;padding-left:8px}
+label{font-size:13px;color:#5b6475;display:block;margin-bottom:4px}
+"""
+
+
+def create_app(out: str | Path) -> dash.Dash:
+    """The Dash app over one output folder (raises a clear error when the run saved no demand fit)."""
+    out = Path(out)
+    results = read_results(out)
+    fit = load_demand_fit(out)
+    mix = load_mix_model(out)
+    findings = strategy_findings(results)
+    periods = sorted(fit.products["period"].unique())
+    regions = sorted(fit.products["region"].dropna().unique())
+    bands = sorted(fit.products["band"].dropna().unique()) if "band" in fit.products else []
+    options = _model_options(fit)
+    app = dash.Dash(__name__, title="upmarket what-if", update_title=None)
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + STYLE + "</style>")
+    app.layout = html.Div([
+        html.H2(f"What if 假如 — {fit.focal_brand}"),
+        html.P(f"{out} · demand model: {fit.meta['kind']} · costs: {fit.meta.get('cost_source', '?')}",
+               id="source"),
+        html.Div([
+            html.Div([html.Label("Model 机型"), dcc.Dropdown(id="model", options=options,
+                                                           value=options[0]["value"] if options else None,
+                                                           clearable=False)]),
+            html.Div([html.Label("Price change (CNY) 调价（元）"),
+                      dcc.Input(id="price-change", type="number", value=0, step=PRICE_STEP_CNY,
+                                min=-PRICE_RANGE_CNY, max=PRICE_RANGE_CNY, debounce=True)]),
+            html.Div([html.Label("Period 时期"), dcc.Dropdown(id="period", options=periods, value=periods[-1],
+                                                           clearable=False)]),
+            html.Div([html.Label("Tier / region filter 城市层级/地区"),
+                      dcc.Dropdown(id="regions", options=regions, multi=True, placeholder="all 全部")]),
+            html.Div([html.Label("Segment (price band) 细分（价格段）"),
+                      dcc.Dropdown(id="bands", options=bands, multi=True, placeholder="all 全部")]),
+        ], className="controls card"),
+        html.Div([_kpi(f"{fit.focal_brand} units 销量", "", "kpi-units"),
+                  _kpi(f"{fit.focal_brand} share 份额", "", "kpi-share"),
+                  _kpi("Cannibalisation 蚕食" + (f" ({', '.join(fit.sub_brands)})" if fit.sub_brands else ""), "",
+                       "kpi-cannibalisation"),
+                  _kpi(f"{fit.focal_brand} margin 毛利 (CNY)", "", "kpi-margin")], className="kpis"),
+        html.Div([dcc.Graph(id="diversion-chart", config={"displayModeBar": False}),
+                  html.Div(id="brand-table")], className="card"),
+        _mix_block(mix),
+        html.Div([html.H3("Findings 发现"), html.Ul(id="whatif-findings"),
+                  html.Div(id="strategy-findings")], className="card"),
+    ], className="wrap")
+
+    @app.callback(Output("kpi-units", "children"), Output("kpi-share", "children"),
+                  Output("kpi-cannibalisation", "children"), Output("kpi-margin", "children"),
+                  Output("diversion-chart", "figure"), Output("brand-table", "children"),
+                  Output("whatif-findings", "children"), Output("strategy-findings", "children"),
+                  Input("model", "value"), Input("price-change", "value"), Input("period", "value"),
+                  Input("regions", "value"), Input("bands", "value"))
+    def update(model: str | None, change: float | None, period: str, chosen_regions: list[str] | None,
+               chosen_bands: list[str] | None) -> tuple[Any, ...]:
+        change = float(change or 0.0)
+        sim = fit.simulate({model: change} if model else {}, period=period, regions=chosen_regions or None,
+                           bands=chosen_bands or None)
+        focal = fit.focal_brand
+        if focal in sim.index:
+            r = sim.loc[focal]
+            units = f"{r['units_new']:,.0f} ({r['units_change']:+,.0f})"
+            share = f"{r['share_new']:.2%} ({(r['share_new'] - r['share']) * 100:+.2f} pp)"
+            margin = ("n/a" if not np.isfinite(r["margin_new_cny"]) else
+                      f"{r['margin_new_cny']:,.0f} ({r['margin_new_cny'] - r['margin_cny']:+,.0f})")
+        else:
+            units = share = margin = "n/a"
+        subs = [s for s in fit.sub_brands if s in sim.index and np.isfinite(sim.loc[s, "diversion"])]
+        cannibal = f"{sum(float(sim.loc[s, 'diversion']) for s in subs):.1%}" if subs and change else "—"
+        lines = [html.Li(t) for t in whatif_findings(sim, fit, model, change)] or [
+            html.Li("Move a price to see what changes. 调整价格以查看变化。")]
+        return (units, share, cannibal, margin, _diversion_chart(sim, focal), _table(sim), lines,
+                strategy_block(findings, change != 0))
+
+    if mix is not None:
+        @app.callback(Output("mix-status", "children"),
+                      Input({"type": "mix-spend", "index": dash.ALL}, "value"))
+        def update_mix(spend: list[float]) -> str:
+            plan = {c.name: float(v) for c, v in zip(mix.channels, spend, strict=True)}
+            base, new = mix.gmv(), mix.gmv(plan)
+            return (f"Weekly GMV 周 GMV: {new:,.0f} CNY ({new - base:+,.0f} vs current spend 相对当前投放; "
+                    f"spend {sum(plan.values()):,.0f} CNY)")
+
+    return app
+
+
+def strategy_block(findings: list[dict[str, Any]], moved: bool) -> list[Any]:
+    if not findings:
+        return [html.P(NO_FINDINGS, id="no-findings")]
+    items = []
+    for f in findings:
+        hit = moved and affected_by_price(f)
+        note = " — rests on observed prices: revisit under this what-if 基于实际价格，需按此情景复核" if hit else ""
+        items.append(html.Li([html.B(f"[{f.get('framework', '')}] "), f["text"],
+                              html.Br(), html.Span(f.get("text_zh", "")), html.I(note)],
+                             className="affected" if hit else ""))
+    return [html.H4("Strategy findings 策略发现"), html.Ul(items, id="strategy-list")]
+
+
+def serve(out: str | Path, port: int = 8050) -> None:
+    """Run the dashboard on 127.0.0.1:``port`` until interrupted."""
+    create_app(out).run(host=HOST, port=port, debug=False)
+
+
+@contextmanager
+def running(app: dash.Dash, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a background thread (port 0: a free one); yields its URL (tests, screenshots)."""
+    from werkzeug.serving import make_server
+
+    server = make_server(HOST, port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+__all__ = ["NO_MIX", "OTHER_BANDS", "OUTSIDE", "create_app", "running", "serve"]
