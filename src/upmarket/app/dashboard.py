@@ -85,6 +85,15 @@ def _margin_change(sim: pd.DataFrame, brand: str) -> float:
     return float(sim.loc[brand, "margin_new_cny"] - sim.loc[brand, "margin_cny"])
 
 
+def _cost_warning(fit: DemandFit) -> str:
+    costs = fit.arrays["costs_cny"]
+    bad = int(np.sum(~(costs > 0)))
+    if not bad:
+        return ""
+    return (f" · {bad:,} of {len(costs):,} rows have no positive saved cost: their margins are overstated; "
+            "enter a cost / price ratio 部分成本非正，请输入成本率")
+
+
 def _kpi(label: str, value: str, ident: str) -> html.Div:
     return html.Div([html.Div(label, className="kpi-label"), html.Div(value, id=ident, className="kpi-value")],
                     className="kpi")
@@ -140,7 +149,7 @@ STYLE = """
 body{font-family:'Noto Sans CJK SC','Noto Sans SC',sans-serif;margin:0;background:#f6f7f9;color:#1d2433}
 .wrap{max-width:1180px;margin:0 auto;padding:16px}
 .card{background:#fff;border-radius:8px;padding:14px 18px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.controls{display:grid;grid-template-columns:2fr 1fr 1fr 1.5fr 1.5fr;gap:12px;align-items:end}
+.controls{display:grid;grid-template-columns:2fr 1fr 1fr 1.5fr 1.5fr 1fr;gap:12px;align-items:end}
 .kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
 .kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .kpi-label{font-size:13px;color:#5b6475}.kpi-value{font-size:24px;font-weight:600;margin-top:4px}
@@ -167,8 +176,8 @@ def create_app(out: str | Path) -> dash.Dash:
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + STYLE + "</style>")
     app.layout = html.Div([
         html.H2(f"What if 假如 — {fit.focal_brand}"),
-        html.P(f"{out} · demand model: {fit.meta['kind']} · costs: {fit.meta.get('cost_source', '?')}",
-               id="source"),
+        html.P(f"{out} · demand model: {fit.meta['kind']} · costs: {fit.meta.get('cost_source', '?')}"
+               + _cost_warning(fit), id="source"),
         html.Div([
             html.Div([html.Label("Model 机型"), dcc.Dropdown(id="model", options=options,
                                                            value=options[0]["value"] if options else None,
@@ -182,12 +191,16 @@ def create_app(out: str | Path) -> dash.Dash:
                       dcc.Dropdown(id="regions", options=regions, multi=True, placeholder="all 全部")]),
             html.Div([html.Label("Segment (price band) 细分（价格段）"),
                       dcc.Dropdown(id="bands", options=bands, multi=True, placeholder="all 全部")]),
+            html.Div([html.Label("Cost / price 成本率"),
+                      dcc.Input(id="cost-ratio", type="number", min=0.05, max=0.95, step=0.05,
+                                placeholder="saved 默认", debounce=True)]),
         ], className="controls card"),
         html.Div([_kpi(f"{fit.focal_brand} units 销量", "", "kpi-units"),
-                  _kpi(f"{fit.focal_brand} share 份额", "", "kpi-share"),
+                  _kpi(f"{fit.focal_brand} share of phone sales 销量份额", "", "kpi-share"),
                   _kpi("Cannibalisation 蚕食" + (f" ({', '.join(fit.sub_brands)})" if fit.sub_brands else ""), "",
                        "kpi-cannibalisation"),
-                  _kpi(f"{fit.focal_brand} margin 毛利 (CNY)", "", "kpi-margin")], className="kpis"),
+                  _kpi(f"{' + '.join([fit.focal_brand, *fit.sub_brands])} margin 毛利 (CNY)", "", "kpi-margin")],
+                 className="kpis"),
         html.Div([dcc.Graph(id="diversion-chart", config={"displayModeBar": False}),
                   html.Div(id="brand-table")], className="card"),
         _mix_block(mix),
@@ -200,21 +213,23 @@ def create_app(out: str | Path) -> dash.Dash:
                   Output("diversion-chart", "figure"), Output("brand-table", "children"),
                   Output("whatif-findings", "children"), Output("strategy-findings", "children"),
                   Input("model", "value"), Input("price-change", "value"), Input("period", "value"),
-                  Input("regions", "value"), Input("bands", "value"))
+                  Input("regions", "value"), Input("bands", "value"), Input("cost-ratio", "value"))
     def update(model: str | None, change: float | None, period: str, chosen_regions: list[str] | None,
-               chosen_bands: list[str] | None) -> tuple[Any, ...]:
+               chosen_bands: list[str] | None, cost_ratio: float | None) -> tuple[Any, ...]:
         change = float(change or 0.0)
+        ratio = float(cost_ratio) if cost_ratio is not None and 0 < float(cost_ratio) < 1 else None
         sim = fit.simulate({model: change} if model else {}, period=period, regions=chosen_regions or None,
-                           bands=chosen_bands or None)
+                           bands=chosen_bands or None, cost_ratio=ratio)
         focal = fit.focal_brand
         if focal in sim.index:
             r = sim.loc[focal]
             units = f"{r['units_new']:,.0f} ({r['units_change']:+,.0f})"
-            share = f"{r['share_new']:.2%} ({(r['share_new'] - r['share']) * 100:+.2f} pp)"
-            margin = ("n/a" if not np.isfinite(r["margin_new_cny"]) else
-                      f"{r['margin_new_cny']:,.0f} ({r['margin_new_cny'] - r['margin_cny']:+,.0f})")
+            share = f"{r['share_inside_new']:.2%} ({(r['share_inside_new'] - r['share_inside']) * 100:+.2f} pp)"
         else:
-            units = share = margin = "n/a"
+            units = share = "n/a"
+        own = sim.loc[[b for b in (focal, *fit.sub_brands) if b in sim.index]]
+        m0, m1 = own["margin_cny"].sum(min_count=1), own["margin_new_cny"].sum(min_count=1)
+        margin = "n/a" if not np.isfinite(m1) else f"{m1:,.0f} ({m1 - m0:+,.0f})"
         subs = [s for s in fit.sub_brands if s in sim.index and np.isfinite(sim.loc[s, "diversion"])]
         cannibal = f"{sum(float(sim.loc[s, 'diversion']) for s in subs):.1%}" if subs and change else "—"
         lines = [html.Li(t) for t in whatif_findings(sim, fit, model, change)] or [

@@ -68,12 +68,14 @@ class DemandFit:
         return out
 
     def simulate(self, price_change_cny: Mapping[str, float], *, period: str | None = None,
-                 regions: Iterable[str] | None = None, bands: Iterable[str] | None = None) -> pd.DataFrame:
+                 regions: Iterable[str] | None = None, bands: Iterable[str] | None = None,
+                 cost_ratio: float | None = None) -> pd.DataFrame:
         """Per brand (and ``outside``), in one period's markets (default: the latest), optionally some regions only:
         units and shares before and after moving each named model's price by the given CNY (in those markets), the
         change, the diversion (a brand's gain over the moved models' units lost; the sub-brand's is the
         cannibalisation) and the margin (price − cost) × units. With ``bands`` (list-price bands: the segment view)
-        the products of the other bands are one row, ``other bands``."""
+        the products of the other bands are one row, ``other bands``. ``cost_ratio`` (cost / observed price) replaces
+        the saved costs; ``share`` is of the market (outside good included), ``share_inside`` of phone sales."""
         p = self.products
         period = period or sorted(p["period"].unique())[-1]
         scope = (p["period"] == period).to_numpy()
@@ -90,7 +92,7 @@ class DemandFit:
         size = p["potential_units"].to_numpy(float)
         s0, s1 = self.shares(), self.shares(new_price)
         u0, u1 = s0 * size * scope, s1 * size * scope
-        cost = self.arrays["costs_cny"]
+        cost = self.arrays["costs_cny"] if cost_ratio is None else float(cost_ratio) * base_price
         label = p["brand"] if bands is None else p["brand"].where(p["band"].isin(list(bands)), OTHER_BANDS)
         frame = pd.DataFrame({"brand": label, "units": u0, "units_new": u1,
                               "margin_cny": (base_price - cost) * u0, "margin_new_cny": (new_price - cost) * u1})
@@ -99,6 +101,9 @@ class DemandFit:
         out.loc[OUTSIDE] = [potential - u0.sum(), potential - u1.sum(), np.nan, np.nan]
         out["units_change"] = out["units_new"] - out["units"]
         out["share"], out["share_new"] = out["units"] / potential, out["units_new"] / potential
+        inside = out.drop(index=OUTSIDE)
+        out["share_inside"] = inside["units"] / inside["units"].sum()
+        out["share_inside_new"] = inside["units_new"] / inside["units_new"].sum()
         moved = change != 0
         lost = float(u0[moved].sum() - u1[moved].sum())
         gained = pd.Series(u1 - u0).where(~moved, 0.0).groupby(label.to_numpy()).sum()

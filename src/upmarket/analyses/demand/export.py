@@ -44,7 +44,7 @@ class DemandFitArtefact:
         folder.mkdir(parents=True, exist_ok=True)
         meta_path, npz_path = folder / JSON_NAME, folder / NPZ_NAME
         np.savez_compressed(npz_path, **self.arrays)
-        meta_path.write_text(json.dumps(self.meta, ensure_ascii=False, indent=1, default=_plain), encoding="utf-8")
+        meta_path.write_text(json.dumps(self.meta, ensure_ascii=False, default=_plain), encoding="utf-8")
         return [meta_path, npz_path]
 
 
