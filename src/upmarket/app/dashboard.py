@@ -29,6 +29,8 @@ PRICE_STEP_CNY = 100
 PRICE_RANGE_CNY = 2000
 NO_MIX = "no marketing-mix model in this run"
 NO_FINDINGS = "no strategy findings in this run"
+LABEL_EN = {OUTSIDE: "no purchase", OTHER_BANDS: "other price bands"}
+LABEL_ZH = {OUTSIDE: "不购买", OTHER_BANDS: "其他价格段"}
 PRICE_KEYS = ("pricing", "pricing_plan", "demand")
 """Results keys whose figures a price move changes: findings citing them are marked as affected."""
 
@@ -60,17 +62,20 @@ def whatif_findings(sim: pd.DataFrame, fit: DemandFit, model: str, change_cny: f
     lost = float(sim.attrs["units_lost"])
     focal, period = fit.focal_brand, sim.attrs["period"]
     verb, verb_zh = ("rise", "提价") if change_cny > 0 else ("cut", "降价")
-    lines = [f"A {abs(change_cny):,.0f} CNY {verb} on {model} in {period} changes its units by {-lost:+,.0f}; "
-             f"{focal}'s margin changes by {_margin_change(sim, focal):+,.0f} CNY.",
-             f"{model} {verb_zh} {abs(change_cny):,.0f} 元（{period}）：销量变化 {-lost:+,.0f} 台，"
-             f"{focal} 毛利变化 {_margin_change(sim, focal):+,.0f} 元。"]
+    brands = [focal, *fit.sub_brands]
+    margin = signed(_margin_change(sim, brands))
+    lines = [f"A {abs(change_cny):,.0f} CNY {verb} on {model} in {period} changes its units by {signed(-lost)}; "
+             f"the margin of {' + '.join(brands)} changes by {margin} CNY.",
+             f"{model} {verb_zh} {abs(change_cny):,.0f} 元（{period}）：销量变化 {signed(-lost)} 台，"
+             f"{' + '.join(brands)} 毛利变化 {margin} 元。"]
     div = sim["diversion"].drop(index=[focal], errors="ignore").dropna()
     if len(div) and abs(lost) > 0:
         top = div.sort_values(ascending=False).head(3)
-        parts = ", ".join(f"{k} {v:.0%}" for k, v in top.items())
+        parts = ", ".join(f"{LABEL_EN.get(k, k)} {v:.0%}" for k, v in top.items())
+        parts_zh = "，".join(f"{LABEL_ZH.get(k, k)} {v:.0%}" for k, v in top.items())
         lines.append(f"Of the units {'lost' if lost > 0 else 'won'}, the largest shares "
                      f"{'go to' if lost > 0 else 'come from'}: {parts}.")
-        lines.append(f"{'流失' if lost > 0 else '新增'}销量的主要{'去向' if lost > 0 else '来源'}：{parts}。")
+        lines.append(f"{'流失' if lost > 0 else '新增'}销量的主要{'去向' if lost > 0 else '来源'}：{parts_zh}。")
     for sub in fit.sub_brands:
         if sub in sim.index and np.isfinite(sim.loc[sub, "diversion"]):
             share = float(sim.loc[sub, "diversion"])
@@ -79,10 +84,19 @@ def whatif_findings(sim: pd.DataFrame, fit: DemandFit, model: str, change_cny: f
     return lines
 
 
-def _margin_change(sim: pd.DataFrame, brand: str) -> float:
-    if brand not in sim.index:
-        return float("nan")
-    return float(sim.loc[brand, "margin_new_cny"] - sim.loc[brand, "margin_cny"])
+def label(row: str) -> str:
+    """A brand as is; the outside good and the other bands in both languages."""
+    return f"{LABEL_EN[row]} {LABEL_ZH[row]}" if row in LABEL_EN else str(row)
+
+
+def signed(value: float, digits: int = 0) -> str:
+    """A change with its sign and thousands separators, never "-0"."""
+    return f"{round(float(value), digits) + 0.0:+,.{digits}f}"
+
+
+def _margin_change(sim: pd.DataFrame, brands: list[str]) -> float:
+    own = sim.loc[[b for b in brands if b in sim.index]]
+    return float(own["margin_new_cny"].sum(min_count=1) - own["margin_cny"].sum(min_count=1))
 
 
 def _cost_warning(fit: DemandFit) -> str:
@@ -104,7 +118,7 @@ def _table(sim: pd.DataFrame) -> html.Table:
             "diversion 转移", "margin after (CNY) 毛利"]
     rows = []
     for brand, r in sim.iterrows():
-        cells = [brand, f"{r['units']:,.0f}", f"{r['units_new']:,.0f}", f"{r['units_change']:+,.0f}",
+        cells = [label(brand), f"{r['units']:,.0f}", f"{r['units_new']:,.0f}", signed(r["units_change"]),
                  f"{r['share']:.2%}", f"{r['share_new']:.2%}",
                  "" if not np.isfinite(r["diversion"]) else f"{r['diversion']:.1%}",
                  "" if not np.isfinite(r["margin_new_cny"]) else f"{r['margin_new_cny']:,.0f}"]
@@ -114,16 +128,25 @@ def _table(sim: pd.DataFrame) -> html.Table:
 
 def _diversion_chart(sim: pd.DataFrame, focal: str) -> go.Figure:
     div = sim["diversion"].drop(index=[focal], errors="ignore").dropna().sort_values()
-    fig = go.Figure(go.Bar(x=div.to_numpy(), y=[str(i) for i in div.index], orientation="h",
+    if div.empty:
+        fig = go.Figure()
+        fig.add_annotation(text="Move a price to see where the units go 调整价格查看销量去向", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        fig.update_layout(height=320, margin={"l": 20, "r": 20, "t": 40, "b": 30})
+        return fig
+    fig = go.Figure(go.Bar(x=div.to_numpy(), y=[label(i) for i in div.index], orientation="h",
                            text=[f"{v:.0%}" for v in div], textposition="auto"))
     fig.update_layout(title="Where the units go 销量去向", xaxis_tickformat=".0%", height=320,
                       margin={"l": 90, "r": 20, "t": 40, "b": 30})
     return fig
 
 
-def _model_options(fit: DemandFit) -> list[dict[str, str]]:
-    """Models of the focal brand, then of its sub-brands, then every other brand's (best sellers first in each)."""
-    p = fit.products
+def _model_options(fit: DemandFit, period: str) -> list[dict[str, str]]:
+    """Models sold in ``period``: the focal brand's, then its sub-brands', then every other brand's (best sellers
+    first in each)."""
+    p = fit.products[fit.products["period"] == period]
     units = p.groupby(["brand", "model"])["units"].sum().reset_index()
     rank = {b: i for i, b in enumerate([fit.focal_brand, *fit.sub_brands])}
     units["rank"] = units["brand"].map(rank).fillna(len(rank))
@@ -171,7 +194,7 @@ def create_app(out: str | Path) -> dash.Dash:
     periods = sorted(fit.products["period"].unique())
     regions = sorted(fit.products["region"].dropna().unique())
     bands = sorted(fit.products["band"].dropna().unique()) if "band" in fit.products else []
-    options = _model_options(fit)
+    options = _model_options(fit, periods[-1])
     app = dash.Dash(__name__, title="upmarket what-if", update_title=None)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + STYLE + "</style>")
     app.layout = html.Div([
@@ -223,13 +246,13 @@ def create_app(out: str | Path) -> dash.Dash:
         focal = fit.focal_brand
         if focal in sim.index:
             r = sim.loc[focal]
-            units = f"{r['units_new']:,.0f} ({r['units_change']:+,.0f})"
-            share = f"{r['share_inside_new']:.2%} ({(r['share_inside_new'] - r['share_inside']) * 100:+.2f} pp)"
+            units = f"{r['units_new']:,.0f} ({signed(r['units_change'])})"
+            share = f"{r['share_inside_new']:.2%} ({signed((r['share_inside_new'] - r['share_inside']) * 100, 2)} pp)"
         else:
             units = share = "n/a"
         own = sim.loc[[b for b in (focal, *fit.sub_brands) if b in sim.index]]
         m0, m1 = own["margin_cny"].sum(min_count=1), own["margin_new_cny"].sum(min_count=1)
-        margin = "n/a" if not np.isfinite(m1) else f"{m1:,.0f} ({m1 - m0:+,.0f})"
+        margin = "n/a" if not np.isfinite(m1) else f"{m1:,.0f} ({signed(m1 - m0)})"
         subs = [s for s in fit.sub_brands if s in sim.index and np.isfinite(sim.loc[s, "diversion"])]
         cannibal = f"{sum(float(sim.loc[s, 'diversion']) for s in subs):.1%}" if subs and change else "—"
         lines = [html.Li(t) for t in whatif_findings(sim, fit, model, change)] or [
@@ -237,13 +260,20 @@ def create_app(out: str | Path) -> dash.Dash:
         return (units, share, cannibal, margin, _diversion_chart(sim, focal), _table(sim), lines,
                 strategy_block(findings, change != 0))
 
+    @app.callback(Output("model", "options"), Output("model", "value"), Input("period", "value"),
+                  dash.State("model", "value"))
+    def models_of_period(period: str, current: str | None) -> tuple[list[dict[str, str]], str | None]:
+        opts = _model_options(fit, period)
+        values = [o["value"] for o in opts]
+        return opts, current if current in values else (values[0] if values else None)
+
     if mix is not None:
         @app.callback(Output("mix-status", "children"),
                       Input({"type": "mix-spend", "index": dash.ALL}, "value"))
         def update_mix(spend: list[float]) -> str:
             plan = {c.name: float(v) for c, v in zip(mix.channels, spend, strict=True)}
             base, new = mix.gmv(), mix.gmv(plan)
-            return (f"Weekly GMV 周 GMV: {new:,.0f} CNY ({new - base:+,.0f} vs current spend 相对当前投放; "
+            return (f"Weekly GMV 周 GMV: {new:,.0f} CNY ({signed(new - base)} vs current spend 相对当前投放; "
                     f"spend {sum(plan.values()):,.0f} CNY)")
 
     return app
