@@ -91,3 +91,23 @@ def test_missing_or_foreign_artefact_is_a_clear_error(tmp_path):
     (tmp_path / "artefacts" / "demand_fit.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
     with pytest.raises(DemandFitError, match=r"demand_fit\.json: format 'other'"):
         load_demand_fit(tmp_path)
+
+
+def test_cost_override_and_a_price_band_view(tmp_path):
+    """A cost ratio given at simulation time replaces the saved (FOC) costs; the band view keeps the chosen band's
+    brands and folds the rest into one row, the units and the diversion still adding up."""
+    fit = DemandModel(kind="logit", characteristics=("camera",)).fit(market(7))
+    loaded = saved(fit, tmp_path)
+    assert loaded.meta["cost_source"].startswith("recovered")
+    foc = loaded.simulate({})
+    half = loaded.simulate({}, cost_ratio=0.5)
+    assert not np.allclose(foc["margin_cny"].dropna(), half["margin_cny"].dropna())
+    units_by_brand = half["units"].drop("outside")
+    share = half["share_inside"].drop("outside")
+    assert share.sum() == pytest.approx(1.0) and share["Apple"] == pytest.approx(
+        units_by_brand["Apple"] / units_by_brand.sum())
+    band = loaded.simulate({"Apple 0": 300.0}, bands=["hi"])
+    assert "other bands" in band.index and "Redmi" not in band.index  # Redmi's models sit in the low band
+    whole = loaded.simulate({"Apple 0": 300.0})
+    assert band["units"].sum() == pytest.approx(whole["units"].sum())
+    assert band["diversion"].sum() == pytest.approx(1.0)
