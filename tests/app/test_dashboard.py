@@ -123,3 +123,17 @@ def test_without_findings_the_block_says_so_and_with_them_lists_each():
     shown = layout_text(strategy_block(FINDINGS, moved=True)[1])
     assert all(f["text"] in shown and f["text_zh"] in shown for f in FINDINGS)
     assert shown.count("rests on observed prices") == 1  # only the pricing finding
+
+
+def test_serve_without_a_saved_fit_says_how_to_get_one(fitted_output):
+    """`upmarket serve` on a folder with results.json but no demand fit: an error exit, the file and the fix named."""
+    from typer.testing import CliRunner
+
+    from upmarket.cli import app
+
+    out = fitted_output(findings=False)
+    for f in (out / "artefacts").iterdir():
+        f.unlink()
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["serve", str(out), "--port", "0"])
+    assert res.exit_code == 2  # the CLI's exit code for a user error (cli._fail)
+    assert "demand_fit.json: no saved demand fit" in res.output and "upmarket analyze" in res.output
