@@ -123,6 +123,9 @@ def test_without_findings_the_block_says_so_and_with_them_lists_each():
     shown = layout_text(strategy_block(FINDINGS, moved=True)[1])
     assert all(f["text"] in shown and f["text_zh"] in shown for f in FINDINGS)
     assert shown.count("rests on observed prices") == 1  # only the pricing finding
+    filtered = layout_text(strategy_block(FINDINGS, moved=False, chosen=["二线"])[1])
+    assert filtered.index(FINDINGS[1]["text"]) < filtered.index(FINDINGS[0]["text"])  # the tier-2 finding first
+    assert filtered.count("about your filter") == 1 and "rests on observed prices" not in filtered
 
 
 def test_serve_without_a_saved_fit_says_how_to_get_one(fitted_output):

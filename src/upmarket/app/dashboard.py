@@ -172,7 +172,7 @@ STYLE = """
 body{font-family:'Noto Sans CJK SC','Noto Sans SC',sans-serif;margin:0;background:#f6f7f9;color:#1d2433}
 .wrap{max-width:1180px;margin:0 auto;padding:16px}
 .card{background:#fff;border-radius:8px;padding:14px 18px;margin:12px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.controls{display:grid;grid-template-columns:2fr 1fr 1fr 1.5fr 1.5fr 1fr;gap:12px;align-items:end}
+.controls{display:grid;grid-template-columns:2fr 1fr 1fr 1.5fr 1.5fr 1.5fr 1fr;gap:12px;align-items:end}
 .kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
 .kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .kpi-label{font-size:13px;color:#5b6475}.kpi-value{font-size:24px;font-weight:600;margin-top:4px}
@@ -212,7 +212,10 @@ def create_app(out: str | Path) -> dash.Dash:
                                                            clearable=False)]),
             html.Div([html.Label("Tier / region filter 城市层级/地区"),
                       dcc.Dropdown(id="regions", options=regions, multi=True, placeholder="all 全部")]),
-            html.Div([html.Label("Segment (price band) 细分（价格段）"),
+            html.Div([html.Label("Consumer segment 消费者细分"),
+                      dcc.Dropdown(id="segment", options=fit.segments, placeholder="all 全部" if fit.segments else
+                                   "no segments in this fit 本模型无细分", disabled=not fit.segments)]),
+            html.Div([html.Label("Price band 价格段"),
                       dcc.Dropdown(id="bands", options=bands, multi=True, placeholder="all 全部")]),
             html.Div([html.Label("Cost / price 成本率"),
                       dcc.Input(id="cost-ratio", type="number", min=0.05, max=0.95, step=0.05,
@@ -236,13 +239,14 @@ def create_app(out: str | Path) -> dash.Dash:
                   Output("diversion-chart", "figure"), Output("brand-table", "children"),
                   Output("whatif-findings", "children"), Output("strategy-findings", "children"),
                   Input("model", "value"), Input("price-change", "value"), Input("period", "value"),
-                  Input("regions", "value"), Input("bands", "value"), Input("cost-ratio", "value"))
+                  Input("regions", "value"), Input("segment", "value"), Input("bands", "value"),
+                  Input("cost-ratio", "value"))
     def update(model: str | None, change: float | None, period: str, chosen_regions: list[str] | None,
-               chosen_bands: list[str] | None, cost_ratio: float | None) -> tuple[Any, ...]:
+               segment: str | None, chosen_bands: list[str] | None, cost_ratio: float | None) -> tuple[Any, ...]:
         change = float(change or 0.0)
         ratio = float(cost_ratio) if cost_ratio is not None and 0 < float(cost_ratio) < 1 else None
         sim = fit.simulate({model: change} if model else {}, period=period, regions=chosen_regions or None,
-                           bands=chosen_bands or None, cost_ratio=ratio)
+                           bands=chosen_bands or None, cost_ratio=ratio, segment=segment or None)
         focal = fit.focal_brand
         if focal in sim.index:
             r = sim.loc[focal]
@@ -257,8 +261,9 @@ def create_app(out: str | Path) -> dash.Dash:
         cannibal = f"{sum(float(sim.loc[s, 'diversion']) for s in subs):.1%}" if subs and change else "—"
         lines = [html.Li(t) for t in whatif_findings(sim, fit, model, change)] or [
             html.Li("Move a price to see what changes. 调整价格以查看变化。")]
+        chosen = [*(chosen_regions or []), *([segment] if segment else []), *(chosen_bands or [])]
         return (units, share, cannibal, margin, _diversion_chart(sim, focal), _table(sim), lines,
-                strategy_block(findings, change != 0))
+                strategy_block(findings, change != 0, chosen))
 
     @app.callback(Output("model", "options"), Output("model", "value"), Input("period", "value"),
                   dash.State("model", "value"))
@@ -279,15 +284,26 @@ def create_app(out: str | Path) -> dash.Dash:
     return app
 
 
-def strategy_block(findings: list[dict[str, Any]], moved: bool) -> list[Any]:
+def about(finding: dict[str, Any], names: list[str]) -> bool:
+    """Whether a finding names one of the filter's choices (a tier, region, segment or band) in its text or keys."""
+    haystack = " ".join([str(finding.get("text", "")), str(finding.get("text_zh", "")),
+                         *map(str, (finding.get("evidence") or {}).keys())])
+    return any(name and str(name) in haystack for name in names)
+
+
+def strategy_block(findings: list[dict[str, Any]], moved: bool, chosen: list[str] | None = None) -> list[Any]:
+    """The run's strategy findings: those a price move affects marked, those about the filter's choices first."""
     if not findings:
         return [html.P(NO_FINDINGS, id="no-findings")]
+    chosen = chosen or []
+    ordered = sorted(findings, key=lambda f: not about(f, chosen))
     items = []
-    for f in findings:
+    for f in ordered:
         hit = moved and affected_by_price(f)
-        note = " — rests on observed prices: revisit under this what-if 基于实际价格，需按此情景复核" if hit else ""
+        notes = [" — rests on observed prices: revisit under this what-if 基于实际价格，需按此情景复核" if hit else "",
+                 " — about your filter 与所选筛选相关" if chosen and about(f, chosen) else ""]
         items.append(html.Li([html.B(f"[{f.get('framework', '')}] "), f["text"],
-                              html.Br(), html.Span(f.get("text_zh", "")), html.I(note)],
+                              html.Br(), html.Span(f.get("text_zh", "")), html.I("".join(notes))],
                              className="affected" if hit else ""))
     return [html.H4("Strategy findings 策略发现"), html.Ul(items, id="strategy-list")]
 

@@ -44,9 +44,28 @@ class DemandFit:
     def sub_brands(self) -> list[str]:
         return list(self.meta.get("sub_brands", []))
 
-    def shares(self, prices_cny: np.ndarray | None = None) -> np.ndarray:
-        """Market shares of every product row at ``prices_cny`` (default: the observed prices)."""
+    @property
+    def segments(self) -> list[str]:
+        """Consumer segments the fit integrates over (the conjoint's classes), in order; [] without them."""
+        return list(dict.fromkeys(self.meta.get("agent_segments", [])))
+
+    def _agent_weights(self, segment: str | None) -> np.ndarray:
+        """Integration weights, zero outside ``segment`` (None: every agent)."""
+        w = self.arrays["agent_weights"]
+        if segment is None:
+            return w
+        names = self.meta.get("agent_segments", [])
+        if segment not in names:
+            known = ", ".join(self.segments) or "none"
+            raise ValueError(f"no consumer segment {segment!r} in the demand fit (segments: {known})")
+        types = [k for k, name in enumerate(names) if name == segment]
+        return np.where(np.isin(self.arrays["agent_type"], types), w, 0.0)
+
+    def shares(self, prices_cny: np.ndarray | None = None, segment: str | None = None) -> np.ndarray:
+        """Market shares of every product row at ``prices_cny`` (default: the observed prices); with ``segment``,
+        the units that segment buys over the market size (its weight in the market times its own shares)."""
         a = self.arrays
+        weights = self._agent_weights(segment)
         delta, x2 = a["delta"], a["x2"]
         if prices_cny is not None:
             dp = (np.asarray(prices_cny, float) - self.products["prices_cny"].to_numpy(float)) / float(
@@ -64,18 +83,19 @@ class DemandFit:
                 prob = np.exp(v - log_denominator[:, None])
             else:
                 prob = _nested(v, a["nest"][rows], float(rho))
-            out[rows] = a["agent_weights"][agents] @ prob
+            out[rows] = weights[agents] @ prob
         return out
 
     def simulate(self, price_change_cny: Mapping[str, float], *, period: str | None = None,
                  regions: Iterable[str] | None = None, bands: Iterable[str] | None = None,
-                 cost_ratio: float | None = None) -> pd.DataFrame:
+                 cost_ratio: float | None = None, segment: str | None = None) -> pd.DataFrame:
         """Per brand (and ``outside``), in one period's markets (default: the latest), optionally some regions only:
         units and shares before and after moving each named model's price by the given CNY (in those markets), the
         change, the diversion (a brand's gain over the moved models' units lost; the sub-brand's is the
         cannibalisation) and the margin (price − cost) × units. With ``bands`` (list-price bands: the segment view)
         the products of the other bands are one row, ``other bands``. ``cost_ratio`` (cost / observed price) replaces
-        the saved costs; ``share`` is of the market (outside good included), ``share_inside`` of phone sales."""
+        the saved costs; ``share`` is of the market (outside good included), ``share_inside`` of phone sales.
+        ``segment`` (a consumer segment of the fit, :attr:`segments`) counts that segment's buyers only."""
         p = self.products
         period = period or sorted(p["period"].unique())[-1]
         scope = (p["period"] == period).to_numpy()
@@ -90,14 +110,17 @@ class DemandFit:
         change = p["model"].map(price_change_cny).fillna(0.0).to_numpy(float) * scope
         new_price = base_price + change
         size = p["potential_units"].to_numpy(float)
-        s0, s1 = self.shares(), self.shares(new_price)
+        s0, s1 = self.shares(segment=segment), self.shares(new_price, segment=segment)
         u0, u1 = s0 * size * scope, s1 * size * scope
         cost = self.arrays["costs_cny"] if cost_ratio is None else float(cost_ratio) * base_price
         label = p["brand"] if bands is None else p["brand"].where(p["band"].isin(list(bands)), OTHER_BANDS)
         frame = pd.DataFrame({"brand": label, "units": u0, "units_new": u1,
                               "margin_cny": (base_price - cost) * u0, "margin_new_cny": (new_price - cost) * u1})
         out = frame.groupby("brand").sum()
-        potential = size[scope & _first_row_of_market(p)].sum()
+        weight = self._agent_weights(segment)
+        in_segment = np.bincount(self.arrays["agent_market"], weights=weight, minlength=len(self.meta["markets"]))
+        first = scope & _first_row_of_market(p)
+        potential = float((size[first] * in_segment[self.arrays["market"][first]]).sum())
         out.loc[OUTSIDE] = [potential - u0.sum(), potential - u1.sum(), np.nan, np.nan]
         out["units_change"] = out["units_new"] - out["units"]
         out["share"], out["share_new"] = out["units"] / potential, out["units_new"] / potential

@@ -209,6 +209,13 @@ def _reloaded_fit_reproduces_the_section(section, tmp_path):
         assert sim.attrs["units_lost"] == pytest.approx(row.units_lost, rel=1e-6)
         for brand in sim.index:
             assert sim.loc[brand, "diversion"] == pytest.approx(getattr(row, f"share_to_{brand}"), abs=1e-6)
+    if fit.segments:  # consumer types: the segments' buyers add up to the market, before and after a move
+        model = table["model"].iloc[0]
+        whole = fit.simulate({model: 500.0})
+        parts = [fit.simulate({model: 500.0}, segment=s) for s in fit.segments]
+        for col in ("units", "units_new"):
+            assert sum(p[col] for p in parts).to_numpy() == pytest.approx(whole[col].to_numpy(), rel=1e-9)
+        assert sum(p.attrs["units_lost"] for p in parts) == pytest.approx(whole.attrs["units_lost"], rel=1e-9)
 
 
 def test_saved_demand_fit_reproduces_the_analysis(demo_demand, tmp_path):

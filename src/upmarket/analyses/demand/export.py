@@ -82,6 +82,18 @@ def agent_coefficients(problem: Any, results: Any) -> np.ndarray:
     return coef
 
 
+def consumer_types(fit: DemandResults, agent_market: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """With the conjoint's consumer types: each agent's type (its rank within its market: the types are the same,
+    in the same order, in every market) and each type's segment name; else every agent is type -1, no names."""
+    tastes = fit.model.tastes
+    if tastes is None or not fit.alpha_path:
+        return np.full(len(agent_market), -1, int), []
+    rank = pd.Series(agent_market).groupby(agent_market).cumcount().to_numpy()
+    if rank.max() + 1 != len(tastes.labels):
+        raise ValueError(f"{rank.max() + 1} agents per market for {len(tastes.labels)} consumer types")
+    return rank.astype(int), [str(label).split(" · price node")[0] for label in tastes.labels]
+
+
 def marginal_costs(fit: DemandResults, cost_ratio: float | dict[str, float] | None) -> tuple[np.ndarray, str]:
     """Marginal costs per row in CNY and where they come from (config ratio, or the Bertrand FOCs)."""
     if cost_ratio is not None:
@@ -115,6 +127,7 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         agent_market = np.arange(len(market_labels))
         agent_weights = np.ones(len(market_labels))
         coef = np.zeros((len(market_labels), 0))
+    agent_type, segments = consumer_types(fit, agent_market)
     rho = float(np.ravel(res.rho)[0]) if np.size(res.rho) else None
     nest_codes = np.full(n, -1, int)
     nest_labels: list[str] = []
@@ -137,7 +150,7 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         "parameters": {str(k): float(v) for k, v in fit.params_.items()},
         "x2_labels": [str(f) for f in x2_formulations], "rho": rho, "nests": nest_labels,
         "markets": [str(m) for m in market_labels], "cost_source": cost_source,
-        "characteristics": list(fit.characteristics),
+        "characteristics": list(fit.characteristics), "agent_segments": segments,
         "products": json.loads(table.to_json(orient="records", force_ascii=False)),
     }
     arrays = {
@@ -145,7 +158,7 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         "ddelta_dprice": ddelta, "x2": x2, "dx2_dprice": dx2, "market": np.array([market_code[m] for m in
                                                                                    d["market_ids"]], int),
         "nest": np.asarray(nest_codes, int), "agent_market": agent_market, "agent_weights": agent_weights,
-        "agent_coef": coef, "costs_cny": costs,
+        "agent_coef": coef, "agent_type": agent_type, "costs_cny": costs,
         "shares_fit": np.asarray(res.compute_shares(), float).ravel(),
     }
     return DemandFitArtefact(meta, arrays)
