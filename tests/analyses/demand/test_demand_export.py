@@ -111,3 +111,14 @@ def test_cost_override_and_a_price_band_view(tmp_path):
     whole = loaded.simulate({"Apple 0": 300.0})
     assert band["units"].sum() == pytest.approx(whole["units"].sum())
     assert band["diversion"].sum() == pytest.approx(1.0)
+
+
+def test_a_fit_that_cannot_be_saved_is_a_warning_not_a_failure():
+    """The demand figures stand without the artefact: a bad cost ratio leaves no artefact and says why."""
+    from upmarket.analyses.demand.export import saved_fit
+
+    fit = DemandModel(kind="logit", characteristics=("camera",)).fit(market(8))
+    warnings: list[str] = []
+    assert saved_fit(fit, warnings, focal_brand="Xiaomi", cost_ratio=1.5) == {}
+    assert len(warnings) == 1 and "could not be saved" in warnings[0] and "between 0 and 1" in warnings[0]
+    assert set(saved_fit(fit, warnings, focal_brand="Xiaomi")) == {"demand_fit"}

@@ -162,3 +162,13 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         "shares_fit": np.asarray(res.compute_shares(), float).ravel(),
     }
     return DemandFitArtefact(meta, arrays)
+
+
+def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> dict[str, DemandFitArtefact]:
+    """``{"demand_fit": artefact}`` for the analysis' section, or {} with a warning when the fit cannot be saved
+    (the figures stand without it; only `upmarket serve` needs it)."""
+    try:
+        return {"demand_fit": demand_fit_artefact(fit, **kw)}
+    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        warnings.append(f"the demand fit could not be saved for `upmarket serve` ({exc})")
+        return {}
