@@ -1,6 +1,7 @@
 """Screenshot the what-if dashboard of an output folder after a price move (docs/dashboard.png is made this way).
 
     python scripts/dashboard_screenshot.py OUT docs/dashboard.png --change 500
+    python scripts/dashboard_screenshot.py OUT docs/dashboard-segment.png --change 500 --segment price-sensitive
 
 Needs the system Chromium (``apt-get install chromium fonts-noto-cjk``).
 """
@@ -23,6 +24,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="an output folder written by `upmarket analyze`")
     parser.add_argument("png", type=Path, help="where to write the screenshot")
     parser.add_argument("--change", type=float, default=500.0, help="price change of the default model, CNY")
+    parser.add_argument("--segment", help="a consumer segment to choose in the segment filter")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -33,6 +35,10 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 1500})
         page.goto(url)
         page.locator("#kpi-units").filter(has_text=re.compile(r"\d")).wait_for(timeout=60_000)
+        if args.segment:
+            page.locator("#segment").click()
+            page.locator(".dash-dropdown-option, [role=option]").filter(has_text=args.segment).first.click()
+            page.keyboard.press("Escape")
         page.locator("#price-change").fill(f"{args.change:g}")
         page.locator("#price-change").press("Enter")
         page.locator("#whatif-findings").filter(has_text="CNY").wait_for(timeout=60_000)

@@ -112,6 +112,12 @@ def test_dashboard_in_chromium_price_rise_moves_units_down_and_rivals_up(fitted_
         assert first_number(page.locator("#kpi-cannibalisation").inner_text()) > 0
         assert "Cannibalisation by Redmi" in page.locator("#whatif-findings").inner_text()
         assert "rests on observed prices" in page.locator("#strategy-list").inner_text()
+        page.locator("#regions").click()  # the tier filter: one tier of five counts about a fifth of the units
+        page.locator(".dash-dropdown-option, [role=option]").filter(has_text="tier1").first.click()
+        page.keyboard.press("Escape")
+        page.wait_for_function("b => { const v = parseFloat(document.querySelector('#kpi-units').innerText"
+                               ".replace(/,/g, '')); return v < b / 2; }", arg=after, timeout=30_000)
+        assert "(-" in units.inner_text()  # the move still lowers units within the tier
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000

@@ -79,8 +79,8 @@ def whatif_findings(sim: pd.DataFrame, fit: DemandFit, model: str, change_cny: f
     for sub in fit.sub_brands:
         if sub in sim.index and np.isfinite(sim.loc[sub, "diversion"]):
             share = float(sim.loc[sub, "diversion"])
-            lines.append(f"Cannibalisation by {sub}: {share:.0%} of the change.")
-            lines.append(f"{sub} 的蚕食比例：{share:.0%}。")
+            lines.append(f"Cannibalisation by {sub}: {share:.1%} of the change.")
+            lines.append(f"{sub} 的蚕食比例：{share:.1%}。")
     return lines
 
 
