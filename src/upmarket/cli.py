@@ -215,6 +215,19 @@ def report(
 
 
 @app.command()
+def serve(
+    out: Annotated[Path, typer.Argument(help="An output folder written by `upmarket analyze`.")],
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8050,
+) -> None:
+    """Open the what-if dashboard (prices, budgets, filters) on http://127.0.0.1:PORT (localhost only)."""
+    console.print(f"what-if dashboard: http://127.0.0.1:{port}/ (Ctrl+C to stop)", markup=False)
+    try:
+        pipeline.serve(out, port=port)
+    except _user_errors() as exc:
+        _fail(exc)
+
+
+@app.command()
 def simulate(
     out: Annotated[Path, typer.Argument(help="Folder to write the simulated dataset into.")],
     preset: Annotated[str, typer.Option(help="tiny, demo or large.")] = "demo",

@@ -226,6 +226,9 @@ def analyze(
 
         results.figures["report"] = pdf_status()
     results.write(out)
+    for section in results.sections:  # models saved for reuse without refitting (upmarket serve)
+        for artefact in section.artefacts.values():
+            artefact.write(out / "artefacts")
     if report:
         from upmarket.report import render_all, save_charts
 
@@ -279,3 +282,10 @@ def report(out: str | Path, *, lang: str = "en", pdf: bool = False) -> ReportFil
     out = Path(out)
     figures = read_results(out)
     return render_all(figures, None, out, lang=lang, pdf=pdf)
+
+
+def serve(out: str | Path, *, port: int = 8050) -> None:
+    """Serve the what-if dashboard over an output folder on 127.0.0.1 (blocks until interrupted)."""
+    from upmarket.app.dashboard import serve as serve_dashboard
+
+    serve_dashboard(Path(out), port=port)

@@ -192,3 +192,36 @@ def test_review_wtp_through_the_analysis_covers_the_planted_value(demo_demand):
     assert ci["camera"][0] > 0 and ci["camera"][0] < tru["camera"] < ci["camera"][1], (est, ci, tru)
     assert ci["battery"][0] < tru["battery"] < ci["battery"][1], (est, ci, tru)
     assert {"review_characteristics", "review_wtp"} <= set(section.tables)
+
+
+def _reloaded_fit_reproduces_the_section(section, tmp_path):
+    """The demand fit the analysis saves, reloaded without pyblp: its shares are the fit's, and a price rise on
+    each model of the cannibalisation table loses the units and diverts them as the table says."""
+    from upmarket.app.demand_fit import load_demand_fit
+
+    section.artefacts["demand_fit"].write(tmp_path / "artefacts")
+    fit = load_demand_fit(tmp_path)
+    assert np.max(np.abs(fit.shares() - fit.arrays["shares_fit"])) < 1e-6
+    table = section.tables["cannibalisation"]
+    assert len(table)
+    for row in table.itertuples():
+        sim = fit.simulate({row.model: row.step_cny})
+        assert sim.attrs["units_lost"] == pytest.approx(row.units_lost, rel=1e-6)
+        for brand in sim.index:
+            assert sim.loc[brand, "diversion"] == pytest.approx(getattr(row, f"share_to_{brand}"), abs=1e-6)
+    if fit.segments:  # consumer types: the segments' buyers add up to the market, before and after a move
+        model = table["model"].iloc[0]
+        whole = fit.simulate({model: 500.0})
+        parts = [fit.simulate({model: 500.0}, segment=s) for s in fit.segments]
+        for col in ("units", "units_new"):
+            assert sum(p[col] for p in parts).to_numpy() == pytest.approx(whole[col].to_numpy(), rel=1e-9)
+        assert sum(p.attrs["units_lost"] for p in parts) == pytest.approx(whole.attrs["units_lost"], rel=1e-9)
+
+
+def test_saved_demand_fit_reproduces_the_analysis(demo_demand, tmp_path):
+    _reloaded_fit_reproduces_the_section(demo_demand[0], tmp_path)
+
+
+@micro_only
+def test_saved_micro_blp_fit_reproduces_the_analysis(demo_demand_micro, tmp_path):
+    _reloaded_fit_reproduces_the_section(demo_demand_micro[0], tmp_path)
