@@ -46,13 +46,13 @@ LEVEL = 0.9
 DEFAULT_HORIZON = {"quarter": 8, "month": 24, "week": 52, "day": 180, "year": 5}
 
 
-def _fit_row(s: ModelSeries, min_points: int) -> tuple[dict[str, Any], BassResult | None]:
+def _fit_row(s: ModelSeries, min_points: int, intervals: bool = True) -> tuple[dict[str, Any], BassResult | None]:
     """One row of the fits table, and the fit (None with the reason in ``reason``)."""
     row: dict[str, Any] = {"model": s.model, "brand": s.brand, "series": s.series_name, "source": s.source,
                            "time_unit": s.time_unit, "launch": s.launch, "launch_known": s.launch_known,
                            "censored": s.censored, "n_periods": len(s.units), "units_observed": float(s.units.sum())}
     try:
-        fit = fit_bass(s.bass_series(), level=LEVEL, min_points=min_points)
+        fit = fit_bass(s.bass_series(), level=LEVEL, min_points=min_points, intervals=intervals)
     except BassFitError as exc:
         row["reason"] = str(exc)
         return row, None
@@ -118,21 +118,34 @@ class Launch(Analysis):
             found, notes = order_series(warehouse, info)
             series += found
             warnings += notes
+        # point fits for every series; profile intervals (the slow part) only for the fit each model reports
+        preferred = ("market_sales", "orders") if source != "orders" else ("orders",)
         rows, fits = [], {}
-        for s in series:
-            row, fit = _fit_row(s, min_points)
+        for s in sorted(series, key=lambda s: preferred.index(s.source) if s.source in preferred else 9):
+            if any(m == s.model and src != s.source for m, src in fits):
+                rows.append({"model": s.model, "source": s.source, "time_unit": s.time_unit,
+                             "n_periods": len(s.units), "reason": "not fitted: the model is reported from "
+                             f"{next(src for m, src in fits if m == s.model)}"})
+                continue
+            row, fit = _fit_row(s, min_points, intervals=False)
             rows.append(row)
             if fit is not None:
                 fits[(s.model, s.source)] = (s, fit)
+        series = sorted(series, key=lambda s: preferred.index(s.source) if s.source in preferred else 9)
+        reported: dict[str, ModelSeries] = {}
+        for src in preferred:
+            for (model, fit_source), (s, _) in fits.items():
+                if fit_source == src:
+                    reported.setdefault(model, s)
+        for i, s in enumerate(series):
+            if reported.get(s.model) is s:
+                rows[i], fit = _fit_row(s, min_points, intervals=True)
+                fits[(s.model, s.source)] = (s, fit)
         table = pd.DataFrame(rows)
         figures: dict[str, Any] = {}
-        preferred = ("market_sales", "orders") if source != "orders" else ("orders",)
-        chosen: dict[str, pd.Series] = {}
-        if len(table):
-            ok = table[table["reason"].isna()] if "reason" in table else table
-            for src in preferred:
-                for _, r in ok[ok["source"] == src].iterrows():
-                    chosen.setdefault(r["model"], r)
+        chosen: dict[str, pd.Series] = {
+            model: table[(table["model"] == model) & (table["source"] == s.source)].iloc[0]
+            for model, s in reported.items()}
         for model, r in sorted(chosen.items()):
             figures[model] = _figure(r)
             if r["censored"]:
@@ -172,7 +185,7 @@ class Launch(Analysis):
             not_computed.pop(model, None)
             forecasts.append({"model": model, **{k: v for k, v in entry.items() if k != "analogues"},
                               "analogue_models": " | ".join(entry["analogues"])})
-            if "_log_cov" in fc:
+            if "_log_cov" in fc and np.isfinite(fc["_log_cov"]).all() and np.isfinite(fc["_log_mean"]).all():
                 horizon = int(horizon_opt) if horizon_opt is not None else DEFAULT_HORIZON.get(unit, 8)
                 fan = forecast_fan(fc, horizon, int(opts.get("fan_draws", 2000)), rng, LEVEL)
                 fans.append(fan.assign(model=model, time_unit=unit))
