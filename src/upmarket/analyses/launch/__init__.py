@@ -56,8 +56,8 @@ def _fit_row(s: ModelSeries, min_points: int, intervals: bool = True) -> tuple[d
     except BassFitError as exc:
         row["reason"] = str(exc)
         return row, None
-    row.update(p=fit.p, q=fit.q, m=fit.m, offset=fit.offset, peak=fit.peak, rss=fit.rss, converged=fit.converged,
-               reason=None)
+    row.update(p=fit.p, q=fit.q, m=fit.m, remaining_market=fit.remaining_market, peak=fit.peak, rss=fit.rss,
+               converged=fit.converged, reason=None)
     for name in ("p", "q", "m"):
         lo, hi = fit.ci.get(name, (None, None))
         row[f"{name}_low"], row[f"{name}_high"] = lo, hi
@@ -69,7 +69,8 @@ def _figure(row: pd.Series | dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"p": float(row["p"]), "q": float(row["q"]), "m": float(row["m"]),
                            "time_unit": row["time_unit"], "source": row["source"], "basis": "fit",
                            "brand": None if pd.isna(row["brand"]) else str(row["brand"]),
-                           "n_periods": int(row["n_periods"]), "censored": bool(row["censored"])}
+                           "n_periods": int(row["n_periods"]), "censored": bool(row["censored"]),
+                           "remaining_market": bool(row["remaining_market"])}
     for name in ("p", "q", "m"):
         lo, hi = row.get(f"{name}_low"), row.get(f"{name}_high")
         out[f"{name}_ci"] = [None if lo is None or pd.isna(lo) else float(lo),
@@ -149,14 +150,16 @@ class Launch(Analysis):
         for model, r in sorted(chosen.items()):
             figures[model] = _figure(r)
             if r["censored"]:
-                how = ("launch date known, fitted with its offset" if r["launch_known"]
-                       else f"launch date unknown, offset fitted: {r['offset']:.2f} {r['time_unit']}s")
+                how = ("launch date known: fitted from the launch, the periods before the data left out"
+                       if r["launch_known"] else "launch date unknown: p, q, m are those of the market remaining at "
+                       "the first period, not of the launch; left out of analogues and the virality test")
                 warnings.append(f"{model}: launched before the {r['source']} data begin ({how})")
         failed = table[table["reason"].notna()] if len(table) and "reason" in table else table.iloc[0:0]
         for model, g in failed.groupby("model") if len(failed) else []:
             if model not in chosen:
                 not_computed[f"{model}"] = "; ".join(f"{r.source}: {r.reason}" for r in g.itertuples())
-        fitted = pd.DataFrame(list(chosen.values())) if chosen else pd.DataFrame(
+        launches = [r for r in chosen.values() if not r["remaining_market"]]  # comparable across launches
+        fitted = pd.DataFrame(launches) if launches else pd.DataFrame(
             columns=["model", "p", "q", "m", "time_unit", "launch", "series", "brand"])
 
         # pre-launch forecasts from analogues
@@ -242,7 +245,7 @@ class Launch(Analysis):
             b = s.bass_series()
             frames.append(pd.DataFrame({"model": model, "source": s.source, "time_unit": s.time_unit,
                                         "period_start": s.start, "units": s.units,
-                                        "fitted": fit.predict(b.t0 + fit.offset, b.t1 + fit.offset)}))
+                                        "fitted": fit.predict(b.t0, b.t1)}))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @staticmethod

@@ -5,8 +5,12 @@ launch in the series' own unit (week, month or quarter) and F the Bass cumulativ
 ``(1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})``. Fitting increments over exact bounds (not a discrete
 ``S_t = a + b·Y_{t−1} + c·Y²_{t−1}`` regression) lets a series start mid-period (a launch on a Thursday, in the
 middle of a quarter), skip periods, end in a partial period, or start long after the launch: a launch before the
-data begins (left-censored) is a first period whose ``t0`` is the known offset, or an offset fitted as a fourth
-parameter when the launch date is unknown.
+data begins (left-censored) is a first period whose ``t0`` is the known time since launch.
+
+Without a launch date a left-censored series cannot give the launch's p, q, m, and no fourth "offset" parameter
+helps: the Bass equation dF/dt = (p + qF)(1 − F) restarted at F₀ is again a Bass curve, with p' = p + qF₀,
+q' = q(1 − F₀) and m' = m(1 − F₀), so every offset fits the data equally well. Such a series is fitted from its
+first period and its p, q, m are those of the *remaining* market (``remaining_market``), which the analysis says.
 
 Residuals are on the square-root scale, ``√y − √ŷ``: sales counts have a variance that grows with their level, and
 the root stabilises it (Poisson-like), so one big quarter does not drown the shape of the small ones. Intervals are
@@ -62,14 +66,14 @@ def convert_rate(value: float, from_unit: str, to_unit: str) -> float:
 class BassSeries:
     """One model's sales per period: bounds ``t0``, ``t1`` in time units since launch, and the units sold.
 
-    ``offset_known`` is False when the launch date is unknown and the first period may start after it (the fit then
-    estimates how long before the first period the model launched)."""
+    ``remaining_market`` is True when the launch date is unknown and the model may have sold before the first
+    period: the fit then describes the market left at the first period, not the launch (see the module notes)."""
 
     t0: np.ndarray
     t1: np.ndarray
     units: np.ndarray
     time_unit: str
-    offset_known: bool = True
+    remaining_market: bool = False
 
     def __post_init__(self) -> None:
         self.t0 = np.asarray(self.t0, dtype=float)
@@ -91,8 +95,8 @@ class BassResult:
     q: float
     m: float
     time_unit: str
-    offset: float
-    """Time from the launch to the start of the first observed period (fitted when the launch date is unknown)."""
+    remaining_market: bool
+    """p, q, m describe the market left at the first period (launch date unknown, sales before the data)."""
     n: int
     rss: float
     level: float
@@ -134,44 +138,30 @@ def _grid_start(s: BassSeries, t0: np.ndarray, t1: np.ndarray) -> tuple[float, f
 
 
 def _residuals(theta: np.ndarray, s: BassSeries, fixed: dict[int, float]) -> np.ndarray:
-    """√y − √ŷ for ``theta`` = (log p, log q, log m[, √offset]) with some entries held fixed."""
-    full = _merge(theta, fixed, 4 if not s.offset_known else 3)
-    p, q, m = np.exp(np.clip(full[:3], LOG_FLOOR, 40.0))
-    off = full[3] ** 2 if len(full) > 3 else 0.0
-    pred = bass_increments(s.t0 + off, s.t1 + off, p, q, m)
-    return np.sqrt(s.units) - np.sqrt(np.maximum(pred, 0.0))
+    """√y − √ŷ for ``theta`` = (log p, log q, log m) with some entries held fixed."""
+    p, q, m = np.exp(np.clip(_merge(theta, fixed, 3), LOG_FLOOR, 40.0))
+    return np.sqrt(s.units) - np.sqrt(np.maximum(bass_increments(s.t0, s.t1, p, q, m), 0.0))
 
 
-def _dcdf(t: np.ndarray, p: float, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """∂F/∂log p, ∂F/∂log q and ∂F/∂t (the adoption density), 0 for t ≤ 0."""
-    pos = np.asarray(t, dtype=float) > 0
+def _dcdf(t: np.ndarray, p: float, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """∂F/∂log p and ∂F/∂log q, 0 for t ≤ 0."""
     t = np.maximum(np.asarray(t, dtype=float), 0.0)
     e = np.exp(-(p + q) * t)
     r = q / p
     den = (1 + r * e) ** 2
     common = t * e * (1 + r)
-    d_logp = p * (common + (1 - e) * e * q / p**2) / den
-    d_logq = q * (common - (1 - e) * e / p) / den
-    dens = np.where(pos, (p + q) ** 2 / p * e / den, 0.0)
-    return d_logp, d_logq, dens
+    return p * (common + (1 - e) * e * q / p**2) / den, q * (common - (1 - e) * e / p) / den
 
 
 def _jacobian(theta: np.ndarray, s: BassSeries, fixed: dict[int, float]) -> np.ndarray:
     """Analytic Jacobian of ``_residuals`` with respect to the free entries of ``theta``."""
-    k = 4 if not s.offset_known else 3
-    full = _merge(theta, fixed, k)
-    p, q, m = np.exp(np.clip(full[:3], LOG_FLOOR, 40.0))
-    off = full[3] ** 2 if k > 3 else 0.0
-    t0, t1 = s.t0 + off, s.t1 + off
-    pred = m * (bass_cdf(t1, p, q) - bass_cdf(t0, p, q))
+    p, q, m = np.exp(np.clip(_merge(theta, fixed, 3), LOG_FLOOR, 40.0))
+    pred = m * (bass_cdf(s.t1, p, q) - bass_cdf(s.t0, p, q))
     scale = -0.5 / np.sqrt(np.maximum(pred, 1e-12))
-    a0, b0, c0 = _dcdf(t0, p, q)
-    a1, b1, c1 = _dcdf(t1, p, q)
-    cols = [m * (a1 - a0), m * (b1 - b0), pred]
-    if k > 3:
-        cols.append(m * (c1 - c0) * 2 * full[3])
-    jac = np.column_stack(cols) * scale[:, None]
-    return jac[:, [i for i in range(k) if i not in fixed]]
+    a0, b0 = _dcdf(s.t0, p, q)
+    a1, b1 = _dcdf(s.t1, p, q)
+    jac = np.column_stack([m * (a1 - a0), m * (b1 - b0), pred]) * scale[:, None]
+    return jac[:, [i for i in range(3) if i not in fixed]]
 
 
 def _merge(free: np.ndarray, fixed: dict[int, float], k: int) -> np.ndarray:
@@ -187,7 +177,7 @@ def _solve(s: BassSeries, start: np.ndarray, fixed: dict[int, float]) -> tuple[n
     parametrisation, and a few times faster than a bounded trust-region solver on these tiny problems."""
     k = len(start)
     free = [i for i in range(k) if i not in fixed]
-    sol = optimize.least_squares(_residuals, start[free], jac=_jacobian, args=(s, fixed), method="lm", xtol=1e-8, ftol=1e-8,
+    sol = optimize.least_squares(_residuals, start[free], jac=_jacobian, args=(s, fixed), method="lm", xtol=1e-7, ftol=1e-8,
                                  max_nfev=100 * (len(free) + 1))
     return _merge(sol.x, fixed, k), float(2 * sol.cost), bool(sol.success)
 
@@ -211,7 +201,7 @@ def _profile_bound(s: BassSeries, theta: np.ndarray, j: int, threshold: float, d
         rss, full = rss_at(v, warm)
         if rss > threshold:
             outside = v
-            for _ in range(7):
+            for _ in range(6):
                 mid = 0.5 * (inside + outside)
                 rss, full = rss_at(mid, warm)
                 if rss > threshold:
@@ -225,22 +215,18 @@ def _profile_bound(s: BassSeries, theta: np.ndarray, j: int, threshold: float, d
 
 
 def fit_bass(s: BassSeries, level: float = 0.9, min_points: int = 4, intervals: bool = True) -> BassResult:
-    """Fit p, q, m (and the launch offset when unknown) to one series; BassFitError when it cannot be done."""
-    k = 3 if s.offset_known else 4
+    """Fit p, q, m to one series; BassFitError when it cannot be done."""
+    k = 3
     n = int(len(s.units))
     if n < max(min_points, k):
         raise BassFitError(f"{n} period(s) with sales; a Bass fit needs at least {max(min_points, k)}")
     if (s.units > 0).sum() < k:
         raise BassFitError(f"only {(s.units > 0).sum()} period(s) with positive sales; {k} parameters to fit")
-    starts = []
-    for off in ([0.0] if s.offset_known else [0.0, 1.0, 3.0, 8.0]):
-        p0, q0, m0 = _grid_start(s, s.t0 + off, s.t1 + off)
-        starts.append(np.array([np.log(p0), np.log(q0), np.log(m0), np.sqrt(off)][:k]))
-    best = min((_solve(s, x0, {}) for x0 in starts), key=lambda r: r[1])
-    theta, rss, ok = best
+    p0, q0, m0 = _grid_start(s, s.t0, s.t1)
+    theta, rss, ok = _solve(s, np.log([p0, q0, m0]), {})
     theta[:3] = np.clip(theta[:3], LOG_FLOOR, 40.0)  # q → 0 (no word of mouth) is a boundary, not −∞
     p, q, m = (float(v) for v in np.exp(theta[:3]))
-    res = BassResult(p=p, q=q, m=m, time_unit=s.time_unit, offset=float(theta[3] ** 2) if k == 4 else 0.0, n=n, rss=rss,
+    res = BassResult(p=p, q=q, m=m, time_unit=s.time_unit, remaining_market=s.remaining_market, n=n, rss=rss,
                      level=level, converged=ok)
     dof = n - k
     if intervals and dof > 0:

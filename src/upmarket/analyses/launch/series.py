@@ -11,7 +11,8 @@ weekly from orders.
 
 The launch date is the earliest ``products.launch_date`` of the model's SKUs. Without one, the model is taken to
 launch at the start of its first selling period, except when that period is the first the data hold: then the
-launch may be earlier (the series is left-censored) and the fit estimates the offset. Periods that end before the
+launch may be earlier (the series is left-censored) and the fit describes the market remaining at the first
+period (``bass.py`` says why no offset can be fitted). Periods that end before the
 launch are dropped, and so are zero periods after the last sale (a model taken off the shelves, not a model whose
 adopters ran out).
 """
@@ -58,7 +59,7 @@ class ModelSeries:
         days = UNIT_DAYS[self.time_unit]
         t0 = (self.start - self.launch).dt.total_seconds().to_numpy() / 86400 / days
         t1 = (self.end - self.launch).dt.total_seconds().to_numpy() / 86400 / days
-        return BassSeries(t0, t1, self.units, self.time_unit, offset_known=self.launch_known or not self.censored)
+        return BassSeries(t0, t1, self.units, self.time_unit, remaining_market=self.censored and not self.launch_known)
 
 
 def _period_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp, str] | None:
