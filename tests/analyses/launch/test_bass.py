@@ -29,7 +29,7 @@ def test_weekly_recovery(dgp: str, seed: int) -> None:
     units = noisy_bass_series(p, q, m, bounds, noise=0.15, rng=rng)
     fit = fit_bass(BassSeries(bounds[:-1], bounds[1:], units, "week"))
     assert _close(fit.p, p, 0.25) and _close(fit.q, q, 0.25) and _close(fit.m, m, 0.15), (fit.p, fit.q, fit.m)
-    for name, truth in (("p", p), ("q", q), ("m", m)):
+    for name in ("p", "q", "m"):
         lo, hi = fit.ci[name]
         assert lo is not None and hi is not None and lo < getattr(fit, name) < hi
 

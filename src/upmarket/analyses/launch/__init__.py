@@ -284,8 +284,9 @@ class Launch(Analysis):
                 text=(f"{top}: lifetime sales of about {f['m'] / 1e6:.2f} M units on its Bass curve; word of mouth "
                       f"(q = {qw:.3f}/week) is {qw / pw:.1f}× the pull of launch marketing (p = {pw:.3f}/week), so "
                       f"sales peak about {peak:.0f} weeks after launch."),
-                text_zh=(f"{top}：按 Bass 曲线，生命周期销量约 {f['m'] / 1e6:.2f} 百万台；口碑扩散系数 q（每周 {qw:.3f}）"
-                         f"是上市营销拉动 p（每周 {pw:.3f}）的 {qw / pw:.1f} 倍，销量约在上市后 {peak:.0f} 周见顶。"),
+                text_zh=(f"{top}：按 Bass 曲线，生命周期销量约 {f['m'] / 1e6:.2f} 百万台；"
+                         f"口碑扩散系数 q（每周 {qw:.3f}）是上市营销拉动 p（每周 {pw:.3f}）的 {qw / pw:.1f} 倍，"
+                         f"销量约在上市后 {peak:.0f} 周见顶。"),
                 evidence={f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"], f"launch.{top}.m": f["m"]}))
         reg = (figures.get("q_drivers") or {}).get("cascade_virality")
         if reg and "slope" in reg:
@@ -294,7 +295,7 @@ class Launch(Analysis):
             out.append(Finding(
                 text=(f"Across {reg['n']} launches, more viral cascades go with "
                       f"{'a faster' if reg['slope'] > 0 else 'a slower'} word-of-mouth rate q "
-                      f"({'the 90 % interval excludes no effect' if sig else 'but the 90 % interval includes no effect'}"
+                      f"({'the 90 % interval excludes no effect' if sig else 'but its 90 % interval includes none'}"
                       f"{'; too few launches to act on' if reg.get('too_few') else ''})."),
                 text_zh=(f"在 {reg['n']} 次新品上市中，传播链越“病毒式”，口碑系数 q "
                          f"{'越高' if reg['slope'] > 0 else '越低'}（90% 区间{'不含' if sig else '包含'}零"

@@ -177,8 +177,8 @@ def _solve(s: BassSeries, start: np.ndarray, fixed: dict[int, float]) -> tuple[n
     parametrisation, and a few times faster than a bounded trust-region solver on these tiny problems."""
     k = len(start)
     free = [i for i in range(k) if i not in fixed]
-    sol = optimize.least_squares(_residuals, start[free], jac=_jacobian, args=(s, fixed), method="lm", xtol=1e-7, ftol=1e-8,
-                                 max_nfev=100 * (len(free) + 1))
+    sol = optimize.least_squares(_residuals, start[free], jac=_jacobian, args=(s, fixed), method="lm", xtol=1e-7,
+                                 ftol=1e-8, max_nfev=100 * (len(free) + 1))
     return _merge(sol.x, fixed, k), float(2 * sol.cost), bool(sol.success)
 
 
@@ -217,7 +217,7 @@ def _profile_bound(s: BassSeries, theta: np.ndarray, j: int, threshold: float, d
 def fit_bass(s: BassSeries, level: float = 0.9, min_points: int = 4, intervals: bool = True) -> BassResult:
     """Fit p, q, m to one series; BassFitError when it cannot be done."""
     k = 3
-    n = int(len(s.units))
+    n = len(s.units)
     if n < max(min_points, k):
         raise BassFitError(f"{n} period(s) with sales; a Bass fit needs at least {max(min_points, k)}")
     if (s.units > 0).sum() < k:
