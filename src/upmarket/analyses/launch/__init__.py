@@ -4,8 +4,8 @@ For every model with a sales series (quarterly or monthly from ``market_sales``,
 ``series.py``) the Bass curve is fitted by nonlinear least squares on per-period adoptions with profile-likelihood
 90 % intervals (``bass.py``). ``results.json`` gets ``launch.<model>.{p, q, m, time_unit}`` with ``p_ci``, ``q_ci``,
 ``m_ci``: p and q are *per time unit* (the unit is stated; ``bass.convert_rate`` converts), m is lifetime units.
-A model with both sources is reported from the tracker's figures (the whole market) unless ``source = "orders"``;
-its orders fit stays in the ``launch_fits`` table. A model whose series is too short is listed under
+A model in both sources is fitted on the tracker's figures only (the whole market; one scale of m per model)
+unless ``source = "orders"``: orders give the weekly curves of models the tracker does not list. A model whose series is too short is listed under
 ``not_computed`` with the reason, or, when earlier generations were fitted, forecast from them instead
 (``basis = "analogues"``; ``analogues.py``), as is every model named in ``forecast``.
 
@@ -122,17 +122,17 @@ class Launch(Analysis):
         # point fits for every series; profile intervals (the slow part) only for the fit each model reports
         preferred = ("market_sales", "orders") if source != "orders" else ("orders",)
         rows, fits = [], {}
-        for s in sorted(series, key=lambda s: preferred.index(s.source) if s.source in preferred else 9):
-            if any(m == s.model and src != s.source for m, src in fits):
+        series = sorted(series, key=lambda s: preferred.index(s.source) if s.source in preferred else 9)
+        for s in series:
+            first = next(o for o in series if o.model == s.model)
+            if first.source != s.source:  # one scale per model: the tracker's, when it lists the model at all
                 rows.append({"model": s.model, "source": s.source, "time_unit": s.time_unit,
-                             "n_periods": len(s.units), "reason": "not fitted: the model is reported from "
-                             f"{next(src for m, src in fits if m == s.model)}"})
+                             "n_periods": len(s.units), "reason": f"not fitted: the model is in {first.source}"})
                 continue
             row, fit = _fit_row(s, min_points, intervals=False)
             rows.append(row)
             if fit is not None:
                 fits[(s.model, s.source)] = (s, fit)
-        series = sorted(series, key=lambda s: preferred.index(s.source) if s.source in preferred else 9)
         reported: dict[str, ModelSeries] = {}
         for src in preferred:
             for (model, fit_source), (s, _) in fits.items():
