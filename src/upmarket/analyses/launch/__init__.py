@@ -5,9 +5,11 @@ For every model with a sales series (quarterly or monthly from ``market_sales``,
 90 % intervals (``bass.py``). ``results.json`` gets ``launch.<model>.{p, q, m, time_unit}`` with ``p_ci``, ``q_ci``,
 ``m_ci``: p and q are *per time unit* (the unit is stated; ``bass.convert_rate`` converts), m is lifetime units.
 A model in both sources is fitted on the tracker's figures only (the whole market; one scale of m per model)
-unless ``source = "orders"``: orders give the weekly curves of models the tracker does not list. A model whose series is too short is listed under
-``not_computed`` with the reason, or, when earlier generations were fitted, forecast from them instead
-(``basis = "analogues"``; ``analogues.py``), as is every model named in ``forecast``.
+unless ``source = "orders"``: orders give the weekly curves of models the tracker does not list. A model whose
+series is too short is listed under ``not_computed`` with the reason, or, when earlier generations were fitted,
+forecast from them instead (``basis = "analogues"``; ``analogues.py``), as is every model named in ``forecast``.
+A series left-censored without a launch date is fitted as the remaining market (``remaining_market``, see
+``bass.py``) and kept out of the analogues and the virality test.
 
 Options (``[launch]``): ``source`` ("auto", "market_sales" or "orders"), ``min_points`` (4 periods),
 ``min_analogues`` (2), ``forecast`` (models to forecast from analogues even when they have sales; default none),

@@ -85,8 +85,10 @@ def forecast_fan(forecast: dict[str, Any], periods: int, draws: int, rng: np.ran
         z = rng.multivariate_normal(np.zeros(3), cov * (1 + 1 / k), size=draws, method="eigh")
         chi = rng.chisquare(max(k - 1, 1), size=draws) / max(k - 1, 1)
         sample = mean[None, :] + z / np.sqrt(chi)[:, None]
+    sample = np.clip(sample, np.log(1e-8), 40.0)  # heavy t tails: keep draws finite
     p, q, m = (np.exp(sample[:, j])[:, None] for j in range(3))
-    cum = m * bass_cdf(t[None, :], p, q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cum = np.nan_to_num(m * bass_cdf(t[None, :], p, q), nan=0.0)
     adopt = np.diff(cum, axis=1)
     lo, hi = 50 * (1 - level), 50 * (1 + level)
     return pd.DataFrame({"period": np.arange(1, periods + 1), "units_median": np.median(adopt, axis=0),
