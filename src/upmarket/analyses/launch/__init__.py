@@ -159,7 +159,8 @@ class Launch(Analysis):
         failed = table[table["reason"].notna()] if len(table) and "reason" in table else table.iloc[0:0]
         for model, g in failed.groupby("model") if len(failed) else []:
             if model not in chosen:
-                not_computed[f"{model}"] = "; ".join(f"{r.source}: {r.reason}" for r in g.itertuples())
+                not_computed[f"{model}"] = "; ".join(f"{r.source}: {r.reason}" for r in g.itertuples()
+                                                     if not r.reason.startswith("not fitted"))
         launches = [r for r in chosen.values() if not r["remaining_market"]]  # comparable across launches
         fitted = pd.DataFrame(launches) if launches else pd.DataFrame(
             columns=["model", "p", "q", "m", "time_unit", "launch", "series", "brand"])
