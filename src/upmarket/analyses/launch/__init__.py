@@ -275,7 +275,8 @@ class Launch(Analysis):
     @staticmethod
     def _findings(figures: dict[str, Any], config: Config) -> list[Finding]:
         out = []
-        fits = {k: v for k, v in figures.items() if isinstance(v, dict) and v.get("basis") == "fit"}
+        fits = {k: v for k, v in figures.items()  # launches seen from the start: their p is the launch's pull
+                if isinstance(v, dict) and v.get("basis") == "fit" and not v.get("censored")}
         focal = {config.focal_brand, *config.sub_brands}
         own = [k for k in fits if fits[k].get("brand") in focal] or list(fits)
         if own:
