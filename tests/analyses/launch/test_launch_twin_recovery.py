@@ -15,8 +15,13 @@ import pytest
 from upmarket.analyses.launch import Launch
 
 
-def test_fitted_launches_recover_the_planted_curves(recover_on_twin):
-    rec = recover_on_twin(Launch, ("market_sales", "products"), {})
+@pytest.fixture(scope="module")
+def rec(recover_on_twin):
+    """One run on the demo twin's market_sales and products, shared by the tests below."""
+    return recover_on_twin(Launch, ("market_sales", "products"), {})
+
+
+def test_fitted_launches_recover_the_planted_curves(rec):
     fitted = {k: v for k, v in rec.section.figures.items() if isinstance(v, dict) and v.get("basis") == "fit"}
     planted = rec.truth["launch"]
     both = sorted(set(fitted) & set(planted))
@@ -31,8 +36,7 @@ def test_fitted_launches_recover_the_planted_curves(recover_on_twin):
     assert rec.checks[f"launch.{k}.p"].estimate == pytest.approx(fitted[k]["p"] * 7 / (365.25 / 4))
 
 
-def test_short_series_are_forecast_from_earlier_generations_or_said_to_be_too_short(recover_on_twin):
-    rec = recover_on_twin(Launch, ("market_sales", "products"), {})
+def test_short_series_are_forecast_from_earlier_generations_or_said_to_be_too_short(rec):
     for model in rec.truth["launch"]:
         entry = rec.section.figures.get(model)
         assert entry is not None or model in rec.section.not_computed
