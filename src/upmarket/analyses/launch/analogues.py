@@ -35,7 +35,8 @@ PARAMS = ("p", "q", "m")
 def pick_analogues(target: dict[str, Any], fits: pd.DataFrame, min_analogues: int) -> tuple[pd.DataFrame, str]:
     """The fitted models a target is forecast from, and how they were chosen (``series`` or ``brand``).
 
-    Only models launched before the target count (all of them when the target's launch date is unknown)."""
+    Only models launched before the target count (all of them when the target's launch date is unknown), and only
+    fits from one source (the more common among them)."""
     pool = fits[fits["model"] != target["model"]]
     launch = target.get("launch")
     if launch is not None and pd.notna(launch):
@@ -45,6 +46,8 @@ def pick_analogues(target: dict[str, Any], fits: pd.DataFrame, min_analogues: in
         if value is None or pd.isna(value):
             continue
         found = pool[pool[level] == value]
+        if "source" in found and len(found):  # one scale of m: tracker fits and orders fits are not mixed
+            found = found[found["source"] == found["source"].mode().iloc[0]]
         if len(found) >= min_analogues:
             return found, level
     return pool.iloc[0:0], ""
