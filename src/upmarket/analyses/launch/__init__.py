@@ -92,7 +92,7 @@ class Launch(Analysis):
     optional = ("market_sales", "orders", "products", "posts")
     results_key: ClassVar[str] = "launch"
     figure_needs: ClassVar[dict[str, Need]] = {
-        "curves": needs("market_sales:model", "orders & products:model"),
+        "launch_curves": needs("market_sales:model", "orders & products:model"),
         "q_drivers": needs("posts:sku_ids & products & shares"),
     }
 
