@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["Launch", "fit_bass"]
 
 LEVEL = 0.9
+BOUNDARY = 1e-6
+"""A fitted p or q below this sits at the model's boundary (``bass.LOG_FLOOR``): kept in results, left out of the
+analogues and the virality test, where its log would dominate a mean."""
 DEFAULT_HORIZON = {"quarter": 8, "month": 24, "week": 52, "day": 180, "year": 5}
 
 
@@ -161,7 +164,8 @@ class Launch(Analysis):
             if model not in chosen:
                 not_computed[f"{model}"] = "; ".join(f"{r.source}: {r.reason}" for r in g.itertuples()
                                                      if not r.reason.startswith("not fitted"))
-        launches = [r for r in chosen.values() if not r["remaining_market"]]  # comparable across launches
+        # comparable across launches: seen from the launch, and not at the no-word-of-mouth boundary (q → 0)
+        launches = [r for r in chosen.values() if not r["remaining_market"] and min(r["p"], r["q"]) > BOUNDARY]
         fitted = pd.DataFrame(launches) if launches else pd.DataFrame(
             columns=["model", "p", "q", "m", "time_unit", "launch", "series", "brand"])
 
