@@ -1,10 +1,11 @@
 """Pre-launch forecasts from analogues, and the cross-launch test of cascade virality as a driver of q.
 
 **Analogues.** A new model's p and q are taken from earlier generations: the fitted models of the same series
-launched before it, or, with fewer than ``min_analogues`` of those, of the same brand. The forecast is the mean of
-the analogues' log p, log q and log m (m times the user's ``m_scale`` for the model, default 1: a launch expected to
-be bigger or smaller than its predecessors); its 90 % interval is a prediction interval,
-``mean ± t(k−1) · sd · √(1 + 1/k)`` on the log scale, so two analogues that disagree give a wide interval, as they
+launched before it, or, with fewer than ``min_analogues`` of those, of the same brand. The forecast is the median
+of the analogues' log p, log q and log m (robust to one odd generation; the mean for two), m times the user's
+``m_scale`` for the model (default 1: a launch expected to be bigger or smaller than its predecessors); its 90 %
+interval is a prediction interval,
+``centre ± t(k−1) · sd · √(1 + 1/k)`` on the log scale, so two analogues that disagree give a wide interval, as they
 should. The forecast fan draws (log p, log q, log m) from that predictive distribution (a multivariate t with the
 analogues' covariance when there are more analogues than parameters, else independent) and reports percentiles of
 the adoptions per period.
@@ -61,7 +62,7 @@ def analogue_forecast(analogues: pd.DataFrame, unit: str, m_scale: float = 1.0,
         np.log([convert_rate(r.q, r.time_unit, unit) for r in analogues.itertuples()]),
         np.log(analogues["m"].to_numpy(float) * m_scale)])
     k = len(logs)
-    mean = logs.mean(axis=0)
+    mean = np.median(logs, axis=0)
     out: dict[str, Any] = {name: float(np.exp(mean[j])) for j, name in enumerate(PARAMS)}
     out["time_unit"] = unit
     out["n_analogues"] = k
