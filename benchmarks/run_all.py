@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity"]
+BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity", "launch"]
 
 
 def main() -> int:

@@ -114,6 +114,25 @@ def relabel_segments(results: dict, truth: dict) -> dict:
     return {**results, "pricing": pricing}
 
 
+LAUNCH_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+
+
+def launch_per_week(results: dict) -> dict:
+    """``results`` with each ``launch.<model>`` p and q expressed per week (the twin plants weekly p, q; results state
+    their own ``time_unit``, and a Bass p or q scales with the unit's length)."""
+    launch = results.get("launch")
+    if not isinstance(launch, dict):
+        return results
+    out = {}
+    for model, entry in launch.items():
+        unit = entry.get("time_unit") if isinstance(entry, dict) else None
+        if unit in LAUNCH_UNIT_DAYS:
+            f = 7.0 / LAUNCH_UNIT_DAYS[unit]
+            entry = {**entry, **{k: entry[k] * f for k in ("p", "q") if isinstance(entry.get(k), int | float)}}
+        out[model] = entry
+    return {**results, "launch": out}
+
+
 def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path | None = None) -> list[Check]:
     """One Check per numeric key present in both results and truth and covered by a tolerance."""
     if tolerances is None:
@@ -122,7 +141,7 @@ def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path
         tols = tolerances
     else:
         tols = load_tolerances(tolerances)
-    est, tru = _leaves(relabel_segments(results, truth)), _leaves(truth)
+    est, tru = _leaves(launch_per_week(relabel_segments(results, truth))), _leaves(truth)
     checks = []
     for key in sorted(est.keys() & tru.keys()):
         tol = next((t for t in tols if fnmatch.fnmatchcase(key, t.key)), None)
