@@ -27,7 +27,7 @@ def contract_truth(labels: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-KNOWN_GAP = {"design"}
+KNOWN_GAP: set[str] = set()
 """The shipped model never saw twin text. On this seed 61 of 63 aspect/value figures are within 0.05; the two
 misses are design for Apple (−0.11) and Huawei (−0.08): the twin's premium framing 旗舰质感 names 质感, which in
 real reviews is a design word, so those reviews count as design opinions the twin did not plant."""
