@@ -73,9 +73,9 @@ NEUTRAL = ("一般", "还行", "中规中矩", "马马虎虎", "凑合", "普普
            "谈不上", "说不上", "没什么特别", "不好不坏")
 NOT_OPINION = ("徕卡", "双卡", "卡槽", "sim卡", "手机卡", "内存卡", "存储卡", "储存卡", "电话卡", "卡托", "插卡",
                "tf卡", "sd卡", "信用卡", "卡片机", "亮度", "勉强", "差不多", "短信", "短视频", "好像", "只好", "好几",
-               "重新", "重要")
-"""Words that contain an opinion character but state no opinion (徕卡 is not 卡, 亮度太低 is not 亮, 短信 is
-not 短): masked before the lexicon counts."""
+               "重新", "重要", "颜值", "价值", "数值", "充值")
+"""Words that contain an opinion character but state no opinion (徕卡 is not 卡, 亮度太低 is not 亮, 颜值很丑 is
+not 值, 短信 is not 短): masked before the lexicon counts."""
 _QUOTE = "[\"“”'‘’「」『』]"
 _SARCASM = f"{_QUOTE}(?:真|很|好)?(?:{'|'.join(POSITIVE)}){_QUOTE}"
 """A positive word in quotes (真是"好"手机) is sarcasm: it counts negative."""
@@ -84,6 +84,9 @@ _VALUE_HIGH = "性价比[^，。！？,.!?不]{0,3}高"
 NEGATORS = ("不", "没", "没有", "无", "并不", "一点也不", "一点都不", "毫不", "不太", "不是很", "不怎么", "谈不上",
              "没那么", "不够", "完全不", "几乎没有", "完全没有", "没什么", "基本没有")
 CONTRAST = ("但是", "不过", "可是", "然而", "就是", "只是", "但", "可惜")
+_NEGATED_COMPLAINT = ("(?:" + "|".join(re.escape(t) for t in sorted(NEGATORS, key=len, reverse=True))
+                      + ")(?:太|很|算|怎么|是很)?(?:"
+                      + "|".join(re.escape(t) for t in sorted(NEGATIVE, key=len, reverse=True)) + ")")
 _CONTRAST_RE = "(" + "|".join(sorted(CONTRAST, key=len, reverse=True)) + ")"
 _CLAUSE_RE = "[，。！？；、,.!?;~\n\r \x1f]+"
 
@@ -146,6 +149,20 @@ def lexicon_polarity(clauses: list[str]) -> np.ndarray:
     score += 2 * pc.count_substring_regex(arr, _VALUE_HIGH).to_numpy(zero_copy_only=False)
     # "不好" / "不行" / "不满意" are whole negative words already: don't also count them as negated positives.
     return np.sign(score).astype(np.int8)
+
+
+def negated_complaints_as_praise(texts: list[str]) -> list[str]:
+    """The texts with every negated complaint (一点都不烫, 没有拖影, 并不慢) written as 好, for the whole-text model.
+
+    A char n-gram model learns 不/没有 and 烫/拖影 as complaint features, so it reads 一点都不烫 as negative
+    (P 0.07 with the shipped model); the lexicon already reads it as praise. On the corpora's TRAIN side
+    (1,500 reviews per corpus) the rewrite moved mean label accuracy 0.8393 → 0.8402 (6 of 10 corpora up,
+    2 down by ≤ 0.001), so it is kept for real text too. Negated praise (不太流畅) is left as it is.
+    """
+    if not texts:
+        return texts
+    arr = pc.replace_substring_regex(pa.array(texts, type=pa.large_string()), _NEGATED_COMPLAINT, "好")
+    return arr.to_pylist()
 
 
 def neutral_mask(clauses: list[str]) -> np.ndarray:

@@ -19,6 +19,7 @@ from upmarket.analyses.voice.aspects import (
     aspect_hits,
     clause_polarity,
     lexicon_polarity,
+    negated_complaints_as_praise,
     neutral_mask,
     split_clauses,
 )
@@ -159,7 +160,7 @@ def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentMode
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
         norm = normalise(chunk)
-        logit = model.decision_function(norm.texts, normalised=True, domain=domain)
+        logit = model.decision_function(negated_complaints_as_praise(norm.texts), normalised=True, domain=domain)
         ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain, detectors)
         score = review_scores(logit, ev, model)
         score[norm.empty] = np.nan
