@@ -83,8 +83,8 @@ def review_labels_from(score: np.ndarray) -> np.ndarray:
 
     Chosen by accuracy on real labelled reviews (docs/voice.md, "Review label"): every neutral band
     and every clause-vote rule tried was less accurate on the corpora than the score itself, so the
-    label that headline shares are built from is the score's own decision. Mixed reviews are reported
-    separately (:func:`mixed_flags`), not by taking them out of the positives.
+    label is the score's own decision. The headline shares then set mixed reviews (:func:`mixed_flags`)
+    apart: positive = label 1 and not mixed, negative = label −1 and not mixed, mixed (docs/voice.md).
     """
     return np.where(np.isnan(score), 0, np.where(score >= 0.5, 1, -1)).astype(np.int8)
 
