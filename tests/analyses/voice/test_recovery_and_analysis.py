@@ -152,3 +152,17 @@ def test_twin_framing_phrases_name_no_aspect():
     phrases = list(lx.PREMIUM_POS + lx.PREMIUM_NEG)
     hits = aspect_hits(phrases)
     assert not hits.any(), [p for p, h in zip(phrases, hits.any(axis=1), strict=True) if h]
+
+
+def test_demo_twin_voice_check(recover_on_twin):
+    """The demo twin's own check (truth.json, tolerances.toml) for every voice figure, including the three sentiment
+    shares: the binary lean read 0.07–0.10 above the truth's positive share for four brands (docs/voice.md)."""
+    from upmarket.analyses.voice.analysis import Voice
+
+    rec = recover_on_twin(Voice, ("reviews", "products"), {"n_boot": 50})
+    voice = {k: c for k, c in rec.checks.items() if k.startswith("voice.")}
+    assert {k for k in voice if k.endswith((".sentiment", ".mixed_share", ".negative_share"))} == {
+        f"voice.{b}.{s}" for b in rec.section.figures for s in ("sentiment", "mixed_share", "negative_share")}
+    assert len(voice) > 70
+    failed = {k: (round(c.estimate, 3), round(c.truth, 3)) for k, c in voice.items() if not c.passed}
+    assert not failed, failed
