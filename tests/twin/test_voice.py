@@ -197,6 +197,8 @@ def test_truth_recomputes_from_labels(run):
         assert t["sentiment_mean"] == pytest.approx(g["sentiment"].mean())
         assert 0 <= t["sentiment"] <= 1
         assert t["positive_share"] == pytest.approx((g["sentiment"] == 1).mean())
+        assert t["mixed_share"] == pytest.approx((g["sentiment"] == 0).mean())
+        assert t["sentiment"] + t["mixed_share"] + t["negative_share"] == pytest.approx(1.0)
         assert t["value_framing"] == pytest.approx(g["value_framing"].dropna().mean())
         for a in ASPECTS:
             m = g[a].dropna()

@@ -24,6 +24,9 @@ Label definitions (``labels``, one row per review_id):
 
 Truth (``truth["voice"][brand]``), over the brand's non-empty reviews including 追评:
 ``sentiment`` = ``positive_share`` = share with ``sentiment == 1`` (the voice analysis' headline);
+``mixed_share`` = share with ``sentiment == 0`` (balanced or only neutral opinions), ``negative_share`` =
+share with ``sentiment == −1``: the voice analysis' three shares, which sum to 1 (a neutral review is
+neither positive nor negative, in the analysis as in the truth);
 ``sentiment_mean`` = mean of the −1/0/1 ``sentiment`` labels;
 ``aspects[a]`` = share of positive opinions among the reviews mentioning ``a`` (the definition
 of issue 5's results key); ``aspects_mean_polarity[a]`` = mean polarity among mentions;
@@ -614,6 +617,8 @@ def voice_truth(labels: pd.DataFrame, by: str = "brand") -> dict:
             "sentiment": float((g["sentiment"] == 1).mean()),
             "sentiment_mean": float(g["sentiment"].mean()),
             "positive_share": float((g["sentiment"] == 1).mean()),
+            "mixed_share": float((g["sentiment"] == 0).mean()),
+            "negative_share": float((g["sentiment"] == -1).mean()),
             "aspects": {a: _nan_none((pol[a] == 1).sum() / max(pol[a].notna().sum(), 1) if pol[a].notna().any()
                                      else np.nan) for a in ASPECTS},
             "aspects_mean_polarity": {a: _nan_none(pol[a].mean()) for a in ASPECTS},

@@ -55,3 +55,31 @@ def test_detectors_raise_recall_on_real_held_out_clauses(shipped):
     r1, p1 = recall_precision(det)
     assert r1 > r0 + 0.08, (r0, r1)  # measured 0.65 → 0.81 with tuned thresholds
     assert p1 > p0 - 0.05, (p0, p1)
+
+
+class _WholeTextOnly:
+    """A stand-in detector: names performance only in a text holding a comma (a whole text, never a clause) and
+    battery wherever 续航 appears."""
+
+    def hits(self, texts: list[str], aspects: tuple[str, ...]) -> np.ndarray:
+        out = np.zeros((len(texts), len(aspects)), bool)
+        out[:, aspects.index("performance")] = ["，" in t for t in texts]
+        out[:, aspects.index("battery")] = ["续航" in t for t in texts]
+        return out
+
+
+def test_detectors_also_read_the_whole_text(shipped):
+    """An aspect the detectors find only in the whole text is an opinion with the text's polarity; one a clause
+    already names is not counted twice; the pipeline's clause pass gives the same opinions."""
+    from upmarket.analyses.voice.score import score_reviews
+
+    texts = normalise(["跑分很高，非常满意", "续航很差，很失望", "屏幕清晰"]).texts
+    out = extract_aspects(texts, shipped, detectors=_WholeTextOnly())
+    got = {(r.row, r.aspect): (r.polarity, r.n_clauses) for r in out.itertuples()}
+    assert got[(0, "performance")][0] == 1
+    assert got[(1, "performance")][0] == -1
+    assert got[(1, "battery")] == (-1, 1)  # named by its clause: no second opinion from the whole text
+    assert (2, "performance") not in got
+    scored = score_reviews(["a", "b", "c"], texts, shipped, detectors=_WholeTextOnly()).aspects
+    assert {(r.review_id, r.aspect, r.polarity) for r in scored.itertuples()} == {
+        ("abc"[r], a, p) for (r, a), (p, _) in got.items()}

@@ -44,6 +44,8 @@ MISREADS = [  # issue 15 item 7: hand-written reviews the pipeline used to misre
     ("屏幕出现绿线", -1, False, {"screen": -1}),
     ("充一晚上电用半天", -1, False, {"battery": -1}),
     ("经常死机", -1, False, {"system": -1}),
+    ("颜值很丑", -1, False, {"design": -1}),  # 颜值 is a noun (looks), not 值 (worth it)
+    ("颜值不是很漂亮", None, False, {"design": -1}),
 ]
 
 

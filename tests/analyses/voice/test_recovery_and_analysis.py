@@ -23,19 +23,15 @@ def contract_truth(labels: pd.DataFrame) -> dict[str, dict]:
     out = {}
     for b, g in lab.groupby("brand"):
         out[b] = {"aspects": {a: (g[a] == 1).sum() / g[a].notna().sum() for a in ASPECTS if g[a].notna().sum() >= 100},
-                  "value_framing": g["value_framing"].mean(), "positive_share": (g["sentiment"] == 1).mean()}
+                  "value_framing": g["value_framing"].mean(), "sentiment": (g["sentiment"] == 1).mean(),
+                  "mixed_share": (g["sentiment"] == 0).mean(), "negative_share": (g["sentiment"] == -1).mean()}
     return out
-
-
-KNOWN_GAP = {"design"}
-"""The shipped model never saw twin text. On this seed 61 of 63 aspect/value figures are within 0.05; the two
-misses are design for Apple (−0.11) and Huawei (−0.08): the twin's premium framing 旗舰质感 names 质感, which in
-real reviews is a design word, so those reviews count as design opinions the twin did not plant."""
 
 
 @pytest.mark.parametrize("varied", [False, True], ids=["lexicon-phrasing", "varied-phrasing"])
 def test_twin_recovery_within_tolerance(shipped, twin_batch, varied):
-    """Also on the twin's second, independent phrasing (dialect, typos, sarcasm, back-stories, emoji)."""
+    """Every aspect, framing and sentiment-share figure within 0.05 (the shipped model never saw twin text), also on
+    the twin's second, independent phrasing (dialect, typos, sarcasm, back-stories, emoji)."""
     from upmarket.analyses.voice.twin_data import twin_reviews
 
     reviews, labels = twin_reviews(n_orders=60_000, seed=303, varied=True) if varied else twin_batch
@@ -44,10 +40,10 @@ def test_twin_recovery_within_tolerance(shipped, twin_batch, varied):
     gaps = []
     for b, t in contract_truth(labels).items():
         gaps += [(b, a, round(figures[b]["aspects"][a] - v, 3)) for a, v in t["aspects"].items()]
-        gaps.append((b, "value_framing", round(figures[b]["value_framing"] - t["value_framing"], 3)))
+        gaps += [(b, k, round(figures[b][k] - t[k], 3)) for k in ("value_framing", "sentiment", "mixed_share",
+                                                                   "negative_share")]
     misses = [g for g in gaps if abs(g[2]) > 0.05]
-    assert len(gaps) > 50 and not [m for m in misses if m[1] not in KNOWN_GAP], misses
-    assert len(misses) <= 2 and all(abs(m[2]) <= 0.12 for m in misses), misses
+    assert len(gaps) > 70 and not misses, misses
 
 
 def test_bootstrap_interval_covers_and_shrinks():
@@ -145,3 +141,28 @@ def test_adapt_to_ratings_option(twin_batch):
     assert model is not base and model.info_["adapted_on"] == row["n_rated"]
     _, few = adapt_to_ratings(base, reviews.head(100))
     assert few.iloc[0]["used"].startswith("base model (fewer than")
+
+
+def test_twin_framing_phrases_name_no_aspect():
+    """The twin's framing phrases state a framing, not an aspect opinion: none holds a term the pipeline reads as an
+    aspect (旗舰质感 did: 质感 is a design word in real reviews, so Apple/Huawei design read 0.08–0.11 low)."""
+    from upmarket.analyses.voice.aspects import aspect_hits
+    from upmarket.twin import lexicon as lx
+
+    phrases = list(lx.PREMIUM_POS + lx.PREMIUM_NEG)
+    hits = aspect_hits(phrases)
+    assert not hits.any(), [p for p, h in zip(phrases, hits.any(axis=1), strict=True) if h]
+
+
+def test_demo_twin_voice_check(recover_on_twin):
+    """The demo twin's own check (truth.json, tolerances.toml) for every voice figure, including the three sentiment
+    shares: the binary lean read 0.07–0.10 above the truth's positive share for four brands (docs/voice.md)."""
+    from upmarket.analyses.voice.analysis import Voice
+
+    rec = recover_on_twin(Voice, ("reviews", "products"), {"n_boot": 50})
+    voice = {k: c for k, c in rec.checks.items() if k.startswith("voice.")}
+    assert {k for k in voice if k.endswith((".sentiment", ".mixed_share", ".negative_share"))} == {
+        f"voice.{b}.{s}" for b in rec.section.figures for s in ("sentiment", "mixed_share", "negative_share")}
+    assert len(voice) > 70
+    failed = {k: (round(c.estimate, 3), round(c.truth, 3)) for k, c in voice.items() if not c.passed}
+    assert not failed, failed

@@ -2,10 +2,13 @@
 
 Figures (``results.json["voice"][brand]``), over the brand's non-empty reviews:
 
-* ``sentiment`` — share of reviews labelled positive (``label == 1``: whole-text P(positive) ≥ 0.5, the
-  most accurate review label on real labelled reviews; see docs/voice.md);
-* ``mixed_share`` — share of reviews that mix praise and complaint
-  (:func:`~upmarket.analyses.voice.score.mixed_flags`), reported on its own;
+* ``sentiment`` — share of reviews that are positive and not mixed (``label == 1``: whole-text
+  P(positive) ≥ 0.5, and not flagged ``mixed``);
+* ``mixed_share`` — share of reviews that mix praise and complaint evenly or are only lukewarm
+  (:func:`~upmarket.analyses.voice.score.mixed_flags`): the neutral class, its own share;
+* ``negative_share`` — share negative and not mixed; the three shares sum to 1. Why three, not the
+  label's binary lean: on hand-labelled real reviews the lean over-read the positive share by 0.075,
+  the three-way shares by 0.037 (docs/voice.md, "Review label");
 * ``aspects[a]`` — share positive among the brand's opinions on aspect ``a`` (every review that
   mentions ``a`` holds one opinion; a mention without a clear polarity counts in the denominator);
 * ``value_framing`` — value-framed reviews / framed reviews (see :mod:`.framing`).
@@ -44,10 +47,13 @@ def ratio_parts(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per review: numerators and denominators of every brand figure (columns aligned)."""
     s = scored.sentiment
     nonempty = s["score"].notna().to_numpy()
-    num = {"sentiment": ((s["label"] == 1).to_numpy() & nonempty).astype(float)}
-    den = {"sentiment": nonempty.astype(float)}
-    num["mixed_share"] = (s["mixed"].to_numpy(bool) & nonempty).astype(float)
-    den["mixed_share"] = nonempty.astype(float)
+    mixed = s["mixed"].to_numpy(bool) & nonempty
+    label = s["label"].to_numpy()
+    # three shares that sum to 1: a mixed review is neither positive nor negative (docs/voice.md)
+    num = {"sentiment": ((label == 1) & ~mixed & nonempty).astype(float),
+           "negative_share": ((label == -1) & ~mixed & nonempty).astype(float),
+           "mixed_share": mixed.astype(float)}
+    den = {k: nonempty.astype(float) for k in num}
     a = scored.aspects
     pos = pd.crosstab(a["review_id"], a["aspect"], values=(a["polarity"] > 0).astype(float), aggfunc="sum")
     cnt = pd.crosstab(a["review_id"], a["aspect"])
@@ -100,6 +106,8 @@ def brand_figures(scored: Scored, brand: np.ndarray, n_boot: int = N_BOOT) -> tu
         c = {k: [_r(ci[0, i]), _r(ci[1, i])] for i, k in enumerate(num.columns)}
         block: dict[str, Any] = {"sentiment": _r(f["sentiment"]), "sentiment_ci": c["sentiment"],
                                  "mixed_share": _r(f["mixed_share"]), "mixed_share_ci": c["mixed_share"],
+                                 "negative_share": _r(f["negative_share"]),
+                                 "negative_share_ci": c["negative_share"],
                                  "aspects": {a: _r(f[a]) for a in ASPECTS},
                                  "aspects_ci": {a: c[a] for a in ASPECTS if _r(f[a]) is not None},
                                  "n_reviews": int(den["sentiment"].to_numpy()[m].sum()),  # with text

@@ -18,7 +18,8 @@ voice_app = typer.Typer(help="Score or train the review-text model on any CSV/XL
 TEXT_COLUMNS = ("text", "评价内容", "评论内容", "评价", "评论", "内容", "追评内容", "review", "comment", "content")
 """Column names recognised as the review text, in order of preference (``--text-col`` overrides)."""
 LABEL_WORDS = {"zh": {1: "正面", -1: "负面", 0: "中性"}, "en": {1: "positive", -1: "negative", 0: "mixed"}}
-"""Words for the 3-way label (0 = mixed or lukewarm, or an empty text)."""
+"""Words for the 3-way label (0 = mixed or lukewarm). An empty text gets no word: it has no sentiment, and the
+headline shares leave it out too."""
 MIN_TRAIN_TO_BEAT_DEFAULT = 5_000
 """Labelled reviews below which ``voice train`` warns: on held-out real phone reviews a model fitted on 2,000
 electronics reviews scored 0.896, on 4,000 0.915, on 8,000 0.922 (mean of 3 draws) vs 0.925 for the default."""
@@ -106,7 +107,8 @@ def scored_table(df: pd.DataFrame, scored, lang: str = "en") -> pd.DataFrame:
     """``df`` with every input column kept (same rows, same order) and the voice results appended.
 
     Added: ``voice_score`` (P(positive)), ``voice_label`` (1/−1, 0 empty), ``voice_sentiment`` (word:
-    positive/negative/mixed, 正面/负面/中性 under ``zh``; mixed/lukewarm reviews are 中性), ``voice_flag``,
+    positive/negative/mixed, 正面/负面/中性 under ``zh``; mixed/lukewarm reviews are 中性; blank for an empty
+    text, whose ``voice_flag`` is ``empty``), ``voice_flag``,
     ``voice_value_terms``, ``voice_premium_terms``, ``voice_frame`` and ``aspect_<name>`` (−1/0/1, empty
     when not mentioned). A name already in the input gets a ``_voice`` suffix.
     """
@@ -114,7 +116,9 @@ def scored_table(df: pd.DataFrame, scored, lang: str = "en") -> pd.DataFrame:
     three = np.where(s["mixed"].to_numpy(bool), 0, s["label"].to_numpy())
     words = LABEL_WORDS[lang]
     add = pd.DataFrame({"voice_score": s["score"].round(4), "voice_label": s["label"].astype(int),
-                        "voice_sentiment": [words[int(v)] for v in three], "voice_flag": s["flag"],
+                        "voice_sentiment": ["" if empty else words[int(v)]
+                                            for v, empty in zip(three, s["score"].isna(), strict=True)],
+                        "voice_flag": s["flag"],
                         "voice_value_terms": s["value_terms"], "voice_premium_terms": s["premium_terms"],
                         "voice_frame": s["frame"]})
     asp = scored.aspects.pivot_table(index="review_id", columns="aspect", values="polarity", aggfunc="first")

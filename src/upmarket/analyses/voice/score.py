@@ -19,8 +19,10 @@ from upmarket.analyses.voice.aspects import (
     aspect_hits,
     clause_polarity,
     lexicon_polarity,
+    negated_complaints_as_praise,
     neutral_mask,
     split_clauses,
+    text_opinions,
 )
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
@@ -82,8 +84,8 @@ def review_labels_from(score: np.ndarray) -> np.ndarray:
 
     Chosen by accuracy on real labelled reviews (docs/voice.md, "Review label"): every neutral band
     and every clause-vote rule tried was less accurate on the corpora than the score itself, so the
-    label that headline shares are built from is the score's own decision. Mixed reviews are reported
-    separately (:func:`mixed_flags`), not by taking them out of the positives.
+    label is the score's own decision. The headline shares then set mixed reviews (:func:`mixed_flags`)
+    apart: positive = label 1 and not mixed, negative = label −1 and not mixed, mixed (docs/voice.md).
     """
     return np.where(np.isnan(score), 0, np.where(score >= 0.5, 1, -1)).astype(np.int8)
 
@@ -129,6 +131,8 @@ def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
                         n_lukewarm=np.bincount(cl.review, weights=opinion & luke, minlength=n))
     ci, ai = np.nonzero(hits)
     frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
+    frame = pd.concat([frame, text_opinions(texts, frame, model, detectors, neutral_band, domain)],
+                      ignore_index=True)
     asp = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()
     asp["aspect"] = np.asarray(ASPECTS, dtype=object)[asp["aspect_i"].to_numpy()]
     asp["polarity"] = np.sign(asp["s"]).astype(np.int8)
@@ -159,7 +163,7 @@ def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentMode
     for lo in range(0, len(texts), batch):
         chunk = list(texts[lo : lo + batch])
         norm = normalise(chunk)
-        logit = model.decision_function(norm.texts, normalised=True, domain=domain)
+        logit = model.decision_function(negated_complaints_as_praise(norm.texts), normalised=True, domain=domain)
         ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain, detectors)
         score = review_scores(logit, ev, model)
         score[norm.empty] = np.nan

@@ -221,9 +221,15 @@ def _domain_salt(domain: str) -> np.uint64:
 
 
 def _l2_rows(mat: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
+    """Each row scaled to unit length (rows of zeros stay zero)."""
+    mat = mat.tocsr()
+    per_row = np.diff(mat.indptr)
+    row = np.repeat(np.arange(mat.shape[0]), per_row)
+    norms = np.sqrt(np.bincount(row, weights=mat.data.astype(np.float64) ** 2, minlength=mat.shape[0]))
     norms[norms == 0] = 1.0
-    return sp.diags((1.0 / norms).astype(np.float32)) @ mat
+    out = mat.copy()
+    out.data = out.data / norms[row].astype(np.float32)
+    return out
 
 
 @dataclass
@@ -309,9 +315,10 @@ class SentimentModel:
     def _tfidf(counts: sp.csr_matrix, idf: np.ndarray | None) -> sp.csr_matrix:
         mat = counts.copy()
         mat.data = 1.0 + np.log(mat.data)
+        mat = mat.tocsr()
         if idf is not None:
-            mat = mat @ sp.diags(idf)
-        return _l2_rows(mat.tocsr())
+            mat.data = mat.data * idf[mat.indices]  # column scaling without an O(columns) diagonal matrix
+        return _l2_rows(mat)
 
     def _features(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         return self._tfidf(counts, self.idf_)
