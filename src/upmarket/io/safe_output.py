@@ -53,6 +53,6 @@ def write_for_people(df: pd.DataFrame, path: Path) -> None:
     if suffix == ".parquet":
         df.to_parquet(path, index=False)
     elif suffix in (".xlsx", ".xlsm"):
-        defuse_frame(df).to_excel(path, index=False)
+        defuse_frame(df).to_excel(path, index=False, engine="openpyxl")  # one engine whatever else is installed
     else:
         defuse_frame(df).to_csv(path, index=False, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
