@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from upmarket.analyses.base import Section, registered
+from upmarket.artefacts import ArtefactStore, analysis_order, artefact_graph
 from upmarket.config import Config, load_config
 from upmarket.contract import CONTRACT_VERSION
 from upmarket.errors import UpmarketError
@@ -94,13 +95,18 @@ def check_focal_brand(present: list[str], config: Config, shown: int = 15) -> No
 
 
 def run_analyses(
-    wh: Warehouse, config: Config, *, only: list[str] | None = None, debug: bool = False, progress: Any = None
+    wh: Warehouse, config: Config, *, only: list[str] | None = None, debug: bool = False, progress: Any = None,
+    out: str | Path | None = None,
 ) -> Results:
     """Run every registered analysis (or ``only`` these) on a loaded warehouse.
 
     An analysis whose tables are absent is ``skipped``; one that raises is ``failed`` (its error,
     type and where, so a caller can tell a crash from missing data); the figures its columns do
     not allow are listed under ``not_computed``. With ``debug`` an analysis' exception propagates.
+
+    The order respects the artefact graph (an analysis runs after the producers of what it consumes), then
+    ``order``; artefacts are computed at most once (saved under ``out/artefacts`` when ``out`` is given, and
+    loaded from there when their key matches) and listed in ``Results.artefacts``.
     """
     figures: dict[str, Any] = {
         "contract": CONTRACT_VERSION,
@@ -117,7 +123,10 @@ def run_analyses(
     unknown = sorted(set(only or ()) - set(available))
     if unknown:
         raise ValueError(f"unknown analysis {', '.join(unknown)}; known: {', '.join(available)}")
-    for name, cls in available.items():
+    store = ArtefactStore(wh, config, artefact_graph(available), out)
+    owners: dict[str, str] = {}
+    for name in analysis_order(available):
+        cls = available[name]
         if only and name not in only:
             continue
         analysis = cls()
@@ -132,6 +141,7 @@ def run_analyses(
             task.advance()
             continue
         analysis.upstream = MappingProxyType(figures)
+        analysis.artefacts = store.view([*cls.consumes, *(a.name for a in cls.produces)], name)
         try:
             section = analysis.run(wh, config)
         except Exception as exc:  # an analysis failing must not sink the others; it is reported as failed
@@ -144,13 +154,14 @@ def run_analyses(
         if section.not_computed:
             figures["not_computed"][name] = {**unmet, **section.not_computed}
         top = section.figures.pop("_results", {})  # blocks an analysis writes at the top level (segments)
-        deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
-        deep_merge(figures, top)
+        deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {},
+                   owners=owners, writer=name)
+        deep_merge(figures, top, owners=owners, writer=name)
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)
         task.advance()
-    return Results(figures, sections)
+    return Results(figures, sections, artefacts=dict(store.records))
 
 
 def failure(exc: BaseException) -> dict[str, str]:
@@ -192,7 +203,7 @@ def analyze(
     with Warehouse.for_dataset(dataset, db) as wh:
         ingest_report = wh.ingest(dataset, config, progress=progress, strict=strict)
         check_focal_brand(ingest_report.brands, config)
-        results = run_analyses(wh, config, only=only, debug=debug, progress=progress)
+        results = run_analyses(wh, config, only=only, debug=debug, progress=progress, out=out)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
         write_quarantine(wh, out / TABLES_DIR / QUARANTINE_FILE)
     results.figures["dataset"] = str(dataset)

@@ -51,13 +51,30 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def deep_merge(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``new`` into ``into`` recursively (analyses may share a results key, e.g. pricing)."""
+class ResultsCollisionError(ValueError):
+    """Two analyses wrote the same figure: each path in results.json has one owner."""
+
+
+def deep_merge(into: dict[str, Any], new: dict[str, Any], *, owners: dict[str, str] | None = None,
+               writer: str | None = None, _path: str = "") -> dict[str, Any]:
+    """Merge ``new`` into ``into`` recursively; two writers of the same figure raise.
+
+    Analyses may share a results block (``pricing``: demand writes the market-wide ``all`` entries, segments
+    the latent classes'), but never a figure: ``owners`` records who wrote each path (``writer``), and a path
+    another writer already holds, or a block replacing another's figure, raises :class:`ResultsCollisionError`.
+    """
     for key, value in new.items():
+        path = f"{_path}.{key}" if _path else str(key)
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            deep_merge(into[key], value)
-        else:
-            into[key] = value
+            deep_merge(into[key], value, owners=owners, writer=writer, _path=path)
+            continue
+        if owners is not None:
+            clash = [p for p in owners if (p == path or p.startswith(f"{path}.")) and owners[p] != writer]
+            if clash:
+                raise ResultsCollisionError(f"{writer} and {owners[clash[0]]} both write results figure "
+                                            f"{clash[0]!r}; each figure has one owner")
+            owners[path] = writer or ""
+        into[key] = value
     return into
 
 
@@ -68,6 +85,8 @@ class Results:
     figures: dict[str, Any]
     sections: list[Section] = field(default_factory=list)
     path: Path | None = None
+    artefacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Artefact name → its key, what it was computed from and where it is saved (``manifest.json``)."""
 
     def __getitem__(self, key: str) -> Any:
         return self.figures[key]

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from upmarket.artefacts import Artefact
+
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
@@ -92,20 +94,8 @@ def needs(*alternatives: str) -> Need:
 
 
 def column_present(warehouse: Warehouse, table: str, column: str) -> bool:
-    """True when some row of ``table`` has a value in ``column`` (memoised per state of the data)."""
-
-    def probe() -> bool:
-        con = warehouse.con
-        kind = con.execute(
-            "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-            [table, column]).fetchone()
-        if kind is None:
-            return False
-        blank = f""" AND trim("{column}") <> ''""" if kind[0] == "VARCHAR" else ""
-        sql = f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL{blank})'
-        return bool(con.execute(sql).fetchone()[0])
-
-    return warehouse.memo(("column_present", table, column), probe)
+    """True when some row of ``table`` has a value in ``column`` (see :meth:`Warehouse.column_present`)."""
+    return warehouse.column_present(table, column)
 
 
 def _unmet(warehouse: Warehouse, part: Columns) -> str | None:
@@ -151,6 +141,12 @@ class Analysis:
     upstream: Mapping[str, Any] = {}
     """The results figures of the analyses run before this one (set by the runner before ``run``): how an
     analysis reads another's headline figures without importing it. Read-only."""
+    produces: ClassVar[tuple[Artefact, ...]] = ()
+    """The artefacts (declarations, see :mod:`upmarket.artefacts`) this analysis makes for itself and others."""
+    consumes: ClassVar[tuple[str, ...]] = ()
+    """Names of artefacts other analyses produce that this one reads (through ``self.artefacts``)."""
+    artefacts: Mapping[str, Any] = {}
+    """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``)."""
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.demand.tastes import SurveyTastes, TasteError, from_latent_class
-from upmarket.analyses.segments.latent import LatentClassFit
+from upmarket.choice.latent import LatentClassFit
 
 NAMES = ["brand=Apple", "brand=Xiaomi", "none", "price", "camera=75", "camera=90", "chip=flagship", "chip=upper-mid"]
 LEVELS = {"brand": ["Redmi", "Apple", "Xiaomi"], "camera": ["60", "75", "90"],

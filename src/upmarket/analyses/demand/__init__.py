@@ -51,6 +51,8 @@ from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
@@ -126,7 +128,7 @@ def demand_characteristics(configured: Any) -> tuple[str, ...]:
 def choose_reference(brands: list[str], configured: str | None, sub_brands: tuple[str, ...] | list[str],
                      focal: str) -> str:
     """The brand premia are measured against: ``[demand] reference_brand``, else the first sub-brand in the data,
-    else the focal brand, else the first brand (the same order as the conjoint's, ``segments.design``)."""
+    else the focal brand, else the first brand (the same order as the conjoint's, ``upmarket.choice.design``)."""
     if configured:
         if configured not in brands:
             raise DemandDataError(f"[demand] reference_brand {configured!r} is not a brand of market_sales "
@@ -292,20 +294,21 @@ TASTES_OFF = ("not used: no conjoint (choices) in the dataset, [demand] tastes =
               "then biased upward where brand tastes and price sensitivity go together (docs/demand.md)")
 
 
-def survey_tastes(warehouse: Warehouse, config: Config, products: pd.DataFrame, reference: str,
+def survey_tastes(artefacts: Mapping[str, Any], products: pd.DataFrame, reference: str,
                   characteristics: tuple[str, ...], opts: dict[str, Any], warnings: list[str]
                   ) -> SurveyTastes | None:
-    """Consumer types from the conjoint's latent classes (the fit the segments analysis uses, shared through the
-    warehouse memo), or None with a warning when the conjoint cannot give them."""
-    from upmarket.analyses.segments import choice_design, class_names, latent_segments
-    from upmarket.analyses.segments.design import ChoiceDataError
+    """Consumer types from the conjoint's latent classes (the ``latent_classes`` artefact the segments analysis
+    produces, fitted once per run), or None with a warning when the conjoint cannot give them."""
+    from upmarket.choice.design import ChoiceDataError
 
     try:
-        data = choice_design(warehouse, config)
-        fit, _ = latent_segments(warehouse, data, config.options("segments"), warnings)
+        data = artefacts["choice_design"]
+        latent = artefacts["latent_classes"]
+        fit = latent.best
+        warnings.extend(latent.warnings)
         chars = [c for c in characteristics if c in products]
         tastes = from_latent_class(fit, data, sorted(products["brand"].unique()), chars,
-                                   opts.get("conjoint_attributes"), class_names(fit, data))
+                                   opts.get("conjoint_attributes"), list(latent.names))
     except (ChoiceDataError, TasteError, ValueError, np.linalg.LinAlgError) as exc:  # the market model stands alone
         warnings.append(f"the conjoint's tastes are not used in the demand model: {exc}")
         return None
@@ -351,6 +354,7 @@ class Demand(Analysis):
     requires = ("market_sales", "market_size", "products")
     optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
+    consumes = ("choice_design", "latent_classes", "scored_reviews")
     _priced = needs("market_sales:model,avg_price", "market_sales:model,revenue")  # regional prices identify α
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_elasticity", "brand_premium_cny", "diversion", "counterfactual", "demand_model"), _priced)
@@ -389,7 +393,7 @@ class Demand(Analysis):
         not_computed: dict[str, str] = {}
         if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
                 and warehouse.has_rows("choices")):
-            tastes = survey_tastes(warehouse, config, data.products, ref, base.characteristics, opts, warnings)
+            tastes = survey_tastes(self.artefacts, data.products, ref, base.characteristics, opts, warnings)
             absent = [c for c in tastes.characteristics
                       if c not in data.products or not data.products[c].notna().all()] if tastes else []
             if absent:  # products without the characteristics the conjoint's attributes map to
@@ -501,7 +505,7 @@ class Demand(Analysis):
         if tastes is not None and fit.alpha_path:
             tables["consumer_types"] = tastes.table()
         if opts.get("review_aspects"):  # what reviews are worth (off by default: docs/demand.md)
-            rev = run_review_wtp(warehouse, fit, opts, config.options("voice"))
+            rev = run_review_wtp(warehouse, fit, opts, lambda: self.artefacts["scored_reviews"])
             figures.update(rev["figures"])
             tables.update(rev["tables"])
             warnings += rev["warnings"]

@@ -35,17 +35,18 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
-from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
-from upmarket.analyses.segments.latent import PRICE_NODES, LatentClassFit, fit_latent_class, select_classes
-from upmarket.analyses.segments.mnl import MNLFit, fit_mnl, wtp
 from upmarket.analyses.segments.naming import name_classes
+from upmarket.artefacts import Artefact, ArtefactContext
+from upmarket.choice.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
+from upmarket.choice.latent import PRICE_NODES, LatentClassFit, LatentSegments, fit_latent_class, select_classes
+from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
 __all__ = ["ChoiceData", "ChoiceDataError", "LatentClassFit", "MNLFit", "Segments", "build_design", "choice_design",
-           "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "market_elasticity", "membership_traits",
+           "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "membership_traits",
            "segment_elasticities", "select_classes", "wtp", "wtp_table"]
 
 GROUPS = ("city_tier", "age_band")
@@ -129,18 +130,6 @@ def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: A
     return pd.DataFrame(rows)
 
 
-def market_elasticity(warehouse: Warehouse) -> pd.Series | None:
-    """Units-weighted mean street price (1000 CNY) per brand from market_sales, or None when absent.
-
-    An own-price elasticity of a logit is −α·p·(1 − s) ≈ −α·p for small shares, so a segment's brand
-    elasticity is its price coefficient times the brand's typical price (docs/segments.md)."""
-    if not warehouse.has_rows("market_sales"):
-        return None
-    df = warehouse.con.execute("SELECT brand, sum(units * avg_price) / sum(units) / 1000 AS p FROM market_sales "
-                               "WHERE units > 0 AND avg_price > 0 GROUP BY brand").df()
-    return df.set_index("brand")["p"]
-
-
 def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = 0.90
                          ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]] | None:
     """Own-price elasticity of each brand's demand within each class, from the market's own products and prices.
@@ -190,7 +179,7 @@ def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: s
 def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
                       ) -> tuple[np.ndarray | None, list[str] | None]:
     """Membership covariates (``[segments] covariates``, default city_tier, age_band, gender) from users."""
-    from upmarket.analyses.segments.latent import membership_covariates
+    from upmarket.choice.latent import membership_covariates
 
     want = [c for c in opts.get("covariates", ["city_tier", "age_band", "gender"]) if c]
     if not want or not warehouse.has_rows("users"):
@@ -213,7 +202,7 @@ def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings
                     ) -> tuple[LatentClassFit, list[LatentClassFit]]:
     """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
     n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
-    max_classes, reference = int(opts.get("max_classes", 6)), data.reference
+    max_classes = int(opts.get("max_classes", 6))
     nodes = int(opts.get("price_nodes", PRICE_NODES))
 
     def fit() -> tuple[LatentClassFit, list[LatentClassFit], list[str]]:
@@ -225,10 +214,29 @@ def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings
                                     price_nodes=nodes)
         return best, fits, found
 
-    # segments and pricing_plan share one fit per run (the EM is the slow part)
-    best, fits, found = warehouse.memo(("latent_segments", reference, n_starts, seed, max_classes, nodes), fit)
+    best, fits, found = fit()
     warnings.extend(found)
     return best, fits
+
+
+def _choice_design(ctx: ArtefactContext) -> ChoiceData:
+    return choice_design(ctx.warehouse, ctx.config)
+
+
+def _latent_classes(ctx: ArtefactContext) -> LatentSegments:
+    data: ChoiceData = ctx.get("choice_design")
+    found: list[str] = []
+    best, fits = latent_segments(ctx.warehouse, data, ctx.config.options("segments"), found)
+    return LatentSegments(best, fits, class_names(best, data), found)
+
+
+CHOICE_DESIGN = Artefact(
+    "choice_design", _choice_design, reads=("choices",), settings=("segments", "focal_brand", "sub_brands"),
+    persist=False, doc="the conjoint as a design matrix with its reference brand (cheap; not saved)")
+LATENT_CLASSES = Artefact(
+    "latent_classes", _latent_classes, reads=("choices", "users"), settings=("segments",),
+    inputs=("choice_design",),
+    doc="latent-class logit: K by BIC, then membership covariates; every K tried; class names (EM: the slow part)")
 
 
 def _r(x: float, d: int = 1) -> float:
@@ -246,6 +254,7 @@ class Segments(Analysis):
     requires = ()
     optional = ("choices", "users", "market_sales", "orders", "events", "reviews", "products", "posts")
     results_key: ClassVar[str] = "pricing"
+    produces = (CHOICE_DESIGN, LATENT_CLASSES)
     figure_needs: ClassVar[dict[str, Need]] = {
         "wtp_cny": needs("choices"),
         "classes": needs("choices"),
@@ -264,16 +273,18 @@ class Segments(Analysis):
         opts = config.options("segments")
         if not warehouse.has_rows("choices"):
             return self._behavioural(warehouse, config)
-        data = choice_design(warehouse, config)
+        data: ChoiceData = self.artefacts["choice_design"]
         ref = data.reference
         warnings = list(data.warnings)
         t0 = time.perf_counter()
         mnl = fit_mnl(data)
         t_mnl = time.perf_counter() - t0
         t0 = time.perf_counter()
-        best, fits = latent_segments(warehouse, data, opts, warnings)
+        latent: LatentSegments = self.artefacts["latent_classes"]
+        best, fits = latent.best, latent.fits
+        warnings.extend(latent.warnings)
         t_lc = time.perf_counter() - t0
-        names = class_names(best, data)
+        names = list(latent.names)
         share_ci = best.share_ci()
         elastic = segment_elasticities(warehouse, best, ref)
         prem: dict[str, dict[str, float]] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.segments.design import ChoiceData
+from upmarket.choice.design import ChoiceData
 
 NEG_PRICE = "neg_price"
 

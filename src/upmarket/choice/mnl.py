@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from upmarket.analyses.segments.design import ChoiceData
+from upmarket.choice.design import ChoiceData
 
 
 @dataclass

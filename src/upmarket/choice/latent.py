@@ -31,8 +31,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
-from upmarket.analyses.segments.design import ChoiceData
-from upmarket.analyses.segments.mnl import _hessian, fit_mnl, task_probs, wtp
+from upmarket.choice.design import ChoiceData
+from upmarket.choice.mnl import _hessian, fit_mnl, task_probs, wtp
 
 HESSIAN_EVERY = 3  # EM iterations between Hessian refreshes (the Hessian is most of an EM step's cost)
 PRICE_NODES = 3  # Gauss–Hermite nodes for the within-class lognormal price coefficient (0 = none)
@@ -248,6 +248,19 @@ class _Arrays:
         """x_chosen − x̄ per task and class, (T, K, d)."""
         return self.xc[:, None, :] - self.xbar(P)
 
+
+
+@dataclass
+class LatentSegments:
+    """The ``latent_classes`` artefact: the chosen fit, every K tried, the classes' names and the fit's warnings.
+
+    One fit per run shared by segments, demand (consumer types) and pricing_plan (segment prices).
+    """
+
+    best: LatentClassFit
+    fits: list[LatentClassFit]
+    names: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 def _unpack(theta: np.ndarray, K: int, d: int, q: int) -> tuple[np.ndarray, np.ndarray]:
     """β (K, d) and Γ (q, K) with a zero column for the base class (θ = [β, Γ, t if σ is estimated])."""
