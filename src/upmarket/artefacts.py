@@ -248,6 +248,8 @@ class ArtefactStore:
             how = "loaded" if value is not _MISSING else how
         if value is _MISSING:
             assert self.warehouse is not None and self.config is not None
+            for i in art.inputs:  # inputs first: a depth-first walk of an acyclic graph is a topological order
+                self.get(i)
             ctx = ArtefactContext(self.warehouse, self.config, self._input_getter(art))
             value = art.compute(ctx)
         self._values[name] = value
@@ -428,3 +430,11 @@ def mermaid(analyses: Mapping[str, type[Analysis]]) -> str:
         lines += [f"    a_{c} --> x_{name}" for c in cls.consumes]
     return "\n".join(lines) + "\n"
 
+
+
+def store_for(warehouse: Warehouse, config: Config, out: str | Path | None = None) -> ArtefactStore:
+    """A store over every registered analysis' artefacts: how a caller outside a run (a test, a notebook,
+    the dashboard) gets one artefact — ``store_for(wh, config).get("latent_classes")`` — computed as a run would."""
+    from upmarket.analyses.base import registered
+
+    return ArtefactStore(warehouse, config, artefact_graph(registered()), out)
