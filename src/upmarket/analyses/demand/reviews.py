@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError
-from upmarket.analyses.voice.aspects import ASPECTS
+from upmarket.text.lexicon import ASPECTS
 
 if TYPE_CHECKING:
     from upmarket.analyses.demand.model import DemandResults

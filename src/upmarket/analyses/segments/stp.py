@@ -89,8 +89,8 @@ def review_framing(warehouse: Warehouse, proxy: pd.DataFrame) -> tuple[pd.Series
     if not warehouse.has_rows("reviews"):
         return None, "no reviews: value-vs-premium framing not measured"
     try:
-        from upmarket.analyses.voice.framing import framing
-        from upmarket.analyses.voice.text import normalise
+        from upmarket.text.framing import framing
+        from upmarket.text.normalise import normalise
     except ImportError as exc:  # pragma: no cover - voice is part of the package
         return None, f"voice module not importable ({exc}); framing column skipped"
     cols = warehouse.con.execute("SELECT * FROM reviews LIMIT 0").df().columns
