@@ -156,3 +156,12 @@ def test_the_built_in_graph_is_well_formed() -> None:
     assert {"scored_reviews", "choice_design", "latent_classes"} <= set(graph)
     assert "covariates" not in graph["latent_classes"].settings, "whole sections, never hand-picked options"
     assert "segments" in graph["latent_classes"].settings and "users" in graph["latent_classes"].reads
+
+
+def test_docs_artefacts_md_is_generated_and_current() -> None:
+    from upmarket.artefacts import render_artefacts_markdown
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "artefacts.md").read_text(encoding="utf-8")
+    text = render_artefacts_markdown()
+    assert committed == text, "docs/artefacts.md is stale: run `upmarket docs`"
+    assert "```mermaid" in text and "a_latent_classes --> x_pricing_plan" in text

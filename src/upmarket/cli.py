@@ -237,7 +237,9 @@ def docs(
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the contract docs (config.md goes beside "
                                                           "it).")] = Path("docs/contract.md"),
 ) -> None:
-    """Regenerate docs/contract.md and docs/config.md from the code (the folder is created when missing)."""
+    """Regenerate docs/contract.md, docs/config.md and docs/artefacts.md from the code (the folder is created when
+    missing)."""
+    from upmarket.artefacts import render_artefacts_markdown
     from upmarket.config_docs import render_config_markdown
     from upmarket.contract.docs import render_contract_markdown
 
@@ -246,9 +248,10 @@ def docs(
         out.write_text(render_contract_markdown(), encoding="utf-8")
         config_md = out.with_name("config.md")
         config_md.write_text(render_config_markdown(), encoding="utf-8")
+        out.with_name("artefacts.md").write_text(render_artefacts_markdown(), encoding="utf-8")
     except OSError as exc:
         _fail(exc)
-    console.print(f"wrote {escape(str(out))} and {escape(str(config_md))}", highlight=False)
+    console.print(f"wrote {escape(str(out))}, {escape(str(config_md))} and artefacts.md", highlight=False)
 
 
 def _mount_subcommands() -> None:
