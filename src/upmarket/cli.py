@@ -139,13 +139,15 @@ def analyze(
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these analyses.")] = None,
     lang: Lang = "en",
     strict: Strict = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write results, tables, charts and artefacts but "
+                                                                "not report.html (`upmarket report OUT` later).")] = False,
 ) -> None:
     """Ingest when needed, run every analysis, write results.json, tables and report.html."""
     try:
         with RichProgress(transient=True) as progress:
             res = pipeline.analyze(
                 dataset, out, db=db, only=only, lang=lang, debug=_state["debug"], progress=progress,
-                focal_brand=focal_brand, strict=strict,
+                focal_brand=focal_brand, strict=strict, report=not no_report,
             )
     except _user_errors() as exc:
         _fail(exc)

@@ -18,6 +18,7 @@ from upmarket.artefacts import ArtefactStore, analysis_order, artefact_graph
 from upmarket.config import Config, load_config
 from upmarket.contract import CONTRACT_VERSION
 from upmarket.errors import UpmarketError
+from upmarket.output import read_manifest, run_state, write_output
 from upmarket.progress import ensure
 from upmarket.results import TABLES_DIR, Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
@@ -206,17 +207,13 @@ def analyze(
         results = run_analyses(wh, config, only=only, debug=debug, progress=progress, out=out)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
         write_quarantine(wh, out / TABLES_DIR / QUARANTINE_FILE)
+        state = run_state(wh)
     results.figures["dataset"] = str(dataset)
     results.figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     twin = twin_check(dataset, results.figures)
     if twin is not None:
         results.figures["twin_check"] = twin
-    results.write(out)
-    if report:
-        from upmarket.report import render_report, save_charts
-
-        save_charts(results.sections, out)
-        render_report(results.figures, results.sections, out, lang=lang)
+    write_output(out, results, config, state, report=report, lang=lang)
     return results
 
 
@@ -259,9 +256,14 @@ def twin_check(dataset: Path, figures: dict[str, Any]) -> list[dict[str, Any]] |
 
 
 def report(out: str | Path, *, lang: str = "en") -> Path:
-    """Re-render report.html from a finished run's output folder alone."""
+    """Re-render report.html from a finished run's output folder alone (its figures, tables, charts and sections).
+
+    Refuses (:class:`~upmarket.output.OutputMismatchError`) a folder without a manifest or one another version or
+    contract wrote.
+    """
     from upmarket.report import render_report
 
     out = Path(out)
+    read_manifest(out)
     figures = read_results(out)
     return render_report(figures, None, out, lang=lang)
