@@ -139,8 +139,9 @@ def analyze(
     only: Annotated[list[str] | None, typer.Option("--only", help="Run only these analyses.")] = None,
     lang: Lang = "en",
     strict: Strict = False,
-    no_report: Annotated[bool, typer.Option("--no-report", help="Write results, tables, charts and artefacts but "
-                                                                "not report.html (`upmarket report OUT` later).")] = False,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Write results, tables, charts and artefacts, not report.html (`upmarket report OUT` later)."
+    )] = False,
 ) -> None:
     """Ingest when needed, run every analysis, write results.json, tables and report.html."""
     try:
