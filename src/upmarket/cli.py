@@ -140,7 +140,7 @@ def analyze(
     lang: Lang = "en",
     strict: Strict = False,
     no_report: Annotated[bool, typer.Option(
-        "--no-report", help="Write results, tables, charts and artefacts, not report.html (`upmarket report OUT` later)."
+        "--no-report", help="Write results, tables, charts, artefacts; no report.html (`upmarket report OUT` later)."
     )] = False,
 ) -> None:
     """Ingest when needed, run every analysis, write results.json, tables and report.html."""
