@@ -44,11 +44,12 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
-from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
+from upmarket.analyses.demand.model import DemandModel, DemandResults, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.reviews import run_review_wtp
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
+from upmarket.estimation import CI_ALPHA, NotFittedError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -466,7 +467,7 @@ class Demand(Analysis):
             warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
                             "treated as exogenous, so the price coefficient is only as good as that assumption")
         draws = int(opts.get("draws", 30))
-        ci = fit.conf_int(alpha=0.1, draws=draws)
+        ci = fit.figure_intervals(alpha=CI_ALPHA, draws=draws)
         el, prem, div = fit.brand_elasticity_, fit.brand_premium_, fit.diversion_
         figures: dict[str, Any] = {
             "price_elasticity": {"all": {b: _r(v) for b, v in el.items()}},
@@ -497,7 +498,7 @@ class Demand(Analysis):
                              "pyblp_solve_seconds": {k: _r(v, 2) for k, v in pyblp_s.items()}},
         }
         tables: dict[str, pd.DataFrame] = {
-            "demand_coefficients": fit.summary(),
+            "demand_coefficients": fit.coefficient_table(),
             "sku_elasticities": fit.elasticities_,
             "sku_cross_elasticities": fit.cross_elasticities(top=int(opts.get("cross_top", 30))),
             "diversion_matrix": div.reset_index(names="from_brand"),

@@ -47,6 +47,7 @@ from upmarket.analyses.demand.data import (
 )
 from upmarket.analyses.demand.spec import Spec, build_problem
 from upmarket.analyses.demand.tastes import ALPHA_TOL, MAX_ITER, SurveyTastes
+from upmarket.estimation import CI_ALPHA, Results, coefficient_frame
 
 Kind = Literal["logit", "nested", "rc"]
 FixedEffects = Literal["auto", "product_period", "period", "none"]
@@ -87,10 +88,6 @@ def _steffensen(chain: list[float]) -> tuple[float, list[float]]:
     if np.isfinite(star) and star > 0 and abs(star - x2) < 10 * abs(x2 - x1):
         return float(star), [float(star)]
     return x2, chain[-2:]
-
-
-class NotFittedError(RuntimeError):
-    """A results attribute was read before ``fit``."""
 
 
 def _pyblp() -> Any:
@@ -429,8 +426,15 @@ class DemandModel:
 
 
 @dataclass
-class DemandResults:
-    """Estimates with labels: coefficients, SKU/brand elasticities, diversion, premia, intervals."""
+class DemandResults(Results):
+    """Estimates with labels: coefficients, SKU/brand elasticities, diversion, premia, intervals.
+
+    On the :class:`~upmarket.estimation.Results` protocol: ``coefficients()`` / ``conf_int(alpha)`` / ``summary()``
+    are the model's parameters (pyblp's standard errors, and the second stage's under FE-IV);
+    :meth:`figure_intervals` are the bootstrap intervals of the figures (elasticities, premia, diversion).
+    """
+
+    summary_title = "Demand model (pyblp)"
 
     model: DemandModel
     data: pd.DataFrame
@@ -643,7 +647,7 @@ class DemandResults:
             self._boot = self.results.bootstrap(draws=draws, seed=seed)
         return self._boot
 
-    def conf_int(self, alpha: float = 0.1, draws: int = 50, seed: int = 0) -> dict[str, pd.DataFrame]:
+    def figure_intervals(self, alpha: float = CI_ALPHA, draws: int = 50, seed: int = 0) -> dict[str, pd.DataFrame]:
         """Percentile intervals from the parametric bootstrap: brand elasticity, premium, diversion."""
         boot = self.bootstrap(draws, seed)
         lo, hi = 100 * alpha / 2, 100 * (1 - alpha / 2)
@@ -715,8 +719,16 @@ class DemandResults:
         f = (r2 / k) / max((1 - r2) / dof, 1e-300)
         return {"F": float(f), "partial_r2": r2, "n_instruments": k}
 
-    def summary(self) -> pd.DataFrame:
-        """Coefficients with standard errors (pyblp's), one row per parameter."""
+    def _coefficients(self) -> pd.DataFrame:
+        t = self.coefficient_table()
+        labels = [p if s == "pyblp" else f"second stage: {p}" for s, p in zip(t["stage"], t["parameter"], strict=True)]
+        return coefficient_frame(labels, t["estimate"].to_numpy(float), t["se"].to_numpy(float))
+
+    def _warning_texts(self) -> list[str]:
+        return list(self.warnings)
+
+    def coefficient_table(self) -> pd.DataFrame:
+        """Coefficients with standard errors (pyblp's), one row per parameter: stage, parameter, estimate, se."""
         r = self.results
         rows = [(str(k), float(v), float(s)) for k, v, s in zip(r.beta_labels, r.beta.ravel(), r.beta_se.ravel(),
                                                                   strict=True)]

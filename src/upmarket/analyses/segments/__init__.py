@@ -40,6 +40,7 @@ from upmarket.artefacts import Artefact, ArtefactContext
 from upmarket.choice.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
 from upmarket.choice.latent import PRICE_NODES, LatentClassFit, LatentSegments, fit_latent_class, select_classes
 from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
+from upmarket.estimation import CI_LEVEL
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -130,7 +131,7 @@ def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: A
     return pd.DataFrame(rows)
 
 
-def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = 0.90
+def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = CI_LEVEL
                          ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]] | None:
     """Own-price elasticity of each brand's demand within each class, from the market's own products and prices.
 
