@@ -16,6 +16,7 @@ entries to ``Section.not_computed``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -145,8 +146,14 @@ class Analysis:
     """The artefacts (declarations, see :mod:`upmarket.artefacts`) this analysis makes for itself and others."""
     consumes: ClassVar[tuple[str, ...]] = ()
     """Names of artefacts other analyses produce that this one reads (through ``self.artefacts``)."""
-    artefacts: Mapping[str, Any] = {}
-    """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``)."""
+    artefacts: Mapping[str, Any] | None = None
+    """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``;
+    an analysis run on its own, ``Segments().run(wh, config)``, gets a store of its own)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _with_artefacts(cls.__dict__["run"])  # type: ignore[method-assign]
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""
@@ -165,6 +172,22 @@ class Analysis:
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _with_artefacts(run: Callable[..., Section]) -> Callable[..., Section]:
+    """``run`` that first gives the analysis a store of its own when no runner gave it one (a test, a notebook)."""
+    @functools.wraps(run)
+    def wrapped(self: Analysis, warehouse: Warehouse, config: Config, *args: Any, **kwargs: Any) -> Section:
+        own = self.artefacts is None or getattr(self, "_own_artefacts", False)
+        if own:  # a fresh store per call: a second call may bring another warehouse or config
+            from upmarket.artefacts import store_for
+
+            self.artefacts = store_for(warehouse, config).view(
+                [*self.consumes, *(a.name for a in self.produces)], self.name)
+            self._own_artefacts = True
+        return run(self, warehouse, config, *args, **kwargs)
+
+    return wrapped
 
 
 def drop_uncomputable(tables: dict[str, pd.DataFrame], unmet: Mapping[str, str]) -> dict[str, pd.DataFrame]:
