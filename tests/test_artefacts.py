@@ -165,3 +165,26 @@ def test_docs_artefacts_md_is_generated_and_current() -> None:
     text = render_artefacts_markdown()
     assert committed == text, "docs/artefacts.md is stale: run `upmarket docs`"
     assert "```mermaid" in text and "a_latent_classes --> x_pricing_plan" in text
+
+
+def test_an_analysis_run_on_its_own_gets_a_store_of_its_own() -> None:
+    """Tests and notebooks call ``X().run(wh, config)`` without a runner: the analysis still sees exactly what it
+    declared, from a fresh store per call."""
+    from upmarket.analyses.base import Section
+
+    seen = []
+
+    class Probe(Analysis):
+        name, title, consumes = "probe", "probe", ("latent_classes",)
+
+        def run(self, warehouse, config):
+            seen.append(self.artefacts)
+            with pytest.raises(UndeclaredArtefactError):
+                self.artefacts["scored_reviews"]
+            return Section(self.name, self.title)
+
+    probe = Probe()
+    with Warehouse() as a, Warehouse() as b:
+        probe.run(a, Config())
+        probe.run(b, Config())
+    assert seen[0] is not seen[1] and list(seen[0]) == ["latent_classes"]

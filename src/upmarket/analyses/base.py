@@ -179,13 +179,17 @@ def _with_artefacts(run: Callable[..., Section]) -> Callable[..., Section]:
     @functools.wraps(run)
     def wrapped(self: Analysis, warehouse: Warehouse, config: Config, *args: Any, **kwargs: Any) -> Section:
         own = self.artefacts is None or getattr(self, "_own_artefacts", False)
-        if own:  # a fresh store per call: a second call may bring another warehouse or config
+        if own and not getattr(self, "_running", False):  # a fresh store per call (not per super().run)
             from upmarket.artefacts import store_for
 
             self.artefacts = store_for(warehouse, config).view(
                 [*self.consumes, *(a.name for a in self.produces)], self.name)
             self._own_artefacts = True
-        return run(self, warehouse, config, *args, **kwargs)
+        outer, self._running = getattr(self, "_running", False), True
+        try:
+            return run(self, warehouse, config, *args, **kwargs)
+        finally:
+            self._running = outer
 
     return wrapped
 
