@@ -18,7 +18,7 @@ TINY_SEED = 5
 
 def _without_timings(x):
     if isinstance(x, dict):
-        return {k: _without_timings(v) for k, v in x.items() if "seconds" not in k}
+        return {k: _without_timings(v) for k, v in x.items() if "seconds" not in str(k)}
     return [_without_timings(v) for v in x] if isinstance(x, list) else x
 
 
