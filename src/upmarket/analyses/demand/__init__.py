@@ -344,6 +344,66 @@ def _micro_figures(fit: DemandResults, micro: MicroData) -> dict[str, Any]:
             "pi": {f"{lab} x {d}": _r(v) for lab, v, d in fit._micro_pi()}}
 
 
+def fit_kinds(base: DemandModel, products: pd.DataFrame, kinds: list[str], warnings: list[str]
+              ) -> tuple[dict[str, DemandResults], dict[str, float], dict[str, float]]:
+    """Each model kind fitted (one that cannot be fitted is a warning), with the wall-clock and pyblp solve times."""
+    fits: dict[str, DemandResults] = {}
+    solve_s: dict[str, float] = {}
+    pyblp_s: dict[str, float] = {}
+    for kind in kinds:
+        t = time.perf_counter()
+        spec = replace(base, kind=kind)
+        try:
+            fits[kind] = spec.fit(products)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            warnings.append(f"{kind} model could not be fitted: {exc}")
+        solve_s[kind] = time.perf_counter() - t
+        if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
+            f = fits[kind]
+            pyblp_s[kind] = (f.pyblp_seconds if f.pyblp_seconds is not None
+                             else float(getattr(f.results, "total_time", np.nan)))
+    return fits, solve_s, pyblp_s
+
+
+FIGURES_OF_DEMAND = ("price_elasticity", "brand_premium_cny", "diversion")
+"""The figures a doubtful demand model weakens together."""
+
+
+def add_flag(flagged: dict[str, list[str]], warnings: list[str], text: str, *keys: str) -> None:
+    """``text`` next to each figure it weakens (``flagged``) and, once, among the section's warnings."""
+    for k in keys:
+        flagged.setdefault(k, []).append(text)
+    if text not in warnings:
+        warnings.append(text)
+
+
+def credibility_warnings(fit: DemandResults, kind: str, fs: dict[str, float], warnings: list[str]
+                         ) -> dict[str, list[str]]:
+    """Warnings next to the figures they weaken (``pricing.warnings.<figure>``), also added to ``warnings``:
+    a wrong-signed price coefficient, a model failing its own test, weak or too-good instruments."""
+    flagged: dict[str, list[str]] = {}
+
+    def flag(text: str, *keys: str) -> None:
+        add_flag(flagged, warnings, text, *keys)
+
+    figures_of_demand = FIGURES_OF_DEMAND
+    if not fit.price_coef_ > 0:
+        flag(f"the reported price coefficient has the wrong sign (demand rises with price: "
+             f"{-fit.price_coef_:+.3f} per 1000 CNY): elasticities, premia and diversion are not meaningful",
+             *figures_of_demand, "counterfactual")
+    good, why = admissible(fit)
+    if not good:
+        flag(f"the reported {kind} model failed its own test ({why}): its elasticities, premia and diversion "
+             "are shown for completeness, not as estimates to act on", *figures_of_demand, "counterfactual")
+    if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
+        flag(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price",
+             *figures_of_demand)
+    if fs.get("partial_r2", 0) > 0.999:
+        warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
+                        "treated as exogenous, so the price coefficient is only as good as that assumption")
+    return flagged
+
+
 @register
 class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
@@ -415,21 +475,7 @@ class Demand(Analysis):
                 warnings += micro.warnings
                 base = replace(base, micro=micro, micro_agents=int(opts.get("micro_agents", 40)))
                 micro_note = MICRO_RULE
-        fits: dict[str, DemandResults] = {}
-        solve_s: dict[str, float] = {}
-        pyblp_s: dict[str, float] = {}
-        for kind in kinds:
-            t = time.perf_counter()
-            spec = replace(base, kind=kind)
-            try:
-                fits[kind] = spec.fit(data.products)
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                warnings.append(f"{kind} model could not be fitted: {exc}")
-            solve_s[kind] = time.perf_counter() - t
-            if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
-                f = fits[kind]
-                pyblp_s[kind] = (f.pyblp_seconds if f.pyblp_seconds is not None
-                                 else float(getattr(f.results, "total_time", np.nan)))
+        fits, solve_s, pyblp_s = fit_kinds(base, data.products, kinds, warnings)
         if not fits:
             raise DemandDataError("no demand model could be fitted; see the warnings")
         kind, notes = choose(fits)
@@ -442,30 +488,12 @@ class Demand(Analysis):
                 "consumers (Apple, Huawei, a focal flagship), its premium is overstated (by a third on the twin) — "
                 "add a conjoint (choices) so the demand model takes its consumer types from it (docs/demand.md)")
         fs = fit.first_stage()
-        # warnings next to the figures they weaken (pricing.warnings.<figure>), and in the section's warnings
-        flagged: dict[str, list[str]] = {}
+        flagged = credibility_warnings(fit, kind, fs, warnings)
 
         def flag(text: str, *keys: str) -> None:
-            for k in keys:
-                flagged.setdefault(k, []).append(text)
-            if text not in warnings:
-                warnings.append(text)
+            add_flag(flagged, warnings, text, *keys)
 
-        figures_of_demand = ("price_elasticity", "brand_premium_cny", "diversion")
-        if not fit.price_coef_ > 0:
-            flag(f"the reported price coefficient has the wrong sign (demand rises with price: "
-                 f"{-fit.price_coef_:+.3f} per 1000 CNY): elasticities, premia and diversion are not meaningful",
-                 *figures_of_demand, "counterfactual")
-        good, why = admissible(fit)
-        if not good:
-            flag(f"the reported {kind} model failed its own test ({why}): its elasticities, premia and diversion "
-                 "are shown for completeness, not as estimates to act on", *figures_of_demand, "counterfactual")
-        if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
-            flag(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price",
-                 *figures_of_demand)
-        if fs.get("partial_r2", 0) > 0.999:
-            warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
-                            "treated as exogenous, so the price coefficient is only as good as that assumption")
+        figures_of_demand = FIGURES_OF_DEMAND
         draws = int(opts.get("draws", 30))
         ci = fit.figure_intervals(alpha=CI_ALPHA, draws=draws)
         el, prem, div = fit.brand_elasticity_, fit.brand_premium_, fit.diversion_
