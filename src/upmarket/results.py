@@ -51,6 +51,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _leaves(value: Any, path: str):
+    """The key paths of every figure under ``value`` (a non-dict, or an empty dict, is one figure)."""
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}")
+    else:
+        yield path
+
+
 class ResultsCollisionError(ValueError):
     """Two analyses wrote the same figure: each path in results.json has one owner."""
 
@@ -69,11 +78,11 @@ def deep_merge(into: dict[str, Any], new: dict[str, Any], *, owners: dict[str, s
             deep_merge(into[key], value, owners=owners, writer=writer, _path=path)
             continue
         if owners is not None:
-            clash = [p for p in owners if (p == path or p.startswith(f"{path}.")) and owners[p] != writer]
-            if clash:
-                raise ResultsCollisionError(f"{writer} and {owners[clash[0]]} both write results figure "
-                                            f"{clash[0]!r}; each figure has one owner")
-            owners[path] = writer or ""
+            for leaf in _leaves(into[key], path) if key in into else ():  # what this value would replace
+                if owners.get(leaf, writer) != writer:
+                    raise ResultsCollisionError(f"{writer} and {owners[leaf]} both write results figure {leaf!r}; "
+                                                "each figure has one owner")
+            owners.update(dict.fromkeys(_leaves(value, path), writer or ""))
         into[key] = value
     return into
 
