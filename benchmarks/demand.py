@@ -111,7 +111,7 @@ def _with_conjoint() -> dict:
 
     import upmarket
     from upmarket.analyses.demand import Demand
-    from upmarket.analyses.segments import choice_design, latent_segments
+    from upmarket.artefacts import store_for
     from upmarket.config import load_config
     from upmarket.warehouse import Warehouse
 
@@ -126,11 +126,14 @@ def _with_conjoint() -> dict:
         config = load_config(sub)
         with Warehouse(":memory:") as wh:
             wh.ingest(sub, config)
+            store = store_for(wh, config)
             t0 = time.perf_counter()
-            latent_segments(wh, choice_design(wh, config), config.options("segments"), [])  # memoised for Demand
+            store.get("latent_classes")  # the artefact Demand consumes, computed once
             latent = time.perf_counter() - t0
+            demand = Demand()
+            demand.artefacts = store.view(Demand.consumes, "demand")
             t0 = time.perf_counter()
-            section = Demand().run(wh, config)
+            section = demand.run(wh, config)
             total = time.perf_counter() - t0
     m = section.figures["demand_model"]
     steps = len(m["tastes"].get("price_coef_path", [])) - 1

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity", "launch"]
+BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity",
+              "launch"]
 
 
 def main() -> int:

@@ -50,7 +50,7 @@ def main(scale: float = 1.0, path: str | None = None) -> dict:
     sign = np.where(np.array(xn) == NEG_PRICE, -1.0, 1.0)
     print("max |Δβ| vs statsmodels", np.abs(sm.params - m.params).max(), "vs xlogit",
           np.abs(xl.coeff_ * sign - m.params).max())
-    from upmarket.analyses.segments.latent import fit_latent_class
+    from upmarket.choice.latent import fit_latent_class
 
     best, fits = timed("latent class K=1..(BIC) (upmarket)", lambda: select_classes(d, 6, n_starts=3))
     timed("latent class K=4, 3 starts (upmarket)", lambda: fit_latent_class(d, 4, n_starts=3))

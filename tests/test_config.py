@@ -147,3 +147,4 @@ def test_docs_command_works_outside_the_repository(tmp_path: Path, monkeypatch) 
     res = CliRunner().invoke(app, ["docs"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "docs" / "contract.md").is_file() and (tmp_path / "docs" / "config.md").is_file()
+    assert (tmp_path / "docs" / "artefacts.md").is_file()

@@ -141,13 +141,16 @@ def analyze(
     lang: Lang = "en",
     strict: Strict = False,
     pdf: Pdf = False,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Write results, tables, charts, artefacts; no report.html (`upmarket report OUT` later)."
+    )] = False,
 ) -> None:
     """Ingest when needed, run every analysis, write results.json, tables, report.html and results.xlsx."""
     try:
         with RichProgress(transient=True) as progress:
             res = pipeline.analyze(
                 dataset, out, db=db, only=only, lang=lang, debug=_state["debug"], progress=progress,
-                focal_brand=focal_brand, strict=strict, pdf=pdf,
+                focal_brand=focal_brand, strict=strict, pdf=pdf, report=not no_report,
             )
     except _user_errors() as exc:
         _fail(exc)
@@ -272,7 +275,9 @@ def docs(
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the contract docs (config.md goes beside "
                                                           "it).")] = Path("docs/contract.md"),
 ) -> None:
-    """Regenerate docs/contract.md and docs/config.md from the code (the folder is created when missing)."""
+    """Regenerate docs/contract.md, docs/config.md and docs/artefacts.md from the code (the folder is created when
+    missing)."""
+    from upmarket.artefacts import render_artefacts_markdown
     from upmarket.config_docs import render_config_markdown
     from upmarket.contract.docs import render_contract_markdown
 
@@ -281,9 +286,10 @@ def docs(
         out.write_text(render_contract_markdown(), encoding="utf-8")
         config_md = out.with_name("config.md")
         config_md.write_text(render_config_markdown(), encoding="utf-8")
+        out.with_name("artefacts.md").write_text(render_artefacts_markdown(), encoding="utf-8")
     except OSError as exc:
         _fail(exc)
-    console.print(f"wrote {escape(str(out))} and {escape(str(config_md))}", highlight=False)
+    console.print(f"wrote {escape(str(out))}, {escape(str(config_md))} and artefacts.md", highlight=False)
 
 
 def _mount_subcommands() -> None:

@@ -5,5 +5,6 @@ class UpmarketError(Exception):
     """Base class for errors caused by the input or the configuration, not by a bug."""
 
 
-class NotFittedError(UpmarketError, AttributeError):
-    """An estimator's fitted attribute was read before ``fit`` was called."""
+class NotFittedError(UpmarketError, RuntimeError, AttributeError):
+    """An estimator or its results was used before ``fit`` (or ``load``). The one such error: every estimator raises
+    it (re-exported by :mod:`upmarket.estimation`)."""

@@ -14,9 +14,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from upmarket.analyses.base import Section, registered
+from upmarket.artefacts import ArtefactStore, analysis_order, artefact_graph
 from upmarket.config import Config, load_config
 from upmarket.contract import CONTRACT_VERSION
 from upmarket.errors import UpmarketError
+from upmarket.output import read_manifest, run_state, write_output
 from upmarket.progress import ensure
 from upmarket.results import TABLES_DIR, Results, deep_merge, read_results
 from upmarket.warehouse import Warehouse
@@ -97,13 +99,18 @@ def check_focal_brand(present: list[str], config: Config, shown: int = 15) -> No
 
 
 def run_analyses(
-    wh: Warehouse, config: Config, *, only: list[str] | None = None, debug: bool = False, progress: Any = None
+    wh: Warehouse, config: Config, *, only: list[str] | None = None, debug: bool = False, progress: Any = None,
+    out: str | Path | None = None,
 ) -> Results:
     """Run every registered analysis (or ``only`` these) on a loaded warehouse.
 
     An analysis whose tables are absent is ``skipped``; one that raises is ``failed`` (its error,
     type and where, so a caller can tell a crash from missing data); the figures its columns do
     not allow are listed under ``not_computed``. With ``debug`` an analysis' exception propagates.
+
+    The order respects the artefact graph (an analysis runs after the producers of what it consumes), then
+    ``order``; artefacts are computed at most once (saved under ``out/artefacts`` when ``out`` is given, and
+    loaded from there when their key matches) and listed in ``Results.artefacts``.
     """
     figures: dict[str, Any] = {
         "contract": CONTRACT_VERSION,
@@ -120,7 +127,10 @@ def run_analyses(
     unknown = sorted(set(only or ()) - set(available))
     if unknown:
         raise ValueError(f"unknown analysis {', '.join(unknown)}; known: {', '.join(available)}")
-    for name, cls in available.items():
+    store = ArtefactStore(wh, config, artefact_graph(available), out)
+    owners: dict[str, str] = {}
+    for name in analysis_order(available):
+        cls = available[name]
         if only and name not in only:
             continue
         analysis = cls()
@@ -135,6 +145,7 @@ def run_analyses(
             task.advance()
             continue
         analysis.upstream = MappingProxyType(figures)
+        analysis.artefacts = store.view([*cls.consumes, *(a.name for a in cls.produces)], name)
         try:
             section = analysis.run(wh, config)
         except Exception as exc:  # an analysis failing must not sink the others; it is reported as failed
@@ -147,14 +158,15 @@ def run_analyses(
         if section.not_computed:
             figures["not_computed"][name] = {**unmet, **section.not_computed}
         top = section.figures.pop("_results", {})  # blocks an analysis writes at the top level (segments)
-        deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {})
-        deep_merge(figures, top)
+        deep_merge(figures, {cls.results_key or name: section.figures} if section.figures else {},
+                   owners=owners, writer=name)
+        deep_merge(figures, top, owners=owners, writer=name)
         if section.warnings:
             figures["warnings"][name] = list(section.warnings)
         sections.append(section)
         task.advance()
     figures["strategy"] = strategy_block(figures, wh, debug)
-    return Results(figures, sections)
+    return Results(figures, sections, artefacts=dict(store.records))
 
 
 def strategy_block(figures: dict[str, Any], wh: Warehouse | None = None, debug: bool = False) -> dict[str, Any]:
@@ -213,27 +225,16 @@ def analyze(
     with Warehouse.for_dataset(dataset, db) as wh:
         ingest_report = wh.ingest(dataset, config, progress=progress, strict=strict)
         check_focal_brand(ingest_report.brands, config)
-        results = run_analyses(wh, config, only=only, debug=debug, progress=progress)
+        results = run_analyses(wh, config, only=only, debug=debug, progress=progress, out=out)
         results.figures["data_quality"] = data_quality(wh, ingest_report)
         write_quarantine(wh, out / TABLES_DIR / QUARANTINE_FILE)
+        state = run_state(wh)
     results.figures["dataset"] = str(dataset)
     results.figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     twin = twin_check(dataset, results.figures)
     if twin is not None:
         results.figures["twin_check"] = twin
-    if report and pdf:
-        from upmarket.report.pdf import pdf_status
-
-        results.figures["report"] = pdf_status()
-    results.write(out)
-    for section in results.sections:  # models saved for reuse without refitting (upmarket serve)
-        for artefact in section.artefacts.values():
-            artefact.write(out / "artefacts")
-    if report:
-        from upmarket.report import render_all, save_charts
-
-        save_charts(results.sections, out)
-        results.report_files = render_all(results.figures, results.sections, out, lang=lang, pdf=pdf)
+    write_output(out, results, config, state, report=report, lang=lang, pdf=pdf)
     return results
 
 
@@ -276,10 +277,15 @@ def twin_check(dataset: Path, figures: dict[str, Any]) -> list[dict[str, Any]] |
 
 
 def report(out: str | Path, *, lang: str = "en", pdf: bool = False) -> ReportFiles:
-    """Re-render report.html and results.xlsx (and report.pdf when ``pdf``) from a finished run's output folder."""
+    """Re-render report.html and results.xlsx (and report.pdf when ``pdf``) from a finished run's output folder.
+
+    Refuses (:class:`~upmarket.output.OutputMismatchError`) a folder without a manifest or one another version or
+    contract wrote.
+    """
     from upmarket.report import render_all
 
     out = Path(out)
+    read_manifest(out)
     figures = read_results(out)
     return render_all(figures, None, out, lang=lang, pdf=pdf)
 

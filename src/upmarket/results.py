@@ -51,13 +51,39 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def deep_merge(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``new`` into ``into`` recursively (analyses may share a results key, e.g. pricing)."""
+def _leaves(value: Any, path: str):
+    """The key paths of every figure under ``value`` (a non-dict, or an empty dict, is one figure)."""
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}")
+    else:
+        yield path
+
+
+class ResultsCollisionError(ValueError):
+    """Two analyses wrote the same figure: each path in results.json has one owner."""
+
+
+def deep_merge(into: dict[str, Any], new: dict[str, Any], *, owners: dict[str, str] | None = None,
+               writer: str | None = None, _path: str = "") -> dict[str, Any]:
+    """Merge ``new`` into ``into`` recursively; two writers of the same figure raise.
+
+    Analyses may share a results block (``pricing``: demand writes the market-wide ``all`` entries, segments
+    the latent classes'), but never a figure: ``owners`` records who wrote each path (``writer``), and a path
+    another writer already holds, or a block replacing another's figure, raises :class:`ResultsCollisionError`.
+    """
     for key, value in new.items():
+        path = f"{_path}.{key}" if _path else str(key)
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            deep_merge(into[key], value)
-        else:
-            into[key] = value
+            deep_merge(into[key], value, owners=owners, writer=writer, _path=path)
+            continue
+        if owners is not None:
+            for leaf in _leaves(into[key], path) if key in into else ():  # what this value would replace
+                if owners.get(leaf, writer) != writer:
+                    raise ResultsCollisionError(f"{writer} and {owners[leaf]} both write results figure {leaf!r}; "
+                                                "each figure has one owner")
+            owners.update(dict.fromkeys(_leaves(value, path), writer or ""))
+        into[key] = value
     return into
 
 
@@ -70,6 +96,8 @@ class Results:
     path: Path | None = None
     report_files: Any = None
     """The files the report step wrote (``upmarket.report.ReportFiles``), when it ran."""
+    artefacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Artefact name → its key, what it was computed from and where it is saved (``manifest.json``)."""
 
     def __getitem__(self, key: str) -> Any:
         return self.figures[key]

@@ -20,7 +20,8 @@ import pytest
 
 import upmarket
 from upmarket.analyses.base import registered
-from upmarket.results import Results
+from upmarket.contract.results_schema import render_results_schema
+from upmarket.results import Results, validate_results
 
 TINY_SEED = 3
 
@@ -206,6 +207,9 @@ def test_the_whole_tiny_twin_runs_with_no_failed_analysis(tiny: Path, tmp_path: 
     res = upmarket.analyze(dataset, tmp_path / "out")
     assert res.failed == {}
     assert res.skipped == {}
+    written = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    validate_results(written)  # the whole twin's results.json against the generated schema, pricing_plan included
+    assert "pricing_plan" in written and "pricing_plan" in render_results_schema()["properties"]
     # the twin's traffic carries no platform segment (人群): the only thing its columns do not allow
     launch = res.not_computed.get("launch", {})
     assert {k: v for k, v in res.not_computed.items() if k != "launch"} == {

@@ -71,3 +71,27 @@ def test_missing_dataset_folder(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", str(tmp_path / "nope")])
     assert res.exit_code == 2
     assert "not a dataset folder" in res.output
+
+
+def test_analyze_without_report_then_report_renders_the_same_html(tmp_path: Path) -> None:
+    """One writer: ``analyze --no-report`` saves everything the report needs; ``report OUT`` renders from it alone
+    the HTML that ``analyze`` rendered from memory. A manifest from another version is refused."""
+    dataset = copy_example(tmp_path)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["analyze", str(dataset), "-o", str(out), "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "report.html").exists()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["contract"] == "1" and manifest["data_state"] and len(manifest["config_hash"]) == 16
+    res = runner.invoke(app, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "report.html").is_file()
+    both = tmp_path / "both"
+    assert runner.invoke(app, ["analyze", str(dataset), "-o", str(both)]).exit_code == 0
+    from_memory = (both / "report.html").read_text(encoding="utf-8")
+    (both / "report.html").unlink()
+    assert runner.invoke(app, ["report", str(both)]).exit_code == 0
+    assert (both / "report.html").read_text(encoding="utf-8") == from_memory
+    (both / "manifest.json").write_text(json.dumps({**manifest, "upmarket": "0.0.0"}), encoding="utf-8")
+    res = runner.invoke(app, ["report", str(both)])
+    assert res.exit_code != 0 and "another version" in res.output and "0.0.0" in res.output

@@ -16,9 +16,12 @@ entries to ``Section.not_computed``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from upmarket.artefacts import Artefact
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,20 +97,8 @@ def needs(*alternatives: str) -> Need:
 
 
 def column_present(warehouse: Warehouse, table: str, column: str) -> bool:
-    """True when some row of ``table`` has a value in ``column`` (memoised per state of the data)."""
-
-    def probe() -> bool:
-        con = warehouse.con
-        kind = con.execute(
-            "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-            [table, column]).fetchone()
-        if kind is None:
-            return False
-        blank = f""" AND trim("{column}") <> ''""" if kind[0] == "VARCHAR" else ""
-        sql = f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL{blank})'
-        return bool(con.execute(sql).fetchone()[0])
-
-    return warehouse.memo(("column_present", table, column), probe)
+    """True when some row of ``table`` has a value in ``column`` (see :meth:`Warehouse.column_present`)."""
+    return warehouse.column_present(table, column)
 
 
 def _unmet(warehouse: Warehouse, part: Columns) -> str | None:
@@ -153,6 +144,18 @@ class Analysis:
     upstream: Mapping[str, Any] = {}
     """The results figures of the analyses run before this one (set by the runner before ``run``): how an
     analysis reads another's headline figures without importing it. Read-only."""
+    produces: ClassVar[tuple[Artefact, ...]] = ()
+    """The artefacts (declarations, see :mod:`upmarket.artefacts`) this analysis makes for itself and others."""
+    consumes: ClassVar[tuple[str, ...]] = ()
+    """Names of artefacts other analyses produce that this one reads (through ``self.artefacts``)."""
+    artefacts: Mapping[str, Any] | None = None
+    """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``;
+    an analysis run on its own, ``Segments().run(wh, config)``, gets a store of its own)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _with_artefacts(cls.__dict__["run"])  # type: ignore[method-assign]
 
     def missing(self, warehouse: Warehouse) -> str | None:
         """A one-line reason to skip, or None when every required table has rows."""
@@ -171,6 +174,26 @@ class Analysis:
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _with_artefacts(run: Callable[..., Section]) -> Callable[..., Section]:
+    """``run`` that first gives the analysis a store of its own when no runner gave it one (a test, a notebook)."""
+    @functools.wraps(run)
+    def wrapped(self: Analysis, warehouse: Warehouse, config: Config, *args: Any, **kwargs: Any) -> Section:
+        own = self.artefacts is None or getattr(self, "_own_artefacts", False)
+        if own and not getattr(self, "_running", False):  # a fresh store per call (not per super().run)
+            from upmarket.artefacts import store_for
+
+            self.artefacts = store_for(warehouse, config).view(
+                [*self.consumes, *(a.name for a in self.produces)], self.name)
+            self._own_artefacts = True
+        outer, self._running = getattr(self, "_running", False), True
+        try:
+            return run(self, warehouse, config, *args, **kwargs)
+        finally:
+            self._running = outer
+
+    return wrapped
 
 
 def drop_uncomputable(tables: dict[str, pd.DataFrame], unmet: Mapping[str, str]) -> dict[str, pd.DataFrame]:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
+from upmarket.market_rules import BAND_KEYS, BANDS, HEADLINE_BANDS, PREMIUM_BANDS, PREMIUM_GROUP, by_band_key
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -38,11 +39,9 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-BANDS: tuple[str, ...] = tuple(b for b, _, _ in PRICE_BAND_EDGES)
-PREMIUM_BANDS: tuple[str, ...] = tuple(b for b, lo, _ in PRICE_BAND_EDGES if lo >= PREMIUM_THRESHOLD_CNY)
-PREMIUM_GROUP = f"{PREMIUM_THRESHOLD_CNY:.0f}+"
-"""The key of the premium band group in ``price_band_yoy`` (``4000+``)."""
-BAND_GROUPS: tuple[str, ...] = (*(b for b in BANDS if b not in PREMIUM_BANDS), PREMIUM_GROUP)
+BAND_GROUPS: tuple[str, ...] = HEADLINE_BANDS
+"""The bands the headline sentence compares (mass bands and ``4000+``); ``price_band_yoy`` has every one of
+``BAND_KEYS`` (the four bands and ``4000+``)."""
 
 NATIONAL_NAMES = ("CN", "CHN", "CHINA", "中国", "全国", "中国大陆")
 _COUNTRY_CODE = r"^[A-Z]{2,3}$"
@@ -209,10 +208,6 @@ def _nested(frame: pd.DataFrame, by: str, key: str, value: str = "share") -> dic
     }
 
 
-def _group_band(band: pd.Series) -> pd.Series:
-    return band.where(~band.isin(PREMIUM_BANDS), PREMIUM_GROUP)
-
-
 def _children(label: str) -> dict[str, list[str]]:
     """The quarter and month labels that make up a year, half or quarter, by granularity."""
     p = parse_period(label)
@@ -305,7 +300,7 @@ def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCou
     units = used.groupby("period")["units"].sum()
     banded_units = banded.groupby("period")["units"].sum()
     premium_units = premium.groupby("period")["units"].sum().reindex(band_periods, fill_value=0)
-    grouped = banded.assign(band=_group_band(banded["band"])).groupby(["period", "band"])["units"].sum()
+    grouped = by_band_key(banded, ["period"])  # the four bands and the premium aggregate
 
     yoy_by_period: dict[str, dict[str, float | None]] = {}
     for p in band_periods:
@@ -313,9 +308,9 @@ def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCou
         if prior not in banded_units.index:
             continue
         yoy_by_period[p] = {
-            g: _growth(grouped.get((p, g), 0), grouped.get((prior, g), 0)) for g in BAND_GROUPS
+            g: _growth(grouped.get((p, g), 0), grouped.get((prior, g), 0)) for g in BAND_KEYS
         }
-        empty = [g for g, v in yoy_by_period[p].items() if v is None]
+        empty = [g for g, v in yoy_by_period[p].items() if v is None and g in BAND_GROUPS]
         if empty:
             warnings.append(f"{p}: no units in {', '.join(empty)} in {prior}, so no growth for it")
     comparable = list(yoy_by_period)
@@ -396,14 +391,14 @@ def findings(figures: dict[str, Any], focal_brand: str) -> list[Finding]:
     p = figures.get("yoy_period")
     yoy = figures.get("price_band_yoy") or {}
     if p and yoy.get(PREMIUM_GROUP) is not None:
-        others = [(b, g) for b, g in yoy.items() if b != PREMIUM_GROUP and g is not None]
+        others = [(b, yoy[b]) for b in BAND_GROUPS if b != PREMIUM_GROUP and yoy.get(b) is not None]
         en = f"Units at {_band_en(PREMIUM_GROUP)} {_change(yoy[PREMIUM_GROUP], True)} year on year in {p}"
         zh = f"{period_zh(p)}{_band_zh(PREMIUM_GROUP)}价位段销量{_change(yoy[PREMIUM_GROUP], False)}"
         if others:
             en += " while " + " and ".join(f"{b} {_change(g, True)}" for b, g in others)
             zh += "，" + "，".join(f"{_band_zh(b)}价位段{_change(g, False)}" for b, g in others)
         out.append(
-            Finding(en + ".", {f"market.price_band_yoy.{b}": g for b, g in yoy.items()}, zh + "。")
+            Finding(en + ".", {f"market.price_band_yoy.{b}": yoy[b] for b in BAND_GROUPS if b in yoy}, zh + "。")
         )
     share = figures.get("premium_share") or {}
     if share:

@@ -12,9 +12,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import duckdb
 import ibis
@@ -22,8 +21,6 @@ import ibis
 from upmarket.contract import TABLES, Table
 from upmarket.errors import UpmarketError
 from upmarket.warehouse import pseudonym
-
-T = TypeVar("T")
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -117,8 +114,8 @@ class Warehouse:
         salt = pseudonym.salt()
         self.con.execute(pseudonym.macro_sql(salt))  # people's ids are pseudonymised on ingest
         self._ibis = None
-        self._memo: dict[tuple[int, Hashable], Any] = {}
-        self._version = 0  # bumped by every load, so memoised results never outlive their data
+        self._present: dict[tuple[int, str, str], bool] = {}
+        self._version = 0  # bumped by every load, so cached column probes never outlive their data
         self.create_tables()
         try:
             self._check_salt(pseudonym.fingerprint(salt))
@@ -205,12 +202,23 @@ class Warehouse:
         self._version += 1
         return load_frame(self, table, df, file_label or f"{table}.frame")
 
-    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` once per state of the data: analyses sharing an intermediate (a fitted model) fit it once."""
-        full = (self._version, key)
-        if full not in self._memo:
-            self._memo[full] = compute()
-        return self._memo[full]
+    def column_present(self, table: str, column: str) -> bool:
+        """True when some row of ``table`` has a value in ``column`` (not NULL, not blank text).
+
+        Cached per state of the data (every load clears it): analyses ask it for each figure they declare.
+        """
+        full = (self._version, table, column)
+        if full not in self._present:
+            kind = self.con.execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+                [table, column]).fetchone()
+            if kind is None:
+                self._present[full] = False
+            else:
+                blank = f""" AND trim("{column}") <> ''""" if kind[0] == "VARCHAR" else ""
+                sql = f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" IS NOT NULL{blank})'
+                self._present[full] = bool(self.con.execute(sql).fetchone()[0])
+        return self._present[full]
 
     def manifest(self) -> pd.DataFrame:
         """One row per loaded file: path, table, format, encoding, row counts, when and how long."""

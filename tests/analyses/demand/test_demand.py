@@ -72,7 +72,7 @@ def test_ols_bias_is_visible_without_instrument():
 def test_intervals_cover_estimate():
     fit = DemandModel(kind="logit", characteristics=("camera",), fixed_effects="none").fit(
         planted_market(3, n_markets=30), instruments=False)
-    ci = fit.conf_int(draws=10)
+    ci = fit.figure_intervals(draws=10)
     el = fit.brand_elasticity_
     assert ((ci["price_elasticity"]["low"] <= el + 1e-9) & (el <= ci["price_elasticity"]["high"] + 1e-9)).all()
     assert (ci["brand_premium_cny"].loc["Apple", "low"] < ci["brand_premium_cny"].loc["Apple", "high"])

@@ -22,6 +22,7 @@ from upmarket.analyses.demand.reviews import (
     review_wtp_section,
     run_review_wtp,
 )
+from upmarket.artefacts import store_for
 from upmarket.config import load_config
 from upmarket.twin.check import check_lines, compare
 from upmarket.warehouse import Warehouse
@@ -37,10 +38,12 @@ def demo(twin_subset, demo_twin):
     wh.ingest(sub, load_config(sub))
     data = load_demand_data(wh)
     fit = DemandModel(kind="logit").fit(data.products)
-    scores, warnings = review_characteristics(wh, data.products, ("camera", "battery"))
+    store = store_for(wh, load_config(sub))
+    scored = lambda: store.get("scored_reviews")  # noqa: E731  (the voice analysis's artefact, scored once)
+    scores, warnings = review_characteristics(wh, data.products, ("camera", "battery"), scored_reviews=scored)
     truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
     yield {"wh": wh, "data": data, "fit": fit, "scores": scores, "warnings": warnings, "truth": truth,
-           "dir": demo_twin}
+           "dir": demo_twin, "scored": scored}
     wh.close()
 
 
@@ -127,8 +130,8 @@ def test_review_wtp_section_figures_are_the_coefficient_over_the_price_coefficie
 
 def test_off_by_default_and_on_through_the_option(demo):
     fit = demo["fit"]
-    assert run_review_wtp(demo["wh"], fit, {}) == {"figures": {}, "tables": {}, "warnings": []}
-    out = run_review_wtp(demo["wh"], fit, {"review_aspects": ["camera"]})
+    assert run_review_wtp(demo["wh"], fit, {}, demo["scored"]) == {"figures": {}, "tables": {}, "warnings": []}
+    out = run_review_wtp(demo["wh"], fit, {"review_aspects": ["camera"]}, demo["scored"])
     assert set(out["figures"]["review_wtp_cny"]) == {"camera"}
     assert set(out["tables"]) == {"review_characteristics", "review_wtp"}
     # the market model without reviews is left out of the regression, and the warning says so
@@ -139,17 +142,18 @@ def test_no_reviews_table_is_a_clear_error(twin_subset):
     sub = twin_subset(("market_sales", "market_size", "products"))
     with Warehouse(":memory:") as wh:
         wh.ingest(sub, load_config(sub))
+        store = store_for(wh, load_config(sub))
         with pytest.raises(ReviewDataError, match="needs the reviews table"):
-            review_characteristics(wh, None, ("camera",))
+            review_characteristics(wh, None, ("camera",), scored_reviews=lambda: store.get("scored_reviews"))
         data = load_demand_data(wh)
         fit = DemandModel(kind="logit").fit(data.products)
-        out = run_review_wtp(wh, fit, {"review_aspects": ["camera"]})
+        out = run_review_wtp(wh, fit, {"review_aspects": ["camera"]}, lambda: store.get("scored_reviews"))
     assert out["figures"] == {} and "needs the reviews table" in out["warnings"][0]
 
 
 def test_unknown_aspect_is_a_clear_error(demo):
     with pytest.raises(ReviewDataError, match=r"unknown aspect\(s\) 'selfie'.*camera"):
-        review_characteristics(demo["wh"], demo["data"].products, ("camera", "selfie"))
+        review_characteristics(demo["wh"], demo["data"].products, ("camera", "selfie"), scored_reviews=demo["scored"])
 
 
 def test_aspect_never_mentioned_gives_a_warning_and_no_figure(demo):

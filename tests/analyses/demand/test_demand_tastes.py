@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.demand.tastes import SurveyTastes, TasteError, from_latent_class
-from upmarket.analyses.segments.latent import LatentClassFit
+from upmarket.choice.latent import LatentClassFit
 
 NAMES = ["brand=Apple", "brand=Xiaomi", "none", "price", "camera=75", "camera=90", "chip=flagship", "chip=upper-mid"]
 LEVELS = {"brand": ["Redmi", "Apple", "Xiaomi"], "camera": ["60", "75", "90"],
@@ -136,6 +136,7 @@ def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
     whatever the survey has; the sub-brand just gets no taste heterogeneity, with a warning); a design error leaves
     the rc model on aggregate shares, with a warning that names the problem."""
     from upmarket.analyses.demand import survey_tastes
+    from upmarket.artefacts import store_for
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
@@ -146,12 +147,17 @@ def test_a_conjoint_that_cannot_give_types_is_a_warning_not_a_crash(demo_twin):
     with Warehouse(":memory:") as wh:
         wh.load_frame("choices", choices, "choices.frame")
         warnings: list[str] = []
-        tastes = survey_tastes(wh, config, products, "Redmi", ("camera",), {}, warnings)
+        tastes = survey_tastes(_artefacts(store_for(wh, config)), products, "Redmi", ("camera",), {}, warnings)
     assert tastes is not None and any("Redmi are not in the conjoint" in w for w in warnings), warnings
     first = choices.groupby(["respondent_id", "task_id"]).head(1).index
     broken = choices.assign(chosen=choices["chosen"].where(~choices.index.isin(first), 1))  # two chosen per task
     with Warehouse(":memory:") as wh:
         wh.load_frame("choices", broken, "choices.frame")
         warnings = []
-        assert survey_tastes(wh, config, products, "Redmi", ("camera",), {}, warnings) is None
+        assert survey_tastes(_artefacts(store_for(wh, config)), products, "Redmi", ("camera",), {}, warnings) is None
     assert any("not used in the demand model" in w and "exactly one alternative" in w for w in warnings), warnings
+
+
+def _artefacts(store):
+    """What the demand analysis sees as ``self.artefacts``: the conjoint's design and latent classes."""
+    return store.view(("choice_design", "latent_classes"), "demand")

@@ -70,7 +70,7 @@ def test_second_stage_recovers_the_identified_brand_premium():
     for b in ("Xiaomi", "Apple"):
         assert got[b] == pytest.approx(want[b], rel=0.10)
     assert got["Redmi"] == 0.0
-    second = fit.summary()
+    second = fit.coefficient_table()
     assert (second["stage"].str.startswith("second stage")).sum() == 4  # const, 2 brands, camera
 
 

@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.segments import class_names, segments_block
-from upmarket.analyses.segments.design import ChoiceDataError, brand_levels, build_design, choose_reference
-from upmarket.analyses.segments.latent import select_classes
+from upmarket.choice.design import ChoiceDataError, brand_levels, build_design, choose_reference
+from upmarket.choice.latent import select_classes
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conjoint_sim import Design, TasteClass, class_wtp, population_wtp, simulate

@@ -106,7 +106,7 @@ def test_bad_choice_data_is_named():
 
 
 def test_membership_covariates_sharpen_classes():
-    from upmarket.analyses.segments.latent import membership_covariates
+    from upmarket.choice.latent import membership_covariates
 
     value = {"brand": {"Redmi": 0.5, "Xiaomi": 0.0, "Apple": -0.5}, "alpha": 1.2, "cam": 0.0}
     status = {"brand": {"Redmi": 0.0, "Xiaomi": 0.6, "Apple": 1.5}, "alpha": 0.6, "cam": 0.3}

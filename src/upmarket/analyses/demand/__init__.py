@@ -45,13 +45,16 @@ from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, need
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
 from upmarket.analyses.demand.export import saved_fit
-from upmarket.analyses.demand.model import DemandModel, DemandResults, NotFittedError, fe_coverage
+from upmarket.analyses.demand.model import DemandModel, DemandResults, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.reviews import run_review_wtp
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
+from upmarket.estimation import CI_ALPHA, NotFittedError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
@@ -127,7 +130,7 @@ def demand_characteristics(configured: Any) -> tuple[str, ...]:
 def choose_reference(brands: list[str], configured: str | None, sub_brands: tuple[str, ...] | list[str],
                      focal: str) -> str:
     """The brand premia are measured against: ``[demand] reference_brand``, else the first sub-brand in the data,
-    else the focal brand, else the first brand (the same order as the conjoint's, ``segments.design``)."""
+    else the focal brand, else the first brand (the same order as the conjoint's, ``upmarket.choice.design``)."""
     if configured:
         if configured not in brands:
             raise DemandDataError(f"[demand] reference_brand {configured!r} is not a brand of market_sales "
@@ -293,20 +296,21 @@ TASTES_OFF = ("not used: no conjoint (choices) in the dataset, [demand] tastes =
               "then biased upward where brand tastes and price sensitivity go together (docs/demand.md)")
 
 
-def survey_tastes(warehouse: Warehouse, config: Config, products: pd.DataFrame, reference: str,
+def survey_tastes(artefacts: Mapping[str, Any], products: pd.DataFrame, reference: str,
                   characteristics: tuple[str, ...], opts: dict[str, Any], warnings: list[str]
                   ) -> SurveyTastes | None:
-    """Consumer types from the conjoint's latent classes (the fit the segments analysis uses, shared through the
-    warehouse memo), or None with a warning when the conjoint cannot give them."""
-    from upmarket.analyses.segments import choice_design, class_names, latent_segments
-    from upmarket.analyses.segments.design import ChoiceDataError
+    """Consumer types from the conjoint's latent classes (the ``latent_classes`` artefact the segments analysis
+    produces, fitted once per run), or None with a warning when the conjoint cannot give them."""
+    from upmarket.choice.design import ChoiceDataError
 
     try:
-        data = choice_design(warehouse, config)
-        fit, _ = latent_segments(warehouse, data, config.options("segments"), warnings)
+        data = artefacts["choice_design"]
+        latent = artefacts["latent_classes"]
+        fit = latent.best
+        warnings.extend(latent.warnings)
         chars = [c for c in characteristics if c in products]
         tastes = from_latent_class(fit, data, sorted(products["brand"].unique()), chars,
-                                   opts.get("conjoint_attributes"), class_names(fit, data))
+                                   opts.get("conjoint_attributes"), list(latent.names))
     except (ChoiceDataError, TasteError, ValueError, np.linalg.LinAlgError) as exc:  # the market model stands alone
         warnings.append(f"the conjoint's tastes are not used in the demand model: {exc}")
         return None
@@ -341,6 +345,66 @@ def _micro_figures(fit: DemandResults, micro: MicroData) -> dict[str, Any]:
             "pi": {f"{lab} x {d}": _r(v) for lab, v, d in fit._micro_pi()}}
 
 
+def fit_kinds(base: DemandModel, products: pd.DataFrame, kinds: list[str], warnings: list[str]
+              ) -> tuple[dict[str, DemandResults], dict[str, float], dict[str, float]]:
+    """Each model kind fitted (one that cannot be fitted is a warning), with the wall-clock and pyblp solve times."""
+    fits: dict[str, DemandResults] = {}
+    solve_s: dict[str, float] = {}
+    pyblp_s: dict[str, float] = {}
+    for kind in kinds:
+        t = time.perf_counter()
+        spec = replace(base, kind=kind)
+        try:
+            fits[kind] = spec.fit(products)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            warnings.append(f"{kind} model could not be fitted: {exc}")
+        solve_s[kind] = time.perf_counter() - t
+        if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
+            f = fits[kind]
+            pyblp_s[kind] = (f.pyblp_seconds if f.pyblp_seconds is not None
+                             else float(getattr(f.results, "total_time", np.nan)))
+    return fits, solve_s, pyblp_s
+
+
+FIGURES_OF_DEMAND = ("price_elasticity", "brand_premium_cny", "diversion")
+"""The figures a doubtful demand model weakens together."""
+
+
+def add_flag(flagged: dict[str, list[str]], warnings: list[str], text: str, *keys: str) -> None:
+    """``text`` next to each figure it weakens (``flagged``) and, once, among the section's warnings."""
+    for k in keys:
+        flagged.setdefault(k, []).append(text)
+    if text not in warnings:
+        warnings.append(text)
+
+
+def credibility_warnings(fit: DemandResults, kind: str, fs: dict[str, float], warnings: list[str]
+                         ) -> dict[str, list[str]]:
+    """Warnings next to the figures they weaken (``pricing.warnings.<figure>``), also added to ``warnings``:
+    a wrong-signed price coefficient, a model failing its own test, weak or too-good instruments."""
+    flagged: dict[str, list[str]] = {}
+
+    def flag(text: str, *keys: str) -> None:
+        add_flag(flagged, warnings, text, *keys)
+
+    figures_of_demand = FIGURES_OF_DEMAND
+    if not fit.price_coef_ > 0:
+        flag(f"the reported price coefficient has the wrong sign (demand rises with price: "
+             f"{-fit.price_coef_:+.3f} per 1000 CNY): elasticities, premia and diversion are not meaningful",
+             *figures_of_demand, "counterfactual")
+    good, why = admissible(fit)
+    if not good:
+        flag(f"the reported {kind} model failed its own test ({why}): its elasticities, premia and diversion "
+             "are shown for completeness, not as estimates to act on", *figures_of_demand, "counterfactual")
+    if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
+        flag(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price",
+             *figures_of_demand)
+    if fs.get("partial_r2", 0) > 0.999:
+        warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
+                        "treated as exogenous, so the price coefficient is only as good as that assumption")
+    return flagged
+
+
 @register
 class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
@@ -352,6 +416,7 @@ class Demand(Analysis):
     requires = ("market_sales", "market_size", "products")
     optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
+    consumes = ("choice_design", "latent_classes", "scored_reviews")
     _priced = needs("market_sales:model,avg_price", "market_sales:model,revenue")  # regional prices identify α
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_elasticity", "brand_premium_cny", "diversion", "counterfactual", "demand_model"), _priced)
@@ -390,7 +455,7 @@ class Demand(Analysis):
         not_computed: dict[str, str] = {}
         if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
                 and warehouse.has_rows("choices")):
-            tastes = survey_tastes(warehouse, config, data.products, ref, base.characteristics, opts, warnings)
+            tastes = survey_tastes(self.artefacts, data.products, ref, base.characteristics, opts, warnings)
             absent = [c for c in tastes.characteristics
                       if c not in data.products or not data.products[c].notna().all()] if tastes else []
             if absent:  # products without the characteristics the conjoint's attributes map to
@@ -411,21 +476,7 @@ class Demand(Analysis):
                 warnings += micro.warnings
                 base = replace(base, micro=micro, micro_agents=int(opts.get("micro_agents", 40)))
                 micro_note = MICRO_RULE
-        fits: dict[str, DemandResults] = {}
-        solve_s: dict[str, float] = {}
-        pyblp_s: dict[str, float] = {}
-        for kind in kinds:
-            t = time.perf_counter()
-            spec = replace(base, kind=kind)
-            try:
-                fits[kind] = spec.fit(data.products)
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                warnings.append(f"{kind} model could not be fitted: {exc}")
-            solve_s[kind] = time.perf_counter() - t
-            if kind in fits:  # pyblp's own Problem.solve time (ProblemResults.total_time), inside the fit above
-                f = fits[kind]
-                pyblp_s[kind] = (f.pyblp_seconds if f.pyblp_seconds is not None
-                                 else float(getattr(f.results, "total_time", np.nan)))
+        fits, solve_s, pyblp_s = fit_kinds(base, data.products, kinds, warnings)
         if not fits:
             raise DemandDataError("no demand model could be fitted; see the warnings")
         kind, notes = choose(fits)
@@ -438,32 +489,14 @@ class Demand(Analysis):
                 "consumers (Apple, Huawei, a focal flagship), its premium is overstated (by a third on the twin) — "
                 "add a conjoint (choices) so the demand model takes its consumer types from it (docs/demand.md)")
         fs = fit.first_stage()
-        # warnings next to the figures they weaken (pricing.warnings.<figure>), and in the section's warnings
-        flagged: dict[str, list[str]] = {}
+        flagged = credibility_warnings(fit, kind, fs, warnings)
 
         def flag(text: str, *keys: str) -> None:
-            for k in keys:
-                flagged.setdefault(k, []).append(text)
-            if text not in warnings:
-                warnings.append(text)
+            add_flag(flagged, warnings, text, *keys)
 
-        figures_of_demand = ("price_elasticity", "brand_premium_cny", "diversion")
-        if not fit.price_coef_ > 0:
-            flag(f"the reported price coefficient has the wrong sign (demand rises with price: "
-                 f"{-fit.price_coef_:+.3f} per 1000 CNY): elasticities, premia and diversion are not meaningful",
-                 *figures_of_demand, "counterfactual")
-        good, why = admissible(fit)
-        if not good:
-            flag(f"the reported {kind} model failed its own test ({why}): its elasticities, premia and diversion "
-                 "are shown for completeness, not as estimates to act on", *figures_of_demand, "counterfactual")
-        if fs["n_instruments"] == 0 or not fs["F"] >= WEAK_F:
-            flag(f"weak identification: first-stage F = {fs['F']:.1f} (< {WEAK_F:.0f}) for price",
-                 *figures_of_demand)
-        if fs.get("partial_r2", 0) > 0.999:
-            warnings.append("the instruments reproduce price almost exactly (partial R² > 0.999): price is in effect "
-                            "treated as exogenous, so the price coefficient is only as good as that assumption")
+        figures_of_demand = FIGURES_OF_DEMAND
         draws = int(opts.get("draws", 30))
-        ci = fit.conf_int(alpha=0.1, draws=draws)
+        ci = fit.figure_intervals(alpha=CI_ALPHA, draws=draws)
         el, prem, div = fit.brand_elasticity_, fit.brand_premium_, fit.diversion_
         figures: dict[str, Any] = {
             "price_elasticity": {"all": {b: _r(v) for b, v in el.items()}},
@@ -494,7 +527,7 @@ class Demand(Analysis):
                              "pyblp_solve_seconds": {k: _r(v, 2) for k, v in pyblp_s.items()}},
         }
         tables: dict[str, pd.DataFrame] = {
-            "demand_coefficients": fit.summary(),
+            "demand_coefficients": fit.coefficient_table(),
             "sku_elasticities": fit.elasticities_,
             "sku_cross_elasticities": fit.cross_elasticities(top=int(opts.get("cross_top", 30))),
             "diversion_matrix": div.reset_index(names="from_brand"),
@@ -502,7 +535,7 @@ class Demand(Analysis):
         if tastes is not None and fit.alpha_path:
             tables["consumer_types"] = tastes.table()
         if opts.get("review_aspects"):  # what reviews are worth (off by default: docs/demand.md)
-            rev = run_review_wtp(warehouse, fit, opts, config.options("voice"))
+            rev = run_review_wtp(warehouse, fit, opts, lambda: self.artefacts["scored_reviews"])
             figures.update(rev["figures"])
             tables.update(rev["tables"])
             warnings += rev["warnings"]

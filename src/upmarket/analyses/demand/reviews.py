@@ -1,8 +1,8 @@
 """What reviews are worth: per-model aspect scores from the voice pipeline as a demand characteristic, priced in CNY.
 
 1. :func:`review_characteristics` scores every review with the voice analysis's own per-review pipeline
-   (:func:`upmarket.analyses.voice.score.score_reviews`, through the voice analysis's warehouse memo
-   :func:`upmarket.analyses.voice.analysis.scored_reviews`, so the text is scored once per run), links reviews to
+   (the ``scored_reviews`` artefact the voice analysis produces, so the text is scored once per run and this
+   module never imports the voice analysis), links reviews to
    phone models (``reviews.sku_id`` → ``products.model``) and returns per model and aspect: the *net sentiment* of
    the aspect's mentions, (positive − negative) / mentions in [−1, 1], the number of mentions and the score's
    sampling variance.
@@ -35,17 +35,17 @@ unaffected. With fewer than :data:`MIN_MODELS` scored models no WTP is reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError
-from upmarket.analyses.voice.aspects import ASPECTS
+from upmarket.text.lexicon import ASPECTS
 
 if TYPE_CHECKING:
     from upmarket.analyses.demand.model import DemandResults
-    from upmarket.analyses.voice.score import Scored
     from upmarket.warehouse import Warehouse
 
 MIN_MENTIONS = 2
@@ -62,11 +62,14 @@ class ReviewDataError(DemandDataError):
     """The reviews cannot give a review characteristic; the message says which table, column and value."""
 
 
-def score_all_reviews(warehouse: Warehouse, voice_options: dict[str, Any] | None = None) -> tuple[pd.DataFrame, Scored]:
-    """Every review (as the voice analysis reads them) and its voice scores, from the voice analysis's memo."""
-    from upmarket.analyses.voice.analysis import scored_reviews
+ScoredReviews = Callable[[], tuple[pd.DataFrame, Any, Any]]
+"""Gets the ``scored_reviews`` artefact the voice analysis produces: (reviews, loading warning, Scored), where
+Scored has ``sentiment`` (review_id, score, …) and ``aspects`` (review_id, aspect, polarity) tables."""
 
-    df, _, scored = scored_reviews(warehouse, voice_options or {})
+
+def score_all_reviews(scored_reviews: ScoredReviews) -> tuple[pd.DataFrame, Any]:
+    """Every review (as the voice analysis reads them) and its voice scores, from the ``scored_reviews`` artefact."""
+    df, _, scored = scored_reviews()
     return df, scored
 
 
@@ -81,7 +84,7 @@ def _sku_models(warehouse: Warehouse) -> pd.DataFrame:
 
 def review_characteristics(warehouse: Warehouse, products_df: pd.DataFrame | None = None,
                            aspects: tuple[str, ...] | list[str] = ("camera",), *,
-                           voice_options: dict[str, Any] | None = None) -> tuple[pd.DataFrame, list[str]]:
+                           scored_reviews: ScoredReviews) -> tuple[pd.DataFrame, list[str]]:
     """Per (model, aspect): net sentiment of the aspect's mentions in the model's reviews, mentions, variance.
 
     ``products_df``: the demand rows (``load_demand_data(...).products``); when given, every model in it gets a row
@@ -100,7 +103,7 @@ def review_characteristics(warehouse: Warehouse, products_df: pd.DataFrame | Non
                                   + (" (reviews.sku_id → products.model links reviews to models)"
                                      if t == "products" else ""))
     warnings: list[str] = []
-    df, scored = score_all_reviews(warehouse, voice_options)
+    df, scored = score_all_reviews(scored_reviews)
     link = _sku_models(warehouse)
     if not link["review_id"].astype(str).equals(df["review_id"].astype(str)):  # same rows, same order by design
         link = link.set_index("review_id").reindex(df["review_id"]).reset_index()
@@ -330,14 +333,14 @@ def review_wtp_section(fit: DemandResults, scores: pd.DataFrame, opts: dict[str,
 
 
 def run_review_wtp(warehouse: Warehouse, fit: DemandResults, opts: dict[str, Any],
-                   voice_options: dict[str, Any] | None = None) -> dict[str, Any]:
+                   scored_reviews: ScoredReviews) -> dict[str, Any]:
     """The whole review-WTP step for ``Demand.run``: scores, then :func:`review_wtp_section`; data problems become
     warnings (the rest of the demand section stands)."""
     aspects = tuple(opts.get("review_aspects", ()) or ())
     if not aspects:
         return {"figures": {}, "tables": {}, "warnings": []}
     try:
-        scores, warnings = review_characteristics(warehouse, fit.data, aspects, voice_options=voice_options)
+        scores, warnings = review_characteristics(warehouse, fit.data, aspects, scored_reviews=scored_reviews)
     except ReviewDataError as exc:
         return {"figures": {}, "tables": {}, "warnings": [f"review WTP not estimated: {exc}"]}
     out = review_wtp_section(fit, scores, opts)

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from upmarket.analyses.segments.design import ChoiceData
-    from upmarket.analyses.segments.latent import LatentClassFit
+    from upmarket.choice.design import ChoiceData
+    from upmarket.choice.latent import LatentClassFit
 
 NONE = "none"
 DEFAULT_ATTRIBUTES: dict[str, Any] = {"camera": "camera"}

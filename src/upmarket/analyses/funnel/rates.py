@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 
 from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
+from upmarket.estimation import CI_LEVEL
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-LEVEL = 0.90
+LEVEL = CI_LEVEL
 Z90 = 1.6448536269514722
 """Standard normal quantile for a two-sided 90% interval."""
 

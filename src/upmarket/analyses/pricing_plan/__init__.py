@@ -76,7 +76,7 @@ def channel_mix(warehouse: Warehouse, posterior: pd.DataFrame) -> pd.DataFrame |
 
     Orders are spread over segments by P(segment | tier, age band) (the STP proxy); the tier ``all`` pools tiers.
     None without orders or users matching the respondents."""
-    from upmarket.analyses.segments.stp import group_proxy
+    from upmarket.choice.proxy import group_proxy
 
     if not (warehouse.has_rows("orders") and warehouse.has_rows("users")):
         return None
@@ -142,6 +142,7 @@ class PricingPlan(Analysis):
     requires = ("choices",)
     optional = ("users", "market_sales", "orders", "listings", "products")
     results_key: ClassVar[str] = "pricing_plan"
+    consumes = ("choice_design", "latent_classes")
     figure_needs: ClassVar[dict[str, Need]] = {
         "price": needs("choices"),
         "by_city_tier": needs("choices & users:city_tier"),  # a price per tier from the tier's respondents
@@ -149,13 +150,14 @@ class PricingPlan(Analysis):
     }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        from upmarket.analyses.segments import choice_design, class_names, latent_segments, market_elasticity
-        from upmarket.analyses.segments.design import ChoiceDataError
-        from upmarket.analyses.segments.mnl import fit_mnl
+        from upmarket.choice.design import ChoiceData, ChoiceDataError
+        from upmarket.choice.latent import LatentSegments
+        from upmarket.choice.mnl import fit_mnl
+        from upmarket.market_rules import brand_street_price
 
         o = config.options("pricing_plan")
         focal = config.focal_brand
-        data = choice_design(warehouse, config)
+        data: ChoiceData = self.artefacts["choice_design"]
         levels = data.levels["brand"]
         if focal not in levels:
             raise ChoiceDataError(f"choices: the focal brand {focal!r} is not a level of the conjoint's brand column "
@@ -166,9 +168,10 @@ class PricingPlan(Analysis):
         if ref is None:
             warnings.append(f"pricing_plan: the conjoint has no sub-brand of {focal} among its brand levels "
                             f"({', '.join(levels)}): no price ladder, diversion cap or cannibalisation")
-        best, _ = latent_segments(warehouse, data, config.options("segments"), warnings)  # the segments' classes
-        seg_names = class_names(best, data)
-        prices = market_elasticity(warehouse)
+        latent: LatentSegments = self.artefacts["latent_classes"]  # the segments' classes
+        best, seg_names = latent.best, list(latent.names)
+        warnings.extend(latent.warnings)
+        prices = brand_street_price(warehouse)
         brands = data.levels["brand"]
         rivals = [b for b in brands if b not in (focal, ref)]
         floor = float(o.get("floor", 3999))

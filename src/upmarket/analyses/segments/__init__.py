@@ -35,204 +35,31 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
-from upmarket.analyses.segments.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
-from upmarket.analyses.segments.latent import PRICE_NODES, LatentClassFit, fit_latent_class, select_classes
-from upmarket.analyses.segments.mnl import MNLFit, fit_mnl, wtp
-from upmarket.analyses.segments.naming import name_classes
+from upmarket.analyses.segments.conjoint import (
+    CHOICE_DESIGN,
+    LATENT_CLASSES,
+    choice_design,
+    class_names,
+    design_price_range,
+    latent_segments,
+    load_choices,
+    membership_traits,
+)
+from upmarket.analyses.segments.wtp import _r, segment_elasticities, segments_block, wtp_table
+from upmarket.choice.design import ChoiceData, ChoiceDataError, build_design
+from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
+from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-__all__ = ["ChoiceData", "ChoiceDataError", "LatentClassFit", "MNLFit", "Segments", "build_design", "choice_design",
-           "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "market_elasticity", "membership_traits",
-           "segment_elasticities", "select_classes", "wtp", "wtp_table"]
+__all__ = ["CHOICE_DESIGN", "LATENT_CLASSES", "ChoiceData", "ChoiceDataError", "LatentClassFit", "LatentSegments",
+           "MNLFit", "Segments", "build_design", "choice_design", "class_names", "design_price_range",
+           "fit_latent_class", "fit_mnl", "latent_segments", "load_choices", "membership_traits",
+           "segment_elasticities", "segments_block", "select_classes", "wtp", "wtp_table"]
 
 GROUPS = ("city_tier", "age_band")
-
-
-def load_choices(warehouse: Warehouse) -> pd.DataFrame:
-    """The choices table with its extra attribute columns (kept as JSON in ``_extra``) spread out."""
-    con = warehouse.con
-    cols = [c for c in con.execute("SELECT * FROM choices LIMIT 0").df().columns if c not in ("_file_id", "_row")]
-    keys: list[str] = []
-    if "_extra" in cols:
-        keys = sorted(r[0] for r in con.execute(
-            "SELECT DISTINCT unnest(json_keys(_extra)) FROM choices WHERE _extra IS NOT NULL").fetchall())
-        cols.remove("_extra")
-    sel = ", ".join([f'"{c}"' for c in cols] + [f"json_extract_string(_extra, '$.\"{k}\"') AS \"{k}\"" for k in keys])
-    return con.execute(f"SELECT {sel} FROM choices").df()
-
-
-def choice_design(warehouse: Warehouse, config: Config) -> ChoiceData:
-    """``build_design`` on the warehouse's choices with the reference brand ``choose_reference`` picks; a
-    ChoiceDataError also names the file(s) the table came from."""
-    try:
-        choices = load_choices(warehouse)
-        opts = config.options("segments")
-        configured = opts.get("reference_brand", opts.get("reference"))
-        ref, rule = choose_reference(brand_levels(choices), str(configured) if configured else None,
-                                     list(config.sub_brands or []), config.focal_brand)
-        data = build_design(choices, ref)
-        data.reference_rule = rule
-        return data
-    except ChoiceDataError as exc:
-        files = warehouse.con.execute(
-            "SELECT DISTINCT m.path FROM ingest_manifest m WHERE m.file_id IN (SELECT DISTINCT _file_id FROM choices) "
-            "ORDER BY 1").fetchall()
-        where = ", ".join(str(f[0]) for f in files) or "choices"
-        raise ChoiceDataError(f"{where}: {exc}") from None
-
-
-def design_price_range(data: ChoiceData) -> float:
-    """Range of the offered prices (1000 CNY), for price importance."""
-    price = data.X[:, data.price_index]
-    offered = price[price > 0] if (price > 0).any() else price
-    return float(offered.max() - offered.min())
-
-
-def class_names(fit: LatentClassFit, data: ChoiceData) -> list[str]:
-    """Names of the latent classes from what sets each apart in this design (``naming.py``)."""
-    return name_classes(fit.betas, fit.names, design_price_range(data), data.reference)
-
-
-def _wtp_key(name: str) -> str:
-    """``attribute=level`` as the contract writes it; a linear attribute is per unit (``storage_gb=+1``)."""
-    return name if "=" in name else f"{name}=+1"
-
-
-def segments_block(fit: LatentClassFit, data: ChoiceData, names: list[str], seed: int = 0) -> dict[str, Any]:
-    """The contract's ``segments`` block: the reference brand, population WTP per ``attribute=level`` and, per
-    class, its share and WTP, each with a 90 % interval (``_ci``)."""
-    pop = fit.population_wtp(seed=seed)
-    share_ci = fit.share_ci()
-    classes: dict[str, Any] = {}
-    for k, seg in enumerate(names):
-        w = {n: v for n, v in fit.wtp(k).items() if n != "none"}
-        classes[seg] = {"share": _r(fit.shares[k], 4),
-                        "share_ci": [_r(max(share_ci[k, 0], 0.0), 4), _r(min(share_ci[k, 1], 1.0), 4)],
-                        "wtp_cny": {_wtp_key(n): _r(v[0], 2) for n, v in w.items()},
-                        "wtp_cny_ci": {_wtp_key(n): [_r(v[1], 2), _r(v[2], 2)] for n, v in w.items()}}
-    return {"reference_brand": data.reference, "reference_rule": data.reference_rule,
-            "brands": list(data.levels.get("brand", [])), "no_buy_option": "none" in data.names,
-            "attributes": {a: ("linear" if lv == ["linear"] else [str(x) for x in lv])
-                           for a, lv in data.levels.items() if a != "brand"},
-            "wtp_cny": {_wtp_key(n): _r(v[0], 2) for n, v in pop.items()},
-            "wtp_cny_ci": {_wtp_key(n): [_r(v[1], 2), _r(v[2], 2)] for n, v in pop.items()},
-            "classes": classes}
-
-
-def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: Any) -> pd.DataFrame:
-    """Long table of WTP (CNY) with 90 % delta-method bounds, one row per coefficient."""
-    rows = [{**labels, "term": n, "wtp_cny": w, "low": lo, "high": hi}
-            for n, (w, lo, hi) in wtp(params, cov, names).items()]
-    return pd.DataFrame(rows)
-
-
-def market_elasticity(warehouse: Warehouse) -> pd.Series | None:
-    """Units-weighted mean street price (1000 CNY) per brand from market_sales, or None when absent.
-
-    An own-price elasticity of a logit is −α·p·(1 − s) ≈ −α·p for small shares, so a segment's brand
-    elasticity is its price coefficient times the brand's typical price (docs/segments.md)."""
-    if not warehouse.has_rows("market_sales"):
-        return None
-    df = warehouse.con.execute("SELECT brand, sum(units * avg_price) / sum(units) / 1000 AS p FROM market_sales "
-                               "WHERE units > 0 AND avg_price > 0 GROUP BY brand").df()
-    return df.set_index("brand")["p"]
-
-
-def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = 0.90
-                         ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]] | None:
-    """Own-price elasticity of each brand's demand within each class, from the market's own products and prices.
-
-    A segment's elasticity for brand b is the units-weighted mean over b's products of −α·p (a logit's
-    −α·p·(1 − s) for small shares), where both the units and α are the *segment's*: a market_sales row's units
-    are split over classes (and the within-class price-coefficient nodes) by Bayes, P(k, q | brand, price) ∝
-    π_k·w_q·exp(β_k,brand − α_k·m_q·p). Value seekers who buy Huawei buy its cheap models, so their Huawei
-    elasticity is −α_value times the price of those, not of the brand's average sale (the previous formula, which
-    made value 25–100 % too elastic on the twin). Interval: α_k's 90 % interval with the weights held at the
-    estimate. Keys are class indices (as strings); None when market_sales is absent."""
-    from scipy.special import logsumexp
-    from scipy.stats import norm
-
-    if not warehouse.has_rows("market_sales"):
-        return None
-    df = warehouse.con.execute(
-        "SELECT brand, round(avg_price / 50) * 50 / 1000 AS p, sum(units) AS units FROM market_sales "
-        "WHERE units > 0 AND avg_price > 0 GROUP BY ALL").df()
-    ip = fit.names.index("price")
-    brands = [n.split("=", 1)[1] for n in fit.names if n.startswith("brand=")]
-    df = df[df["brand"].isin({*brands, reference})].reset_index(drop=True)
-    if df.empty:
-        return None
-    col = {b: fit.names.index(f"brand={b}") for b in brands}
-    K, d = fit.betas.shape
-    m, w = fit.price_multipliers()
-    idx = df["brand"].map(col).fillna(d).astype(int).to_numpy()  # the reference brand: column d (zero)
-    bb = np.c_[fit.betas, np.zeros(K)][:, idx].T  # (rows, K) brand utility per class
-    p = df["p"].to_numpy(float)
-    slope = fit.betas[:, ip][None, :, None] * m[None, None, :] * p[:, None, None]  # (rows, K, Q): −α_k m_q p
-    logw = np.log(np.clip(fit.shares, 1e-300, None))[None, :, None] + np.log(w)[None, None, :] + bb[..., None] + slope
-    post = np.exp(logw - logsumexp(logw, axis=(1, 2), keepdims=True)) * df["units"].to_numpy(float)[:, None, None]
-    num = pd.DataFrame((post * slope / fit.betas[:, ip][None, :, None]).sum(axis=2)).groupby(df["brand"]).sum()
-    den = pd.DataFrame(post.sum(axis=2)).groupby(df["brand"]).sum()
-    c = num / den  # per unit price coefficient: elasticity = β_price,k · c[b, k]
-    z = norm.ppf(0.5 + level / 2)
-    el: dict[str, dict[str, float]] = {}
-    ci: dict[str, dict[str, list[float]]] = {}
-    for k in range(K):
-        b, se = fit.betas[k, ip], float(np.sqrt(max(fit.beta_cov(k)[ip, ip], 0.0)))
-        el[str(k)] = {br: _r(b * c.loc[br, k], 4) for br in c.index}
-        ci[str(k)] = {br: [_r((b - z * se) * c.loc[br, k], 4), _r((b + z * se) * c.loc[br, k], 4)] for br in c.index}
-    return el, ci
-
-
-def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
-                      ) -> tuple[np.ndarray | None, list[str] | None]:
-    """Membership covariates (``[segments] covariates``, default city_tier, age_band, gender) from users."""
-    from upmarket.analyses.segments.latent import membership_covariates
-
-    want = [c for c in opts.get("covariates", ["city_tier", "age_band", "gender"]) if c]
-    if not want or not warehouse.has_rows("users"):
-        return None, None
-    have = set(warehouse.con.execute("SELECT * FROM users LIMIT 0").df().columns)
-    cols = [c for c in want if c in have]
-    if not cols:
-        return None, None
-    u = warehouse.con.execute(f"SELECT user_id, {', '.join(cols)} FROM users").df().drop_duplicates("user_id")
-    traits = u.set_index("user_id").reindex(data.respondents)
-    matched = traits.notna().any(axis=1).mean()
-    if matched < 0.9:
-        warnings.append(f"segments: only {matched:.0%} of respondents are users; class membership does not use "
-                        "their traits")
-        return None, None
-    return membership_covariates(traits[cols])
-
-
-def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
-                    ) -> tuple[LatentClassFit, list[LatentClassFit]]:
-    """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
-    n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
-    max_classes, reference = int(opts.get("max_classes", 6)), data.reference
-    nodes = int(opts.get("price_nodes", PRICE_NODES))
-
-    def fit() -> tuple[LatentClassFit, list[LatentClassFit], list[str]]:
-        found: list[str] = []
-        best, fits = select_classes(data, max_classes, n_starts=n_starts, seed=seed, price_nodes=nodes)
-        Z, zn = membership_traits(warehouse, data, opts, found)
-        if Z is not None and best.n_classes > 1:
-            best = fit_latent_class(data, best.n_classes, n_starts=n_starts, seed=seed, Z=Z, covariates=zn,
-                                    price_nodes=nodes)
-        return best, fits, found
-
-    # segments and pricing_plan share one fit per run (the EM is the slow part)
-    best, fits, found = warehouse.memo(("latent_segments", reference, n_starts, seed, max_classes, nodes), fit)
-    warnings.extend(found)
-    return best, fits
-
-
-def _r(x: float, d: int = 1) -> float:
-    return round(float(x), d)
 
 
 @register
@@ -246,6 +73,7 @@ class Segments(Analysis):
     requires = ()
     optional = ("choices", "users", "market_sales", "orders", "events", "reviews", "products", "posts")
     results_key: ClassVar[str] = "pricing"
+    produces = (CHOICE_DESIGN, LATENT_CLASSES)
     figure_needs: ClassVar[dict[str, Need]] = {
         "wtp_cny": needs("choices"),
         "classes": needs("choices"),
@@ -264,16 +92,18 @@ class Segments(Analysis):
         opts = config.options("segments")
         if not warehouse.has_rows("choices"):
             return self._behavioural(warehouse, config)
-        data = choice_design(warehouse, config)
+        data: ChoiceData = self.artefacts["choice_design"]
         ref = data.reference
         warnings = list(data.warnings)
         t0 = time.perf_counter()
         mnl = fit_mnl(data)
         t_mnl = time.perf_counter() - t0
         t0 = time.perf_counter()
-        best, fits = latent_segments(warehouse, data, opts, warnings)
+        latent: LatentSegments = self.artefacts["latent_classes"]
+        best, fits = latent.best, latent.fits
+        warnings.extend(latent.warnings)
         t_lc = time.perf_counter() - t0
-        names = class_names(best, data)
+        names = list(latent.names)
         share_ci = best.share_ci()
         elastic = segment_elasticities(warehouse, best, ref)
         prem: dict[str, dict[str, float]] = {}

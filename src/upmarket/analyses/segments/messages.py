@@ -38,8 +38,8 @@ def importances(beta: np.ndarray, names: list[str], price_range: float) -> pd.Se
 
 def review_evidence(texts: list[str], top_phrases: int = 3) -> pd.DataFrame:
     """Per aspect: mentions, praise share, criticism share and the most frequent short praised clauses."""
-    from upmarket.analyses.voice.aspects import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
-    from upmarket.analyses.voice.text import normalise
+    from upmarket.text.lexicon import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
+    from upmarket.text.normalise import normalise
 
     cl = split_clauses(normalise(texts).texts)
     hits = match_matrix(cl.text, ASPECT_TERMS)

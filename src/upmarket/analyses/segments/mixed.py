@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.segments.design import ChoiceData
+from upmarket.choice.design import ChoiceData
+from upmarket.estimation import CI_LEVEL
 
 NEG_PRICE = "neg_price"
 
@@ -89,7 +90,7 @@ def _summ(w: np.ndarray) -> np.ndarray:
                             (w > 0).mean(axis=1)])
 
 
-def wtp_distribution(fit: MixedFit, *, n_people: int = 5000, n_param_draws: int = 100, level: float = 0.90,
+def wtp_distribution(fit: MixedFit, *, n_people: int = 5000, n_param_draws: int = 100, level: float = CI_LEVEL,
                      seed: int = 0) -> pd.DataFrame:
     """Per brand: the WTP distribution's median, p5, p95 and share willing to pay more, each with an interval."""
     rng = np.random.default_rng(seed)

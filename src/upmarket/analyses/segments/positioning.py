@@ -23,8 +23,8 @@ MIN_COUNT = 20  # a brand needs this many praised mentions to be placed
 
 def review_aspect_counts(texts: list[str], brands: np.ndarray) -> pd.DataFrame:
     """Brand × aspect counts of positive aspect clauses (rows brands, columns aspects)."""
-    from upmarket.analyses.voice.aspects import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
-    from upmarket.analyses.voice.text import normalise
+    from upmarket.text.lexicon import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
+    from upmarket.text.normalise import normalise
 
     cl = split_clauses(normalise(texts).texts)
     hits = match_matrix(cl.text, ASPECT_TERMS)

@@ -18,41 +18,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from upmarket.choice.proxy import group_proxy
+
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
+__all__ = ["PREMIUM_PRICE", "WEIGHTS", "attractiveness", "group_proxy", "order_measures", "review_framing", "who"]
+
 PREMIUM_PRICE = 4000.0
 WEIGHTS = {"size": 0.30, "growth": 0.15, "premium_acceptance": 0.25, "wtp_focal": 0.20, "not_value_framed": 0.10}
-
-
-def group_proxy(warehouse: Warehouse, posterior: pd.DataFrame, min_cell: int = 20) -> pd.DataFrame | None:
-    """P(segment | city_tier, age_band) for every user: columns user_id + one per segment (rows sum to 1).
-
-    ``posterior``: respondent_id plus one probability column per segment."""
-    if not warehouse.has_rows("users"):
-        return None
-    users = warehouse.con.execute("SELECT user_id, coalesce(city_tier, '?') AS city_tier, "
-                                  "coalesce(age_band, '?') AS age_band FROM users").df()
-    segs = [c for c in posterior.columns if c != "respondent_id"]
-    resp = users.merge(posterior, left_on="user_id", right_on="respondent_id")
-    if resp.empty:
-        return None
-    overall = resp[segs].mean()
-    cell = resp.groupby(["city_tier", "age_band"])[segs].agg(["mean", "size"])
-    tier = resp.groupby("city_tier")[segs].agg(["mean", "size"])
-    out = users[["user_id", "city_tier", "age_band"]].copy()
-    probs = np.tile(overall.to_numpy(), (len(out), 1))
-    for level, keys, table in ((1, ["city_tier"], tier), (2, ["city_tier", "age_band"], cell)):
-        n = table[(segs[0], "size")]
-        m = table.xs("mean", axis=1, level=1)[n >= min_cell]
-        if m.empty:
-            continue
-        idx = pd.MultiIndex.from_frame(out[keys]) if level == 2 else pd.Index(out["city_tier"])
-        hit = m.reindex(idx)
-        ok = hit.notna().all(axis=1).to_numpy()
-        probs[ok] = hit.to_numpy()[ok]
-    out[segs] = probs
-    return out[["user_id", *segs]]
 
 
 def who(warehouse: Warehouse, posterior: pd.DataFrame, traits: tuple[str, ...] = ("city_tier", "age_band")
@@ -115,8 +89,8 @@ def review_framing(warehouse: Warehouse, proxy: pd.DataFrame) -> tuple[pd.Series
     if not warehouse.has_rows("reviews"):
         return None, "no reviews: value-vs-premium framing not measured"
     try:
-        from upmarket.analyses.voice.framing import framing
-        from upmarket.analyses.voice.text import normalise
+        from upmarket.text.framing import framing
+        from upmarket.text.normalise import normalise
     except ImportError as exc:  # pragma: no cover - voice is part of the package
         return None, f"voice module not importable ({exc}); framing column skipped"
     cols = warehouse.con.execute("SELECT * FROM reviews LIMIT 0").df().columns

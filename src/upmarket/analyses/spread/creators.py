@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from upmarket.estimation import CI_LEVEL
+
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
@@ -80,7 +82,7 @@ def compare(posts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def bootstrap_ratio(num: np.ndarray, den: np.ndarray, group: np.ndarray, n_groups: int, *,
-                    reps: int, rng: np.random.Generator, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+                    reps: int, rng: np.random.Generator, level: float = CI_LEVEL) -> tuple[np.ndarray, np.ndarray]:
     """Per-group ratio-of-sums interval by a Poisson bootstrap over rows (one pass per replicate)."""
     draws = np.empty((reps, n_groups))
     for b in range(reps):  # one vectorised pass per replicate

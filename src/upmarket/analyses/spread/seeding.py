@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from upmarket.estimation import CI_LEVEL
+
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
@@ -43,7 +45,7 @@ def seeding_events(posts: pd.DataFrame) -> pd.DataFrame:
 
 
 def event_study(counts: pd.DataFrame, events: pd.DataFrame, *, reps: int, rng: np.random.Generator,
-                max_controls: int = 200_000, level: float = 0.9) -> pd.DataFrame | None:
+                max_controls: int = 200_000, level: float = CI_LEVEL) -> pd.DataFrame | None:
     """Lift by day relative to the post, with a 90% interval; None when no event has a full window."""
     if counts.empty or events.empty:
         return None

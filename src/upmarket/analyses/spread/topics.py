@@ -54,8 +54,8 @@ def topic_table(posts: pd.DataFrame, premium_skus: set[str] | None = None, min_p
 
 def caption_framing(text: pd.Series) -> pd.Series:
     """Per caption: 1 value-for-money framing, 0 premium framing, NaN neither (the voice analysis' rule)."""
-    from upmarket.analyses.voice.framing import framing
-    from upmarket.analyses.voice.text import normalise
+    from upmarket.text.framing import framing
+    from upmarket.text.normalise import normalise
 
     _, _, frame = framing(normalise(text.fillna("").astype(str).tolist()).texts)
     return pd.Series(frame, index=text.index)

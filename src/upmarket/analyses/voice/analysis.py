@@ -34,6 +34,7 @@ from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.score import Scored, score_reviews
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
+from upmarket.artefacts import Artefact, ArtefactContext
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -157,23 +158,27 @@ def load_reviews(warehouse: Warehouse) -> tuple[pd.DataFrame, str | None]:
 
 
 def scored_reviews(warehouse: Warehouse, opts: dict) -> tuple[pd.DataFrame, str | None, Scored]:
-    """Every review, the loading warning and its scores, memoised in the warehouse: the voice analysis and the
-    demand analysis's review WTP (``demand.reviews``) share one scoring of the text per run."""
+    """Every review, the loading warning and its scores (the ``scored_reviews`` artefact: the voice analysis and
+    the demand analysis's review WTP share one scoring of the text per run)."""
+    model = SentimentModel.load(opts.get("model"))
+    detectors = AspectDetectors.load(opts["aspect_models"]) if opts.get("aspect_models") else None
+    df, warn = load_reviews(warehouse)
+    adaptation = None
+    if opts.get("adapt_to_ratings"):
+        model, adaptation = adapt_to_ratings(model, df)
+    scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
+                           domain=opts.get("domain", "phone"), detectors=detectors)
+    scored.adaptation = adaptation
+    return df, warn, scored
 
-    def compute() -> tuple[pd.DataFrame, str | None, Scored]:
-        model = SentimentModel.load(opts.get("model"))
-        detectors = AspectDetectors.load(opts["aspect_models"]) if opts.get("aspect_models") else None
-        df, warn = load_reviews(warehouse)
-        adaptation = None
-        if opts.get("adapt_to_ratings"):
-            model, adaptation = adapt_to_ratings(model, df)
-        scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
-                               domain=opts.get("domain", "phone"), detectors=detectors)
-        scored.adaptation = adaptation
-        return df, warn, scored
 
-    return warehouse.memo(("voice.score_reviews", str(opts.get("model") or ""), str(opts.get("domain", "phone")),
-                           str(opts.get("aspect_models") or ""), bool(opts.get("adapt_to_ratings"))), compute)
+def _scored_reviews(ctx: ArtefactContext) -> tuple[pd.DataFrame, str | None, Scored]:
+    return scored_reviews(ctx.warehouse, ctx.config.options("voice"))
+
+
+SCORED_REVIEWS = Artefact(
+    "scored_reviews", _scored_reviews, reads=("reviews", "products"), settings=("voice",),
+    doc="every review with its sentiment, aspects and framing: (reviews, loading warning, Scored)")
 
 
 MIN_RATED_TO_ADAPT = 200
@@ -219,6 +224,7 @@ class Voice(Analysis):
 
     name = "voice"
     order = 30
+    produces = (SCORED_REVIEWS,)
     title = "Voice of the customer"
     title_zh = "用户之声"
     requires = ("reviews",)
@@ -234,7 +240,7 @@ class Voice(Analysis):
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("voice")
         unmet = self.uncomputable(warehouse)
-        df, warn, scored = scored_reviews(warehouse, opts)
+        df, warn, scored = self.artefacts["scored_reviews"]
         warnings = [warn] if warn else []
         flags = scored.sentiment["flag"].value_counts()
         if flags.get("truncated", 0) or flags.get("no_chinese", 0):

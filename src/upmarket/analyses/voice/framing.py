@@ -1,40 +1,5 @@
-"""Value-for-money versus premium framing: what a review argues *from*, not whether it is positive.
+"""Moved to :mod:`upmarket.text.framing` (shared by several analyses); kept so voice's imports stay short."""
 
-"性价比很高" and "性价比不高" both argue from value; "做工有质感" and "旗舰体验一般" both argue from
-premium quality. A review is *framed* when it uses either vocabulary; it is value-framed when
-its value terms outnumber its premium terms (ties count as premium: a review weighing both is
-not "just cheap"). ``value_framing`` of a brand = value-framed reviews / framed reviews — the
-measurable form of the 性价比 label lock-in.
-"""
+from upmarket.text.framing import PREMIUM_TERMS, VALUE_TERMS, framing
 
-from __future__ import annotations
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
-VALUE_TERMS: tuple[str, ...] = ("性价比", "便宜", "划算", "实惠", "超值", "物超所值", "良心价", "值得买", "值这个价",
-                                "价格亲民", "低价", "千元机", "值了", "很值", "不值", "真的值", "不贵", "省钱",
-                                "同价位无敌", "量又足",
-                                # real-review phrasings (hand-labelled sample, docs/voice.md "Value framing"):
-                                "价廉物美", "物美价廉", "对得起这个价", "对的起这个价", "这个价格", "这个价钱",
-                                "这样的价格",
-                                "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵")
-PREMIUM_TERMS: tuple[str, ...] = ("高端", "旗舰", "质感", "高级感", "奢华", "档次", "顶级", "有面子", "大师级",
-                                  "影像旗舰", "做工精湛", "旗舰体验")
-"""Premium claims, not aspect nouns: bare 影像/做工/体验 name an aspect (camera, design, system) and
-are counted there; only phrases that claim premium standing (旗舰, 高端, 质感, 档次 …) frame a review."""
-
-
-def _count(texts: list[str], terms: tuple[str, ...]) -> np.ndarray:
-    arr = pa.array(texts, type=pa.large_string())
-    pattern = "|".join(sorted(terms, key=len, reverse=True))
-    return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def framing(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per normalised text: value-term count, premium-term count, frame (1 value, 0 premium, NaN none)."""
-    v = _count(texts, VALUE_TERMS)
-    p = _count(texts, PREMIUM_TERMS)
-    frame = np.where(v + p == 0, np.nan, (v > p).astype(float))
-    return v, p, frame
+__all__ = ["PREMIUM_TERMS", "VALUE_TERMS", "framing"]

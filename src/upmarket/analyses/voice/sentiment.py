@@ -46,6 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from upmarket.analyses.voice.text import Normalised, codepoints, normalise
+from upmarket.estimation import NotFittedError  # the one NotFittedError of every estimator
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "voice_sentiment.npz"
 """The shipped default model (trained only on redistributable text; see ``docs/voice.md``)."""
@@ -61,10 +62,6 @@ _NEG_SALT = np.uint64(0x2545F4914F6CDD1D)
 NEGATORS = ("不", "没", "没有", "别", "无", "一点也不", "不太")
 """Words that open a negation scope: later words up to the next punctuation also get a ``NEG_`` copy."""
 _SCOPE_END = np.array([ord(c) for c in "\n，。！？；：,.!?;:~、…()（）"], dtype=np.uint64)
-
-
-class NotFittedError(RuntimeError):
-    """The model was used before ``fit`` or ``load``."""
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

@@ -31,8 +31,9 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
-from upmarket.analyses.segments.design import ChoiceData
-from upmarket.analyses.segments.mnl import _hessian, fit_mnl, task_probs, wtp
+from upmarket.choice.design import ChoiceData
+from upmarket.choice.mnl import _hessian, fit_mnl, task_probs, wtp
+from upmarket.estimation import CI_LEVEL, Results, coefficient_frame
 
 HESSIAN_EVERY = 3  # EM iterations between Hessian refreshes (the Hessian is most of an EM step's cost)
 PRICE_NODES = 3  # Gauss–Hermite nodes for the within-class lognormal price coefficient (0 = none)
@@ -42,7 +43,7 @@ BIC_DECISIVE = 10.0  # a BIC rise this large stops the class enumeration
 
 
 @dataclass
-class LatentClassFit:
+class LatentClassFit(Results):
     betas: np.ndarray  # (K, k)
     shares: np.ndarray  # (K,) mean over respondents of their prior class probabilities
     loglik: float
@@ -85,6 +86,15 @@ class LatentClassFit:
         d = self.betas.shape[1]
         return self.cov[k * d:(k + 1) * d, k * d:(k + 1) * d]
 
+    summary_title = "Latent-class logit"
+
+    def _coefficients(self) -> pd.DataFrame:
+        """Each class's coefficients (``class 1: price`` …) with standard errors from the joint covariance."""
+        K, d = self.betas.shape
+        se = np.sqrt(np.clip(np.diag(self.cov)[:K * d], 0, None))
+        labels = [f"class {k + 1}: {n}" for k in range(K) for n in self.names]
+        return coefficient_frame(labels, self.betas.ravel(), se)
+
     def mean_beta(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Class k's coefficients with the price coefficient at its class mean α_k·exp(σ²/2), and their covariance.
 
@@ -103,10 +113,10 @@ class LatentClassFit:
         b[ip] *= f
         return b, J @ self.cov[np.ix_(idx, idx)] @ J.T
 
-    def wtp(self, k: int, level: float = 0.90) -> dict[str, tuple[float, float, float]]:
+    def wtp(self, k: int, level: float = CI_LEVEL) -> dict[str, tuple[float, float, float]]:
         return wtp(*self.mean_beta(k), self.names, level)
 
-    def population_wtp(self, level: float = 0.90, n_draws: int = 400, seed: int = 0
+    def population_wtp(self, level: float = CI_LEVEL, n_draws: int = 400, seed: int = 0
                        ) -> dict[str, tuple[float, float, float]]:
         """Population WTP in CNY, the ratio of share-weighted mean coefficients −Σπ_kβ_kj / Σπ_kᾱ_k·1000 (price at
         each class's mean), with a 90 % interval from draws of the class coefficients β and the membership Γ from
@@ -145,7 +155,7 @@ class LatentClassFit:
         x, w = _nodes(self.price_nodes)
         return np.exp(self.price_log_sd * x), w
 
-    def share_ci(self, level: float = 0.90) -> np.ndarray:
+    def share_ci(self, level: float = CI_LEVEL) -> np.ndarray:
         """(K, 2) delta-method intervals for the class shares (mean prior probabilities)."""
         from scipy.stats import norm
 
@@ -248,6 +258,19 @@ class _Arrays:
         """x_chosen − x̄ per task and class, (T, K, d)."""
         return self.xc[:, None, :] - self.xbar(P)
 
+
+
+@dataclass
+class LatentSegments:
+    """The ``latent_classes`` artefact: the chosen fit, every K tried, the classes' names and the fit's warnings.
+
+    One fit per run shared by segments, demand (consumer types) and pricing_plan (segment prices).
+    """
+
+    best: LatentClassFit
+    fits: list[LatentClassFit]
+    names: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 def _unpack(theta: np.ndarray, K: int, d: int, q: int) -> tuple[np.ndarray, np.ndarray]:
     """β (K, d) and Γ (q, K) with a zero column for the base class (θ = [β, Γ, t if σ is estimated])."""

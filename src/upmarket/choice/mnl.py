@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 
-from upmarket.analyses.segments.design import ChoiceData
+from upmarket.choice.design import ChoiceData
+from upmarket.estimation import CI_LEVEL, Results, coefficient_frame
 
 
 @dataclass
-class MNLFit:
+class MNLFit(Results):
     params: np.ndarray
     cov: np.ndarray
     loglik: float
@@ -24,9 +26,17 @@ class MNLFit:
     converged: bool
     iterations: int
 
+    summary_title = "Multinomial logit"
+
     @property
     def se(self) -> np.ndarray:
         return np.sqrt(np.clip(np.diag(self.cov), 0, None))
+
+    def _coefficients(self) -> pd.DataFrame:
+        return coefficient_frame(list(self.names), self.params, self.se)
+
+    def _warning_texts(self) -> list[str]:
+        return [] if self.converged else [f"the MNL did not converge in {self.iterations} iterations"]
 
 
 def task_probs(data: ChoiceData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +100,7 @@ def fit_mnl(data: ChoiceData, weights: np.ndarray | None = None, start: np.ndarr
     return MNLFit(beta, cov, ll, list(data.names), converged, it)
 
 
-def wtp(params: np.ndarray, cov: np.ndarray, names: list[str], level: float = 0.90
+def wtp(params: np.ndarray, cov: np.ndarray, names: list[str], level: float = CI_LEVEL
         ) -> dict[str, tuple[float, float, float]]:
     """Willingness to pay in CNY, −β_k/β_price·1000, with delta-method intervals: name -> (wtp, low, high)."""
     ip = names.index("price")
