@@ -19,7 +19,6 @@ from upmarket.analyses.voice.aspects import (
     aspect_hits,
     clause_polarity,
     lexicon_polarity,
-    negated_complaints_as_praise,
     neutral_mask,
     split_clauses,
     text_opinions,
@@ -27,6 +26,7 @@ from upmarket.analyses.voice.aspects import (
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
+from upmarket.text.lexicon import negated_complaints_as_praise
 
 BATCH = 50_000
 PARALLEL_MIN = 200_000
