@@ -4,6 +4,7 @@ from upmarket.analyses import (
     demand,  # noqa: F401
     funnel,  # noqa: F401
     market,  # noqa: F401
+    mix,  # noqa: F401
     pricing_plan,  # noqa: F401
     segments,  # noqa: F401
     spread,  # noqa: F401
