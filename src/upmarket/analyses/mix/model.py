@@ -26,6 +26,8 @@ from scipy import optimize
 MAX_LAG = 13
 """Weeks a Weibull adstock spreads an impulse over."""
 ADSTOCKS = ("geometric", "weibull")
+WARM_STEPS = 300
+"""L-BFGS steps before the Newton polish."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Scaling:
         """Trend, Fourier, events and standardised controls for ``weeks`` (controls aligned by position)."""
         t = ((weeks - self.t0).days.to_numpy() / 7.0) / self.span_weeks
         cols, names = [t - 0.5], ["trend"]
-        doy = 2 * np.pi * weeks.dayofyear.to_numpy() / 365.25
+        doy = 2 * np.pi * weeks.day_of_year.to_numpy() / 365.25
         for k in range(1, self.harmonics + 1):
             cols += [np.sin(k * doy), np.cos(k * doy)]
             names += [f"sin{k}", f"cos{k}"]
@@ -232,6 +234,12 @@ def _hessian(vec, *args, l_idx, layout, adstock):
 
 
 @partial(jax.jit, static_argnames=_STATIC)
+def _hvp(vec, direction, *args, l_idx, layout, adstock):
+    grad = jax.grad(partial(_neg_log_post, l_idx=l_idx, layout=layout, adstock=adstock))
+    return jax.jvp(lambda v: grad(v, *args), (vec,), (direction,))[1]
+
+
+@partial(jax.jit, static_argnames=_STATIC)
 def _batch_neg_log_post(draws, *args, l_idx, layout, adstock):
     one = partial(_neg_log_post, l_idx=l_idx, layout=layout, adstock=adstock)
     return jax.vmap(lambda v: one(v, *args))(draws)
@@ -339,13 +347,18 @@ def fit(data: MixData, *, adstock: str = "geometric", harmonics: int = 2, lift_t
         def hess(v: np.ndarray) -> np.ndarray:
             return np.asarray(_hessian(jnp.asarray(v), *args, **static))
 
+        def hessp(v: np.ndarray, direction: np.ndarray) -> np.ndarray:
+            return np.asarray(_hvp(jnp.asarray(v), jnp.asarray(direction), *args, **static))
+
         best = None
         finals = []
         for s in range(max(starts, 1)):
             start = flat0 + (0 if s == 0 else rng.normal(0, 0.3, flat0.shape[0]))
-            # a Newton trust region: the posterior is badly conditioned (K and β trade off), where L-BFGS crawls
-            res = optimize.minimize(value_grad, start, jac=True, hess=hess, method="trust-exact",
-                                    options={"maxiter": 500, "gtol": 1e-6})
+            # L-BFGS gets near the mode on cheap gradients; the posterior is badly conditioned (K and β trade off),
+            # where it then crawls, so a Newton trust region with the exact Hessian finishes in a few steps
+            near = optimize.minimize(value_grad, start, jac=True, method="L-BFGS-B", options={"maxiter": WARM_STEPS})
+            res = optimize.minimize(value_grad, near.x, jac=True, hess=hess, method="trust-exact",
+                                    options={"maxiter": 200, "gtol": 1e-6})
             finals.append(float(res.fun))
             if best is None or res.fun < best.fun:
                 best = res
