@@ -114,8 +114,8 @@ def test_lift_tests_from_config_and_file_and_their_errors(tmp_path) -> None:
     with pytest.raises(MixInputError, match=r"lift_tests.csv: row 2: column channel: 'tv'"):
         lift_tests(wh, {}, ("jd_ads",))
     with pytest.raises(MixInputError, match="lacks column lift"):
-        lift_tests(warehouse_with(), {"lift_tests": [{"channel": "jd_ads", "start": "2024-01-01", "end": "2024-02-01"}]},
-                   ("jd_ads",))
+        lift_tests(warehouse_with(), {"lift_tests": [{"channel": "jd_ads", "start": "2024-01-01",
+                                                      "end": "2024-02-01"}]}, ("jd_ads",))
 
 
 def test_planned_spend_defaults_to_the_recent_mean_and_rejects_unknown_channels() -> None:
