@@ -191,6 +191,7 @@ def baseline_of(p: dict[str, jnp.ndarray], base: jnp.ndarray) -> jnp.ndarray:
 
 
 Layout = tuple[tuple[str, int], ...]
+_PER_CHANNEL = frozenset({"log_beta", "log_k", "log_s", "logit_decay", "log_wshape", "log_wscale"})
 
 
 def layout_of(p: dict[str, jnp.ndarray]) -> Layout:
@@ -214,8 +215,9 @@ def _neg_log_post(vec, x, y, base, l_mask, l_lift, l_sd, *, l_idx: tuple[int, ..
     sigma = jnp.exp(p["log_sigma"])
     lp = jnp.sum(-0.5 * ((y - mu) / sigma) ** 2) - n * p["log_sigma"] + log_prior(p, c, adstock)
     for i, ch in enumerate(l_idx):  # a lift test: the GMV lost when the channel is off in its window
-        off = x.at[:, ch].multiply(1 - l_mask[i])
-        implied = contrib[:, ch].sum() - media(p, off, adstock)[:, ch].sum()
+        one = {k: (v[ch:ch + 1] if k in _PER_CHANNEL else v) for k, v in p.items()}
+        off = (x[:, ch] * (1 - l_mask[i]))[:, None]
+        implied = contrib[:, ch].sum() - media(one, off, adstock).sum()
         lp += -0.5 * ((implied - l_lift[i]) / l_sd[i]) ** 2
     return -lp
 
