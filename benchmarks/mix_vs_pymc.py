@@ -74,7 +74,7 @@ def run_upmarket(d: pd.DataFrame) -> tuple[float, dict[str, tuple[float, float, 
     data = MixData(pd.DatetimeIndex(d["date_week"]), ("x1", "x2"), d[["x1", "x2"]].to_numpy(float),
                    d["y"].to_numpy(float), d[["event_1", "event_2"]].reset_index(drop=True))
     t = time.perf_counter()
-    f = fit(data)
+    f = fit(data, saturation="logistic")  # the same functional form PyMC-Marketing is given
     contrib = f.contributions(data.spend).sum(axis=1) / data.spend.sum(axis=0)
     seconds = time.perf_counter() - t
     roi = {c: tuple(np.quantile(contrib[:, j], [0.05, 0.5, 0.95])) for j, c in enumerate(data.channels)}

@@ -137,7 +137,8 @@ class Mix(Analysis):
         if len(data.weeks) < MIN_WEEKS:
             raise MixInputError(f"mix: {len(data.weeks)} weeks with both spend and GMV; the model needs at least "
                                 f"{MIN_WEEKS}")
-        fit_options = {"adstock": str(opts.get("adstock", "geometric")), "harmonics": int(opts.get("harmonics", 2)),
+        fit_options = {"adstock": str(opts.get("adstock", "geometric")),
+                       "saturation": str(opts.get("saturation", "hill")), "harmonics": int(opts.get("harmonics", 2)),
                        "starts": int(opts.get("starts", 3)), "n_draws": int(opts.get("draws", 1000)),
                        "seed": int(opts.get("seed", 0))}
         tests = lift_tests(warehouse, opts, data.channels)

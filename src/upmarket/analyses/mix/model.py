@@ -26,6 +26,7 @@ from scipy import optimize
 MAX_LAG = 13
 """Weeks a Weibull adstock spreads an impulse over."""
 ADSTOCKS = ("geometric", "weibull")
+SATURATIONS = ("hill", "logistic")
 WARM_STEPS = 300
 """L-BFGS steps before the Newton polish."""
 
@@ -148,11 +149,15 @@ def _hill(a: jnp.ndarray, k: jnp.ndarray, s: jnp.ndarray) -> jnp.ndarray:
     return 1.0 / (1.0 + (k / a) ** s)
 
 
-def prior_means(n_channels: int, n_baseline: int, adstock: str) -> dict[str, jnp.ndarray]:
+def prior_means(n_channels: int, n_baseline: int, adstock: str, saturation: str = "hill") -> dict[str, jnp.ndarray]:
     """Unconstrained parameters at their prior centres (the first optimiser start)."""
     c = n_channels
     p = {"intercept": jnp.array(0.5), "coef": jnp.zeros(n_baseline), "log_beta": jnp.full(c, np.log(0.5 / c)),
-         "log_k": jnp.zeros(c), "log_s": jnp.zeros(c), "log_sigma": jnp.array(np.log(0.05))}
+         "log_sigma": jnp.array(np.log(0.05))}
+    if saturation == "hill":
+        p["log_k"], p["log_s"] = jnp.zeros(c), jnp.zeros(c)
+    else:
+        p["log_lam"] = jnp.zeros(c)
     if adstock == "geometric":
         p["logit_decay"] = jnp.full(c, -0.5)
     else:
@@ -168,8 +173,11 @@ def _logpdf(x: jnp.ndarray, mu: float, sd: float) -> jnp.ndarray:
 def log_prior(p: dict[str, jnp.ndarray], n_channels: int, adstock: str) -> jnp.ndarray:
     """Weakly informative priors on the scaled problem (GMV / its mean, spend / its mean)."""
     lp = _logpdf(p["intercept"], 0.5, 1.0) + _logpdf(p["coef"], 0.0, 0.5)
-    lp += _logpdf(p["log_beta"], np.log(0.5 / n_channels), 1.2) + _logpdf(p["log_k"], 0.0, 0.75)
-    lp += _logpdf(p["log_s"], 0.0, 0.3) + _logpdf(p["log_sigma"], np.log(0.05), 1.0)
+    lp += _logpdf(p["log_beta"], np.log(0.5 / n_channels), 1.2) + _logpdf(p["log_sigma"], np.log(0.05), 1.0)
+    if "log_k" in p:
+        lp += _logpdf(p["log_k"], 0.0, 0.75) + _logpdf(p["log_s"], 0.0, 0.3)
+    else:  # logistic: half of the maximum at about 0.55 / λ times mean spend
+        lp += _logpdf(p["log_lam"], 0.0, 1.0)
     if adstock == "geometric":
         lp += _logpdf(p["logit_decay"], -0.5, 1.2)
     else:
@@ -183,7 +191,9 @@ def media(p: dict[str, jnp.ndarray], x: jnp.ndarray, adstock: str) -> jnp.ndarra
         a = _geometric(x, jax.nn.sigmoid(p["logit_decay"]))
     else:
         a = _weibull(x, jnp.exp(p["log_wshape"]), jnp.exp(p["log_wscale"]))
-    return jnp.exp(p["log_beta"]) * _hill(a, jnp.exp(p["log_k"]), jnp.exp(p["log_s"]))
+    if "log_k" in p:
+        return jnp.exp(p["log_beta"]) * _hill(a, jnp.exp(p["log_k"]), jnp.exp(p["log_s"]))
+    return jnp.exp(p["log_beta"]) * jnp.tanh(0.5 * jnp.exp(p["log_lam"]) * a)  # = (1 - e^-λa) / (1 + e^-λa)
 
 
 def baseline_of(p: dict[str, jnp.ndarray], base: jnp.ndarray) -> jnp.ndarray:
@@ -191,7 +201,7 @@ def baseline_of(p: dict[str, jnp.ndarray], base: jnp.ndarray) -> jnp.ndarray:
 
 
 Layout = tuple[tuple[str, int], ...]
-_PER_CHANNEL = frozenset({"log_beta", "log_k", "log_s", "logit_decay", "log_wshape", "log_wscale"})
+_PER_CHANNEL = frozenset({"log_beta", "log_k", "log_s", "log_lam", "logit_decay", "log_wshape", "log_wscale"})
 
 
 def layout_of(p: dict[str, jnp.ndarray]) -> Layout:
@@ -312,13 +322,16 @@ def _lift_terms(tests: Sequence[LiftTest], data: MixData) -> tuple[np.ndarray, n
     return np.array(idx, int), np.array(masks).reshape(len(tests), len(data.weeks)), np.array(lifts), np.array(sds)
 
 
-def fit(data: MixData, *, adstock: str = "geometric", harmonics: int = 2, lift_tests: Sequence[LiftTest] = (),
+def fit(data: MixData, *, adstock: str = "geometric", saturation: str = "hill", harmonics: int = 2,
+        lift_tests: Sequence[LiftTest] = (),
         starts: int = 3, n_draws: int = 1000, seed: int = 0) -> MixFit:
     """MAP by L-BFGS from several starts, then a Laplace approximation at the best mode."""
     import time
 
     if adstock not in ADSTOCKS:
         raise ValueError(f"[mix] adstock must be one of {', '.join(ADSTOCKS)}, not {adstock!r}")
+    if saturation not in SATURATIONS:
+        raise ValueError(f"[mix] saturation must be one of {', '.join(SATURATIONS)}, not {saturation!r}")
     t_start = time.perf_counter()
     n, c = data.spend.shape
     keep, dropped = independent_controls(data, harmonics)
@@ -336,7 +349,7 @@ def fit(data: MixData, *, adstock: str = "geometric", harmonics: int = 2, lift_t
         l_idx, l_mask, l_lift, l_sd = _lift_terms(lift_tests, data)
         l_mask, l_lift, l_sd = jnp.asarray(l_mask), jnp.asarray(l_lift / scaling.gmv_scale), jnp.asarray(
             l_sd / scaling.gmv_scale)
-        p0 = prior_means(c, base_np.shape[1], adstock)
+        p0 = prior_means(c, base_np.shape[1], adstock, saturation)
         layout = layout_of(p0)
         flat0 = np.concatenate([np.atleast_1d(np.asarray(v, float)) for v in p0.values()])
         args = (x, y, base, l_mask, l_lift, l_sd)
@@ -416,7 +429,10 @@ def decay_summary(fit_: MixFit) -> pd.DataFrame:
     else:
         out["weibull_shape"] = np.exp(p["log_wshape"])
         out["weibull_scale_weeks"] = np.exp(p["log_wscale"])
-    out["half_saturation_cny_per_week"] = np.exp(p["log_k"]) * fit_.scaling.spend_scale
-    out["hill_shape"] = np.exp(p["log_s"])
+    if "log_k" in p:
+        out["half_saturation_cny_per_week"] = np.exp(p["log_k"]) * fit_.scaling.spend_scale
+        out["hill_shape"] = np.exp(p["log_s"])
+    else:
+        out["half_saturation_cny_per_week"] = np.log(3) / np.exp(p["log_lam"]) * fit_.scaling.spend_scale
     out["max_weekly_gmv"] = np.exp(p["log_beta"]) * fit_.scaling.gmv_scale
     return out
