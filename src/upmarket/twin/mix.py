@@ -89,3 +89,12 @@ def lift_tests(rng: np.random.Generator, weeks: pd.DatetimeIndex, spend: dict[st
                     "end": (weeks[start + window - 1] + pd.Timedelta(days=6)).date().isoformat(),
                     "lift": round(measured, 0), "lift_se": round(abs(measured) * rel_se, 0), "true_lift": lift})
     return out
+
+
+def lift_tests_toml(tests: list[dict]) -> str:
+    """The lift tests as ``[[mix.lift_tests]]`` tables for the twin's upmarket.toml (the measured values only)."""
+    out = ["", "# geo-holdout lift tests the brand ran: GMV its spend in each window added (CNY), with its se"]
+    for t in tests:
+        out += ["[[mix.lift_tests]]", f'channel = "{t["channel"]}"', f'start = "{t["start"]}"', f'end = "{t["end"]}"',
+                f"lift = {t['lift']:.0f}", f"lift_se = {t['lift_se']:.0f}", ""]
+    return "\n".join(out)
