@@ -41,6 +41,7 @@ def test_section_figures_tables_charts_and_findings() -> None:
     assert set(sec.tables["scenarios"]["scenario"]) == {"current", "optimal", "more_live"}
     assert {c.name for c in sec.charts} >= {"mix_roi", "mix_response_curves", "mix_forecast", "mix_holdout"}
     assert sec.findings and all(f.text_zh for f in sec.findings)
+    assert "laplace_ess_fraction" in set(sec.tables["diagnostics"]["diagnostic"])
 
 
 def test_skipped_without_an_outcome() -> None:

@@ -150,7 +150,8 @@ class Mix(Analysis):
             warnings.append(f"the Laplace approximation fits the posterior loosely (importance ESS "
                             f"{f.diagnostics['laplace_ess_fraction']:.1%} of draws): read the intervals as approximate")
         roi = roi_table(f)
-        tables: dict[str, pd.DataFrame] = {"roi": roi, "parameters": decay_summary(f)}
+        tables: dict[str, pd.DataFrame] = {"roi": roi, "parameters": decay_summary(f), "diagnostics": pd.DataFrame(
+            {"diagnostic": list(f.diagnostics), "value": [str(v) for v in f.diagnostics.values()]})}
 
         plan_weeks = min(int(opts.get("plan_weeks", 13)), len(data.weeks))
         planner = Planner(f, plan_weeks, n_draws=int(opts.get("plan_draws", 200)))
