@@ -246,12 +246,6 @@ def _hessian(vec, *args, l_idx, layout, adstock):
 
 
 @partial(jax.jit, static_argnames=_STATIC)
-def _hvp(vec, direction, *args, l_idx, layout, adstock):
-    grad = jax.grad(partial(_neg_log_post, l_idx=l_idx, layout=layout, adstock=adstock))
-    return jax.jvp(lambda v: grad(v, *args), (vec,), (direction,))[1]
-
-
-@partial(jax.jit, static_argnames=_STATIC)
 def _batch_neg_log_post(draws, *args, l_idx, layout, adstock):
     one = partial(_neg_log_post, l_idx=l_idx, layout=layout, adstock=adstock)
     return jax.vmap(lambda v: one(v, *args))(draws)
@@ -282,6 +276,8 @@ class MixFit:
     diagnostics: dict[str, Any]
     dropped_controls: list[str]
     seconds: float = 0.0
+    objective: tuple = ()
+    """(arrays, static options) of the negative log posterior ``_neg_log_post``, for a sampler to check against."""
 
     @property
     def draws(self) -> dict[str, np.ndarray]:
@@ -362,9 +358,6 @@ def fit(data: MixData, *, adstock: str = "geometric", saturation: str = "hill", 
         def hess(v: np.ndarray) -> np.ndarray:
             return np.asarray(_hessian(jnp.asarray(v), *args, **static))
 
-        def hessp(v: np.ndarray, direction: np.ndarray) -> np.ndarray:
-            return np.asarray(_hvp(jnp.asarray(v), jnp.asarray(direction), *args, **static))
-
         best = None
         finals = []
         for s in range(max(starts, 1)):
@@ -416,6 +409,7 @@ def fit(data: MixData, *, adstock: str = "geometric", saturation: str = "hill", 
         "lift_tests": len(lift_tests),
     }
     result.diagnostics = diagnostics
+    result.objective = (tuple(np.asarray(a) for a in args), static)
     result.seconds = time.perf_counter() - t_start
     return result
 
