@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "mix_vs_pymc"]
+BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments",
+              "mix_vs_pymc", "mix_inference"]
 
 
 def main() -> int:
