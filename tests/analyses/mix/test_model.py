@@ -126,3 +126,15 @@ def test_planned_spend_defaults_to_the_recent_mean_and_rejects_unknown_channels(
     assert plan.shape == (4, 2) and plan[0, 0] == pytest.approx(np.arange(7, 20).mean()) and plan[0, 1] == 9.0
     with pytest.raises(MixInputError, match="'c' is not a channel"):
         planned_spend({"planned_spend": {"c": 1.0}}, data, 4)
+
+
+def test_target_marginal_roi_sets_the_budget_where_the_next_yuan_returns_the_target() -> None:
+    planner = Planner(_known_fit(), weeks=13)
+    bounds = {"fast": (0.1, 4.0), "slow": (0.1, 4.0)}
+    now = planner.marginal(np.ones(2)).mean(axis=0) @ planner.current / planner.current.sum()
+    target = 0.7 * now  # a lower bar than today's return on the next yuan: spend more
+    budget = planner.for_target_mroi(target, bounds)
+    assert budget > planner.current.sum()
+    best = planner.optimise(budget, bounds)
+    got = np.average(planner.marginal(best).mean(axis=0), weights=best * planner.current)
+    assert got == pytest.approx(target, rel=0.03)
