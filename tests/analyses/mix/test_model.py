@@ -138,3 +138,19 @@ def test_target_marginal_roi_sets_the_budget_where_the_next_yuan_returns_the_tar
     best = planner.optimise(budget, bounds)
     got = np.average(planner.marginal(best).mean(axis=0), weights=best * planner.current)
     assert got == pytest.approx(target, rel=0.03)
+
+
+def test_controls_are_the_numeric_kpi_columns_not_the_bookkeeping() -> None:
+    from upmarket.analyses.mix.data import load
+    from upmarket.config import Config
+
+    weeks = pd.date_range("2024-01-01", periods=4, freq="7D").date
+    kpi = pd.DataFrame({"week": weeks, "gmv": [1.0, 2, 3, 4], "units": [1, 2, 3, 4], "subsidy": [0, 0, 1, 1.0],
+                        "_row": [1, 2, 3, 4], "_file_id": "f"})
+    sp = pd.DataFrame({"week": np.repeat(weeks, 2), "channel": ["a", "b"] * 4, "spend": np.arange(8.0) + 1})
+    sp.loc[len(sp)] = [weeks[0], "a", 100.0]  # another brand's row is not the focal brand's spend
+    sp["brand"] = ["Xiaomi"] * 8 + ["Apple"]
+    with warehouse_with(spend=sp, kpi_weekly=kpi) as wh:
+        data, source, _ = load(wh, Config())
+    assert list(data.controls.columns) == ["subsidy"] and source == "kpi_weekly.gmv"
+    assert data.channels == ("a", "b") and data.spend[0].tolist() == [1.0, 2.0]

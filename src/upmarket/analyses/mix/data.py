@@ -34,7 +34,8 @@ def _numeric_columns(warehouse: Warehouse, table: str) -> list[str]:
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
         [table]).fetchall()
     numeric = ("DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "DECIMAL")
-    return [name for name, kind in rows if str(kind).upper().startswith(numeric) and name not in OUTCOME_COLUMNS]
+    return [name for name, kind in rows if str(kind).upper().startswith(numeric) and name not in OUTCOME_COLUMNS
+            and not name.startswith("_")]  # _row, _file_id: the warehouse's bookkeeping, not data
 
 
 def _brand_filter(config: Config) -> tuple[str, list[Any]]:
