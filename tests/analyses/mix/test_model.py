@@ -154,3 +154,19 @@ def test_controls_are_the_numeric_kpi_columns_not_the_bookkeeping() -> None:
         data, source, _ = load(wh, Config())
     assert list(data.controls.columns) == ["subsidy"] and source == "kpi_weekly.gmv"
     assert data.channels == ("a", "b") and data.spend[0].tolist() == [1.0, 2.0]
+
+
+def test_without_kpi_weekly_gmv_is_summed_from_the_focal_brands_orders() -> None:
+    from upmarket.analyses.mix.data import load
+    from upmarket.config import Config
+
+    weeks = pd.date_range("2024-01-01", periods=3, freq="7D")
+    sp = pd.DataFrame({"week": weeks.date, "channel": "a", "spend": [1.0, 2.0, 3.0]})
+    products = pd.DataFrame({"sku_id": ["x", "y"], "brand": ["Xiaomi", "Apple"], "model": ["m1", "m2"]})
+    orders = pd.DataFrame({"order_id": ["1", "2", "3", "4"], "ts": [weeks[0] + pd.Timedelta(days=2), weeks[1],
+                                                                    weeks[1] + pd.Timedelta(hours=5), weeks[2]],
+                           "user_id": "u", "platform": "jd", "sku_id": ["x", "x", "y", "x"], "units": [2, 1, 5, 1],
+                           "price_paid": [100.0, 50.0, 999.0, 10.0]})
+    with warehouse_with(spend=sp, orders=orders, products=products) as wh:
+        data, source, _ = load(wh, Config())
+    assert source.startswith("orders") and data.gmv.tolist() == [200.0, 50.0, 10.0]
