@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity",
-              "launch"]
+              "launch", "mix_vs_pymc",
+              "mix_inference"]
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ from upmarket.analyses import (
     funnel,  # noqa: F401
     launch,  # noqa: F401
     market,  # noqa: F401
+    mix,  # noqa: F401
     pricing_plan,  # noqa: F401
     segments,  # noqa: F401
     spread,  # noqa: F401

@@ -30,7 +30,7 @@ from upmarket.twin.market import (
     review_wtp_truth,
     simulate_market,
 )
-from upmarket.twin.mix import simulate_mix
+from upmarket.twin.mix import lift_tests_toml, simulate_mix
 from upmarket.twin.presets import preset as preset_sizes
 from upmarket.twin.truth import equity_params, equity_truth, write_truth
 from upmarket.twin.writer import write_table
@@ -162,6 +162,6 @@ def simulate(out: str | Path, preset: str = "demo", seed: int = 0, progress: Pro
 
         truth.update(write_platform_exports(out, rngs[8]))
     truth["twin"] = {"preset": preset, "seed": seed, "sizes": dict(sorted(sizes_out.items()))}
-    (out / "upmarket.toml").write_text(CONFIG_TOML, encoding="utf-8")
+    (out / "upmarket.toml").write_text(CONFIG_TOML + lift_tests_toml(mix_truth["lift_tests"]), encoding="utf-8")
     write_truth(truth, out / "truth.json")
     return TwinRun(out, truth)

@@ -1,0 +1,137 @@
+"""The weekly series the mix model reads from the warehouse, and the optional lift-test table.
+
+Lift tests (``[mix] lift_tests`` in upmarket.toml, a list of tables, or a file ``lift_tests.csv`` in the
+dataset folder, option ``lift_tests_file``) have the columns ``channel, start, end, lift`` and optionally
+``lift_se``: the GMV (CNY) the channel's spend between ``start`` and ``end`` (dates, inclusive, by week)
+added, as a geo or holdout experiment measured it, and its standard error (default 10 % of the lift).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from upmarket.analyses.mix.model import LiftTest, MixData
+from upmarket.errors import UpmarketError
+
+if TYPE_CHECKING:
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
+
+OUTCOME_COLUMNS = ("week", "brand", "gmv", "units")
+"""kpi_weekly columns that are not controls."""
+
+
+class MixInputError(UpmarketError, ValueError):
+    """The mix inputs cannot be modelled (too few weeks, a bad lift test); the message names the place."""
+
+
+def _numeric_columns(warehouse: Warehouse, table: str) -> list[str]:
+    rows = warehouse.con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table]).fetchall()
+    numeric = ("DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "DECIMAL")
+    return [name for name, kind in rows if str(kind).upper().startswith(numeric) and name not in OUTCOME_COLUMNS
+            and not name.startswith("_")]  # _row, _file_id: the warehouse's bookkeeping, not data
+
+
+def _brand_filter(config: Config) -> tuple[str, list[Any]]:
+    return "(brand IS NULL OR brand = ?)", [config.focal_brand]
+
+
+def load(warehouse: Warehouse, config: Config) -> tuple[MixData, str, list[str]]:
+    """Weekly spend per channel and the outcome (kpi_weekly.gmv, else GMV summed from orders), with controls.
+
+    Returns the data, where the outcome came from, and warnings.
+    """
+    warnings: list[str] = []
+    where, params = _brand_filter(config)
+    spend = warehouse.con.execute(
+        f"SELECT date_trunc('week', week)::DATE AS week, channel, sum(spend) AS spend FROM spend "
+        f"WHERE {where} AND spend IS NOT NULL GROUP BY 1, 2", params).df()
+    wide = spend.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum").sort_index()
+    if warehouse.has_rows("kpi_weekly"):
+        controls = [c for c in _numeric_columns(warehouse, "kpi_weekly")
+                    if warehouse.con.execute(f'SELECT count("{c}") FROM kpi_weekly').fetchone()[0] > 0]
+        cols = "".join(f', avg("{c}") AS "{c}"' for c in controls)
+        kpi = warehouse.con.execute(
+            f"SELECT date_trunc('week', week)::DATE AS week, sum(gmv) AS gmv{cols} FROM kpi_weekly "
+            f"WHERE {where} GROUP BY 1 ORDER BY 1", params).df().set_index("week")
+        source = "kpi_weekly.gmv"
+    else:
+        brands = [config.focal_brand]
+        kpi = warehouse.con.execute(
+            "SELECT date_trunc('week', o.ts)::DATE AS week, sum(coalesce(o.units, 1) * o.price_paid) AS gmv "
+            "FROM orders o JOIN products p USING (sku_id) WHERE p.brand IN (SELECT unnest(?)) GROUP BY 1 ORDER BY 1",
+            [brands]).df().set_index("week")
+        source = "orders (GMV of the focal brand's SKUs)"
+    weeks = wide.index.intersection(kpi.index)
+    dropped = len(wide.index.union(kpi.index)) - len(weeks)
+    if dropped:
+        warnings.append(f"{dropped} weeks have spend or GMV but not both; the model uses the {len(weeks)} "
+                        "weeks that have both")
+    wide = wide.loc[weeks].fillna(0.0)
+    kpi = kpi.loc[weeks]
+    controls_df = kpi.drop(columns=["gmv"])
+    if controls_df.isna().any().any():
+        gaps = controls_df.isna().sum()
+        gaps = gaps[gaps > 0]
+        warnings.append("controls with missing weeks filled with the column mean: "
+                        + ", ".join(f"{c} ({n})" for c, n in gaps.items()))
+        controls_df = controls_df.fillna(controls_df.mean()).dropna(axis=1)
+    keep = [c for c in wide.columns if wide[c].sum() > 0]
+    if len(keep) < len(wide.columns):
+        warnings.append(f"channels without spend left out: {', '.join(sorted(set(wide.columns) - set(keep)))}")
+    data = MixData(pd.DatetimeIndex(pd.to_datetime(weeks)), tuple(str(c) for c in keep),
+                   wide[keep].to_numpy(float), kpi["gmv"].to_numpy(float), controls_df.reset_index(drop=True))
+    return data, source, warnings
+
+
+def lift_tests(warehouse: Warehouse, opts: dict[str, Any], channels: tuple[str, ...]) -> list[LiftTest]:
+    """The lift tests of the config (``[mix] lift_tests``) and of ``lift_tests.csv`` in the dataset folder."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for i, entry in enumerate(opts.get("lift_tests", []) or []):
+        rows.append((f"upmarket.toml [mix] lift_tests #{i + 1}", dict(entry)))
+    name = opts.get("lift_tests_file", "lift_tests.csv")
+    folder = Path(warehouse.path).parent if warehouse.path not in ("", ":memory:") else None
+    path = folder / name if folder is not None else None
+    if path is not None and path.is_file():
+        table = pd.read_csv(path, encoding="utf-8-sig")
+        for i, rec in enumerate(table.to_dict("records")):
+            rows.append((f"{path}: row {i + 2}", rec))
+    out = []
+    for where, rec in rows:
+        missing = [c for c in ("channel", "start", "end", "lift") if c not in rec or pd.isna(rec[c])]
+        if missing:
+            raise MixInputError(f"{where}: lift test lacks column {missing[0]} (needs channel, start, end, lift)")
+        if rec["channel"] not in channels:
+            raise MixInputError(f"{where}: column channel: {rec['channel']!r} has no spend "
+                                f"(channels: {', '.join(channels)})")
+        try:
+            start, end = pd.Timestamp(rec["start"]), pd.Timestamp(rec["end"])
+            lift = float(rec["lift"])
+            se = rec.get("lift_se")
+            se = None if se is None or pd.isna(se) else float(se)
+        except (ValueError, TypeError) as exc:
+            raise MixInputError(f"{where}: {exc}") from None
+        if end < start:
+            raise MixInputError(f"{where}: column end: {end.date()} is before start {start.date()}")
+        # weeks start on Monday: a window covers the weeks whose Monday falls in it, and the week holding start
+        out.append(LiftTest(str(rec["channel"]), start - pd.Timedelta(days=start.weekday()), end, lift, se))
+    return out
+
+
+def planned_spend(opts: dict[str, Any], data: MixData, weeks: int) -> np.ndarray:
+    """(weeks, channels) spend for the forecast: ``[mix] planned_spend`` (CNY per week per channel) where given,
+    else each channel's mean weekly spend over the last 13 weeks."""
+    plan = dict(opts.get("planned_spend", {}) or {})
+    unknown = sorted(set(plan) - set(data.channels))
+    if unknown:
+        raise MixInputError(f"upmarket.toml [mix] planned_spend: {unknown[0]!r} is not a channel with spend "
+                            f"(channels: {', '.join(data.channels)})")
+    recent = data.spend[-13:].mean(axis=0)
+    weekly = np.array([float(plan.get(c, recent[j])) for j, c in enumerate(data.channels)])
+    return np.tile(weekly, (weeks, 1))
