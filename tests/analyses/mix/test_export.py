@@ -1,0 +1,94 @@
+"""The saved mix model (artefacts/mix_model.json + draws) reproduces the fit's own steady-state numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from mix_helpers import warehouse_with
+
+from upmarket.analyses.mix import Mix
+from upmarket.analyses.mix.export import mix_model_artefact, mode_vector, steady_state_gmv
+from upmarket.analyses.mix.model import MixData, MixFit, fit
+from upmarket.app.mix_model import MixModelError, load_mix_model
+from upmarket.config import Config
+
+CHANNELS = ("千川", "聚光", "jd_ads")
+
+
+def synthetic(seed: int, weeks: int = 104) -> MixData:
+    """Weekly spend around channel means, GMV = seasonal baseline + geometric adstock + Hill (no twin)."""
+    rng = np.random.default_rng(seed)
+    means = np.array([1.0e6, 4.0e5, 6.0e5])
+    spend = means * rng.lognormal(0.0, 0.35, (weeks, 3))
+    decay, k, s, beta = np.array([0.4, 0.2, 0.5]), np.array([1.0, 0.7, 1.4]), np.array([1.3, 1.0, 1.8]), \
+        np.array([3.0e6, 0.8e6, 1.6e6])
+    x = spend / means
+    ad = np.zeros_like(x)
+    acc = np.zeros(3)
+    for t in range(weeks):
+        acc = x[t] + decay * acc
+        ad[t] = acc * (1 - decay)
+    t = np.arange(weeks)
+    base = 1.0e7 + 8.0e5 * np.sin(2 * np.pi * t / 52)
+    gmv = base + (beta / (1 + (k / ad) ** s)).sum(axis=1)
+    gmv *= rng.lognormal(0, 0.01, weeks)
+    return MixData(pd.date_range("2023-01-02", periods=weeks, freq="7D"), CHANNELS, spend, gmv)
+
+
+@pytest.fixture(scope="module", params=[("geometric", "hill"), ("weibull", "logistic")], ids=lambda p: "-".join(p))
+def fitted(request, tmp_path_factory) -> tuple[MixFit, int, object]:
+    adstock, saturation = request.param
+    f = fit(synthetic(1), adstock=adstock, saturation=saturation, starts=1, n_draws=300, seed=0)
+    start = len(f.data.weeks) - 13
+    out = tmp_path_factory.mktemp("mix_out")
+    mix_model_artefact(f, start).write(out / "artefacts")
+    return f, start, load_mix_model(out)
+
+
+def test_reloaded_gmv_equals_the_fits_steady_state_at_current_and_changed_spend(fitted) -> None:
+    f, start, model = fitted
+    current = f.data.spend[start:].mean(axis=0)
+    assert model.saturation == ("hill" if "log_k" in f.mode else "logistic")
+    assert model.gmv() == pytest.approx(steady_state_gmv(f, current, start=start), rel=1e-6)
+    for j, name in enumerate(CHANNELS):
+        for factor in (0.0, 0.4, 1.7):
+            moved = current.copy()
+            moved[j] *= factor
+            got = model.gmv({name: moved[j]})
+            assert got == pytest.approx(steady_state_gmv(f, moved, start=start), rel=1e-6)
+    assert model.gmv({"千川": 2 * current[0]}) != pytest.approx(model.gmv(), rel=1e-4)  # the move matters
+
+
+def test_saved_draws_are_the_fits_draws(fitted) -> None:
+    f, start, model = fitted
+    moved = f.data.spend[start:].mean(axis=0) * np.array([1.5, 0.5, 1.0])
+    got = model.gmv_draws(dict(zip(CHANNELS, moved, strict=True)))
+    assert got.shape == (200,)
+    for i in (0, 57, 199):
+        assert got[i] == pytest.approx(steady_state_gmv(f, moved, f.draws_flat[i], start=start), rel=1e-6)
+    lo, hi = model.interval()
+    assert lo < model.gmv() < hi and hi - lo > 0
+
+
+def test_moving_budget_toward_the_higher_marginal_roi_raises_gmv(fitted) -> None:
+    f, start, model = fitted
+    current = f.data.spend[start:].mean(axis=0)
+    base = steady_state_gmv(f, current, start=start)
+    step = 0.01 * current
+    mroi = np.array([(steady_state_gmv(f, current + np.eye(3)[j] * step, start=start) - base) / step[j]
+                     for j in range(3)])
+    hi, lo = int(np.argmax(mroi)), int(np.argmin(mroi))
+    assert mroi[hi] > mroi[lo]
+    moved = 0.05 * current[lo]
+    plan = {CHANNELS[hi]: current[hi] + moved, CHANNELS[lo]: current[lo] - moved}
+    assert model.gmv(plan) > model.gmv()
+    assert model.gmv({CHANNELS[hi]: current[hi] - moved, CHANNELS[lo]: current[lo] + moved}) < model.gmv()
+
+
+def test_the_point_is_the_mode(fitted) -> None:
+    f, _, model = fitted
+    assert mode_vector(f).shape == f.draws_flat.shape[1:]
+    assert [c.beta_gmv_cny for c in model.channels] == pytest.approx(np.exp(f.mode["log_beta"]) * f.scaling.gmv_scale)
