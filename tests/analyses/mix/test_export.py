@@ -12,7 +12,7 @@ from mix_helpers import warehouse_with
 from upmarket.analyses.mix import Mix
 from upmarket.analyses.mix.export import mix_model_artefact, mode_vector, steady_state_gmv
 from upmarket.analyses.mix.model import MixData, MixFit, fit
-from upmarket.app.mix_model import MixModelError, load_mix_model
+from upmarket.app.mix_model import load_mix_model
 from upmarket.config import Config
 
 CHANNELS = ("千川", "聚光", "jd_ads")

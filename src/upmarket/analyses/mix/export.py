@@ -118,5 +118,5 @@ def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> MixModelA
             "baseline_gmv_cny": float(_baselines(f, mode_vector(f), start)[0]),
             "baseline_weeks": [str(weeks[start].date()), str(weeks[-1].date())],
             "point": "posterior mode", "adstock": f.adstock, "draws": NPZ_NAME if arrays else None,
-            "n_draws": int(len(draws)) if arrays else 0, "channels": channels}
+            "n_draws": len(draws) if arrays else 0, "channels": channels}
     return MixModelArtefact(meta, arrays)
