@@ -2,6 +2,7 @@
 
     python scripts/dashboard_screenshot.py OUT docs/dashboard.png --change 500
     python scripts/dashboard_screenshot.py OUT docs/dashboard-segment.png --change 500 --segment price-sensitive
+    python scripts/dashboard_screenshot.py OUT docs/dashboard-budget.png --budget-channel douyin_live --to 0.6
 
 Needs the system Chromium (``apt-get install chromium fonts-noto-cjk``).
 """
@@ -25,6 +26,9 @@ def main() -> None:
     parser.add_argument("png", type=Path, help="where to write the screenshot")
     parser.add_argument("--change", type=float, default=500.0, help="price change of the default model, CNY")
     parser.add_argument("--segment", help="a consumer segment to choose in the segment filter")
+    parser.add_argument("--budget-channel", help="move this channel's budget slider and shoot the budget card only")
+    parser.add_argument("--to", type=float, default=0.6,
+                        help="where on its slider (0 to 1 of the track, 3× the current spend at 1) to click")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -43,6 +47,24 @@ def main() -> None:
         page.locator("#price-change").press("Enter")
         page.locator("#whatif-findings").filter(has_text="CNY").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)  # the chart's transition
+        if args.budget_channel:
+            labels = page.locator("#mix-block label").all_inner_texts()
+            index = next((i for i, t in enumerate(labels) if t.startswith(f"{args.budget_channel}:")), None)
+            if index is None:
+                raise SystemExit(f"no budget slider for {args.budget_channel!r} (sliders: {', '.join(labels)})")
+            status = page.locator("#mix-status").inner_text()
+            handle = page.locator("#mix-block [role=slider]").nth(index).bounding_box()
+            track = page.locator("#mix-block label").nth(index).locator("xpath=..").bounding_box()
+            page.mouse.click(track["x"] + args.to * track["width"], handle["y"] + handle["height"] / 2)
+            page.wait_for_function("t => document.querySelector('#mix-status').innerText !== t", arg=status,
+                                   timeout=60_000)
+            page.wait_for_timeout(500)
+            args.png.parent.mkdir(parents=True, exist_ok=True)
+            page.locator("#mix-block").screenshot(path=str(args.png))
+            print(page.locator("#mix-status").inner_text())
+            browser.close()
+            print(f"screenshot: {args.png}")
+            return
         args.png.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.png), full_page=True)
         browser.close()

@@ -59,19 +59,37 @@ MIX = {"format": "upmarket.mix_model", "version": 1, "period": "week", "baseline
                     {"name": "聚光", "mean_spend_cny": 4.0e5, "current_spend_cny": 3.0e5, "beta_gmv_cny": 2.0e6,
                      "k": 0.8, "s": 1.0}]}
 
+MIX_DRAWS = 200
+
+
+def mix_v2(folder: Path) -> None:
+    """MIX in format version 2 with hand-made posterior draws of the baseline, β and K spread around the point."""
+    meta = {**MIX, "version": 2, "saturation": "hill", "draws": "mix_model_draws.npz", "n_draws": MIX_DRAWS}
+    rng = np.random.default_rng(0)
+    channels = MIX["channels"]
+    spread = rng.lognormal(0.0, 0.1, (MIX_DRAWS, len(channels)))
+    arrays = {"baseline_gmv_cny": MIX["baseline_gmv_cny"] * rng.lognormal(0.0, 0.02, MIX_DRAWS),
+              **{key: np.array([[c[key] for c in channels]]) * spread for key in ("beta_gmv_cny", "k")},
+              "s": np.tile([c["s"] for c in channels], (MIX_DRAWS, 1))}
+    np.savez(folder / "mix_model_draws.npz", **arrays)
+    (folder / "mix_model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
 
 @pytest.fixture(scope="session")
 def fitted_output(tmp_path_factory) -> Callable[..., Path]:
-    """``make(mix=True, findings=True)``: an output folder like `upmarket analyze` writes, for the dashboard."""
+    """``make(mix=True, findings=True)``: an output folder like `upmarket analyze` writes, for the dashboard
+    (``mix="v2"``: the mix model in format version 2 with posterior draws)."""
     fit = DemandModel(kind="nested", nest="nest", characteristics=("camera",)).fit(planted_output_market())
     artefact = demand_fit_artefact(fit, focal_brand="Xiaomi", sub_brands=("Redmi",), cost_ratio=0.6)
 
-    def make(mix: bool = True, findings: bool = True) -> Path:
+    def make(mix: bool | str = True, findings: bool = True) -> Path:
         out = tmp_path_factory.mktemp("out")
         artefact.write(out / "artefacts")
         results = {"contract": 1, "focal_brand": "Xiaomi", **({"strategy": {"findings": FINDINGS}} if findings else {})}
         (out / "results.json").write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
-        if mix:
+        if mix == "v2":
+            mix_v2(out / "artefacts")
+        elif mix:
             (out / "artefacts" / "mix_model.json").write_text(json.dumps(MIX, ensure_ascii=False), encoding="utf-8")
         return out
 

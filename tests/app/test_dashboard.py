@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 from conftest import FINDINGS
@@ -14,6 +16,7 @@ from upmarket.app.dashboard import (
     NO_MIX,
     affected_by_price,
     create_app,
+    mix_status,
     running,
     strategy_block,
     whatif_findings,
@@ -74,6 +77,44 @@ def test_a_broken_mix_artefact_names_the_file_and_entry(fitted_output):
         load_mix_model(out)
 
 
+def test_mix_model_v2_draws_give_an_interval_around_the_point(fitted_output):
+    mix = load_mix_model(fitted_output(mix="v2", findings=False))
+    assert mix.draws is not None and mix.gmv_draws().shape == (200,)
+    lo, hi = mix.interval({"千川": 2.0e6})
+    assert lo < mix.gmv({"千川": 2.0e6}) < hi
+    up_lo, up_hi = mix.interval({"千川": 2.0e6}, relative_to_current=True)
+    assert 0 < up_lo < mix.gmv({"千川": 2.0e6}) - mix.gmv() < up_hi
+    assert "90% 区间" in mix_status(mix, {"千川": 2.0e6, "聚光": 3.0e5})
+    assert "90% 区间" not in mix_status(load_mix_model(fitted_output(findings=False)), {"千川": 2.0e6})
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"version": 3}, r"version 3; this reader knows versions 1, 2"),
+    ({"version": 2, "saturation": "weibull"}, r"saturation 'weibull' cannot be reproduced"),
+    ({"version": 1, "saturation": "logistic"}, r"saturation 'logistic' cannot be reproduced"),
+    ({"version": 2, "saturation": "logistic"}, r"channels\[0\] lacks lam"),
+    ({"version": 2, "draws": "nowhere.npz"}, r"nowhere\.npz: named by mix_model\.json but missing"),
+])
+def test_a_mix_model_the_reader_cannot_reproduce_is_refused(fitted_output, edit, message):
+    out = fitted_output(mix="v2", findings=False)
+    path = out / "artefacts" / "mix_model.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**meta, **edit}, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(MixModelError, match=message):
+        load_mix_model(out)
+
+
+def test_mix_draws_of_the_wrong_shape_are_refused(fitted_output):
+    out = fitted_output(mix="v2", findings=False)
+    npz = out / "artefacts" / "mix_model_draws.npz"
+    with np.load(npz) as arrays:
+        bad = {k: arrays[k] for k in arrays.files}
+    bad["k"] = bad["k"][:, :1]
+    np.savez(npz, **bad)
+    with pytest.raises(MixModelError, match=r"mix_model_draws\.npz: k has shape \(200, 1\), expected \(200, 2\)"):
+        load_mix_model(out)
+
+
 def test_findings_citing_prices_are_marked():
     assert affected_by_price({"evidence": {"pricing.diversion.Xiaomi.Redmi": 0.3}})
     assert not affected_by_price({"evidence": {"segments.classes": 3}})
@@ -86,7 +127,7 @@ def test_dashboard_in_chromium_price_rise_moves_units_down_and_rivals_up(fitted_
     the budget slider's GMV is shown, findings appear, and the browser logs no console error."""
     from playwright.sync_api import sync_playwright
 
-    app = create_app(fitted_output())
+    app = create_app(fitted_output(mix="v2"))
     errors: list[str] = []
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
     with running(app) as url, sync_playwright() as pw:
@@ -118,6 +159,22 @@ def test_dashboard_in_chromium_price_rise_moves_units_down_and_rivals_up(fitted_
         page.wait_for_function("b => { const v = parseFloat(document.querySelector('#kpi-units').innerText"
                                ".replace(/,/g, '')); return v < b / 2; }", arg=after, timeout=30_000)
         assert "(-" in units.inner_text()  # the move still lowers units within the tier
+        status = page.locator("#mix-status")
+        gmv_now = first_number(status.inner_text().split(":", 1)[1])
+        assert "90% 区间" in status.inner_text()
+        assert "+0 vs current" in status.inner_text()
+        changed = "t => document.querySelector('#mix-status').innerText !== t"
+        before_move = status.inner_text()
+        page.locator("#mix-block [role=slider]").first.focus()  # 千川 to 3× its spend: more GMV
+        page.keyboard.press("End")
+        page.wait_for_function(changed, arg=before_move, timeout=30_000)
+        gmv_more = first_number(status.inner_text().split(":", 1)[1])
+        assert gmv_more > gmv_now and first_number(status.inner_text().split(";")[1]) > 0
+        before_move = status.inner_text()
+        page.locator("#mix-block [role=slider]").first.press("Home")  # no 千川 spend at all: less GMV than now
+        page.wait_for_function(changed, arg=before_move, timeout=30_000)
+        assert first_number(status.inner_text().split(":", 1)[1]) < gmv_now
+        assert first_number(status.inner_text().split(";")[1]) < 0
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000

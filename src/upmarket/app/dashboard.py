@@ -165,7 +165,7 @@ def _mix_block(mix: MixModel | None) -> html.Div:
                                             value=round(c.current_spend_cny), marks=None,
                                             tooltip={"placement": "bottom"})]))
     return html.Div([html.H3("Channel budget 渠道预算"), *sliders,
-                     html.P(id="mix-status")], className="card")
+                     html.P(id="mix-status")], className="card", id="mix-block")
 
 
 STYLE = """
@@ -276,12 +276,23 @@ def create_app(out: str | Path) -> dash.Dash:
         @app.callback(Output("mix-status", "children"),
                       Input({"type": "mix-spend", "index": dash.ALL}, "value"))
         def update_mix(spend: list[float]) -> str:
-            plan = {c.name: float(v) for c, v in zip(mix.channels, spend, strict=True)}
-            base, new = mix.gmv(), mix.gmv(plan)
-            return (f"Weekly GMV 周 GMV: {new:,.0f} CNY ({signed(new - base)} vs current spend 相对当前投放; "
-                    f"spend {sum(plan.values()):,.0f} CNY)")
+            # a slider holds whole yuan: one left where it started means the current spend exactly
+            plan = {c.name: c.current_spend_cny if v == round(c.current_spend_cny) else float(v)
+                    for c, v in zip(mix.channels, spend, strict=True)}
+            return mix_status(mix, plan)
 
     return app
+
+
+def mix_status(mix: MixModel, plan: dict[str, float]) -> str:
+    """Weekly GMV at a steady spend plan, its change from the current spend and, with saved draws, the change's
+    90 % interval (parameter uncertainty of the curves and the baseline)."""
+    base, new = mix.gmv(), mix.gmv(plan)
+    level, change = mix.interval(plan), mix.interval(plan, relative_to_current=True)
+    level_ci = f" (90% 区间 {level[0]:,.0f}–{level[1]:,.0f})" if level else ""
+    change_ci = f", 90% 区间 {signed(change[0])} to {signed(change[1])}" if change and change[1] > change[0] else ""
+    return (f"Weekly GMV 周 GMV: {new:,.0f} CNY{level_ci}; {signed(new - base)} vs current spend 相对当前投放"
+            f"{change_ci}; spend 投放 {sum(plan.values()):,.0f} CNY")
 
 
 def about(finding: dict[str, Any], names: list[str]) -> bool:

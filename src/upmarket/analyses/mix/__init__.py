@@ -17,6 +17,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
+from upmarket.analyses.mix.export import mix_model_artefact
 from upmarket.analyses.mix.model import MixData, MixFit, decay_summary, fit
 from upmarket.analyses.mix.plan import (
     Planner,
@@ -233,4 +234,5 @@ class Mix(Analysis):
                 "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
                 "留出检验：不含最后几周拟合后的预测")
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings)
+                       charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings,
+                       artefacts={"mix_model": mix_model_artefact(f, planner.start)})
