@@ -35,6 +35,7 @@ from upmarket.report.i18n import (
     check_lang,
     code,
     column,
+    dilemma_title,
     known_column,
     label,
     localise,
@@ -171,6 +172,9 @@ KEY_TABLES: dict[str, tuple[str, ...]] = {
     "demand": ("diversion_matrix", "cannibalisation", "pricing_counterfactual"),
     "segments": ("stp", "message_themes"),
     "pricing_plan": (),
+    "mix": ("roi", "allocation", "scenarios"),
+    "equity": ("switching_brands", "dirichlet", "revenue_premium_trend"),
+    "launch": ("launch_forecasts", "launch_fits"),
 }
 """Per analysis, the small tables a director reads in its area (the rest go to the appendix)."""
 KEY_CHARTS: dict[str, tuple[str, ...]] = {
@@ -180,6 +184,9 @@ KEY_CHARTS: dict[str, tuple[str, ...]] = {
     "spread": ("spread_creator_leaderboard", "spread_broadcast_vs_viral", "spread_seeding_effect"),
     "demand": ("diversion_heatmap", "pricing_counterfactual", "price_elasticity"),
     "segments": ("brand_premium_by_segment", "positioning_map"),
+    "mix": ("mix_response_curves", "mix_roi", "mix_forecast"),
+    "equity": ("switching_sankey", "four_dimensions", "revenue_premium", "dirichlet"),
+    "launch": ("launch_curves", "launch_fan"),
 }
 """Per analysis, the charts its area shows first (the others follow in the appendix)."""
 SMALL_TABLE_ROWS = 15
@@ -354,11 +361,23 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "area": area,
         "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
         "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
-        "verdict": localise(str(f["verdict"]), lang) if f.get("verdict") is not None else None,
+        "verdict": _verdict_word(f, lang) if f.get("verdict") is not None else None,
         "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
         "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,
         "evidence": _evidence(evidence, lang),
     }
+
+
+def _verdict_word(f: dict[str, Any], lang: str) -> str:
+    """A verdict in ``lang``: the finding's own ``verdict_zh`` first, else the catalogue's word for its code."""
+    given = f.get("verdict_zh") if lang == "zh" else None
+    return localise(str(given or code(f["verdict"], lang)), lang)
+
+
+def _ordered(model: list[dict[str, Any]], ids: Any) -> list[dict[str, Any]]:
+    """The findings named by ``ids`` (the strategy layer's own choice and order), those that exist."""
+    by_id = {m["id"]: m for m in model}
+    return [by_id[str(i)] for i in ids if str(i) in by_id] if isinstance(ids, list | tuple) else []
 
 
 def _pick(d: dict[str, Any], zh: bool, *names: str) -> Any:
@@ -375,11 +394,11 @@ def _dilemmas(dilemmas: Any, lang: str) -> list[dict[str, Any]]:
     for key, d in items:
         if not isinstance(d, dict):
             continue
-        title = _pick(d, zh, "title", "question") or key
+        title = _pick(d, zh, "title", "question") or dilemma_title(str(key), lang)
         out.append({
             "id": str(d.get("id", key)),
             "title": localise(str(title), lang),
-            "verdict": localise(str(_pick(d, zh, "verdict") or "–"), lang),
+            "verdict": _verdict_word(d, lang) if d.get("verdict") is not None else "–",
             "text": localise(str(_pick(d, zh, "text") or ""), lang),
             "confidence": _word_or_number(d.get("confidence"), "confidence", lang),
             "change": localise(str(_pick(d, zh, "what_would_change_it", "would_change") or ""), lang),
@@ -394,8 +413,11 @@ def _summary_model(results: dict[str, Any], secs: list[dict[str, Any]], lang: st
     strategy = results.get("strategy") if isinstance(results.get("strategy"), dict) else {}
     findings = [f for f in (strategy.get("findings") or []) if isinstance(f, dict)]
     model = [_strategy_finding(f, lang, present) for f in findings]
-    decisions = [m for m, f in zip(model, findings, strict=True) if f.get("decision")][:5]
-    verdicts = [m for m, f in zip(model, findings, strict=True) if f.get("verdict") is not None and m not in decisions]
+    # the strategy layer names its five decisions and its verdicts; older blocks only flag findings
+    decisions = _ordered(model, strategy.get("decisions"))[:5] or [
+        m for m, f in zip(model, findings, strict=True) if f.get("decision")][:5]
+    verdicts = [m for m in _ordered(model, strategy.get("verdicts")) if m not in decisions] or [
+        m for m, f in zip(model, findings, strict=True) if f.get("verdict") is not None and m not in decisions]
     others = [m for m in model if m not in decisions and m not in verdicts]
     suppressed = strategy.get("suppressed") or {}
     if isinstance(suppressed, dict):

@@ -294,6 +294,7 @@ CODES_ZH: dict[str, str] = {
     # verdicts
     "yes": "是", "no": "否", "partly": "部分是", "level": "持平", "unclear": "尚无定论", "heavy": "严重",
     "moderate": "中等", "light": "轻微", "locked_in": "已被锁定", "not_locked_in": "未被锁定",
+    "locked in": "已被锁定", "not locked in": "未被锁定",
     "high": "高", "medium": "中", "low": "低",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
@@ -388,6 +389,80 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "n_empty": ("Empty reviews", "空评论数"), "add_to_carts": ("Add-to-carts", "加购数"),
     "units_buyers": ("Units per buyer", "人均件数"), "premium_visit_to_buy": ("Premium visit-to-buy",
                                                                           "高端访问转化率"),
+    # mix: channels, returns, allocation, forecast
+    "contribution": ("GMV from the channel", "渠道贡献成交额"),
+    "contribution_share": ("Share of media GMV", "媒介成交额占比"),
+    "mroi": ("Return of the next ¥1", "边际投入回报"),
+    "current_spend": ("Current spend", "当前投放"),
+    "optimal_spend": ("Recommended spend", "建议投放"),
+    "change": ("Change", "变化"),
+    "current_gmv": ("GMV now", "当前成交额"),
+    "optimal_gmv": ("GMV, recommended plan", "建议方案成交额"),
+    "mroi_at_optimum": ("Return of the next ¥1, recommended plan", "建议方案的边际回报"),
+    "bound": ("Bound", "约束"),
+    "scenarios": ("Scenarios", "情景模拟"),
+    "media_gmv": ("GMV from media", "媒介带来的成交额"),
+    "vs_current": ("Against the current plan", "相对当前方案"),
+    "planned_spend": ("Planned spend", "计划投放"),
+    "actual": ("Actual", "实际值"),
+    "optimiser": ("Recommended budget split", "预算优化"),
+    "uplift": ("Gain", "增量"),
+    "holdout": ("Forecast check", "预测检验"),
+    "mape": ("Mean absolute % error", "平均绝对百分比误差"),
+    "coverage": ("Weeks inside the 90% interval", "落在90%区间内的周占比"),
+    "subsidy": ("Subsidy", "国补"),
+    "targets": ("Target segments", "目标人群"),
+    "formula": ("Attractiveness formula", "吸引力公式"),
+    "cells": ("Price cells", "定价单元数"),
+    "floor": ("At the price floor", "触及价格下限"),
+    "ceiling": ("At the price ceiling", "触及价格上限"),
+    "binding_share": ("Share at a bound", "触及约束的占比"),
+    # equity: switching, Dirichlet, four dimensions, revenue premium
+    "changes_from": ("Owners changing phone", "换机用户数"),
+    "outflow": ("Lost to others", "流出"),
+    "inflow": ("Won from others", "流入"),
+    "net_flow": ("Net flow", "净流入"),
+    "share_before": ("Share before", "换机前份额"),
+    "share_after": ("Share after", "换机后份额"),
+    "steady_state_share": ("Long-run share", "长期稳态份额"),
+    "penetration": ("Penetration, expected", "渗透率（预期）"),
+    "penetration_obs": ("Penetration", "渗透率"),
+    "buy_rate": ("Purchases per buyer, expected", "人均购买次数（预期）"),
+    "buy_rate_obs": ("Purchases per buyer", "人均购买次数"),
+    "scr": ("Share of category, expected", "品类需求份额（预期）"),
+    "scr_obs": ("Share of category", "品类需求份额"),
+    "excess_scr": ("Loyalty above expected", "超额忠诚"),
+    "sole_loyal": ("Sole-brand buyers, expected", "单一品牌用户（预期）"),
+    "sole_loyal_obs": ("Sole-brand buyers", "单一品牌用户"),
+    "excess_sole_loyal": ("Sole-brand buyers above expected", "超额单一品牌用户"),
+    "repeat_rate": ("Repeat rate", "复购率"),
+    "category_rate": ("Category purchases per buyer", "人均品类购买次数"),
+    "category_rate_obs": ("Category purchases per buyer", "人均品类购买次数"),
+    "dimension": ("Dimension", "维度"),
+    "available": ("Measured", "已测量"),
+    "periods": ("Periods", "期数"),
+    "slope_cny_per_period": ("Trend, ¥ per period", "趋势（每期元）"),
+    "latest_period": ("Latest period", "最近一期"),
+    "latest_premium": ("Latest revenue premium", "最近一期收入溢价"),
+    "mean_rating": ("Mean rating", "平均评分"),
+    "reviews_rated": ("Rated reviews", "有评分评论数"),
+    "rating_score": ("Rating score", "评分得分"),
+    "spearman": ("Rank correlation", "秩相关系数"),
+    "dirichlet": ("Dirichlet benchmark", "Dirichlet 基准"),
+    "measure": ("Measure", "指标"),
+    # launch: Bass fits and forecasts
+    "series": ("Series", "数据序列"),
+    "launch": ("Launch", "上市时间"),
+    "n_periods": ("Periods observed", "观测期数"),
+    "units_observed": ("Units sold so far", "已售销量"),
+    "p": ("Innovation p (launch pull)", "创新系数 p（上市拉动）"),
+    "q": ("Imitation q (word of mouth)", "模仿系数 q（口碑扩散）"),
+    "m": ("Lifetime units m", "生命周期销量 m"),
+    "peak": ("Peak period", "峰值期"),
+    "remaining_market": ("Units still to sell", "剩余潜在销量"),
+    "n_analogues": ("Analogue launches", "参照机型数"),
+    "basis": ("Basis", "依据"),
+    "time_unit": ("Time unit", "时间单位"),
 }
 """More column labels (the analyses' result tables): a reader sees labels, never column names."""
 
@@ -529,6 +604,18 @@ def localise(text: str, lang: str) -> str:
         text = text.replace(en, zh)
     return re.sub(r"(?<![A-Za-z0-9_])[A-Za-z][a-z0-9_]*(?![A-Za-z0-9_])",
                   lambda m: CODES_ZH.get(m.group(0), COLUMNS["zh"].get(m.group(0), m.group(0))), text)
+
+
+DILEMMA_TITLES: dict[str, tuple[str, str]] = {
+    "lock_in": ("Locked in the value-for-money (性价比) label?", "是否被性价比标签锁定？"),
+    "cannibalisation": ("Does the sub-brand cannibalise the brand?", "子品牌是否蚕食主品牌？"),
+}
+"""The strategy layer's dilemmas, by key, as a director reads them (the block carries no title)."""
+
+
+def dilemma_title(key: str, lang: str) -> str:
+    en, zh = DILEMMA_TITLES.get(key, (key.replace("_", " ").capitalize(), localise(code(key, "zh"), "zh")))
+    return zh if lang == "zh" else en
 
 
 def area_title(area: str, lang: str) -> str:
