@@ -319,6 +319,10 @@ def _evidence_value(value: Any, key: str, lang: str) -> str:
             f"{localise(code(k, lang), lang)}: "
             f"{_evidence_value(v, f'{key}.{k}', lang) if isinstance(v, dict) else fmt(v, unit, lang, key=key)}"
             for k, v in value.items())
+    if isinstance(value, str):  # a cited label or formula: its codes as labels under zh
+        return localise(code(value, lang), lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return ", ".join(localise(code(v, lang), lang) for v in value)
     return format_value(value, key, lang)
 
 

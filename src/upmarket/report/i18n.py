@@ -450,6 +450,7 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "spearman": ("Rank correlation", "秩相关系数"),
     "dirichlet": ("Dirichlet benchmark", "Dirichlet 基准"),
     "measure": ("Measure", "指标"),
+    "rate": ("Rate", "比例"),
     # launch: Bass fits and forecasts
     "series": ("Series", "数据序列"),
     "launch": ("Launch", "上市时间"),
@@ -509,6 +510,44 @@ REASONS_ZH: tuple[tuple[str, str], ...] = (
 """Known English reasons (skips, figures not computed, the PDF fallback) → Chinese, by regular expression."""
 
 TABLE_TITLES_EXTRA: dict[str, tuple[str, str]] = {
+    # mix
+    "roi": ("Return per ¥1 by channel, with 90% intervals", "各渠道每元投入回报（含90%区间）"),
+    "parameters": ("Media model parameters by channel", "媒介模型各渠道参数"),
+    "diagnostics": ("Media model fit diagnostics", "媒介模型拟合诊断"),
+    "allocation": ("Budget allocation: current and recommended", "预算分配：当前与建议"),
+    "response_curves": ("Response curves: GMV by spend", "响应曲线：投放与成交额"),
+    "scenarios": ("Budget scenarios", "预算情景"),
+    "forecast": ("GMV forecast with intervals", "成交额预测（含区间）"),
+    "holdout": ("Forecast check on held-out weeks", "留出周的预测检验"),
+    # equity
+    "switching_matrix": ("Switching between brands at phone change", "换机时的品牌转换矩阵"),
+    "switching_brands": ("Loyalty and switching by brand", "各品牌忠诚度与换机流向"),
+    "switching_flows": ("Switching flows", "换机流向"),
+    "sub_brand_flows": ("Flows between the brand and its sub-brand", "主品牌与子品牌之间的流向"),
+    "repeat_purchases": ("Repeat purchases", "复购"),
+    "loyalty_by_city_tier": ("Loyalty by city tier", "各城市级别忠诚度"),
+    "loyalty_by_age_band": ("Loyalty by age band", "各年龄段忠诚度"),
+    "dirichlet": ("Dirichlet benchmark: observed against expected loyalty", "Dirichlet 基准：实际与预期忠诚度"),
+    "dirichlet_duplication": ("Duplication of purchase", "品牌重叠购买"),
+    "dirichlet_model": ("Dirichlet model fit", "Dirichlet 模型拟合"),
+    "reach": ("Reach by brand", "各品牌触达"),
+    "associations": ("Brand associations", "品牌联想"),
+    "ratings": ("Ratings by brand", "各品牌评分"),
+    "revenue_premium": ("Revenue premium by brand", "各品牌收入溢价"),
+    "revenue_premium_trend": ("Revenue premium trend by brand, with 90% intervals", "各品牌收入溢价趋势（含90%区间）"),
+    "dimensions_scaled": ("Four equity dimensions, scaled", "品牌资产四维度（标准化）"),
+    "index_weights": ("Equity index weights", "品牌资产指数权重"),
+    "index_sensitivity": ("Equity index under other weights", "不同权重下的品牌资产指数"),
+    "dimensions_by_quarter": ("Equity dimensions by quarter", "各季度品牌资产维度"),
+    "index_by_period": ("Equity index by period", "各期品牌资产指数"),
+    "index_vs_price_premium": ("Equity index against the brand premium", "品牌资产指数与品牌溢价"),
+    # launch
+    "launch_fits": ("Bass fits by model", "各机型 Bass 曲线拟合"),
+    "launch_virality": ("Launch word of mouth", "上市口碑扩散"),
+    "launch_forecasts": ("Pre-launch forecasts from analogue launches", "基于参照机型的上市前预测"),
+    "launch_fan": ("Launch forecast fan", "上市预测区间"),
+    "analogue_backtest": ("Analogue forecasts checked against launches", "参照预测回测"),
+    "launch_curves": ("Launch curves: sales and fitted Bass curves", "上市曲线：实际销量与拟合的 Bass 曲线"),
     "funnel_platform": ("Funnel by platform", "各平台转化漏斗"),
     "funnel_by_city_tier": ("Funnel by city tier", "各城市级别转化漏斗"),
     "funnel_tier_brand": ("Funnel by city tier and brand", "各城市级别、各品牌转化漏斗"),
@@ -590,6 +629,7 @@ def reason(text: str, lang: str) -> str:
 
 PHRASES_ZH: tuple[tuple[str, str], ...] = (
     ("(each min–max scaled over segments)", "（各项在人群间做最小-最大标准化）"),
+    ("reviews (praised aspects)", "评论（被称赞的方面）"),
 )
 """English phrases found inside analyses' Chinese sentences (to fix at their source), with their translation."""
 
