@@ -189,6 +189,21 @@ KEY_CHARTS: dict[str, tuple[str, ...]] = {
     "launch": ("launch_curves", "launch_fan"),
 }
 """Per analysis, the charts its area shows first (the others follow in the appendix)."""
+AREA_FIRST: dict[str, dict[str, tuple[str, ...]]] = {
+    "promotion": {"charts": ("mix_response_curves", "mix_forecast", "spread_creator_leaderboard"),
+                  "tables": ("roi", "allocation", "roi_by_creator_type")},
+}
+"""Per area fed by several analyses, the charts and tables it shows first (the budget before the creators)."""
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "roi": ("channel", "spend", "roi", "roi_low", "roi_high", "mroi", "mroi_low", "mroi_high"),
+    "allocation": ("channel", "current_spend", "optimal_spend", "current_gmv", "optimal_gmv", "mroi_at_optimum",
+                   "mroi_at_optimum_low", "mroi_at_optimum_high"),
+    "dirichlet": ("brand", "penetration_obs", "penetration", "buy_rate_obs", "buy_rate", "scr_obs", "scr",
+                  "excess_scr"),
+    "launch_forecasts": ("model", "p", "q", "m", "n_analogues"),
+}
+"""Tables an area shows with chosen columns (observed beside expected, estimates beside their intervals); longer
+ones show their first rows with a note."""
 SMALL_TABLE_ROWS = 15
 SMALL_TABLE_COLS = 8
 CHARTS_PER_AREA = 3
@@ -232,6 +247,9 @@ def records_table(name: str, records: list[dict[str, Any]], columns: list[str], 
 
 def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> HtmlTable | None:
     """A small table for an area: only labelled columns (or brand columns), at most a few; None when too big."""
+    chosen = [c for c in TABLE_COLUMNS.get(name, ()) if c in df.columns]
+    if len(chosen) >= 2 and not df.empty:
+        return html_table(name, df, lang, max_rows=SMALL_TABLE_ROWS, columns=chosen)
     if len(df) > SMALL_TABLE_ROWS or df.empty:
         return None
     cols = [c for c in df.columns if known_column(str(c)) or str(c) in brands or str(c) in CODES_ZH]
@@ -487,7 +505,11 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
         members = [s for s in secs if s["area"] == area_id and s["id"] != "strategy"]  # strategy is page one
         if not members:
             continue
-        charts = [c for s in members for c in s["charts"]]
+        first = AREA_FIRST.get(area_id, {})
+        charts = sorted((c for s in members for c in s["charts"]),
+                        key=lambda c: _rank(first.get("charts", ()), c["name"]))
+        tables = sorted((t for s in members for t in s["readable"]),
+                        key=lambda t: _rank(first.get("tables", ()), t.name))
         shown = {c["name"] for c in charts[:CHARTS_PER_AREA]}
         for s in members:  # the rest go to the appendix
             s["more_charts"] = [c for c in s["charts"] if c["name"] not in shown]
@@ -497,7 +519,7 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
             "sections": members,
             "strategy": [f for f in summary["all"] if f["area"] == area_id],
             "charts": charts[:CHARTS_PER_AREA],
-            "tables": [t for s in members for t in s["readable"]][:TABLES_PER_AREA],
+            "tables": tables[:TABLES_PER_AREA],
         })
     return areas
 

@@ -269,6 +269,8 @@ CODES_ZH: dict[str, str] = {
     # channels
     "douyin_ads": "抖音广告", "qianchuan": "巨量千川", "juguang": "小红书聚光", "pugongying": "蒲公英",
     "search": "搜索广告", "feeds": "信息流", "kol": "达人", "livestream": "直播", "ooh": "户外广告", "tv": "电视",
+    "douyin_live": "抖音直播", "jd_ads": "京东广告", "tmall_ads": "天猫广告", "search_ads": "搜索广告",
+    "xiaohongshu_kol": "小红书达人", "current": "当前方案", "optimal": "最优方案",
     "brand_ads": "品牌广告", "display": "展示广告", "social": "社交媒体", "ecommerce": "电商广告",
     # segment, creator and content words the analyses build names from
     "driven": "驱动", "sensitive": "敏感", "chip": "芯片", "imaging": "影像", "gamer": "游戏玩家", "user": "普通用户",
