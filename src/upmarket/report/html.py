@@ -383,11 +383,23 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "area": area,
         "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
         "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
+        "interval": _headline_interval(evidence, first[0], lang) if first and _is_scalar(first[1]) else None,
         "verdict": _verdict_word(f, lang) if f.get("verdict") is not None else None,
         "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
         "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,
         "evidence": _evidence(evidence, lang),
     }
+
+
+def _headline_interval(evidence: dict[str, Any], key: str, lang: str) -> str | None:
+    """The 90% interval cited beside a headline figure (``a.b.x`` → ``a.b.x_ci`` or ``a.x_ci.b``), formatted."""
+    parts = key.split(".")
+    candidates = [".".join([*parts[:i], f"{parts[i]}_ci", *parts[i + 1:]]) for i in range(len(parts) - 1, -1, -1)]
+    ci = next((evidence[c] for c in candidates if c in evidence), None)
+    if not isinstance(ci, list | tuple) or len(ci) != 2 or not all(_is_scalar(v) for v in ci):
+        return None
+    low, high = (format_value(v, key, lang) for v in ci)
+    return label("interval_90", lang, low=low, high=high)
 
 
 def _verdict_word(f: dict[str, Any], lang: str) -> str:
