@@ -399,6 +399,8 @@ def _headline_interval(evidence: dict[str, Any], key: str, lang: str) -> str | N
     if not isinstance(ci, list | tuple) or len(ci) != 2 or not all(_is_scalar(v) for v in ci):
         return None
     low, high = (format_value(v, key, lang) for v in ci)
+    if low == high:  # an interval narrower than the figure's precision says nothing more
+        return None
     return label("interval_90", lang, low=low, high=high)
 
 
@@ -461,12 +463,15 @@ def _summary_model(results: dict[str, Any], secs: list[dict[str, Any]], lang: st
     # without a strategy layer: each analysis's first finding, so page one still says something
     fallback = [{"text": s["findings"][0]["text"], "anchor": f"section-{s['id']}", "area": s["area"],
                  "evidence": s["findings"][0]["evidence"]} for s in secs if s["findings"]]
+    # a dilemma whose verdict is already a finding on page one (``dilemma.<key>``) is not listed twice
+    shown_ids = {m["id"] for m in (*verdicts, *decisions)}
+    dilemmas = [d for d in _dilemmas(strategy.get("dilemmas"), lang) if f"dilemma.{d['id']}" not in shown_ids]
     return {
         "has_strategy": bool(findings),
         "verdicts": verdicts,
         "decisions": decisions,
         "others": others,
-        "dilemmas": _dilemmas(strategy.get("dilemmas"), lang),
+        "dilemmas": dilemmas,
         "suppressed": suppressed_list,
         "fallback": fallback,
         "all": model,

@@ -646,6 +646,9 @@ def localise(text: str, lang: str) -> str:
         return text
     for en, zh in PHRASES_ZH:
         text = text.replace(en, zh)
+    # segment names the analyses build from what drives a segment ("camera-driven", "price-sensitive")
+    text = re.sub(r"(?<![A-Za-z0-9_])([a-z]+)-(driven|sensitive)(?![A-Za-z0-9_])",
+                  lambda m: f"{CODES_ZH.get(m[1], m[1])}{'驱动型' if m[2] == 'driven' else '敏感型'}", text)
     return re.sub(r"(?<![A-Za-z0-9_])[A-Za-z][a-z0-9_]*(?![A-Za-z0-9_])",
                   lambda m: CODES_ZH.get(m.group(0), COLUMNS["zh"].get(m.group(0), m.group(0))), text)
 
