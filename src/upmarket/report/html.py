@@ -267,7 +267,7 @@ def _one_language(text: str, lang: str) -> str:
     """"price rise on / 提价品牌" → the half in ``lang`` (analyses draw some labels in both)."""
     if " / " in text:
         left, _, right = text.partition(" / ")
-        if _CJK.search(right) and not _CJK.search(left):
+        if _CJK.search(right) and re.search(r"[A-Za-z]{3,}", left):
             return right if lang == "zh" else left
     return text
 
@@ -279,6 +279,15 @@ def _label(text: str, lang: str) -> str:
     dims = re.fullmatch(r"dimension (\d+) \((\d+)% of inertia\)", text)
     if dims:
         return f"维度{dims[1]}（解释 {dims[2]}% 的惯量）"
+    band = re.fullmatch(r"(.+) \((median)\)|(.+) (\d+) ?%", text)  # a forecast fan's median and interval
+    if band:
+        return f"{band[1]}（中位数）" if band[1] else f"{band[3]} {band[4]}% 区间"
+    side = re.fullmatch(r"(.+) \((before|after)\)", text)  # a switching Sankey's two sides
+    if side:
+        return f"{side[1]}（{'换机前' if side[2] == 'before' else '换机后'}）"
+    week = re.fullmatch(r"(\w+) \(week w(\+1)?\)", text)  # a stage flow's two weeks
+    if week:
+        return f"{localise(code(week[1], lang), lang)}（第 w{week[2] or ''} 周）"
     return AXIS_ZH.get(text) or localise(code(text, lang), lang)
 
 
@@ -291,6 +300,9 @@ def _translate_figure(fig: Any, lang: str) -> None:
     for trace in fig.data:
         if getattr(trace, "name", None):
             trace.name = _label(trace.name, lang)
+        node = getattr(trace, "node", None)  # a Sankey's node names (stages, brands)
+        if node is not None and node.label and all(isinstance(v, str) for v in node.label):
+            node.label = [_label(v, lang) for v in node.label]
         for axis in ("x", "y"):
             values = getattr(trace, axis, None)  # a tuple of labels; numbers may come as a typed-array dict
             if isinstance(values, tuple | list) and values and all(isinstance(v, str) for v in values):

@@ -179,6 +179,14 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 }
 
 AXIS_ZH: dict[str, str] = {
+    # mix, equity and launch charts
+    "GMV per CNY of spend": "每元投放带来的成交额", "marginal ROI": "边际 ROI", "ROI": "ROI",
+    "spend over the plan window (CNY)": "计划期内投放花费（元）",
+    "GMV the channel adds (CNY)": "渠道带来的成交额（元）",
+    "GMV (CNY)": "成交额（元）", "forecast": "预测", "actual (hold-out)": "实际值（留出周）",
+    "50% interval": "50% 区间", "90% interval": "90% 区间",
+    "scaled to the best brand (1 = best)": "以最佳品牌为 1 标准化",
+    "Bass fit": "Bass 曲线拟合", "observed": "实际", "add to cart": "加购",
     "units": "销量", "share of units": "销量占比", "share of premium units": "高端销量份额",
     "price band (CNY)": "价位段（元）", "period": "时期", "brand": "品牌", "share": "份额",
     "CNY over Redmi": "相对 Redmi 的溢价（元）", "share of buyers on premium SKUs": "高端 SKU 买家占比",
