@@ -239,6 +239,12 @@ def test_chinese_report_of_a_full_run_has_no_english_words(full_out: Path):
     assert not codes, sorted(codes)
     for area in ("promotion", "equity", "launch"):
         assert f'id="area-{area}"' in html, area
+    chart_words = set()  # the charts' titles, axes and legends, inside each chart's script
+    for script in re.findall(r'Plotly\.newPlot\(\s*"chart-[^"]+",(.*?)</script>', html, flags=re.S):
+        for text in re.findall(r'"(?:name|text)":"((?:[^"\\]|\\.)*)"', script):
+            chart_words |= set(re.findall(r"(?<![A-Za-z0-9_.+-])[A-Za-z]{2,}(?![A-Za-z0-9_])", json.loads(f'"{text}"')))
+    assert "Bass" in chart_words  # the scan does read the charts
+    assert not chart_words - allowed, sorted(chart_words - allowed)
 
 
 def test_full_run_areas_show_mix_equity_and_launch_with_labels(full_out: Path):

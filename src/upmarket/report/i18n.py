@@ -187,6 +187,8 @@ AXIS_ZH: dict[str, str] = {
     "50% interval": "50% 区间", "90% interval": "90% 区间",
     "scaled to the best brand (1 = best)": "以最佳品牌为 1 标准化",
     "Bass fit": "Bass 曲线拟合", "observed": "实际", "add to cart": "加购",
+    "revenue premium, bn CNY": "收入溢价（十亿元）", "quarters since launch": "上市后季度数",
+    "units per period": "每期销量", "weeks since launch": "上市后周数", "months since launch": "上市后月数",
     "units": "销量", "share of units": "销量占比", "share of premium units": "高端销量份额",
     "price band (CNY)": "价位段（元）", "period": "时期", "brand": "品牌", "share": "份额",
     "CNY over Redmi": "相对 Redmi 的溢价（元）", "share of buyers on premium SKUs": "高端 SKU 买家占比",
