@@ -32,6 +32,7 @@ from upmarket.report.i18n import (
     CODES_ZH,
     FONT_STACK,
     FRAMEWORK_AREA,
+    area_title,
     check_lang,
     code,
     column,
@@ -416,6 +417,19 @@ def _headline_interval(evidence: dict[str, Any], key: str, lang: str) -> str | N
     return label("interval_90", lang, low=low, high=high)
 
 
+def _finding_name(fid: str, lang: str) -> str:
+    """A strategy finding's id (``product.review_value``) as a reader names it: its area, then its topic."""
+    head, _, rest = fid.partition(".")
+    if head == "dilemma":
+        return dilemma_title(rest, lang)
+    area = FRAMEWORK_AREA.get(head.lower())
+    name = re.split(r"[:：]", area_title(area, lang))[0] if area else head.replace("_", " ").capitalize()
+    topic = localise(code(rest, lang), lang).replace("_", " ").replace(".", " · ")
+    if lang == "zh" and re.search(r"[A-Za-z]{2,}", topic):
+        topic = ""  # no English word on the Chinese page one: the area says where it belongs
+    return f"{name} — {topic}" if topic else name
+
+
 def _verdict_word(f: dict[str, Any], lang: str) -> str:
     """A verdict in ``lang``: the finding's own ``verdict_zh`` first, else the catalogue's word for its code."""
     given = f.get("verdict_zh") if lang == "zh" else None
@@ -469,7 +483,7 @@ def _summary_model(results: dict[str, Any], secs: list[dict[str, Any]], lang: st
     others = [m for m in model if m not in decisions and m not in verdicts]
     suppressed = strategy.get("suppressed") or {}
     if isinstance(suppressed, dict):
-        suppressed_list = [(str(k), reason(str(v), lang)) for k, v in suppressed.items()]
+        suppressed_list = [(_finding_name(str(k), lang), reason(str(v), lang)) for k, v in suppressed.items()]
     else:
         suppressed_list = [(str(v), "") for v in suppressed]
     # without a strategy layer: each analysis's first finding, so page one still says something

@@ -486,6 +486,8 @@ for _name, (_en, _zh) in COLUMNS_EXTRA.items():
     COLUMNS["zh"].setdefault(_name, _zh)
 
 REASONS_ZH: tuple[tuple[str, str], ...] = (
+    (r"[\w.]+ is not in results\.json", "所依据的分析未运行或未产出该结果"),
+    (r"demand priced no review aspect: .*", "需求模型未给评论中的方面定价（该选项默认关闭），评论价值未知"),
     (r"periods summed from their quarters or months: .*", "年度与半年度数据由季度或月度数据加总得出"),
     (r"no national \(CN\) rows: .*", "没有全国（CN）数据行：全国数据由各省数据加总得出"),
     (r"model rows banded by price_band \((?P<n>\d+) rows\)", "按价位段归档的机型数据行（{n} 行）"),
