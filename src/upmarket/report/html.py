@@ -425,6 +425,9 @@ def _finding_name(fid: str, lang: str) -> str:
     area = FRAMEWORK_AREA.get(head.lower())
     name = re.split(r"[:：]", area_title(area, lang))[0] if area else head.replace("_", " ").capitalize()
     topic = localise(code(rest, lang), lang).replace("_", " ").replace(".", " · ")
+    if lang == "zh" and re.search(r"[A-Za-z]{2,}", name):
+        name = localise(code(head, lang), lang)
+        name = "一项结论" if re.search(r"[A-Za-z]{2,}", name) else name
     if lang == "zh" and re.search(r"[A-Za-z]{2,}", topic):
         topic = ""  # no English word on the Chinese page one: the area says where it belongs
     return f"{name} — {topic}" if topic else name
