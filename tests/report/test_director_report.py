@@ -71,6 +71,30 @@ def strategy_block(figures: dict[str, Any]) -> dict[str, Any]:
             "suppressed": {"loyalty_gap": "needs table(s) device_history, not in the dataset"}}
 
 
+FULL_TABLES = (*TWIN_TABLES, "spend", "kpi_weekly", "device_history")
+FULL_ANALYSES = [*ANALYSES, "equity", "mix", "launch"]
+QUICK_MIX = "\n[mix]\ndraws = 100\nplan_draws = 30\nstarts = 1\nholdout_weeks = 0\nforecast_weeks = 6\n"
+"""The mix model with few draws, one start and no hold-out refit: the report needs its tables, not their precision
+(the fit is the slow part of this module; the demo run's hold-out text was read in Chinese by hand)."""
+
+
+@pytest.fixture(scope="module")
+def full_out(demo_twin: Path, tmp_path_factory) -> Path:
+    """The same run with brand equity, the media mix and launches, whose figures the report's areas show."""
+    dataset = tmp_path_factory.mktemp("director_full") / "market"
+    dataset.mkdir()
+    for table in FULL_TABLES:  # a table may be a file, a folder of parts, or both
+        if (demo_twin / table).is_dir():
+            shutil.copytree(demo_twin / table, dataset / table)
+        if (demo_twin / f"{table}.parquet").is_file():
+            shutil.copy(demo_twin / f"{table}.parquet", dataset / f"{table}.parquet")
+    toml = (demo_twin / "upmarket.toml").read_text(encoding="utf-8")
+    (dataset / "upmarket.toml").write_text(toml + QUICK_MIX, encoding="utf-8")
+    out = dataset.parent / "out"
+    upmarket.analyze(dataset, out, only=FULL_ANALYSES)
+    return out
+
+
 @pytest.fixture(scope="module")
 def with_strategy(run_out: Path) -> dict[str, Any]:
     figures = read_results(run_out)
@@ -135,8 +159,17 @@ def data_words(run_out: Path, figures: dict[str, Any], dataset: Path) -> set[str
 
 
 UNITS_AND_NAMES = {"upmarket", "results", "json", "xlsx", "parquet", "Parquet", "tables", "PDF", "SKU", "GMV", "ROI",
-                   "CNY", "UTC", "CN", "pp", "logit", "IV", "AIPL", "OLS", "HC"}
-"""Allowed in the Chinese report: the product and its file names, units, and standard abbreviations."""
+                   "CNY", "UTC", "CN", "pp", "logit", "IV", "AIPL", "OLS", "HC", "Dirichlet", "Bass", "Aaker"}
+"""Allowed in the Chinese report: the product and its file names, units, standard abbreviations and the names of
+the models a marketer knows by their author (the Dirichlet, Bass and Aaker models)."""
+
+
+def visible_identifiers(html: str) -> set[str]:
+    """snake_case names a reader sees (``jd_ads``, ``excess_scr``): codes that reached the page unlabelled."""
+    parser = VisibleText()
+    parser.feed(html)
+    return set(re.findall(r"(?<![A-Za-z0-9_./-])[a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9](?![A-Za-z0-9_])",
+                          " ".join(parser.parts)))
 
 
 def test_summary_is_page_one_in_both_languages(rendered, with_strategy: dict[str, Any]):
@@ -190,6 +223,41 @@ def test_chinese_report_has_no_english_words(run_out: Path, with_strategy: dict[
     # and the check does see English: the English report is full of it
     english = rendered["en"][0]
     assert {"Executive", "summary", "Funnel"} <= visible_words(english) - allowed
+
+
+def test_chinese_report_of_a_full_run_has_no_english_words(full_out: Path):
+    """Equity, mix and launch in Chinese too: findings, evidence labels, table headers and chart labels."""
+    figures = read_results(full_out)
+    assert {"equity", "mix", "launch"} <= set(figures), sorted(figures.get("failed") or {})
+    html = render_all(figures, None, full_out, "zh").html.read_text(encoding="utf-8")
+    dataset = Path(figures["dataset"])
+    contract_names = set(TABLES) | {name for t in TABLES.values() for name in t.names}
+    allowed = UNITS_AND_NAMES | data_words(full_out, figures, dataset) | contract_names
+    stray = visible_words(html) - allowed
+    assert not stray, sorted(stray)
+    codes = visible_identifiers(html) - contract_names
+    assert not codes, sorted(codes)
+    for area in ("promotion", "equity", "launch"):
+        assert f'id="area-{area}"' in html, area
+    chart_words = set()  # the charts' titles, axes and legends, inside each chart's script
+    for script in re.findall(r'Plotly\.newPlot\(\s*"chart-[^"]+",(.*?)</script>', html, flags=re.S):
+        for text in re.findall(r'"(?:name|text)":"((?:[^"\\]|\\.)*)"', script):
+            chart_words |= set(re.findall(r"(?<![A-Za-z0-9_.+-])[A-Za-z]{2,}(?![A-Za-z0-9_])", json.loads(f'"{text}"')))
+    assert "Bass" in chart_words  # the scan does read the charts
+    assert not chart_words - allowed, sorted(chart_words - allowed)
+
+
+def test_full_run_areas_show_mix_equity_and_launch_with_labels(full_out: Path):
+    html = render_all(read_results(full_out), None, full_out, "en").html.read_text(encoding="utf-8")
+    blocks = {m[0]: m[1][:m[1].index("</section>")] for m in
+              re.findall(r'<section class="block area" id="area-(\w+)"(.*?)(?=<section class="block area"|$)', html,
+                         flags=re.S)}
+    for area, chart in (("promotion", "chart-mix_response_curves"), ("equity", "chart-switching_sankey"),
+                        ("launch", "chart-launch_curves")):
+        assert 2 <= blocks[area].count('<figure class="chart">') <= 3 and chart in blocks[area], area
+    assert "Return per ¥1 spent (low, 90%)" in blocks["promotion"]  # ROI shown with its interval
+    for raw in ("mroi", "excess_scr", "slope_cny_per_period", "contribution_low", "n_analogues"):
+        assert not re.search(rf"<th[^>]*>{raw}</th>", html), raw
 
 
 def test_workbook_opens_with_its_sheets(run_out: Path, rendered):

@@ -34,7 +34,11 @@ KEY_UNITS: dict[str, Unit] = {
     # ratios and coefficients
     "roi": "ratio", "price_elasticity": "elasticity", "elasticity": "elasticity", "structural_virality": "number",
     "sentiment": "number", "index": "number", "p": "number", "q": "number",
-    "premium_share_change_pp": "number", "units_change": "count", "confidence": "pct",
+    "premium_share_change_pp": "number", "units_change": "pct", "confidence": "pct",
+    "mroi": "ratio", "mroi_at_optimum": "ratio", "spearman": "number", "rho": "number", "mape": "pct",
+    "uplift": "cny", "coverage": "pct", "contribution": "cny", "contribution_share": "pct", "excess_scr": "pct",
+    "penetration": "pct", "penetration_obs": "pct", "scr": "pct", "scr_obs": "pct", "repeat_rate": "pct",
+    "steady_state_share": "pct", "weight": "number", "cells": "count", "buyers": "count",
 }
 """The unit of a results figure, by the last part of its key path that is declared here."""
 

@@ -32,9 +32,11 @@ from upmarket.report.i18n import (
     CODES_ZH,
     FONT_STACK,
     FRAMEWORK_AREA,
+    area_title,
     check_lang,
     code,
     column,
+    dilemma_title,
     known_column,
     label,
     localise,
@@ -171,6 +173,9 @@ KEY_TABLES: dict[str, tuple[str, ...]] = {
     "demand": ("diversion_matrix", "cannibalisation", "pricing_counterfactual"),
     "segments": ("stp", "message_themes"),
     "pricing_plan": (),
+    "mix": ("roi", "allocation", "scenarios"),
+    "equity": ("switching_brands", "dirichlet", "revenue_premium_trend"),
+    "launch": ("launch_forecasts", "launch_fits"),
 }
 """Per analysis, the small tables a director reads in its area (the rest go to the appendix)."""
 KEY_CHARTS: dict[str, tuple[str, ...]] = {
@@ -180,8 +185,26 @@ KEY_CHARTS: dict[str, tuple[str, ...]] = {
     "spread": ("spread_creator_leaderboard", "spread_broadcast_vs_viral", "spread_seeding_effect"),
     "demand": ("diversion_heatmap", "pricing_counterfactual", "price_elasticity"),
     "segments": ("brand_premium_by_segment", "positioning_map"),
+    "mix": ("mix_response_curves", "mix_roi", "mix_forecast"),
+    "equity": ("switching_sankey", "four_dimensions", "revenue_premium", "dirichlet"),
+    "launch": ("launch_curves", "launch_fan"),
 }
 """Per analysis, the charts its area shows first (the others follow in the appendix)."""
+AREA_FIRST: dict[str, dict[str, tuple[str, ...]]] = {
+    "promotion": {"charts": ("mix_response_curves", "mix_forecast", "spread_creator_leaderboard"),
+                  "tables": ("roi", "allocation", "roi_by_creator_type")},
+}
+"""Per area fed by several analyses, the charts and tables it shows first (the budget before the creators)."""
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "roi": ("channel", "spend", "roi", "roi_low", "roi_high", "mroi", "mroi_low", "mroi_high"),
+    "allocation": ("channel", "current_spend", "optimal_spend", "current_gmv", "optimal_gmv", "mroi_at_optimum",
+                   "mroi_at_optimum_low", "mroi_at_optimum_high"),
+    "dirichlet": ("brand", "penetration_obs", "penetration", "buy_rate_obs", "buy_rate", "scr_obs", "scr",
+                  "excess_scr"),
+    "launch_forecasts": ("model", "p", "q", "m", "n_analogues"),
+}
+"""Tables an area shows with chosen columns (observed beside expected, estimates beside their intervals); longer
+ones show their first rows with a note."""
 SMALL_TABLE_ROWS = 15
 SMALL_TABLE_COLS = 8
 CHARTS_PER_AREA = 3
@@ -225,6 +248,9 @@ def records_table(name: str, records: list[dict[str, Any]], columns: list[str], 
 
 def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> HtmlTable | None:
     """A small table for an area: only labelled columns (or brand columns), at most a few; None when too big."""
+    chosen = [c for c in TABLE_COLUMNS.get(name, ()) if c in df.columns]
+    if len(chosen) >= 2 and not df.empty:
+        return html_table(name, df, lang, max_rows=SMALL_TABLE_ROWS, columns=chosen)
     if len(df) > SMALL_TABLE_ROWS or df.empty:
         return None
     cols = [c for c in df.columns if known_column(str(c)) or str(c) in brands or str(c) in CODES_ZH]
@@ -242,7 +268,7 @@ def _one_language(text: str, lang: str) -> str:
     """"price rise on / 提价品牌" → the half in ``lang`` (analyses draw some labels in both)."""
     if " / " in text:
         left, _, right = text.partition(" / ")
-        if _CJK.search(right) and not _CJK.search(left):
+        if _CJK.search(right) and re.search(r"[A-Za-z]{3,}", left):
             return right if lang == "zh" else left
     return text
 
@@ -254,6 +280,15 @@ def _label(text: str, lang: str) -> str:
     dims = re.fullmatch(r"dimension (\d+) \((\d+)% of inertia\)", text)
     if dims:
         return f"维度{dims[1]}（解释 {dims[2]}% 的惯量）"
+    band = re.fullmatch(r"(.+) \((median)\)|(.+) (\d+) ?%", text)  # a forecast fan's median and interval
+    if band:
+        return f"{band[1]}（中位数）" if band[1] else f"{band[3]} {band[4]}% 区间"
+    side = re.fullmatch(r"(.+) \((before|after)\)", text)  # a switching Sankey's two sides
+    if side:
+        return f"{side[1]}（{'换机前' if side[2] == 'before' else '换机后'}）"
+    week = re.fullmatch(r"(\w+) \(week w(\+1)?\)", text)  # a stage flow's two weeks
+    if week:
+        return f"{localise(code(week[1], lang), lang)}（第 w{week[2] or ''} 周）"
     return AXIS_ZH.get(text) or localise(code(text, lang), lang)
 
 
@@ -266,6 +301,9 @@ def _translate_figure(fig: Any, lang: str) -> None:
     for trace in fig.data:
         if getattr(trace, "name", None):
             trace.name = _label(trace.name, lang)
+        node = getattr(trace, "node", None)  # a Sankey's node names (stages, brands)
+        if node is not None and node.label and all(isinstance(v, str) for v in node.label):
+            node.label = [_label(v, lang) for v in node.label]
         for axis in ("x", "y"):
             values = getattr(trace, axis, None)  # a tuple of labels; numbers may come as a typed-array dict
             if isinstance(values, tuple | list) and values and all(isinstance(v, str) for v in values):
@@ -312,6 +350,10 @@ def _evidence_value(value: Any, key: str, lang: str) -> str:
             f"{localise(code(k, lang), lang)}: "
             f"{_evidence_value(v, f'{key}.{k}', lang) if isinstance(v, dict) else fmt(v, unit, lang, key=key)}"
             for k, v in value.items())
+    if isinstance(value, str):  # a cited label or formula: its codes as labels under zh
+        return localise(code(value, lang), lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return ", ".join(localise(code(v, lang), lang) for v in value)
     return format_value(value, key, lang)
 
 
@@ -354,11 +396,53 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "area": area,
         "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
         "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
-        "verdict": localise(str(f["verdict"]), lang) if f.get("verdict") is not None else None,
+        "interval": _headline_interval(evidence, first[0], lang) if first and _is_scalar(first[1]) else None,
+        "verdict": _verdict_word(f, lang) if f.get("verdict") is not None else None,
         "confidence": _word_or_number(f.get("confidence"), "confidence", lang),
         "n": format_value(f["n"], "n", lang) if f.get("n") is not None else None,
         "evidence": _evidence(evidence, lang),
     }
+
+
+def _headline_interval(evidence: dict[str, Any], key: str, lang: str) -> str | None:
+    """The 90% interval cited beside a headline figure (``a.b.x`` → ``a.b.x_ci`` or ``a.x_ci.b``), formatted."""
+    parts = key.split(".")
+    candidates = [".".join([*parts[:i], f"{parts[i]}_ci", *parts[i + 1:]]) for i in range(len(parts) - 1, -1, -1)]
+    ci = next((evidence[c] for c in candidates if c in evidence), None)
+    if not isinstance(ci, list | tuple) or len(ci) != 2 or not all(_is_scalar(v) for v in ci):
+        return None
+    low, high = (format_value(v, key, lang) for v in ci)
+    if low == high:  # an interval narrower than the figure's precision says nothing more
+        return None
+    return label("interval_90", lang, low=low, high=high)
+
+
+def _finding_name(fid: str, lang: str) -> str:
+    """A strategy finding's id (``product.review_value``) as a reader names it: its area, then its topic."""
+    head, _, rest = fid.partition(".")
+    if head == "dilemma":
+        return dilemma_title(rest, lang)
+    area = FRAMEWORK_AREA.get(head.lower())
+    name = re.split(r"[:：]", area_title(area, lang))[0] if area else head.replace("_", " ").capitalize()
+    topic = localise(code(rest, lang), lang).replace("_", " ").replace(".", " · ")
+    if lang == "zh" and re.search(r"[A-Za-z]{2,}", name):
+        name = localise(code(head, lang), lang)
+        name = "一项结论" if re.search(r"[A-Za-z]{2,}", name) else name
+    if lang == "zh" and re.search(r"[A-Za-z]{2,}", topic):
+        topic = ""  # no English word on the Chinese page one: the area says where it belongs
+    return f"{name} — {topic}" if topic else name
+
+
+def _verdict_word(f: dict[str, Any], lang: str) -> str:
+    """A verdict in ``lang``: the finding's own ``verdict_zh`` first, else the catalogue's word for its code."""
+    given = f.get("verdict_zh") if lang == "zh" else None
+    return localise(str(given or code(f["verdict"], lang)), lang)
+
+
+def _ordered(model: list[dict[str, Any]], ids: Any) -> list[dict[str, Any]]:
+    """The findings named by ``ids`` (the strategy layer's own choice and order), those that exist."""
+    by_id = {m["id"]: m for m in model}
+    return [by_id[str(i)] for i in ids if str(i) in by_id] if isinstance(ids, list | tuple) else []
 
 
 def _pick(d: dict[str, Any], zh: bool, *names: str) -> Any:
@@ -375,11 +459,11 @@ def _dilemmas(dilemmas: Any, lang: str) -> list[dict[str, Any]]:
     for key, d in items:
         if not isinstance(d, dict):
             continue
-        title = _pick(d, zh, "title", "question") or key
+        title = _pick(d, zh, "title", "question") or dilemma_title(str(key), lang)
         out.append({
             "id": str(d.get("id", key)),
             "title": localise(str(title), lang),
-            "verdict": localise(str(_pick(d, zh, "verdict") or "–"), lang),
+            "verdict": _verdict_word(d, lang) if d.get("verdict") is not None else "–",
             "text": localise(str(_pick(d, zh, "text") or ""), lang),
             "confidence": _word_or_number(d.get("confidence"), "confidence", lang),
             "change": localise(str(_pick(d, zh, "what_would_change_it", "would_change") or ""), lang),
@@ -394,23 +478,29 @@ def _summary_model(results: dict[str, Any], secs: list[dict[str, Any]], lang: st
     strategy = results.get("strategy") if isinstance(results.get("strategy"), dict) else {}
     findings = [f for f in (strategy.get("findings") or []) if isinstance(f, dict)]
     model = [_strategy_finding(f, lang, present) for f in findings]
-    decisions = [m for m, f in zip(model, findings, strict=True) if f.get("decision")][:5]
-    verdicts = [m for m, f in zip(model, findings, strict=True) if f.get("verdict") is not None and m not in decisions]
+    # the strategy layer names its five decisions and its verdicts; older blocks only flag findings
+    decisions = _ordered(model, strategy.get("decisions"))[:5] or [
+        m for m, f in zip(model, findings, strict=True) if f.get("decision")][:5]
+    verdicts = [m for m in _ordered(model, strategy.get("verdicts")) if m not in decisions] or [
+        m for m, f in zip(model, findings, strict=True) if f.get("verdict") is not None and m not in decisions]
     others = [m for m in model if m not in decisions and m not in verdicts]
     suppressed = strategy.get("suppressed") or {}
     if isinstance(suppressed, dict):
-        suppressed_list = [(str(k), reason(str(v), lang)) for k, v in suppressed.items()]
+        suppressed_list = [(_finding_name(str(k), lang), reason(str(v), lang)) for k, v in suppressed.items()]
     else:
         suppressed_list = [(str(v), "") for v in suppressed]
     # without a strategy layer: each analysis's first finding, so page one still says something
     fallback = [{"text": s["findings"][0]["text"], "anchor": f"section-{s['id']}", "area": s["area"],
                  "evidence": s["findings"][0]["evidence"]} for s in secs if s["findings"]]
+    # a dilemma whose verdict is already a finding on page one (``dilemma.<key>``) is not listed twice
+    shown_ids = {m["id"] for m in (*verdicts, *decisions)}
+    dilemmas = [d for d in _dilemmas(strategy.get("dilemmas"), lang) if f"dilemma.{d['id']}" not in shown_ids]
     return {
         "has_strategy": bool(findings),
         "verdicts": verdicts,
         "decisions": decisions,
         "others": others,
-        "dilemmas": _dilemmas(strategy.get("dilemmas"), lang),
+        "dilemmas": dilemmas,
         "suppressed": suppressed_list,
         "fallback": fallback,
         "all": model,
@@ -461,7 +551,11 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
         members = [s for s in secs if s["area"] == area_id and s["id"] != "strategy"]  # strategy is page one
         if not members:
             continue
-        charts = [c for s in members for c in s["charts"]]
+        first = AREA_FIRST.get(area_id, {})
+        charts = sorted((c for s in members for c in s["charts"]),
+                        key=lambda c: _rank(first.get("charts", ()), c["name"]))
+        tables = sorted((t for s in members for t in s["readable"]),
+                        key=lambda t: _rank(first.get("tables", ()), t.name))
         shown = {c["name"] for c in charts[:CHARTS_PER_AREA]}
         for s in members:  # the rest go to the appendix
             s["more_charts"] = [c for c in s["charts"] if c["name"] not in shown]
@@ -471,7 +565,7 @@ def _areas_model(secs: list[dict[str, Any]], summary: dict[str, Any], lang: str)
             "sections": members,
             "strategy": [f for f in summary["all"] if f["area"] == area_id],
             "charts": charts[:CHARTS_PER_AREA],
-            "tables": [t for s in members for t in s["readable"]][:TABLES_PER_AREA],
+            "tables": tables[:TABLES_PER_AREA],
         })
     return areas
 

@@ -28,6 +28,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figures": "All figures of this section (results.json)",
         "no_findings": "No findings.",
         "rows_shown": "showing {shown} of {total} rows",
+        "interval_90": "90% interval {low} to {high}",
         "table_missing": "table {name} is not in the output folder",
         "skipped": "Skipped analyses",
         "no_skipped": "Every analysis ran.",
@@ -92,6 +93,7 @@ LABELS: dict[str, dict[str, str]] = {
         "figures": "本节全部指标（results.json）",
         "no_findings": "暂无发现。",
         "rows_shown": "显示 {total} 行中的 {shown} 行",
+        "interval_90": "90% 区间 {low} 至 {high}",
         "table_missing": "输出目录中没有数据表 {name}",
         "skipped": "未运行的分析",
         "no_skipped": "所有分析均已运行。",
@@ -177,6 +179,16 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 }
 
 AXIS_ZH: dict[str, str] = {
+    # mix, equity and launch charts
+    "GMV per CNY of spend": "每元投放带来的成交额", "marginal ROI": "边际 ROI", "ROI": "ROI",
+    "spend over the plan window (CNY)": "计划期内投放花费（元）",
+    "GMV the channel adds (CNY)": "渠道带来的成交额（元）",
+    "GMV (CNY)": "成交额（元）", "forecast": "预测", "actual (hold-out)": "实际值（留出周）",
+    "50% interval": "50% 区间", "90% interval": "90% 区间",
+    "scaled to the best brand (1 = best)": "以最佳品牌为 1 标准化",
+    "Bass fit": "Bass 曲线拟合", "observed": "实际", "add to cart": "加购",
+    "revenue premium, bn CNY": "收入溢价（十亿元）", "quarters since launch": "上市后季度数",
+    "units per period": "每期销量", "weeks since launch": "上市后周数", "months since launch": "上市后月数",
     "units": "销量", "share of units": "销量占比", "share of premium units": "高端销量份额",
     "price band (CNY)": "价位段（元）", "period": "时期", "brand": "品牌", "share": "份额",
     "CNY over Redmi": "相对 Redmi 的溢价（元）", "share of buyers on premium SKUs": "高端 SKU 买家占比",
@@ -269,6 +281,8 @@ CODES_ZH: dict[str, str] = {
     # channels
     "douyin_ads": "抖音广告", "qianchuan": "巨量千川", "juguang": "小红书聚光", "pugongying": "蒲公英",
     "search": "搜索广告", "feeds": "信息流", "kol": "达人", "livestream": "直播", "ooh": "户外广告", "tv": "电视",
+    "douyin_live": "抖音直播", "jd_ads": "京东广告", "tmall_ads": "天猫广告", "search_ads": "搜索广告",
+    "xiaohongshu_kol": "小红书达人", "current": "当前方案", "optimal": "最优方案",
     "brand_ads": "品牌广告", "display": "展示广告", "social": "社交媒体", "ecommerce": "电商广告",
     # segment, creator and content words the analyses build names from
     "driven": "驱动", "sensitive": "敏感", "chip": "芯片", "imaging": "影像", "gamer": "游戏玩家", "user": "普通用户",
@@ -294,6 +308,7 @@ CODES_ZH: dict[str, str] = {
     # verdicts
     "yes": "是", "no": "否", "partly": "部分是", "level": "持平", "unclear": "尚无定论", "heavy": "严重",
     "moderate": "中等", "light": "轻微", "locked_in": "已被锁定", "not_locked_in": "未被锁定",
+    "locked in": "已被锁定", "not locked in": "未被锁定",
     "high": "高", "medium": "中", "low": "低",
     # frameworks and generic words
     "all": "全体", "premium": "高端", "mass": "大众", "value": "性价比", "positive": "正面", "negative": "负面",
@@ -388,6 +403,81 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "n_empty": ("Empty reviews", "空评论数"), "add_to_carts": ("Add-to-carts", "加购数"),
     "units_buyers": ("Units per buyer", "人均件数"), "premium_visit_to_buy": ("Premium visit-to-buy",
                                                                           "高端访问转化率"),
+    # mix: channels, returns, allocation, forecast
+    "contribution": ("GMV from the channel", "渠道贡献成交额"),
+    "contribution_share": ("Share of media GMV", "媒介成交额占比"),
+    "mroi": ("Return of the next ¥1", "边际投入回报"),
+    "current_spend": ("Current spend", "当前投放"),
+    "optimal_spend": ("Recommended spend", "建议投放"),
+    "change": ("Change", "变化"),
+    "current_gmv": ("GMV now", "当前成交额"),
+    "optimal_gmv": ("GMV, recommended plan", "建议方案成交额"),
+    "mroi_at_optimum": ("Return of the next ¥1, recommended plan", "建议方案的边际回报"),
+    "bound": ("Bound", "约束"),
+    "scenarios": ("Scenarios", "情景模拟"),
+    "media_gmv": ("GMV from media", "媒介带来的成交额"),
+    "vs_current": ("Against the current plan", "相对当前方案"),
+    "planned_spend": ("Planned spend", "计划投放"),
+    "actual": ("Actual", "实际值"),
+    "optimiser": ("Recommended budget split", "预算优化"),
+    "uplift": ("Gain", "增量"),
+    "holdout": ("Forecast check", "预测检验"),
+    "mape": ("Mean absolute % error", "平均绝对百分比误差"),
+    "coverage": ("Weeks inside the 90% interval", "落在90%区间内的周占比"),
+    "subsidy": ("Subsidy", "国补"),
+    "targets": ("Target segments", "目标人群"),
+    "formula": ("Attractiveness formula", "吸引力公式"),
+    "cells": ("Price cells", "定价单元数"),
+    "floor": ("At the price floor", "触及价格下限"),
+    "ceiling": ("At the price ceiling", "触及价格上限"),
+    "binding_share": ("Share at a bound", "触及约束的占比"),
+    # equity: switching, Dirichlet, four dimensions, revenue premium
+    "changes_from": ("Owners changing phone", "换机用户数"),
+    "outflow": ("Lost to others", "流出"),
+    "inflow": ("Won from others", "流入"),
+    "net_flow": ("Net flow", "净流入"),
+    "share_before": ("Share before", "换机前份额"),
+    "share_after": ("Share after", "换机后份额"),
+    "steady_state_share": ("Long-run share", "长期稳态份额"),
+    "penetration": ("Penetration, expected", "渗透率（预期）"),
+    "penetration_obs": ("Penetration", "渗透率"),
+    "buy_rate": ("Purchases per buyer, expected", "人均购买次数（预期）"),
+    "buy_rate_obs": ("Purchases per buyer", "人均购买次数"),
+    "scr": ("Share of category, expected", "品类需求份额（预期）"),
+    "scr_obs": ("Share of category", "品类需求份额"),
+    "excess_scr": ("Loyalty above expected", "超额忠诚"),
+    "sole_loyal": ("Sole-brand buyers, expected", "单一品牌用户（预期）"),
+    "sole_loyal_obs": ("Sole-brand buyers", "单一品牌用户"),
+    "excess_sole_loyal": ("Sole-brand buyers above expected", "超额单一品牌用户"),
+    "repeat_rate": ("Repeat rate", "复购率"),
+    "category_rate": ("Category purchases per buyer", "人均品类购买次数"),
+    "category_rate_obs": ("Category purchases per buyer", "人均品类购买次数"),
+    "dimension": ("Dimension", "维度"),
+    "available": ("Measured", "已测量"),
+    "periods": ("Periods", "期数"),
+    "slope_cny_per_period": ("Trend, ¥ per period", "趋势（每期元）"),
+    "latest_period": ("Latest period", "最近一期"),
+    "latest_premium": ("Latest revenue premium", "最近一期收入溢价"),
+    "mean_rating": ("Mean rating", "平均评分"),
+    "reviews_rated": ("Rated reviews", "有评分评论数"),
+    "rating_score": ("Rating score", "评分得分"),
+    "spearman": ("Rank correlation", "秩相关系数"),
+    "dirichlet": ("Dirichlet benchmark", "Dirichlet 基准"),
+    "measure": ("Measure", "指标"),
+    "rate": ("Rate", "比例"),
+    # launch: Bass fits and forecasts
+    "series": ("Series", "数据序列"),
+    "launch": ("Launch", "上市时间"),
+    "n_periods": ("Periods observed", "观测期数"),
+    "units_observed": ("Units sold so far", "已售销量"),
+    "p": ("Innovation p (launch pull)", "创新系数 p（上市拉动）"),
+    "q": ("Imitation q (word of mouth)", "模仿系数 q（口碑扩散）"),
+    "m": ("Lifetime units m", "生命周期销量 m"),
+    "peak": ("Peak period", "峰值期"),
+    "remaining_market": ("Units still to sell", "剩余潜在销量"),
+    "n_analogues": ("Analogue launches", "参照机型数"),
+    "basis": ("Basis", "依据"),
+    "time_unit": ("Time unit", "时间单位"),
 }
 """More column labels (the analyses' result tables): a reader sees labels, never column names."""
 
@@ -396,6 +486,8 @@ for _name, (_en, _zh) in COLUMNS_EXTRA.items():
     COLUMNS["zh"].setdefault(_name, _zh)
 
 REASONS_ZH: tuple[tuple[str, str], ...] = (
+    (r"[\w.]+ is not in results\.json", "所依据的分析未运行或未产出该结果"),
+    (r"demand priced no review aspect: .*", "需求模型未给评论中的方面定价（该选项默认关闭），评论价值未知"),
     (r"periods summed from their quarters or months: .*", "年度与半年度数据由季度或月度数据加总得出"),
     (r"no national \(CN\) rows: .*", "没有全国（CN）数据行：全国数据由各省数据加总得出"),
     (r"model rows banded by price_band \((?P<n>\d+) rows\)", "按价位段归档的机型数据行（{n} 行）"),
@@ -434,6 +526,44 @@ REASONS_ZH: tuple[tuple[str, str], ...] = (
 """Known English reasons (skips, figures not computed, the PDF fallback) → Chinese, by regular expression."""
 
 TABLE_TITLES_EXTRA: dict[str, tuple[str, str]] = {
+    # mix
+    "roi": ("Return per ¥1 by channel, with 90% intervals", "各渠道每元投入回报（含90%区间）"),
+    "parameters": ("Media model parameters by channel", "媒介模型各渠道参数"),
+    "diagnostics": ("Media model fit diagnostics", "媒介模型拟合诊断"),
+    "allocation": ("Budget allocation: current and recommended", "预算分配：当前与建议"),
+    "response_curves": ("Response curves: GMV by spend", "响应曲线：投放与成交额"),
+    "scenarios": ("Budget scenarios", "预算情景"),
+    "forecast": ("GMV forecast with intervals", "成交额预测（含区间）"),
+    "holdout": ("Forecast check on held-out weeks", "留出周的预测检验"),
+    # equity
+    "switching_matrix": ("Switching between brands at phone change", "换机时的品牌转换矩阵"),
+    "switching_brands": ("Loyalty and switching by brand", "各品牌忠诚度与换机流向"),
+    "switching_flows": ("Switching flows", "换机流向"),
+    "sub_brand_flows": ("Flows between the brand and its sub-brand", "主品牌与子品牌之间的流向"),
+    "repeat_purchases": ("Repeat purchases", "复购"),
+    "loyalty_by_city_tier": ("Loyalty by city tier", "各城市级别忠诚度"),
+    "loyalty_by_age_band": ("Loyalty by age band", "各年龄段忠诚度"),
+    "dirichlet": ("Dirichlet benchmark: observed against expected loyalty", "Dirichlet 基准：实际与预期忠诚度"),
+    "dirichlet_duplication": ("Duplication of purchase", "品牌重叠购买"),
+    "dirichlet_model": ("Dirichlet model fit", "Dirichlet 模型拟合"),
+    "reach": ("Reach by brand", "各品牌触达"),
+    "associations": ("Brand associations", "品牌联想"),
+    "ratings": ("Ratings by brand", "各品牌评分"),
+    "revenue_premium": ("Revenue premium by brand", "各品牌收入溢价"),
+    "revenue_premium_trend": ("Revenue premium trend by brand, with 90% intervals", "各品牌收入溢价趋势（含90%区间）"),
+    "dimensions_scaled": ("Four equity dimensions, scaled", "品牌资产四维度（标准化）"),
+    "index_weights": ("Equity index weights", "品牌资产指数权重"),
+    "index_sensitivity": ("Equity index under other weights", "不同权重下的品牌资产指数"),
+    "dimensions_by_quarter": ("Equity dimensions by quarter", "各季度品牌资产维度"),
+    "index_by_period": ("Equity index by period", "各期品牌资产指数"),
+    "index_vs_price_premium": ("Equity index against the brand premium", "品牌资产指数与品牌溢价"),
+    # launch
+    "launch_fits": ("Bass fits by model", "各机型 Bass 曲线拟合"),
+    "launch_virality": ("Launch word of mouth", "上市口碑扩散"),
+    "launch_forecasts": ("Pre-launch forecasts from analogue launches", "基于参照机型的上市前预测"),
+    "launch_fan": ("Launch forecast fan", "上市预测区间"),
+    "analogue_backtest": ("Analogue forecasts checked against launches", "参照预测回测"),
+    "launch_curves": ("Launch curves: sales and fitted Bass curves", "上市曲线：实际销量与拟合的 Bass 曲线"),
     "funnel_platform": ("Funnel by platform", "各平台转化漏斗"),
     "funnel_by_city_tier": ("Funnel by city tier", "各城市级别转化漏斗"),
     "funnel_tier_brand": ("Funnel by city tier and brand", "各城市级别、各品牌转化漏斗"),
@@ -515,6 +645,7 @@ def reason(text: str, lang: str) -> str:
 
 PHRASES_ZH: tuple[tuple[str, str], ...] = (
     ("(each min–max scaled over segments)", "（各项在人群间做最小-最大标准化）"),
+    ("reviews (praised aspects)", "评论（被称赞的方面）"),
 )
 """English phrases found inside analyses' Chinese sentences (to fix at their source), with their translation."""
 
@@ -527,8 +658,23 @@ def localise(text: str, lang: str) -> str:
         return text
     for en, zh in PHRASES_ZH:
         text = text.replace(en, zh)
+    # segment names the analyses build from what drives a segment ("camera-driven", "price-sensitive")
+    text = re.sub(r"(?<![A-Za-z0-9_])([a-z]+)-(driven|sensitive)(?![A-Za-z0-9_])",
+                  lambda m: f"{CODES_ZH.get(m[1], m[1])}{'驱动型' if m[2] == 'driven' else '敏感型'}", text)
     return re.sub(r"(?<![A-Za-z0-9_])[A-Za-z][a-z0-9_]*(?![A-Za-z0-9_])",
                   lambda m: CODES_ZH.get(m.group(0), COLUMNS["zh"].get(m.group(0), m.group(0))), text)
+
+
+DILEMMA_TITLES: dict[str, tuple[str, str]] = {
+    "lock_in": ("Locked in the value-for-money (性价比) label?", "是否被性价比标签锁定？"),
+    "cannibalisation": ("Does the sub-brand cannibalise the brand?", "子品牌是否蚕食主品牌？"),
+}
+"""The strategy layer's dilemmas, by key, as a director reads them (the block carries no title)."""
+
+
+def dilemma_title(key: str, lang: str) -> str:
+    en, zh = DILEMMA_TITLES.get(key, (key.replace("_", " ").capitalize(), localise(code(key, "zh"), "zh")))
+    return zh if lang == "zh" else en
 
 
 def area_title(area: str, lang: str) -> str:

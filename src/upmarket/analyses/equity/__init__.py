@@ -342,7 +342,8 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
             f"correlation across brands between penetration and buying rate is {dj:+.2f}. Dirichlet fit: M = "
             f"{m['M']:.3f}, K = {m['K']:.2f}, S = {m['S']:.2f}.",
             {"dirichlet_model.double_jeopardy_rank_corr": float(dj), "dirichlet_model.S": float(m["S"])},
-            f"购买面板（{m['period']}）中双重危机效应{'成立' if holds else '不成立'}：各品牌渗透率与购买频次的秩相关为 "
+            f"购买面板（{str(m['period']).replace(' to ', ' 至 ')}）中双重危机效应"
+            f"{'成立' if holds else '不成立'}：各品牌渗透率与购买频次的秩相关为 "
             f"{dj:+.2f}。Dirichlet 拟合：M = {m['M']:.3f}，K = {m['K']:.2f}，S = {m['S']:.2f}。"))
     weights = tables.get("index_weights")
     ranked = sorted(((b, v["index"]) for b, v in figures.items() if v.get("index") is not None), key=lambda x: -x[1])
@@ -358,7 +359,8 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
             f"On the equity index (weights: {w_text}) {focal} ranks {rank} of {len(ranked)}{spread} with "
             f"{f['index']:.2f}; {other[0]} {'follows' if rank == 1 else 'leads'} at {other[1]:.2f}.",
             {f"equity.{focal}.index": f["index"]},
-            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}{spread.replace('rank', '名次')}，"
+            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}"
+            f"{f'（敏感性分析中名次 {int(ranks.min())}–{int(ranks.max())}）' if len(ranks) else ''}，"
             f"得分 {f['index']:.2f}；{other[0]} {'其次' if rank == 1 else '最高'}（{other[1]:.2f}）。"))
     rel = tables.get("index_vs_price_premium")
     if rel is not None and len(rel):
