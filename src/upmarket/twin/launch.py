@@ -21,13 +21,15 @@ def bass_cdf(t_weeks: np.ndarray, p: np.ndarray | float, q: np.ndarray | float) 
     return (1.0 - e) / (1.0 + (np.asarray(q) / np.asarray(p)) * e)
 
 
-def bass_params(models: pd.DataFrame) -> pd.DataFrame:
+def bass_params(models: pd.DataFrame, rng: np.random.Generator | None = None) -> pd.DataFrame:
     """Planted weekly p and q per model: flagships peak within weeks, budget phones sell for ~1.5 years.
 
     p + q sets how fast a model's sales fade (≈ when its successor takes over); q/p how late the peak comes.
-    Fixed jitter (its own seed, not the run's) keeps the answer key the same for every run seed.
+    The jitter (±30 %) comes from ``rng`` so each run seed plants different curves (recovery is tested over seeds);
+    without one, a fixed generator.
     """
-    jitter = np.random.default_rng(20240618).uniform(0.85, 1.15, size=(len(models), 2))
+    rng = np.random.default_rng(20240618) if rng is None else rng
+    jitter = rng.uniform(0.7, 1.3, size=(len(models), 2))
     price = models["min_price"].to_numpy(float)
     apple = models["brand"].eq("Apple").to_numpy()
     fold = models["foldable"].to_numpy(bool)

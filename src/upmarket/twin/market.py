@@ -360,7 +360,98 @@ def review_wtp_truth(rows: pd.DataFrame, products: pd.DataFrame, alpha: float,
     return out
 
 
-def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray) -> Targets:
+BASS_EXACT_FROM = date(2024, 1, 1)
+"""Models launched on or after this day (the twin's observation window, ``twin.run.OBS_START``) sell exactly their
+planted Bass curve each quarter (``pin_bass``); older models absorb the plan's quarter-to-quarter scale."""
+
+
+PIN_OLD_RANGE = (0.25, 4.0)
+"""``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
+
+
+def _bass_m(units: np.ndarray, A: np.ndarray, k_of: np.ndarray, n_models: int) -> np.ndarray:
+    """Least-squares lifetime size per model of its quarterly units (summed over SKUs) on its Bass increments ΔF."""
+    u_k = np.zeros((units.shape[0], n_models))
+    np.add.at(u_k.T, k_of, units.T)
+    return (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
+
+
+SIZE_RIDGE = 0.1
+"""Pull of each model's size multiplier towards 1 in ``fit_sizes`` (per unit of log-free relative error)."""
+
+
+def fit_sizes(units: np.ndarray, w: np.ndarray, cells: np.ndarray, k_of: np.ndarray, maker: np.ndarray,
+              grp: np.ndarray) -> np.ndarray:
+    """Units (Q, J) whose quarter × maker × group totals are ``cells`` (Q, makers, groups), built from natural weights
+    ``w`` times one size multiplier per model, chosen so the cells' quarter-to-quarter scale stays near 1.
+
+    Why: each cell's total is fixed top-down, so the models in it share a scale that changes every quarter; a model's
+    quarterly units are its Bass curve times that scale. Fitting the models' lifetime sizes (bounded least squares,
+    relative errors, ridge towards the sizes ``units`` implies) to the cell totals first leaves a much flatter scale.
+    """
+    from scipy.optimize import lsq_linear
+
+    n_q, n_j = w.shape
+    n_k = int(k_of.max()) + 1
+    base = np.zeros(n_k)
+    np.add.at(base, k_of, units.sum(axis=0))
+    nat = np.zeros(n_k)
+    np.add.at(nat, k_of, w.sum(axis=0))
+    pure = w * np.divide(base, nat, out=np.zeros(n_k), where=nat > 0)[k_of][None, :]  # natural shape, current level
+    n_c = cells.shape[1] * cells.shape[2]
+    row = (np.arange(n_q)[:, None] * n_c + maker[None, :] * cells.shape[2] + grp).ravel()
+    col = np.broadcast_to(k_of[None, :], (n_q, n_j)).ravel()
+    X = np.zeros((n_q * n_c, n_k))
+    np.add.at(X, (row, col), pure.ravel())
+    target = cells.reshape(-1)
+    live = target > 0
+    Xr = X[live] / target[live, None]
+    used = X.any(axis=0)
+    lhs = np.vstack([Xr[:, used], SIZE_RIDGE * np.eye(used.sum())])
+    rhs = np.concatenate([np.ones(live.sum()), SIZE_RIDGE * np.ones(used.sum())])
+    x = np.ones(n_k)
+    x[used] = lsq_linear(lhs, rhs, bounds=(0.2, 5.0)).x
+    shaped = pure * x[k_of][None, :]
+    tot = np.zeros(n_q * n_c)
+    np.add.at(tot, row, shaped.ravel())
+    scale = np.divide(target, tot, out=np.zeros_like(target), where=tot > 0)
+    return shaped * scale[row].reshape(n_q, n_j)
+
+
+def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_of: np.ndarray, pinned: np.ndarray,
+             maker: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """Units (Q, J) in which every ``pinned`` model sells exactly m_k · ΔF_kt in quarter t, while every quarter ×
+    maker × price-group total stays as planned.
+
+    Why: the plan scales each maker × group cell by a factor that changes from quarter to quarter, which would make a
+    model's quarterly units Bass × that factor, not the planted Bass curve. A pinned model's units are split over its
+    SKUs by their natural weights ``w``; the cell's other (older) models take the rest in proportion to their units.
+    A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, keeps
+    its planned units (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
+    """
+    out = units.copy()
+    n_q = units.shape[0]
+    wk = np.zeros((n_q, len(m)))
+    np.add.at(wk.T, k_of, w.T)
+    share = np.divide(w, wk[:, k_of], out=np.zeros_like(w), where=wk[:, k_of] > 0)
+    target = m[k_of][None, :] * dF[:, k_of] * share * (wk[:, k_of] > 0)
+    pin_j = pinned[k_of]
+    for qi in range(n_q):
+        cell = maker * len(GROUPS) + grp[qi]
+        for c in np.unique(cell):
+            in_c = cell == c
+            pin_c, old_c = in_c & pin_j, in_c & ~pin_j
+            rest = units[qi, in_c].sum() - target[qi, pin_c].sum()
+            old = units[qi, old_c].sum()
+            if not pin_c.any() or old <= 0 or not PIN_OLD_RANGE[0] <= rest / old <= PIN_OLD_RANGE[1]:
+                continue
+            out[qi, pin_c] = target[qi, pin_c]
+            out[qi, old_c] = units[qi, old_c] * rest / old
+    return out
+
+
+def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray,
+                      rng: np.random.Generator | None = None) -> Targets:
     """Target units per (quarter, SKU), built top-down so the seed paper's figures hold by construction.
 
     quarter totals → maker units → price-group split per maker (Apple's and Huawei's premium units fixed
@@ -368,7 +459,7 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight).
     """
     mods = catalog_models()
-    bass = bass_params(mods)
+    bass = bass_params(mods, rng)
     k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
     A = bass_increments(mods, bass)
     m0 = prior_m(mods)
@@ -410,9 +501,11 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     scale = np.where(nat > 0, cells / np.where(nat > 0, nat, 1.0), 0.0)  # (Q, makers, groups)
     units = w * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6
     # lifetime size m per model: least squares fit of its planned quarterly units to m · ΔF (its Bass curve)
-    u_k = np.zeros((len(QUARTERS), len(mods)))
-    np.add.at(u_k.T, k_of, units.T)
-    m_fit = (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
+    units = fit_sizes(units, w, cells * 1e6, k_of, maker, grp)
+    m_fit = _bass_m(units, A, k_of, len(mods))
+    pinned = (pd.to_datetime(mods["launch_date"]) >= pd.Timestamp(BASS_EXACT_FROM)).to_numpy()
+    units = pin_bass(units, w, m_fit, A * on_sale, k_of, pinned, maker, grp)
+    m_fit = _bass_m(units, A, k_of, len(mods))
     plan_df = pd.DataFrame(
         [(q, mk, g, cells[qi, mi, gi] / 1.0) for qi, q in enumerate(QUARTERS) for mi, mk in enumerate(MAKERS)
          for gi, g in enumerate(GROUPS)], columns=["quarter", "maker", "group", "units_m"])
@@ -489,7 +582,7 @@ def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: 
     tastes = taste_tables(agents)
     sched = price_schedule(products)
     price_q, avail = quarterly_prices(sched)
-    targets = calibrate_targets(products, price_q, avail)
+    targets = calibrate_targets(products, price_q, avail, rng.spawn(1)[0])  # spawn: later draws stay as they were
     avail = avail & (targets.units > 0.5)
     price_qr = province_prices(price_q, products, len(provs), rng)
     msize = provs["people_m"].to_numpy() / provs["people_m"].sum() * SMARTPHONE_USERS
