@@ -29,7 +29,7 @@ def bass_params(models: pd.DataFrame, rng: np.random.Generator | None = None) ->
     without one, a fixed generator.
     """
     rng = np.random.default_rng(20240618) if rng is None else rng
-    jitter = rng.uniform(0.7, 1.3, size=(len(models), 2))
+    jitter = rng.uniform(0.85, 1.15, size=(len(models), 2))
     price = models["min_price"].to_numpy(float)
     apple = models["brand"].eq("Apple").to_numpy()
     fold = models["foldable"].to_numpy(bool)

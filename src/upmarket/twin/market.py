@@ -361,8 +361,18 @@ def review_wtp_truth(rows: pd.DataFrame, products: pd.DataFrame, alpha: float,
 
 
 BASS_EXACT_FROM = date(2024, 1, 1)
-"""Models launched on or after this day (the twin's observation window, ``twin.run.OBS_START``) sell exactly their
-planted Bass curve each quarter (``pin_bass``); older models absorb the plan's quarter-to-quarter scale."""
+"""Start of the twin's observation window (``twin.run.OBS_START``): see ``pinned_models``."""
+BASS_MIN_QUARTERS = 4
+"""Quarters of sales a launch needs in the window to be pinned to its Bass curve (the analysis's ``min_points``)."""
+
+
+def pinned_models(mods: pd.DataFrame) -> np.ndarray:
+    """Models pinned to their Bass curve: launched in the observation window with at least ``BASS_MIN_QUARTERS``
+    quarters of sales in it (the ones a Bass fit on quarterly data can identify). Later launches, like older models,
+    absorb the plan's quarter-to-quarter scale."""
+    launch = pd.to_datetime(mods["launch_date"])
+    last_start = quarter_bounds()["start"].iloc[len(QUARTERS) - BASS_MIN_QUARTERS]
+    return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
 
 
 PIN_OLD_RANGE = (0.25, 4.0)
@@ -374,48 +384,6 @@ def _bass_m(units: np.ndarray, A: np.ndarray, k_of: np.ndarray, n_models: int) -
     u_k = np.zeros((units.shape[0], n_models))
     np.add.at(u_k.T, k_of, units.T)
     return (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
-
-
-SIZE_RIDGE = 0.1
-"""Pull of each model's size multiplier towards 1 in ``fit_sizes`` (per unit of log-free relative error)."""
-
-
-def fit_sizes(units: np.ndarray, w: np.ndarray, cells: np.ndarray, k_of: np.ndarray, maker: np.ndarray,
-              grp: np.ndarray) -> np.ndarray:
-    """Units (Q, J) whose quarter × maker × group totals are ``cells`` (Q, makers, groups), built from natural weights
-    ``w`` times one size multiplier per model, chosen so the cells' quarter-to-quarter scale stays near 1.
-
-    Why: each cell's total is fixed top-down, so the models in it share a scale that changes every quarter; a model's
-    quarterly units are its Bass curve times that scale. Fitting the models' lifetime sizes (bounded least squares,
-    relative errors, ridge towards the sizes ``units`` implies) to the cell totals first leaves a much flatter scale.
-    """
-    from scipy.optimize import lsq_linear
-
-    n_q, n_j = w.shape
-    n_k = int(k_of.max()) + 1
-    base = np.zeros(n_k)
-    np.add.at(base, k_of, units.sum(axis=0))
-    nat = np.zeros(n_k)
-    np.add.at(nat, k_of, w.sum(axis=0))
-    pure = w * np.divide(base, nat, out=np.zeros(n_k), where=nat > 0)[k_of][None, :]  # natural shape, current level
-    n_c = cells.shape[1] * cells.shape[2]
-    row = (np.arange(n_q)[:, None] * n_c + maker[None, :] * cells.shape[2] + grp).ravel()
-    col = np.broadcast_to(k_of[None, :], (n_q, n_j)).ravel()
-    X = np.zeros((n_q * n_c, n_k))
-    np.add.at(X, (row, col), pure.ravel())
-    target = cells.reshape(-1)
-    live = target > 0
-    Xr = X[live] / target[live, None]
-    used = X.any(axis=0)
-    lhs = np.vstack([Xr[:, used], SIZE_RIDGE * np.eye(used.sum())])
-    rhs = np.concatenate([np.ones(live.sum()), SIZE_RIDGE * np.ones(used.sum())])
-    x = np.ones(n_k)
-    x[used] = lsq_linear(lhs, rhs, bounds=(0.2, 5.0)).x
-    shaped = pure * x[k_of][None, :]
-    tot = np.zeros(n_q * n_c)
-    np.add.at(tot, row, shaped.ravel())
-    scale = np.divide(target, tot, out=np.zeros_like(target), where=tot > 0)
-    return shaped * scale[row].reshape(n_q, n_j)
 
 
 def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_of: np.ndarray, pinned: np.ndarray,
@@ -501,9 +469,8 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     scale = np.where(nat > 0, cells / np.where(nat > 0, nat, 1.0), 0.0)  # (Q, makers, groups)
     units = w * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6
     # lifetime size m per model: least squares fit of its planned quarterly units to m · ΔF (its Bass curve)
-    units = fit_sizes(units, w, cells * 1e6, k_of, maker, grp)
     m_fit = _bass_m(units, A, k_of, len(mods))
-    pinned = (pd.to_datetime(mods["launch_date"]) >= pd.Timestamp(BASS_EXACT_FROM)).to_numpy()
+    pinned = pinned_models(mods)
     units = pin_bass(units, w, m_fit, A * on_sale, k_of, pinned, maker, grp)
     m_fit = _bass_m(units, A, k_of, len(mods))
     plan_df = pd.DataFrame(
