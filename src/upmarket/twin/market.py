@@ -375,7 +375,7 @@ def pinned_models(mods: pd.DataFrame) -> np.ndarray:
     return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
 
 
-PIN_OLD_RANGE = (0.25, 4.0)
+PIN_OLD_RANGE = (0.1, 10.0)
 """``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
 
 
@@ -394,8 +394,9 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
     Why: the plan scales each maker × group cell by a factor that changes from quarter to quarter, which would make a
     model's quarterly units Bass × that factor, not the planted Bass curve. A pinned model's units are split over its
     SKUs by their natural weights ``w``; the cell's other (older) models take the rest in proportion to their units.
-    A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, keeps
-    its planned units (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
+    A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, passes
+    its rest to the maker's older models in other price groups; failing that it keeps its planned units (its pinned
+    models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
     """
     out = units.copy()
     n_q = units.shape[0]
@@ -406,15 +407,30 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
     pin_j = pinned[k_of]
     for qi in range(n_q):
         cell = maker * len(GROUPS) + grp[qi]
+        failed = np.zeros(len(maker), dtype=bool)
         for c in np.unique(cell):
             in_c = cell == c
             pin_c, old_c = in_c & pin_j, in_c & ~pin_j
             rest = units[qi, in_c].sum() - target[qi, pin_c].sum()
             old = units[qi, old_c].sum()
-            if not pin_c.any() or old <= 0 or not PIN_OLD_RANGE[0] <= rest / old <= PIN_OLD_RANGE[1]:
+            if not pin_c.any():
+                continue
+            if old <= 0 or not PIN_OLD_RANGE[0] <= rest / old <= PIN_OLD_RANGE[1]:
+                failed |= pin_c
                 continue
             out[qi, pin_c] = target[qi, pin_c]
             out[qi, old_c] = units[qi, old_c] * rest / old
+        # second chance: the maker's older models in its other price groups take the rest (the maker's total stays;
+        # its group split moves by the residual, a small share of a group's units)
+        for mk in np.unique(maker[failed]):
+            pin_m = failed & (maker == mk)
+            pool = (maker == mk) & ~pin_j
+            rest = units[qi, pin_m].sum() - target[qi, pin_m].sum()
+            old = out[qi, pool].sum()
+            if old <= 0 or not PIN_OLD_RANGE[0] <= (old + rest) / old <= PIN_OLD_RANGE[1]:
+                continue
+            out[qi, pin_m] = target[qi, pin_m]
+            out[qi, pool] *= (old + rest) / old
     return out
 
 
