@@ -377,6 +377,8 @@ def pinned_models(mods: pd.DataFrame) -> np.ndarray:
 
 PIN_OLD_RANGE = (0.1, 10.0)
 """``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
+PIN_POOL_MAKERS = np.array([MAKERS.index(m) for m in ("vivo", "OPPO", "Honor")])
+"""Makers without brand-share targets: ``pin_bass`` lets their older models absorb other cells' rest."""
 
 
 def _bass_m(units: np.ndarray, A: np.ndarray, k_of: np.ndarray, n_models: int) -> np.ndarray:
@@ -395,8 +397,8 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
     model's quarterly units Bass × that factor, not the planted Bass curve. A pinned model's units are split over its
     SKUs by their natural weights ``w``; the cell's other (older) models take the rest in proportion to their units.
     A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, passes
-    its rest to the maker's older models in other price groups; failing that it keeps its planned units (its pinned
-    models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
+    its rest to older models of its price group from ``PIN_POOL_MAKERS``; failing that it keeps its planned units
+    (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
     """
     out = units.copy()
     n_q = units.shape[0]
@@ -420,16 +422,16 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
                 continue
             out[qi, pin_c] = target[qi, pin_c]
             out[qi, old_c] = units[qi, old_c] * rest / old
-        # second chance: the maker's older models in its other price groups take the rest (the maker's total stays;
-        # its group split moves by the residual, a small share of a group's units)
-        for mk in np.unique(maker[failed]):
-            pin_m = failed & (maker == mk)
-            pool = (maker == mk) & ~pin_j
-            rest = units[qi, pin_m].sum() - target[qi, pin_m].sum()
+        # second chance: older models of the same price group from makers without brand-share targets take the rest
+        # (every group total stays; those makers' shares move by the residual)
+        for g in np.unique(grp[qi][failed]):
+            pin_g = failed & (grp[qi] == g)
+            pool = (grp[qi] == g) & ~pin_j & np.isin(maker, PIN_POOL_MAKERS) & ~np.isin(cell, cell[pin_g])
+            rest = units[qi, pin_g].sum() - target[qi, pin_g].sum()
             old = out[qi, pool].sum()
             if old <= 0 or not PIN_OLD_RANGE[0] <= (old + rest) / old <= PIN_OLD_RANGE[1]:
                 continue
-            out[qi, pin_m] = target[qi, pin_m]
+            out[qi, pin_g] = target[qi, pin_g]
             out[qi, pool] *= (old + rest) / old
     return out
 
