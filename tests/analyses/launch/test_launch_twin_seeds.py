@@ -88,3 +88,14 @@ def test_launches_not_fitted_are_declined_with_a_reason(runs):
         reasons = " ".join(run.not_computed.values())
         assert "period(s) with sales" in reasons  # launches in the last quarters: too short
     assert declined > 0
+
+
+def test_a_fit_with_a_wide_or_open_interval_is_declined_with_the_reason():
+    from upmarket.analyses.launch import MAX_CI_RATIO, _unidentified
+
+    row = {"p_low": 0.01, "p_high": 0.012, "q_low": 0.05, "q_high": 0.06, "n_periods": 5}
+    assert _unidentified(row, MAX_CI_RATIO) is None
+    wide = _unidentified({**row, "q_high": 0.05 * MAX_CI_RATIO * 1.1}, MAX_CI_RATIO)
+    assert wide is not None and "interval of q spans" in wide
+    open_ = _unidentified({**row, "p_high": None}, MAX_CI_RATIO)
+    assert open_ is not None and "interval of p is open" in open_
