@@ -1,9 +1,10 @@
 """Launch curves: each model's lifetime units follow a Bass diffusion with planted p, q, m (weekly time).
 
-The demand model's target units per SKU and quarter are m · (F(t_end) − F(t_start)) (split over
-memory configurations), so the quarterly units of a model in ``market_sales`` trace its Bass curve
-(up to integer rounding across provinces). ``truth.launch`` lists the models launched inside the
-observation window (2024-01-01 .. 2025-06-30) with their p, q (per week) and m (lifetime units).
+A model launched in the observation window (2024-01-01 .. 2025-06-30) with at least four quarters in it sells
+exactly m · (F(t_end) − F(t_start)) per quarter (split over memory configurations; ``market.pin_bass``), so its
+quarterly units in ``market_sales`` trace its Bass curve up to integer rounding across provinces; other models
+carry the market plan's quarter-to-quarter scale. ``truth.launch`` lists the models launched inside the window
+with their p, q (per week; jittered per run seed) and m (lifetime units).
 """
 
 from __future__ import annotations
