@@ -375,7 +375,7 @@ def pinned_models(mods: pd.DataFrame) -> np.ndarray:
     return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
 
 
-PIN_OLD_RANGE = (0.1, 10.0)
+PIN_OLD_RANGE = (0.5, 2.0)
 """``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
 PIN_POOL_MAKERS = np.array([MAKERS.index(m) for m in ("vivo", "OPPO", "Honor")])
 """Makers without brand-share targets: ``pin_bass`` lets their older models absorb other cells' rest."""
