@@ -375,7 +375,7 @@ def pinned_models(mods: pd.DataFrame) -> np.ndarray:
     return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
 
 
-PIN_OLD_RANGE = (0.5, 2.0)
+PIN_OLD_RANGE = (0.25, 4.0)
 """``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
 PIN_POOL_MAKERS = np.array([MAKERS.index(m) for m in ("vivo", "OPPO", "Honor")])
 """Makers without brand-share targets: ``pin_bass`` lets their older models absorb other cells' rest."""
@@ -397,8 +397,8 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
     model's quarterly units Bass × that factor, not the planted Bass curve. A pinned model's units are split over its
     SKUs by their natural weights ``w``; the cell's other (older) models take the rest in proportion to their units.
     A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, passes
-    its rest to older models of its price group from ``PIN_POOL_MAKERS``; failing that it keeps its planned units
-    (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
+    its rest (if its maker is in ``PIN_POOL_MAKERS``) to those makers' older models of its group; failing that it
+    keeps its planned units (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
     """
     out = units.copy()
     n_q = units.shape[0]
@@ -422,8 +422,9 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
                 continue
             out[qi, pin_c] = target[qi, pin_c]
             out[qi, old_c] = units[qi, old_c] * rest / old
-        # second chance: older models of the same price group from makers without brand-share targets take the rest
-        # (every group total stays; those makers' shares move by the residual)
+        # second chance, among makers without unit or share targets: older models of the same price group take the
+        # rest (every group total stays; those makers' shares move by the residual)
+        failed &= np.isin(maker, PIN_POOL_MAKERS)
         for g in np.unique(grp[qi][failed]):
             pin_g = failed & (grp[qi] == g)
             pool = (grp[qi] == g) & ~pin_j & np.isin(maker, PIN_POOL_MAKERS) & ~np.isin(cell, cell[pin_g])
