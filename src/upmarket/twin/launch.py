@@ -26,7 +26,7 @@ def bass_params(models: pd.DataFrame, rng: np.random.Generator | None = None) ->
     """Planted weekly p and q per model: flagships peak within weeks, budget phones sell for ~1.5 years.
 
     p + q sets how fast a model's sales fade (≈ when its successor takes over); q/p how late the peak comes.
-    The jitter (±30 %) comes from ``rng`` so each run seed plants different curves (recovery is tested over seeds);
+    The jitter (±15 %) comes from ``rng`` so each run seed plants different curves (recovery is tested over seeds);
     without one, a fixed generator.
     """
     rng = np.random.default_rng(20240618) if rng is None else rng
