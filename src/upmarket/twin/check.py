@@ -128,7 +128,9 @@ def launch_per_week(results: dict) -> dict:
         unit = entry.get("time_unit") if isinstance(entry, dict) else None
         if unit in LAUNCH_UNIT_DAYS:
             f = 7.0 / LAUNCH_UNIT_DAYS[unit]
-            entry = {**entry, **{k: entry[k] * f for k in ("p", "q") if isinstance(entry.get(k), int | float)}}
+            entry = {**entry, **{k: entry[k] * f for k in ("p", "q") if isinstance(entry.get(k), int | float)},
+                     **{f"{k}_ci": [None if b is None else b * f for b in entry[f"{k}_ci"]] for k in ("p", "q")
+                        if isinstance(entry.get(f"{k}_ci"), list)}}
         out[model] = entry
     return {**results, "launch": out}
 
@@ -141,11 +143,21 @@ def compare(results: dict, truth: dict, tolerances: list[Tolerance] | str | Path
         tols = tolerances
     else:
         tols = load_tolerances(tolerances)
-    est, tru = _leaves(launch_per_week(relabel_segments(results, truth))), _leaves(truth)
+    scaled = launch_per_week(relabel_segments(results, truth))
+    est, tru = _leaves(scaled), _leaves(truth)
+    forecasts = {model: entry for model, entry in (scaled.get("launch") or {}).items()
+                 if isinstance(entry, dict) and entry.get("basis", "fit") != "fit"}
     checks = []
     for key in sorted(est.keys() & tru.keys()):
         tol = next((t for t in tols if fnmatch.fnmatchcase(key, t.key)), None)
         if tol is None:
+            continue
+        parts = key.split(".")
+        if parts[0] == "launch" and len(parts) == 3 and parts[1] in forecasts:
+            # a pre-launch forecast from analogues claims its interval, not a fit's precision
+            lo, hi = (forecasts[parts[1]].get(f"{parts[2]}_ci") or [None, None])
+            inside = (lo is None or lo <= tru[key]) and (hi is None or tru[key] <= hi)
+            checks.append(Check(key, est[key], tru[key], "in its 90% interval (analogue forecast)", bool(inside)))
             continue
         checks.append(Check(key, est[key], tru[key], tol.describe(), tol.allows(est[key], tru[key])))
     return checks
