@@ -88,6 +88,34 @@ class Artefact:
     persist: bool = True
 
 
+@dataclass
+class SavedModel:
+    """A fitted model a section saves for reuse without refitting (``Section.artefacts``: the demand fit, the mix
+    model): labelled numbers as JSON (``meta``) and, when there are any, arrays as npz, under the format's names."""
+
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    json_name: str
+    npz_name: str
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write the JSON (and the npz when there are arrays) into ``folder`` (created); returns the paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [folder / self.json_name]
+        if self.arrays:
+            np.savez_compressed(folder / self.npz_name, **self.arrays)
+            paths.append(folder / self.npz_name)
+        paths[0].write_text(json.dumps(self.meta, ensure_ascii=False, default=_numpy_scalar), encoding="utf-8")
+        return paths
+
+
+def _numpy_scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def artefact_graph(analyses: Mapping[str, type[Analysis]]) -> dict[str, Artefact]:
     """Every artefact the analyses produce, by name; an error for two producers, a missing one or a cycle."""
     graph: dict[str, Artefact] = {}

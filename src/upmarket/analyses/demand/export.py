@@ -12,8 +12,6 @@ is the nested one with a single ρ. The file format is documented in docs/artefa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +20,7 @@ import pandas as pd
 from upmarket.analyses.demand.data import PRICE_UNIT
 from upmarket.analyses.demand.model import DemandResults
 from upmarket.analyses.demand.pricing import config_costs
+from upmarket.artefacts import SavedModel
 
 FORMAT = "upmarket.demand_fit"
 VERSION = 1
@@ -29,29 +28,6 @@ JSON_NAME = "demand_fit.json"
 NPZ_NAME = "demand_fit.npz"
 PRODUCT_COLUMNS = ("market_ids", "period", "region", "brand", "maker", "model", "band", "nest", "prices_cny",
                    "units", "potential_units", "shares")
-
-
-@dataclass
-class DemandFitArtefact:
-    """The labelled description (``meta``, JSON) and the arrays (``arrays``, npz) of one demand fit."""
-
-    meta: dict[str, Any]
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def write(self, folder: str | Path) -> list[Path]:
-        """Write demand_fit.json and demand_fit.npz into ``folder`` (created); returns the two paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta_path, npz_path = folder / JSON_NAME, folder / NPZ_NAME
-        np.savez_compressed(npz_path, **self.arrays)
-        meta_path.write_text(json.dumps(self.meta, ensure_ascii=False, default=_plain), encoding="utf-8")
-        return [meta_path, npz_path]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _price_derivative(formulations: list[Any], products: Any, n: int) -> np.ndarray:
@@ -106,7 +82,7 @@ def marginal_costs(fit: DemandResults, cost_ratio: float | dict[str, float] | No
 
 
 def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: list[str] | tuple[str, ...] = (),
-                        cost_ratio: float | dict[str, float] | None = None) -> DemandFitArtefact:
+                        cost_ratio: float | dict[str, float] | None = None) -> SavedModel:
     """Everything needed to recompute the fit's shares, units and margins under new prices (module docstring)."""
     problem, res, d = fit.problem, fit.results, fit.data
     n = len(d)
@@ -161,10 +137,10 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         "agent_coef": coef, "agent_type": agent_type, "costs_cny": costs,
         "shares_fit": np.asarray(res.compute_shares(), float).ravel(),
     }
-    return DemandFitArtefact(meta, arrays)
+    return SavedModel(meta, arrays, JSON_NAME, NPZ_NAME)
 
 
-def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> dict[str, DemandFitArtefact]:
+def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> dict[str, SavedModel]:
     """``{"demand_fit": artefact}`` for the analysis' section, or {} with a warning when the fit cannot be saved
     (the figures stand without it; only `upmarket serve` needs it)."""
     try:

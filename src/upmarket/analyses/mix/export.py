@@ -12,17 +12,14 @@ quantities go into an npz so the dashboard can show an interval. Reader: :mod:`u
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from upmarket.analyses.mix.model import MAX_LAG, MixFit, baseline_of, media, unflatten
+from upmarket.artefacts import SavedModel
 
 FORMAT = "upmarket.mix_model"
 VERSION = 2
@@ -30,25 +27,6 @@ JSON_NAME = "mix_model.json"
 NPZ_NAME = "mix_model_draws.npz"
 DRAWS = 200
 """Posterior draws saved for the dashboard's interval (a few kB per channel)."""
-
-
-@dataclass
-class MixModelArtefact:
-    """The description (``meta``, JSON) and the posterior draws (``arrays``, npz) of one mix fit."""
-
-    meta: dict[str, Any]
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def write(self, folder: str | Path) -> list[Path]:
-        """Write mix_model.json (and mix_model_draws.npz when there are draws) into ``folder``; returns the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = [folder / JSON_NAME]
-        if self.arrays:
-            np.savez_compressed(folder / NPZ_NAME, **self.arrays)
-            paths.append(folder / NPZ_NAME)
-        paths[0].write_text(json.dumps(self.meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        return paths
 
 
 def mode_vector(f: MixFit) -> np.ndarray:
@@ -98,7 +76,7 @@ def steady_state_gmv(f: MixFit, weekly_spend: np.ndarray, flat: np.ndarray | Non
     return float(_baselines(f, vec, start)[0] + contrib.sum() * f.scaling.gmv_scale)
 
 
-def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> MixModelArtefact:
+def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> SavedModel:
     """The steady-state model of fit ``f`` with the recent window beginning at week index ``start``."""
     saturation = "hill" if "log_k" in f.mode else "logistic"
     point = _curves(f, mode_vector(f))
@@ -119,4 +97,4 @@ def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> MixModelA
             "baseline_weeks": [str(weeks[start].date()), str(weeks[-1].date())],
             "point": "posterior mode", "adstock": f.adstock, "draws": NPZ_NAME if arrays else None,
             "n_draws": len(draws) if arrays else 0, "channels": channels}
-    return MixModelArtefact(meta, arrays)
+    return SavedModel(meta, arrays, JSON_NAME, NPZ_NAME)
