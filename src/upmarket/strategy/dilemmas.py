@@ -120,6 +120,23 @@ SIGNAL_ZH = {"value_framing": "性价比话语占比", "brand_wtp": "品牌支�
              "diversion": "流失销量去向", "switching": "换机流向"}
 
 
+def _verdict_finding(fid: str, title: tuple[str, str], sig: dict[str, int], verdict: tuple[str, str], sign: int,
+                     conf: str, bits: tuple[list[str], list[str]], change: tuple[str, str], c: Cite,
+                     rec: dict[str, Any]) -> tuple[Finding, dict[str, Any]]:
+    """A dilemma's finding in both languages — title, verdict, confidence, each signal's side, the cited figures and
+    what would change it — and its record (``rec``, updated in place) for ``strategy.dilemmas``."""
+    text = (f"{title[0]} — verdict: {verdict[0]} (confidence {conf}; signals: "
+            + ", ".join(f"{SIGNAL_EN[k]} {'for' if v > 0 else 'against' if v < 0 else 'level'}" for k, v in sig.items())
+            + ("; " + "; ".join(bits[0]) if bits[0] else "") + f"). What would change it: {change[0]}.")
+    text_zh = (f"{title[1]}——结论：{verdict[1]}（置信度{CONF_ZH[conf]}；依据："
+               + "，".join(f"{SIGNAL_ZH[k]}{'支持' if v > 0 else '反对' if v < 0 else '持平'}" for k, v in sig.items())
+               + ("；" + "，".join(bits[1]) if bits[1] else "") + f"）。什么会改变结论：{change[1]}。")
+    rec.update({"verdict": verdict[0], "verdict_zh": verdict[1], "sign": sign, "confidence": conf,
+                "what_would_change_it": change[0], "what_would_change_it_zh": change[1]})
+    return Finding(fid, "dilemma", "dilemmas", text, text_zh, c.evidence, decision=True,
+                   extra={"verdict": verdict[0], "confidence": conf}), rec
+
+
 def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, dict[str, Any]]:
     """The 性价比 lock-in dilemma as a finding plus its record under strategy.dilemmas."""
     c = Cite(figures)
@@ -146,16 +163,8 @@ def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, d
               "would test whether it is moving")
     change_zh = ("性价比话语占比降至高端竞品水平、品牌溢价区间触及华为，或更多城市高端机型转化追平大众机型；"
                  "按期的话语趋势可检验其是否在变化")
-    text = (f"Dilemma 性价比 lock-in — verdict: {verdict} (confidence {conf}; signals: "
-            + ", ".join(f"{SIGNAL_EN[k]} {'for' if v > 0 else 'against' if v < 0 else 'level'}" for k, v in sig.items())
-            + ("; " + "; ".join(bits) if bits else "") + f"). What would change it: {change}.")
-    text_zh = (f"两难一：性价比标签锁定——结论：{verdict_zh}（置信度{CONF_ZH[conf]}；依据："
-               + "，".join(f"{SIGNAL_ZH[k]}{'支持' if v > 0 else '反对' if v < 0 else '持平'}" for k, v in sig.items())
-               + ("；" + "，".join(bits_zh) if bits_zh else "") + f"）。什么会改变结论：{change_zh}。")
-    rec.update({"verdict": verdict, "verdict_zh": verdict_zh, "sign": sign, "confidence": conf,
-                "what_would_change_it": change, "what_would_change_it_zh": change_zh})
-    return Finding("dilemma.lock_in", "dilemma", "dilemmas", text, text_zh, c.evidence, decision=True,
-                   extra={"verdict": verdict, "confidence": conf}), rec
+    return _verdict_finding("dilemma.lock_in", ("Dilemma 性价比 lock-in", "两难一：性价比标签锁定"), sig,
+                            (verdict, verdict_zh), sign, conf, (bits, bits_zh), (change, change_zh), c, rec)
 
 
 def cannibalisation(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, dict[str, Any]]:
@@ -182,13 +191,5 @@ def cannibalisation(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding |
     change = (f"{s} taking more of {f}'s lost sales than a rival does (diversion intervals separating), or owners "
               f"switching to {s} more than to rivals")
     change_zh = f"{s}承接{f}流失销量超过任一竞品（区间分离），或{f}用户换机转向{s}多于转向竞品"
-    text = (f"Dilemma {s} cannibalisation — verdict: {verdict} (confidence {conf}; signals: "
-            + ", ".join(f"{SIGNAL_EN[k]} {'for' if v > 0 else 'against' if v < 0 else 'level'}" for k, v in sig.items())
-            + ("; " + "; ".join(bits) if bits else "") + f"). What would change it: {change}.")
-    text_zh = (f"两难二：{s}蚕食{f}——结论：{verdict_zh}（置信度{CONF_ZH[conf]}；依据："
-               + "，".join(f"{SIGNAL_ZH[k]}{'支持' if v > 0 else '反对' if v < 0 else '持平'}" for k, v in sig.items())
-               + ("；" + "，".join(bits_zh) if bits_zh else "") + f"）。什么会改变结论：{change_zh}。")
-    rec.update({"verdict": verdict, "verdict_zh": verdict_zh, "sign": sign, "confidence": conf,
-                "what_would_change_it": change, "what_would_change_it_zh": change_zh})
-    return Finding("dilemma.cannibalisation", "dilemma", "dilemmas", text, text_zh, c.evidence, decision=True,
-                   extra={"verdict": verdict, "confidence": conf}), rec
+    return _verdict_finding("dilemma.cannibalisation", (f"Dilemma {s} cannibalisation", f"两难二：{s}蚕食{f}"), sig,
+                            (verdict, verdict_zh), sign, conf, (bits, bits_zh), (change, change_zh), c, rec)
