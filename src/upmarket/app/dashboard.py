@@ -286,12 +286,14 @@ def create_app(out: str | Path) -> dash.Dash:
 
 def mix_status(mix: MixModel, plan: dict[str, float]) -> str:
     """Weekly GMV at a steady spend plan, its change from the current spend and, with saved draws, the change's
-    90 % interval (parameter uncertainty of the curves and the baseline)."""
-    base, new = mix.gmv(), mix.gmv(plan)
-    level, change = mix.interval(plan), mix.interval(plan, relative_to_current=True)
+    90 % interval (parameter uncertainty of the curves and the baseline). The change is ``MixModel.change``, the
+    function the mix optimiser's ``uplift`` comes from."""
+    new = mix.gmv(plan)
+    level = mix.interval(plan)
+    gain, change = mix.change(plan)
     level_ci = f" (90% 区间 {level[0]:,.0f}–{level[1]:,.0f})" if level else ""
     change_ci = f", 90% 区间 {signed(change[0])} to {signed(change[1])}" if change and change[1] > change[0] else ""
-    return (f"Weekly GMV 周 GMV: {new:,.0f} CNY{level_ci}; {signed(new - base)} vs current spend 相对当前投放"
+    return (f"Weekly GMV 周 GMV: {new:,.0f} CNY{level_ci}; {signed(gain)} vs current spend 相对当前投放"
             f"{change_ci}; spend 投放 {sum(plan.values()):,.0f} CNY")
 
 

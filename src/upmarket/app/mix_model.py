@@ -89,10 +89,25 @@ class MixModel:
         """(draws,) weekly GMV at the spend per posterior draw, or None without draws."""
         if self.draws is None:
             return None
+        return self.draws["baseline_gmv_cny"] + self.media_draws(spend_cny).sum(axis=1)
+
+    def media_draws(self, spend_cny: Mapping[str, float] | None = None) -> np.ndarray:
+        """(draws, channels) weekly GMV each channel adds at a steady spend; the point as one row without draws."""
         x = self.spend_vector(spend_cny) / np.array([c.mean_spend_cny for c in self.channels])
+        if self.draws is None:
+            return np.array([[c.gmv(v * c.mean_spend_cny) for c, v in zip(self.channels, x, strict=True)]])
         params = {k: self.draws[k] for k in CURVE_KEYS[self.saturation]}
-        return self.draws["baseline_gmv_cny"] + response(x[None, :], self.draws["beta_gmv_cny"], self.saturation,
-                                                         params).sum(axis=1)
+        return response(x[None, :], self.draws["beta_gmv_cny"], self.saturation, params)
+
+    def change(self, spend_cny: Mapping[str, float] | None = None) -> tuple[float, tuple[float, float] | None]:
+        """Weekly GMV a steady plan adds over the current spend: the median over the posterior draws of the paired
+        change (the point's change without draws) and its 90 % interval. The mix optimiser's ``uplift`` is this
+        number times its weeks, so the dashboard and results.json agree exactly."""
+        if self.draws is None:
+            return self.gmv(spend_cny) - self.gmv(), None
+        diff = self.media_draws(spend_cny).sum(axis=1) - self.media_draws().sum(axis=1)
+        lo, mid, hi = np.quantile(diff, [(1 - LEVEL) / 2, 0.5, 1 - (1 - LEVEL) / 2])
+        return float(mid), (float(lo), float(hi))
 
     def interval(self, spend_cny: Mapping[str, float] | None = None,
                  relative_to_current: bool = False) -> tuple[float, float] | None:
@@ -110,20 +125,24 @@ def _positive(value: Any) -> bool:
     return bool(np.all(np.isfinite(value)) and np.all(np.asarray(value) > 0))
 
 
-def _read_draws(path: Path, saturation: str, n_channels: int) -> dict[str, np.ndarray]:
+def _read_draws(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise MixModelError(f"{path}: named by mix_model.json but missing")
     with np.load(path) as npz:
-        arrays = {k: np.asarray(npz[k], float) for k in npz.files}
+        return {k: np.asarray(npz[k], float) for k in npz.files}
+
+
+def _check_draws(where: str, arrays: Mapping[str, np.ndarray], saturation: str,
+                 n_channels: int) -> dict[str, np.ndarray]:
     need = ("baseline_gmv_cny", "beta_gmv_cny", *CURVE_KEYS[saturation])
     missing = [k for k in need if k not in arrays]
     if missing:
-        raise MixModelError(f"{path}: lacks {', '.join(missing)}")
-    n = arrays["baseline_gmv_cny"].shape[0]
+        raise MixModelError(f"{where}: lacks {', '.join(missing)}")
+    n = np.asarray(arrays["baseline_gmv_cny"]).shape[0]
     for k in need[1:]:
-        if arrays[k].shape != (n, n_channels):
-            raise MixModelError(f"{path}: {k} has shape {arrays[k].shape}, expected ({n}, {n_channels})")
-    return arrays
+        if np.shape(arrays[k]) != (n, n_channels):
+            raise MixModelError(f"{where}: {k} has shape {np.shape(arrays[k])}, expected ({n}, {n_channels})")
+    return {k: np.asarray(v, float) for k, v in arrays.items()}
 
 
 def load_mix_model(out: str | Path) -> MixModel | None:
@@ -135,29 +154,38 @@ def load_mix_model(out: str | Path) -> MixModel | None:
         meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise MixModelError(f"{path}: not valid JSON ({exc})") from exc
+    draws_path = path.parent / str(meta["draws"]) if meta.get("version", 1) >= 2 and meta.get("draws") else None
+    return mix_model_from(meta, _read_draws(draws_path) if draws_path else None, str(path),
+                          str(draws_path) if draws_path else "")
+
+
+def mix_model_from(meta: Mapping[str, Any], draws: Mapping[str, np.ndarray] | None = None, where: str = JSON_NAME,
+                   draws_where: str = "") -> MixModel:
+    """The model from the JSON's contents and the npz's arrays, checked: the mix analysis's optimiser builds it
+    from the very numbers it saves, so its plans and the dashboard's what-ifs are one computation."""
     if meta.get("format") != FORMAT:
-        raise MixModelError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+        raise MixModelError(f"{where}: format {meta.get('format')!r}, expected {FORMAT!r}")
     version = meta.get("version", 1)
     if version not in VERSIONS:
-        raise MixModelError(f"{path}: version {version!r}; this reader knows versions "
+        raise MixModelError(f"{where}: version {version!r}; this reader knows versions "
                             f"{', '.join(map(str, VERSIONS))} (a newer upmarket wrote it?)")
     saturation = str(meta.get("saturation", "hill"))
     if saturation not in CURVE_KEYS or (version == 1 and saturation != "hill"):
-        raise MixModelError(f"{path}: saturation {saturation!r} cannot be reproduced here "
+        raise MixModelError(f"{where}: saturation {saturation!r} cannot be reproduced here "
                             f"(known: {', '.join(CURVE_KEYS) if version > 1 else 'hill'} in version {version})")
     channels = []
     for i, c in enumerate(meta.get("channels", [])):
         missing = [k for k in (*CHANNEL_KEYS, *CURVE_KEYS[saturation]) if k not in c]
         if missing:
-            raise MixModelError(f"{path}: channels[{i}] lacks {', '.join(missing)}")
+            raise MixModelError(f"{where}: channels[{i}] lacks {', '.join(missing)}")
         channel = Channel(str(c["name"]), *(float(c[k]) for k in CHANNEL_KEYS[1:]),
                           params={k: float(c[k]) for k in CURVE_KEYS[saturation]}, saturation=saturation)
         if not _positive(channel.mean_spend_cny) or not all(_positive(v) for v in channel.params.values()):
-            raise MixModelError(f"{path}: channels[{i}] ({channel.name}) needs mean_spend_cny > 0 and "
+            raise MixModelError(f"{where}: channels[{i}] ({channel.name}) needs mean_spend_cny > 0 and "
                                 f"{', '.join(CURVE_KEYS[saturation])} > 0")
         channels.append(channel)
-    draws = None
-    if version >= 2 and meta.get("draws"):
-        draws = _read_draws(path.parent / str(meta["draws"]), saturation, len(channels))
+    checked = None
+    if version >= 2 and draws:
+        checked = _check_draws(draws_where or f"{where} draws", draws, saturation, len(channels))
     return MixModel(float(meta.get("baseline_gmv_cny", 0.0)), channels, str(meta.get("period", "week")),
-                    saturation, draws)
+                    saturation, checked)

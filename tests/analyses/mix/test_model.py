@@ -71,7 +71,7 @@ def _known_fit(n: int = 40) -> MixFit:
     weeks = pd.date_range("2024-01-01", periods=n, freq="7D")
     spend = np.column_stack([np.full(n, 100.0), np.full(n, 100.0)])
     data = MixData(weeks, ("fast", "slow"), spend, np.full(n, 1000.0))
-    p = prior_means(2, 0, "geometric")
+    p = prior_means(2, 3, "geometric")  # baseline: trend and the two event columns (no harmonics), all at zero
     p["logit_decay"] = jnp.array([-30.0, -30.0])
     p["log_k"] = jnp.log(jnp.array([0.3, 3.0]))
     p["log_s"] = jnp.zeros(2)
@@ -79,7 +79,8 @@ def _known_fit(n: int = 40) -> MixFit:
     layout = layout_of(p)
     flat = np.concatenate([np.atleast_1d(np.asarray(v, float)) for v in p.values()])
     scaling = Scaling(weeks[0], n - 1, spend.mean(axis=0), 1000.0, (), np.zeros(0), np.ones(0), 0)
-    return MixFit(data, scaling, "geometric", [], {}, np.tile(flat, (5, 1)), layout, {}, [])
+    mode = {k: np.asarray(v) for k, v in p.items()}
+    return MixFit(data, scaling, "geometric", [], mode, np.tile(flat, (5, 1)), layout, {}, [])
 
 
 def test_optimiser_moves_money_to_the_unsaturated_channel_and_equalises_marginal_roi() -> None:

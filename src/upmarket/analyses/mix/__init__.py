@@ -17,9 +17,9 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
-from upmarket.analyses.mix.export import mix_model_artefact
 from upmarket.analyses.mix.model import MixData, MixFit, decay_summary, fit
 from upmarket.analyses.mix.plan import (
+    UNIDENTIFIED_RATIO,
     Planner,
     forecast,
     future_controls,
@@ -28,6 +28,7 @@ from upmarket.analyses.mix.plan import (
     quantiles,
     roi_table,
     scenario_rows,
+    unidentified,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +73,19 @@ def _scenarios(opts: dict[str, Any], channels: tuple[str, ...]) -> dict[str, np.
 def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any]) -> list[Finding]:
     """The sentences the report shows, with the figures behind them."""
     out = []
+    flagged = roi.loc[~roi["identified"], "channel"].tolist() if "identified" in roi else []
+    if flagged:
+        out.append(Finding(
+            f"The data do not pin the return of {', '.join(flagged)}: the 90% interval of its ROI spans more than a "
+            f"factor of {UNIDENTIFIED_RATIO:g}, so its estimate is left out of the comparisons below; a longer lift "
+            "test (a holdout outlasting the channel's carry-over) would settle it.",
+            {f"mix.roi_ci.{c}": [_r(a), _r(b)] for c, a, b in
+             roi.loc[~roi["identified"], ["channel", "roi_low", "roi_high"]].itertuples(index=False)},
+            f"数据无法确定 {'、'.join(flagged)} 的回报：其 ROI 的 90% 区间跨度超过 {UNIDENTIFIED_RATIO:g} 倍，"
+            "因此下文的比较不含该渠道；做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。"))
+        roi = roi[roi["identified"]]
+    if roi.empty:
+        return out
     best = roi.sort_values("roi").iloc[-1]
     worst = roi.sort_values("roi").iloc[0]
     out.append(Finding(
@@ -94,13 +108,15 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     down = alloc.sort_values("change").iloc[0]
     lo, hi = opt["uplift_ci"]
     out.append(Finding(
-        f"Moving the same budget over the last {opt['weeks']} weeks toward {up.channel} ({up.change:+.0%}) and away "
-        f"from {down.channel} ({down.change:+.0%}) would have added {opt['uplift']:,.0f} CNY of GMV (90% interval "
+        f"Keeping the weekly budget of the last {opt['weeks']} weeks but moving it toward {up.channel} "
+        f"({up.change:+.0%}) and away from {down.channel} ({down.change:+.0%}) adds {opt['uplift']:,.0f} CNY of GMV "
+        f"over {opt['weeks']} weeks once spend has settled (90% interval "
         f"{lo:,.0f} to {hi:,.0f}); at the optimum every channel inside its bounds returns about the same on the next "
         "yuan.",
         {"mix.optimiser.uplift": opt["uplift"], "mix.optimiser.mroi_at_optimum": opt["mroi_at_optimum"]},
-        f"在最近 {opt['weeks']} 周预算不变的情况下，向 {up.channel} 倾斜（{up.change:+.0%}）、减少 {down.channel}"
-        f"（{down.change:+.0%}），可多带来 {opt['uplift']:,.0f} 元 GMV（90% 区间 {lo:,.0f} 至 {hi:,.0f}）；"
+        f"保持最近 {opt['weeks']} 周的每周预算不变，向 {up.channel} 倾斜（{up.change:+.0%}）、减少 {down.channel}"
+        f"（{down.change:+.0%}），投放稳定后每 {opt['weeks']} 周可多带来 {opt['uplift']:,.0f} 元 GMV"
+        f"（90% 区间 {lo:,.0f} 至 {hi:,.0f}）；"
         "在最优分配下，各渠道追加一元的回报大致相等。"))
     if hold:
         out.append(Finding(
@@ -151,6 +167,12 @@ class Mix(Analysis):
             warnings.append(f"the Laplace approximation fits the posterior loosely (importance ESS "
                             f"{f.diagnostics['laplace_ess_fraction']:.1%} of draws): read the intervals as approximate")
         roi = roi_table(f)
+        flagged = unidentified(roi)
+        roi["identified"] = ~roi["channel"].isin(flagged)
+        if flagged:
+            warnings.append(f"ROI not identified by the data and lift tests (90% interval wider than a factor of "
+                            f"{UNIDENTIFIED_RATIO:g}): {', '.join(flagged)}; read their ROI as a wide range, not a "
+                            "number")
         tables: dict[str, pd.DataFrame] = {"roi": roi, "parameters": decay_summary(f), "diagnostics": pd.DataFrame(
             {"diagnostic": list(f.diagnostics), "value": [str(v) for v in f.diagnostics.values()]})}
 
@@ -178,14 +200,13 @@ class Mix(Analysis):
         tables["response_curves"] = curves
         plans = {"current": ones, "optimal": best, **_scenarios(opts, data.channels)}
         tables["scenarios"] = scenario_rows(planner, plans)
-        base_window = f.baseline(data.weeks[planner.start:], data.controls.iloc[planner.start:].reset_index(drop=True))
-        total_opt = base_window.sum(axis=1)[: g_opt.shape[0]] + g_opt.sum(axis=1)
-        uplift = g_opt.sum(axis=1) - g_now.sum(axis=1)
+        total_opt = planner.level(best)
+        uplift, uplift_ci = planner.uplift(best)  # the dashboard's MixModel.change for the same plan, × weeks
         optimiser = {"weeks": plan_weeks, "budget": _r(budget, 0), "current_budget": _r(planner.current.sum(), 0),
                      "allocation": {c: _r(v, 0) for c, v in zip(data.channels, best * planner.current, strict=True)},
                      "expected_gmv": _r(np.median(total_opt), 0),
                      "expected_gmv_ci": [_r(v, 0) for v in quantiles(total_opt)[::2]],
-                     "uplift": _r(np.median(uplift), 0), "uplift_ci": [_r(v, 0) for v in quantiles(uplift)[::2]],
+                     "uplift": _r(uplift, 0), "uplift_ci": [_r(v, 0) for v in (uplift_ci or (uplift, uplift))],
                      "mroi_at_optimum": {c: _r(v) for c, v in zip(data.channels, m_opt.mean(axis=0), strict=True)}}
         if opts.get("target_mroi") is not None:
             optimiser["target_mroi"] = float(opts.get("target_mroi"))
@@ -213,6 +234,7 @@ class Mix(Analysis):
             "contribution": {c: _r(v, 0) for c, v in r["contribution"].items()},
             "contribution_ci": {c: [_r(a, 0), _r(b, 0)] for c, a, b in
                                 zip(r.index, r["contribution_low"], r["contribution_high"], strict=True)},
+            "unidentified": flagged,
             "optimiser": optimiser,
             "forecast": {"weeks": h, "gmv": _r(fc["gmv"].sum(), 0),
                          "gmv_ci": [_r(total["gmv_p05"], 0), _r(total["gmv_p95"], 0)],
@@ -235,4 +257,4 @@ class Mix(Analysis):
                 "留出检验：不含最后几周拟合后的预测")
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings,
-                       artefacts={"mix_model": mix_model_artefact(f, planner.start)})
+                       artefacts={"mix_model": planner.artefact})
