@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.mix.model import LiftTest, MixData, fit
+from upmarket.analyses.mix.plan import roi_table, unidentified
 from upmarket.twin.mix import simulate_mix
 
 SEEDS = (0, 1, 2)
@@ -25,20 +26,20 @@ def _data(seed: int) -> tuple[MixData, dict, list[LiftTest]]:
 
 @pytest.mark.slow
 def test_roi_recovered_with_lift_tests_over_seeds() -> None:
-    """Issue 18's target is every channel within 30 %; on 79 weeks of 7 channels the data alone cannot pin the
-    saturation level, so the test asserts what calibrated fits do reach: most channel ROIs within 30 %, the
-    median error within 15 %, and the 90 % intervals covering the truth (docs/mix.md has the per-seed table)."""
+    """Issue 18's target: every channel's ROI within 30 % and the 90 % intervals covering the truth, with the twin's
+    8-week lift tests (twin.mix.LIFT_WEEKS), none flagged as unidentified. Seeds 3–5 are in
+    benchmarks/mix_recovery.py (41 of 42 within 30 % over seeds 0–5; docs/mix.md has the table)."""
     errors, covered = [], []
     for seed in SEEDS:
         data, truth, tests = _data(seed)
         f = fit(data, lift_tests=tests, n_draws=400, starts=2, seed=seed)
-        roi = f.contributions(data.spend).sum(axis=1) / data.spend.sum(axis=0)
-        for j, ch in enumerate(data.channels):
-            errors.append(np.median(roi[:, j]) / truth["roi"][ch] - 1)
-            lo, hi = np.quantile(roi[:, j], [0.05, 0.95])
-            covered.append(lo <= truth["roi"][ch] <= hi)
+        table = roi_table(f)
+        assert unidentified(table) == [], table
+        for r in table.itertuples():
+            errors.append(r.roi / truth["roi"][r.channel] - 1)
+            covered.append(r.roi_low <= truth["roi"][r.channel] <= r.roi_high)
         assert f.diagnostics["converged"]
     errors = np.abs(errors)
-    assert np.mean(errors <= 0.30) >= 0.85, errors.round(2)
-    assert np.median(errors) <= 0.15, errors.round(2)
-    assert np.mean(covered) >= 0.8
+    assert errors.max() <= 0.30, errors.round(2)
+    assert np.median(errors) <= 0.10, errors.round(2)
+    assert all(covered)
