@@ -17,6 +17,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
+from upmarket.analyses.mix.kol import fee_channel_rules, kol_table
 from upmarket.analyses.mix.model import MixData, MixFit, decay_summary, fit
 from upmarket.analyses.mix.plan import (
     UNIDENTIFIED_RATIO,
@@ -67,6 +68,21 @@ def _scenarios(opts: dict[str, Any], channels: tuple[str, ...]) -> dict[str, np.
         if unknown:
             raise MixInputError(f"upmarket.toml [mix] scenarios.{name}: {unknown[0]!r} is not a channel with spend")
         out[str(name)] = np.array([float(plan.get(c, 1.0)) for c in channels])
+    return out
+
+
+KOL_FIGURES = ("posts", "creators", "fees_cny", "fee_share", "cost_per_1000_views", "cost_per_engagement",
+               "cost_per_cascade_node", "cascade_nodes_per_1000_cny", "attributed_gmv_per_cny", "mmm_roi")
+
+
+def kol_figures(kol: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``mix.kol.<channel>``: the fee channel's linked posts per yuan beside its MMM ROI (unknown → null)."""
+    out = {}
+    for r in kol.to_dict("records"):
+        row: dict[str, Any] = {k: (None if pd.isna(r[k]) else (int(r[k]) if k in ("posts", "creators") else _r(r[k])))
+                               for k in KOL_FIGURES}
+        row["mmm_roi_ci"] = [_r(r["mmm_roi_low"]), _r(r["mmm_roi_high"])]
+        out[str(r["channel"])] = row
     return out
 
 
@@ -138,7 +154,7 @@ class Mix(Analysis):
     title = "Marketing mix: what each channel returns and where the next yuan should go"
     title_zh = "营销组合：各渠道回报与下一元预算的去向"
     requires = ("spend",)
-    optional = ("kpi_weekly", "orders", "products")
+    optional = ("kpi_weekly", "orders", "products", "posts", "shares")
     results_key: ClassVar[str] = "mix"
 
     def missing(self, warehouse: Warehouse) -> str | None:
@@ -147,6 +163,11 @@ class Mix(Analysis):
                 warehouse.has_rows("orders") and warehouse.has_rows("products")):
             return "needs an outcome: table kpi_weekly, or orders with products"
         return reason
+
+    def _spread_figures(self) -> dict[str, Any]:
+        """The spread analysis's per-post cascade measures (its results figures): mix's one read of another
+        analysis, kept here so it is easy to rewire to a named artefact."""
+        return dict(self.upstream.get("spread", {}) or {})
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
         opts = config.options("mix")
@@ -175,6 +196,12 @@ class Mix(Analysis):
                             "number")
         tables: dict[str, pd.DataFrame] = {"roi": roi, "parameters": decay_summary(f), "diagnostics": pd.DataFrame(
             {"diagnostic": list(f.diagnostics), "value": [str(v) for v in f.diagnostics.values()]})}
+
+        kol = kol_table(warehouse, fee_channel_rules(data.channels, opts),
+                        pd.DataFrame(data.spend, index=data.weeks, columns=list(data.channels)), roi,
+                        [config.focal_brand, *config.sub_brands], self._spread_figures())
+        if len(kol):
+            tables["kol"] = kol
 
         plan_weeks = min(int(opts.get("plan_weeks", 13)), len(data.weeks))
         planner = Planner(f, plan_weeks, n_draws=int(opts.get("plan_draws", 200)))
@@ -236,6 +263,7 @@ class Mix(Analysis):
                                 zip(r.index, r["contribution_low"], r["contribution_high"], strict=True)},
             "unidentified": flagged,
             "optimiser": optimiser,
+            **({"kol": kol_figures(kol)} if len(kol) else {}),
             "forecast": {"weeks": h, "gmv": _r(fc["gmv"].sum(), 0),
                          "gmv_ci": [_r(total["gmv_p05"], 0), _r(total["gmv_p95"], 0)],
                          "planned_spend": _r(fc["planned_spend"].sum(), 0)},
