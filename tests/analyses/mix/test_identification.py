@@ -54,10 +54,9 @@ def test_findings_say_a_flagged_channel_is_unidentified_and_leave_it_out_of_the_
     roi = pd.DataFrame({"channel": ["a", "b", "c"], "roi": [9.0, 3.0, 2.0], "roi_low": [1.0, 2.5, 1.5],
                         "roi_high": [40.0, 3.6, 2.6], "mroi": [2.0, 1.0, 1.5], "mroi_low": [0.5, 0.8, 1.0],
                         "mroi_high": [5.0, 1.2, 2.0]})
-    roi["identified"] = ~roi["channel"].isin(unidentified(roi))
     alloc = pd.DataFrame({"channel": ["a", "b", "c"], "change": [0.2, -0.1, -0.1]})
     opt = {"weeks": 13, "uplift": 1e6, "uplift_ci": [1e5, 2e6], "mroi_at_optimum": {}}
-    got = findings(roi, alloc, opt, {})
+    got = findings(roi, alloc, opt, {}, unidentified(roi))
     assert "do not pin the return of a" in got[0].text and "mix.roi_ci.a" in got[0].evidence
     ranking = got[1]
     assert ranking.text.startswith("b returned the most") and "mix.roi.a" not in ranking.evidence

@@ -86,20 +86,23 @@ def kol_figures(kol: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any]) -> list[Finding]:
-    """The sentences the report shows, with the figures behind them."""
+def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any],
+             flagged: list[str] | None = None) -> list[Finding]:
+    """The sentences the report shows, with the figures behind them; ``flagged`` channels (ROI not identified)
+    are named as such and left out of the ranking."""
     out = []
-    flagged = roi.loc[~roi["identified"], "channel"].tolist() if "identified" in roi else []
+    flagged = list(flagged or [])
     if flagged:
+        shown = roi[roi["channel"].isin(flagged)]
         out.append(Finding(
             f"The data do not pin the return of {', '.join(flagged)}: the 90% interval of its ROI spans more than a "
             f"factor of {UNIDENTIFIED_RATIO:g}, so its estimate is left out of the comparisons below; a longer lift "
             "test (a holdout outlasting the channel's carry-over) would settle it.",
             {f"mix.roi_ci.{c}": [_r(a), _r(b)] for c, a, b in
-             roi.loc[~roi["identified"], ["channel", "roi_low", "roi_high"]].itertuples(index=False)},
+             shown[["channel", "roi_low", "roi_high"]].itertuples(index=False)},
             f"数据无法确定 {'、'.join(flagged)} 的回报：其 ROI 的 90% 区间跨度超过 {UNIDENTIFIED_RATIO:g} 倍，"
             "因此下文的比较不含该渠道；做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。"))
-        roi = roi[roi["identified"]]
+        roi = roi[~roi["channel"].isin(flagged)]
     if roi.empty:
         return out
     best = roi.sort_values("roi").iloc[-1]
@@ -189,7 +192,6 @@ class Mix(Analysis):
                             f"{f.diagnostics['laplace_ess_fraction']:.1%} of draws): read the intervals as approximate")
         roi = roi_table(f)
         flagged = unidentified(roi)
-        roi["identified"] = ~roi["channel"].isin(flagged)
         if flagged:
             warnings.append(f"ROI not identified by the data and lift tests (90% interval wider than a factor of "
                             f"{UNIDENTIFIED_RATIO:g}): {', '.join(flagged)}; read their ROI as a wide range, not a "
@@ -284,5 +286,5 @@ class Mix(Analysis):
                 "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
                 "留出检验：不含最后几周拟合后的预测")
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings,
+                       charts=charts, findings=findings(roi, alloc, optimiser, hold, flagged), warnings=warnings,
                        artefacts={"mix_model": planner.artefact})
