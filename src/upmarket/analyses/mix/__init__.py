@@ -86,6 +86,33 @@ def kol_figures(kol: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
+def kol_findings(kol: pd.DataFrame) -> list[Finding]:
+    """The fee channel with the most fees: what its posts reached per yuan and what the platform attributes to them,
+    against what the media model says the channel's spend added."""
+    if kol.empty:
+        return []
+    k = kol.sort_values("fees_cny").iloc[-1]
+    reach = "" if pd.isna(k.cascade_nodes_per_1000_cny) else (
+        f", {k.cascade_nodes_per_1000_cny:.1f} cascade nodes per ¥1,000")
+    reach_zh = "" if pd.isna(k.cascade_nodes_per_1000_cny) else (
+        f"，每千元带来 {k.cascade_nodes_per_1000_cny:.1f} 个传播节点")
+    evidence = {f"mix.kol.{k.channel}.fees_cny": _r(k.fees_cny, 0), f"mix.kol.{k.channel}.mmm_roi": _r(k.mmm_roi)}
+    if pd.isna(k.attributed_gmv_per_cny):
+        attributed, attributed_zh = "", ""
+    else:
+        evidence[f"mix.kol.{k.channel}.attributed_gmv_per_cny"] = _r(k.attributed_gmv_per_cny)
+        attributed = f"; the platform attributes {k.attributed_gmv_per_cny:.1f} CNY of GMV per CNY of fee to them"
+        attributed_zh = f"；平台归因到这些内容的成交额为每元费用 {k.attributed_gmv_per_cny:.1f} 元"
+    return [Finding(
+        f"{k.channel}'s fees bought {int(k.posts)} paid posts by {int(k.creators)} creators "
+        f"({k.fees_cny:,.0f} CNY{reach}){attributed}; the media model says the channel's spend added "
+        f"{k.mmm_roi:.1f} CNY per CNY (90% interval {k.mmm_roi_low:.1f}–{k.mmm_roi_high:.1f}).",
+        evidence,
+        f"{k.channel} 的费用购买了 {int(k.creators)} 位创作者的 {int(k.posts)} 条付费内容（{k.fees_cny:,.0f} 元"
+        f"{reach_zh}）{attributed_zh}；媒介模型估计该渠道每元投放带来 {k.mmm_roi:.1f} 元成交额"
+        f"（90% 区间 {k.mmm_roi_low:.1f}–{k.mmm_roi_high:.1f}）。")]
+
+
 def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any],
              flagged: list[str] | None = None) -> list[Finding]:
     """The sentences the report shows, with the figures behind them; ``flagged`` channels (ROI not identified)
@@ -286,5 +313,6 @@ class Mix(Analysis):
                 "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
                 "留出检验：不含最后几周拟合后的预测")
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings(roi, alloc, optimiser, hold, flagged), warnings=warnings,
+                       charts=charts, warnings=warnings,
+                       findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)],
                        artefacts={"mix_model": planner.artefact})
