@@ -50,7 +50,9 @@ def report(label: str, data: MixData, truth: dict, tests: list[LiftTest], **opti
     return errors
 
 
-def main(seeds: list[int]) -> None:
+def main(scale: float = 1.0, seeds: list[int] | None = None) -> dict[str, float]:
+    """Seeds 0..6·scale (at least one) and the demo twin; returns the shares ``make bench`` summarises."""
+    seeds = seeds if seeds is not None else list(range(max(1, round(6 * scale))))
     errors: list[float] = []
     for seed in seeds:
         errors += report(f"seed {seed}", *series(np.random.default_rng(seed)), n_draws=400, starts=2, seed=seed)
@@ -58,7 +60,9 @@ def main(seeds: list[int]) -> None:
     errors += report("demo twin", *series(demo_rng, start=OBS_START, end=OBS_END))
     e = np.abs(errors)
     print(f"within 30 %: {np.sum(e <= 0.3)} of {len(e)}; median |error| {np.median(e):.1%}; max {e.max():.1%}")
+    return {"roi_within_30pct": float(np.mean(e <= 0.3)), "median_abs_error": float(np.median(e)),
+            "max_abs_error": float(e.max())}
 
 
 if __name__ == "__main__":
-    main([int(s) for s in sys.argv[1].split(",")] if len(sys.argv) > 1 else list(range(6)))
+    main(seeds=[int(s) for s in sys.argv[1].split(",")] if len(sys.argv) > 1 else None)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity",
               "launch", "mix_vs_pymc",
-              "mix_inference"]
+              "mix_inference", "mix_recovery"]
 
 
 def main() -> int:
