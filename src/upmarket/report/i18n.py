@@ -621,6 +621,62 @@ for _name, (_en, _zh) in TABLE_TITLES_EXTRA.items():
     TABLE_TITLES["zh"].setdefault(_name, _zh)
 
 
+CODES_EN: dict[str, str] = {
+    # platforms
+    "jd": "JD", "tmall": "Tmall", "mistore": "Mi Store", "douyin": "Douyin", "xiaohongshu": "Xiaohongshu",
+    "pdd": "Pinduoduo", "kuaishou": "Kuaishou", "weibo": "Weibo", "bilibili": "Bilibili", "offline": "offline stores",
+    "taobao": "Taobao",
+    # city tiers
+    "tier1": "tier-one cities", "new_tier1": "new tier-one cities", "tier2": "tier-two cities",
+    "tier3": "tier-three cities", "tier4": "tier-four cities", "tier5": "tier-five and smaller cities",
+    # channels
+    "douyin_ads": "Douyin ads", "qianchuan": "Qianchuan", "juguang": "Xiaohongshu Juguang",
+    "pugongying": "Pugongying", "search": "search ads", "feeds": "feed ads", "kol": "KOLs", "livestream": "livestreams",
+    "ooh": "outdoor ads", "tv": "TV", "douyin_live": "Douyin livestreams", "jd_ads": "JD ads", "tmall_ads": "Tmall ads",
+    "search_ads": "search ads", "xiaohongshu_kol": "Xiaohongshu KOLs", "xiaohongshu_ads": "Xiaohongshu ads",
+    "brand_ads": "brand ads", "display": "display ads", "social": "social media", "ecommerce": "e-commerce ads",
+    # equity dimensions
+    "perceived_quality": "perceived quality",
+}
+"""Codes found in results (platforms, tiers, channels) as an English reader reads them; unknown codes keep their
+name with underscores as spaces."""
+
+CODES_ZH.update({"xiaohongshu_ads": "小红书广告", "awareness": "知名度", "associations": "品牌联想",
+                 "perceived_quality": "感知质量", "loyalty": "忠诚度", "all": "全部"})
+
+
+def code_label(value: object, lang: str) -> str:
+    """A code as a label in ``lang`` (``douyin_ads`` → "Douyin ads" / 抖音广告); brand names stay as they are."""
+    text = str(value)
+    if lang == "zh":
+        return code(text, "zh")
+    return CODES_EN.get(text) or CODES_EN.get(text.lower()) or (text.replace("_", " ") if "_" in text else text)
+
+
+SEGMENT_ZH = {"price-sensitive": "价格敏感型", "all respondents": "全体受访者"}
+
+
+def segment_label(name: str, lang: str) -> str:
+    """A segment name from the segments naming ("camera-driven", "brand-driven: Apple", "price-sensitive",
+    "class 3") in ``lang``: the naming's grammar is fixed, so every name it builds has a Chinese label."""
+    import re
+
+    if lang != "zh":
+        return name
+    if name in SEGMENT_ZH:
+        return SEGMENT_ZH[name]
+    m = re.fullmatch(r"brand-driven: (.+)", name)
+    if m:
+        return f"品牌驱动型：{m[1]}"
+    m = re.fullmatch(r"([A-Za-z0-9_ ]+)-(driven|sensitive)", name)
+    if m:
+        return f"{code(m[1], 'zh')}{'驱动型' if m[2] == 'driven' else '敏感型'}"
+    m = re.fullmatch(r"(class|cluster) (\d+)", name)
+    if m:
+        return f"第{m[2]}类"
+    return localise(name, "zh")
+
+
 def code(value: object, lang: str) -> str:
     """A code found in results (platform, tier, aspect, channel) as a reader reads it in ``lang``."""
     text = str(value)
