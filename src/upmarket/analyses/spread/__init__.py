@@ -1,7 +1,8 @@
 """Spread: how posts propagate (cascades), which creators return their fee, what topics and seeding do.
 
 ``results.json`` ``spread`` holds the four cascade measures of the top posts by size (option
-``[spread] top_posts``, default 100); every post's measures are in the ``cascades`` table.
+``[spread] top_posts``, default 100); every post's measures are in the ``cascades`` table and in the
+``post_cascades`` artefact, which other analyses (launch: virality per launch) consume.
 Creator ROI, topics and the seeding event study are tables and findings.
 """
 
@@ -18,12 +19,28 @@ from upmarket.analyses.spread.charts import charts
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
 from upmarket.analyses.spread.topics import premium_skus, topic_table
+from upmarket.artefacts import Artefact, ArtefactContext
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
 __all__ = ["METRICS", "Spread", "build_forest", "cascade_table", "tree_metrics"]
+
+
+def _post_cascades(ctx: ArtefactContext) -> tuple[pd.DataFrame, int, int] | None:
+    """Every post's cascade measures, plus the repeat shares and orphan posts seen building them; None without
+    shares."""
+    if not ctx.warehouse.has_rows("shares"):
+        return None
+    cascades, forest = cascade_table(ctx.warehouse)
+    return cascades, int(forest.duplicates), int(forest.orphan_posts)
+
+
+POST_CASCADES = Artefact(
+    "post_cascades", _post_cascades, reads=("shares", "posts"),
+    doc="every post's cascade measures (size, depth, breadth, structural virality): (table, repeat shares, "
+        "orphan posts), or None without shares")
 
 
 def _figures(cascades: pd.DataFrame, top: int) -> dict[str, dict[str, Any]]:
@@ -94,6 +111,7 @@ class Spread(Analysis):
 
     name = "spread"
     order = 40
+    produces = (POST_CASCADES,)
     title = "Spread: how content propagates and what it sells"
     title_zh = "传播：内容如何扩散、带来多少销量"
     requires = ("posts",)
@@ -122,13 +140,14 @@ class Spread(Analysis):
         warnings: list[str] = []
         tables: dict[str, pd.DataFrame] = {}
         cascades = None
-        if warehouse.has_rows("shares"):
-            cascades, forest = cascade_table(warehouse)
+        built = self.artefacts["post_cascades"]
+        if built is not None:
+            cascades, duplicates, orphan_posts = built
             tables["cascades"] = cascades
-            if forest.duplicates:
-                warnings.append(f"{forest.duplicates} share rows were repeat shares by the same user (not new nodes)")
-            if forest.orphan_posts:
-                warnings.append(f"{forest.orphan_posts} posts appear in shares but not in posts (creator unknown)")
+            if duplicates:
+                warnings.append(f"{duplicates} share rows were repeat shares by the same user (not new nodes)")
+            if orphan_posts:
+                warnings.append(f"{orphan_posts} posts appear in shares but not in posts (creator unknown)")
             moved = int(cascades["reattached_unknown_parent"].sum() + cascades["reattached_later_parent"].sum())
             if moved:
                 warnings.append(f"{moved} shares named an unknown or later parent and were attached to the root")
