@@ -364,6 +364,7 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "lift": ("Lift", "提升"), "effect": ("Effect", "效应"), "se": ("Std. error", "标准误"),
     "p_value": ("p-value", "p值"), "coef": ("Coefficient", "系数"), "units_share": ("Share of units", "销量份额"),
     "share_ci": ("Share 90% interval", "份额90%区间"), "month": ("Month", "月份"), "week": ("Week", "周"),
+    "weeks": ("Weeks", "周数"),
     "date": ("Date", "日期"), "year": ("Year", "年份"), "source": ("Source", "来源"), "target": ("Target", "目标"),
     "count": ("Count", "数量"), "total": ("Total", "合计"), "dim1": ("Dimension 1", "维度1"),
     "dim2": ("Dimension 2", "维度2"), "x": ("Dimension 1", "维度1"), "y": ("Dimension 2", "维度2"),
