@@ -306,3 +306,12 @@ def test_findings_are_templates_whose_numbers_are_all_slots() -> None:
     assert "douyin_ads" not in roi["text"] and "Douyin ads" in roi["text"] and "抖音广告" in roi["text_zh"]
     segs = next(f for f in out["findings"] if f["id"] == "stp.segments")
     assert "camera-driven" in segs["text"] and "driven" not in segs["text_zh"] and "拍照驱动型" in segs["text_zh"]
+
+
+def test_codes_that_are_not_identifiers_still_make_findings() -> None:
+    """Slot names are indices, not the data's codes: a channel named in Chinese or with a hyphen still reads."""
+    figs = copy.deepcopy(figures())
+    figs["mix"]["roi"] = {"抖音 直播": 3.1, "search-ads": 1.2, "tv": 0.4}
+    figs["mix"]["roi_ci"] = {"抖音 直播": [2.9, 3.3], "search-ads": [1.1, 1.3], "tv": [0.3, 0.5]}
+    roi = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
+    assert "抖音 直播" in roi["text"] and "TV" in roi["text"] and "电视" in roi["text_zh"]

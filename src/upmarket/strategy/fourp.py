@@ -252,12 +252,12 @@ def place_platforms(c: Cite, ctx: Context) -> list[Finding]:
     if len(groups) == 1:
         for p in plats:
             c(f"funnel.{p}.visit_to_buy")
-        names = [c.label(f"platform_{p}", p) for p in plats]
+        names = [c.label(f"platform{i}", p) for i, p in enumerate(plats)]
         return [Finding.of("place.platforms", "4P", "place", c.template(
             f"Place — platforms convert level (visit-to-buy intervals overlap): {', '.join(names)}.",
             f"渠道——各平台转化率持平（区间重叠）：{'、'.join(names)}。"), c.evidence)]
-    parts = {p: (c.label(f"platform_{p}", p), c.slot(f"visit_to_buy_{p}", f"funnel.{p}.visit_to_buy", "pct"),
-                 c.slot(f"visitors_{p}", f"funnel.{p}.visitors", "count")) for p in best + worst}
+    parts = {p: (c.label(f"platform{i}", p), c.slot(f"visit_to_buy{i}", f"funnel.{p}.visit_to_buy", "pct"),
+                 c.slot(f"visitors{i}", f"funnel.{p}.visitors", "count")) for i, p in enumerate(best + worst)}
     b_en = ", ".join("{} {} (n={})".format(*parts[p]) for p in best)
     w_en = ", ".join("{} {} (n={})".format(*parts[p]) for p in worst)
     b_zh = "、".join("{} {}（n={}）".format(*parts[p]) for p in best)
@@ -286,8 +286,8 @@ def place_tiers(c: Cite, ctx: Context) -> list[Finding]:
             "渠道——高端机型在各级城市的转化率持平（区间重叠）。"), c.evidence)]
     best, worst = groups[0], groups[-1]
     key = "funnel.premium_conversion_by_city_tier"
-    parts = {t: (c.label(f"tier_{t}", t), c.slot(f"premium_{t}", f"{key}.{t}.premium", "pct"),
-                 c.slot(f"visitors_{t}", f"{key}.{t}.premium_visitors", "count")) for t in best + worst}
+    parts = {t: (c.label(f"tier{i}", t), c.slot(f"premium{i}", f"{key}.{t}.premium", "pct"),
+                 c.slot(f"visitors{i}", f"{key}.{t}.premium_visitors", "count")) for i, t in enumerate(best + worst)}
     en = {t: "{} {} (n={})".format(*parts[t]) for t in parts}
     cn = {t: "{} {}（n={}）".format(*parts[t]) for t in parts}
     return [Finding.of("place.tiers", "4P", "place", c.template(
@@ -321,13 +321,14 @@ def promotion_roi(c: Cite, ctx: Context) -> list[Finding]:
     if len(groups) == 1:
         for k in roi:
             c(f"mix.roi.{k}")
-        names = [c.label(f"channel_{k}", k) for k in roi]
+        names = [c.label(f"channel{i}", k) for i, k in enumerate(roi)]
         return [Finding.of("promotion.roi", "4P", "promotion", c.template(
             f"Promotion — channel returns are level (intervals overlap): {', '.join(names)}.",
             f"推广——各渠道回报持平（区间重叠）：{'、'.join(names)}。"), c.evidence)]
     for k in best + worst:
         c.maybe(f"mix.roi_ci.{k}")
-    parts = {k: (c.label(f"channel_{k}", k), c.slot(f"roi_{k}", f"mix.roi.{k}", "ratio")) for k in best + worst}
+    parts = {k: (c.label(f"channel{i}", k), c.slot(f"roi{i}", f"mix.roi.{k}", "ratio"))
+             for i, k in enumerate(best + worst)}
     en = {k: "{} ({} CNY)".format(*parts[k]) for k in parts}
     cn = {k: "{}（{}元）".format(*parts[k]) for k in parts}
     return [Finding.of("promotion.roi", "4P", "promotion", c.template(
