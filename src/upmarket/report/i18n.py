@@ -632,7 +632,7 @@ CODES_EN: dict[str, str] = {
     "tier3": "tier-three cities", "tier4": "tier-four cities", "tier5": "tier-five and smaller cities",
     # channels
     "douyin_ads": "Douyin ads", "qianchuan": "Qianchuan", "juguang": "Xiaohongshu Juguang",
-    "pugongying": "Pugongying", "search": "search ads", "feeds": "feed ads", "kol": "KOLs", "livestream": "livestreams",
+    "pugongying": "Pugongying", "search": "search ads", "feeds": "feed ads", "kol": "KOL", "livestream": "livestream",
     "ooh": "outdoor ads", "tv": "TV", "douyin_live": "Douyin livestreams", "jd_ads": "JD ads", "tmall_ads": "Tmall ads",
     "search_ads": "search ads", "xiaohongshu_kol": "Xiaohongshu KOLs", "xiaohongshu_ads": "Xiaohongshu ads",
     "brand_ads": "brand ads", "display": "display ads", "social": "social media", "ecommerce": "e-commerce ads",
