@@ -54,11 +54,16 @@ def twin_subset(demo_twin, tmp_path_factory) -> Callable[[tuple[str, ...]], Path
 
     def make(tables: tuple[str, ...]) -> Path:
         sub = tmp_path_factory.mktemp("subset")
-        for t in tables:  # large tables (orders, events) are written as folders of Parquet parts
+        for t in tables:  # a table is a file, a folder (Parquet parts, platform exports) or both (split rows)
+            found = False
             if (demo_twin / t).is_dir():
                 shutil.copytree(demo_twin / t, sub / t)
-            else:
+                found = True
+            if (demo_twin / f"{t}.parquet").is_file():
                 shutil.copy(demo_twin / f"{t}.parquet", sub / f"{t}.parquet")
+                found = True
+            if not found:
+                raise FileNotFoundError(f"the demo twin has no table {t!r}")
         shutil.copy(demo_twin / "upmarket.toml", sub / "upmarket.toml")
         return sub
 

@@ -141,7 +141,7 @@ def test_min_n_hides_small_samples_and_shows_n() -> None:
     figs = figures()
     out = build_strategy(figs)
     plat = next(f for f in out["findings"] if f["id"] == "place.platforms")
-    assert "pdd" not in plat["text"] and plat["n"] >= 30  # 5 visitors: never ranked first
+    assert "Pinduoduo" not in plat["text"] and plat["n"] >= 30  # 5 visitors: never ranked first
     assert "n=" in plat["text"]
     tiny = copy.deepcopy(figs)
     for b in tiny["voice"].values():
@@ -161,7 +161,8 @@ def test_overlapping_intervals_are_level_not_ranked() -> None:
     assert "product.gap.performance" in product and "product.gap.battery" in product
     assert product["product.level"]["aspects"] == ["system"]  # 0.50 vs 0.52 and 0.49: level, not ranked
     plat = next(f for f in out["findings"] if f["id"] == "place.platforms")
-    assert "jd" in plat["text"] and "tmall" in plat["text"]  # level with each other: both named best
+    assert "JD" in plat["text"] and "Tmall" in plat["text"]  # level with each other: both named best
+    assert "京东" in plat["text_zh"] and "天猫" in plat["text_zh"]
 
 
 def test_zero_width_interval_is_not_certainty() -> None:
@@ -281,3 +282,36 @@ def test_copy_templates_use_no_phrase_the_twin_plants() -> None:
     assert len(planted) > 20
     for theme, line in COPY_ZH.items():
         assert not [p for p in planted if p in line], theme
+
+
+def test_findings_are_templates_whose_numbers_are_all_slots() -> None:
+    """By construction: a template's own text holds no number, every number comes from a slot that cites results."""
+    from upmarket.findings import SLOT, Template
+    from upmarket.report.findings import finding_text
+    from upmarket.strategy.finding import numbers_in
+
+    figs = copy.deepcopy(figures())
+    figs["segments"]["classes"]["camera-driven"] = figs["segments"]["classes"].pop("seg-a")
+    out = build_strategy(figs)
+    for f in out["findings"]:
+        tpl = Template.from_dict(f)
+        assert tpl is not None, f["id"]
+        for text in (tpl.en, tpl.zh):
+            assert numbers_in(SLOT.sub("", text)) == [], (f["id"], text)
+        for slot in tpl.slots.values():
+            if slot.key is not None:
+                assert lookup(figs, slot.key) == slot.value and f["evidence"][slot.key] == slot.value
+        assert finding_text(f, "en") == f["text"] and finding_text(f, "zh") == f["text_zh"]
+    roi = next(f for f in out["findings"] if f["id"] == "promotion.roi")
+    assert "douyin_ads" not in roi["text"] and "Douyin ads" in roi["text"] and "抖音广告" in roi["text_zh"]
+    segs = next(f for f in out["findings"] if f["id"] == "stp.segments")
+    assert "camera-driven" in segs["text"] and "driven" not in segs["text_zh"] and "拍照驱动型" in segs["text_zh"]
+
+
+def test_codes_that_are_not_identifiers_still_make_findings() -> None:
+    """Slot names are indices, not the data's codes: a channel named in Chinese or with a hyphen still reads."""
+    figs = copy.deepcopy(figures())
+    figs["mix"]["roi"] = {"抖音 直播": 3.1, "search-ads": 1.2, "tv": 0.4}
+    figs["mix"]["roi_ci"] = {"抖音 直播": [2.9, 3.3], "search-ads": [1.1, 1.3], "tv": [0.3, 0.5]}
+    roi = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
+    assert "抖音 直播" in roi["text"] and "TV" in roi["text"] and "电视" in roi["text_zh"]

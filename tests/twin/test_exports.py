@@ -208,3 +208,18 @@ def test_ingest_end_to_end(exported, tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == len(before["orders"])
     con.close()
     assert pq.read_metadata(out / "traffic.parquet").num_rows > 0
+
+
+def test_twin_subset_keeps_both_halves_of_a_split_table(demo_twin: Path, twin_subset) -> None:
+    """The demo writes spend as spend.parquet (six channels) plus a 千川 export folder (douyin_ads): the two hold
+    different rows, so a subset with ``spend`` must carry both, and its ingest sees every planted channel."""
+    from upmarket.config import load_config
+    from upmarket.warehouse import Warehouse
+
+    parquet = set(pd.read_parquet(demo_twin / "spend.parquet")["channel"])
+    assert (demo_twin / "spend" / "channel=douyin_ads").is_dir() and "douyin_ads" not in parquet
+    sub = twin_subset(("spend",))
+    with Warehouse(":memory:") as wh:
+        wh.ingest(sub, load_config(sub))
+        channels = {r[0] for r in wh.con.execute("SELECT DISTINCT channel FROM spend").fetchall()}
+    assert channels == parquet | {"douyin_ads"} and len(channels) == 7

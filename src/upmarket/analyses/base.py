@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from upmarket.artefacts import Artefact
+from upmarket.findings import Template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,11 +34,34 @@ if TYPE_CHECKING:
 
 @dataclass
 class Finding:
-    """A sentence a person reads, plus the figures that support it (keys into results)."""
+    """A sentence a person reads, plus the figures that support it (keys into results).
+
+    Made with :meth:`of` it is data: an id and a :class:`~upmarket.findings.Template` with named slots, which the
+    report renders (``text``/``text_zh`` hold that rendering for readers of the output files)."""
 
     text: str
     evidence: dict[str, Any] = field(default_factory=dict)
     text_zh: str | None = None
+    id: str | None = None
+    template: Template | None = None
+
+    @classmethod
+    def of(cls, finding_id: str, template: Template) -> Finding:
+        """A finding from its template: the text rendered by the report, the evidence the slots' results keys."""
+        return cls(template.render("en"), template.evidence, template.render("zh"), finding_id, template)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text, "text_zh": self.text_zh, "evidence": dict(self.evidence)}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.template is not None:
+            out.update(self.template.to_dict())
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(data["text"], dict(data.get("evidence") or {}), data.get("text_zh"), data.get("id"),
+                   Template.from_dict(data))
 
 
 @dataclass

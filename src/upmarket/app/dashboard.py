@@ -23,6 +23,7 @@ from dash import Input, Output, dcc, html
 
 from upmarket.app.demand_fit import OTHER_BANDS, OUTSIDE, DemandFit, load_demand_fit
 from upmarket.app.mix_model import MixModel, load_mix_model
+from upmarket.report.findings import finding_text
 
 HOST = "127.0.0.1"
 PRICE_STEP_CNY = 100
@@ -315,8 +316,8 @@ def strategy_block(findings: list[dict[str, Any]], moved: bool, chosen: list[str
         hit = moved and affected_by_price(f)
         notes = [" — rests on observed prices: revisit under this what-if 基于实际价格，需按此情景复核" if hit else "",
                  " — about your filter 与所选筛选相关" if chosen and about(f, chosen) else ""]
-        items.append(html.Li([html.B(f"[{f.get('framework', '')}] "), f["text"],
-                              html.Br(), html.Span(f.get("text_zh", "")), html.I("".join(notes))],
+        items.append(html.Li([html.B(f"[{f.get('framework', '')}] "), finding_text(f, "en"),
+                              html.Br(), html.Span(finding_text(f, "zh")), html.I("".join(notes))],
                              className="affected" if hit else ""))
     return [html.H4("Strategy findings 策略发现"), html.Ul(items, id="strategy-list")]
 

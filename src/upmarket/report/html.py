@@ -25,6 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from upmarket.analyses.base import Chart, Finding, Section
+from upmarket.report.findings import finding_text
 from upmarket.report.format import COLUMN_UNITS, fmt, unit_of
 from upmarket.report.i18n import (
     AREAS,
@@ -77,7 +78,7 @@ def save_charts(sections: list[Section], out_dir: str | Path) -> list[Path]:
             "name": s.name,
             "title": s.title,
             "title_zh": s.title_zh,
-            "findings": [{"text": f.text, "text_zh": f.text_zh, "evidence": _jsonable(f.evidence)} for f in s.findings],
+            "findings": [_jsonable(f.to_dict()) for f in s.findings],
             "warnings": list(s.warnings),
             "tables": list(s.tables),
             "charts": [{"name": c.name, "title": c.title, "title_zh": c.title_zh} for c in s.charts],
@@ -127,7 +128,7 @@ def load_sections(out_dir: str | Path, results: dict[str, Any] | None = None) ->
                 figures=results.get(entry["name"], {}) if isinstance(results.get(entry["name"]), dict) else {},
                 tables=tables,
                 charts=charts,
-                findings=[Finding(f["text"], f.get("evidence", {}), f.get("text_zh")) for f in entry["findings"]],
+                findings=[Finding.from_dict(f) for f in entry["findings"]],
                 warnings=list(entry.get("warnings", [])),
             )
         )
@@ -385,7 +386,6 @@ def _word_or_number(value: Any, key: str, lang: str) -> str | None:
 
 
 def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[str, Any]:
-    zh = lang == "zh"
     evidence = dict(f.get("evidence") or {})
     first = next(iter(evidence.items()), None)
     area = _finding_area(f, present)
@@ -394,7 +394,7 @@ def _strategy_finding(f: dict[str, Any], lang: str, present: set[str]) -> dict[s
         "id": fid,
         "anchor": f"evidence-{fid}",
         "area": area,
-        "text": localise((f.get("text_zh") if zh else None) or f.get("text") or "", lang),
+        "text": finding_text(f, lang),
         "headline": format_value(first[1], first[0], lang) if first and _is_scalar(first[1]) else None,
         "interval": _headline_interval(evidence, first[0], lang) if first and _is_scalar(first[1]) else None,
         "verdict": _verdict_word(f, lang) if f.get("verdict") is not None else None,
@@ -520,7 +520,8 @@ def _section_model(s: Section, results: dict[str, Any], lang: str, brands: set[s
         "title": (s.title_zh if zh and s.title_zh else s.title),
         "findings": [
             {
-                "text": localise((f.text_zh if zh and f.text_zh else f.text), lang),
+                "text": (f.template.render(lang) if f.template is not None
+                         else localise((f.text_zh if zh and f.text_zh else f.text), lang)),
                 "evidence": _evidence(f.evidence, lang),
             }
             for f in s.findings

@@ -364,6 +364,7 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "lift": ("Lift", "提升"), "effect": ("Effect", "效应"), "se": ("Std. error", "标准误"),
     "p_value": ("p-value", "p值"), "coef": ("Coefficient", "系数"), "units_share": ("Share of units", "销量份额"),
     "share_ci": ("Share 90% interval", "份额90%区间"), "month": ("Month", "月份"), "week": ("Week", "周"),
+    "weeks": ("Weeks", "周数"),
     "date": ("Date", "日期"), "year": ("Year", "年份"), "source": ("Source", "来源"), "target": ("Target", "目标"),
     "count": ("Count", "数量"), "total": ("Total", "合计"), "dim1": ("Dimension 1", "维度1"),
     "dim2": ("Dimension 2", "维度2"), "x": ("Dimension 1", "维度1"), "y": ("Dimension 2", "维度2"),
@@ -636,6 +637,62 @@ TABLE_TITLES_EXTRA: dict[str, tuple[str, str]] = {
 for _name, (_en, _zh) in TABLE_TITLES_EXTRA.items():
     TABLE_TITLES["en"].setdefault(_name, _en)
     TABLE_TITLES["zh"].setdefault(_name, _zh)
+
+
+CODES_EN: dict[str, str] = {
+    # platforms
+    "jd": "JD", "tmall": "Tmall", "mistore": "Mi Store", "douyin": "Douyin", "xiaohongshu": "Xiaohongshu",
+    "pdd": "Pinduoduo", "kuaishou": "Kuaishou", "weibo": "Weibo", "bilibili": "Bilibili", "offline": "offline stores",
+    "taobao": "Taobao",
+    # city tiers
+    "tier1": "tier-one cities", "new_tier1": "new tier-one cities", "tier2": "tier-two cities",
+    "tier3": "tier-three cities", "tier4": "tier-four cities", "tier5": "tier-five and smaller cities",
+    # channels
+    "douyin_ads": "Douyin ads", "qianchuan": "Qianchuan", "juguang": "Xiaohongshu Juguang",
+    "pugongying": "Pugongying", "search": "search ads", "feeds": "feed ads", "kol": "KOL", "livestream": "livestream",
+    "ooh": "outdoor ads", "tv": "TV", "douyin_live": "Douyin livestreams", "jd_ads": "JD ads", "tmall_ads": "Tmall ads",
+    "search_ads": "search ads", "xiaohongshu_kol": "Xiaohongshu KOLs", "xiaohongshu_ads": "Xiaohongshu ads",
+    "brand_ads": "brand ads", "display": "display ads", "social": "social media", "ecommerce": "e-commerce ads",
+    # equity dimensions
+    "perceived_quality": "perceived quality",
+}
+"""Codes found in results (platforms, tiers, channels) as an English reader reads them; unknown codes keep their
+name with underscores as spaces."""
+
+CODES_ZH.update({"xiaohongshu_ads": "小红书广告", "awareness": "知名度", "associations": "品牌联想",
+                 "perceived_quality": "感知质量", "loyalty": "忠诚度", "all": "全部"})
+
+
+def code_label(value: object, lang: str) -> str:
+    """A code as a label in ``lang`` (``douyin_ads`` → "Douyin ads" / 抖音广告); brand names stay as they are."""
+    text = str(value)
+    if lang == "zh":
+        return code(text, "zh")
+    return CODES_EN.get(text) or CODES_EN.get(text.lower()) or (text.replace("_", " ") if "_" in text else text)
+
+
+SEGMENT_ZH = {"price-sensitive": "价格敏感型", "all respondents": "全体受访者"}
+
+
+def segment_label(name: str, lang: str) -> str:
+    """A segment name from the segments naming ("camera-driven", "brand-driven: Apple", "price-sensitive",
+    "class 3") in ``lang``: the naming's grammar is fixed, so every name it builds has a Chinese label."""
+    import re
+
+    if lang != "zh":
+        return name
+    if name in SEGMENT_ZH:
+        return SEGMENT_ZH[name]
+    m = re.fullmatch(r"brand-driven: (.+)", name)
+    if m:
+        return f"品牌驱动型：{m[1]}"
+    m = re.fullmatch(r"([A-Za-z0-9_ ]+)-(driven|sensitive)", name)
+    if m:
+        return f"{code(m[1], 'zh')}{'驱动型' if m[2] == 'driven' else '敏感型'}"
+    m = re.fullmatch(r"(class|cluster) (\d+)", name)
+    if m:
+        return f"第{m[2]}类"
+    return localise(name, "zh")
 
 
 def code(value: object, lang: str) -> str:

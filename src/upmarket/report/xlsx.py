@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from upmarket.report.findings import finding_text
 from upmarket.report.format import COLUMN_UNITS, unit_of
 from upmarket.report.i18n import code, column, label, table_title
 
@@ -65,7 +66,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], out_dir: str | Path, lang: str =
         if findings:
             name = _sheet_name(label("sheet_findings", lang), taken)
             frame = pd.DataFrame([{column("id", lang): f.get("id"), column("framework", lang): f.get("framework"),
-                                   column("text", lang): (f.get("text_zh") if lang == "zh" else None) or f.get("text")}
+                                   column("text", lang): finding_text(f, lang)}
                                   for f in findings])
             frame.to_excel(writer, sheet_name=name, index=False)
             writer.sheets[name].set_column(2, 2, 100)

@@ -19,7 +19,7 @@ from typing import Any
 
 from upmarket.strategy.belief import compare, enough
 from upmarket.strategy.context import Context
-from upmarket.strategy.finding import Cite, Finding, cny, lookup, pct
+from upmarket.strategy.finding import Cite, Finding, lookup
 
 
 def _vote(signals: dict[str, int]) -> tuple[int, str]:
@@ -131,10 +131,11 @@ def _verdict_finding(fid: str, title: tuple[str, str], sig: dict[str, int], verd
     text_zh = (f"{title[1]}——结论：{verdict[1]}（置信度{CONF_ZH[conf]}；依据："
                + "，".join(f"{SIGNAL_ZH[k]}{'支持' if v > 0 else '反对' if v < 0 else '持平'}" for k, v in sig.items())
                + ("；" + "，".join(bits[1]) if bits[1] else "") + f"）。什么会改变结论：{change[1]}。")
+    said = c.template(*change)  # the same slots, so it renders like the sentence
     rec.update({"verdict": verdict[0], "verdict_zh": verdict[1], "sign": sign, "confidence": conf,
-                "what_would_change_it": change[0], "what_would_change_it_zh": change[1]})
-    return Finding(fid, "dilemma", "dilemmas", text, text_zh, c.evidence, decision=True,
-                   extra={"verdict": verdict[0], "confidence": conf}), rec
+                "what_would_change_it": said.render("en"), "what_would_change_it_zh": said.render("zh")})
+    return Finding.of(fid, "dilemma", "dilemmas", c.template(text, text_zh), c.evidence, decision=True,
+                      extra={"verdict": verdict[0], "confidence": conf}), rec
 
 
 def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, dict[str, Any]]:
@@ -150,14 +151,17 @@ def lock_in(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding | None, d
     verdict, verdict_zh = LOCK_VERDICT[sign]
     f = ctx.focal
     vf = lookup(figures, f"voice.{f}.value_framing", None) if "value_framing" in sig else None
-    wtp = next((v for k, v in c.evidence.items() if k.endswith(f"brand={f}") or k.endswith(f"all.{f}")), None)
+    wtp = next(((k, v) for k, v in c.evidence.items() if k.endswith(f"brand={f}") or k.endswith(f"all.{f}")), None)
     bits, bits_zh = [], []
+    fb = c.label("brand", f, "brand")
     if vf is not None:
-        bits.append(f"{pct(vf)} of opinions about {f} argue from value for money")
-        bits_zh.append(f"关于{f}的评价中{pct(vf)}从性价比出发")
+        vfs = c.slot("value_framing", f"voice.{f}.value_framing", "pct")
+        bits.append(f"{vfs} of opinions about {fb} argue from value for money")
+        bits_zh.append(f"关于{fb}的评价中{vfs}从性价比出发")
     if wtp is not None:
-        bits.append(f"buyers pay {cny(wtp)} CNY for the brand over the reference brand")
-        bits_zh.append(f"消费者为品牌比参照品牌多付{cny(wtp)}元")
+        ws = c.slot("wtp", wtp[0], "cny")
+        bits.append(f"buyers pay {ws} for the brand over the reference brand")
+        bits_zh.append(f"消费者为品牌比参照品牌多付{ws}")
     change = ("framing share falling to the premium rivals' level, a brand premium whose interval reaches "
               "Huawei's, or premium listings converting like mass ones in more tiers; a framing trend by period "
               "would test whether it is moving")
@@ -181,15 +185,17 @@ def cannibalisation(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding |
     d = lookup(figures, f"pricing.diversion.{f}.{s}", None)
     can = lookup(figures, "pricing_plan.cannibalisation_all", None)
     bits, bits_zh = [], []
+    fb, sb = c.label("brand", f, "brand"), c.label("sub_brand", s, "brand")
     if d is not None:
-        bits.append(f"{pct(d, 1)} of {f}'s lost sales go to {s}")
-        bits_zh.append(f"{f}流失销量中{pct(d, 1)}流向{s}")
+        ds = c.slot("diversion", f"pricing.diversion.{f}.{s}", "pct")
+        bits.append(f"{ds} of {fb}'s lost sales go to {sb}")
+        bits_zh.append(f"{fb}流失销量中{ds}流向{sb}")
     if can is not None:
-        c("pricing_plan.cannibalisation_all")
-        bits.append(f"at the planned prices {pct(can)} of {f}'s buyers would otherwise buy {s}")
-        bits_zh.append(f"按方案定价，{f}买家中{pct(can)}原本会买{s}")
-    change = (f"{s} taking more of {f}'s lost sales than a rival does (diversion intervals separating), or owners "
-              f"switching to {s} more than to rivals")
-    change_zh = f"{s}承接{f}流失销量超过任一竞品（区间分离），或{f}用户换机转向{s}多于转向竞品"
-    return _verdict_finding("dilemma.cannibalisation", (f"Dilemma {s} cannibalisation", f"两难二：{s}蚕食{f}"), sig,
+        cs = c.slot("cannibalisation", "pricing_plan.cannibalisation_all", "pct")
+        bits.append(f"at the planned prices {cs} of {fb}'s buyers would otherwise buy {sb}")
+        bits_zh.append(f"按方案定价，{fb}买家中{cs}原本会买{sb}")
+    change = (f"{sb} taking more of {fb}'s lost sales than a rival does (diversion intervals separating), or owners "
+              f"switching to {sb} more than to rivals")
+    change_zh = f"{sb}承接{fb}流失销量超过任一竞品（区间分离），或{fb}用户换机转向{sb}多于转向竞品"
+    return _verdict_finding("dilemma.cannibalisation", (f"Dilemma {sb} cannibalisation", f"两难二：{sb}蚕食{fb}"), sig,
                             (verdict, verdict_zh), sign, conf, (bits, bits_zh), (change, change_zh), c, rec)

@@ -10,9 +10,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
+
+from upmarket.findings import Slots, Template
+from upmarket.report.format import Unit, fmt
 
 MISSING = object()
+UNITS = get_args(Unit)
 
 
 class Missing(LookupError):  # noqa: N818 - a reason to suppress, not an error
@@ -83,6 +87,10 @@ def renderings(value: Any) -> set[str]:
             s = f(float(value)).replace(",", "").rstrip("%")
             out.add(s)
             out.add(s.lstrip("-"))  # a negative cited value may be written as its magnitude ("2.83 times")
+        for unit in UNITS:  # as the report renders a template's slot (¥, %, 万/亿)
+            for lang in ("en", "zh"):
+                for s in numbers_in(fmt(float(value), unit, lang)):
+                    out |= {s, s.lstrip("-")}
     elif isinstance(value, list | tuple):
         for v in value:
             out |= renderings(v)
@@ -117,6 +125,15 @@ class Finding:
     n: int | None = None
     decision: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    template: Template | None = None
+
+    @classmethod
+    def of(cls, finding_id: str, framework: str, section: str, template: Template, evidence: dict[str, Any]
+           | None = None, **kw: Any) -> Finding:
+        """A finding from its template (rendered by the report); evidence is the slots' keys plus ``evidence``
+        (values read to decide, not printed)."""
+        return cls(finding_id, framework, section, template.render("en"), template.render("zh"),
+                   {**(evidence or {}), **template.evidence}, template=template, **kw)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"id": self.id, "framework": self.framework, "section": self.section, "text": self.text,
@@ -124,15 +141,30 @@ class Finding:
         if self.n is not None:
             out["n"] = int(self.n)
         out.update(self.extra)
+        if self.template is not None:
+            out.update(self.template.to_dict())
         return out
 
 
 class Cite:
-    """Collects the values a finding reads, by key path, so the evidence is exactly what was read."""
+    """Collects the values a finding reads, by key path, so the evidence is exactly what was read; ``slot``
+    reads a value into a named template slot, ``label`` names a word (a code, a brand) in one."""
 
     def __init__(self, figures: Mapping[str, Any]):
         self.figures = figures
         self.evidence: dict[str, Any] = {}
+        self.slots = Slots()
+
+    def slot(self, name: str, path: str, unit: str) -> str:
+        """The placeholder of slot ``name`` holding the cited value at ``path`` (``Missing`` when absent)."""
+        return self.slots(name, self(path), unit, path)
+
+    def label(self, name: str, value: Any, unit: str = "code") -> str:
+        """The placeholder of slot ``name`` holding a word: a code or segment (translated) or a brand (as is)."""
+        return self.slots(name, value, unit)
+
+    def template(self, en: str, zh: str) -> Template:
+        return self.slots.template(en, zh)
 
     def __call__(self, path: str) -> Any:
         value = lookup(self.figures, path)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from upmarket.strategy.belief import compare, enough, tiers
 from upmarket.strategy.context import Context
-from upmarket.strategy.finding import Cite, Finding, cny, lookup, pct
+from upmarket.strategy.finding import Cite, Finding, lookup
 from upmarket.strategy.labels import ASPECT_ZH, PLATFORM_ZH, TIER_ZH, tier_en, zh
 
 if TYPE_CHECKING:
@@ -181,31 +181,36 @@ def promotion_language(figures: Mapping[str, Any], ctx: Context, locked: bool,
             lead.append("price")
         c = Cite(figures)
         bits, bits_zh = [], []
-        for a in lead:
+        fb, sg = c.label("brand", f, "brand"), c.label("segment", seg, "segment")
+        for i, a in enumerate(lead):
             if a in imp:
-                key, v = imp[a]
-                c(f"segments.classes.{seg}.wtp_cny.{key}")
-                pos = c.maybe(f"voice.{f}.aspects.{a}")
+                key = imp[a][0]
+                worth = c.slot(f"worth{i}", f"segments.classes.{seg}.wtp_cny.{key}", "cny")
+                pos = (c.slot(f"positive{i}", f"voice.{f}.aspects.{a}", "pct")
+                       if c.maybe(f"voice.{f}.aspects.{a}") is not None else None)
                 word = {1: "ahead of", 0: "level with", None: "unmeasured against"}[strengths[a]]
                 word_zh = {1: "领先", 0: "持平", None: "未能比较"}[strengths[a]]
-                bits.append(f"{a} (worth {cny(v)} CNY to them; {f} {word} the premium rivals"
-                            + (f", {pct(pos)} positive)" if pos is not None else ")"))
-                bits_zh.append(f"{zh(ASPECT_ZH, a)}（该人群愿付{cny(v)}元；{f}口碑{word_zh}高端竞品"
-                               + (f"，正面率{pct(pos)}）" if pos is not None else "）"))
+                asp = c.label(f"aspect{i}", a)
+                bits.append(f"{asp} (worth {worth} to them; {fb} {word} the premium rivals"
+                            + (f", {pos} positive)" if pos is not None else ")"))
+                bits_zh.append(f"{asp}（该人群愿付{worth}；{fb}口碑{word_zh}高端竞品"
+                               + (f"，正面率{pos}）" if pos is not None else "）"))
             else:
-                w = c(f"segments.classes.{seg}.wtp_cny.brand={f}")
-                bits.append(f"price (they pay {cny(w)} CNY for {f} over the reference brand)")
-                bits_zh.append(f"价格（该人群对{f}的品牌溢价仅{cny(w)}元）")
+                w = c.slot("brand_wtp", f"segments.classes.{seg}.wtp_cny.brand={f}", "cny")
+                bits.append(f"price (they pay {w} for {fb} over the reference brand)")
+                bits_zh.append(f"价格（该人群对{fb}的品牌溢价仅{w}）")
         if seg_wtp is not None and any(x["theme"] == "price" for x in avoid):
             c(f"segments.classes.{seg}.wtp_cny.brand={f}")
-        avoid_en = "; avoid " + ", ".join(f"{x['theme']} ({x['reason']})" for x in avoid) if avoid else ""
-        avoid_zh = ("；避免" + "、".join(f"{zh(ASPECT_ZH, x['theme'])}（{x['reason_zh']}）" for x in avoid)
+        avoid_names = [c.label(f"avoid{i}", x["theme"]) for i, x in enumerate(avoid)]
+        avoid_en = ("; avoid " + ", ".join(f"{n} ({x['reason']})" for n, x in zip(avoid_names, avoid, strict=True))
+                    if avoid else "")
+        avoid_zh = ("；避免" + "、".join(f"{n}（{x['reason_zh']}）" for n, x in zip(avoid_names, avoid, strict=True))
                     if avoid else "")
         if c.evidence:
-            findings.append(Finding(
-                f"promotion.language.{seg}", "4P", "promotion",
-                f"Promotion language for {seg}: lead with {'; '.join(bits)}{avoid_en}.",
-                f"{seg}人群的推广话术：主打{'；'.join(bits_zh)}{avoid_zh}。", c.evidence, decision=True,
+            findings.append(Finding.of(
+                f"promotion.language.{seg}", "4P", "promotion", c.template(
+                    f"Promotion language for {sg}: lead with {'; '.join(bits)}{avoid_en}.",
+                    f"{sg}人群的推广话术：主打{'；'.join(bits_zh)}{avoid_zh}。"), c.evidence, decision=True,
                 extra={"segment": seg, "lead": lead, "avoid": [x["theme"] for x in avoid]}))
         for tier, chans in tiers_.items():
             flagship = tier in top_tiers or tier == "all"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from upmarket.strategy.belief import compare
 from upmarket.strategy.context import Context, Suppress
-from upmarket.strategy.finding import Cite, Finding, Missing, cny, lookup, num, pct
-from upmarket.strategy.labels import EQUITY_ZH
+from upmarket.strategy.finding import Cite, Finding, Missing, lookup
 
 
 def stp_segments(c: Cite, ctx: Context) -> list[Finding]:
@@ -13,31 +12,34 @@ def stp_segments(c: Cite, ctx: Context) -> list[Finding]:
     classes = lookup(c.figures, "segments.classes")
     f = ctx.focal
     parts, parts_zh = [], []
-    for name in sorted(classes, key=lambda k: -(classes[k].get("share") or 0)):
-        s = c(f"segments.classes.{name}.share")
-        w = c.maybe(f"segments.classes.{name}.wtp_cny.brand={f}")
-        parts.append(f"{name} {pct(s)}" + (f" (pays {cny(w)} CNY for {f})" if w is not None else ""))
-        parts_zh.append(f"{name} {pct(s)}" + (f"（愿为{f}多付{cny(w)}元）" if w is not None else ""))
-    ref = c.maybe("segments.reference_brand")
+    fb = c.label("brand", f, "brand")
+    for i, name in enumerate(sorted(classes, key=lambda k: -(classes[k].get("share") or 0))):
+        seg, s = c.label(f"segment{i}", name, "segment"), c.slot(f"share{i}", f"segments.classes.{name}.share", "pct")
+        w = (c.slot(f"wtp{i}", f"segments.classes.{name}.wtp_cny.brand={f}", "cny")
+             if c.maybe(f"segments.classes.{name}.wtp_cny.brand={f}") is not None else None)
+        parts.append(f"{seg} {s}" + (f" (pays {w} for {fb})" if w is not None else ""))
+        parts_zh.append(f"{seg} {s}" + (f"（愿为{fb}多付{w}）" if w is not None else ""))
+    ref = c.label("reference", c("segments.reference_brand"), "brand") if c.maybe(
+        "segments.reference_brand") else None
     ref_en = f" over {ref}" if ref else ""
     ref_zh = f"（相对{ref}）" if ref else ""
-    return [Finding("stp.segments", "STP", "segments",
-                    f"Segments — the conjoint finds these groups: {'; '.join(parts)}{ref_en}.",
-                    f"人群细分——联合分析识别出以下人群：{'；'.join(parts_zh)}{ref_zh}。", c.evidence)]
+    return [Finding.of("stp.segments", "STP", "segments", c.template(
+        f"Segments — the conjoint finds these groups: {'; '.join(parts)}{ref_en}.",
+        f"人群细分——联合分析识别出以下人群：{'；'.join(parts_zh)}{ref_zh}。"), c.evidence)]
 
 
 def stp_targets(c: Cite, ctx: Context) -> list[Finding]:
     """The target segments by the attractiveness formula (a formula score, ranked as such)."""
     targets = c("pricing.stp.targets")
     formula = c("pricing.stp.formula")
-    att = lookup(c.figures, "pricing.stp.attractiveness")
-    for t in targets:
-        c(f"pricing.stp.attractiveness.{t}")
-    scores = ", ".join(f"{t} ({num(att[t])})" for t in targets)
-    scores_zh = "、".join(f"{t}（{num(att[t])}）" for t in targets)
-    return [Finding("stp.targets", "STP", "targets",
-                    f"Targets — {scores}, scored by {formula}.",
-                    f"目标人群——{scores_zh}，评分公式：{formula_zh(formula)}。", c.evidence, decision=True)]
+    parts = [(c.label(f"target{i}", t, "segment"), c.slot(f"score{i}", f"pricing.stp.attractiveness.{t}", "ratio"))
+             for i, t in enumerate(targets)]
+    scores = ", ".join(f"{t} ({v})" for t, v in parts)
+    scores_zh = "、".join(f"{t}（{v}）" for t, v in parts)
+    return [Finding.of("stp.targets", "STP", "targets", c.template(
+        f"Targets — {scores}, scored by {c.label('formula', formula, 'text')}.",
+        f"目标人群——{scores_zh}，评分公式：{c.label('formula_zh', formula_zh(formula), 'text')}。"), c.evidence,
+        decision=True)]
 
 
 def stp_position(c: Cite, ctx: Context) -> list[Finding]:
@@ -50,15 +52,19 @@ def stp_position(c: Cite, ctx: Context) -> list[Finding]:
     src = c.maybe("pricing.positioning.source") or "reviews"
     near = min(vals, key=lambda b: vals[b])
     level = len(riv) > 1 and all(compare(vals[near], None, vals[b], None, rel_tol=0.1) == 0 for b in riv)
-    lst = ", ".join(f"{b} {num(v)}" for b, v in vals.items())
-    lst_zh = "，".join(f"{b} {num(v)}" for b, v in vals.items())
+    parts = {b: (c.label(f"rival{i}", b, "brand"), c.slot(f"gap{i}", f"pricing.positioning.gap_to.{b}", "ratio"))
+             for i, b in enumerate(vals)}
+    lst = ", ".join("{} {}".format(*parts[b]) for b in vals)
+    lst_zh = "，".join("{} {}".format(*parts[b]) for b in vals)
     if level:
         tail, tail_zh = "it is about as far from each (level).", "与各竞品距离相近（持平）。"
     else:
-        tail, tail_zh = f"{near} is the nearest, the rival to position against.", f"{near}最近，是需要正面对标的竞品。"
-    return [Finding("stp.position", "STP", "position",
-                    f"Position — on the perceptual map from {src}, {ctx.focal}'s distance to {lst}: {tail}",
-                    f"定位——基于口碑的感知图上，{ctx.focal}到各竞品的距离：{lst_zh}。{tail_zh}", c.evidence)]
+        nb = parts[near][0]
+        tail, tail_zh = f"{nb} is the nearest, the rival to position against.", f"{nb}最近，是需要正面对标的竞品。"
+    fb = c.label("brand", ctx.focal, "brand")
+    return [Finding.of("stp.position", "STP", "position", c.template(
+        f"Position — on the perceptual map from {c.label('source', src, 'text')}, {fb}'s distance to {lst}: {tail}",
+        f"定位——基于口碑的感知图上，{fb}到各竞品的距离：{lst_zh}。{tail_zh}"), c.evidence)]
 
 
 FORMULA_ZH = {"premium_acceptance": "高端接受度", "not_value_framed": "非性价比导向", "wtp_focal": "品牌支付意愿",
@@ -104,33 +110,38 @@ def equity_dimensions(c: Cite, ctx: Context) -> list[Finding]:
     if not sub.evidence:
         raise Missing(f"equity.{f}.awareness")
     vals = {d: lookup(c.figures, f"equity.{f}.{d}", None) for d in DIMENSIONS}
-    lst = ", ".join(f"{d.replace('_', ' ')} {num(v)}" for d, v in vals.items() if v is not None)
-    lst_zh = "，".join(f"{EQUITY_ZH[d]}{num(v)}" for d, v in vals.items() if v is not None)
-    behind_en = ", ".join(d.replace("_", " ") for d in behind) or "none"
-    behind_zh = "、".join(EQUITY_ZH[d] for d in behind) or "无"
-    out.append(Finding("equity.dimensions", "equity", "equity",
-                       f"Equity — {f}: {lst}; behind {' and '.join(riv)} on: {behind_en}.",
-                       f"品牌资产——{f}：{lst_zh}；落后于{'、'.join(riv)}的维度：{behind_zh}。", sub.evidence,
-                       decision=bool(behind), extra={"behind": behind, "ahead": ahead}))
+    dims = {d: sub.label(f"dimension_{d}", d) for d in DIMENSIONS}
+    shown = {d: sub.slot(f"value_{d}", f"equity.{f}.{d}", "ratio") for d, v in vals.items() if v is not None}
+    lst = ", ".join(f"{dims[d]} {v}" for d, v in shown.items())
+    lst_zh = "，".join(f"{dims[d]}{v}" for d, v in shown.items())
+    rb = [sub.label(f"rival{i}", b, "brand") for i, b in enumerate(riv)]
+    fb = sub.label("brand", f, "brand")
+    behind_en, behind_zh = ", ".join(dims[d] for d in behind) or "none", "、".join(dims[d] for d in behind) or "无"
+    tpl = sub.template(f"Equity — {fb}: {lst}; behind {' and '.join(rb)} on: {behind_en}.",
+                       f"品牌资产——{fb}：{lst_zh}；落后于{'、'.join(rb)}的维度：{behind_zh}。")
+    out.append(Finding.of("equity.dimensions", "equity", "equity", tpl, sub.evidence,
+                          decision=bool(behind), extra={"behind": behind, "ahead": ahead}))
     loy = {b: lookup(c.figures, f"equity.{b}.loyalty", None) for b in [f, *riv]}
     if loy[f] is not None and any(loy[b] is not None for b in riv):
         lc = Cite(c.figures)
-        lc(f"equity.{f}.loyalty")
         best = max((b for b in riv if loy[b] is not None), key=lambda b: loy[b])
-        lc(f"equity.{best}.loyalty")
+        lf, lb = lc.slot("loyalty", f"equity.{f}.loyalty", "pct"), lc.slot("rival_loyalty", f"equity.{best}.loyalty",
+                                                                             "pct")
+        fb, bb = lc.label("brand", f, "brand"), lc.label("rival", best, "brand")
         s = compare(loy[f], lookup(c.figures, f"equity.{f}.loyalty_ci", None), loy[best],
                     lookup(c.figures, f"equity.{best}.loyalty_ci", None))
         if s < 0:
-            text = (f"Equity — loyalty gap: {pct(loy[f])} of {f} owners buy {f} again at their next phone, "
-                    f"{pct(loy[best])} for {best}. Retention offers (trade-in, ecosystem) before acquisition.")
-            text_zh = (f"品牌资产——忠诚度差距：{f}用户换机时{pct(loy[f])}继续选择{f}，{best}为{pct(loy[best])}。"
+            text = (f"Equity — loyalty gap: {lf} of {fb} owners buy {fb} again at their next phone, "
+                    f"{lb} for {bb}. Retention offers (trade-in, ecosystem) before acquisition.")
+            text_zh = (f"品牌资产——忠诚度差距：{fb}用户换机时{lf}继续选择{fb}，{bb}为{lb}。"
                        f"先做留存（以旧换新、生态绑定），再做拉新。")
         else:
-            text = (f"Equity — loyalty: {pct(loy[f])} of {f} owners buy {f} again, "
-                    f"{'level with' if s == 0 else 'above'} {best}'s {pct(loy[best])}.")
+            word = "level with" if s == 0 else "above"
+            text = f"Equity — loyalty: {lf} of {fb} owners buy {fb} again, {word} {bb}'s {lb}."
             word_zh = "持平于" if s == 0 else "高于"
-            text_zh = f"品牌资产——忠诚度：{f}用户复购率{pct(loy[f])}，{word_zh}{best}的{pct(loy[best])}。"
-        out.append(Finding("equity.loyalty_gap", "equity", "equity", text, text_zh, lc.evidence, decision=s < 0))
+            text_zh = f"品牌资产——忠诚度：{fb}用户复购率{lf}，{word_zh}{bb}的{lb}。"
+        out.append(Finding.of("equity.loyalty_gap", "equity", "equity", lc.template(text, text_zh), lc.evidence,
+                              decision=s < 0))
     return out
 
 

@@ -104,6 +104,10 @@ def test_awareness_associations_quality_and_index(section):
     assert by_period[("2024Q1", "Apple")] > by_period[("2024Q1", "Xiaomi")]
     assert {c.name for c in section.charts} >= {"switching_sankey", "four_dimensions", "revenue_premium"}
     assert all(f.text_zh for f in section.findings)
+    # findings are templates: the index weights name dimensions as codes the report labels, not in English
+    assert all(f.template is not None and f.template.render("zh") == f.text_zh for f in section.findings)
+    index = [f for f in section.findings if f.id == "equity.index"]
+    assert all("awareness" not in f.text_zh and "loyalty" not in f.text_zh for f in index)
 
 
 def test_a_missing_benchmark_and_bad_weights_are_named():

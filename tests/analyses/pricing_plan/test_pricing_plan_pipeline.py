@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,8 @@ def test_plan_has_a_price_per_segment_tier_and_channel(tiny_plan):
     assert fig["constraints"]["subsidy_cap"] == 6000.0 and fig["constraints"]["channel_fee"] == {"douyin": 0.05}
     assert any("no channel attribute" in x for x in sec.warnings)
     assert all(f.text_zh and "coupon" in f.text for f in sec.findings)
+    # segment names and channel codes are slots: the Chinese sentence labels them (no "-driven", no "jd")
+    assert all(re.search(r"[a-z]+-(driven|sensitive)|\bjd\b|\btmall\b", f.text_zh) is None for f in sec.findings)
 
 
 def test_plan_respects_every_constraint(tiny_plan):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import upmarket
@@ -50,3 +52,10 @@ def test_stp_map_and_messages_reach_results(tiny_segments):
     assert (lead.loc[lead["praise_share"].isna(), "phrases"] == "").all()
     assert p["mixed_logit"]["loglik"] > p["mixed_logit"]["mnl_loglik"]
     assert any("Target" in f.text and f.text_zh for f in sec.findings)
+    # segment names are slots the report labels: the Chinese sentences hold no English name the naming built
+    named = [f for f in sec.findings if f.template is not None and any(
+        s.unit == "segment" for s in f.template.slots.values())]
+    assert len(named) >= 3
+    for f in named:
+        assert re.search(r"-driven|-sensitive|brand-driven|respondents", f.text_zh) is None, f.text_zh
+        assert f.template.render("zh") == f.text_zh

@@ -27,6 +27,7 @@ from upmarket.analyses.equity.charts import charts
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
 from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
 from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -288,7 +289,7 @@ class Equity(Analysis):
 
 
 def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame], config: Config) -> list[Finding]:
-    """Plain sentences in English and Chinese, each with the figures behind it."""
+    """The findings, as templates whose slots cite the figures behind them (dimensions as codes the report labels)."""
     out: list[Finding] = []
     focal = config.focal_brand
     f = figures.get(focal, {})
@@ -296,91 +297,113 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
         rivals = sorted(((b, v["loyalty"]) for b, v in figures.items() if b != focal and v.get("loyalty") is not None),
                         key=lambda x: -x[1])
         top = rivals[0] if rivals else None
-        lo, hi = f["loyalty_ci"]
-        text = (f"{f['loyalty']:.0%} of {focal} owners bought {focal} again at their next phone (90% interval "
-                f"{lo:.0%}–{hi:.0%})" + (f"; {top[0]} kept {top[1]:.0%}." if top else "."))
-        zh = (f"{focal} 用户换机时再次选择 {focal} 的比例为 {f['loyalty']:.0%}（90% 区间 {lo:.0%}–{hi:.0%}）"
-              + (f"；{top[0]} 为 {top[1]:.0%}。" if top else "。"))
-        out.append(Finding(text, {f"equity.{focal}.loyalty": f["loyalty"]}, zh))
+        s = Slots()
+        fb, loy = s("brand", focal, "brand"), s("loyalty", f["loyalty"], "pct", f"equity.{focal}.loyalty")
+        lo, hi = s("loyalty_low", f["loyalty_ci"][0], "pct"), s("loyalty_high", f["loyalty_ci"][1], "pct")
+        tb, tl = (s("rival", top[0], "brand"), s("rival_loyalty", top[1], "pct", f"equity.{top[0]}.loyalty")) \
+            if top else ("", "")
+        out.append(Finding.of("equity.loyalty", s.template(
+            f"{loy} of {fb} owners bought {fb} again at their next phone (90% interval {lo}–{hi})"
+            + (f"; {tb} kept {tl}." if top else "."),
+            f"{fb} 用户换机时再次选择 {fb} 的比例为 {loy}（90% 区间 {lo}–{hi}）"
+            + (f"；{tb} 为 {tl}。" if top else "。"))))
     if f.get("excess_loyalty") is not None:
         e = f["excess_loyalty"]
         word, zh_word = ("above", "高于") if e > 0 else ("below", "低于")
-        out.append(Finding(
-            f"Against the Dirichlet benchmark for a brand of its share, {focal}'s loyalty is {abs(e) * 100:.0f} "
-            f"percentage points {word} what its size alone predicts.",
-            {f"equity.{focal}.excess_loyalty": e},
-            f"按 Dirichlet 基准，{focal} 的忠诚度{zh_word}同等份额品牌的预期 {abs(e) * 100:.0f} 个百分点。"))
+        s = Slots()
+        s("excess_loyalty", e, "pp", f"equity.{focal}.excess_loyalty")
+        fb, pts = s("brand", focal, "brand"), s("points", round(abs(e) * 100), "count")
+        out.append(Finding.of("equity.excess_loyalty", s.template(
+            f"Against the Dirichlet benchmark for a brand of its share, {fb}'s loyalty is {pts} percentage points "
+            f"{word} what its size alone predicts.",
+            f"按 Dirichlet 基准，{fb} 的忠诚度{zh_word}同等份额品牌的预期 {pts} 个百分点。")))
     rivals = [b for b in ("Apple", "Huawei") if figures.get(b, {}).get("awareness") is not None]
     if f.get("awareness") is not None and rivals:
-        lo, hi = f["awareness_ci"]
-        vs = ", ".join(f"{b} {figures[b]['awareness']:.0%}" for b in rivals)
-        vs_zh = "、".join(f"{b} {figures[b]['awareness']:.0%}" for b in rivals)
-        out.append(Finding(
-            f"{focal} holds {f['awareness']:.0%} of brand reach (mean share of mentions, views, searches and content "
-            f"views; 90% interval {lo:.0%}–{hi:.0%}) against {vs}.",
-            {f"equity.{focal}.awareness": f["awareness"], **{f"equity.{b}.awareness": figures[b]["awareness"]
-                                                             for b in rivals}},
-            f"{focal} 占品牌触达的 {f['awareness']:.0%}（提及、浏览、搜索与内容观看份额的均值；90% 区间 "
-            f"{lo:.0%}–{hi:.0%}），对比 {vs_zh}。"))
+        s = Slots()
+        fb, aw = s("brand", focal, "brand"), s("awareness", f["awareness"], "pct", f"equity.{focal}.awareness")
+        lo, hi = s("awareness_low", f["awareness_ci"][0], "pct"), s("awareness_high", f["awareness_ci"][1], "pct")
+        vs = [(s(f"rival{i}", b, "brand"), s(f"rival_awareness{i}", figures[b]["awareness"], "pct",
+                                              f"equity.{b}.awareness")) for i, b in enumerate(rivals)]
+        out.append(Finding.of("equity.awareness", s.template(
+            f"{fb} holds {aw} of brand reach (mean share of mentions, views, searches and content views; 90% interval "
+            f"{lo}–{hi}) against {', '.join(f'{b} {v}' for b, v in vs)}.",
+            f"{fb} 占品牌触达的 {aw}（提及、浏览、搜索与内容观看份额的均值；90% 区间 {lo}–{hi}），对比 "
+            f"{'、'.join(f'{b} {v}' for b, v in vs)}。")))
     sub = tables.get("sub_brand_flows")
     if sub is not None and len(sub):
         r = sub.iloc[0]
-        out.append(Finding(
-            f"Between {r.focal} and {r.sub_brand}: {int(r.focal_to_sub)} owners moved {r.focal}→{r.sub_brand} and "
-            f"{int(r.sub_to_focal)} moved {r.sub_brand}→{r.focal}; {r.group_retention:.0%} of the group's owners "
-            "stayed inside the group.",
-            {"sub_brand_flows.net_to_focal": int(r.net_to_focal)},
-            f"{r.focal} 与 {r.sub_brand} 之间：{int(r.focal_to_sub)} 人从 {r.focal} 换到 {r.sub_brand}，"
-            f"{int(r.sub_to_focal)} 人反向流动；集团内留存率 {r.group_retention:.0%}。"))
+        s = Slots()
+        fb, sb = s("brand", r.focal, "brand"), s("sub_brand", r.sub_brand, "brand")
+        s("net", int(r.net_to_focal), "count", "sub_brand_flows.net_to_focal")
+        out_n, in_n = s("to_sub", int(r.focal_to_sub), "count"), s("to_focal", int(r.sub_to_focal), "count")
+        kept = s("group_retention", r.group_retention, "pct")
+        out.append(Finding.of("equity.sub_brand_flows", s.template(
+            f"Between {fb} and {sb}: {out_n} owners moved {fb}→{sb} and {in_n} moved {sb}→{fb}; {kept} of the "
+            "group's owners stayed inside the group.",
+            f"{fb} 与 {sb} 之间：{out_n} 人从 {fb} 换到 {sb}，{in_n} 人反向流动；集团内留存率 {kept}。")))
     model = tables.get("dirichlet_model")
     if model is not None and len(model) and np.isfinite(model["double_jeopardy_rank_corr"].iloc[0]):
         m = model.iloc[0]
-        dj = m["double_jeopardy_rank_corr"]
+        dj = float(m["double_jeopardy_rank_corr"])
         holds = dj > 0
-        out.append(Finding(
-            f"Double jeopardy {'holds' if holds else 'does not hold'} in the purchase panel ({m['period']}): the rank "
-            f"correlation across brands between penetration and buying rate is {dj:+.2f}. Dirichlet fit: M = "
-            f"{m['M']:.3f}, K = {m['K']:.2f}, S = {m['S']:.2f}.",
-            {"dirichlet_model.double_jeopardy_rank_corr": float(dj), "dirichlet_model.S": float(m["S"])},
-            f"购买面板（{str(m['period']).replace(' to ', ' 至 ')}）中双重危机效应"
-            f"{'成立' if holds else '不成立'}：各品牌渗透率与购买频次的秩相关为 "
-            f"{dj:+.2f}。Dirichlet 拟合：M = {m['M']:.3f}，K = {m['K']:.2f}，S = {m['S']:.2f}。"))
+        s = Slots()
+        djs = s("rank_corr", dj, "number", "dirichlet_model.double_jeopardy_rank_corr")
+        mm, kk, ss = s("M", float(m["M"]), "number"), s("K", float(m["K"]), "number"), s(
+            "S", float(m["S"]), "number", "dirichlet_model.S")
+        period = s("period", str(m["period"]), "text")
+        period_zh = s("period_zh", str(m["period"]).replace(" to ", " 至 "), "text")
+        out.append(Finding.of("equity.double_jeopardy", s.template(
+            f"Double jeopardy {'holds' if holds else 'does not hold'} in the purchase panel ({period}): the rank "
+            f"correlation across brands between penetration and buying rate is {djs}. Dirichlet fit: M = {mm}, "
+            f"K = {kk}, S = {ss}.",
+            f"购买面板（{period_zh}）中双重危机效应{'成立' if holds else '不成立'}：各品牌渗透率与购买频次的秩相关为 "
+            f"{djs}。Dirichlet 拟合：M = {mm}，K = {kk}，S = {ss}。")))
     weights = tables.get("index_weights")
     ranked = sorted(((b, v["index"]) for b, v in figures.items() if v.get("index") is not None), key=lambda x: -x[1])
     if weights is not None and ranked and f.get("index") is not None:
+        s = Slots()
         rank = [b for b, _ in ranked].index(focal) + 1
         used = weights[weights["available"]]
-        w_text = ", ".join(f"{r.dimension} {r.weight:g}" for r in used.itertuples())
+        w_parts = [f"{s(f'dimension{i}', r.dimension, 'code')} {s(f'weight{i}', float(r.weight), 'number')}"
+                   for i, r in enumerate(used.itertuples())]
         sens = tables.get("index_sensitivity")
         ranks = sens[sens["brand"] == focal]["rank"] if sens is not None else pd.Series(dtype=float)
-        spread = f" (rank {int(ranks.min())}–{int(ranks.max())} across the sensitivity table)" if len(ranks) else ""
+        fb, idx = s("brand", focal, "brand"), s("index", f["index"], "ratio", f"equity.{focal}.index")
+        rk, n = s("rank", rank, "count"), s("brands", len(ranked), "count")
         other = ranked[1] if ranked[0][0] == focal else ranked[0]
-        out.append(Finding(
-            f"On the equity index (weights: {w_text}) {focal} ranks {rank} of {len(ranked)}{spread} with "
-            f"{f['index']:.2f}; {other[0]} {'follows' if rank == 1 else 'leads'} at {other[1]:.2f}.",
-            {f"equity.{focal}.index": f["index"]},
-            f"品牌资产指数（权重：{w_text}）中 {focal} 排名第 {rank}/{len(ranked)}"
-            f"{f'（敏感性分析中名次 {int(ranks.min())}–{int(ranks.max())}）' if len(ranks) else ''}，"
-            f"得分 {f['index']:.2f}；{other[0]} {'其次' if rank == 1 else '最高'}（{other[1]:.2f}）。"))
+        ob, ov = s("other", other[0], "brand"), s("other_index", other[1], "ratio", f"equity.{other[0]}.index")
+        if len(ranks):
+            rlo, rhi = s("rank_low", int(ranks.min()), "count"), s("rank_high", int(ranks.max()), "count")
+            spread = f" (rank {rlo}–{rhi} across the sensitivity table)"
+            spread_zh = f"（敏感性分析中名次 {rlo}–{rhi}）"
+        else:
+            spread = spread_zh = ""
+        out.append(Finding.of("equity.index", s.template(
+            f"On the equity index (weights: {', '.join(w_parts)}) {fb} ranks {rk} of {n}{spread} with {idx}; {ob} "
+            f"{'follows' if rank == 1 else 'leads'} at {ov}.",
+            f"品牌资产指数（权重：{'，'.join(w_parts)}）中 {fb} 排名第 {rk}/{n}{spread_zh}，得分 {idx}；{ob} "
+            f"{'其次' if rank == 1 else '最高'}（{ov}）。")))
     rel = tables.get("index_vs_price_premium")
     if rel is not None and len(rel):
         r = rel.iloc[0]
-        out.append(Finding(
-            f"Across {int(r.brands)} brands the equity index and the demand model's brand premium have a rank "
-            f"correlation of {r.spearman:+.2f}: reported, not assumed (a handful of brands, so weak evidence).",
-            {"index_vs_price_premium.spearman": float(r.spearman)},
-            f"{int(r.brands)} 个品牌的品牌资产指数与需求模型估计的品牌溢价秩相关为 {r.spearman:+.2f}"
-            "（仅为观察结果，品牌数少，证据有限）。"))
+        s = Slots()
+        n, rho = s("brands", int(r.brands), "count"), s("spearman", float(r.spearman), "number+",
+                                                        "index_vs_price_premium.spearman")
+        out.append(Finding.of("equity.index_vs_premium", s.template(
+            f"Across {n} brands the equity index and the demand model's brand premium have a rank correlation of "
+            f"{rho}: reported, not assumed (a handful of brands, so weak evidence).",
+            f"{n} 个品牌的品牌资产指数与需求模型估计的品牌溢价秩相关为 {rho}（仅为观察结果，品牌数少，证据有限）。")))
     if f.get("revenue_premium_trend") is not None:
-        s = f["revenue_premium_trend"]
+        trend = f["revenue_premium_trend"]
         lo, hi = f["revenue_premium_trend_ci"]
         grow = ("growing" if lo is not None and lo > 0 else "shrinking" if hi is not None and hi < 0
                 else "not clearly moving")
         zh = {"growing": "在增长", "shrinking": "在收窄", "not clearly moving": "没有明确趋势"}[grow]
-        out.append(Finding(
-            f"{focal}'s revenue premium over the benchmark brand's price is {grow}: {s / 1e6:+,.0f} M CNY per period "
-            f"(90% interval {lo / 1e6:+,.0f} to {hi / 1e6:+,.0f} M).",
-            {f"equity.{focal}.revenue_premium_trend": s},
-            f"{focal} 相对基准品牌价格的收入溢价{zh}：每期 {s / 1e6:+,.0f} 百万元（90% 区间 {lo / 1e6:+,.0f} 至 "
-            f"{hi / 1e6:+,.0f} 百万元）。"))
+        s = Slots()
+        fb, v = s("brand", focal, "brand"), s("trend", trend, "cny+", f"equity.{focal}.revenue_premium_trend")
+        los, his = s("trend_low", lo, "cny+"), s("trend_high", hi, "cny+")
+        out.append(Finding.of("equity.revenue_premium_trend", s.template(
+            f"{fb}'s revenue premium over the benchmark brand's price is {grow}: {v} per period "
+            f"(90% interval {los} to {his}).",
+            f"{fb} 相对基准品牌价格的收入溢价{zh}：每期 {v}（90% 区间 {los} 至 {his}）。")))
     return out

@@ -19,6 +19,8 @@ from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
 from upmarket.analyses.funnel.stages import PLATFORM_STAGE_MAP, STAGES, stage_map
+from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -38,16 +40,9 @@ BREAKDOWN_KEYS: frozenset[str] = frozenset({"by_city_tier", "premium_conversion_
 """Keys of ``results["funnel"]`` that are not a platform."""
 
 
-def _pct(x: float, d: int = 1) -> str:
-    return f"{x * 100:.{d}f}%"
-
-
-def _ci(ci: list[float] | None, d: int = 1) -> str:
-    return f"{_pct(ci[0], d)}–{_pct(ci[1], d)}" if ci else "n/a"
-
-
 def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: str) -> list[Finding]:
-    """Plain sentences in English and Chinese, each citing the rates behind it."""
+    """The findings, as templates whose slots cite the rates behind them (platforms and tiers as codes the report
+    labels)."""
     out: list[Finding] = []
     conv = {p: d for p, d in figures.items() if p not in BREAKDOWN_KEYS and "visit_to_buy" in d}
     if conv:
@@ -55,43 +50,50 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
         worst = min(conv, key=lambda p: conv[p]["visit_to_buy"])
         b, w = conv[best], conv[worst]
         has_ctr = "ctr" in b and "ctr" in w  # exports without impressions (JD, 生意参谋) give no click-through
-        out.append(Finding(
-            f"Visit-to-buy is highest on {best} ({_pct(b['visit_to_buy'], 2)}, 90% interval "
-            f"{_ci(b.get('visit_to_buy_ci'), 2)}) and lowest on {worst} ({_pct(w['visit_to_buy'], 2)}, "
-            f"{_ci(w.get('visit_to_buy_ci'), 2)})"
-            + (f"; click-through is {_pct(b['ctr'])} and {_pct(w['ctr'])}." if has_ctr else "."),
-            {f"funnel.{best}.visit_to_buy": b["visit_to_buy"], f"funnel.{worst}.visit_to_buy": w["visit_to_buy"]},
-            f"访问-购买转化率在{best}最高（{_pct(b['visit_to_buy'], 2)}，"
-            f"90% 区间 {_ci(b.get('visit_to_buy_ci'), 2)}），"
-            f"在{worst}最低（{_pct(w['visit_to_buy'], 2)}，{_ci(w.get('visit_to_buy_ci'), 2)}）"
-            + (f"；点击率分别为 {_pct(b['ctr'])} 和 {_pct(w['ctr'])}。" if has_ctr else "。"),
-        ))
+        s = Slots()
+        bp, wp = s("best", best, "code"), s("worst", worst, "code")
+        bv = s("best_rate", b["visit_to_buy"], "pct", f"funnel.{best}.visit_to_buy")
+        wv = s("worst_rate", w["visit_to_buy"], "pct", f"funnel.{worst}.visit_to_buy")
+
+        def ci(name: str, band: list[float] | None) -> str:
+            return f"{s(name + '_low', band[0], 'pct')}–{s(name + '_high', band[1], 'pct')}" if band else "n/a"
+
+        bci, wci = ci("best", b.get("visit_to_buy_ci")), ci("worst", w.get("visit_to_buy_ci"))
+        bc, wc = ((s("best_ctr", b["ctr"], "pct", f"funnel.{best}.ctr"), s("worst_ctr", w["ctr"], "pct",
+                                                                            f"funnel.{worst}.ctr"))
+                  if has_ctr else ("", ""))
+        out.append(Finding.of("funnel.platforms", s.template(
+            f"Visit-to-buy is highest on {bp} ({bv}, 90% interval {bci}) and lowest on {wp} ({wv}, {wci})"
+            + (f"; click-through is {bc} and {wc}." if has_ctr else "."),
+            f"访问-购买转化率在{bp}最高（{bv}，90% 区间 {bci}），在{wp}最低（{wv}，{wci}）"
+            + (f"；点击率分别为 {bc} 和 {wc}。" if has_ctr else "。"))))
     tier = tables.get("funnel_by_city_tier")
     if tier is not None and len(tier):
         t = tier[tier["city_tier"] != "unknown"].groupby("city_tier")[["buyers", "visitors"]].sum()
         t = t[t["visitors"] > 0]
         if len(t) >= 2:
             r = (t["buyers"] / t["visitors"]).sort_values()
-            out.append(Finding(
-                f"Across platforms, visitors in {r.index[-1]} cities convert at {_pct(r.iloc[-1], 2)} against "
-                f"{_pct(r.iloc[0], 2)} in {r.index[0]} cities.",
-                {f"funnel_by_city_tier.{k}.visit_to_buy": float(v) for k, v in r.items()},
-                f"全平台合计，{r.index[-1]}城市访客的转化率为 {_pct(r.iloc[-1], 2)}，"
-                f"{r.index[0]}城市为 {_pct(r.iloc[0], 2)}。",
-            ))
+            s = Slots()
+            rates = [s(f"rate{i}", float(v), "pct", f"funnel_by_city_tier.{k}.visit_to_buy")
+                     for i, (k, v) in enumerate(r.items())]
+            th, tl = s("top", r.index[-1], "code"), s("bottom", r.index[0], "code")
+            out.append(Finding.of("funnel.city_tiers", s.template(
+                f"Across platforms, visitors in {th} convert at {rates[-1]} against {rates[0]} in {tl}.",
+                f"全平台合计，{th}城市访客的转化率为 {rates[-1]}，{tl}城市为 {rates[0]}。")))
     prem = tables.get("premium_acceptance")
     if prem is not None and len(prem):
         p = prem[prem["group"] == "city_tier"]
         tot = p.groupby("brand")[["premium_buyers", "all_buyers"]].sum()
         if focal in tot.index and "rivals" in tot.index and (tot["all_buyers"] > 0).all():
-            s = tot["premium_buyers"] / tot["all_buyers"]
-            out.append(Finding(
-                f"{_pct(s[focal])} of {focal}'s buyers bought a premium (≥ 4000 CNY) SKU, against "
-                f"{_pct(s['rivals'])} for the rivals together.",
-                {f"premium_acceptance.{focal}.premium_buyer_share": float(s[focal]),
-                 "premium_acceptance.rivals.premium_buyer_share": float(s["rivals"])},
-                f"{focal}的买家中有 {_pct(s[focal])} 购买了 4000 元及以上的高端机型，竞品合计为 {_pct(s['rivals'])}。",
-            ))
+            sh = tot["premium_buyers"] / tot["all_buyers"]
+            s = Slots()
+            fb = s("brand", focal, "brand")
+            fs = s("focal_share", float(sh[focal]), "pct", f"premium_acceptance.{focal}.premium_buyer_share")
+            rs = s("rival_share", float(sh["rivals"]), "pct", "premium_acceptance.rivals.premium_buyer_share")
+            floor = s("premium_floor", PREMIUM_THRESHOLD_CNY, "cny")
+            out.append(Finding.of("funnel.premium_acceptance", s.template(
+                f"{fs} of {fb}'s buyers bought a premium (≥ {floor}) SKU, against {rs} for the rivals together.",
+                f"{fb}的买家中有 {fs} 购买了 {floor} 及以上的高端机型，竞品合计为 {rs}。")))
     tr = tables.get("stage_transitions")
     if tr is not None and "customer" in tr:
         tr = tr[tr["customer"] == "all"]
@@ -100,28 +102,29 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
         up = a.groupby("brand")["p"].sum()
         if focal in up.index and len(up) > 1:
             others = up.drop(focal)
-            out.append(Finding(
-                f"Each week, {_pct(up[focal])} of the users aware of {focal} move on to interest or purchase the "
-                f"next week (rivals: {_pct(others.min())}–{_pct(others.max())}).",
-                {f"stage_transitions.{focal}.aware_up": float(up[focal])},
-                f"每周知晓{focal}的用户中，有 {_pct(up[focal])} 在下一周进入兴趣或购买阶段"
-                f"（竞品为 {_pct(others.min())}–{_pct(others.max())}）。",
-            ))
+            s = Slots()
+            fb, fu = s("brand", focal, "brand"), s("aware_up", float(up[focal]), "pct",
+                                                   f"stage_transitions.{focal}.aware_up")
+            lo, hi = s("rivals_low", float(others.min()), "pct"), s("rivals_high", float(others.max()), "pct")
+            out.append(Finding.of("funnel.stages", s.template(
+                f"Each week, {fu} of the users aware of {fb} move on to interest or purchase the next week "
+                f"(rivals: {lo}–{hi}).",
+                f"每周知晓{fb}的用户中，有 {fu} 在下一周进入兴趣或购买阶段（竞品为 {lo}–{hi}）。")))
     pt = tables.get("paths_by_tier")
     if pt is not None and (pt["city_tier"] == "all").any():
         r = pt[pt["city_tier"] == "all"].iloc[0]
         if pd.notna(r["buyer_share"]) and pd.notna(r["lift"]):
-            out.append(Finding(
-                f"{_pct(r['buyer_share'])} of shop orders followed a view of the same product's content or livestream "
-                f"on Douyin or Xiaohongshu in the week before; such visits converted {r['lift']:.2f}× as often "
-                f"(90% interval {r['lift_low']:.2f}–{r['lift_high']:.2f}×). Observational: seeded users were "
-                "already interested.",
-                {"paths_by_tier.all.buyer_share": float(r["buyer_share"]), "paths_by_tier.all.lift": float(r["lift"])},
-                f"电商平台订单中有 {_pct(r['buyer_share'])} 在下单前一周内于抖音或小红书看过同款商品的内容或直播"
-                f"（种草→拔草）；这类访问的转化率是其他访问的 {r['lift']:.2f} 倍"
-                f"（90% 区间 {r['lift_low']:.2f}–{r['lift_high']:.2f}）。"
-                "此为观察性结果，被种草的用户本就更有兴趣。",
-            ))
+            s = Slots()
+            bs = s("buyer_share", float(r["buyer_share"]), "pct", "paths_by_tier.all.buyer_share")
+            lift = s("lift", float(r["lift"]), "ratio", "paths_by_tier.all.lift")
+            lo, hi = s("lift_low", float(r["lift_low"]), "ratio"), s("lift_high", float(r["lift_high"]), "ratio")
+            out.append(Finding.of("funnel.paths", s.template(
+                f"{bs} of shop orders followed a view of the same product's content or livestream on Douyin or "
+                f"Xiaohongshu in the week before; such visits converted {lift}× as often (90% interval "
+                f"{lo}–{hi}×). Observational: seeded users were already interested.",
+                f"电商平台订单中有 {bs} 在下单前一周内于抖音或小红书看过同款商品的内容或直播（种草→拔草）；"
+                f"这类访问的转化率是其他访问的 {lift} 倍（90% 区间 {lo}–{hi}）。"
+                "此为观察性结果，被种草的用户本就更有兴趣。")))
     return out
 
 

@@ -89,6 +89,7 @@ class Launch(Analysis):
 
     name = "launch"
     order = 80
+    consumes = ("post_cascades",)
     title = "Launches: Bass diffusion curves and pre-launch forecasts"
     title_zh = "新品上市：Bass 扩散曲线与上市前预测"
     requires = ()
@@ -209,9 +210,9 @@ class Launch(Analysis):
 
         # cascade virality as a driver of q across launches
         tables: dict[str, pd.DataFrame] = {"launch_fits": table}
-        spread = self.upstream.get("spread", {})
+        built = self.artefacts["post_cascades"]  # every post's cascade, not only the top posts in results
         window = float(opts.get("virality_window_weeks", 13))
-        virality = cascade_virality(warehouse, spread, info, window) if len(fitted) else None
+        virality = cascade_virality(warehouse, built[0] if built else None, info, window) if len(fitted) else None
         if virality is None:
             not_computed["q_drivers"] = ("no cascades of posts naming the fitted models' SKUs (needs the spread "
                                          "analysis's cascades and posts.sku_ids)")

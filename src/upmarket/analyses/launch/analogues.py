@@ -18,7 +18,6 @@ It is an association across launches, not an effect: brands seed content where t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -102,14 +101,17 @@ def forecast_fan(forecast: dict[str, Any], periods: int, draws: int, rng: np.ran
                          "cumulative_high": np.percentile(cum[:, 1:], hi, axis=0)})
 
 
-def cascade_virality(warehouse: Warehouse, spread: Mapping[str, Any], info: pd.DataFrame,
+def cascade_virality(warehouse: Warehouse, cascades_table: pd.DataFrame | None, info: pd.DataFrame,
                      window_weeks: float) -> pd.DataFrame | None:
-    """Per model: mean structural virality and number of the spread analysis's cascades of posts featuring its SKUs
-    within ``window_weeks`` of its launch. None without cascades or posts naming SKUs.
+    """Per model: mean structural virality and number of the cascades of posts featuring its SKUs within
+    ``window_weeks`` of its launch. None without cascades or posts naming SKUs.
 
-    The one place this analysis reads another's figures (``spread.<post_id>.structural_virality``)."""
-    cascades = {str(k): v["structural_virality"] for k, v in spread.items()
-                if isinstance(v, Mapping) and isinstance(v.get("structural_virality"), int | float)}
+    ``cascades_table`` is every post's cascade (the ``post_cascades`` artefact the spread analysis produces:
+    ``post_id``, ``structural_virality``), so every launch with posts counts, not only the top posts by size."""
+    if cascades_table is None or not len(cascades_table):
+        return None
+    known = cascades_table.dropna(subset=["structural_virality"])
+    cascades = dict(zip(known["post_id"].astype(str), known["structural_virality"].astype(float), strict=True))
     if not cascades or not (warehouse.has_rows("posts") and warehouse.has_rows("products")):
         return None
     posts = warehouse.con.execute(

@@ -31,6 +31,7 @@ from upmarket.analyses.mix.plan import (
     scenario_rows,
     unidentified,
 )
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -92,25 +93,25 @@ def kol_findings(kol: pd.DataFrame) -> list[Finding]:
     if kol.empty:
         return []
     k = kol.sort_values("fees_cny").iloc[-1]
-    reach = "" if pd.isna(k.cascade_nodes_per_1000_cny) else (
-        f", {k.cascade_nodes_per_1000_cny:.1f} cascade nodes per ¥1,000")
-    reach_zh = "" if pd.isna(k.cascade_nodes_per_1000_cny) else (
-        f"，每千元带来 {k.cascade_nodes_per_1000_cny:.1f} 个传播节点")
-    evidence = {f"mix.kol.{k.channel}.fees_cny": _r(k.fees_cny, 0), f"mix.kol.{k.channel}.mmm_roi": _r(k.mmm_roi)}
-    if pd.isna(k.attributed_gmv_per_cny):
-        attributed, attributed_zh = "", ""
-    else:
-        evidence[f"mix.kol.{k.channel}.attributed_gmv_per_cny"] = _r(k.attributed_gmv_per_cny)
-        attributed = f"; the platform attributes {k.attributed_gmv_per_cny:.1f} CNY of GMV per CNY of fee to them"
-        attributed_zh = f"；平台归因到这些内容的成交额为每元费用 {k.attributed_gmv_per_cny:.1f} 元"
-    return [Finding(
-        f"{k.channel}'s fees bought {int(k.posts)} paid posts by {int(k.creators)} creators "
-        f"({k.fees_cny:,.0f} CNY{reach}){attributed}; the media model says the channel's spend added "
-        f"{k.mmm_roi:.1f} CNY per CNY (90% interval {k.mmm_roi_low:.1f}–{k.mmm_roi_high:.1f}).",
-        evidence,
-        f"{k.channel} 的费用购买了 {int(k.creators)} 位创作者的 {int(k.posts)} 条付费内容（{k.fees_cny:,.0f} 元"
-        f"{reach_zh}）{attributed_zh}；媒介模型估计该渠道每元投放带来 {k.mmm_roi:.1f} 元成交额"
-        f"（90% 区间 {k.mmm_roi_low:.1f}–{k.mmm_roi_high:.1f}）。")]
+    s = Slots()
+    ch = s("channel", k.channel, "code")
+    posts, creators = s("posts", int(k.posts), "count"), s("creators", int(k.creators), "count")
+    fees = s("fees", _r(k.fees_cny, 0), "cny", f"mix.kol.{k.channel}.fees_cny")
+    roi = s("roi", _r(k.mmm_roi), "ratio", f"mix.kol.{k.channel}.mmm_roi")
+    lo, hi = s("roi_low", k.mmm_roi_low, "ratio"), s("roi_high", k.mmm_roi_high, "ratio")
+    reach = reach_zh = attributed = attributed_zh = ""
+    if not pd.isna(k.cascade_nodes_per_1000_cny):
+        nodes = s("nodes", k.cascade_nodes_per_1000_cny, "ratio")
+        reach, reach_zh = f", {nodes} cascade nodes per ¥1,000", f"，每千元带来 {nodes} 个传播节点"
+    if not pd.isna(k.attributed_gmv_per_cny):
+        gmv = s("attributed", _r(k.attributed_gmv_per_cny), "ratio", f"mix.kol.{k.channel}.attributed_gmv_per_cny")
+        attributed = f"; the platform attributes {gmv} CNY of GMV per CNY of fee to them"
+        attributed_zh = f"；平台归因到这些内容的成交额为每元费用 {gmv} 元"
+    return [Finding.of("mix.kol", s.template(
+        f"The fees of {ch} bought {posts} paid posts by {creators} creators ({fees}{reach}){attributed}; the media "
+        f"model says the channel's spend added {roi} CNY per CNY (90% interval {lo}–{hi}).",
+        f"{ch}的费用购买了 {creators} 位创作者的 {posts} 条付费内容（{fees}{reach_zh}）{attributed_zh}；"
+        f"媒介模型估计该渠道每元投放带来 {roi} 元成交额（90% 区间 {lo}–{hi}）。"))]
 
 
 def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any],
@@ -121,57 +122,68 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     flagged = list(flagged or [])
     if flagged:
         shown = roi[roi["channel"].isin(flagged)]
-        out.append(Finding(
-            f"The data do not pin the return of {', '.join(flagged)}: the 90% interval of its ROI spans more than a "
-            f"factor of {UNIDENTIFIED_RATIO:g}, so its estimate is left out of the comparisons below; a longer lift "
-            "test (a holdout outlasting the channel's carry-over) would settle it.",
-            {f"mix.roi_ci.{c}": [_r(a), _r(b)] for c, a, b in
-             shown[["channel", "roi_low", "roi_high"]].itertuples(index=False)},
-            f"数据无法确定 {'、'.join(flagged)} 的回报：其 ROI 的 90% 区间跨度超过 {UNIDENTIFIED_RATIO:g} 倍，"
-            "因此下文的比较不含该渠道；做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。"))
+        s = Slots()
+        parts = []
+        for i, (c, r, a, b) in enumerate(shown[["channel", "roi", "roi_low", "roi_high"]].itertuples(index=False)):
+            parts.append(f"{s(f'channel{i}', c, 'code')} ({s(f'roi{i}', _r(r), 'ratio', f'mix.roi.{c}')}, "
+                         f"{s(f'low{i}', a, 'ratio')}–{s(f'high{i}', b, 'ratio')})")
+        ratio = s("ratio", UNIDENTIFIED_RATIO, "ratio")
+        out.append(Finding.of("mix.unidentified", s.template(
+            f"The data do not pin the return of {'; '.join(parts)}: the 90% interval of its ROI spans more than a "
+            f"factor of {ratio}, so its estimate is left out of the comparisons below; a longer lift test (a holdout "
+            "outlasting the channel's carry-over) would settle it.",
+            f"数据无法确定{'；'.join(parts)}的回报：其 ROI 的 90% 区间跨度超过 {ratio} 倍，因此下文的比较不含该渠道；"
+            "做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。")))
         roi = roi[~roi["channel"].isin(flagged)]
     if roi.empty:
         return out
     best = roi.sort_values("roi").iloc[-1]
     worst = roi.sort_values("roi").iloc[0]
-    out.append(Finding(
-        f"{best.channel} returned the most GMV per yuan ({best.roi:.1f} CNY per CNY, 90% interval "
-        f"{best.roi_low:.1f}–{best.roi_high:.1f}); {worst.channel} the least ({worst.roi:.1f}, "
-        f"{worst.roi_low:.1f}–{worst.roi_high:.1f}).",
-        {f"mix.roi.{best.channel}": _r(best.roi), f"mix.roi.{worst.channel}": _r(worst.roi)},
-        f"{best.channel} 每元投放带来的 GMV 最高（{best.roi:.1f} 元，"
-        f"90% 区间 {best.roi_low:.1f}–{best.roi_high:.1f}），"
-        f"{worst.channel} 最低（{worst.roi:.1f} 元，{worst.roi_low:.1f}–{worst.roi_high:.1f}）。"))
+    s = Slots()
+    b, w = s("best", best.channel, "code"), s("worst", worst.channel, "code")
+    br, bl, bh = (s("best_roi", _r(best.roi), "ratio", f"mix.roi.{best.channel}"), s("best_low", best.roi_low, "ratio"),
+                  s("best_high", best.roi_high, "ratio"))
+    wr, wl, wh = (s("worst_roi", _r(worst.roi), "ratio", f"mix.roi.{worst.channel}"),
+                  s("worst_low", worst.roi_low, "ratio"), s("worst_high", worst.roi_high, "ratio"))
+    out.append(Finding.of("mix.roi", s.template(
+        f"{b} returned the most GMV per yuan ({br} CNY per CNY, 90% interval {bl}–{bh}); {w} the least ({wr}, "
+        f"{wl}–{wh}).",
+        f"{b}每元投放带来的 GMV 最高（{br} 元，90% 区间 {bl}–{bh}），{w}最低（{wr} 元，{wl}–{wh}）。")))
     gap = roi.assign(gap=roi["roi"] - roi["mroi"]).sort_values("gap").iloc[-1]
-    out.append(Finding(
-        f"A high ROI does not mean the next yuan pays as well: {gap.channel}'s average return is {gap.roi:.1f} "
-        f"but the next yuan brings {gap.mroi:.1f} (marginal ROI, 90% interval {gap.mroi_low:.1f}–{gap.mroi_high:.1f}), "
-        "because the channel is near saturation.",
-        {f"mix.roi.{gap.channel}": _r(gap.roi), f"mix.mroi.{gap.channel}": _r(gap.mroi)},
-        f"ROI 高不代表追加投放同样划算：{gap.channel} 的平均回报为 {gap.roi:.1f}，但追加一元只带来 {gap.mroi:.1f}"
-        f"（边际 ROI，90% 区间 {gap.mroi_low:.1f}–{gap.mroi_high:.1f}），该渠道已接近饱和。"))
+    s = Slots()
+    ch, r, m = (s("channel", gap.channel, "code"), s("roi", _r(gap.roi), "ratio", f"mix.roi.{gap.channel}"),
+                s("mroi", _r(gap.mroi), "ratio", f"mix.mroi.{gap.channel}"))
+    lo, hi = s("mroi_low", gap.mroi_low, "ratio"), s("mroi_high", gap.mroi_high, "ratio")
+    out.append(Finding.of("mix.saturation", s.template(
+        f"A high ROI does not mean the next yuan pays as well: {ch}'s average return is {r} "
+        f"but the next yuan brings {m} (marginal ROI, 90% interval {lo}–{hi}), because the channel is near saturation.",
+        f"ROI 高不代表追加投放同样划算：{ch}的平均回报为 {r}，但追加一元只带来 {m}"
+        f"（边际 ROI，90% 区间 {lo}–{hi}），该渠道已接近饱和。")))
     up = alloc.sort_values("change").iloc[-1]
     down = alloc.sort_values("change").iloc[0]
-    lo, hi = opt["uplift_ci"]
-    out.append(Finding(
-        f"Keeping the weekly budget of the last {opt['weeks']} weeks but moving it toward {up.channel} "
-        f"({up.change:+.0%}) and away from {down.channel} ({down.change:+.0%}) adds {opt['uplift']:,.0f} CNY of GMV "
-        f"over {opt['weeks']} weeks once spend has settled (90% interval "
-        f"{lo:,.0f} to {hi:,.0f}); at the optimum every channel inside its bounds returns about the same on the next "
-        "yuan.",
-        {"mix.optimiser.uplift": opt["uplift"], "mix.optimiser.mroi_at_optimum": opt["mroi_at_optimum"]},
-        f"保持最近 {opt['weeks']} 周的每周预算不变，向 {up.channel} 倾斜（{up.change:+.0%}）、减少 {down.channel}"
-        f"（{down.change:+.0%}），投放稳定后每 {opt['weeks']} 周可多带来 {opt['uplift']:,.0f} 元 GMV"
-        f"（90% 区间 {lo:,.0f} 至 {hi:,.0f}）；"
-        "在最优分配下，各渠道追加一元的回报大致相等。"))
+    s = Slots()
+    weeks, u, d = s("weeks", opt["weeks"], "count", "mix.optimiser.weeks"), s("up", up.channel, "code"), s(
+        "down", down.channel, "code")
+    uc, dc = s("up_change", up.change, "pct+"), s("down_change", down.change, "pct+")
+    gain = s("uplift", opt["uplift"], "cny", "mix.optimiser.uplift")
+    lo, hi = s("uplift_low", opt["uplift_ci"][0], "cny"), s("uplift_high", opt["uplift_ci"][1], "cny")
+    s("mroi_at_optimum", opt["mroi_at_optimum"], "ratio", "mix.optimiser.mroi_at_optimum")
+    out.append(Finding.of("mix.allocation", s.template(
+        f"Moving the same budget over the last {weeks} weeks toward {u} ({uc}) and away from {d} ({dc}) would have "
+        f"added {gain} of GMV (90% interval {lo} to {hi}); at the optimum every channel inside its bounds returns "
+        "about the same on the next yuan.",
+        f"在最近 {weeks} 周预算不变的情况下，向{u}倾斜（{uc}）、减少{d}（{dc}），可多带来 {gain} GMV"
+        f"（90% 区间 {lo} 至 {hi}）；在最优分配下，各渠道追加一元的回报大致相等。")))
     if hold:
-        out.append(Finding(
-            f"Forecast check: fitted without the last {hold['weeks']} weeks, the model forecast them with a mean "
-            f"absolute percentage error of {hold['mape']:.1%}; {hold['coverage_90']:.0%} of those weeks fell inside "
-            "the 90% interval.",
-            {"mix.holdout.mape": hold["mape"], "mix.holdout.coverage_90": hold["coverage_90"]},
-            f"预测检验：不用最后 {hold['weeks']} 周拟合，模型对这几周的预测平均绝对百分比误差为 {hold['mape']:.1%}，"
-            f"{hold['coverage_90']:.0%} 的周落在 90% 区间内。"))
+        s = Slots()
+        weeks = s("weeks", hold["weeks"], "count", "mix.holdout.weeks")
+        mape, cov = (s("mape", hold["mape"], "pct", "mix.holdout.mape"),
+                     s("coverage", hold["coverage_90"], "pct", "mix.holdout.coverage_90"))
+        out.append(Finding.of("mix.holdout", s.template(
+            f"Forecast check: fitted without the last {weeks} weeks, the model forecast them with a mean absolute "
+            f"percentage error of {mape}; {cov} of those weeks fell inside the 90% interval.",
+            f"预测检验：不用最后 {weeks} 周拟合，模型对这几周的预测平均绝对百分比误差为 {mape}，"
+            f"{cov} 的周落在 90% 区间内。")))
     return out
 
 

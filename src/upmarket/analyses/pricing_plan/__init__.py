@@ -43,6 +43,7 @@ from upmarket.analyses.pricing_plan.optimise import (
     value,
 )
 from upmarket.contract.codes import NATIONAL_SUBSIDY
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -308,34 +309,41 @@ class PricingPlan(Analysis):
 
     @staticmethod
     def _finding(g: pd.DataFrame, focal: str, ref: str | None) -> Finding:
-        """One segment's plan across channels (all tiers pooled), every number from the plan table."""
+        """One segment's plan across channels (all tiers pooled), every number from the plan table; the segment and
+        channels are slots the report labels."""
         seg, lp = g["segment"].iloc[0], g["list_price"].iloc[0]
         w = g["channel_weight"].to_numpy()
-        units = float((w * g["units_per_1000"]).sum())
-        margin = float((w * g["margin_per_1000"]).sum())
-        def band(r: Any) -> str:
-            """The price's 90 % band; a zero-width band is a bound holding in every draw, not certainty."""
+        s = Slots()
+        sg, fb = s("segment", seg, "segment"), s("brand", focal, "brand")
+        price = s("list_price", round(float(lp), 0), "cny", f"pricing_plan.list_price.{seg}.{ALL}")
+        units = s("units", float((w * g["units_per_1000"]).sum()), "count")
+        margin = s("margin", float((w * g["margin_per_1000"]).sum()), "cny")
+        en, zh = [], []
+        for i, r in enumerate(g.itertuples()):
+            ch, p, cp = s(f"channel{i}", r.channel, "code"), s(f"price{i}", r.price, "cny"), s(
+                f"coupon{i}", r.coupon, "cny")
             if r.price_high - r.price_low < 1 and getattr(r, "binding", "interior") != "interior":
-                return f"the {r.binding.replace('_', ' ')} holds it in every draw"
-            return f"90% {r.price_low:,.0f}–{r.price_high:,.0f}"
-
-        chans = "; ".join(f"{r.channel} {r.price:,.0f} (coupon {r.coupon:,.0f}, {band(r)})" for r in g.itertuples())
-        can = float((w * g["cannibalisation"]).sum())
+                # a zero-width band is a bound holding in every draw, not certainty
+                band = f"the {r.binding.replace('_', ' ')} holds it in every draw"
+            else:
+                band = f"90% {s(f'low{i}', r.price_low, 'cny')}–{s(f'high{i}', r.price_high, 'cny')}"
+            en.append(f"{ch} {p} (coupon {cp}, {band})")
+            zh.append(f"{ch} {p}（券 {cp}）")
+        can = s("cannibalisation", float((w * g["cannibalisation"]).sum()), "pct")
+        rb = s("reference", ref, "brand") if ref else None
         bound = g["binding"].mode().iloc[0] if "binding" in g else "interior"
         free = float((w * g["unconstrained_price"]).sum()) if "unconstrained_price" in g else np.nan
-        held = (f" The {bound.replace('_', ' ')} holds this price: demand and cost alone ask {free:,.0f} CNY."
-                if bound != "interior" and np.isfinite(free) else "")
-        held_zh = (f"该价格受{BOUND_ZH.get(bound, bound)}约束：仅按需求和成本应定{free:,.0f}元。"
-                   if bound != "interior" and np.isfinite(free) else "")
-        return Finding(
-            f"{seg}: list {focal}'s flagship at {lp:,.0f} CNY; by channel {chans}. Per 1,000 shoppers of the "
-            f"segment: {units:,.0f} units, {margin:,.0f} CNY margin"
-            + (f"; {can:.0%} of its buyers would otherwise buy {ref}." if ref else ".") + held,
-            {f"pricing_plan.list_price.{seg}.{ALL}": round(float(lp), 0)},
-            text_zh=f"{seg}：{focal} 旗舰标价 {lp:,.0f} 元；分渠道到手价 "
-                    + "；".join(f"{r.channel} {r.price:,.0f} 元（券 {r.coupon:,.0f}）" for r in g.itertuples())
-                    + f"。每千名该人群购物者：{units:,.0f} 台，毛利 {margin:,.0f} 元"
-                    + (f"；{can:.0%} 的买家原本会买 {ref}。" if ref else "。") + held_zh)
+        held = held_zh = ""
+        if bound != "interior" and np.isfinite(free):
+            fp = s("unconstrained", free, "cny")
+            held = f" The {bound.replace('_', ' ')} holds this price: demand and cost alone ask {fp}."
+            held_zh = f"该价格受{BOUND_ZH.get(bound, bound)}约束：仅按需求和成本应定{fp}。"
+        return Finding.of(f"pricing_plan.{seg}", s.template(
+            f"{sg}: list {fb}'s flagship at {price}; by channel {'; '.join(en)}. Per 1,000 shoppers of the "
+            f"segment: {units} units, {margin} margin" + (f"; {can} of its buyers would otherwise buy {rb}." if rb
+                                                           else ".") + held,
+            f"{sg}：{fb} 旗舰标价 {price}；分渠道到手价 {'；'.join(zh)}。每千名该人群购物者：{units} 台，毛利 {margin}"
+            + (f"；{can} 的买家原本会买 {rb}。" if rb else "。") + held_zh))
 
 
 def uniform_price(point_cells: dict[tuple[str, str], tuple[list[Cell], np.ndarray]], seg_share: dict[str, float],

@@ -49,6 +49,8 @@ from upmarket.analyses.segments.wtp import _r, segment_elasticities, segments_bl
 from upmarket.choice.design import ChoiceData, ChoiceDataError, build_design
 from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
 from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
+from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -143,14 +145,19 @@ class Segments(Analysis):
             figures["price_elasticity"] = el
             figures["price_elasticity_ci"] = el_ci
         focal = config.focal_brand
-        findings = [Finding(
-            f"{best.n_classes} taste segments fit the conjoint best (BIC {best.bic:,.0f}); "
-            + "; ".join(f"{s} ({best.shares[k]:.0%}) will pay {prem[s].get(focal, float('nan')):+,.0f} CNY for "
-                        f"{focal} over {ref}" for k, s in enumerate(names)) + ".",
-            {"pricing.segment_share": figures["segment_share"], "pricing.brand_premium_cny": prem},
-            text_zh=f"联合分析识别出 {best.n_classes} 个偏好细分；" + "；".join(
-                f"{s}（{best.shares[k]:.0%}）愿为 {focal} 比 {ref} 多付 {prem[s].get(focal, float('nan')):+,.0f} 元"
-                for k, s in enumerate(names)) + "。")]
+        sl = Slots()
+        n, bic = sl("n_classes", best.n_classes, "count", "pricing.latent_class.n_classes"), sl(
+            "bic", _r(best.bic, 2), "count", f"pricing.latent_class.bic.{best.n_classes}")
+        fb, rb = sl("brand", focal, "brand"), sl("reference", ref, "brand")
+        parts = [(sl(f"segment{k}", s, "segment"), sl(f"share{k}", figures["segment_share"][s], "pct",
+                                                      f"pricing.segment_share.{s}"),
+                  sl(f"wtp{k}", prem[s].get(focal, float("nan")), "cny+", f"pricing.brand_premium_cny.{s}.{focal}"))
+                 for k, s in enumerate(names)]
+        findings = [Finding.of("segments.classes", sl.template(
+            f"{n} taste segments fit the conjoint best (BIC {bic}); "
+            + "; ".join(f"{s} ({sh}) will pay {w} for {fb} over {rb}" for s, sh, w in parts) + ".",
+            f"联合分析识别出 {n} 个偏好细分；"
+            + "；".join(f"{s}（{sh}）愿为 {fb} 比 {rb} 多付 {w}" for s, sh, w in parts) + "。"))]
         charts = [self._chart(prem, prem_ci, ref)]
         tables = {"wtp": wtp_long, "latent_class_fits": lc_table,
                   "segment_membership": pd.DataFrame({"respondent_id": data.respondents,
@@ -240,24 +247,34 @@ class Segments(Analysis):
                                    "posteriors",
                           "attractiveness": {r.segment: _r(r.attractiveness, 4) for r in table.itertuples()}}
 
-        def why(r: pd.Series) -> str:
-            bits = [f"{r['share']:.0%} of respondents", f"will pay {r['wtp_focal_cny']:+,.0f} CNY for {focal}"]
+        sl = Slots()
+        fb = sl("brand", focal, "brand")
+
+        def why(i: int, r: pd.Series) -> tuple[str, str]:
+            share, wtp = sl(f"share{i}", r["share"], "pct"), sl(f"wtp{i}", r["wtp_focal_cny"], "cny+")
+            bits = [f"{share} of respondents", f"will pay {wtp} for {fb}"]
             if "who" in r and isinstance(r["who"], str):
-                bits.insert(0, f"over-represented: {r['who']}")
+                bits.insert(0, f"over-represented: {sl(f'who{i}', r['who'], 'phrase')}")
             if "premium_acceptance" in r and pd.notna(r["premium_acceptance"]):
-                bits.append(f"{r['premium_acceptance']:.0%} of its buyers already buy at ≥4,000 CNY")
+                bits.append(f"{sl(f'premium{i}', r['premium_acceptance'], 'pct')} of its buyers already buy at "
+                            f"{sl('premium_floor', PREMIUM_THRESHOLD_CNY, 'cny')} or more")
             if "growth" in r and pd.notna(r["growth"]):
-                bits.append(f"orders {r['growth']:+.0%} over the previous half-year")
-            return ", ".join(bits)
+                bits.append(f"orders {sl(f'growth{i}', r['growth'], 'pct+')} over the previous half-year")
+            return ", ".join(bits), f"占受访者 {share}，愿为 {fb} 多付 {wtp}"
 
         rows = table.set_index("segment")
-        findings.append(Finding(
-            "Target " + " and ".join(targets) + ": " + "; ".join(f"{t} — {why(rows.loc[t])}" for t in targets)
-            + f". Score: {formula}.",
-            {"pricing.stp.attractiveness": figures["stp"]["attractiveness"]},
-            text_zh="建议目标人群：" + "、".join(targets) + "；" + "；".join(
-                f"{t}：占受访者 {rows.loc[t, 'share']:.0%}，愿为 {focal} 多付 {rows.loc[t, 'wtp_focal_cny']:+,.0f} 元"
-                for t in targets) + f"。评分公式：{formula}。"))
+        tnames = [sl(f"target{i}", t, "segment") for i, t in enumerate(targets)]
+        for i, t in enumerate(targets):
+            sl(f"score{i}", figures["stp"]["attractiveness"][t], "ratio", f"pricing.stp.attractiveness.{t}")
+        whys = [why(i, rows.loc[t]) for i, t in enumerate(targets)]
+        fm = sl("formula", formula, "phrase")
+        findings.append(Finding.of("segments.targets", sl.template(
+            "Target " + " and ".join(tnames) + ": " + "; ".join(f"{t} — {w[0]}" for t, w in zip(tnames, whys,
+                                                                                            strict=True))
+            + f". Score: {fm}.",
+            "建议目标人群：" + "、".join(tnames) + "；" + "；".join(f"{t}：{w[1]}" for t, w in zip(tnames, whys,
+                                                                                            strict=True))
+            + f"。评分公式：{fm}。")))
         return table
 
     @staticmethod
@@ -325,10 +342,14 @@ class Segments(Analysis):
         for seg in dict.fromkeys(r["segment"] for r in rows):
             seg_rows = [r for r in rows if r["segment"] == seg]
             who = stp_table.set_index("segment")["who"].get(seg) if "who" in stp_table else None
-            label = f"{seg} ({who})" if isinstance(who, str) else seg
-            en, zh = zip(*(msg.theme_text({**r, "segment": label}) for r in seg_rows), strict=True)
-            findings.append(Finding("; ".join(en) + ".", {f"tables.message_themes.{seg}": len(seg_rows)},
-                                    text_zh="；".join(zh) + "。"))
+            sl = Slots()
+            sl("themes", len(seg_rows), "count", f"tables.message_themes.{seg}")
+            label = sl("segment", seg, "segment")
+            if isinstance(who, str):
+                label = f"{label} ({sl('who', who, 'phrase')})"
+            en, zh = zip(*(msg.theme_text(r, label, sl, i) for i, r in enumerate(seg_rows)), strict=True)
+            findings.append(Finding.of(f"segments.message_themes.{seg}", sl.template("; ".join(en) + ".",
+                                                                                     "；".join(zh) + "。")))
 
     def _behavioural(self, warehouse: Warehouse, config: Config) -> Section:
         """No conjoint: k-means segments of users on behaviour, with a bootstrap stability check."""

@@ -12,8 +12,13 @@ attribute, and any aspect whose criticism share exceeds its praise share. Every 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from upmarket.findings import Slots
 
 ASPECT_OF = {"camera": "camera", "chip": "performance", "storage_gb": "performance", "price": "price"}
 ZH = {"camera": "影像", "performance": "性能", "price": "性价比", "battery": "续航", "design": "设计",
@@ -86,16 +91,18 @@ def themes(segment: str, imp: pd.Series, evidence: pd.DataFrame | None, n_lead: 
     return out
 
 
-def theme_text(t: dict) -> tuple[str, str]:
-    """English and Chinese one-liners for a theme, citing its figures."""
+def theme_text(t: dict, segment: str, slots: Slots, i: int) -> tuple[str, str]:
+    """English and Chinese template pieces for a theme (``segment`` is the segment's placeholder), its figures in
+    ``slots`` under index ``i``."""
+    asp, imp = slots(f"aspect{i}", t["aspect"], "code"), slots(f"importance{i}", t["importance"], "pct")
     if t["theme"] == "lead":
-        ev = (f"; reviews praise it in {t['praise_share']:.0%} of mentions" if not np.isnan(t["praise_share"]) else "")
-        ph = f" (e.g. {t['phrases']})" if t.get("phrases") else ""
-        ph_zh = f"，如“{t['phrases']}”" if t.get("phrases") else ""
-        return (f"{t['segment']}: lead with {t['aspect']} ({t['aspect_zh']}) — {t['importance']:.0%} of what the "
-                f"segment weighs{ev}{ph}",
-                f"{t['segment']}：主打{t['aspect_zh']}（占该人群决策权重 {t['importance']:.0%}"
-                + (f"，评论好评率 {t['praise_share']:.0%}" if not np.isnan(t["praise_share"]) else "") + f"）{ph_zh}")
-    return (f"{t['segment']}: avoid {t['aspect']} ({t['aspect_zh']}) framing — {t['why']} "
-            f"(importance {t['importance']:.0%})",
-            f"{t['segment']}：避免以{t['aspect_zh']}为卖点（决策权重 {t['importance']:.0%}）")
+        praise = slots(f"praise{i}", t["praise_share"], "pct") if not np.isnan(t["praise_share"]) else None
+        ev = f"; reviews praise it in {praise} of mentions" if praise else ""
+        ph = slots(f"phrases{i}", t["phrases"], "text") if t.get("phrases") else None
+        return (f"{segment}: lead with {asp} — {imp} of what the segment weighs{ev}"
+                + (f" (e.g. {ph})" if ph else ""),
+                f"{segment}：主打{asp}（占该人群决策权重 {imp}" + (f"，评论好评率 {praise}" if praise else "") + "）"
+                + (f"，如“{ph}”" if ph else ""))
+    why = slots(f"why{i}", t["why"], "text")
+    return (f"{segment}: avoid {asp} framing — {why} (importance {imp})",
+            f"{segment}：避免以{asp}为卖点（决策权重 {imp}）")

@@ -1,7 +1,8 @@
 """Spread: how posts propagate (cascades), which creators return their fee, what topics and seeding do.
 
 ``results.json`` ``spread`` holds the four cascade measures of the top posts by size (option
-``[spread] top_posts``, default 100); every post's measures are in the ``cascades`` table.
+``[spread] top_posts``, default 100); every post's measures are in the ``cascades`` table and in the
+``post_cascades`` artefact, which other analyses (launch: virality per launch) consume.
 Creator ROI, topics and the seeding event study are tables and findings.
 """
 
@@ -18,12 +19,29 @@ from upmarket.analyses.spread.charts import charts
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
 from upmarket.analyses.spread.topics import premium_skus, topic_table
+from upmarket.artefacts import Artefact, ArtefactContext
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
 __all__ = ["METRICS", "Spread", "build_forest", "cascade_table", "tree_metrics"]
+
+
+def _post_cascades(ctx: ArtefactContext) -> tuple[pd.DataFrame, int, int] | None:
+    """Every post's cascade measures, plus the repeat shares and orphan posts seen building them; None without
+    shares."""
+    if not ctx.warehouse.has_rows("shares"):
+        return None
+    cascades, forest = cascade_table(ctx.warehouse)
+    return cascades, int(forest.duplicates), int(forest.orphan_posts)
+
+
+POST_CASCADES = Artefact(
+    "post_cascades", _post_cascades, reads=("shares", "posts"),
+    doc="every post's cascade measures (size, depth, breadth, structural virality): (table, repeat shares, "
+        "orphan posts), or None without shares")
 
 
 def _figures(cascades: pd.DataFrame, top: int) -> dict[str, dict[str, Any]]:
@@ -36,55 +54,60 @@ def _figures(cascades: pd.DataFrame, top: int) -> dict[str, dict[str, Any]]:
 
 
 def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
-    """Plain sentences, in English and Chinese, each with the figures behind it."""
+    """The findings, as templates whose slots cite the table figures behind them (creator types as codes)."""
     out: list[Finding] = []
     by_type = tables.get("by_creator_type")
     if by_type is not None and "viral_share" in by_type and by_type["classified"].sum() > 0:
         t = by_type[by_type["classified"] > 0].sort_values("viral_share")
-        lo, hi = t.iloc[0], t.iloc[-1]
-        out.append(Finding(
-            f"Posts by {hi.creator_type} creators spread person-to-person most often "
-            f"({hi.viral_share:.0%} of their cascades of 10+ nodes are viral), posts by {lo.creator_type} creators "
-            f"least ({lo.viral_share:.0%}: mostly broadcast straight from the account).",
-            {f"by_creator_type.{r.creator_type}.viral_share": float(r.viral_share) for r in t.itertuples()},
-            f"{hi.creator_type} 类创作者的内容最常靠用户之间层层转发扩散（10 人以上的传播树中 {hi.viral_share:.0%} "
-            f"属于病毒式），{lo.creator_type} 类最少（{lo.viral_share:.0%}，多为账号直接广播）。",
-        ))
+        s = Slots()
+        shares = [s(f"viral{i}", float(r.viral_share), "pct", f"by_creator_type.{r.creator_type}.viral_share")
+                  for i, r in enumerate(t.itertuples())]
+        hi, lo = s("most", t.iloc[-1].creator_type, "code"), s("least", t.iloc[0].creator_type, "code")
+        out.append(Finding.of("spread.viral_by_creator_type", s.template(
+            f"Posts by {hi} creators spread person-to-person most often ({shares[-1]} of their cascades of 10+ "
+            f"nodes are viral), posts by {lo} creators least ({shares[0]}: mostly broadcast straight from the "
+            "account).",
+            f"{hi}类创作者的内容最常靠用户之间层层转发扩散（10 人以上的传播树中 {shares[-1]} 属于病毒式），"
+            f"{lo}类最少（{shares[0]}，多为账号直接广播）。")))
     rt = tables.get("roi_by_creator_type")
     if rt is not None and len(rt):
         b = rt.iloc[0]
-        out.append(Finding(
-            f"Paid {b.creator_type} posts returned the most sales per yuan of fee: {b.gmv_per_cny:.1f} CNY of GMV "
-            f"per CNY (90% interval {b.gmv_per_cny_low:.1f}–{b.gmv_per_cny_high:.1f}, {int(b.paid_posts)} paid posts).",
-            {"roi_by_creator_type": rt.set_index("creator_type")["gmv_per_cny"].round(3).to_dict()},
-            f"付费的 {b.creator_type} 内容每元费用带来的成交最高：每元 {b.gmv_per_cny:.1f} 元 GMV"
-            f"（90% 区间 {b.gmv_per_cny_low:.1f}–{b.gmv_per_cny_high:.1f}，共 {int(b.paid_posts)} 条付费内容）。",
-        ))
+        s = Slots()
+        for i, r in enumerate(rt.itertuples()):
+            s(f"roi{i}", round(float(r.gmv_per_cny), 3), "ratio", f"roi_by_creator_type.{r.creator_type}")
+        who = s("creator_type", b.creator_type, "code")
+        lo, hi = s("roi_low", b.gmv_per_cny_low, "ratio"), s("roi_high", b.gmv_per_cny_high, "ratio")
+        n = s("paid_posts", int(b.paid_posts), "count")
+        out.append(Finding.of("spread.creator_roi", s.template(
+            f"Paid {who} posts returned the most sales per yuan of fee: {{roi0}} CNY of GMV per CNY (90% interval "
+            f"{lo}–{hi}, {n} paid posts).",
+            f"付费的{who}内容每元费用带来的成交最高：每元 {{roi0}} 元 GMV（90% 区间 {lo}–{hi}，共 {n} 条付费内容）。")))
     topics = tables.get("topics")
     if topics is not None and len(topics):
         t = topics.iloc[0]
-        out.append(Finding(
-            f"The most viewed topic is #{t.topic} ({int(t.posts)} posts, {t.views:,.0f} views, "
-            f"engagement rate {t.engagement_rate:.1%}).",
-            {f"topics.{t.topic}.views": float(t.views)},
-            f"曝光最高的话题是 #{t.topic}（{int(t.posts)} 条内容，{t.views:,.0f} 次浏览，"
-            f"互动率 {t.engagement_rate:.1%}）。",
-        ))
+        s = Slots()
+        topic, posts = s("topic", t.topic, "text"), s("posts", int(t.posts), "count")
+        views = s("views", float(t.views), "count", f"topics.{t.topic}.views")
+        rate = s("engagement_rate", float(t.engagement_rate), "pct")
+        out.append(Finding.of("spread.top_topic", s.template(
+            f"The most viewed topic is #{topic} ({posts} posts, {views} views, engagement rate {rate}).",
+            f"曝光最高的话题是 #{topic}（{posts} 条内容，{views} 次浏览，互动率 {rate}）。")))
     seed = tables.get("seeding_effect")
     if seed is not None and len(seed):
         for outcome, g in seed.groupby("outcome"):
             after = g[(g["day"] >= 0) & (g["day"] <= 7)]
-            m, lo, hi = after["lift"].mean(), after["lift_low"].mean(), after["lift_high"].mean()
+            s = Slots()
+            m = s("lift", float(after["lift"].mean()), "pct+", f"seeding_effect.{outcome}.lift_day0_7")
+            lo, hi = s("lift_low", after["lift_low"].mean(), "pct+"), s("lift_high", after["lift_high"].mean(), "pct+")
+            what = s("outcome", outcome, "text")
             zh_outcome = "搜索" if outcome == "searches" else "订单"
-            out.append(Finding(
-                f"In the week after a post features a SKU, its daily {outcome} run {m:+.0%} of an average day "
-                f"above matched days without posts (day-by-day 90% intervals averaging {lo:+.0%} to {hi:+.0%}). "
-                "This is observational: posts are timed to expected demand, so it is an association, not proof.",
-                {f"seeding_effect.{outcome}.lift_day0_7": float(m)},
-                f"内容种草某款 SKU 后的一周内，该 SKU 每日{zh_outcome}比无内容的对照日高出平均日水平的 {m:+.0%}"
-                f"（逐日 90% 区间平均为 {lo:+.0%} 至 {hi:+.0%}）。这是观察性结果：内容投放常选在需求本就上升时，"
-                "只能说明相关，不能证明因果。",
-            ))
+            out.append(Finding.of(f"spread.seeding.{outcome}", s.template(
+                f"In the week after a post features a SKU, its daily {what} run {m} of an average day above matched "
+                f"days without posts (day-by-day 90% intervals averaging {lo} to {hi}). This is observational: posts "
+                "are timed to expected demand, so it is an association, not proof.",
+                f"内容种草某款 SKU 后的一周内，该 SKU 每日{zh_outcome}比无内容的对照日高出平均日水平的 {m}"
+                f"（逐日 90% 区间平均为 {lo} 至 {hi}）。这是观察性结果：内容投放常选在需求本就上升时，"
+                "只能说明相关，不能证明因果。")))
     return out
 
 
@@ -94,6 +117,7 @@ class Spread(Analysis):
 
     name = "spread"
     order = 40
+    produces = (POST_CASCADES,)
     title = "Spread: how content propagates and what it sells"
     title_zh = "传播：内容如何扩散、带来多少销量"
     requires = ("posts",)
@@ -122,13 +146,14 @@ class Spread(Analysis):
         warnings: list[str] = []
         tables: dict[str, pd.DataFrame] = {}
         cascades = None
-        if warehouse.has_rows("shares"):
-            cascades, forest = cascade_table(warehouse)
+        built = self.artefacts["post_cascades"]
+        if built is not None:
+            cascades, duplicates, orphan_posts = built
             tables["cascades"] = cascades
-            if forest.duplicates:
-                warnings.append(f"{forest.duplicates} share rows were repeat shares by the same user (not new nodes)")
-            if forest.orphan_posts:
-                warnings.append(f"{forest.orphan_posts} posts appear in shares but not in posts (creator unknown)")
+            if duplicates:
+                warnings.append(f"{duplicates} share rows were repeat shares by the same user (not new nodes)")
+            if orphan_posts:
+                warnings.append(f"{orphan_posts} posts appear in shares but not in posts (creator unknown)")
             moved = int(cascades["reattached_unknown_parent"].sum() + cascades["reattached_later_parent"].sum())
             if moved:
                 warnings.append(f"{moved} shares named an unknown or later parent and were attached to the root")
