@@ -57,7 +57,7 @@ def test_findings_say_a_flagged_channel_is_unidentified_and_leave_it_out_of_the_
     alloc = pd.DataFrame({"channel": ["a", "b", "c"], "change": [0.2, -0.1, -0.1]})
     opt = {"weeks": 13, "uplift": 1e6, "uplift_ci": [1e5, 2e6], "mroi_at_optimum": {}}
     got = findings(roi, alloc, opt, {}, unidentified(roi))
-    assert "do not pin the return of a" in got[0].text and "mix.roi_ci.a" in got[0].evidence
+    assert "do not pin the return of a" in got[0].text and "mix.roi.a" in got[0].evidence
     ranking = got[1]
     assert ranking.text.startswith("b returned the most") and "mix.roi.a" not in ranking.evidence
 
