@@ -2,7 +2,8 @@
 
 Read from ``upmarket.toml`` in the dataset folder; command-line flags and keyword arguments
 override it. Per-analysis options live in a table named after the analysis
-(``[market] yoy_period = "2024H1"``) and reach the analysis as ``config.options("market")``.
+(``[market] yoy_period = "2024H1"``) and reach the analysis typed and validated as ``config.settings("market")``
+(:mod:`upmarket.settings`; ``config.options`` gives the table as written, for code not yet converted).
 Every key is checked: a mistake is one line naming the key and what is allowed (ConfigError).
 The keys are documented by their field metadata, from which ``docs/config.md`` is generated.
 """
@@ -73,8 +74,17 @@ class Config:
         object.__setattr__(self, "competitors", tuple(canonical_brand(b) for b in self.competitors))
 
     def options(self, analysis: str) -> dict[str, Any]:
-        """The ``[analysis]`` table of upmarket.toml, or an empty dict."""
+        """The ``[analysis]`` table of upmarket.toml as written, or an empty dict.
+
+        The compatibility path for code not yet converted to :meth:`settings` (``opts.get("key", default)``)."""
         return dict(self.analysis_options.get(analysis, {}))
+
+    def settings(self, analysis: str, where: str = CONFIG_FILE) -> Any:
+        """The typed, validated options of ``analysis`` (its ``settings_type``, defaults filled in)."""
+        cls = settings_type(analysis)
+        if cls is None:
+            raise ConfigError(f"{where}: the {analysis} analysis declares no settings (settings_type)")
+        return cls.from_options(self.analysis_options.get(analysis, {}), where)
 
     @property
     def brands(self) -> tuple[str, ...]:
@@ -214,6 +224,16 @@ def _check_mapping(glob: str, table: str, where: str) -> None:
         raise ConfigError(f"{where}: glob {glob!r} is not a valid pattern ({exc})") from None
 
 
+def settings_type(analysis: str) -> Any:
+    """The settings class of ``analysis`` (None when it declares none); ConfigError for an unknown analysis."""
+    from upmarket.analyses.base import registered
+
+    analyses = registered()
+    if analysis not in analyses:
+        raise _unknown(analysis, list(analyses), "settings")
+    return analyses[analysis].settings_type
+
+
 def analysis_names() -> list[str]:
     """The analyses a ``[<analysis>]`` options table may name."""
     from upmarket.analyses.base import registered
@@ -239,6 +259,9 @@ def parse_config(raw: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         else:
             analyses = analyses if analyses is not None else analysis_names()
             if key in analyses and isinstance(value, dict):
+                cls = settings_type(key)
+                if cls is not None:
+                    cls.from_options(value, where)  # every key checked when the file is read
                 options[key] = value
             elif key in analyses:
                 raise ConfigError(f"{where}: [{key}] must be a table of options for the {key} analysis, "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from upmarket.artefacts import Artefact
+from upmarket.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,6 +149,8 @@ class Analysis:
     """The artefacts (declarations, see :mod:`upmarket.artefacts`) this analysis makes for itself and others."""
     consumes: ClassVar[tuple[str, ...]] = ()
     """Names of artefacts other analyses produce that this one reads (through ``self.artefacts``)."""
+    settings_type: ClassVar[type[Settings] | None] = None
+    """The typed options of the ``[<name>]`` table (:mod:`upmarket.settings`); ``config.settings(name)`` builds it."""
     artefacts: Mapping[str, Any] | None = None
     """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``;
     an analysis run on its own, ``Segments().run(wh, config)``, gets a store of its own)."""

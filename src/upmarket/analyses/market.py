@@ -30,6 +30,7 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
+from upmarket.settings import Settings, option
 from upmarket.market_rules import BAND_KEYS, BANDS, HEADLINE_BANDS, PREMIUM_BANDS, PREMIUM_GROUP, by_band_key
 
 if TYPE_CHECKING:
@@ -502,6 +503,18 @@ def charts(tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> list[Cha
 
 
 # --------------------------------------------------------------------------- the analysis
+@dataclass(frozen=True)
+class MarketSettings(Settings):
+    """Which region and which year-on-year period the headline figures are for."""
+
+    table = "market"
+
+    region: str | None = option(None, doc="the region code whose rows are counted", default_doc="the national "
+                                "region (`CN`), else every row")
+    yoy_period: str | None = option(None, doc="the period of the headline `price_band_yoy` (`2024H1`)",
+                                    default_doc="the latest comparable period")
+
+
 @register
 class MarketStructure(Analysis):
     """Price-band growth, premium share and who holds the premium band, from ``market_sales``.
@@ -521,11 +534,12 @@ class MarketStructure(Analysis):
                     "market_sales:model & products")  # a row's band: its own, else from a price (module doc)
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_band_yoy", "premium_share", "premium_brand_share"), _banded)
+    settings_type = MarketSettings
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("market")
-        rows = prepared_rows(warehouse, opts.get("region")).to_pandas()
-        counts = count_market(rows, opts.get("yoy_period"))
+        opts: MarketSettings = config.settings("market")
+        rows = prepared_rows(warehouse, opts.region).to_pandas()
+        counts = count_market(rows, opts.yoy_period)
         return Section(
             name=self.name,
             title=self.title,

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.demand.settings import DemandSettings
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
@@ -410,6 +411,7 @@ class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
 
     name = "demand"
+    settings_type = DemandSettings
     order = 50
     title = "Demand and substitution"
     title_zh = "需求与替代"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.equity.settings import EquitySettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.equity import dimensions as dim
 from upmarket.analyses.equity.charts import charts
@@ -82,6 +83,7 @@ class Equity(Analysis):
     perceived quality, revenue premium and an index."""
 
     name = "equity"
+    settings_type = EquitySettings
     order = 65  # after funnel (20), voice (30), spread (40), demand (50): reads their figures via upstream
     title = "Brand equity: loyalty, switching, awareness, quality and the revenue premium"
     title_zh = "品牌资产：忠诚与换机、认知、品质与收入溢价"

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.launch.settings import LaunchSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.launch.analogues import (
     analogue_forecast,
@@ -88,6 +89,7 @@ class Launch(Analysis):
     """Bass diffusion per model, analogue forecasts for new models, cascade virality against q."""
 
     name = "launch"
+    settings_type = LaunchSettings
     order = 80
     title = "Launches: Bass diffusion curves and pre-launch forecasts"
     title_zh = "新品上市：Bass 扩散曲线与上市前预测"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.mix.settings import MixSettings
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
@@ -118,6 +119,7 @@ class Mix(Analysis):
     """Marketing mix: ROI, marginal ROI, budget optimiser, scenarios and forecasts."""
 
     name = "mix"
+    settings_type = MixSettings
     order = 60
     title = "Marketing mix: what each channel returns and where the next yuan should go"
     title_zh = "营销组合：各渠道回报与下一元预算的去向"

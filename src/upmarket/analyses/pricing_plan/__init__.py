@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.pricing_plan.settings import PricingPlanSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.pricing_plan.optimise import (
     Cell,
@@ -136,6 +137,7 @@ def channel_context(warehouse: Warehouse, brands: list[str], sub_brand: str, foc
 @register
 class PricingPlan(Analysis):
     name = "pricing_plan"
+    settings_type = PricingPlanSettings
     order = 70
     title = "Price plan by segment, city tier and channel"
     title_zh = "分人群、分城市级别、分渠道定价方案"

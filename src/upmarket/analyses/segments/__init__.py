@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.segments.settings import SegmentsSettings
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.segments.conjoint import (
     CHOICE_DESIGN,
@@ -67,6 +68,7 @@ class Segments(Analysis):
     """Choice models on the conjoint; latent segments and their willingness to pay."""
 
     name = "segments"
+    settings_type = SegmentsSettings
     order = 60
     title = "Segments and willingness to pay"
     title_zh = "细分人群与支付意愿"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, tree_metrics
 from upmarket.analyses.spread.charts import charts
@@ -93,6 +94,7 @@ class Spread(Analysis):
     """Cascades of shares, creators' return, topics and the seeding effect."""
 
     name = "spread"
+    settings_type = SpreadSettings
     order = 40
     title = "Spread: how content propagates and what it sells"
     title_zh = "传播：内容如何扩散、带来多少销量"

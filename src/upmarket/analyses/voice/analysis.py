@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from upmarket.analyses.voice.settings import VoiceSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.voice.aspect_models import AspectDetectors
 from upmarket.analyses.voice.aspects import ASPECTS
@@ -223,6 +224,7 @@ class Voice(Analysis):
     """
 
     name = "voice"
+    settings_type = VoiceSettings
     order = 30
     produces = (SCORED_REVIEWS,)
     title = "Voice of the customer"
