@@ -126,11 +126,16 @@ def _describe(hint: Any) -> str:
     if origin is tuple and get_origin(args[0]) is tuple:  # pairs, written in TOML as a table (``columns``)
         return "a table of strings"
     if origin is tuple:
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {_plural(_describe(args[0]))}"
     if origin is dict:
-        return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s" if len(args) == 2 \
-            else "a table"
+        return f"a table of {_plural(_describe(args[1]))}" if len(args) == 2 else "a table"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, "a value")
+
+
+def _plural(described: str) -> str:
+    """'a table of numbers' → 'tables of numbers', 'a string' → 'strings'."""
+    head, _, rest = described.removeprefix("a ").removeprefix("an ").partition(" ")
+    return f"{head}s {rest}".rstrip() if not head.endswith("s") else described
 
 
 def _toml_repr(value: Any) -> str:

@@ -30,8 +30,8 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
-from upmarket.settings import Settings, option
 from upmarket.market_rules import BAND_KEYS, BANDS, HEADLINE_BANDS, PREMIUM_BANDS, PREMIUM_GROUP, by_band_key
+from upmarket.settings import Settings, option
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

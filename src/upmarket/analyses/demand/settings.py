@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from upmarket.settings import Settings, option
 
@@ -13,7 +14,7 @@ class DemandSettings(Settings):
     """The demand model's specification, its intervals, the counterfactuals and the tables it shows."""
 
     table = "demand"
-    aliases = {"reference": "reference_brand", "nest": "nests"}
+    aliases: ClassVar[Mapping[str, str]] = {"reference": "reference_brand", "nest": "nests"}
 
     characteristics: tuple[str, ...] | None = option(
         None, doc="product characteristics in the utility (built-in names or numeric products columns)",

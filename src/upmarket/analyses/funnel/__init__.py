@@ -16,8 +16,8 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.funnel.charts import charts
-from upmarket.analyses.funnel.settings import FunnelSettings
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
+from upmarket.analyses.funnel.settings import FunnelSettings
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
 from upmarket.analyses.funnel.stages import PLATFORM_STAGE_MAP, STAGES, stage_map
 

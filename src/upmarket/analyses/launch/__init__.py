@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.launch.settings import LaunchSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.launch.analogues import (
     analogue_forecast,
@@ -38,6 +37,7 @@ from upmarket.analyses.launch.analogues import (
 from upmarket.analyses.launch.bass import BassFitError, BassResult, convert_rate, fit_bass
 from upmarket.analyses.launch.charts import curve_chart, fan_chart
 from upmarket.analyses.launch.series import ModelSeries, market_series, model_info, order_series
+from upmarket.analyses.launch.settings import LaunchSettings
 
 if TYPE_CHECKING:
     from upmarket.config import Config

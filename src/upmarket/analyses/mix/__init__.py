@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.mix.settings import MixSettings
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
@@ -30,6 +29,7 @@ from upmarket.analyses.mix.plan import (
     roi_table,
     scenario_rows,
 )
+from upmarket.analyses.mix.settings import MixSettings
 
 if TYPE_CHECKING:
     from upmarket.config import Config

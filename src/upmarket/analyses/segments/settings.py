@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from upmarket.choice.latent import PRICE_NODES
 from upmarket.settings import Settings, option
@@ -13,7 +15,7 @@ class SegmentsSettings(Settings):
     """The latent-class fit, the reference brand, the mixed logit and the behavioural clustering."""
 
     table = "segments"
-    aliases = {"reference": "reference_brand"}
+    aliases: ClassVar[Mapping[str, str]] = {"reference": "reference_brand"}
 
     max_classes: int = option(6, doc="the most latent classes tried (the BIC picks among 1..max_classes)", ge=1)
     n_starts: int = option(3, doc="random starts of each latent-class fit", ge=1)

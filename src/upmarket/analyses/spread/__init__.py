@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, tree_metrics
 from upmarket.analyses.spread.charts import charts
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
+from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.spread.topics import premium_skus, topic_table
 
 if TYPE_CHECKING:
@@ -116,11 +116,11 @@ class Spread(Analysis):
     }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("spread")
+        opts: SpreadSettings = config.settings("spread")
         unmet = self.uncomputable(warehouse)
-        top = int(opts.get("top_posts", 100))
-        reps = int(opts.get("bootstrap", 400))
-        rng = np.random.default_rng(int(opts.get("seed", 0)))
+        top = opts.top_posts
+        reps = opts.bootstrap
+        rng = np.random.default_rng(opts.seed)
         warnings: list[str] = []
         tables: dict[str, pd.DataFrame] = {}
         cascades = None
