@@ -65,8 +65,6 @@ class Section:
     title_zh: str | None = None
     not_computed: dict[str, str] = field(default_factory=dict)
     """Figure (a key path under the analysis' results key) → why it could not be computed."""
-    artefacts: dict[str, Any] = field(default_factory=dict)
-    """Name → an object with ``write(folder)``: what the analysis saves into OUT/artefacts (e.g. the demand fit)."""
 
 
 @dataclass(frozen=True)

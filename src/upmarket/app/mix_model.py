@@ -1,15 +1,14 @@
-"""A saved marketing-mix model (OUT/artefacts/mix_model.json, optional mix_model_draws.npz) read for budget what-ifs.
+"""A saved marketing-mix model (the ``mix_model`` artefact, OUT/artefacts/mix_model/) read for budget what-ifs.
 
-Format (docs/artefacts-demand.md, "mix_model.json"): the weekly GMV response of each channel to a steady weekly
+Format (docs/artefacts-demand.md, "mix_model"): the weekly GMV response of each channel to a steady weekly
 spend ``x`` (in units of the channel's mean spend; a normalised adstock leaves a constant spend unchanged) is a
 saturation curve, Hill ``β / (1 + (K / x)^s)`` or (version 2) logistic ``β · tanh(λ x / 2)``, plus a weekly
-baseline GMV. Version 2 may name an npz of posterior draws of the same numbers, which gives the what-if an interval.
+baseline GMV. Version 2 may carry posterior draws of the same numbers (its arrays), which gives the what-if an interval.
 A file this reader cannot reproduce (a newer version, another curve) is refused with a message, never approximated.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-ARTEFACTS_DIR = "artefacts"
-JSON_NAME = "mix_model.json"
+ARTEFACT = "mix_model"
 FORMAT = "upmarket.mix_model"
 VERSIONS = (1, 2)
 CURVE_KEYS = {"hill": ("k", "s"), "logistic": ("lam",)}
@@ -110,11 +108,9 @@ def _positive(value: Any) -> bool:
     return bool(np.all(np.isfinite(value)) and np.all(np.asarray(value) > 0))
 
 
-def _read_draws(path: Path, saturation: str, n_channels: int) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise MixModelError(f"{path}: named by mix_model.json but missing")
-    with np.load(path) as npz:
-        arrays = {k: np.asarray(npz[k], float) for k in npz.files}
+def _check_draws(path: Path, arrays: dict[str, np.ndarray], saturation: str, n_channels: int
+                 ) -> dict[str, np.ndarray]:
+    arrays = {k: np.asarray(v, float) for k, v in arrays.items()}
     need = ("baseline_gmv_cny", "beta_gmv_cny", *CURVE_KEYS[saturation])
     missing = [k for k in need if k not in arrays]
     if missing:
@@ -127,14 +123,12 @@ def _read_draws(path: Path, saturation: str, n_channels: int) -> dict[str, np.nd
 
 
 def load_mix_model(out: str | Path) -> MixModel | None:
-    """OUT/artefacts/mix_model.json, or None when the run has no mix model (the one reader: rewire it here)."""
-    path = Path(out) / ARTEFACTS_DIR / JSON_NAME
-    if not path.is_file():
+    """The ``mix_model`` artefact of a finished run (read through the store's loader), or None when it has none."""
+    from upmarket.app.demand_fit import load_saved_model
+
+    if not (Path(out) / "artefacts" / ARTEFACT).is_dir():
         return None
-    try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise MixModelError(f"{path}: not valid JSON ({exc})") from exc
+    meta, arrays, path = load_saved_model(out, ARTEFACT, MixModelError, "no saved mix model")
     if meta.get("format") != FORMAT:
         raise MixModelError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
     version = meta.get("version", 1)
@@ -158,6 +152,6 @@ def load_mix_model(out: str | Path) -> MixModel | None:
         channels.append(channel)
     draws = None
     if version >= 2 and meta.get("draws"):
-        draws = _read_draws(path.parent / str(meta["draws"]), saturation, len(channels))
+        draws = _check_draws(path, arrays, saturation, len(channels))
     return MixModel(float(meta.get("baseline_gmv_cny", 0.0)), channels, str(meta.get("period", "week")),
                     saturation, draws)

@@ -44,7 +44,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
-from upmarket.analyses.demand.export import saved_fit
+from upmarket.analyses.demand.export import DEMAND_FIT, saved_fit
 from upmarket.analyses.demand.model import DemandModel, DemandResults, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.reviews import run_review_wtp
@@ -420,6 +420,7 @@ class Demand(Analysis):
     optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
     consumes = ("choice_design", "latent_classes", "scored_reviews")
+    produces = (DEMAND_FIT,)
     _priced = needs("market_sales:model,avg_price", "market_sales:model,revenue")  # regional prices identify α
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_elasticity", "brand_premium_cny", "diversion", "counterfactual", "demand_model"), _priced)
@@ -572,11 +573,10 @@ class Demand(Analysis):
         if flagged:
             figures["warnings"] = flagged
         figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
-        artefacts = saved_fit(fit, warnings, focal_brand=config.focal_brand, sub_brands=config.sub_brands,
-                              cost_ratio=opts.cost_ratio)
+        self.artefacts.produce("demand_fit", lambda: saved_fit(  # type: ignore[union-attr]
+            fit, warnings, focal_brand=config.focal_brand, sub_brands=config.sub_brands, cost_ratio=opts.cost_ratio))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed,
-                       artefacts=artefacts)
+                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed)
 
     @staticmethod
     def _counterfactual(fit: DemandResults, focal: str, cost_ratio: Any, period: str | None, figures: dict[str, Any],

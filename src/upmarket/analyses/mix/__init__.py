@@ -17,7 +17,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
-from upmarket.analyses.mix.export import mix_model_artefact
+from upmarket.analyses.mix.export import MIX_MODEL, mix_model_artefact
 from upmarket.analyses.mix.model import MixData, MixFit, decay_summary, fit
 from upmarket.analyses.mix.plan import (
     Planner,
@@ -120,6 +120,7 @@ class Mix(Analysis):
 
     name = "mix"
     settings_type = MixSettings
+    produces = (MIX_MODEL,)
     order = 60
     title = "Marketing mix: what each channel returns and where the next yuan should go"
     title_zh = "营销组合：各渠道回报与下一元预算的去向"
@@ -235,6 +236,6 @@ class Mix(Analysis):
             charts[-1].name, charts[-1].title, charts[-1].title_zh = (
                 "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
                 "留出检验：不含最后几周拟合后的预测")
+        self.artefacts.produce("mix_model", lambda: mix_model_artefact(f, planner.start))  # type: ignore[union-attr]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings,
-                       artefacts={"mix_model": mix_model_artefact(f, planner.start)})
+                       charts=charts, findings=findings(roi, alloc, optimiser, hold), warnings=warnings)
