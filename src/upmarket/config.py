@@ -60,6 +60,10 @@ class Config:
     periods: tuple[str, ...] = field(default=(), metadata={"doc": "analysis periods (`2024`, `2024H1`, `2024Q4`, "
                                                                   "`2024-11`); empty means every period in the data"})
     currency: str = field(default="CNY", metadata={"doc": "the currency of money columns"})
+    premium_price: str = field(default="contract", metadata={
+        "doc": "the price that decides a price band and premium (≥ 4000 CNY): `contract` — sold rows (market_sales) "
+               "by the price paid, listed SKUs (the funnel) by list price, as the contract defines each figure; "
+               "`paid` or `list` — that price everywhere (upmarket/market_rules.py)"})
     files: tuple[FileMapping, ...] = field(default=(), metadata={"doc": "`[[files]]` entries mapping files that do "
                                                                         "not follow the naming rule (below)"})
     analysis_options: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={
@@ -72,6 +76,13 @@ class Config:
         object.__setattr__(self, "focal_brand", canonical_brand(self.focal_brand))
         object.__setattr__(self, "sub_brands", tuple(canonical_brand(b) for b in self.sub_brands))
         object.__setattr__(self, "competitors", tuple(canonical_brand(b) for b in self.competitors))
+        from upmarket.market_rules import PREMIUM_PRICES
+
+        if self.premium_price not in PREMIUM_PRICES:
+            near = difflib.get_close_matches(str(self.premium_price), PREMIUM_PRICES, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(f"premium_price must be one of {', '.join(map(repr, PREMIUM_PRICES))}, not "
+                              f"{self.premium_price!r}{hint}")
 
     def options(self, analysis: str) -> dict[str, Any]:
         """The ``[analysis]`` table of upmarket.toml as written, or an empty dict.
@@ -106,6 +117,7 @@ class Config:
             "competitors": list(self.competitors),
             "periods": list(self.periods),
             "currency": self.currency,
+            "premium_price": self.premium_price,
             "analysis_options": self.analysis_options,
         }
 
@@ -275,7 +287,10 @@ def parse_config(raw: dict[str, Any], where: str = CONFIG_FILE) -> Config:
                 scalars = [f.name for f in fields(Config) if f.name in _SCALARS]
                 raise _unknown(key, [*scalars, "files", *analyses], where,
                                [*scalars, "[[files]]", *(f"[{a}]" for a in analyses)])
-    return Config(**kwargs, analysis_options=options)
+    try:
+        return Config(**kwargs, analysis_options=options)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_config(dataset: str | Path | None, **overrides: Any) -> Config:

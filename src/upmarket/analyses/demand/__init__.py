@@ -429,7 +429,7 @@ class Demand(Analysis):
         opts: DemandSettings = config.settings("demand")
         t0 = time.perf_counter()
         chars = demand_characteristics(opts.characteristics)
-        data = load_demand_data(warehouse, min_units=opts.min_units,
+        data = load_demand_data(warehouse, min_units=opts.min_units, premium_price=config.premium_price,
                                 extra=tuple(c for c in chars if c not in BUILT_IN.values()))
         warnings = list(data.warnings)
         configured = opts.reference_brand

@@ -150,5 +150,6 @@ def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> SavedModel 
 
 DEMAND_FIT = Artefact(
     "demand_fit", None, reads=("market_sales", "market_size", "products", "users", "orders", "choices"),
-    settings=("demand", "focal_brand", "sub_brands"), inputs=("choice_design", "latent_classes", "scored_reviews"),
+    settings=("demand", "focal_brand", "sub_brands", "premium_price"),
+    inputs=("choice_design", "latent_classes", "scored_reviews"),
     doc="the fitted demand model in a form that re-prices without pyblp (`upmarket serve`; docs/artefacts-demand.md)")

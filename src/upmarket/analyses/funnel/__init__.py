@@ -169,7 +169,7 @@ class Funnel(Analysis):
         opts = FunnelOptions(
             window_days=o.window_days, bootstrap=o.bootstrap, seed=o.seed, focal_brand=config.focal_brand,
             sub_brands=tuple(config.sub_brands), competitors=tuple(config.competitors), stages=o.stages,
-            paths=o.paths,
+            paths=o.paths, premium_price=config.premium_price,
         )
         src: TableSource = warehouse
         if o.engine == "spark":
