@@ -151,6 +151,8 @@ def starter_config(dataset: str | Path) -> str:
         f"competitors = [{', '.join(map(_toml_str, defaults.competitors))}]",
         "# periods = [\"2024H1\", \"2024H2\"]   # empty: every period in the data",
         f"# currency = {_toml_str(defaults.currency)}",
+        f"# premium_price = {_toml_str(defaults.premium_price)}   # or \"paid\" / \"list\": the price that decides "
+        "premium (docs/config.md)",
         "",
         "# Files found, and the table each loads into by its name:",
     ]
