@@ -26,7 +26,7 @@ from upmarket.analyses.equity import dimensions as dim
 from upmarket.analyses.equity.charts import charts
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
 from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
-from upmarket.analyses.equity.settings import EquitySettings, default_weights
+from upmarket.analyses.equity.settings import EquitySettings
 from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = ["DirichletFit", "Equity", "dirichlet"]
 
 QUALITY_ASPECTS = ("camera", "performance", "system", "battery", "design", "screen")
 """Voice aspects that speak to product quality (price and service do not)."""
-DEFAULT_WEIGHTS = default_weights()
 
 
 def _r(x: Any, d: int = 4) -> float | None:
