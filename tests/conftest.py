@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,18 @@ def twin_subset(demo_twin, tmp_path_factory) -> Callable[[tuple[str, ...]], Path
     return make
 
 
+def made_in_run(ran: Any) -> dict[str, Any]:
+    """The artefacts an analysis that ran made in its run (``compute=None`` declarations), by name."""
+    from upmarket.artefacts import UndeclaredArtefactError
+
+    out = {}
+    for art in type(ran).produces:
+        if art.compute is None:
+            with contextlib.suppress(UndeclaredArtefactError):  # not made (the fit could not be saved)
+                out[art.name] = ran.artefacts[art.name]
+    return out
+
+
 @dataclass
 class TwinRecovery:
     """One analysis run on a subset of the demo twin, with its checks against truth.json."""
@@ -77,6 +90,8 @@ class TwinRecovery:
     section: Any
     truth: dict
     checks: dict
+    saved: dict = field(default_factory=dict)
+    """The artefacts the analysis made in its run (its saved models: ``demand_fit``, ``mix_model``)."""
 
 
 @pytest.fixture(scope="session")
@@ -94,9 +109,11 @@ def recover_on_twin(demo_twin, twin_subset) -> Callable[..., TwinRecovery]:
                                                    analysis.name: {**config.options(analysis.name), **options}})
         with Warehouse(":memory:") as wh:
             wh.ingest(sub, config)
-            section = analysis().run(wh, config)
+            ran = analysis()
+            section = ran.run(wh, config)
+            saved = made_in_run(ran)
         truth = json.loads((demo_twin / "truth.json").read_text(encoding="utf-8"))
         checks = {c.key: c for c in compare({analysis.results_key or analysis.name: section.figures}, truth)}
-        return TwinRecovery(section, truth, checks)
+        return TwinRecovery(section, truth, checks, saved)
 
     return run

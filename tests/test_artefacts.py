@@ -16,8 +16,10 @@ from upmarket.artefacts import (
     Artefact,
     ArtefactGraphError,
     ArtefactStore,
+    SavedModel,
     UndeclaredArtefactError,
     artefact_graph,
+    load_saved,
     load_value,
     save_value,
     store_for,
@@ -188,3 +190,31 @@ def test_an_analysis_run_on_its_own_gets_a_store_of_its_own() -> None:
         probe.run(a, Config())
         probe.run(b, Config())
     assert seen[0] is not seen[1] and list(seen[0]) == ["latent_classes"]
+
+
+def test_a_model_made_in_a_run_is_reused_by_key_and_remade_when_an_option_changes(tmp_path: Path) -> None:
+    """The saved models (demand_fit, mix_model) are store artefacts its analysis makes in its run: a rerun with the
+    same key loads the saved one without calling ``make``; a changed option of its section makes it again."""
+    made: list[int] = []
+    graph = artefact_graph({"a": _analysis("a", produces=[
+        Artefact("model", None, reads=("market_size",), settings=("mix",))])})
+
+    def make() -> SavedModel:
+        made.append(1)
+        return SavedModel({"format": "toy", "n": len(made)}, {"beta": np.arange(3.0) * len(made)})
+
+    with Warehouse() as wh:
+        wh.load_frame("market_size", SIZE)
+        config = Config(analysis_options={"mix": {"draws": 300}})
+        first = ArtefactStore(wh, config, graph, tmp_path).produce("model", make)
+        again = ArtefactStore(wh, config, graph, tmp_path)
+        reloaded = again.produce("model", make)
+        assert made == [1] and again.records["model"]["how"] == "loaded"
+        assert reloaded.meta == first.meta and np.array_equal(reloaded.arrays["beta"], first.arrays["beta"])
+        assert load_saved(tmp_path, "model").meta["n"] == 1, "the dashboard's loader reads the same thing"
+        written_out = replace(config, analysis_options={"mix": {"draws": 300, "seed": 0}})  # the default, written
+        assert ArtefactStore(wh, written_out, graph, tmp_path).produce("model", make).meta["n"] == 1
+        changed = ArtefactStore(wh, replace(config, analysis_options={"mix": {"draws": 200}}), graph, tmp_path)
+        assert changed.produce("model", make).meta["n"] == 2 and changed.records["model"]["how"] == "computed"
+        with pytest.raises(UndeclaredArtefactError, match="made by its producing analysis' run"):
+            ArtefactStore(wh, config, graph).get("model")  # nothing saved, and no run made it

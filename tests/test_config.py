@@ -60,7 +60,8 @@ def _toml(tmp_path: Path, text: str) -> Path:
     ('periods = 2024\n', r"periods must be a list of strings, not an integer"),
     ('currency = ["CNY"]\n', r"currency must be a string, not a list"),
     ('focal_brnad = "Xiaomi"\n', r"unknown key 'focal_brnad' \(did you mean 'focal_brand'\?\); allowed: focal_brand, "
-                                 r"sub_brands, competitors, periods, currency, \[\[files\]\], \[market\], \[funnel\]"),
+                                 r"sub_brands, competitors, periods, currency, premium_price, \[\[files\]\], "
+                                 r"\[market\], \[funnel\]"),
     ('[makret]\nyoy_period = "2024H1"\n', r"unknown key 'makret' \(did you mean 'market'\?\)"),
     ('market = "2024H1"\n', r"\[market\] must be a table of options for the market analysis"),
     ('[[files]]\nglob = "a/*.csv"\ntabel = "traffic"\n',

@@ -76,11 +76,13 @@ class Artefact:
     """A named intermediate result and everything its value depends on.
 
     ``compute(ctx)`` must depend only on ``reads`` (tables), ``settings`` and ``inputs``: the key says so.
+    ``compute=None``: the producing analysis makes the value inside its run (:meth:`ArtefactView.produce`: a
+    fitted model it saves for the dashboard); the store keys, saves and reloads it like any other.
     ``persist=False`` keeps a value that cannot be written in the saved format in memory only.
     """
 
     name: str
-    compute: Callable[[ArtefactContext], Any]
+    compute: Callable[[ArtefactContext], Any] | None
     reads: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
@@ -90,30 +92,11 @@ class Artefact:
 
 @dataclass
 class SavedModel:
-    """A fitted model a section saves for reuse without refitting (``Section.artefacts``: the demand fit, the mix
-    model): labelled numbers as JSON (``meta``) and, when there are any, arrays as npz, under the format's names."""
+    """A fitted model saved for the dashboard to use without refitting (the ``demand_fit`` and ``mix_model``
+    artefacts): labelled numbers (``meta``, JSON) and arrays, in the store's saved format like every artefact."""
 
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray]
-    json_name: str
-    npz_name: str
-
-    def write(self, folder: str | Path) -> list[Path]:
-        """Write the JSON (and the npz when there are arrays) into ``folder`` (created); returns the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = [folder / self.json_name]
-        if self.arrays:
-            np.savez_compressed(folder / self.npz_name, **self.arrays)
-            paths.append(folder / self.npz_name)
-        paths[0].write_text(json.dumps(self.meta, ensure_ascii=False, default=_numpy_scalar), encoding="utf-8")
-        return paths
-
-
-def _numpy_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def artefact_graph(analyses: Mapping[str, type[Analysis]]) -> dict[str, Artefact]:
@@ -193,11 +176,21 @@ def data_state(warehouse: Warehouse, tables: Iterable[str]) -> dict[str, list[st
 
 
 def setting_values(config: Config, settings: Iterable[str]) -> dict[str, Any]:
-    """The values of ``settings``: a config field by its name, else that option section (all of it)."""
+    """The values of ``settings``: a config field by its name, else that option section (all of it, resolved by
+    the analysis' settings class, so writing a default out does not change a key)."""
+    from upmarket.config import ConfigError, settings_type
+
     out: dict[str, Any] = {}
     fields = {f.name for f in dataclasses.fields(config)}
     for s in sorted(set(settings)):
-        out[s] = getattr(config, s) if s in fields else config.options(s)
+        if s in fields:
+            out[s] = getattr(config, s)
+            continue
+        try:
+            typed = settings_type(s) is not None
+        except ConfigError:  # not an analysis: the table as written
+            typed = False
+        out[s] = config.settings(s).to_dict() if typed else config.options(s)
     return out
 
 
@@ -262,24 +255,47 @@ class ArtefactStore:
                                           f"{', '.join(sorted(self.graph)) or 'none'}")
         return self.graph[name]
 
-    def get(self, name: str) -> Any:
-        """The artefact's value: from this run, else saved with the same key, else computed (and saved)."""
-        if name in self._values:
-            return self._values[name]
+    def _saved(self, name: str) -> tuple[Artefact, str, Path | None, Any]:
+        """The declaration, the key, the folder and the value saved there with that key (or _MISSING)."""
         art = self._declared(name)
         key = self.key(name)
-        how = "computed"
         folder = self.out / ARTEFACTS_DIR / name if self.out is not None else None
         value: Any = _MISSING
         if folder is not None and self.reuse and art.persist:
             value = _load_if(folder, key)
-            how = "loaded" if value is not _MISSING else how
+        return art, key, folder, value
+
+    def get(self, name: str) -> Any:
+        """The artefact's value: from this run, else saved with the same key, else computed (and saved)."""
+        if name in self._values:
+            return self._values[name]
+        art, key, folder, value = self._saved(name)
+        how = "loaded" if value is not _MISSING else "computed"
         if value is _MISSING:
             assert self.warehouse is not None and self.config is not None
+            if art.compute is None:
+                raise UndeclaredArtefactError(f"artefact {name} is made by its producing analysis' run, which has not "
+                                              "run yet (and no saved one has this key)")
             for i in art.inputs:  # inputs first: a depth-first walk of an acyclic graph is a topological order
                 self.get(i)
             ctx = ArtefactContext(self.warehouse, self.config, self._input_getter(art))
             value = art.compute(ctx)
+        return self._keep(name, art, key, folder, value, how)
+
+    def produce(self, name: str, make: Callable[[], Any]) -> Any:
+        """The value of an artefact its analysis makes in its run: saved with the same key (then ``make`` is not
+        called), else ``make()`` (saved). ``make`` returning None means 'nothing to save': nothing is kept."""
+        if name in self._values:
+            return self._values[name]
+        art, key, folder, value = self._saved(name)
+        how = "loaded" if value is not _MISSING else "computed"
+        if value is _MISSING:
+            value = make()
+            if value is None:
+                return None
+        return self._keep(name, art, key, folder, value, how)
+
+    def _keep(self, name: str, art: Artefact, key: str, folder: Path | None, value: Any, how: str) -> Any:
         self._values[name] = value
         rec: dict[str, Any] = {"key": key, "reads": list(art.reads), "settings": list(art.settings),
                                "inputs": list(art.inputs), "how": how, "path": None}
@@ -316,6 +332,13 @@ class ArtefactView(Mapping[str, Any]):
             raise UndeclaredArtefactError(f"analysis {self._who} read artefact {name!r} without declaring it in "
                                           f"consumes or produces")
         return self._store.get(name)
+
+    def produce(self, name: str, make: Callable[[], Any]) -> Any:
+        """:meth:`ArtefactStore.produce` for an artefact this analysis declared."""
+        if name not in self._allowed:
+            raise UndeclaredArtefactError(f"analysis {self._who} made artefact {name!r} without declaring it in "
+                                          f"produces")
+        return self._store.produce(name, make)
 
     def __iter__(self):
         return iter(sorted(self._allowed))
@@ -428,6 +451,12 @@ def load_value(folder: Path) -> Any:
         return {k: dec(v) for k, v in obj.items()}
 
     return dec(meta["value"])
+
+
+def save_artefact(out: str | Path, name: str, value: Any) -> Path:
+    """Save ``value`` as artefact ``name`` of output folder ``out`` outside a run (a test, a notebook): keyed
+    by nothing, so a run never reuses it, but :func:`load_saved` (the dashboard) reads it like any other."""
+    return save_value(Path(out) / ARTEFACTS_DIR / name, value, meta={"name": name, "key": None, **package_state()})
 
 
 def load_saved(out: str | Path, name: str) -> Any:

@@ -2,7 +2,8 @@
 
 Read from ``upmarket.toml`` in the dataset folder; command-line flags and keyword arguments
 override it. Per-analysis options live in a table named after the analysis
-(``[market] yoy_period = "2024H1"``) and reach the analysis as ``config.options("market")``.
+(``[market] yoy_period = "2024H1"``) and reach the analysis typed and validated as ``config.settings("market")``
+(:mod:`upmarket.settings`; ``config.options`` gives the table as written, for code not yet converted).
 Every key is checked: a mistake is one line naming the key and what is allowed (ConfigError).
 The keys are documented by their field metadata, from which ``docs/config.md`` is generated.
 """
@@ -59,6 +60,10 @@ class Config:
     periods: tuple[str, ...] = field(default=(), metadata={"doc": "analysis periods (`2024`, `2024H1`, `2024Q4`, "
                                                                   "`2024-11`); empty means every period in the data"})
     currency: str = field(default="CNY", metadata={"doc": "the currency of money columns"})
+    premium_price: str = field(default="contract", metadata={
+        "doc": "the price that decides a price band and premium (≥ 4000 CNY): `contract` — sold rows (market_sales) "
+               "by the price paid, listed SKUs (the funnel) by list price, as the contract defines each figure; "
+               "`paid` or `list` — that price everywhere (upmarket/market_rules.py)"})
     files: tuple[FileMapping, ...] = field(default=(), metadata={"doc": "`[[files]]` entries mapping files that do "
                                                                         "not follow the naming rule (below)"})
     analysis_options: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={
@@ -71,10 +76,26 @@ class Config:
         object.__setattr__(self, "focal_brand", canonical_brand(self.focal_brand))
         object.__setattr__(self, "sub_brands", tuple(canonical_brand(b) for b in self.sub_brands))
         object.__setattr__(self, "competitors", tuple(canonical_brand(b) for b in self.competitors))
+        from upmarket.market_rules import PREMIUM_PRICES
+
+        if self.premium_price not in PREMIUM_PRICES:
+            near = difflib.get_close_matches(str(self.premium_price), PREMIUM_PRICES, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(f"premium_price must be one of {', '.join(map(repr, PREMIUM_PRICES))}, not "
+                              f"{self.premium_price!r}{hint}")
 
     def options(self, analysis: str) -> dict[str, Any]:
-        """The ``[analysis]`` table of upmarket.toml, or an empty dict."""
+        """The ``[analysis]`` table of upmarket.toml as written, or an empty dict.
+
+        The compatibility path for code not yet converted to :meth:`settings` (``opts.get("key", default)``)."""
         return dict(self.analysis_options.get(analysis, {}))
+
+    def settings(self, analysis: str, where: str = CONFIG_FILE) -> Any:
+        """The typed, validated options of ``analysis`` (its ``settings_type``, defaults filled in)."""
+        cls = settings_type(analysis)
+        if cls is None:
+            raise ConfigError(f"{where}: the {analysis} analysis declares no settings (settings_type)")
+        return cls.from_options(self.analysis_options.get(analysis, {}), where)
 
     @property
     def brands(self) -> tuple[str, ...]:
@@ -96,6 +117,7 @@ class Config:
             "competitors": list(self.competitors),
             "periods": list(self.periods),
             "currency": self.currency,
+            "premium_price": self.premium_price,
             "analysis_options": self.analysis_options,
         }
 
@@ -116,11 +138,16 @@ def _describe(hint: Any) -> str:
     if origin is tuple and get_origin(args[0]) is tuple:  # pairs, written in TOML as a table (``columns``)
         return "a table of strings"
     if origin is tuple:
-        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {_plural(_describe(args[0]))}"
     if origin is dict:
-        return f"a table of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s" if len(args) == 2 \
-            else "a table"
+        return f"a table of {_plural(_describe(args[1]))}" if len(args) == 2 else "a table"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(hint, "a value")
+
+
+def _plural(described: str) -> str:
+    """'a table of numbers' → 'tables of numbers', 'a string' → 'strings'."""
+    head, _, rest = described.removeprefix("a ").removeprefix("an ").partition(" ")
+    return f"{head}s {rest}".rstrip() if not head.endswith("s") else described
 
 
 def _toml_repr(value: Any) -> str:
@@ -214,6 +241,16 @@ def _check_mapping(glob: str, table: str, where: str) -> None:
         raise ConfigError(f"{where}: glob {glob!r} is not a valid pattern ({exc})") from None
 
 
+def settings_type(analysis: str) -> Any:
+    """The settings class of ``analysis`` (None when it declares none); ConfigError for an unknown analysis."""
+    from upmarket.analyses.base import registered
+
+    analyses = registered()
+    if analysis not in analyses:
+        raise _unknown(analysis, list(analyses), "settings")
+    return analyses[analysis].settings_type
+
+
 def analysis_names() -> list[str]:
     """The analyses a ``[<analysis>]`` options table may name."""
     from upmarket.analyses.base import registered
@@ -239,6 +276,9 @@ def parse_config(raw: dict[str, Any], where: str = CONFIG_FILE) -> Config:
         else:
             analyses = analyses if analyses is not None else analysis_names()
             if key in analyses and isinstance(value, dict):
+                cls = settings_type(key)
+                if cls is not None:
+                    cls.from_options(value, where)  # every key checked when the file is read
                 options[key] = value
             elif key in analyses:
                 raise ConfigError(f"{where}: [{key}] must be a table of options for the {key} analysis, "
@@ -247,7 +287,10 @@ def parse_config(raw: dict[str, Any], where: str = CONFIG_FILE) -> Config:
                 scalars = [f.name for f in fields(Config) if f.name in _SCALARS]
                 raise _unknown(key, [*scalars, "files", *analyses], where,
                                [*scalars, "[[files]]", *(f"[{a}]" for a in analyses)])
-    return Config(**kwargs, analysis_options=options)
+    try:
+        return Config(**kwargs, analysis_options=options)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_config(dataset: str | Path | None, **overrides: Any) -> Config:

@@ -1,21 +1,18 @@
-"""``docs/config.md`` and ``upmarket init``: the keys of upmarket.toml, from the code that reads them.
+"""``docs/config.md`` and ``upmarket init``: the keys of upmarket.toml, from the classes that declare them.
 
 The top-level and ``[[files]]`` keys come from the fields of :class:`upmarket.config.Config`
-and :class:`upmarket.config.FileMapping` (their type, default and ``doc`` metadata). The
-options of each ``[<analysis>]`` table are found by reading the analyses' source: every
-``<options>.get("key", default)`` on a dict obtained from ``config.options("<analysis>")``, or
-on an ``opts``/``options`` parameter of a helper in the analysis' own module.
+and :class:`upmarket.config.FileMapping` (their type, default and ``doc`` metadata); the options of each
+``[<analysis>]`` table from the analysis' settings class (``Analysis.settings_type``, :mod:`upmarket.settings`).
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from upmarket.config import CONFIG_FILE, Config, ConfigError, FileMapping, _describe, analysis_names
+from upmarket.config import CONFIG_FILE, Config, ConfigError, FileMapping, _describe
+from upmarket.settings import allowed, describe_default, toml_value
 
 
 def _default(f: Any) -> str:
@@ -42,55 +39,17 @@ def _key_rows(cls: type, skip: tuple[str, ...] = ()) -> list[str]:
     return rows
 
 
-OPTION_PARAMS = frozenset({"opts", "options"})
-"""Parameter names by which helpers receive an analysis' options."""
-
-
-def analysis_option_keys() -> dict[str, dict[str, str]]:
-    """``{analysis: {option: default as source text}}`` read from the analyses' code."""
-    import upmarket.analyses as pkg
-
-    found: dict[str, dict[str, str]] = {}
-    root = Path(inspect.getfile(pkg)).parent
-    names = set(analysis_names())
-    for path in sorted(root.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        # a helper's ``opts``/``options`` parameter holds the options of the analysis its module belongs to
-        home = path.relative_to(root).parts[0].removesuffix(".py")
-        home = home if home in names else None
-        for fn in ast.walk(tree):
-            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            bound: dict[str, str] = {}
-            for node in ast.walk(fn):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    name = _options_call(node.value)
-                    if name:
-                        bound[node.targets[0].id] = name
-            params = {a.arg for a in fn.args.args + fn.args.kwonlyargs} & OPTION_PARAMS
-            for node in ast.walk(fn):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                        and node.args and isinstance(node.args[0], ast.Constant)
-                        and isinstance(node.args[0].value, str)):
-                    owner = node.func.value
-                    if isinstance(owner, ast.Name):
-                        analysis = bound.get(owner.id) or (home if owner.id in params else None)
-                    else:
-                        analysis = _options_call(owner)
-                    if analysis:
-                        default = ast.unparse(node.args[1]) if len(node.args) > 1 else "None"
-                        found.setdefault(analysis, {}).setdefault(node.args[0].value, default)
-    return found
-
-
-def _options_call(node: ast.AST) -> str | None:
-    """The analysis named by ``config.options("x")`` (or ``dict(config.options("x"))``), else None."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and node.args:
-        node = node.args[0]
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "options"
-            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-        return node.args[0].value
-    return None
+def _settings_rows(cls: type) -> list[str]:
+    """One row per option of an analysis' settings class: key, type, default, unit, allowed, meaning."""
+    hints = get_type_hints(cls)
+    rows = ["| key | type | default | unit | allowed | meaning |", "|---|---|---|---|---|---|"]
+    for f in fields(cls):
+        rows.append(f"| `{f.name}` | {_describe(hints[f.name])} | {describe_default(f)} | "
+                    f"{f.metadata.get('unit') or ''} | {allowed(f)} | {f.metadata.get('doc', '')} |")
+    old = getattr(cls, "aliases", {})
+    if old:
+        rows += ["", "Old names still read: " + ", ".join(f"`{k}` (now `{v}`)" for k, v in old.items()) + "."]
+    return rows
 
 
 def render_config_markdown() -> str:
@@ -129,21 +88,18 @@ def render_config_markdown() -> str:
         "",
         "## Analysis options — one `[<analysis>]` table each",
         "",
-        "Options are passed to the analysis as written; the keys each analysis reads, with the default it uses "
-        "when the key is absent:",
+        "Each analysis declares its options as a typed settings class (`upmarket.settings`); the tables below are "
+        "generated from those classes. A key no class declares, a value of the wrong type or outside its range "
+        "stops the run with one line naming the file, the table and the key.",
         "",
     ]
-    keys = analysis_option_keys()
     for name, cls in registered().items():
         out.append(f"### `[{name}]` — {cls.title}")
         out.append("")
-        opts = keys.get(name, {})
-        if not opts:
+        if cls.settings_type is None:
             out += ["No options.", ""]
             continue
-        out += ["| key | default |", "|---|---|"]
-        out += [f"| `{k}` | `{v}` |" for k, v in sorted(opts.items())]
-        out.append("")
+        out += [*_settings_rows(cls.settings_type), ""]
     return "\n".join(out)
 
 
@@ -195,6 +151,8 @@ def starter_config(dataset: str | Path) -> str:
         f"competitors = [{', '.join(map(_toml_str, defaults.competitors))}]",
         "# periods = [\"2024H1\", \"2024H2\"]   # empty: every period in the data",
         f"# currency = {_toml_str(defaults.currency)}",
+        f"# premium_price = {_toml_str(defaults.premium_price)}   # or \"paid\" / \"list\": the price that decides "
+        "premium (docs/config.md)",
         "",
         "# Files found, and the table each loads into by its name:",
     ]
@@ -209,9 +167,32 @@ def starter_config(dataset: str | Path) -> str:
                       f"# table = {_toml_str(guess or 'traffic')}"
                       + ("   # a guess from the file name" if guess else "   # which table? see docs/contract.md"),
                       '# platform = "jd"   # when the file has no platform column']
-    lines += ["", "# Options of one analysis go in a table named after it, e.g.:", "# [market]",
-              '# yoy_period = "2024H1"', f"# analyses: {', '.join(analysis_names())}", ""]
+    lines += ["", "# Options of each analysis, in a table named after it; every one is shown with its default.",
+              "# Uncomment a line to change it (docs/config.md says what each one does)."]
+    lines += starter_options()
     return "\n".join(lines)
+
+
+def starter_options() -> list[str]:
+    """Every analysis' options as commented TOML lines: ``# key = default   # meaning (unit)``."""
+    from upmarket.analyses.base import registered
+
+    lines: list[str] = []
+    for name, cls in registered().items():
+        st = cls.settings_type
+        if st is None:
+            continue
+        lines += ["", f"# [{name}]   # {_comment(cls.title)}"]
+        defaults, hints = st(), get_type_hints(st)
+        for f in fields(st):
+            value = getattr(defaults, f.name)
+            unit = f" ({f.metadata['unit']})" if f.metadata.get("unit") else ""
+            shown = toml_value(value) if value is not None else f"<{_describe(hints[f.name])}>"
+            note = f"{f.metadata.get('doc', '')}{unit}"
+            if value is None or f.metadata.get("default_doc"):
+                note += f"; default: {f.metadata.get('default_doc') or 'not set'}"
+            lines.append(f"# {f.name} = {shown}   # {_comment(note)}")
+    return [*lines, ""]
 
 
 def write_starter_config(dataset: str | Path, *, force: bool = False) -> Path:

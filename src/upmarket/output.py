@@ -63,14 +63,8 @@ def write_output(out: str | Path, results: Results, config: Config, state: dict[
 
         results.figures["report"] = pdf_status()
     results.write(out)
-    saved_models: dict[str, list[str]] = {}
-    for section in results.sections:  # fitted models saved for reuse without refitting (upmarket serve)
-        for name, artefact in section.artefacts.items():
-            paths = artefact.write(out / "artefacts") or []
-            saved_models[name] = [Path(p).relative_to(out).as_posix() for p in paths]
     save_charts(results.sections, out)
-    written = manifest(results, config, state)
-    written["saved_models"] = saved_models  # the fitted models sections saved (demand fit, mix model), by file
+    written = manifest(results, config, state)  # the fitted models (demand_fit, mix_model) are artefacts too
     (out / MANIFEST_FILE).write_text(json.dumps(written, ensure_ascii=False, indent=1), encoding="utf-8")
     if report:
         results.report_files = render_all(results.figures, results.sections, out, lang=lang, pdf=pdf)

@@ -14,6 +14,7 @@ import pytest
 
 from upmarket.analyses.demand import DemandModel
 from upmarket.analyses.demand.export import demand_fit_artefact
+from upmarket.artefacts import SavedModel, save_artefact
 
 BRANDS = {"Xiaomi": (0.4, 4.2), "Redmi": (0.0, 1.8), "Apple": (1.5, 6.5), "华为": (1.1, 5.5)}
 """Brand → (utility, list price in 1000 CNY)."""
@@ -62,17 +63,16 @@ MIX = {"format": "upmarket.mix_model", "version": 1, "period": "week", "baseline
 MIX_DRAWS = 200
 
 
-def mix_v2(folder: Path) -> None:
+def mix_v2(out: Path) -> None:
     """MIX in format version 2 with hand-made posterior draws of the baseline, β and K spread around the point."""
-    meta = {**MIX, "version": 2, "saturation": "hill", "draws": "mix_model_draws.npz", "n_draws": MIX_DRAWS}
+    meta = {**MIX, "version": 2, "saturation": "hill", "draws": True, "n_draws": MIX_DRAWS}
     rng = np.random.default_rng(0)
     channels = MIX["channels"]
     spread = rng.lognormal(0.0, 0.1, (MIX_DRAWS, len(channels)))
     arrays = {"baseline_gmv_cny": MIX["baseline_gmv_cny"] * rng.lognormal(0.0, 0.02, MIX_DRAWS),
               **{key: np.array([[c[key] for c in channels]]) * spread for key in ("beta_gmv_cny", "k")},
               "s": np.tile([c["s"] for c in channels], (MIX_DRAWS, 1))}
-    np.savez(folder / "mix_model_draws.npz", **arrays)
-    (folder / "mix_model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    save_artefact(out, "mix_model", SavedModel(meta, arrays))
 
 
 @pytest.fixture(scope="session")
@@ -84,13 +84,13 @@ def fitted_output(tmp_path_factory) -> Callable[..., Path]:
 
     def make(mix: bool | str = True, findings: bool = True) -> Path:
         out = tmp_path_factory.mktemp("out")
-        artefact.write(out / "artefacts")
+        save_artefact(out, "demand_fit", artefact)
         results = {"contract": 1, "focal_brand": "Xiaomi", **({"strategy": {"findings": FINDINGS}} if findings else {})}
         (out / "results.json").write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
         if mix == "v2":
-            mix_v2(out / "artefacts")
+            mix_v2(out)
         elif mix:
-            (out / "artefacts" / "mix_model.json").write_text(json.dumps(MIX, ensure_ascii=False), encoding="utf-8")
+            save_artefact(out, "mix_model", SavedModel(dict(MIX), {}))
         return out
 
     return make

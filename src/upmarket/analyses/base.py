@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from upmarket.artefacts import Artefact
 from upmarket.findings import Template
+from upmarket.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,8 +89,6 @@ class Section:
     title_zh: str | None = None
     not_computed: dict[str, str] = field(default_factory=dict)
     """Figure (a key path under the analysis' results key) → why it could not be computed."""
-    artefacts: dict[str, Any] = field(default_factory=dict)
-    """Name → an object with ``write(folder)``: what the analysis saves into OUT/artefacts (e.g. the demand fit)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +171,8 @@ class Analysis:
     """The artefacts (declarations, see :mod:`upmarket.artefacts`) this analysis makes for itself and others."""
     consumes: ClassVar[tuple[str, ...]] = ()
     """Names of artefacts other analyses produce that this one reads (through ``self.artefacts``)."""
+    settings_type: ClassVar[type[Settings] | None] = None
+    """The typed options of the ``[<name>]`` table (:mod:`upmarket.settings`); ``config.settings(name)`` builds it."""
     artefacts: Mapping[str, Any] | None = None
     """The declared artefacts (consumes ∪ produces), computed once per run (set by the runner before ``run``;
     an analysis run on its own, ``Segments().run(wh, config)``, gets a store of its own)."""

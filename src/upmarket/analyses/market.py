@@ -13,7 +13,8 @@ tracker's own, which the data does not describe.
 * **band vs model rows** — when a (period, region, brand) has both, the band rows win and the
   model rows are dropped (they describe the same units twice).
 * **model rows' band** — the row's own ``price_band``, else its ``avg_price``, else
-  ``revenue / units``, else the average ``list_price`` of the model's SKUs in ``products``.
+  ``revenue / units``, else the average ``list_price`` of the model's SKUs in ``products`` (the list price
+  first under ``premium_price = "list"``: the one rule of :mod:`upmarket.market_rules`).
   Rows with none of these still count in totals and brand shares but not in band figures.
 """
 
@@ -29,8 +30,17 @@ import ibis
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
-from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
-from upmarket.market_rules import BAND_KEYS, BANDS, HEADLINE_BANDS, PREMIUM_BANDS, PREMIUM_GROUP, by_band_key
+from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.market_rules import (
+    BAND_KEYS,
+    BANDS,
+    HEADLINE_BANDS,
+    PREMIUM_BANDS,
+    PREMIUM_GROUP,
+    by_band_key,
+    sold_row_band,
+)
+from upmarket.settings import Settings, option
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -120,17 +130,11 @@ def period_zh(label: str) -> str:
 
 
 # --------------------------------------------------------------------------- expressions
-def _band_of(price: ir.NumericValue) -> ir.StringValue:
-    """The contract price band of a price expression (NULL stays NULL)."""
-    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
-    return ibis.cases(*branches, else_=ibis.null("string"))
-
-
 def _blank_to_null(col: ir.StringValue) -> ir.StringValue:
     return col.strip().nullif("")
 
 
-def prepared_rows(warehouse: Warehouse, region: str | None = None) -> ir.Table:
+def prepared_rows(warehouse: Warehouse, region: str | None = None, premium_price: str = "contract") -> ir.Table:
     """``market_sales`` with each row's band, its basis and whether it is used, as an Ibis expression.
 
     Columns: period, brand, band, basis, kind (``band``/``model``), region_status (``national``,
@@ -150,7 +154,7 @@ def prepared_rows(warehouse: Warehouse, region: str | None = None) -> ir.Table:
 
     avg = t.avg_price
     per_unit = ibis.ifelse(t.units > 0, t.revenue / t.units, ibis.null("float64"))
-    bases: list[tuple[str, ir.Value]] = [("price_band", t.price_band), ("avg_price", avg), ("revenue", per_unit)]
+    paid: list[tuple[str, ir.Value]] = [("avg_price", avg), ("revenue", per_unit)]
     # Always joined: an empty products table simply bands nothing.
     p = warehouse.table("products")
     lp = (
@@ -159,9 +163,8 @@ def prepared_rows(warehouse: Warehouse, region: str | None = None) -> ir.Table:
         .aggregate(model_list_price=lambda s: s.list_price.mean())
     )
     t = t.left_join(lp, "model_key").drop("model_key_right")
-    bases.append(("list_price", t.model_list_price))
-    band = ibis.coalesce(t.price_band, *(_band_of(v) for _, v in bases[1:]))
-    basis = ibis.cases(*((v.notnull(), name) for name, v in bases), else_=ibis.null("string"))
+    # the band by the one rule of market_rules (sold rows: the price paid first, unless premium_price = "list")
+    band, basis = sold_row_band(t.price_band, [(n, v) for n, v in paid], t.model_list_price, premium_price)
     t = t.mutate(band=band, basis=basis)
 
     is_nat = t.region_key.isin(national)
@@ -502,6 +505,18 @@ def charts(tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> list[Cha
 
 
 # --------------------------------------------------------------------------- the analysis
+@dataclass(frozen=True)
+class MarketSettings(Settings):
+    """Which region and which year-on-year period the headline figures are for."""
+
+    table = "market"
+
+    region: str | None = option(None, doc="the region code whose rows are counted", default_doc="the national "
+                                "region (`CN`), else every row")
+    yoy_period: str | None = option(None, doc="the period of the headline `price_band_yoy` (`2024H1`)",
+                                    default_doc="the latest comparable period")
+
+
 @register
 class MarketStructure(Analysis):
     """Price-band growth, premium share and who holds the premium band, from ``market_sales``.
@@ -521,11 +536,12 @@ class MarketStructure(Analysis):
                     "market_sales:model & products")  # a row's band: its own, else from a price (module doc)
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_band_yoy", "premium_share", "premium_brand_share"), _banded)
+    settings_type = MarketSettings
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("market")
-        rows = prepared_rows(warehouse, opts.get("region")).to_pandas()
-        counts = count_market(rows, opts.get("yoy_period"))
+        opts: MarketSettings = config.settings("market")
+        rows = prepared_rows(warehouse, opts.region, config.premium_price).to_pandas()
+        counts = count_market(rows, opts.yoy_period)
         return Section(
             name=self.name,
             title=self.title,

@@ -1,4 +1,4 @@
-"""A saved demand fit (OUT/artefacts/demand_fit.json + .npz) reloaded for price what-ifs, without pyblp.
+"""A saved demand fit (the ``demand_fit`` artefact, OUT/artefacts/demand_fit/) reloaded for price what-ifs (no pyblp).
 
 The share equation is the one of :mod:`upmarket.analyses.demand.export`; :meth:`DemandFit.shares` reproduces pyblp's
 ``compute_shares`` of the fit, and :meth:`DemandFit.simulate` turns price moves into units, shares, diversion to each
@@ -7,7 +7,6 @@ brand (the sub-brand's share of it is the cannibalisation) and margins. The file
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-ARTEFACTS_DIR = "artefacts"
-JSON_NAME = "demand_fit.json"
+ARTEFACT = "demand_fit"
 FORMAT = "upmarket.demand_fit"
 OUTSIDE = "outside"
 OTHER_BANDS = "other bands"
@@ -160,22 +158,32 @@ def _nested(v: np.ndarray, nests: np.ndarray, rho: float) -> np.ndarray:
 
 
 def load_demand_fit(out: str | Path) -> DemandFit:
-    """Read OUT/artefacts/demand_fit.json and its arrays (the one reader: rewire here when artefacts move)."""
-    path = Path(out) / ARTEFACTS_DIR / JSON_NAME
-    if not path.is_file():
-        raise DemandFitError(f"{path}: no saved demand fit (run `upmarket analyze` with the demand analysis)")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DemandFitError(f"{path}: not valid JSON ({exc})") from exc
+    """The ``demand_fit`` artefact of a finished run, read through the store's loader (no warehouse, no refit)."""
+    meta, arrays, path = load_saved_model(out, ARTEFACT, DemandFitError,
+                                          "no saved demand fit (run `upmarket analyze` with the demand analysis)")
     if meta.get("format") != FORMAT:
         raise DemandFitError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-    npz = path.parent / str(meta.get("arrays", "demand_fit.npz"))
-    if not npz.is_file():
-        raise DemandFitError(f"{npz}: the arrays of the demand fit are missing")
-    with np.load(npz) as data:
-        arrays = {k: data[k] for k in data.files}
+    if "delta" not in arrays or "products" not in meta:
+        raise DemandFitError(f"{path}: the demand fit lacks its products or arrays")
     products = pd.DataFrame(meta.pop("products"))
     if len(products) != len(arrays["delta"]):
-        raise DemandFitError(f"{npz}: {len(arrays['delta'])} rows of arrays for {len(products)} products in {path}")
+        raise DemandFitError(f"{path}: {len(arrays['delta'])} rows of arrays for {len(products)} products")
     return DemandFit(meta, products, arrays)
+
+
+def load_saved_model(out: str | Path, name: str, error: type[Exception], absent: str
+                     ) -> tuple[dict[str, Any], dict[str, np.ndarray], Path]:
+    """(meta, arrays, path) of the saved model artefact ``name`` (:class:`upmarket.artefacts.SavedModel`); ``error``
+    naming the file when it is absent (``absent`` says why) or unreadable."""
+    from upmarket.artefacts import ARTEFACTS_DIR, META_FILE, SavedModel, load_saved
+
+    path = Path(out) / ARTEFACTS_DIR / name / META_FILE
+    if not path.is_file():
+        raise error(f"{path}: {absent}")
+    try:
+        saved = load_saved(out, name)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise error(f"{path}: not readable ({exc})") from exc
+    if not isinstance(saved, SavedModel):
+        raise error(f"{path}: holds a {type(saved).__name__}, not a saved model")
+    return dict(saved.meta), dict(saved.arrays), path

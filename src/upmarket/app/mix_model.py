@@ -1,15 +1,14 @@
-"""A saved marketing-mix model (OUT/artefacts/mix_model.json, optional mix_model_draws.npz) read for budget what-ifs.
+"""A saved marketing-mix model (the ``mix_model`` artefact, OUT/artefacts/mix_model/) read for budget what-ifs.
 
-Format (docs/artefacts-demand.md, "mix_model.json"): the weekly GMV response of each channel to a steady weekly
+Format (docs/artefacts-demand.md, "mix_model"): the weekly GMV response of each channel to a steady weekly
 spend ``x`` (in units of the channel's mean spend; a normalised adstock leaves a constant spend unchanged) is a
 saturation curve, Hill ``β / (1 + (K / x)^s)`` or (version 2) logistic ``β · tanh(λ x / 2)``, plus a weekly
-baseline GMV. Version 2 may name an npz of posterior draws of the same numbers, which gives the what-if an interval.
+baseline GMV. Version 2 may carry posterior draws of the same numbers (its arrays), which gives the what-if an interval.
 A file this reader cannot reproduce (a newer version, another curve) is refused with a message, never approximated.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-ARTEFACTS_DIR = "artefacts"
-JSON_NAME = "mix_model.json"
+ARTEFACT = "mix_model"
 FORMAT = "upmarket.mix_model"
 VERSIONS = (1, 2)
 CURVE_KEYS = {"hill": ("k", "s"), "logistic": ("lam",)}
@@ -125,13 +123,6 @@ def _positive(value: Any) -> bool:
     return bool(np.all(np.isfinite(value)) and np.all(np.asarray(value) > 0))
 
 
-def _read_draws(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise MixModelError(f"{path}: named by mix_model.json but missing")
-    with np.load(path) as npz:
-        return {k: np.asarray(npz[k], float) for k in npz.files}
-
-
 def _check_draws(where: str, arrays: Mapping[str, np.ndarray], saturation: str,
                  n_channels: int) -> dict[str, np.ndarray]:
     need = ("baseline_gmv_cny", "beta_gmv_cny", *CURVE_KEYS[saturation])
@@ -146,22 +137,19 @@ def _check_draws(where: str, arrays: Mapping[str, np.ndarray], saturation: str,
 
 
 def load_mix_model(out: str | Path) -> MixModel | None:
-    """OUT/artefacts/mix_model.json, or None when the run has no mix model (the one reader: rewire it here)."""
-    path = Path(out) / ARTEFACTS_DIR / JSON_NAME
-    if not path.is_file():
+    """The ``mix_model`` artefact of a finished run (read through the store's loader), or None when it has none."""
+    from upmarket.app.demand_fit import load_saved_model
+
+    if not (Path(out) / "artefacts" / ARTEFACT).is_dir():
         return None
-    try:
-        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise MixModelError(f"{path}: not valid JSON ({exc})") from exc
-    draws_path = path.parent / str(meta["draws"]) if meta.get("version", 1) >= 2 and meta.get("draws") else None
-    return mix_model_from(meta, _read_draws(draws_path) if draws_path else None, str(path),
-                          str(draws_path) if draws_path else "")
+    meta, arrays, path = load_saved_model(out, ARTEFACT, MixModelError, "no saved mix model")
+    draws = arrays if meta.get("version", 1) >= 2 and meta.get("draws") else None
+    return mix_model_from(meta, draws, str(path))
 
 
-def mix_model_from(meta: Mapping[str, Any], draws: Mapping[str, np.ndarray] | None = None, where: str = JSON_NAME,
+def mix_model_from(meta: Mapping[str, Any], draws: Mapping[str, np.ndarray] | None = None, where: str = ARTEFACT,
                    draws_where: str = "") -> MixModel:
-    """The model from the JSON's contents and the npz's arrays, checked: the mix analysis's optimiser builds it
+    """The model from the saved JSON's contents and the npz's arrays, checked: the mix analysis's optimiser builds it
     from the very numbers it saves, so its plans and the dashboard's what-ifs are one computation."""
     if meta.get("format") != FORMAT:
         raise MixModelError(f"{where}: format {meta.get('format')!r}, expected {FORMAT!r}")

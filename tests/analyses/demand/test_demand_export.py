@@ -3,8 +3,6 @@ prices match the fit's, shares under new prices match pyblp's own re-solve, and 
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,10 +13,11 @@ from upmarket.analyses.demand.counterfactual import price_rise
 from upmarket.analyses.demand.data import PRICE_UNIT
 from upmarket.analyses.demand.export import demand_fit_artefact
 from upmarket.app.demand_fit import DemandFitError, load_demand_fit
+from upmarket.artefacts import SavedModel, save_artefact
 
 
 def saved(fit, tmp_path, **kw):
-    demand_fit_artefact(fit, focal_brand="Xiaomi", sub_brands=("Redmi",), **kw).write(tmp_path / "artefacts")
+    save_artefact(tmp_path, "demand_fit", demand_fit_artefact(fit, focal_brand="Xiaomi", sub_brands=("Redmi",), **kw))
     return load_demand_fit(tmp_path)
 
 
@@ -87,9 +86,8 @@ def test_margins_from_config_costs_and_a_region_filter(tmp_path):
 def test_missing_or_foreign_artefact_is_a_clear_error(tmp_path):
     with pytest.raises(DemandFitError, match="no saved demand fit"):
         load_demand_fit(tmp_path)
-    (tmp_path / "artefacts").mkdir()
-    (tmp_path / "artefacts" / "demand_fit.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
-    with pytest.raises(DemandFitError, match=r"demand_fit\.json: format 'other'"):
+    save_artefact(tmp_path, "demand_fit", SavedModel({"format": "other"}, {}))
+    with pytest.raises(DemandFitError, match=r"demand_fit/artefact\.json: format 'other'"):
         load_demand_fit(tmp_path)
 
 
@@ -119,6 +117,6 @@ def test_a_fit_that_cannot_be_saved_is_a_warning_not_a_failure():
 
     fit = DemandModel(kind="logit", characteristics=("camera",)).fit(market(8))
     warnings: list[str] = []
-    assert saved_fit(fit, warnings, focal_brand="Xiaomi", cost_ratio=1.5) == {}
+    assert saved_fit(fit, warnings, focal_brand="Xiaomi", cost_ratio=1.5) is None
     assert len(warnings) == 1 and "could not be saved" in warnings[0] and "between 0 and 1" in warnings[0]
-    assert set(saved_fit(fit, warnings, focal_brand="Xiaomi")) == {"demand_fit"}
+    assert isinstance(saved_fit(fit, warnings, focal_brand="Xiaomi"), SavedModel)

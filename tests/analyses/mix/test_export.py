@@ -1,8 +1,6 @@
-"""The saved mix model (artefacts/mix_model.json + draws) reproduces the fit's own steady-state numbers."""
+"""The saved mix model (the mix_model artefact, with its draws) reproduces the fit's own steady-state numbers."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
@@ -14,6 +12,7 @@ from upmarket.analyses.mix.export import mix_model_artefact, mode_vector, steady
 from upmarket.analyses.mix.model import MixData, MixFit, fit
 from upmarket.app.dashboard import mix_status, signed
 from upmarket.app.mix_model import load_mix_model
+from upmarket.artefacts import load_saved, save_artefact
 from upmarket.config import Config
 
 CHANNELS = ("千川", "聚光", "jd_ads")
@@ -47,7 +46,7 @@ def fitted(request, tmp_path_factory) -> tuple[MixFit, int, object]:
     f = fit(synthetic(1), adstock=adstock, saturation=saturation, starts=1, n_draws=300, seed=0)
     start = len(f.data.weeks) - 13
     out = tmp_path_factory.mktemp("mix_out")
-    mix_model_artefact(f, start).write(out / "artefacts")
+    save_artefact(out, "mix_model", mix_model_artefact(f, start))
     return f, start, load_mix_model(out)
 
 
@@ -108,10 +107,10 @@ def test_the_optimisers_plan_reloaded_in_the_dashboard_gives_its_uplift_exactly(
     kpi = pd.DataFrame({"week": data.weeks.date, "gmv": data.gmv})
     opts = {"draws": 300, "starts": 1, "plan_draws": 200, "holdout_weeks": 0, "forecast_weeks": 2}
     with warehouse_with(spend=long, kpi_weekly=kpi) as wh:
-        sec = Mix().run(wh, Config(analysis_options={"mix": opts}))
-    for artefact in sec.artefacts.values():
-        artefact.write(tmp_path / "artefacts")
-    meta = json.loads((tmp_path / "artefacts" / "mix_model.json").read_text(encoding="utf-8"))
+        mix = Mix()
+        sec = mix.run(wh, Config(analysis_options={"mix": opts}))
+        save_artefact(tmp_path, "mix_model", mix.artefacts["mix_model"])
+    meta = load_saved(tmp_path, "mix_model").meta
     assert meta["version"] == 2 and meta["saturation"] == "hill" and meta["n_draws"] == 200
     model = load_mix_model(tmp_path)
     opt = sec.figures["optimiser"]

@@ -72,7 +72,8 @@ def test_fee_channels_link_to_their_paid_posts_with_per_yuan_measures_beside_the
     assert live["fee_share"] == pytest.approx(0.75)
     assert live["attributed_gmv_per_cny"] == pytest.approx(5.0) and live["mmm_roi"] == 5.0
     said = kol_findings(got.reset_index())[0]
-    assert said.text.startswith("The fees of Douyin livestreams bought 1 paid posts") and "5.00 CNY of GMV per CNY" in said.text
+    assert said.text.startswith("The fees of Douyin livestreams bought 1 paid posts")
+    assert "5.00 CNY of GMV per CNY" in said.text
     assert said.evidence["mix.kol.douyin_live.mmm_roi"] == 5.0 and "媒介模型" in said.text_zh
     figures = kol_figures(got.reset_index())
     assert figures["douyin_live"]["mmm_roi_ci"] == [4.0, 6.5] and figures["xiaohongshu_kol"]["posts"] == 2

@@ -44,10 +44,11 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
-from upmarket.analyses.demand.export import saved_fit
+from upmarket.analyses.demand.export import DEMAND_FIT, saved_fit
 from upmarket.analyses.demand.model import DemandModel, DemandResults, fe_coverage
 from upmarket.analyses.demand.pricing import Subsidy, pricing_counterfactuals
 from upmarket.analyses.demand.reviews import run_review_wtp
+from upmarket.analyses.demand.settings import DemandSettings
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
 from upmarket.estimation import CI_ALPHA, NotFittedError
@@ -297,7 +298,8 @@ TASTES_OFF = ("not used: no conjoint (choices) in the dataset, [demand] tastes =
 
 
 def survey_tastes(artefacts: Mapping[str, Any], products: pd.DataFrame, reference: str,
-                  characteristics: tuple[str, ...], opts: dict[str, Any], warnings: list[str]
+                  characteristics: tuple[str, ...], opts: DemandSettings | Mapping[str, Any],
+                  warnings: list[str]
                   ) -> SurveyTastes | None:
     """Consumer types from the conjoint's latent classes (the ``latent_classes`` artefact the segments analysis
     produces, fitted once per run), or None with a warning when the conjoint cannot give them."""
@@ -410,6 +412,7 @@ class Demand(Analysis):
     """Structural demand on market_sales shares with pyblp."""
 
     name = "demand"
+    settings_type = DemandSettings
     order = 50
     title = "Demand and substitution"
     title_zh = "需求与替代"
@@ -417,25 +420,26 @@ class Demand(Analysis):
     optional = ("listings", "users", "orders", "choices", "reviews")
     results_key: ClassVar[str] = "pricing"
     consumes = ("choice_design", "latent_classes", "scored_reviews")
+    produces = (DEMAND_FIT,)
     _priced = needs("market_sales:model,avg_price", "market_sales:model,revenue")  # regional prices identify α
     figure_needs: ClassVar[dict[str, Need]] = dict.fromkeys(
         ("price_elasticity", "brand_premium_cny", "diversion", "counterfactual", "demand_model"), _priced)
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("demand")
+        opts: DemandSettings = config.settings("demand")
         t0 = time.perf_counter()
-        chars = demand_characteristics(opts.get("characteristics"))
-        data = load_demand_data(warehouse, min_units=int(opts.get("min_units", 1)),
+        chars = demand_characteristics(opts.characteristics)
+        data = load_demand_data(warehouse, min_units=opts.min_units, premium_price=config.premium_price,
                                 extra=tuple(c for c in chars if c not in BUILT_IN.values()))
         warnings = list(data.warnings)
-        configured = opts.get("reference_brand", opts.get("reference"))
-        ref = choose_reference(sorted(data.products["brand"].unique()), str(configured) if configured else None,
+        configured = opts.reference_brand
+        ref = choose_reference(sorted(data.products["brand"].unique()), configured or None,
                                config.sub_brands, config.focal_brand)
-        nests = str(opts.get("nests", opts.get("nest", "band")))
+        nests = opts.nests
         data = replace(data, products=nest_column(data.products, nests, warehouse))
         base = DemandModel(reference=ref, nest="nest", characteristics=chars,
-                           integration_size=int(opts.get("integration_size", 5)),
-                           fixed_effects=str(opts.get("fixed_effects", "auto")))  # type: ignore[arg-type]
+                           integration_size=opts.integration_size,
+                           fixed_effects=opts.fixed_effects)  # type: ignore[arg-type]
         fe = base.resolve_fixed_effects(data.products)
         if fe == "product_period":
             ident = ("FE-IV: product × period effects absorbed; the price coefficient is identified by regional price "
@@ -450,10 +454,10 @@ class Demand(Analysis):
                 "instrumented by characteristics; national price moves (markdowns, festivals, subsidies) that are "
                 "correlated with demand shocks bias the price coefficient toward zero")
         kinds = ["logit"] + (["nested"] if nests != "none" else []) + (
-            ["rc"] if opts.get("rc", fe == "product_period") else [])
+            ["rc"] if (opts.rc if opts.rc is not None else fe == "product_period") else [])
         tastes = None
         not_computed: dict[str, str] = {}
-        if ("rc" in kinds and fe == "product_period" and str(opts.get("tastes", "auto")) != "none"
+        if ("rc" in kinds and fe == "product_period" and opts.tastes != "none"
                 and warehouse.has_rows("choices")):
             tastes = survey_tastes(self.artefacts, data.products, ref, base.characteristics, opts, warnings)
             absent = [c for c in tastes.characteristics
@@ -466,7 +470,7 @@ class Demand(Analysis):
             else:
                 base = replace(base, tastes=tastes)
         micro, micro_note = None, MICRO_OFF
-        if "rc" in kinds and fe == "product_period" and opts.get("micro", False) and tastes is None:
+        if "rc" in kinds and fe == "product_period" and opts.micro and tastes is None:
             micro = load_micro_data(warehouse)
             if micro is None:
                 micro_note = ("not used: no users × orders with buyer city tier and age band (aggregate-share "
@@ -474,7 +478,7 @@ class Demand(Analysis):
                               "demographic group)")
             else:
                 warnings += micro.warnings
-                base = replace(base, micro=micro, micro_agents=int(opts.get("micro_agents", 40)))
+                base = replace(base, micro=micro, micro_agents=opts.micro_agents)
                 micro_note = MICRO_RULE
         fits, solve_s, pyblp_s = fit_kinds(base, data.products, kinds, warnings)
         if not fits:
@@ -495,7 +499,7 @@ class Demand(Analysis):
             add_flag(flagged, warnings, text, *keys)
 
         figures_of_demand = FIGURES_OF_DEMAND
-        draws = int(opts.get("draws", 30))
+        draws = opts.draws
         ci = fit.figure_intervals(alpha=CI_ALPHA, draws=draws)
         el, prem, div = fit.brand_elasticity_, fit.brand_premium_, fit.diversion_
         figures: dict[str, Any] = {
@@ -529,19 +533,19 @@ class Demand(Analysis):
         tables: dict[str, pd.DataFrame] = {
             "demand_coefficients": fit.coefficient_table(),
             "sku_elasticities": fit.elasticities_,
-            "sku_cross_elasticities": fit.cross_elasticities(top=int(opts.get("cross_top", 30))),
+            "sku_cross_elasticities": fit.cross_elasticities(top=opts.cross_top),
             "diversion_matrix": div.reset_index(names="from_brand"),
         }
         if tastes is not None and fit.alpha_path:
             tables["consumer_types"] = tastes.table()
-        if opts.get("review_aspects"):  # what reviews are worth (off by default: docs/demand.md)
+        if opts.review_aspects:  # what reviews are worth (off by default: docs/demand.md)
             rev = run_review_wtp(warehouse, fit, opts, lambda: self.artefacts["scored_reviews"])
             figures.update(rev["figures"])
             tables.update(rev["tables"])
             warnings += rev["warnings"]
         charts = demand_charts(div, el, ci["price_elasticity"])
         findings: list[Finding] = []
-        step = float(opts.get("step_cny", 500.0))
+        step = opts.step_cny
         models = top_models(fit, config.focal_brand, 3, 4000.0) + top_models(fit, ref, 2)
         if models:
             cann = cannibalisation_table(fit, models, step)
@@ -555,8 +559,8 @@ class Demand(Analysis):
                     f"{r.model} 提价 {step:.0f} 元，每季度少卖 {r.units_lost:,.0f} 台，其中 {to_ref:.0%} 转向{ref}，"
                     f"{r.share_to_outside:.0%} 放弃购买。",
                 ))
-        if opts.get("counterfactual", True):
-            self._counterfactual(fit, config.focal_brand, opts.get("cost_ratio"), opts.get("counterfactual_period"),
+        if opts.counterfactual:
+            self._counterfactual(fit, config.focal_brand, opts.cost_ratio, opts.counterfactual_period,
                                  figures, tables, charts, findings, warnings)
             negative = (figures.get("counterfactual") or {}).get("negative_costs", 0)
             if negative:
@@ -569,11 +573,10 @@ class Demand(Analysis):
         if flagged:
             figures["warnings"] = flagged
         figures["demand_model"]["seconds"] = _r(time.perf_counter() - t0, 2)
-        artefacts = saved_fit(fit, warnings, focal_brand=config.focal_brand, sub_brands=config.sub_brands,
-                              cost_ratio=opts.get("cost_ratio"))
+        self.artefacts.produce("demand_fit", lambda: saved_fit(  # type: ignore[union-attr]
+            fit, warnings, focal_brand=config.focal_brand, sub_brands=config.sub_brands, cost_ratio=opts.cost_ratio))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed,
-                       artefacts=artefacts)
+                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed)
 
     @staticmethod
     def _counterfactual(fit: DemandResults, focal: str, cost_ratio: Any, period: str | None, figures: dict[str, Any],

@@ -18,7 +18,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from upmarket.contract import PRICE_BAND_EDGES
+from upmarket.market_rules import band_of, sold_row_band
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -52,18 +52,13 @@ class DemandData:
         return int(self.products["region"].nunique())
 
 
-def _band_of(price: ir.NumericValue) -> ir.StringValue:
-    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
-    return ibis.cases(*branches, else_=ibis.null("string"))
-
-
 def _sku_characteristics(warehouse: Warehouse, extra: tuple[str, ...] = ()) -> tuple[ir.Table, ir.Table]:
     """Mean characteristics per (model, list-price band) and per model (band NULL rows); ``extra`` numeric columns
     of products (``battery_mah``, a column the export carries beyond the contract's) are averaged the same way."""
     p = warehouse.table("products")
     p = p.mutate(
         model_key=p.model.strip().lower(),
-        band=_band_of(p.list_price),
+        band=band_of(p.list_price),  # which SKUs a row's band holds: matched by their list price
         storage=(p.storage_gb.cast("float64") / 128.0).log2(),
         foldable_f=p.foldable.cast("float64"),
     )
@@ -89,7 +84,8 @@ def product_columns(warehouse: Warehouse) -> list[str]:
             and c not in ("list_price",)]
 
 
-def load_demand_data(warehouse: Warehouse, *, min_units: int = 1, extra: tuple[str, ...] = ()) -> DemandData:
+def load_demand_data(warehouse: Warehouse, *, min_units: int = 1, extra: tuple[str, ...] = (),
+                     premium_price: str = "contract") -> DemandData:
     """Build product-market rows from ``market_sales`` + ``market_size`` (+ ``products``).
 
     ``extra``: further numeric products columns to carry as characteristics (``[demand] characteristics``).
@@ -109,9 +105,15 @@ def load_demand_data(warehouse: Warehouse, *, min_units: int = 1, extra: tuple[s
         s.avg_price, ibis.ifelse(s.units > 0, s.revenue / s.units, ibis.null("float64"))
     )
     s = s.mutate(price_row=price)
-    # one product per (market, model, band): a tracker may split a model's units by band
-    band = ibis.coalesce(s.price_band.strip().nullif(""), _band_of(s.price_row))
-    s = s.mutate(band=band)
+    # one product per (market, model, band): a tracker may split a model's units by band; a row's band by the one
+    # rule of market_rules (its own band and price paid, then its SKUs' list price; list first under "list")
+    p = warehouse.table("products")
+    listed = p.mutate(model_key=p.model.strip().lower()).group_by("model_key").aggregate(
+        model_list_price=lambda t: t.list_price.mean())
+    s = s.left_join(listed, "model_key").drop("model_key_right")
+    band, _ = sold_row_band(s.price_band.strip().nullif(""), [("price", s.price_row)], s.model_list_price,
+                            premium_price)
+    s = s.mutate(band=band).drop("model_list_price")
     g = s.group_by(["period", "region", "brand", "model", "model_key", "band"]).aggregate(
         units=s.units.sum(),
         revenue_known=(s.price_row * s.units).sum(),

@@ -20,12 +20,10 @@ import pandas as pd
 from upmarket.analyses.demand.data import PRICE_UNIT
 from upmarket.analyses.demand.model import DemandResults
 from upmarket.analyses.demand.pricing import config_costs
-from upmarket.artefacts import SavedModel
+from upmarket.artefacts import Artefact, SavedModel
 
 FORMAT = "upmarket.demand_fit"
 VERSION = 1
-JSON_NAME = "demand_fit.json"
-NPZ_NAME = "demand_fit.npz"
 PRODUCT_COLUMNS = ("market_ids", "period", "region", "brand", "maker", "model", "band", "nest", "prices_cny",
                    "units", "potential_units", "shares")
 
@@ -119,7 +117,7 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
     if "maker" not in table:
         table["maker"] = table["brand"]
     meta = {
-        "format": FORMAT, "version": VERSION, "arrays": NPZ_NAME,
+        "format": FORMAT, "version": VERSION,
         "kind": fit.model.kind, "fixed_effects": fit.fixed_effects, "reference": fit.reference,
         "focal_brand": focal_brand, "sub_brands": [b for b in sub_brands if b != focal_brand],
         "price_unit_cny": PRICE_UNIT, "price_coef_per_1000cny": float(fit.price_coef_),
@@ -137,14 +135,21 @@ def demand_fit_artefact(fit: DemandResults, *, focal_brand: str, sub_brands: lis
         "agent_coef": coef, "agent_type": agent_type, "costs_cny": costs,
         "shares_fit": np.asarray(res.compute_shares(), float).ravel(),
     }
-    return SavedModel(meta, arrays, JSON_NAME, NPZ_NAME)
+    return SavedModel(meta, arrays)
 
 
-def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> dict[str, SavedModel]:
-    """``{"demand_fit": artefact}`` for the analysis' section, or {} with a warning when the fit cannot be saved
-    (the figures stand without it; only `upmarket serve` needs it)."""
+def saved_fit(fit: DemandResults, warnings: list[str], **kw: Any) -> SavedModel | None:
+    """The ``demand_fit`` artefact's value, or None with a warning when the fit cannot be saved (the figures stand
+    without it; only `upmarket serve` needs it)."""
     try:
-        return {"demand_fit": demand_fit_artefact(fit, **kw)}
+        return demand_fit_artefact(fit, **kw)
     except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
         warnings.append(f"the demand fit could not be saved for `upmarket serve` ({exc})")
-        return {}
+        return None
+
+
+DEMAND_FIT = Artefact(
+    "demand_fit", None, reads=("market_sales", "market_size", "products", "users", "orders", "choices"),
+    settings=("demand", "focal_brand", "sub_brands", "premium_price"),
+    inputs=("choice_design", "latent_classes", "scored_reviews"),
+    doc="the fitted demand model in a form that re-prices without pyblp (`upmarket serve`; docs/artefacts-demand.md)")

@@ -26,6 +26,7 @@ from upmarket.analyses.equity import dimensions as dim
 from upmarket.analyses.equity.charts import charts
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
 from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
+from upmarket.analyses.equity.settings import EquitySettings
 from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
 from upmarket.findings import Slots
 
@@ -37,7 +38,6 @@ __all__ = ["DirichletFit", "Equity", "dirichlet"]
 
 QUALITY_ASPECTS = ("camera", "performance", "system", "battery", "design", "screen")
 """Voice aspects that speak to product quality (price and service do not)."""
-DEFAULT_WEIGHTS = dict.fromkeys(dim.DIMENSIONS, 0.25)
 
 
 def _r(x: Any, d: int = 4) -> float | None:
@@ -83,6 +83,7 @@ class Equity(Analysis):
     perceived quality, revenue premium and an index."""
 
     name = "equity"
+    settings_type = EquitySettings
     order = 65  # after funnel (20), voice (30), spread (40), demand (50): reads their figures via upstream
     title = "Brand equity: loyalty, switching, awareness, quality and the revenue premium"
     title_zh = "品牌资产：忠诚与换机、认知、品质与收入溢价"
@@ -105,18 +106,19 @@ class Equity(Analysis):
         return None
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("equity")
+        opts: EquitySettings = config.settings("equity")
         unmet = dict(self.uncomputable(warehouse))  # contract 1 has no returns/complaints table: quality is ratings
         # and voice sentiment
-        benchmark = str(opts.get("benchmark_brand", config.sub_brands[0] if config.sub_brands else ""))
-        min_n = int(opts.get("min_n", 300))  # ±0.05 at 90 % for a loyalty near one half
-        weights = {k: float(v) for k, v in dict(opts.get("weights", DEFAULT_WEIGHTS)).items()}
+        benchmark = opts.benchmark_brand if opts.benchmark_brand is not None else (
+            config.sub_brands[0] if config.sub_brands else "")
+        min_n = opts.min_n  # ±0.05 at 90 % for a loyalty near one half
+        weights = dict(opts.weights)
         bad = set(weights) - set(dim.DIMENSIONS)
         if bad:
             raise ValueError(f"[equity] weights: unknown dimension(s) {', '.join(sorted(bad))}; "
                              f"use {', '.join(dim.DIMENSIONS)}")
-        rng = np.random.default_rng(int(opts.get("seed", 0)))
-        draws = int(opts.get("draws", 1000))
+        rng = np.random.default_rng(opts.seed)
+        draws = opts.draws
         con = warehouse.con
         tables: dict[str, pd.DataFrame] = {}
         warnings: list[str] = []

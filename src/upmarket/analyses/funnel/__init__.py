@@ -17,6 +17,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
+from upmarket.analyses.funnel.settings import FunnelSettings
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
 from upmarket.analyses.funnel.stages import PLATFORM_STAGE_MAP, STAGES, stage_map
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
@@ -138,6 +139,7 @@ class Funnel(Analysis):
     """
 
     name = "funnel"
+    settings_type = FunnelSettings
     order = 20
     title = "Funnels, consumer stages and cross-platform paths"
     title_zh = "多平台转化漏斗、消费者资产阶段与跨平台种草路径"
@@ -166,15 +168,14 @@ class Funnel(Analysis):
         return None
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        o = config.options("funnel")
+        o: FunnelSettings = config.settings("funnel")
         opts = FunnelOptions(
-            window_days=int(o.get("window_days", 7)), bootstrap=int(o.get("bootstrap", 400)),
-            seed=int(o.get("seed", 0)), focal_brand=config.focal_brand, sub_brands=tuple(config.sub_brands),
-            competitors=tuple(config.competitors), stages=bool(o.get("stages", True)),
-            paths=bool(o.get("paths", True)),
+            window_days=o.window_days, bootstrap=o.bootstrap, seed=o.seed, focal_brand=config.focal_brand,
+            sub_brands=tuple(config.sub_brands), competitors=tuple(config.competitors), stages=o.stages,
+            paths=o.paths, premium_price=config.premium_price,
         )
         src: TableSource = warehouse
-        if str(o.get("engine", "duckdb")).lower() == "spark":
+        if o.engine == "spark":
             reason = spark_available()
             if reason is not None:
                 raise RuntimeError(f"[funnel] engine = 'spark' but {reason}")

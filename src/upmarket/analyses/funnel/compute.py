@@ -37,6 +37,8 @@ class FunnelOptions:
     competitors: tuple[str, ...] = ("Huawei", "Apple", "OPPO", "vivo", "Honor")
     stages: bool = True
     paths: bool = True
+    premium_price: str = "contract"
+    """Which price bands a SKU (top-level ``premium_price``, :mod:`upmarket.market_rules`)."""
     shops: tuple[str, ...] = fp.SHOPS
     content: tuple[str, ...] = fp.CONTENT
 
@@ -91,11 +93,12 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
     if products is None:
         warnings.append("products table absent: no brand or price band in the funnel breakdowns")
     rivals = tuple(opts.competitors)
+    paid_orders = _opt(src, "orders") if opts.premium_price == "paid" else None  # SKUs banded by price paid
 
     tier_counts: pd.DataFrame | None = None
     ecube: pd.DataFrame | None = None
     if traffic is not None:
-        rows = fr.traffic_counts(traffic, products)
+        rows = fr.traffic_counts(traffic, products, paid_orders, opts.premium_price)
         by_platform = _sorted(fr.cube(rows, ["platform"]).to_pandas(), ["platform"])
         daily = _sorted(fr.cube(rows, ["platform", "date"]).to_pandas(), ["platform", "date"])
         tcube = fr.cube(rows, ["platform", *TRAFFIC_DIMS, "premium"]).to_pandas()
@@ -116,7 +119,7 @@ def compute(src: TableSource, opts: FunnelOptions | None = None) -> FunnelOutput
     stage_missing: dict[str, str] = {"stages": "table events is not in the dataset"} if events is None else {}
 
     if events is not None:
-        erows = fr.event_counts(events, users, products)
+        erows = fr.event_counts(events, users, products, paid_orders, opts.premium_price)
         ecube = fr.cube(erows, ["platform", *EVENT_DIMS, "premium"]).to_pandas()
         if tier_counts is None and (ecube["city_tier"] != "unknown").any():
             tier_counts = ecube  # traffic without tiers: the tiers of the users behind the events

@@ -30,8 +30,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from upmarket.contract import PREMIUM_THRESHOLD_CNY, PRICE_BAND_EDGES
 from upmarket.estimation import CI_LEVEL
+from upmarket.market_rules import band_of, is_premium, sku_band_prices
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -124,16 +124,11 @@ def day_bootstrap(daily: pd.DataFrame, by: str = "platform", reps: int = 400, se
 
 
 # --------------------------------------------------------------------------- expressions
-def band_of(price: ir.NumericValue) -> ir.StringValue:
-    """The contract price band of a price expression (NULL stays NULL)."""
-    branches = [((price >= lo) & (price < hi), band) for band, lo, hi in PRICE_BAND_EDGES]
-    return ibis.cases(*branches, else_=ibis.null("string"))
-
-
-def product_dims(products: ir.Table) -> ir.Table:
-    """sku_id → brand, price_band (from list_price), premium flag; one row per SKU."""
-    p = products.group_by("sku_id").aggregate(brand=products.brand.arbitrary(), list_price=products.list_price.max())
-    return p.mutate(price_band=band_of(p.list_price), premium=p.list_price >= PREMIUM_THRESHOLD_CNY).select(
+def product_dims(products: ir.Table, orders: ir.Table | None = None, premium_price: str = "contract") -> ir.Table:
+    """sku_id → brand, price_band, premium flag; one row per SKU, banded by the price market_rules names for a
+    listed SKU (its list price; the mean price paid under ``premium_price = "paid"``)."""
+    p = sku_band_prices(products, orders, premium_price)
+    return p.mutate(price_band=band_of(p.band_price), premium=is_premium(p.band_price)).select(
         "sku_id", "brand", "price_band", "premium")
 
 
@@ -141,7 +136,8 @@ def _num(col: ir.Value, ok: ir.BooleanValue) -> ir.Value:
     return ibis.ifelse(ok, col, 0).cast("int64")
 
 
-def traffic_counts(traffic: ir.Table, products: ir.Table | None) -> ir.Table:
+def traffic_counts(traffic: ir.Table, products: ir.Table | None, orders: ir.Table | None = None,
+                   premium_price: str = "contract") -> ir.Table:
     """``traffic`` rows with the count columns of :data:`COUNTS` and brand / price band joined in.
 
     Columns kept as dimensions: date, platform, sku_id, city_tier, segment, source, brand,
@@ -168,7 +164,7 @@ def traffic_counts(traffic: ir.Table, products: ir.Table | None) -> ir.Table:
         units_buyers=_num(t.buyers, t.units.notnull()),
     )
     if products is not None:
-        t = t.left_join(product_dims(products), "sku_id").drop("sku_id_right")
+        t = t.left_join(product_dims(products, orders, premium_price), "sku_id").drop("sku_id_right")
     else:
         t = t.mutate(brand=ibis.null("string"), price_band=ibis.null("string"), premium=ibis.null("boolean"))
     t = t.mutate(
@@ -234,7 +230,8 @@ def click_sessions(events: ir.Table) -> ir.Table:
 USER_DIMS: tuple[str, ...] = ("city_tier", "age_band", "gender")
 
 
-def event_counts(events: ir.Table, users: ir.Table | None, products: ir.Table | None) -> ir.Table:
+def event_counts(events: ir.Table, users: ir.Table | None, products: ir.Table | None,
+                 orders: ir.Table | None = None, premium_price: str = "contract") -> ir.Table:
     """Count columns per event key, with the user's tier, age band and gender and the SKU's brand and band.
 
     Users missing from ``users`` get ``unknown`` attributes (reported by :func:`event_checks`).
@@ -247,7 +244,7 @@ def event_counts(events: ir.Table, users: ir.Table | None, products: ir.Table | 
     else:
         k = k.mutate(**{d: ibis.null("string") for d in USER_DIMS})
     if products is not None:
-        k = k.left_join(product_dims(products), "sku_id").drop("sku_id_right")
+        k = k.left_join(product_dims(products, orders, premium_price), "sku_id").drop("sku_id_right")
     else:
         k = k.mutate(brand=ibis.null("string"), price_band=ibis.null("string"), premium=ibis.null("boolean"))
     one = ibis.literal(1, "int64")

@@ -37,6 +37,7 @@ from upmarket.analyses.launch.analogues import (
 from upmarket.analyses.launch.bass import BassFitError, BassResult, convert_rate, fit_bass
 from upmarket.analyses.launch.charts import curve_chart, fan_chart
 from upmarket.analyses.launch.series import ModelSeries, market_series, model_info, order_series
+from upmarket.analyses.launch.settings import LaunchSettings
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -88,6 +89,7 @@ class Launch(Analysis):
     """Bass diffusion per model, analogue forecasts for new models, cascade virality against q."""
 
     name = "launch"
+    settings_type = LaunchSettings
     order = 80
     consumes = ("post_cascades",)
     title = "Launches: Bass diffusion curves and pre-launch forecasts"
@@ -106,13 +108,13 @@ class Launch(Analysis):
         return "needs market_sales with model rows, or orders and products, not in the dataset"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("launch")
-        source = str(opts.get("source", "auto"))
+        opts: LaunchSettings = config.settings("launch")
+        source = opts.source
         if source not in ("auto", "market_sales", "orders"):
             raise ValueError(f"[launch] source must be auto, market_sales or orders, not {source!r}")
-        min_points = int(opts.get("min_points", 4))
-        min_analogues = int(opts.get("min_analogues", 2))
-        rng = np.random.default_rng(int(opts.get("seed", 0)))
+        min_points = opts.min_points
+        min_analogues = opts.min_analogues
+        rng = np.random.default_rng(opts.seed)
         info = model_info(warehouse)
         warnings: list[str] = []
         not_computed: dict[str, str] = {}
@@ -171,11 +173,11 @@ class Launch(Analysis):
             columns=["model", "p", "q", "m", "time_unit", "launch", "series", "brand"])
 
         # pre-launch forecasts from analogues
-        wanted = [str(m) for m in opts.get("forecast", [])]
-        m_scale = {str(k): float(v) for k, v in dict(opts.get("m_scale", {})).items()}
+        wanted = list(opts.forecast)
+        m_scale = dict(opts.m_scale)
         targets = list(dict.fromkeys([*wanted, *(m for m in not_computed if m not in figures)]))
         forecasts, fans = [], []
-        horizon_opt = opts.get("horizon")
+        horizon_opt = opts.horizon
         for model in targets:
             meta = info[info["model"] == model]
             target = {"model": model,
@@ -198,7 +200,7 @@ class Launch(Analysis):
                               "analogue_models": " | ".join(entry["analogues"])})
             if "_log_cov" in fc and np.isfinite(fc["_log_cov"]).all() and np.isfinite(fc["_log_mean"]).all():
                 horizon = int(horizon_opt) if horizon_opt is not None else DEFAULT_HORIZON.get(unit, 8)
-                fan = forecast_fan(fc, horizon, int(opts.get("fan_draws", 2000)), rng, LEVEL)
+                fan = forecast_fan(fc, horizon, opts.fan_draws, rng, LEVEL)
                 fans.append(fan.assign(model=model, time_unit=unit))
 
         backtest = self._backtest(fitted, min_analogues)
@@ -211,7 +213,7 @@ class Launch(Analysis):
         # cascade virality as a driver of q across launches
         tables: dict[str, pd.DataFrame] = {"launch_fits": table}
         built = self.artefacts["post_cascades"]  # every post's cascade, not only the top posts in results
-        window = float(opts.get("virality_window_weeks", 13))
+        window = opts.virality_window_weeks
         virality = cascade_virality(warehouse, built[0] if built else None, info, window) if len(fitted) else None
         if virality is None:
             not_computed["q_drivers"] = ("no cascades of posts naming the fitted models' SKUs (needs the spread "
@@ -219,7 +221,7 @@ class Launch(Analysis):
         else:
             reg = virality_regression(fitted, virality, LEVEL)
             tables["launch_virality"] = fitted[["model", "q", "time_unit"]].merge(virality, on="model")
-            min_launches = int(opts.get("min_launches", 8))
+            min_launches = opts.min_launches
             if reg["n"] < 3:
                 not_computed["q_drivers"] = f"only {reg['n']} fitted launch(es) with cascades; a regression needs 3"
             else:

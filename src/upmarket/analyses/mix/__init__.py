@@ -17,6 +17,7 @@ import pandas as pd
 from upmarket.analyses.base import Analysis, Finding, Section, register
 from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
+from upmarket.analyses.mix.export import MIX_MODEL
 from upmarket.analyses.mix.kol import fee_channel_rules, kol_table
 from upmarket.analyses.mix.model import MixData, MixFit, decay_summary, fit
 from upmarket.analyses.mix.plan import (
@@ -31,6 +32,7 @@ from upmarket.analyses.mix.plan import (
     scenario_rows,
     unidentified,
 )
+from upmarket.analyses.mix.settings import MixSettings
 from upmarket.findings import Slots
 
 if TYPE_CHECKING:
@@ -46,11 +48,11 @@ def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
-def _bounds(opts: dict[str, Any], channels: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+def _bounds(opts: MixSettings, channels: tuple[str, ...]) -> dict[str, tuple[float, float]]:
     """Per-channel spend bounds as multiples of the current spend: ``[mix.bounds] jd_ads = [0.8, 1.5]``."""
-    default = tuple(float(v) for v in opts.get("default_bounds", [0.5, 2.0]))
+    default = tuple(opts.default_bounds)
     out = {c: default for c in channels}
-    for ch, pair in dict(opts.get("bounds", {}) or {}).items():
+    for ch, pair in opts.bounds.items():
         if ch not in channels:
             raise MixInputError(f"upmarket.toml [mix] bounds: {ch!r} is not a channel with spend "
                                 f"(channels: {', '.join(channels)})")
@@ -61,10 +63,10 @@ def _bounds(opts: dict[str, Any], channels: tuple[str, ...]) -> dict[str, tuple[
     return out
 
 
-def _scenarios(opts: dict[str, Any], channels: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _scenarios(opts: MixSettings, channels: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Hand-made plans: ``[mix.scenarios.more_live] douyin_live = 1.5`` (multiples of the current spend)."""
     out = {}
-    for name, plan in dict(opts.get("scenarios", {}) or {}).items():
+    for name, plan in opts.scenarios.items():
         unknown = sorted(set(plan) - set(channels))
         if unknown:
             raise MixInputError(f"upmarket.toml [mix] scenarios.{name}: {unknown[0]!r} is not a channel with spend")
@@ -192,6 +194,8 @@ class Mix(Analysis):
     """Marketing mix: ROI, marginal ROI, budget optimiser, scenarios and forecasts."""
 
     name = "mix"
+    settings_type = MixSettings
+    produces = (MIX_MODEL,)
     order = 60
     title = "Marketing mix: what each channel returns and where the next yuan should go"
     title_zh = "营销组合：各渠道回报与下一元预算的去向"
@@ -212,15 +216,13 @@ class Mix(Analysis):
         return dict(self.upstream.get("spread", {}) or {})
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("mix")
+        opts: MixSettings = config.settings("mix")
         data, source, warnings = load(warehouse, config)
         if len(data.weeks) < MIN_WEEKS:
             raise MixInputError(f"mix: {len(data.weeks)} weeks with both spend and GMV; the model needs at least "
                                 f"{MIN_WEEKS}")
-        fit_options = {"adstock": str(opts.get("adstock", "geometric")),
-                       "saturation": str(opts.get("saturation", "hill")), "harmonics": int(opts.get("harmonics", 2)),
-                       "starts": int(opts.get("starts", 3)), "n_draws": int(opts.get("draws", 1000)),
-                       "seed": int(opts.get("seed", 0))}
+        fit_options = {"adstock": opts.adstock, "saturation": opts.saturation, "harmonics": opts.harmonics,
+                       "starts": opts.starts, "n_draws": opts.draws, "seed": opts.seed}
         tests = lift_tests(warehouse, opts, data.channels)
         f = fit(data, lift_tests=tests, **fit_options)
         if f.dropped_controls:
@@ -244,14 +246,14 @@ class Mix(Analysis):
         if len(kol):
             tables["kol"] = kol
 
-        plan_weeks = min(int(opts.get("plan_weeks", 13)), len(data.weeks))
-        planner = Planner(f, plan_weeks, n_draws=int(opts.get("plan_draws", 200)))
+        plan_weeks = min(opts.plan_weeks, len(data.weeks))
+        planner = Planner(f, plan_weeks, n_draws=opts.plan_draws)
         bounds = _bounds(opts, data.channels)
         ones = np.ones(len(data.channels))
-        if opts.get("target_mroi") is not None:
-            budget = planner.for_target_mroi(float(opts.get("target_mroi")), bounds)
+        if opts.target_mroi is not None:
+            budget = planner.for_target_mroi(opts.target_mroi, bounds)
         else:
-            budget = float(opts.get("budget", planner.current.sum()))
+            budget = opts.budget if opts.budget is not None else float(planner.current.sum())
         best = planner.optimise(budget, bounds)
         g_now, g_opt = planner.gmv(ones), planner.gmv(best)
         m_opt = planner.marginal(best)
@@ -263,7 +265,7 @@ class Mix(Analysis):
                               "bound_low": [bounds[c][0] for c in data.channels],
                               "bound_high": [bounds[c][1] for c in data.channels]})
         tables["allocation"] = alloc
-        grid = np.linspace(0.0, float(opts.get("curve_max", 2.5)), 11)
+        grid = np.linspace(0.0, opts.curve_max, 11)
         curves = planner.curve(grid)
         tables["response_curves"] = curves
         plans = {"current": ones, "optimal": best, **_scenarios(opts, data.channels)}
@@ -276,16 +278,16 @@ class Mix(Analysis):
                      "expected_gmv_ci": [_r(v, 0) for v in quantiles(total_opt)[::2]],
                      "uplift": _r(uplift, 0), "uplift_ci": [_r(v, 0) for v in (uplift_ci or (uplift, uplift))],
                      "mroi_at_optimum": {c: _r(v) for c, v in zip(data.channels, m_opt.mean(axis=0), strict=True)}}
-        if opts.get("target_mroi") is not None:
-            optimiser["target_mroi"] = float(opts.get("target_mroi"))
+        if opts.target_mroi is not None:
+            optimiser["target_mroi"] = opts.target_mroi
 
-        h = max(1, min(int(opts.get("forecast_weeks", 13)), 52))
+        h = max(1, min(opts.forecast_weeks, 52))
         fweeks = future_weeks(data.weeks[-1], h)
         fc = forecast(f, fweeks, planned_spend(opts, data, h), future_controls(data, h), seed=fit_options["seed"])
         tables["forecast"] = fc
         total = fc[["gmv_p05", "gmv_p95"]].sum()
         hold: dict[str, Any] = {}
-        hold_weeks = int(opts.get("holdout_weeks", 8))
+        hold_weeks = opts.holdout_weeks
         if hold_weeks > 0 and len(data.weeks) - hold_weeks >= MIN_WEEKS:
             hold, hold_fc = holdout(data, hold_weeks, lift_tests=[t for t in tests if t.end < data.weeks[-hold_weeks]],
                                     **fit_options)
@@ -324,7 +326,7 @@ class Mix(Analysis):
             charts[-1].name, charts[-1].title, charts[-1].title_zh = (
                 "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
                 "留出检验：不含最后几周拟合后的预测")
+        self.artefacts.produce("mix_model", lambda: planner.artefact)  # type: ignore[union-attr]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        charts=charts, warnings=warnings,
-                       findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)],
-                       artefacts={"mix_model": planner.artefact})
+                       findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)])

@@ -19,12 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from upmarket.analyses.mix.model import MAX_LAG, MixFit, baseline_of, media, unflatten
-from upmarket.artefacts import SavedModel
+from upmarket.artefacts import Artefact, SavedModel
 
 FORMAT = "upmarket.mix_model"
 VERSION = 2
-JSON_NAME = "mix_model.json"
-NPZ_NAME = "mix_model_draws.npz"
 DRAWS = 200
 """Posterior draws saved for the dashboard's interval (a few kB per channel)."""
 
@@ -95,6 +93,11 @@ def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> SavedMode
     meta = {"format": FORMAT, "version": VERSION, "period": "week", "saturation": saturation,
             "baseline_gmv_cny": float(_baselines(f, mode_vector(f), start)[0]),
             "baseline_weeks": [str(weeks[start].date()), str(weeks[-1].date())],
-            "point": "posterior mode", "adstock": f.adstock, "draws": NPZ_NAME if arrays else None,
+            "point": "posterior mode", "adstock": f.adstock, "draws": bool(arrays),
             "n_draws": len(draws) if arrays else 0, "channels": channels}
-    return SavedModel(meta, arrays, JSON_NAME, NPZ_NAME)
+    return SavedModel(meta, arrays)
+
+
+MIX_MODEL = Artefact(
+    "mix_model", None, reads=("spend", "kpi_weekly", "orders", "products"), settings=("mix",),
+    doc="the fitted mix model's steady-state response curves and draws, for budget what-ifs (`upmarket serve`)")

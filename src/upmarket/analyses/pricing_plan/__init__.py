@@ -42,6 +42,7 @@ from upmarket.analyses.pricing_plan.optimise import (
     unconstrained,
     value,
 )
+from upmarket.analyses.pricing_plan.settings import PricingPlanSettings
 from upmarket.contract.codes import NATIONAL_SUBSIDY
 from upmarket.findings import Slots
 
@@ -137,6 +138,7 @@ def channel_context(warehouse: Warehouse, brands: list[str], sub_brand: str, foc
 @register
 class PricingPlan(Analysis):
     name = "pricing_plan"
+    settings_type = PricingPlanSettings
     order = 70
     title = "Price plan by segment, city tier and channel"
     title_zh = "分人群、分城市级别、分渠道定价方案"
@@ -156,7 +158,7 @@ class PricingPlan(Analysis):
         from upmarket.choice.mnl import fit_mnl
         from upmarket.market_rules import brand_street_price
 
-        o = config.options("pricing_plan")
+        o: PricingPlanSettings = config.settings("pricing_plan")
         focal = config.focal_brand
         data: ChoiceData = self.artefacts["choice_design"]
         levels = data.levels["brand"]
@@ -175,9 +177,9 @@ class PricingPlan(Analysis):
         prices = brand_street_price(warehouse)
         brands = data.levels["brand"]
         rivals = [b for b in brands if b not in (focal, ref)]
-        floor = float(o.get("floor", 3999))
-        spread = float(o.get("channel_spread", 0.1))
-        fees = {str(k): float(v) for k, v in dict(o.get("channel_fee", {})).items()}
+        floor = o.floor
+        spread = o.channel_spread
+        fees = dict(o.channel_fee)
         ip = data.price_index
         tiers: dict[str, float] = {ALL: 1.0}
         if warehouse.has_rows("users"):
@@ -185,7 +187,7 @@ class PricingPlan(Analysis):
             users = users[users["user_id"].isin(set(data.respondents))]
             a_all = -fit_mnl(data).params[ip]
             for t, ids in users.groupby("city_tier")["user_id"]:
-                if len(ids) >= int(o.get("min_tier", 30)):
+                if len(ids) >= o.min_tier:
                     tiers[str(t)] = float(-fit_mnl(data.subset(ids.to_numpy())).params[ip] / a_all)
         posterior = pd.DataFrame(best.posterior, columns=seg_names).assign(respondent_id=data.respondents)
         mix = channel_mix(warehouse, posterior)
@@ -204,7 +206,7 @@ class PricingPlan(Analysis):
                             for r in rivals} for pf in platforms_all}
         sub_top = {pf: float(ctx.loc[pf, "sub_top"]) if ctx is not None and pf in ctx.index else np.nan
                    for pf in platforms_all}
-        sub_price = {pf: float(o["sub_price"]) if "sub_price" in o else sub_top[pf] if np.isfinite(sub_top[pf])
+        sub_price = {pf: o.sub_price if o.sub_price is not None else sub_top[pf] if np.isfinite(sub_top[pf])
                      else 1999.0 for pf in platforms_all}
         if ref is None:  # no sub-brand product in the choice set: no ladder above it
             sub_price = dict.fromkeys(platforms_all, 0.0)
@@ -217,14 +219,13 @@ class PricingPlan(Analysis):
                 out.append(Cell(v_focal=_utility(beta, data.names, focal, 0.0, True), alpha=-beta[ip],
                                 v_sub=_utility(beta, data.names, ref, sub_price[pf], False) if ref else -np.inf,
                                 v_others=v_others,
-                                cost=float(o.get("cost_share", 0.6)) * floor, floor=floor, p_sub=sub_price[pf],
-                                ladder_gap=float(o.get("ladder_gap", 500)) if ref else 0.0,
-                                diversion_cap=float(o.get("diversion_cap", 0.3)),
-                                objective=str(o.get("objective", "margin")), fee=fees.get(pf, 0.0)))
+                                cost=o.cost_share * floor, floor=floor, p_sub=sub_price[pf],
+                                ladder_gap=o.ladder_gap if ref else 0.0,
+                                diversion_cap=o.diversion_cap, objective=o.objective, fee=fees.get(pf, 0.0)))
             return out
 
-        rng = np.random.default_rng(int(o.get("seed", 0)))
-        n_draws = int(o.get("draws", 30))
+        rng = np.random.default_rng(o.seed)
+        n_draws = o.draws
         rows = []
         point_cells: dict[tuple[str, str], tuple[list[Cell], np.ndarray]] = {}  # the point estimate's cells
         for k, seg in enumerate(seg_names):
@@ -288,8 +289,8 @@ class PricingPlan(Analysis):
                     i=plan.groupby(["segment", "city_tier"]).cumcount()).itertuples()]
         figures: dict[str, Any] = {
             "price": {}, "list_price": {}, "units_per_1000": {}, "margin_per_1000": {},
-            "constraints": {"floor": floor, "ladder_gap": float(o.get("ladder_gap", 500)),
-                            "diversion_cap": float(o.get("diversion_cap", 0.3)),
+            "constraints": {"floor": floor, "ladder_gap": o.ladder_gap,
+                            "diversion_cap": o.diversion_cap,
                             "subsidy_cap": NATIONAL_SUBSIDY.limit_cny,
                             "channel_spread": spread, "channel_fee": fees},
         }

@@ -45,6 +45,7 @@ from upmarket.analyses.segments.conjoint import (
     load_choices,
     membership_traits,
 )
+from upmarket.analyses.segments.settings import SegmentsSettings
 from upmarket.analyses.segments.wtp import _r, segment_elasticities, segments_block, wtp_table
 from upmarket.choice.design import ChoiceData, ChoiceDataError, build_design
 from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
@@ -69,6 +70,7 @@ class Segments(Analysis):
     """Choice models on the conjoint; latent segments and their willingness to pay."""
 
     name = "segments"
+    settings_type = SegmentsSettings
     order = 60
     title = "Segments and willingness to pay"
     title_zh = "细分人群与支付意愿"
@@ -91,7 +93,7 @@ class Segments(Analysis):
         return "needs table choices (a conjoint) or users (for behavioural segments), neither is in the dataset"
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("segments")
+        opts: SegmentsSettings = config.settings("segments")
         if not warehouse.has_rows("choices"):
             return self._behavioural(warehouse, config)
         data: ChoiceData = self.artefacts["choice_design"]
@@ -122,7 +124,7 @@ class Segments(Analysis):
                                                 for n, v in w.items() if n.startswith("brand=")}
             if elastic is not None:
                 el[seg], el_ci[seg] = elastic[0][str(k)], elastic[1][str(k)]
-        groups = self._groups(warehouse, data, int(opts.get("min_group", 30)), warnings)
+        groups = self._groups(warehouse, data, opts.min_group, warnings)
         if groups is not None:
             tables.append(groups)
         wtp_long = pd.concat(tables, ignore_index=True)
@@ -133,7 +135,7 @@ class Segments(Analysis):
             "brand_premium_cny": prem, "brand_premium_cny_ci": prem_ci,
             "segment_share": {s: _r(best.shares[k], 4) for k, s in enumerate(names)},
             "segment_share_ci": {s: [_r(share_ci[k, 0], 4), _r(share_ci[k, 1], 4)] for k, s in enumerate(names)},
-            "_results": {"segments": segments_block(best, data, names, int(opts.get("seed", 0)))},
+            "_results": {"segments": segments_block(best, data, names, opts.seed)},
             "latent_class": {"n_classes": best.n_classes, "criterion": "bic", "reference": ref,
                              "reference_rule": data.reference_rule,
                              "membership_covariates": best.covariates,
@@ -163,12 +165,12 @@ class Segments(Analysis):
                   "segment_membership": pd.DataFrame({"respondent_id": data.respondents,
                                                       "segment": np.array(names)[best.assignments()],
                                                       "posterior": best.posterior.max(axis=1)})}
-        draws = int(opts.get("mixed_draws", 50))
+        draws = opts.mixed_draws
         if draws > 0:
-            self._mixed(data, mnl, draws, int(opts.get("seed", 0)), figures, tables, findings, warnings)
+            self._mixed(data, mnl, draws, opts.seed, figures, tables, findings, warnings)
         posterior = pd.DataFrame(best.posterior, columns=names).assign(respondent_id=data.respondents)
         stp = self._stp(warehouse, config, posterior, best, names, prem, prem_ci, figures, tables, findings,
-                        warnings, int(opts.get("n_targets", 2)))
+                        warnings, opts.n_targets)
         self._positioning(warehouse, config, figures, tables, charts, findings, warnings)
         if stp is not None:
             self._messages(warehouse, config, data, best, names, stp, tables, findings, warnings)
@@ -355,10 +357,9 @@ class Segments(Analysis):
         """No conjoint: k-means segments of users on behaviour, with a bootstrap stability check."""
         from upmarket.analyses.segments import behaviour as bh
 
-        opts = config.options("segments")
-        X = bh.user_features(warehouse, seed=int(opts.get("seed", 0)))
-        labels, report = bh.cluster_users(X, max_k=int(opts.get("max_k", 6)), n_boot=int(opts.get("n_boot", 10)),
-                                          seed=int(opts.get("seed", 0)))
+        opts: SegmentsSettings = config.settings("segments")
+        X = bh.user_features(warehouse, seed=opts.seed)
+        labels, report = bh.cluster_users(X, max_k=opts.max_k, n_boot=opts.n_boot, seed=opts.seed)
         prof = bh.profiles(X, labels)
         warn = ["segments: no choices table, so no willingness to pay; segments are behavioural (k-means on "
                 "users × orders × events)"]

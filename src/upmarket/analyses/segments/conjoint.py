@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from upmarket.analyses.segments.naming import name_classes
+from upmarket.analyses.segments.settings import SegmentsSettings
 from upmarket.artefacts import Artefact, ArtefactContext
 from upmarket.choice.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
-from upmarket.choice.latent import PRICE_NODES, LatentClassFit, LatentSegments, fit_latent_class, select_classes
+from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,8 +41,7 @@ def choice_design(warehouse: Warehouse, config: Config) -> ChoiceData:
     ChoiceDataError also names the file(s) the table came from."""
     try:
         choices = load_choices(warehouse)
-        opts = config.options("segments")
-        configured = opts.get("reference_brand", opts.get("reference"))
+        configured = config.settings("segments").reference_brand
         ref, rule = choose_reference(brand_levels(choices), str(configured) if configured else None,
                                      list(config.sub_brands or []), config.focal_brand)
         data = build_design(choices, ref)
@@ -67,12 +67,12 @@ def class_names(fit: LatentClassFit, data: ChoiceData) -> list[str]:
     return name_classes(fit.betas, fit.names, design_price_range(data), data.reference)
 
 
-def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
+def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: SegmentsSettings, warnings: list[str]
                       ) -> tuple[np.ndarray | None, list[str] | None]:
     """Membership covariates (``[segments] covariates``, default city_tier, age_band, gender) from users."""
     from upmarket.choice.latent import membership_covariates
 
-    want = [c for c in opts.get("covariates", ["city_tier", "age_band", "gender"]) if c]
+    want = [c for c in opts.covariates if c]
     if not want or not warehouse.has_rows("users"):
         return None, None
     have = set(warehouse.con.execute("SELECT * FROM users LIMIT 0").df().columns)
@@ -89,12 +89,12 @@ def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: dict, warnin
     return membership_covariates(traits[cols])
 
 
-def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: dict, warnings: list[str]
+def latent_segments(warehouse: Warehouse, data: ChoiceData, opts: SegmentsSettings, warnings: list[str]
                     ) -> tuple[LatentClassFit, list[LatentClassFit]]:
     """K by BIC with constant shares, then the chosen K refitted with membership covariates (when users allow)."""
-    n_starts, seed = int(opts.get("n_starts", 3)), int(opts.get("seed", 0))
-    max_classes = int(opts.get("max_classes", 6))
-    nodes = int(opts.get("price_nodes", PRICE_NODES))
+    n_starts, seed = opts.n_starts, opts.seed
+    max_classes = opts.max_classes
+    nodes = opts.price_nodes
 
     def fit() -> tuple[LatentClassFit, list[LatentClassFit], list[str]]:
         found: list[str] = []
@@ -117,7 +117,7 @@ def _choice_design(ctx: ArtefactContext) -> ChoiceData:
 def _latent_classes(ctx: ArtefactContext) -> LatentSegments:
     data: ChoiceData = ctx.get("choice_design")
     found: list[str] = []
-    best, fits = latent_segments(ctx.warehouse, data, ctx.config.options("segments"), found)
+    best, fits = latent_segments(ctx.warehouse, data, ctx.config.settings("segments"), found)
     return LatentSegments(best, fits, class_names(best, data), found)
 
 

@@ -18,6 +18,7 @@ from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_tab
 from upmarket.analyses.spread.charts import charts
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
+from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.spread.topics import premium_skus, topic_table
 from upmarket.artefacts import Artefact, ArtefactContext
 from upmarket.findings import Slots
@@ -116,6 +117,7 @@ class Spread(Analysis):
     """Cascades of shares, creators' return, topics and the seeding effect."""
 
     name = "spread"
+    settings_type = SpreadSettings
     order = 40
     produces = (POST_CASCADES,)
     title = "Spread: how content propagates and what it sells"
@@ -138,11 +140,11 @@ class Spread(Analysis):
     }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("spread")
+        opts: SpreadSettings = config.settings("spread")
         unmet = self.uncomputable(warehouse)
-        top = int(opts.get("top_posts", 100))
-        reps = int(opts.get("bootstrap", 400))
-        rng = np.random.default_rng(int(opts.get("seed", 0)))
+        top = opts.top_posts
+        reps = opts.bootstrap
+        rng = np.random.default_rng(opts.seed)
         warnings: list[str] = []
         tables: dict[str, pd.DataFrame] = {}
         cascades = None

@@ -33,6 +33,7 @@ from upmarket.analyses.voice.drivers import ISSUES, issues_watch, key_drivers, m
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.score import Scored, score_reviews
 from upmarket.analyses.voice.sentiment import SentimentModel
+from upmarket.analyses.voice.settings import N_BOOT, VoiceSettings
 from upmarket.analyses.voice.text import normalise
 from upmarket.artefacts import Artefact, ArtefactContext
 
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
-N_BOOT = 200
 ASSOC_SAMPLE = 100_000
 
 
@@ -157,23 +157,23 @@ def load_reviews(warehouse: Warehouse) -> tuple[pd.DataFrame, str | None]:
 
 
 
-def scored_reviews(warehouse: Warehouse, opts: dict) -> tuple[pd.DataFrame, str | None, Scored]:
+def scored_reviews(warehouse: Warehouse, opts: VoiceSettings) -> tuple[pd.DataFrame, str | None, Scored]:
     """Every review, the loading warning and its scores (the ``scored_reviews`` artefact: the voice analysis and
     the demand analysis's review WTP share one scoring of the text per run)."""
-    model = SentimentModel.load(opts.get("model"))
-    detectors = AspectDetectors.load(opts["aspect_models"]) if opts.get("aspect_models") else None
+    model = SentimentModel.load(opts.model)
+    detectors = AspectDetectors.load(opts.aspect_models) if opts.aspect_models else None
     df, warn = load_reviews(warehouse)
     adaptation = None
-    if opts.get("adapt_to_ratings"):
+    if opts.adapt_to_ratings:
         model, adaptation = adapt_to_ratings(model, df)
     scored = score_reviews(df["review_id"].to_numpy(), df["text"].tolist(), model,
-                           domain=opts.get("domain", "phone"), detectors=detectors)
+                           domain=opts.domain, detectors=detectors)
     scored.adaptation = adaptation
     return df, warn, scored
 
 
 def _scored_reviews(ctx: ArtefactContext) -> tuple[pd.DataFrame, str | None, Scored]:
-    return scored_reviews(ctx.warehouse, ctx.config.options("voice"))
+    return scored_reviews(ctx.warehouse, ctx.config.settings("voice"))
 
 
 SCORED_REVIEWS = Artefact(
@@ -223,6 +223,7 @@ class Voice(Analysis):
     """
 
     name = "voice"
+    settings_type = VoiceSettings
     order = 30
     produces = (SCORED_REVIEWS,)
     title = "Voice of the customer"
@@ -238,7 +239,7 @@ class Voice(Analysis):
     }
 
     def run(self, warehouse: Warehouse, config: Config) -> Section:
-        opts = config.options("voice")
+        opts: VoiceSettings = config.settings("voice")
         unmet = self.uncomputable(warehouse)
         df, warn, scored = self.artefacts["scored_reviews"]
         warnings = [warn] if warn else []
@@ -257,7 +258,7 @@ class Voice(Analysis):
         findings: list[Finding] = []
         brand = df["brand"].to_numpy(object)
         if pd.notna(brand).any():
-            figures, tables["voice_by_brand"] = brand_figures(scored, brand, int(opts.get("n_boot", N_BOOT)))
+            figures, tables["voice_by_brand"] = brand_figures(scored, brand, opts.n_boot)
             tables["voice_by_brand_platform"] = aggregate(scored, df, ["brand", "platform"])
             tables["voice_framing_trend"] = aggregate(scored, df, ["brand", "month"])[
                 ["brand", "month", "n_reviews", "value_framing", "sentiment"]]

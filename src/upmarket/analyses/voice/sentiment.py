@@ -46,7 +46,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from upmarket.analyses.voice.text import Normalised, codepoints, normalise
-from upmarket.estimation import NotFittedError  # the one NotFittedError of every estimator
+from upmarket.estimation import NotFittedError, Results, coefficient_frame  # the one NotFittedError of every estimator
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "voice_sentiment.npz"
 """The shipped default model (trained only on redistributable text; see ``docs/voice.md``)."""
@@ -230,8 +230,12 @@ def _l2_rows(mat: sp.csr_matrix) -> sp.csr_matrix:
 
 
 @dataclass
-class SentimentModel:
+class SentimentModel(Results):
     """Binary review sentiment (1 = positive). ``predict_proba`` gives P(positive) per text.
+
+    On the estimator protocol (:class:`upmarket.estimation.Results`) as far as it fits: ``summary()`` and
+    ``to_dict()`` give the labelled scalar parameters (intercepts, member weights) and the training record
+    (``info_``); the hashed n-gram weights have no labels, and a penalised fit no standard errors (NaN).
 
     Parameters are stored by ``__init__`` only; ``fit`` learns ``coef_``, ``intercept_``,
     ``idf_`` and ``domains_``. ``C`` is the inverse L2 strength of the logistic regression;
@@ -411,6 +415,25 @@ class SentimentModel:
     def predict(self, texts: list[str], normalised: bool = False,
                 domain: Sequence[str | None] | str | None = None) -> np.ndarray:
         return (self.predict_proba(texts, normalised, domain) >= 0.5).astype(np.int64)
+
+    # ------------------------------------------------------------------ results protocol
+    summary_title = "Review sentiment model"
+
+    def _coefficients(self) -> pd.DataFrame:
+        """The scalar parameters by label (the hashed weights are summarised by their count of non-zeros)."""
+        self._check()
+        values = {"intercept": self.intercept_, "nonzero_weights": float(np.count_nonzero(self.coef_))}
+        if self.char_ensemble:
+            values["char_intercept"] = self.char_intercept_
+        if self.nb_c:
+            values["nb_intercept"] = self.nb_intercept_
+        values.update({f"weight[{i}]": w for i, w in enumerate(self.weights_)})
+        return coefficient_frame(list(values), np.array(list(values.values()), float),
+                                 np.full(len(values), np.nan))
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`Results.to_dict` plus the domains trained on and the training record."""
+        return {**super().to_dict(), "domains": list(self.domains_), "info": dict(self.info_)}
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
