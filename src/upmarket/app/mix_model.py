@@ -144,7 +144,7 @@ def load_mix_model(out: str | Path) -> MixModel | None:
         return None
     meta, arrays, path = load_saved_model(out, ARTEFACT, MixModelError, "no saved mix model")
     draws = arrays if meta.get("version", 1) >= 2 and meta.get("draws") else None
-    return mix_model_from(meta, draws, str(path))
+    return mix_model_from(meta, draws, str(path), str(path))
 
 
 def mix_model_from(meta: Mapping[str, Any], draws: Mapping[str, np.ndarray] | None = None, where: str = ARTEFACT,
