@@ -4,6 +4,7 @@ Used to check that moving chart building into ``upmarket.report.charts`` changed
 an output folder with the code before and after, then diff the two files::
 
     PYTHONPATH=src python scripts/chart_inventory.py OUT > after.json
+    python scripts/chart_inventory.py --compare before.json after.json
 
 It renders the report in both languages from the folder (``render_html``), so it reads whatever the installed code
 builds charts from (saved chart JSON before, results + tables after).
@@ -58,11 +59,36 @@ def inventory(html: str) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def main(out_dir: str) -> None:
-    results = read_results(out_dir)
-    print(json.dumps({lang: inventory(render_html(results, None, Path(out_dir), lang)) for lang in ("en", "zh")},
+def compare(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """One line per difference: a chart only on one side, or a title, axis title or trace that changed."""
+    out = []
+    for lang in sorted(set(before) | set(after)):
+        b, a = before.get(lang, {}), after.get(lang, {})
+        out += [f"{lang} {name}: only before" for name in sorted(set(b) - set(a))]
+        out += [f"{lang} {name}: only after" for name in sorted(set(a) - set(b))]
+        for name in sorted(set(a) & set(b)):
+            for key in ("title", "xaxis", "yaxis"):
+                if a[name][key] != b[name][key]:
+                    out.append(f"{lang} {name} {key}: {b[name][key]!r} → {a[name][key]!r}")
+            if len(a[name]["traces"]) != len(b[name]["traces"]):
+                out.append(f"{lang} {name}: {len(b[name]['traces'])} traces → {len(a[name]['traces'])}")
+            for i, (tb, ta) in enumerate(zip(b[name]["traces"], a[name]["traces"], strict=False)):
+                if tb != ta:
+                    out.append(f"{lang} {name} trace {i}: {tb} → {ta}")
+    return out
+
+
+def main(argv: list[str]) -> None:
+    if argv[0] == "--compare":
+        before, after = (json.loads(Path(p).read_text(encoding="utf-8")) for p in argv[1:3])
+        diff = compare(before, after)
+        charts = sum(len(v) for v in after.values())
+        print("\n".join(diff) or f"identical: {charts} charts (both languages), titles, axes and traces")
+        return
+    results = read_results(argv[0])
+    print(json.dumps({lang: inventory(render_html(results, None, Path(argv[0]), lang)) for lang in ("en", "zh")},
                      ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])
