@@ -1,7 +1,7 @@
 """Every fixed label of the report in English and Chinese.
 
 Analyses carry their own bilingual text (``title_zh``, ``text_zh``); this module holds the
-report's frame: headings, column headers and status words. A missing key falls back to English,
+report's frame: headings, column headers, status words, and the charts' titles and axis labels. A missing key falls back to English,
 then to the key itself, so a new table column never breaks a report.
 """
 
@@ -202,7 +202,7 @@ AXIS_ZH: dict[str, str] = {
     "value-framed share of framed reviews": "带框架评论中性价比框架占比", "broadcast": "广播式", "viral": "病毒式",
     "aspects": "各方面", "brands": "品牌", "orders 90% interval": "订单数 90%区间", "orders": "订单数",
 }
-"""Chart axis and legend titles the analyses use, in Chinese; others stay as drawn."""
+"""Chart axis and legend titles the chart modules (report/charts/) draw, in Chinese; others stay as drawn."""
 
 
 def table_title(name: str, lang: str) -> str:
