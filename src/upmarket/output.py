@@ -1,4 +1,4 @@
-"""The output folder of a run, written in one place: results.json, tables, charts and sections, artefacts,
+"""The output folder of a run, written in one place: results.json, tables, sections, artefacts,
 ``manifest.json``, then (optionally) the report rendered from what was saved.
 
 ``manifest.json`` records what wrote the folder and from what: the package and contract versions, a hash of the
@@ -50,12 +50,14 @@ def manifest(results: Results, config: Config, state: dict[str, list[str]]) -> d
 
 def write_output(out: str | Path, results: Results, config: Config, state: dict[str, list[str]], *,
                  report: bool = True, lang: str = "en", pdf: bool = False) -> Path:
-    """Write the whole output folder; the report is rendered from the same in-memory sections it saves.
+    """Write the whole output folder, then render the report from what was written.
 
-    Charts and ``sections.json`` are saved whether or not the report is rendered, so ``analyze --no-report``
-    followed by ``upmarket report OUT`` gives the report ``analyze`` would have.
+    ``sections.json`` is saved whether or not the report is rendered, and the report (charts included) is drawn
+    from the folder alone, so ``analyze --no-report`` followed by ``upmarket report OUT`` gives the report
+    ``analyze`` would have.
     """
-    from upmarket.report import render_all, save_charts
+    from upmarket.report import render_all, save_sections
+    from upmarket.results import read_results
 
     out = Path(out)
     if report and pdf:
@@ -63,11 +65,11 @@ def write_output(out: str | Path, results: Results, config: Config, state: dict[
 
         results.figures["report"] = pdf_status()
     results.write(out)
-    save_charts(results.sections, out)
+    save_sections(results.sections, out)
     written = manifest(results, config, state)  # the fitted models (demand_fit, mix_model) are artefacts too
     (out / MANIFEST_FILE).write_text(json.dumps(written, ensure_ascii=False, indent=1), encoding="utf-8")
     if report:
-        results.report_files = render_all(results.figures, results.sections, out, lang=lang, pdf=pdf)
+        results.report_files = render_all(read_results(out), None, out, lang=lang, pdf=pdf)
     return out
 
 

@@ -15,6 +15,7 @@ from upmarket.analyses.market import (
     year_before,
 )
 from upmarket.config import Config, load_config
+from upmarket.report.charts import charts_of
 from upmarket.warehouse import Warehouse
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "paper_2024"
@@ -117,7 +118,8 @@ def test_paper_tables_findings_and_charts(paper):
     zh = " ".join(f.text_zh for f in paper.findings)
     assert "2024年上半年4000元及以上价位段销量同比增长17%" in zh
     assert "Xiaomi" in text  # the focal brand in the premium band
-    assert {c.name for c in paper.charts} == {"market_units_by_band", "market_premium_share", "market_premium_brands"}
+    assert {c.name for c in charts_of(paper, "Xiaomi")} == {"market_units_by_band", "market_premium_share",
+                                                           "market_premium_brands"}
 
 
 # --------------------------------------------------------------------------- rules
@@ -227,7 +229,7 @@ def test_reported_halves_are_not_rebuilt_from_quarters():
 
 
 def test_chart_axis_uses_one_granularity():
-    from upmarket.analyses.market import chart_periods
+    from upmarket.report.charts.market import chart_periods
 
     assert chart_periods(["2024", "2023", "2024Q1", "2023Q4", "2024Q2", "2024H1"]) == ["2023Q4", "2024Q1", "2024Q2"]
     assert chart_periods(["2024", "2023", "2024H1", "2023H1", "2024Q4"]) == ["2023H1", "2024H1"]

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import upmarket
 from upmarket.cli import app
 from upmarket.contract import TABLES
-from upmarket.report import ReportFiles, render_all
+from upmarket.report import ReportFiles, render_all, render_html
 from upmarket.report.format import fmt
 from upmarket.report.pdf import CHROMIUM_ENV, find_chromium, write_pdf
 from upmarket.results import read_results
@@ -92,6 +92,7 @@ def full_out(demo_twin: Path, tmp_path_factory) -> Path:
     (dataset / "upmarket.toml").write_text(toml + QUICK_MIX, encoding="utf-8")
     out = dataset.parent / "out"
     upmarket.analyze(dataset, out, only=FULL_ANALYSES)
+    shutil.copy(out / "report.html", dataset.parent / "analyze_report.html")  # later tests re-render in place
     return out
 
 
@@ -245,6 +246,16 @@ def test_chinese_report_of_a_full_run_has_no_english_words(full_out: Path):
             chart_words |= set(re.findall(r"(?<![A-Za-z0-9_.+-])[A-Za-z]{2,}(?![A-Za-z0-9_])", json.loads(f'"{text}"')))
     assert "Bass" in chart_words  # the scan does read the charts
     assert not chart_words - allowed, sorted(chart_words - allowed)
+
+
+def test_report_redrawn_from_the_folder_is_the_one_analyze_wrote(full_out: Path):
+    """Charts are drawn from results.json and the tables alone: ``upmarket report OUT`` gives analyze's page."""
+    written = (full_out.parent / "analyze_report.html").read_text(encoding="utf-8")
+    assert render_html(read_results(full_out), None, full_out, "en") == written
+    drawn = set(re.findall(r'<div id="chart-(\w+)"', written))
+    assert {"mix_roi", "mix_response_curves", "mix_forecast", "switching_sankey", "four_dimensions",
+            "launch_curves", "voice_aspect_profile", "funnel_platforms", "market_units_by_band"} <= drawn
+    assert not (full_out / "charts").exists()
 
 
 def test_full_run_areas_show_mix_equity_and_launch_with_labels(full_out: Path):

@@ -7,27 +7,27 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs
 
-from upmarket.analyses.base import Chart, Finding, Section
-from upmarket.report import load_sections, render_report, report_model, save_charts
+from upmarket.analyses.base import Finding, Section
+from upmarket.report import load_sections, render_report, report_model, save_sections
 from upmarket.results import Results
 
 
 def make_section() -> Section:
-    fig = go.Figure(go.Bar(x=["2023", "2024"], y=[0.25, 0.286]))
+    """A market section as the analysis returns it: figures and tables, from which the report draws three charts."""
     return Section(
         name="market",
         title="Market structure",
         title_zh="市场结构",
-        figures={"premium_share": {"2023": 0.25, "2024": 0.286}},
+        figures=RESULTS["market"],
         tables={"units_by_band": pd.DataFrame(
             {"period": ["2024", "2024"], "price_band": ["<2000", "6000+"], "units": [114060000, 49600000],
              "share": [0.7, 0.3]}
-        )},
-        charts=[Chart("market_premium_share", "Premium share", fig, "高端机型销量占比")],
+        ), "premium_by_brand": pd.DataFrame(
+            {"period": ["2023", "2024", "2024"], "brand": ["Apple", "Apple", "Xiaomi"], "units": [30, 40, 9],
+             "share": [1.0, 0.8, 0.2]})},
         findings=[
             Finding("Premium phones were 28.6% of units in 2024 <b>.", {"market.premium_share.2024": 0.286},
                     "2024年高端机型占销量的28.6%。"),
@@ -40,7 +40,7 @@ RESULTS = {
     "contract": 1,
     "focal_brand": "Xiaomi",
     "run_at": "2025-01-23T10:00:00+08:00",
-    "market": {"premium_share": {"2023": 0.25, "2024": 0.286}},
+    "market": {"premium_share": {"2023": 0.25, "2024": 0.286}, "units": {"2023": 150000000, "2024": 163660000}},
     "skipped": {"voice": "needs table(s) reviews, not in the dataset"},
     "data_quality": {
         "files": [
@@ -62,10 +62,10 @@ RESULTS = {
 
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
-    """An output folder as `upmarket analyze` leaves it: results.json, tables, charts, sections.json."""
+    """An output folder as `upmarket analyze` leaves it: results.json, tables, sections.json."""
     section = make_section()
     Results(json.loads(json.dumps(RESULTS)), [section]).write(tmp_path)
-    save_charts([section], tmp_path)
+    save_sections([section], tmp_path)
     return tmp_path
 
 
@@ -78,12 +78,14 @@ def test_offline_with_plotly_inlined_once(out: Path):
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", html, re.I)
     assert html.count(get_plotlyjs()[:300]) == 1
     assert html.count("<script type=\"text/javascript\">") == 1
-    assert 'id="chart-market_premium_share"' in html
+    for name in ("market_units_by_band", "market_premium_share", "market_premium_brands"):  # drawn from the tables
+        assert f'id="chart-{name}"' in html, name
+    assert not (out / "charts").exists()  # nothing but results, tables and the index is saved
 
 
 def test_no_charts_means_no_plotly_bundle(out: Path):
     section = make_section()
-    section.charts = []
+    section.tables = {}  # nothing to draw from
     html = html_of(out, "en", [section])
     assert get_plotlyjs()[:300] not in html
     assert len(html) < 100_000
@@ -92,7 +94,7 @@ def test_no_charts_means_no_plotly_bundle(out: Path):
 def test_english_labels_findings_and_escaping(out: Path):
     html = html_of(out, "en", [make_section()])
     for text in ("Executive summary", "Data quality", "Skipped analyses", "Twin check", "Focal brand",
-                 "Market structure", "Price band (CNY)", "Premium share"):
+                 "Market structure", "Price band (CNY)", "Premium share", "Share of units at 4000+ CNY"):
         assert text in html, text
     assert "Premium phones were 28.6% of units in 2024 &lt;b&gt;." in html  # escaped, not markup
     assert 'Premium share · 2024 = 28.6% <code class="keypath">market.premium_share.2024</code>' in html
@@ -103,8 +105,10 @@ def test_chinese_labels_and_texts(out: Path):
     html = html_of(out, "zh", [make_section()])
     assert '<html lang="zh-CN">' in html
     for text in ("执行摘要", "数据质量", "未运行的分析", "孪生数据校验", "目标品牌", "市场结构", "价位段（元）",
-                 "2024年高端机型占销量的28.6%。", "高端机型销量占比", "PingFang SC", "Noto Sans CJK SC"):
+                 "2024年高端机型占销量的28.6%。", "高端机型（4000元及以上）销量占比", "PingFang SC",
+                 "Noto Sans CJK SC"):
         assert text in html, text
+    assert json.dumps("高端销量份额")[1:-1] in html  # a chart's axis title, in the chart's JSON
     assert "Executive summary" not in html and "Premium phones were" not in html
 
 

@@ -1,7 +1,8 @@
 """The shape every analysis has, and the registry that runs them.
 
 An analysis declares the tables it needs and, given a warehouse and a config, returns a
-``Section``: figures for ``results.json``, tables (written as Parquet), charts and findings.
+``Section``: figures for ``results.json``, tables (written as Parquet) and findings. It draws nothing: the
+report draws the charts from the saved figures and tables (:mod:`upmarket.report.charts`).
 When its tables are missing it is skipped with a one-line reason; the run goes on.
 
 It also declares, per figure, the columns that figure needs (``figure_needs``, built with
@@ -27,7 +28,6 @@ from upmarket.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
-    import plotly.graph_objects as go
 
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
@@ -66,16 +66,6 @@ class Finding:
 
 
 @dataclass
-class Chart:
-    """A Plotly figure with a title in both languages."""
-
-    name: str
-    title: str
-    figure: go.Figure
-    title_zh: str | None = None
-
-
-@dataclass
 class Section:
     """What one analysis hands back."""
 
@@ -83,7 +73,6 @@ class Section:
     title: str
     figures: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    charts: list[Chart] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     title_zh: str | None = None

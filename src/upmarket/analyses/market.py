@@ -21,7 +21,6 @@ tracker's own, which the data does not describe.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import ibis
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
 from upmarket.market_rules import (
     BAND_KEYS,
@@ -44,7 +43,6 @@ from upmarket.settings import Settings, option
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    import plotly.graph_objects as go
 
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
@@ -362,7 +360,7 @@ def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCou
     return MarketCounts(figures, tables, warnings)
 
 
-# --------------------------------------------------------------------------- words and charts
+# --------------------------------------------------------------------------- words
 def _pct(x: float | None, signed: bool = False, digits: int = 1) -> str:
     if x is None:
         return "n/a"
@@ -451,59 +449,6 @@ def findings(figures: dict[str, Any], focal_brand: str) -> list[Finding]:
     return out
 
 
-def chart_periods(periods: Iterable[str]) -> list[str]:
-    """One granularity for a time axis: the one with the most periods (ties: the finer), in order.
-
-    Mixing 2024, 2024H1 and 2024Q1 on one axis would stack overlapping totals.
-    """
-    by_length: dict[int, list[str]] = {}
-    for p in periods:
-        by_length.setdefault(parse_period(p).months, []).append(p)
-    if not by_length:
-        return []
-    months = max(by_length, key=lambda m: (len(by_length[m]), -m))
-    return sorted(by_length[months], key=period_sort_key)
-
-
-def charts(tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> list[Chart]:
-    """Units by band per period, premium share over periods, and brand shares within premium."""
-    import plotly.graph_objects as go
-
-    order = chart_periods(figures.get("units", {}))
-    ub = tables["units_by_band"]
-    fig_band: go.Figure = go.Figure(
-        [
-            go.Bar(name=b, x=order, y=ub[ub["price_band"] == b].set_index("period")["units"].reindex(order).tolist())
-            for b in BANDS
-        ]
-    )
-    fig_band.update_layout(barmode="stack", yaxis_title="units", legend_title="price band (CNY)")
-
-    ps = figures.get("premium_share", {})
-    sorder = [p for p in order if p in ps]
-    fig_share: go.Figure = go.Figure(go.Scatter(x=sorder, y=[ps[p] for p in sorder], mode="lines+markers"))
-    fig_share.update_layout(yaxis_tickformat=".0%", yaxis_title="share of units")
-
-    pb = tables["premium_by_brand"]
-    porder = [p for p in order if p in set(pb["period"])]
-    brands = pb.groupby("brand")["units"].sum().sort_values(ascending=False).index
-    fig_brand: go.Figure = go.Figure(
-        [
-            go.Bar(name=b, x=porder, y=pb[pb["brand"] == b].set_index("period")["share"].reindex(porder).tolist())
-            for b in brands
-        ]
-    )
-    fig_brand.update_layout(barmode="stack", yaxis_tickformat=".0%", yaxis_title="share of premium units")
-    return [
-        Chart("market_units_by_band", "Units by price band", fig_band, "各价位段销量"),
-        Chart(
-            "market_premium_share", f"Share of units at {PREMIUM_GROUP} CNY", fig_share,
-            f"高端机型（{_band_zh(PREMIUM_GROUP)}）销量占比",
-        ),
-        Chart("market_premium_brands", "Brand shares in the premium band", fig_brand, "高端市场品牌份额"),
-    ]
-
-
 # --------------------------------------------------------------------------- the analysis
 @dataclass(frozen=True)
 class MarketSettings(Settings):
@@ -548,7 +493,6 @@ class MarketStructure(Analysis):
             title_zh=self.title_zh,
             figures=counts.figures,
             tables=counts.tables,
-            charts=charts(counts.tables, counts.figures),
             findings=findings(counts.figures, config.focal_brand),
             warnings=counts.warnings,
         )

@@ -1,5 +1,6 @@
 """The report: a self-contained, offline HTML page in English or Chinese, built from a run's output,
-with the same page as report.pdf and the tables as results.xlsx."""
+with the same page as report.pdf and the tables as results.xlsx. Its charts are drawn from the saved results
+by :mod:`upmarket.report.charts`."""
 
 from upmarket.report.html import (
     ReportFiles,
@@ -8,8 +9,8 @@ from upmarket.report.html import (
     render_html,
     render_report,
     report_model,
-    save_charts,
+    save_sections,
 )
 
 __all__ = ["ReportFiles", "load_sections", "render_all", "render_html", "render_report", "report_model",
-           "save_charts"]
+           "save_sections"]

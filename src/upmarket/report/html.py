@@ -1,9 +1,9 @@
 """report.html: one self-contained, offline file a person reads, in English or Chinese.
 
-The report computes nothing: every number comes from ``results.json``, the Parquet tables under
-``OUT/tables/`` and the charts saved as Plotly JSON under ``OUT/charts/``. ``save_charts`` also
-writes ``OUT/sections.json`` (each section's titles, findings, warnings, table and chart names),
-so ``render_report(results, None, OUT)`` rebuilds the same report from the folder alone.
+The report computes nothing: every number comes from ``results.json`` and the Parquet tables under
+``OUT/tables/``. ``save_sections`` writes ``OUT/sections.json`` (each section's titles, findings, warnings and
+table names), so ``render_report(results, None, OUT)`` rebuilds the same report from the folder alone. The charts
+are drawn here, from those figures and tables (:mod:`upmarket.report.charts`), never saved by an analysis.
 
 Plotly's JavaScript is inlined once in the page head; each chart is a ``<div>`` with its own
 small script, so the file opens without a network.
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from upmarket.analyses.base import Chart, Finding, Section
+from upmarket.analyses.base import Finding, Section
+from upmarket.report.charts import Chart, section_charts
 from upmarket.report.findings import finding_text
 from upmarket.report.format import COLUMN_UNITS, fmt, unit_of
 from upmarket.report.i18n import (
     AREAS,
-    AXIS_ZH,
     CODES_ZH,
     FONT_STACK,
     FRAMEWORK_AREA,
@@ -47,7 +47,6 @@ from upmarket.report.i18n import (
 
 REPORT_FILE = "report.html"
 SECTIONS_FILE = "sections.json"
-CHARTS_DIR = "charts"
 TABLES_DIR = "tables"
 MAX_TABLE_ROWS = 60
 META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "failed", "not_computed", "warnings",
@@ -56,23 +55,10 @@ META_KEYS = frozenset({"contract", "focal_brand", "config", "skipped", "failed",
 
 
 # --------------------------------------------------------------------------- saving and loading
-def save_charts(sections: list[Section], out_dir: str | Path) -> list[Path]:
-    """Write each chart as ``charts/<name>.json`` and the section index ``sections.json``.
-
-    Chart names must be unique across sections (they are file names).
-    """
+def save_sections(sections: list[Section], out_dir: str | Path) -> Path:
+    """Write the section index ``sections.json``: what the report shows besides results.json and the tables."""
     out = Path(out_dir)
-    (out / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    owner: dict[str, str] = {}
-    for s in sections:
-        for c in s.charts:
-            if c.name in owner:
-                raise ValueError(f"chart {c.name!r} is produced by both {owner[c.name]} and {s.name}")
-            owner[c.name] = s.name
-            path = out / CHARTS_DIR / f"{c.name}.json"
-            path.write_text(c.figure.to_json(), encoding="utf-8")
-            written.append(path)
+    out.mkdir(parents=True, exist_ok=True)
     index = [
         {
             "name": s.name,
@@ -81,23 +67,20 @@ def save_charts(sections: list[Section], out_dir: str | Path) -> list[Path]:
             "findings": [_jsonable(f.to_dict()) for f in s.findings],
             "warnings": list(s.warnings),
             "tables": list(s.tables),
-            "charts": [{"name": c.name, "title": c.title, "title_zh": c.title_zh} for c in s.charts],
         }
         for s in sections
     ]
     path = out / SECTIONS_FILE
     path.write_text(json.dumps(index, ensure_ascii=False, indent=2), encoding="utf-8")
-    return [*written, path]
+    return path
 
 
 def load_sections(out_dir: str | Path, results: dict[str, Any] | None = None) -> list[Section]:
-    """The sections of a finished run, rebuilt from ``sections.json``, the tables and the chart JSON.
+    """The sections of a finished run, rebuilt from ``sections.json`` and the tables.
 
     Without ``sections.json`` (an output folder written before it existed, or by hand), each analysis
     key of ``results`` becomes a section with its figures only.
     """
-    import plotly.io as pio
-
     out = Path(out_dir)
     index_path = out / SECTIONS_FILE
     results = results or {}
@@ -114,12 +97,6 @@ def load_sections(out_dir: str | Path, results: dict[str, Any] | None = None) ->
             path = out / TABLES_DIR / f"{name}.parquet"
             if path.is_file():
                 tables[name] = pd.read_parquet(path)
-        charts = []
-        for c in entry.get("charts", []):
-            path = out / CHARTS_DIR / f"{c['name']}.json"
-            if path.is_file():
-                fig = pio.from_json(path.read_text(encoding="utf-8"))
-                charts.append(Chart(c["name"], c["title"], fig, c.get("title_zh")))
         sections.append(
             Section(
                 name=entry["name"],
@@ -127,7 +104,6 @@ def load_sections(out_dir: str | Path, results: dict[str, Any] | None = None) ->
                 title_zh=entry.get("title_zh"),
                 figures=results.get(entry["name"], {}) if isinstance(results.get(entry["name"]), dict) else {},
                 tables=tables,
-                charts=charts,
                 findings=[Finding.from_dict(f) for f in entry["findings"]],
                 warnings=list(entry.get("warnings", [])),
             )
@@ -262,61 +238,13 @@ def readable_table(name: str, df: pd.DataFrame, lang: str, brands: set[str]) -> 
 
 
 # --------------------------------------------------------------------------- charts
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _one_language(text: str, lang: str) -> str:
-    """"price rise on / 提价品牌" → the half in ``lang`` (analyses draw some labels in both)."""
-    if " / " in text:
-        left, _, right = text.partition(" / ")
-        if _CJK.search(right) and re.search(r"[A-Za-z]{3,}", left):
-            return right if lang == "zh" else left
-    return text
-
-
-def _label(text: str, lang: str) -> str:
-    text = _one_language(str(text), lang)
-    if lang != "zh":
-        return text
-    dims = re.fullmatch(r"dimension (\d+) \((\d+)% of inertia\)", text)
-    if dims:
-        return f"维度{dims[1]}（解释 {dims[2]}% 的惯量）"
-    band = re.fullmatch(r"(.+) \((median)\)|(.+) (\d+) ?%", text)  # a forecast fan's median and interval
-    if band:
-        return f"{band[1]}（中位数）" if band[1] else f"{band[3]} {band[4]}% 区间"
-    side = re.fullmatch(r"(.+) \((before|after)\)", text)  # a switching Sankey's two sides
-    if side:
-        return f"{side[1]}（{'换机前' if side[2] == 'before' else '换机后'}）"
-    week = re.fullmatch(r"(\w+) \(week w(\+1)?\)", text)  # a stage flow's two weeks
-    if week:
-        return f"{localise(code(week[1], lang), lang)}（第 w{week[2] or ''} 周）"
-    return AXIS_ZH.get(text) or localise(code(text, lang), lang)
-
-
-def _translate_figure(fig: Any, lang: str) -> None:
-    """Axis titles, legend entries and category labels in ``lang`` (codes via the catalogue under zh)."""
-    layout = fig.layout
-    for part in (layout.xaxis.title, layout.yaxis.title, layout.legend.title, layout.title):
-        if part.text:
-            part.text = _label(part.text, lang)
-    for trace in fig.data:
-        if getattr(trace, "name", None):
-            trace.name = _label(trace.name, lang)
-        node = getattr(trace, "node", None)  # a Sankey's node names (stages, brands)
-        if node is not None and node.label and all(isinstance(v, str) for v in node.label):
-            node.label = [_label(v, lang) for v in node.label]
-        for axis in ("x", "y"):
-            values = getattr(trace, axis, None)  # a tuple of labels; numbers may come as a typed-array dict
-            if isinstance(values, tuple | list) and values and all(isinstance(v, str) for v in values):
-                setattr(trace, axis, [_label(v, lang) for v in values])
-
-
-def _chart_html(chart: Chart, lang: str) -> Markup:
+def _chart_html(chart: Chart) -> Markup:
+    """The page's frame around a chart (fonts, margins, height) and its ``<div>``; its labels are already in the
+    report's language."""
     import plotly.graph_objects as go
 
     fig = go.Figure(chart.figure)
     fig.update_layout(font_family=FONT_STACK, margin={"t": 30, "l": 60, "r": 20, "b": 50}, height=380)
-    _translate_figure(fig, lang)
     html = fig.to_html(
         full_html=False, include_plotlyjs=False, div_id=f"chart-{chart.name}",
         config={"displaylogo": False, "responsive": True},
@@ -527,8 +455,9 @@ def _section_model(s: Section, results: dict[str, Any], lang: str, brands: set[s
             for f in s.findings
         ],
         "charts": [
-            {"name": c.name, "title": (c.title_zh if zh and c.title_zh else c.title), "html": _chart_html(c, lang)}
-            for c in sorted(s.charts, key=lambda c: _rank(KEY_CHARTS.get(s.name, ()), c.name))
+            {"name": c.name, "title": c.title, "html": _chart_html(c)}
+            for c in sorted(section_charts(s.name, results, s.tables, lang),
+                            key=lambda c: _rank(KEY_CHARTS.get(s.name, ()), c.name))
         ],
         "readable": readable,
         "more_charts": [],  # set by the area: the charts it does not show
@@ -717,7 +646,7 @@ def render_report(
     """Write ``OUT/report.html`` and return its path.
 
     ``sections`` are the analyses' sections of this run; pass None to rebuild them from
-    ``out_dir`` (``sections.json``, ``tables/*.parquet``, ``charts/*.json``).
+    ``out_dir`` (``sections.json``, ``tables/*.parquet``); the charts are drawn from those.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """Every fixed label of the report in English and Chinese.
 
 Analyses carry their own bilingual text (``title_zh``, ``text_zh``); this module holds the
-report's frame: headings, column headers and status words. A missing key falls back to English,
-then to the key itself, so a new table column never breaks a report.
+report's frame: headings, column headers, status words, and the charts' titles and axis labels. A missing key
+falls back to English, then to the key itself, so a new table column never breaks a report.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ AXIS_ZH: dict[str, str] = {
     "value-framed share of framed reviews": "带框架评论中性价比框架占比", "broadcast": "广播式", "viral": "病毒式",
     "aspects": "各方面", "brands": "品牌", "orders 90% interval": "订单数 90%区间", "orders": "订单数",
 }
-"""Chart axis and legend titles the analyses use, in Chinese; others stay as drawn."""
+"""Chart axis and legend titles the chart modules (report/charts/) draw, in Chinese; others stay as drawn."""
 
 
 def table_title(name: str, lang: str) -> str:
@@ -349,7 +349,9 @@ COLUMNS_EXTRA: dict[str, tuple[str, str]] = {
     "estimate_ci": ("90% interval", "90%区间"), "attribute": ("Attribute", "属性"), "level": ("Level", "水平"),
     "class": ("Class", "类别"), "size": ("Reach", "传播规模"), "depth": ("Depth", "传播深度"),
     "max_breadth": ("Widest level", "最大宽度"), "structural_virality": ("Structural virality", "结构病毒性"),
-    "post_id": ("Post", "内容"), "creator_id": ("Creator", "创作者"), "creator_type": ("Creator type", "创作者类型"),
+    "post_id": ("Post", "内容"), "node": ("Node (0 = the post)", "节点（0 为原帖）"),
+    "parent": ("Parent node", "父节点"),
+    "creator_id": ("Creator", "创作者"), "creator_type": ("Creator type", "创作者类型"),
     "format": ("Format", "格式"),
     "topic": ("Topic", "话题"),
     "theme": ("Theme", "主题"),
@@ -596,7 +598,10 @@ TABLE_TITLES_EXTRA: dict[str, tuple[str, str]] = {
     "voice_posts_framing": ("Framing in posts", "内容中的框架"),
     "voice_associations": ("Brand associations", "品牌联想"),
     "focal_review_aspects": ("Aspects in the brand's reviews", "本品牌评论中的各方面"),
-    "cascades": ("Largest cascades", "最大传播链"), "creators": ("Creators", "创作者"), "topics": ("Topics", "话题"),
+    "cascades": ("Largest cascades", "最大传播链"),
+    "largest_cascades": ("The largest cascades, node by node", "规模最大的传播树（逐节点）"),
+    "gmv_history": ("Weekly GMV, the last 26 weeks", "近 26 周每周成交额"),
+    "creators": ("Creators", "创作者"), "topics": ("Topics", "话题"),
     "seeding": ("Seeding", "种草投放"), "seeding_effect": ("Effect of seeding", "种草效果"),
     "by_creator_type": ("By creator type", "按创作者类型"), "by_platform_format": ("By platform and format",
                                                                                "按平台与内容格式"),
@@ -756,3 +761,62 @@ def area_title(area: str, lang: str) -> str:
         if area_id == area:
             return zh if lang == "zh" else en
     return area
+
+
+CHART_TITLES: dict[str, tuple[str, str]] = {
+    # market
+    "market_units_by_band": ("Units by price band", "各价位段销量"),
+    "market_premium_share": ("Share of units at {band} CNY", "高端机型（{band_zh}）销量占比"),
+    "market_premium_brands": ("Brand shares in the premium band", "高端市场品牌份额"),
+    # funnel
+    "funnel_platforms": ("Funnel by platform", "各平台转化漏斗"),
+    "funnel_tiers": ("Visit-to-buy by city tier", "各城市等级的访问-购买转化率"),
+    "funnel_premium": ("Premium acceptance by city tier", "各城市等级的高端机型接受度"),
+    "funnel_stage_flow": ("{brand}: week-to-week stage flow (AIPL)", "{brand}：消费者资产逐周流转（AIPL）"),
+    # voice
+    "voice_aspect_profile": ("Aspect profile: share positive per aspect, brand vs rivals",
+                             "各方面口碑：品牌与竞品的正面评价占比"),
+    "voice_framing_trend": ("Value-for-money framing by month", "性价比框架占比的月度趋势"),
+    "voice_associations": ("Terms most distinctively tied to each brand", "各品牌最具区分度的联想词"),
+    "voice_drivers": ("Key drivers of the star rating", "影响星级评分的关键因素"),
+    # spread
+    "spread_largest_cascades": ("The largest cascades (rings = depth)", "规模最大的传播树（每一圈为一层转发）"),
+    "spread_creator_leaderboard": ("Creator leaderboard: GMV per CNY of fee", "创作者榜单：每元费用带来的 GMV"),
+    "spread_broadcast_vs_viral": ("Broadcast vs viral spread by creator type", "按创作者类型：广播式与病毒式传播"),
+    "spread_topics": ("Topics by views", "话题曝光排行"),
+    "spread_seeding_effect": ("Seeding effect: searches and orders around a post (observational)",
+                              "种草效果：内容发布前后的搜索与订单（观察性）"),
+    # demand and pricing
+    "diversion_heatmap": ("Where lost sales go (diversion ratios)", "销量流向（转移比率）"),
+    "price_elasticity": ("Own-price elasticity by brand, 90% interval", "各品牌自价格弹性（90% 区间）"),
+    "pricing_counterfactual": ("Pricing scenarios: 国补 and profit-maximising prices",
+                               "定价情景：国补与利润最大化价格"),
+    # segments
+    "brand_premium_by_segment": ("Willingness to pay over {reference}, by segment (90% intervals)",
+                                 "各细分人群相对 {reference} 的品牌溢价（90% 区间）"),
+    "positioning_map": ("Perceptual map from {source}: correspondence analysis", "品牌感知定位图（对应分析）"),
+    # mix
+    "mix_response_curves": ("Response curves: current and optimal spend", "响应曲线：当前与最优投放"),
+    "mix_roi": ("ROI and marginal ROI by channel (90% intervals)", "各渠道 ROI 与边际 ROI（90% 区间）"),
+    "mix_forecast": ("GMV forecast under the planned spend", "计划投放下的 GMV 预测"),
+    "mix_holdout": ("Hold-out: the last weeks forecast from a fit without them", "留出检验：不含最后几周拟合后的预测"),
+    # equity
+    "switching_sankey": ("Where owners go at their next phone", "换机流向：用户下一部手机的品牌"),
+    "dirichlet": ("Dirichlet benchmark: observed vs predicted, excess loyalty", "Dirichlet 基准：实际与预测、超额忠诚"),
+    "four_dimensions": ("Aaker's four dimensions: {brand} vs {benchmarks}",
+                        "Aaker 品牌资产四维度：{brand} 对比 {benchmarks}"),
+    "revenue_premium": ("Revenue premium over the benchmark brand's price", "相对基准品牌价格的收入溢价"),
+    # launch
+    "launch_curves": ("Launch curves: units per period and the fitted Bass curve",
+                      "新品上市曲线：各期销量与拟合的 Bass 曲线"),
+    "launch_fan": ("Pre-launch forecast from analogues (90 % band)", "基于同系列前代产品的上市前预测（90% 区间）"),
+}
+"""Every chart's title by chart name, in English and Chinese, with named slots the chart fills from results."""
+
+
+def chart_title(name: str, lang: str, **slots: object) -> str:
+    """Chart ``name``'s title in ``lang``; a list slot is joined as the language lists ("A, B" / "A、B")."""
+    en, zh = CHART_TITLES.get(name, (name, name))
+    joined = {k: ("、" if lang == "zh" else ", ").join(map(str, v)) if isinstance(v, list | tuple) else v
+              for k, v in slots.items()}
+    return (zh if lang == "zh" else en).format(**joined)

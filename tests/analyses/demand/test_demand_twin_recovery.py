@@ -18,6 +18,7 @@ import pytest
 
 from upmarket.analyses.demand import Demand
 from upmarket.artefacts import save_artefact
+from upmarket.report.charts import charts_of
 from upmarket.twin.check import check_lines
 
 MARKET = ("market_sales", "market_size", "products")
@@ -161,7 +162,7 @@ def test_counterfactual_pricing_on_the_twin(demo_demand):
     assert sc["国补, prices held"]["premium_share_change_pp"] < 0
     assert cf["subsidy"] == {"rate": 0.15, "cap_cny": 500.0, "limit_cny": 6000.0}
     assert any("国补" in f.text for f in section.findings)
-    assert "pricing_counterfactual" in {c.name for c in section.charts}
+    assert "pricing_counterfactual" in {c.name for c in charts_of(section, "Xiaomi")}
 
 
 def test_sku_cross_elasticities_of_the_latest_period(demo_demand):

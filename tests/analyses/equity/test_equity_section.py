@@ -7,6 +7,7 @@ import pytest
 
 from upmarket.analyses.equity import Equity
 from upmarket.config import Config
+from upmarket.report.charts import charts_of
 from upmarket.warehouse import Warehouse
 
 TS = pd.Timestamp("2024-03-01 10:00:00")
@@ -102,7 +103,7 @@ def test_awareness_associations_quality_and_index(section):
     assert q[("2024Q1", "Xiaomi", "perceived_quality")] == pytest.approx(0.75)
     by_period = section.tables["index_by_period"].set_index(["period", "brand"])["index"]
     assert by_period[("2024Q1", "Apple")] > by_period[("2024Q1", "Xiaomi")]
-    assert {c.name for c in section.charts} >= {"switching_sankey", "four_dimensions", "revenue_premium"}
+    assert {c.name for c in charts_of(section, "Xiaomi")} >= {"switching_sankey", "four_dimensions", "revenue_premium"}
     assert all(f.text_zh for f in section.findings)
     # findings are templates: the index weights name dimensions as codes the report labels, not in English
     assert all(f.template is not None and f.template.render("zh") == f.text_zh for f in section.findings)

@@ -9,6 +9,7 @@ import pytest
 import upmarket
 from upmarket.config import load_config
 from upmarket.pipeline import run_analyses
+from upmarket.report.charts import section_charts
 from upmarket.results import to_jsonable, validate_results
 from upmarket.warehouse import Warehouse
 
@@ -42,7 +43,7 @@ def test_stp_map_and_messages_reach_results(tiny_segments):
     # the tiny twin has 33 reviews: too few praised aspects per brand, so the map falls back to posts' hashtags
     assert p["positioning"]["source"] == "posts (hashtags)"
     assert any("perceptual map from reviews" in w for w in sec.warnings)
-    assert "positioning_map" in {c.name for c in sec.charts}
+    assert "positioning_map" in {c.name for c in section_charts(sec.name, res.figures, sec.tables)}
     themes = sec.tables["message_themes"]
     assert set(themes["segment"]) == set(p["stp"]["targets"])
     lead = themes[themes["theme"] == "lead"]

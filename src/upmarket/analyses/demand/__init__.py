@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.demand.counterfactual import cannibalisation_table, top_models
 from upmarket.analyses.demand.data import DemandData, DemandDataError, MicroData, load_demand_data, load_micro_data
 from upmarket.analyses.demand.export import DEMAND_FIT, saved_fit
@@ -233,48 +233,6 @@ def choose(fits: dict[str, DemandResults]) -> tuple[str, list[str]]:
     notes.append("no specification is admissible: the plain logit is reported, but its elasticities and premia "
                  "are not credible (check instruments and prices)")
     return "logit", notes
-
-
-def demand_charts(div: pd.DataFrame, el: pd.Series, el_ci: pd.DataFrame) -> list[Chart]:
-    """The diversion matrix as a heatmap and the brand elasticities with their 90 % intervals (Plotly)."""
-    import plotly.graph_objects as go
-
-    z = div.to_numpy(float)
-    heat = go.Figure(go.Heatmap(
-        z=z, x=[*div.columns[:-1], "outside / 不购买"], y=list(div.index), colorscale="Blues", zmin=0,
-        text=[[("" if np.isnan(v) else f"{v:.0%}") for v in row] for row in z], texttemplate="%{text}",
-        hovertemplate="%{y} → %{x}: %{z:.1%}<extra></extra>"))
-    heat.update_layout(xaxis_title="to brand / 流向品牌", yaxis_title="price rise on / 提价品牌",
-                       yaxis_autorange="reversed")
-    order = el.sort_values().index
-    lo, hi = el_ci["low"].reindex(order), el_ci["high"].reindex(order)
-    bars = go.Figure(go.Scatter(
-        x=el[order], y=list(order), mode="markers",
-        error_x={"type": "data", "symmetric": False, "array": (hi - el[order]).abs(),
-                 "arrayminus": (el[order] - lo).abs()},
-        hovertemplate="%{y}: %{x:.2f}<extra></extra>"))
-    bars.update_layout(xaxis_title="mean own-price elasticity / 平均自价格弹性", yaxis_title="")
-    return [Chart("diversion_heatmap", "Where lost sales go (diversion ratios)", heat, "销量流向（转移比率）"),
-            Chart("price_elasticity", "Own-price elasticity by brand, 90% interval", bars,
-                  "各品牌自价格弹性（90% 区间）")]
-
-
-SCENARIO_ZH = {"observed": "实际", "profit-maximising at costs": "按成本利润最大化",
-               "国补, prices held": "国补，价格不变", "国补, firms re-optimise": "国补，厂商重新定价"}
-
-
-def counterfactual_chart(table: pd.DataFrame, period: str) -> Chart:
-    """Units change and premium share per pricing scenario (Plotly), bilingual scenario labels."""
-    import plotly.graph_objects as go
-
-    names = [f"{s} / {SCENARIO_ZH.get(s, s)}" for s in table["scenario"]]
-    fig = go.Figure([
-        go.Bar(name="units vs observed / 销量变化", x=names, y=table["units_change"], texttemplate="%{y:+.1%}"),
-        go.Bar(name="premium share / 高端份额", x=names, y=table["premium_share"], texttemplate="%{y:.1%}"),
-    ])
-    fig.update_layout(barmode="group", yaxis_tickformat=".0%", xaxis_title=f"scenario / 情景 ({period})")
-    return Chart("pricing_counterfactual", "Pricing scenarios: 国补 and profit-maximising prices", fig,
-                 "定价情景：国补与利润最大化价格")
 
 
 def _r(x: float, d: int = 4) -> float:
@@ -543,7 +501,6 @@ class Demand(Analysis):
             figures.update(rev["figures"])
             tables.update(rev["tables"])
             warnings += rev["warnings"]
-        charts = demand_charts(div, el, ci["price_elasticity"])
         findings: list[Finding] = []
         step = opts.step_cny
         models = top_models(fit, config.focal_brand, 3, 4000.0) + top_models(fit, ref, 2)
@@ -561,7 +518,7 @@ class Demand(Analysis):
                 ))
         if opts.counterfactual:
             self._counterfactual(fit, config.focal_brand, opts.cost_ratio, opts.counterfactual_period,
-                                 figures, tables, charts, findings, warnings)
+                                 figures, tables, findings, warnings)
             negative = (figures.get("counterfactual") or {}).get("negative_costs", 0)
             if negative:
                 flag(next(w for w in warnings if "marginal cost ≤ 0" in w), "counterfactual")
@@ -576,11 +533,11 @@ class Demand(Analysis):
         self.artefacts.produce("demand_fit", lambda: saved_fit(  # type: ignore[union-attr]
             fit, warnings, focal_brand=config.focal_brand, sub_brands=config.sub_brands, cost_ratio=opts.cost_ratio))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=findings, warnings=warnings, not_computed=not_computed)
+                       findings=findings, warnings=warnings, not_computed=not_computed)
 
     @staticmethod
     def _counterfactual(fit: DemandResults, focal: str, cost_ratio: Any, period: str | None, figures: dict[str, Any],
-                        tables: dict[str, pd.DataFrame], charts: list[Chart], findings: list[Finding],
+                        tables: dict[str, pd.DataFrame], findings: list[Finding],
                         warnings: list[str]) -> None:
         """Equilibrium prices at the costs and the 国补 scenarios (one period) into figures, tables, a finding."""
         try:
@@ -599,7 +556,6 @@ class Demand(Analysis):
             warnings.append(f"the 国补 scenario runs on {summ['period']}, whose prices may already include the subsidy "
                             "(from 2025-01-20): its effect is then counted twice")
         tables["pricing_counterfactual"] = table
-        charts.append(counterfactual_chart(table, summ["period"]))
         tables["pricing_counterfactual_sku"] = sku.reset_index(drop=True)
         figures["counterfactual"] = {
             **{k: v for k, v in summ.items() if k != "subsidy"}, "subsidy": summ["subsidy"],

@@ -23,7 +23,6 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.equity import dimensions as dim
-from upmarket.analyses.equity.charts import charts
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
 from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
 from upmarket.analyses.equity.settings import EquitySettings
@@ -285,7 +284,6 @@ class Equity(Analysis):
         figures = {b: {k: v for k, v in d.items()} for b, d in sorted(per.items())}
         shown = drop_uncomputable(tables, {k: v for k, v in unmet.items() if k in tables})
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=shown,
-                       charts=charts(shown, config.focal_brand, [b for b in ("Apple", "Huawei") if b in per]),
                        findings=findings(figures, shown, config), warnings=warnings,
                        not_computed=unmet)
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
-from upmarket.analyses.funnel.charts import charts
 from upmarket.analyses.funnel.compute import FunnelOptions, FunnelOutput, compute
 from upmarket.analyses.funnel.settings import FunnelSettings
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
@@ -190,7 +189,6 @@ class Funnel(Analysis):
         tables = drop_uncomputable(res.tables, hidden)
         return Section(
             name=self.name, title=self.title, title_zh=self.title_zh, figures=res.figures, tables=tables,
-            charts=charts(tables, config.focal_brand),
             findings=findings(res.figures, tables, config.focal_brand),
             warnings=res.warnings, not_computed=scoped,
         )

@@ -35,7 +35,6 @@ from upmarket.analyses.launch.analogues import (
     virality_regression,
 )
 from upmarket.analyses.launch.bass import BassFitError, BassResult, convert_rate, fit_bass
-from upmarket.analyses.launch.charts import curve_chart, fan_chart
 from upmarket.analyses.launch.series import ModelSeries, market_series, model_info, order_series
 from upmarket.analyses.launch.settings import LaunchSettings
 
@@ -240,9 +239,8 @@ class Launch(Analysis):
         curves = self._curves(fits, chosen)
         if len(curves):
             tables["launch_curves"] = curves
-        charts = [c for c in (curve_chart(curves), fan_chart(tables.get("launch_fan"))) if c is not None]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, findings=self._findings(figures, config), warnings=warnings,
+                       findings=self._findings(figures, config), warnings=warnings,
                        not_computed=not_computed)
 
     @staticmethod

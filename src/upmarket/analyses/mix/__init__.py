@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Section, register
-from upmarket.analyses.mix.charts import forecast_fan, response_curves, roi_bars
 from upmarket.analyses.mix.data import MixInputError, lift_tests, load, planned_spend
 from upmarket.analyses.mix.export import MIX_MODEL
 from upmarket.analyses.mix.kol import fee_channel_rules, kol_table
@@ -317,16 +316,8 @@ class Mix(Analysis):
         }
         if hold:
             figures["holdout"] = {k: (_r(v) if isinstance(v, float) else v) for k, v in hold.items()}
-        history = pd.DataFrame({"week": data.weeks[-26:].date, "gmv": data.gmv[-26:]})
-        charts = [roi_bars(roi), response_curves(curves, alloc),
-                  forecast_fan(history, fc)]
-        if hold:
-            charts.append(forecast_fan(pd.DataFrame({"week": data.weeks[-26:-hold_weeks].date,
-                                                     "gmv": data.gmv[-26:-hold_weeks]}), tables["holdout"]))
-            charts[-1].name, charts[-1].title, charts[-1].title_zh = (
-                "mix_holdout", "Hold-out: the last weeks forecast from a fit without them",
-                "留出检验：不含最后几周拟合后的预测")
+        tables["gmv_history"] = pd.DataFrame({"week": data.weeks[-26:].date, "gmv": data.gmv[-26:]})  # the fans' past
         self.artefacts.produce("mix_model", lambda: planner.artefact)  # type: ignore[union-attr]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts, warnings=warnings,
+                       warnings=warnings,
                        findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)])

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.base import Analysis, Chart, Finding, Need, Section, needs, register
+from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
 from upmarket.analyses.segments.conjoint import (
     CHOICE_DESIGN,
     LATENT_CLASSES,
@@ -160,7 +160,6 @@ class Segments(Analysis):
             + "; ".join(f"{s} ({sh}) will pay {w} for {fb} over {rb}" for s, sh, w in parts) + ".",
             f"联合分析识别出 {n} 个偏好细分；"
             + "；".join(f"{s}（{sh}）愿为 {fb} 比 {rb} 多付 {w}" for s, sh, w in parts) + "。"))]
-        charts = [self._chart(prem, prem_ci, ref)]
         tables = {"wtp": wtp_long, "latent_class_fits": lc_table,
                   "segment_membership": pd.DataFrame({"respondent_id": data.respondents,
                                                       "segment": np.array(names)[best.assignments()],
@@ -171,11 +170,11 @@ class Segments(Analysis):
         posterior = pd.DataFrame(best.posterior, columns=names).assign(respondent_id=data.respondents)
         stp = self._stp(warehouse, config, posterior, best, names, prem, prem_ci, figures, tables, findings,
                         warnings, opts.n_targets)
-        self._positioning(warehouse, config, figures, tables, charts, findings, warnings)
+        self._positioning(warehouse, config, figures, tables, findings, warnings)
         if stp is not None:
             self._messages(warehouse, config, data, best, names, stp, tables, findings, warnings)
         return Section(self.name, self.title, figures=figures, title_zh=self.title_zh, warnings=warnings,
-                       findings=findings, charts=charts, tables=tables)
+                       findings=findings, tables=tables)
 
     @staticmethod
     def _mixed(data: ChoiceData, mnl: MNLFit, draws: int, seed: int, figures: dict, tables: dict,
@@ -280,8 +279,8 @@ class Segments(Analysis):
         return table
 
     @staticmethod
-    def _positioning(warehouse: Warehouse, config: Config, figures: dict, tables: dict, charts: list,
-                     findings: list, warnings: list) -> None:
+    def _positioning(warehouse: Warehouse, config: Config, figures: dict, tables: dict, findings: list,
+                     warnings: list) -> None:
         from upmarket.analyses.segments import positioning as pos
 
         candidates = pos.association_counts(warehouse)
@@ -304,8 +303,6 @@ class Segments(Analysis):
         tables["positioning_aspects"] = cols.reset_index(names="aspect")
         tables["positioning_counts"] = counts.reset_index()
         figures["positioning"] = {"source": source, "inertia": [_r(x, 4) for x in inertia], "gap_to": gap}
-        charts.append(Chart("positioning_map", f"Perceptual map from {source}: correspondence analysis",
-                            pos.map_chart(rows, cols, inertia, focal), title_zh="品牌感知定位图（对应分析）"))
         if gap:
             findings.append(Finding(
                 f"On the perceptual map ({source}), {focal} sits " + ", ".join(
@@ -401,18 +398,3 @@ class Segments(Analysis):
                 out.append(wtp_table(f.params, f.cov, f.names, model="mnl", segment=f"{g}={level}",
                                      share=len(ids) / len(data.respondents)))
         return pd.concat(out, ignore_index=True) if out else None
-
-    @staticmethod
-    def _chart(prem: dict, ci: dict, ref: str) -> Chart:
-        import plotly.graph_objects as go
-
-        fig = go.Figure()
-        for seg, row in prem.items():
-            brands = [b for b in row if b != ref]
-            fig.add_bar(name=seg, x=brands, y=[row[b] for b in brands],
-                        error_y={"type": "data", "symmetric": False,
-                                 "array": [ci[seg][b][1] - row[b] for b in brands],
-                                 "arrayminus": [row[b] - ci[seg][b][0] for b in brands]})
-        fig.update_layout(barmode="group", yaxis_title=f"CNY over {ref}")
-        return Chart("brand_premium_by_segment", f"Willingness to pay over {ref}, by segment (90% intervals)", fig,
-                     title_zh=f"各细分人群相对 {ref} 的品牌溢价（90% 区间）")

@@ -14,8 +14,6 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from upmarket.warehouse import Warehouse
 
 MIN_COUNT = 20  # a brand needs this many praised mentions to be placed
@@ -75,16 +73,3 @@ def gaps(rows: pd.DataFrame, focal: str, rivals: tuple[str, ...] = ("Apple", "Hu
         return {}
     f = rows.loc[focal].to_numpy()
     return {r: round(float(np.linalg.norm(rows.loc[r].to_numpy() - f)), 4) for r in rivals if r in rows.index}
-
-
-def map_chart(rows: pd.DataFrame, cols: pd.DataFrame, inertia: list[float], focal: str) -> go.Figure:
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    fig.add_scatter(x=cols["dim1"], y=cols["dim2"], mode="markers+text", text=list(cols.index), name="aspects",
-                    marker={"symbol": "diamond", "color": "grey"}, textposition="top center")
-    fig.add_scatter(x=rows["dim1"], y=rows["dim2"], mode="markers+text", text=list(rows.index), name="brands",
-                    marker={"size": [16 if b == focal else 10 for b in rows.index]}, textposition="bottom center")
-    fig.update_layout(xaxis_title=f"dimension 1 ({inertia[0]:.0%} of inertia)",
-                      yaxis_title=f"dimension 2 ({inertia[1]:.0%} of inertia)")
-    return fig

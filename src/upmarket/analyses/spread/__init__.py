@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
-from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, tree_metrics
-from upmarket.analyses.spread.charts import charts
+from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, forest_nodes, tree_metrics
 from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
 from upmarket.analyses.spread.settings import SpreadSettings
@@ -177,7 +176,8 @@ class Spread(Analysis):
         tops = []
         if cascades is not None and len(cascades):
             tops = cascades.sort_values(["size", "post_id"], ascending=[False, True]).head(3)["post_id"].tolist()
-        drawn = build_forest(warehouse, post_ids=tops) if tops else None
+        if tops:  # the largest cascades node by node, for the report to draw
+            tables["largest_cascades"] = forest_nodes(build_forest(warehouse, post_ids=tops))
         shown = drop_uncomputable({k: v for k, v in tables.items() if v is not None}, unmet)
         return Section(
             name=self.name,
@@ -185,7 +185,6 @@ class Spread(Analysis):
             title_zh=self.title_zh,
             figures=_figures(cascades, top) if cascades is not None else {},
             tables=shown,
-            charts=charts(shown, drawn),
             findings=findings(shown),
             warnings=warnings,
         )

@@ -166,6 +166,17 @@ class Forest:
     dropped_rows: int  # share rows without post_id, user_id or ts
 
 
+def forest_nodes(forest: Forest) -> pd.DataFrame:
+    """One row per node: its cascade's ``post_id``, ``node`` (its index in the cascade, 0 = the root) and ``parent``
+    (the parent's index in the same cascade, -1 at the root), in topological order."""
+    is_root = forest.parent < 0
+    cascade = np.cumsum(is_root) - 1
+    start = np.flatnonzero(is_root)[cascade]
+    index = np.arange(forest.parent.size)
+    return pd.DataFrame({"post_id": np.asarray(forest.post_id, dtype=object)[cascade], "node": index - start,
+                         "parent": np.where(is_root, -1, forest.parent - start)})
+
+
 def _nodes_sql(tmp: str, post_filter: str = "") -> str:
     return f"""
     CREATE TEMP TABLE {tmp} AS

@@ -28,7 +28,6 @@ from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, regi
 from upmarket.analyses.voice.aspect_models import AspectDetectors
 from upmarket.analyses.voice.aspects import ASPECTS
 from upmarket.analyses.voice.associations import term_counts, weighted_log_odds
-from upmarket.analyses.voice.charts import charts
 from upmarket.analyses.voice.drivers import ISSUES, issues_watch, key_drivers, mentions
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.score import Scored, score_reviews
@@ -276,7 +275,7 @@ class Voice(Analysis):
                     figures[r.brand]["posts_value_framing"] = _r(r.value_framing)
             findings.extend(self._posts_findings(posts, config.focal_brand))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
-                       charts=charts(figures, tables, config.focal_brand), findings=findings, warnings=warnings)
+                       findings=findings, warnings=warnings)
 
     @staticmethod
     def _associations(scored: Scored, brand: np.ndarray) -> pd.DataFrame:

@@ -1,22 +1,27 @@
-"""Charts: launch curves with their fitted Bass, and the analogue forecast fan (drawn from result tables only)."""
+"""Launch charts: launch curves with their fitted Bass curve, and the analogue forecast fan."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from upmarket.analyses.base import Chart
+from upmarket.report.charts.base import Chart, present
+from upmarket.report.i18n import chart_title
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 MAX_CURVES = 9
 
 
-def curve_chart(curves: pd.DataFrame) -> Chart | None:
+def curve_chart(curves: pd.DataFrame) -> go.Figure:
     """Observed adoptions per period (bars) and the fitted Bass increments (line) for the largest launches."""
-    if curves is None or curves.empty:
-        return None
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
     top = curves.groupby("model")["units"].sum().sort_values(ascending=False).head(MAX_CURVES).index.tolist()
     cols = 3 if len(top) > 4 else max(len(top), 1)
     rows = math.ceil(len(top) / cols)
@@ -29,14 +34,13 @@ def curve_chart(curves: pd.DataFrame) -> Chart | None:
         fig.add_trace(go.Scatter(x=g["period_start"], y=g["fitted"], name="Bass fit", mode="lines+markers",
                                  line={"color": "#d62728"}, showlegend=i == 0, legendgroup="fit"), row=r, col=c)
     fig.update_layout(height=260 * rows, margin={"t": 40})
-    return Chart("launch_curves", "Launch curves: units per period and the fitted Bass curve", fig,
-                 title_zh="新品上市曲线：各期销量与拟合的 Bass 曲线")
+    return fig
 
 
-def fan_chart(fan: pd.DataFrame | None) -> Chart | None:
+def fan_chart(fan: pd.DataFrame) -> go.Figure:
     """Forecast adoptions per period since launch from analogues: median and 90 % band, one trace group per model."""
-    if fan is None or fan.empty:
-        return None
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     for model, g in fan.groupby("model"):
         unit = g["time_unit"].iloc[0]
@@ -48,5 +52,16 @@ def fan_chart(fan: pd.DataFrame | None) -> Chart | None:
                                  mode="lines"))
         fig.update_xaxes(title_text=f"{unit}s since launch")
     fig.update_yaxes(title_text="units per period")
-    return Chart("launch_fan", "Pre-launch forecast from analogues (90 % band)", fig,
-                 title_zh="基于同系列前代产品的上市前预测（90% 区间）")
+    return fig
+
+
+def charts(results: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], lang: str) -> list[Chart]:
+    """The launch curves and the pre-launch fan, when the run saved their tables."""
+    out = []
+    curves = present(tables, "launch_curves")
+    if curves is not None:
+        out.append(Chart("launch_curves", chart_title("launch_curves", lang), curve_chart(curves)))
+    fan = present(tables, "launch_fan")
+    if fan is not None:
+        out.append(Chart("launch_fan", chart_title("launch_fan", lang), fan_chart(fan)))
+    return out

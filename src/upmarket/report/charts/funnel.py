@@ -1,13 +1,15 @@
-"""Plotly charts of the funnel, drawn from the computed tables only (no numbers of their own)."""
+"""Funnel charts: the funnel per platform, visit-to-buy by city tier, premium acceptance, the AIPL stage flow."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from upmarket.analyses.base import Chart
 from upmarket.analyses.funnel.stages import STAGES
+from upmarket.report.charts.base import Chart, present
+from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,12 +53,11 @@ def sankey_chart(transitions: pd.DataFrame, brand: str) -> go.Figure:
         t = t[t["customer"] == "all"]
     n = len(STAGES)
     labels = [f"{s} (week w)" for s in STAGES] + [f"{s} (week w+1)" for s in STAGES]
-    fig = go.Figure(go.Sankey(
+    return go.Figure(go.Sankey(
         node={"label": labels, "pad": 12},
         link={"source": t["from_level"].astype(int).tolist(), "target": (t["to_level"].astype(int) + n).tolist(),
               "value": t["n"].astype(float).tolist()},
     ))
-    return fig
 
 
 def premium_chart(prem: pd.DataFrame) -> go.Figure:
@@ -71,16 +72,19 @@ def premium_chart(prem: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def charts(tables: dict[str, pd.DataFrame], focal_brand: str) -> list[Chart]:
-    out = [Chart("funnel_platforms", "Funnel by platform", funnel_chart(tables["funnel_platform"]), "各平台转化漏斗")]
+def charts(results: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], lang: str) -> list[Chart]:
+    """Every funnel chart the saved tables allow."""
+    out = []
+    if "funnel_platform" in tables:
+        out.append(Chart("funnel_platforms", chart_title("funnel_platforms", lang),
+                         funnel_chart(tables["funnel_platform"])))
     if "funnel_by_city_tier" in tables:
-        out.append(Chart("funnel_tiers", "Visit-to-buy by city tier", tier_chart(tables["funnel_by_city_tier"]),
-                         "各城市等级的访问-购买转化率"))
-    if "premium_acceptance" in tables and len(tables["premium_acceptance"]):
-        out.append(Chart("funnel_premium", "Premium acceptance by city tier",
-                         premium_chart(tables["premium_acceptance"]), "各城市等级的高端机型接受度"))
-    tr = tables.get("stage_transitions")
-    if tr is not None and (tr["brand"] == focal_brand).any():
-        out.append(Chart("funnel_stage_flow", f"{focal_brand}: week-to-week stage flow (AIPL)",
-                         sankey_chart(tr, focal_brand), f"{focal_brand}：消费者资产逐周流转（AIPL）"))
+        out.append(Chart("funnel_tiers", chart_title("funnel_tiers", lang), tier_chart(tables["funnel_by_city_tier"])))
+    prem = present(tables, "premium_acceptance")
+    if prem is not None:
+        out.append(Chart("funnel_premium", chart_title("funnel_premium", lang), premium_chart(prem)))
+    tr, focal = tables.get("stage_transitions"), str(results.get("focal_brand", ""))
+    if tr is not None and (tr["brand"] == focal).any():
+        out.append(Chart("funnel_stage_flow", chart_title("funnel_stage_flow", lang, brand=focal),
+                         sankey_chart(tr, focal)))
     return out

@@ -1,15 +1,26 @@
-"""Plotly charts of the equity section, drawn only from its tables (no numbers computed here)."""
+"""Brand-equity charts: the switching Sankey, the Dirichlet benchmark, Aaker's four dimensions, the revenue premium."""
 
 from __future__ import annotations
 
-import pandas as pd
-import plotly.graph_objects as go
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from upmarket.analyses.base import Chart
+import pandas as pd
+
+from upmarket.report.charts.base import Chart, present
+from upmarket.report.i18n import chart_title
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+BENCHMARK_BRANDS = ("Apple", "Huawei")
+"""The brands the focal brand's four dimensions are drawn against, those the run has figures for."""
 
 
 def switching_sankey(matrix: pd.DataFrame) -> go.Figure:
     """Owners' current brand (left) → brand of their next phone (right), widths = phone changes."""
+    import plotly.graph_objects as go
+
     names = sorted(set(matrix["from_brand"]) | set(matrix["to_brand"]))
     pos = {b: i for i, b in enumerate(names)}
     m = matrix[matrix["n"] > 0]
@@ -25,6 +36,8 @@ def switching_sankey(matrix: pd.DataFrame) -> go.Figure:
 
 def dirichlet_table(table: pd.DataFrame) -> go.Figure:
     """Observed beside Dirichlet-predicted penetration, buying rate, SCR and 100 %-loyal share; excess loyalty."""
+    import plotly.graph_objects as go
+
     cols = [("brand", "brand", None), ("share", "share", ".1%"), ("penetration_obs", "penetration obs", ".1%"),
             ("penetration", "penetration D", ".1%"), ("buy_rate_obs", "buy rate obs", ".2f"),
             ("buy_rate", "buy rate D", ".2f"), ("scr_obs", "SCR obs", ".0%"), ("scr", "SCR D", ".0%"),
@@ -37,6 +50,8 @@ def dirichlet_table(table: pd.DataFrame) -> go.Figure:
 
 def four_dimensions(dims: pd.DataFrame, brands: list[str]) -> go.Figure:
     """The four scaled dimensions (1 = best brand) for the focal brand and its benchmarks."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     for b in [b for b in brands if b in dims.index]:
         row = dims.loc[b]
@@ -46,6 +61,8 @@ def four_dimensions(dims: pd.DataFrame, brands: list[str]) -> go.Figure:
 
 def premium_trend(rp: pd.DataFrame, focal: str) -> go.Figure:
     """Revenue premium over the benchmark brand's price, per period, one line per brand (the focal brand thicker)."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     for b, g in rp.groupby("brand"):
         g = g.sort_values("period")
@@ -54,19 +71,20 @@ def premium_trend(rp: pd.DataFrame, focal: str) -> go.Figure:
     return fig.update_layout(yaxis_title="revenue premium, bn CNY", xaxis_title="period")
 
 
-def charts(tables: dict[str, pd.DataFrame], focal: str, benchmarks: list[str]) -> list[Chart]:
+def charts(results: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], lang: str) -> list[Chart]:
+    """Every equity chart the saved tables allow."""
+    focal = str(results.get("focal_brand", ""))
+    benchmarks = [b for b in BENCHMARK_BRANDS if b in (results.get("equity") or {})]
     out = []
     if "switching_matrix" in tables:
-        out.append(Chart("switching_sankey", "Where owners go at their next phone", switching_sankey(
-            tables["switching_matrix"]), "换机流向：用户下一部手机的品牌"))
+        out.append(Chart("switching_sankey", chart_title("switching_sankey", lang),
+                         switching_sankey(tables["switching_matrix"])))
     if "dirichlet" in tables:
-        out.append(Chart("dirichlet", "Dirichlet benchmark: observed vs predicted, excess loyalty",
-                         dirichlet_table(tables["dirichlet"]), "Dirichlet 基准：实际与预测、超额忠诚"))
+        out.append(Chart("dirichlet", chart_title("dirichlet", lang), dirichlet_table(tables["dirichlet"])))
     if "dimensions_scaled" in tables:
-        out.append(Chart("four_dimensions", f"Aaker's four dimensions: {focal} vs {', '.join(benchmarks)}",
-                         four_dimensions(tables["dimensions_scaled"].set_index("brand"), [focal, *benchmarks]),
-                         f"Aaker 品牌资产四维度：{focal} 对比 {'、'.join(benchmarks)}"))
-    if "revenue_premium" in tables and len(tables["revenue_premium"]):
-        out.append(Chart("revenue_premium", "Revenue premium over the benchmark brand's price",
-                         premium_trend(tables["revenue_premium"], focal), "相对基准品牌价格的收入溢价"))
+        out.append(Chart("four_dimensions", chart_title("four_dimensions", lang, brand=focal, benchmarks=benchmarks),
+                         four_dimensions(tables["dimensions_scaled"].set_index("brand"), [focal, *benchmarks])))
+    rp = present(tables, "revenue_premium")
+    if rp is not None:
+        out.append(Chart("revenue_premium", chart_title("revenue_premium", lang), premium_trend(rp, focal)))
     return out
