@@ -4,7 +4,8 @@ A model launched in the observation window (2024-01-01 .. 2025-06-30) with at le
 exactly m · (F(t_end) − F(t_start)) per quarter (split over memory configurations; ``market.pin_bass``), so its
 quarterly units in ``market_sales`` trace its Bass curve up to integer rounding across provinces; other models
 carry the market plan's quarter-to-quarter scale. ``truth.launch`` lists the models launched inside the window
-with their p, q (per week; jittered per run seed) and m (lifetime units).
+with their p, q (per week; a fixed per-model jitter, or one drawn by the caller for recovery tests over planted
+curves) and m (lifetime units; for a pinned launch its review-weighted size m' = m · review factor).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def bass_params(models: pd.DataFrame, rng: np.random.Generator | None = None) ->
     """Planted weekly p and q per model: flagships peak within weeks, budget phones sell for ~1.5 years.
 
     p + q sets how fast a model's sales fade (≈ when its successor takes over); q/p how late the peak comes.
-    The jitter (±15 %) comes from ``rng`` so each run seed plants different curves (recovery is tested over seeds);
-    without one, a fixed generator.
+    The jitter (±15 %) comes from ``rng`` when given (tests of recovery over different planted curves); without one,
+    a fixed generator: the twin's answer key, the same for every run seed, so a seed does not move the truths that
+    rest on these curves (e.g. the review → units regression, ``twin.market.REVIEW_DEMAND``).
     """
     rng = np.random.default_rng(20240618) if rng is None else rng
     jitter = rng.uniform(0.85, 1.15, size=(len(models), 2))

@@ -375,6 +375,17 @@ def pinned_models(mods: pd.DataFrame) -> np.ndarray:
     return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
 
 
+def pinned_sizes(m_plain: np.ndarray, review: np.ndarray, k_of: np.ndarray) -> np.ndarray:
+    """Lifetime size m' = m · factor per model: its review-free size times its review factor (``review_weight``).
+
+    Why not the size fitted to the review-reweighted plan: ``review_reweight`` renormalises within quarter × brand ×
+    price group, and a new launch is often most of its cell, so its own factor cancels and pinning to that fit would
+    erase the planted review → units effect for the launches."""
+    factor = np.ones(len(m_plain))
+    factor[k_of] = review  # one factor per model (the same for each of its SKUs)
+    return m_plain * factor
+
+
 PIN_OLD_RANGE = (0.25, 4.0)
 """``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
 PIN_POOL_MAKERS = np.array([MAKERS.index(m) for m in ("vivo", "OPPO", "Honor")])
@@ -438,15 +449,17 @@ def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_
 
 
 def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray,
-                      rng: np.random.Generator | None = None) -> Targets:
+                      bass_jitter: np.random.Generator | None = None) -> Targets:
     """Target units per (quarter, SKU), built top-down so the seed paper's figures hold by construction.
 
     quarter totals → maker units → price-group split per maker (Apple's and Huawei's premium units fixed
     by the premium brand-share targets, the rest by iterative proportional fitting to the group totals)
-    → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight).
+    → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight); launches
+    with four quarters in the window then sell exactly their Bass curve (``pin_bass``). ``bass_jitter`` draws the
+    per-model jitter of p and q (``twin.launch.bass_params``); None keeps the fixed answer key.
     """
     mods = catalog_models()
-    bass = bass_params(mods, rng)
+    bass = bass_params(mods, bass_jitter)
     k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
     A = bass_increments(mods, bass)
     m0 = prior_m(mods)
@@ -460,7 +473,9 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     on_sale = on_sale | (launched & (np.cumsum(on_sale, axis=0) == 0))  # the launch ramp is always on sale
     w = A[:, k_of] * m0[k_of][None, :] * products["_config_weight"].to_numpy()[None, :] * avail * on_sale[:, k_of]
     grp = np.minimum(_band_index(price_q), 2)  # (Q, J): 0 <2000, 1 2000-3999, 2 4000+
-    w = review_reweight(w, review_weight(products), products["brand"], grp)  # better-reviewed models sell more
+    review = review_weight(products)
+    w_plain = w
+    w = review_reweight(w, review, products["brand"], grp)  # better-reviewed models sell more
     maker = products["maker"].map({m: i for i, m in enumerate(MAKERS)}).to_numpy()
     nat = np.zeros((len(QUARTERS), len(MAKERS), len(GROUPS)))
     for qi in range(len(QUARTERS)):
@@ -490,8 +505,14 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     # lifetime size m per model: least squares fit of its planned quarterly units to m · ΔF (its Bass curve)
     m_fit = _bass_m(units, A, k_of, len(mods))
     pinned = pinned_models(mods)
-    units = pin_bass(units, w, m_fit, A * on_sale, k_of, pinned, maker, grp)
-    m_fit = _bass_m(units, A, k_of, len(mods))
+    # a pinned launch's size is its review-free size times its review factor (constant over its life), so the review
+    # effect survives pinning: its series stays m'·ΔF with m' = m · factor (see pinned_sizes)
+    m_plain = _bass_m(w_plain * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6, A, k_of,
+                      len(mods))
+    m_pin = np.where(pinned, pinned_sizes(m_plain, review, k_of), m_fit)
+    units = pin_bass(units, w, m_pin, A * on_sale, k_of, pinned, maker, grp)
+    # truth m: what a pinned launch's units trace (m'), else the size fitted to its planned units
+    m_fit = np.where(pinned, m_pin, _bass_m(units, A, k_of, len(mods)))
     plan_df = pd.DataFrame(
         [(q, mk, g, cells[qi, mi, gi] / 1.0) for qi, q in enumerate(QUARTERS) for mi, mk in enumerate(MAKERS)
          for gi, g in enumerate(GROUPS)], columns=["quarter", "maker", "group", "units_m"])
@@ -560,15 +581,19 @@ class MarketResult:
 
 
 def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: int = 200,
-                    progress=None) -> MarketResult:
-    """Run the calibrated demand model over every quarter and province; build the market tables."""
+                    progress=None, bass_jitter: np.random.Generator | None = None) -> MarketResult:
+    """Run the calibrated demand model over every quarter and province; build the market tables.
+
+    ``bass_jitter``: a generator for the launch curves' per-model jitter (recovery tests over planted curves); None,
+    the twin's default, keeps the fixed answer key, so a run seed changes the market's draws but not its Bass curves
+    (and every other truth that rests on them, e.g. the review → units regression, stays as it was)."""
     provs = province_table()
     agents = Agents.draw(provs, n_agents, rng)
     params = init_params(agents)
     tastes = taste_tables(agents)
     sched = price_schedule(products)
     price_q, avail = quarterly_prices(sched)
-    targets = calibrate_targets(products, price_q, avail, rng.spawn(1)[0])  # spawn: later draws stay as they were
+    targets = calibrate_targets(products, price_q, avail, bass_jitter)
     avail = avail & (targets.units > 0.5)
     price_qr = province_prices(price_q, products, len(provs), rng)
     msize = provs["people_m"].to_numpy() / provs["people_m"].sum() * SMARTPHONE_USERS

@@ -3,7 +3,7 @@ twin's planted Bass p, q (per week) and m.
 
 A launch with at least four quarters in the window sells exactly its Bass curve where the twin's older models can
 absorb the market plan's quarter-to-quarter scale (twin.market.pin_bass); fits whose p or q interval is too wide are
-declined (launch.MAX_CI_RATIO). The fits reported meet the issue's targets (p, q within 25 %, m within 15 %);
+declined (launch.MAX_CI_RATIO). Every fit reported meets the issue's targets (p, q within 25 %, m within 15 %);
 test_launch_twin_seeds.py checks the same over several seeds."""
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def test_fitted_launches_recover_the_planted_curves(rec):
     assert max(err.values()) < 0.05, err
     for name in ("p", "q", "m"):
         misses = [k for k in both if not rec.checks[f"launch.{k}.{name}"].passed]
-        assert len(misses) <= 0.1 * len(both), (name, misses)
+        assert not misses, (name, misses)  # every fit reported meets the issue's targets
+    # a degenerate fit (q at the boundary, sales highest in the first period) is declined with the reason
+    assert all(min(v["p"], v["q"]) > 1e-6 for v in fitted.values())
     assert all(fitted[k]["time_unit"] == "quarter" for k in both)
     # the check compares per-week rates: a quarterly p is 13 weeks' worth
     k = both[0]

@@ -48,8 +48,8 @@ __all__ = ["Launch", "fit_bass"]
 
 LEVEL = 0.9
 BOUNDARY = 1e-6
-"""A fitted p or q below this sits at the model's boundary (``bass.LOG_FLOOR``): kept in results, left out of the
-analogues and the virality test, where its log would dominate a mean."""
+"""A fitted p or q below this sits at the model's boundary (``bass.LOG_FLOOR``): a degenerate fit, declined with the
+reason (``_unidentified``), so it reaches neither the figures, the analogues, the virality test nor the text."""
 MAX_CI_RATIO = 2.5
 """A fit is reported only when the upper/lower ratio of p's and q's 90 % intervals is at most this (``max_ci_ratio``);
 on the twin, fits past it miss the planted p or q by more than 25 % (tests/analyses/launch/test_launch_twin_seeds)."""
@@ -77,7 +77,12 @@ def _fit_row(s: ModelSeries, min_points: int, intervals: bool = True) -> tuple[d
 def _unidentified(row: dict[str, Any], max_ratio: float) -> str | None:
     """Why a fit's p or q is not identified (its 90 % profile interval is open or wider than ``max_ratio``), or None.
 
-    A few quarterly points leave many (p, q) pairs almost equally good: such a fit would be reported as if known."""
+    A few quarterly points leave many (p, q) pairs almost equally good: such a fit would be reported as if known. A fit
+    at the model's boundary (p or q → 0: sales highest in the first period and fading, no word of mouth or no launch
+    pull) is degenerate, whatever its interval: its p/q ratio, peak time and the launch text would be artefacts."""
+    for name, what in (("q", "no word of mouth: sales highest in the first period"), ("p", "no launch pull")):
+        if not row[name] > BOUNDARY:
+            return f"degenerate fit: {name} = 0 at the model's boundary ({what}; {row['n_periods']} periods)"
     for name in ("p", "q"):
         lo, hi = row.get(f"{name}_low"), row.get(f"{name}_high")
         if lo is None or hi is None or not lo > 0:
@@ -311,13 +316,15 @@ class Launch(Analysis):
             f = fits[top]
             pw, qw = convert_rate(f["p"], f["time_unit"], "week"), convert_rate(f["q"], f["time_unit"], "week")
             peak = np.log(qw / pw) / (pw + qw) if qw > pw else 0.0
+            when = f"sales peak about {peak:.0f} weeks after launch" if peak >= 1 else "sales are highest at launch"
+            when_zh = f"销量约在上市后 {peak:.0f} 周见顶" if peak >= 1 else "销量在上市时最高"
             out.append(Finding(
                 text=(f"{top}: lifetime sales of about {f['m'] / 1e6:.2f} M units on its Bass curve; word of mouth "
                       f"(q = {qw:.3f}/week) is {qw / pw:.1f}× the pull of launch marketing (p = {pw:.3f}/week), so "
-                      f"sales peak about {peak:.0f} weeks after launch."),
+                      f"{when}."),
                 text_zh=(f"{top}：按 Bass 曲线，生命周期销量约 {f['m'] / 1e6:.2f} 百万台；"
                          f"口碑扩散系数 q（每周 {qw:.3f}）是上市营销拉动 p（每周 {pw:.3f}）的 {qw / pw:.1f} 倍，"
-                         f"销量约在上市后 {peak:.0f} 周见顶。"),
+                         f"{when_zh}。"),
                 evidence={f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"], f"launch.{top}.m": f["m"]}))
         reg = (figures.get("q_drivers") or {}).get("cascade_virality")
         if reg and "slope" in reg:
