@@ -36,8 +36,8 @@ BEFORE: dict[str, dict[str, Any]] = {
     "pricing_plan": {"channel_fee": {}, "channel_spread": 0.1, "cost_share": 0.6, "diversion_cap": 0.3, "draws": 30,
                      "floor": 3999, "ladder_gap": 500, "min_tier": 30, "objective": "margin", "seed": 0,
                      "sub_price": None},
-    "launch": {"fan_draws": 2000, "forecast": [], "horizon": None, "m_scale": {}, "min_analogues": 2,
-               "min_launches": 8, "min_points": 4, "seed": 0, "source": "auto", "virality_window_weeks": 13},
+    "launch": {"fan_draws": 2000, "forecast": [], "horizon": None, "m_scale": {}, "max_ci_ratio": 2.5,
+               "min_analogues": 2, "min_launches": 8, "min_points": 4, "seed": 0, "source": "auto", "virality_window_weeks": 13},
 }
 
 

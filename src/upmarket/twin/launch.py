@@ -1,9 +1,11 @@
 """Launch curves: each model's lifetime units follow a Bass diffusion with planted p, q, m (weekly time).
 
-The demand model's target units per SKU and quarter are m · (F(t_end) − F(t_start)) (split over
-memory configurations), so the quarterly units of a model in ``market_sales`` trace its Bass curve
-(up to integer rounding across provinces). ``truth.launch`` lists the models launched inside the
-observation window (2024-01-01 .. 2025-06-30) with their p, q (per week) and m (lifetime units).
+A model launched in the observation window (2024-01-01 .. 2025-06-30) with at least four quarters in it sells
+exactly m · (F(t_end) − F(t_start)) per quarter (split over memory configurations; ``market.pin_bass``), so its
+quarterly units in ``market_sales`` trace its Bass curve up to integer rounding across provinces; other models
+carry the market plan's quarter-to-quarter scale. ``truth.launch`` lists the models launched inside the window
+with their p, q (per week; a fixed per-model jitter, or one drawn by the caller for recovery tests over planted
+curves) and m (lifetime units; for a pinned launch its review-weighted size m' = m · review factor).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ def bass_cdf(t_weeks: np.ndarray, p: np.ndarray | float, q: np.ndarray | float) 
     return (1.0 - e) / (1.0 + (np.asarray(q) / np.asarray(p)) * e)
 
 
-def bass_params(models: pd.DataFrame) -> pd.DataFrame:
+def bass_params(models: pd.DataFrame, rng: np.random.Generator | None = None) -> pd.DataFrame:
     """Planted weekly p and q per model: flagships peak within weeks, budget phones sell for ~1.5 years.
 
     p + q sets how fast a model's sales fade (≈ when its successor takes over); q/p how late the peak comes.
-    Fixed jitter (its own seed, not the run's) keeps the answer key the same for every run seed.
+    The jitter (±15 %) comes from ``rng`` when given (tests of recovery over different planted curves); without one,
+    a fixed generator: the twin's answer key, the same for every run seed, so a seed does not move the truths that
+    rest on these curves (e.g. the review → units regression, ``twin.market.REVIEW_DEMAND``).
     """
-    jitter = np.random.default_rng(20240618).uniform(0.85, 1.15, size=(len(models), 2))
+    rng = np.random.default_rng(20240618) if rng is None else rng
+    jitter = rng.uniform(0.85, 1.15, size=(len(models), 2))
     price = models["min_price"].to_numpy(float)
     apple = models["brand"].eq("Apple").to_numpy()
     fold = models["foldable"].to_numpy(bool)

@@ -360,15 +360,106 @@ def review_wtp_truth(rows: pd.DataFrame, products: pd.DataFrame, alpha: float,
     return out
 
 
-def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray) -> Targets:
+BASS_EXACT_FROM = date(2024, 1, 1)
+"""Start of the twin's observation window (``twin.run.OBS_START``): see ``pinned_models``."""
+BASS_MIN_QUARTERS = 4
+"""Quarters of sales a launch needs in the window to be pinned to its Bass curve (the analysis's ``min_points``)."""
+
+
+def pinned_models(mods: pd.DataFrame) -> np.ndarray:
+    """Models pinned to their Bass curve: launched in the observation window with at least ``BASS_MIN_QUARTERS``
+    quarters of sales in it (the ones a Bass fit on quarterly data can identify). Later launches, like older models,
+    absorb the plan's quarter-to-quarter scale."""
+    launch = pd.to_datetime(mods["launch_date"])
+    last_start = quarter_bounds()["start"].iloc[len(QUARTERS) - BASS_MIN_QUARTERS]
+    return ((launch >= pd.Timestamp(BASS_EXACT_FROM)) & (launch < last_start + pd.DateOffset(months=3))).to_numpy()
+
+
+def pinned_sizes(m_plain: np.ndarray, review: np.ndarray, k_of: np.ndarray) -> np.ndarray:
+    """Lifetime size m' = m · factor per model: its review-free size times its review factor (``review_weight``).
+
+    Why not the size fitted to the review-reweighted plan: ``review_reweight`` renormalises within quarter × brand ×
+    price group, and a new launch is often most of its cell, so its own factor cancels and pinning to that fit would
+    erase the planted review → units effect for the launches."""
+    factor = np.ones(len(m_plain))
+    factor[k_of] = review  # one factor per model (the same for each of its SKUs)
+    return m_plain * factor
+
+
+PIN_OLD_RANGE = (0.25, 4.0)
+"""``pin_bass`` rescales a cell's older models by at most this range; beyond it the cell keeps its planned units."""
+PIN_POOL_MAKERS = np.array([MAKERS.index(m) for m in ("vivo", "OPPO", "Honor")])
+"""Makers without brand-share targets: ``pin_bass`` lets their older models absorb other cells' rest."""
+
+
+def _bass_m(units: np.ndarray, A: np.ndarray, k_of: np.ndarray, n_models: int) -> np.ndarray:
+    """Least-squares lifetime size per model of its quarterly units (summed over SKUs) on its Bass increments ΔF."""
+    u_k = np.zeros((units.shape[0], n_models))
+    np.add.at(u_k.T, k_of, units.T)
+    return (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
+
+
+def pin_bass(units: np.ndarray, w: np.ndarray, m: np.ndarray, dF: np.ndarray, k_of: np.ndarray, pinned: np.ndarray,
+             maker: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """Units (Q, J) in which every ``pinned`` model sells exactly m_k · ΔF_kt in quarter t, while every quarter ×
+    maker × price-group total stays as planned.
+
+    Why: the plan scales each maker × group cell by a factor that changes from quarter to quarter, which would make a
+    model's quarterly units Bass × that factor, not the planted Bass curve. A pinned model's units are split over its
+    SKUs by their natural weights ``w``; the cell's other (older) models take the rest in proportion to their units.
+    A cell with no older model on sale, or whose older models would need a scale outside ``PIN_OLD_RANGE``, passes
+    its rest (if its maker is in ``PIN_POOL_MAKERS``) to those makers' older models of its group; failing that it
+    keeps its planned units (its pinned models are Bass × the cell's scale in that quarter). ``dF`` is 0 once delisted.
+    """
+    out = units.copy()
+    n_q = units.shape[0]
+    wk = np.zeros((n_q, len(m)))
+    np.add.at(wk.T, k_of, w.T)
+    share = np.divide(w, wk[:, k_of], out=np.zeros_like(w), where=wk[:, k_of] > 0)
+    target = m[k_of][None, :] * dF[:, k_of] * share * (wk[:, k_of] > 0)
+    pin_j = pinned[k_of]
+    for qi in range(n_q):
+        cell = maker * len(GROUPS) + grp[qi]
+        failed = np.zeros(len(maker), dtype=bool)
+        for c in np.unique(cell):
+            in_c = cell == c
+            pin_c, old_c = in_c & pin_j, in_c & ~pin_j
+            rest = units[qi, in_c].sum() - target[qi, pin_c].sum()
+            old = units[qi, old_c].sum()
+            if not pin_c.any():
+                continue
+            if old <= 0 or not PIN_OLD_RANGE[0] <= rest / old <= PIN_OLD_RANGE[1]:
+                failed |= pin_c
+                continue
+            out[qi, pin_c] = target[qi, pin_c]
+            out[qi, old_c] = units[qi, old_c] * rest / old
+        # second chance, among makers without unit or share targets: older models of the same price group take the
+        # rest (every group total stays; those makers' shares move by the residual)
+        failed &= np.isin(maker, PIN_POOL_MAKERS)
+        for g in np.unique(grp[qi][failed]):
+            pin_g = failed & (grp[qi] == g)
+            pool = (grp[qi] == g) & ~pin_j & np.isin(maker, PIN_POOL_MAKERS) & ~np.isin(cell, cell[pin_g])
+            rest = units[qi, pin_g].sum() - target[qi, pin_g].sum()
+            old = out[qi, pool].sum()
+            if old <= 0 or not PIN_OLD_RANGE[0] <= (old + rest) / old <= PIN_OLD_RANGE[1]:
+                continue
+            out[qi, pin_g] = target[qi, pin_g]
+            out[qi, pool] *= (old + rest) / old
+    return out
+
+
+def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.ndarray,
+                      bass_jitter: np.random.Generator | None = None) -> Targets:
     """Target units per (quarter, SKU), built top-down so the seed paper's figures hold by construction.
 
     quarter totals → maker units → price-group split per maker (Apple's and Huawei's premium units fixed
     by the premium brand-share targets, the rest by iterative proportional fitting to the group totals)
-    → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight).
+    → SKUs within maker × group by natural weights (prior lifetime size × Bass increment × config weight); launches
+    with four quarters in the window then sell exactly their Bass curve (``pin_bass``). ``bass_jitter`` draws the
+    per-model jitter of p and q (``twin.launch.bass_params``); None keeps the fixed answer key.
     """
     mods = catalog_models()
-    bass = bass_params(mods)
+    bass = bass_params(mods, bass_jitter)
     k_of = products["model"].map({m: i for i, m in enumerate(mods["model"])}).to_numpy()
     A = bass_increments(mods, bass)
     m0 = prior_m(mods)
@@ -382,7 +473,9 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     on_sale = on_sale | (launched & (np.cumsum(on_sale, axis=0) == 0))  # the launch ramp is always on sale
     w = A[:, k_of] * m0[k_of][None, :] * products["_config_weight"].to_numpy()[None, :] * avail * on_sale[:, k_of]
     grp = np.minimum(_band_index(price_q), 2)  # (Q, J): 0 <2000, 1 2000-3999, 2 4000+
-    w = review_reweight(w, review_weight(products), products["brand"], grp)  # better-reviewed models sell more
+    review = review_weight(products)
+    w_plain = w
+    w = review_reweight(w, review, products["brand"], grp)  # better-reviewed models sell more
     maker = products["maker"].map({m: i for i, m in enumerate(MAKERS)}).to_numpy()
     nat = np.zeros((len(QUARTERS), len(MAKERS), len(GROUPS)))
     for qi in range(len(QUARTERS)):
@@ -410,9 +503,16 @@ def calibrate_targets(products: pd.DataFrame, price_q: np.ndarray, avail: np.nda
     scale = np.where(nat > 0, cells / np.where(nat > 0, nat, 1.0), 0.0)  # (Q, makers, groups)
     units = w * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6
     # lifetime size m per model: least squares fit of its planned quarterly units to m · ΔF (its Bass curve)
-    u_k = np.zeros((len(QUARTERS), len(mods)))
-    np.add.at(u_k.T, k_of, units.T)
-    m_fit = (u_k * A).sum(axis=0) / np.maximum((A**2).sum(axis=0), 1e-300)
+    m_fit = _bass_m(units, A, k_of, len(mods))
+    pinned = pinned_models(mods)
+    # a pinned launch's size is its review-free size times its review factor (constant over its life), so the review
+    # effect survives pinning: its series stays m'·ΔF with m' = m · factor (see pinned_sizes)
+    m_plain = _bass_m(w_plain * scale[np.arange(len(QUARTERS))[:, None], maker[None, :], grp] * 1e6, A, k_of,
+                      len(mods))
+    m_pin = np.where(pinned, pinned_sizes(m_plain, review, k_of), m_fit)
+    units = pin_bass(units, w, m_pin, A * on_sale, k_of, pinned, maker, grp)
+    # truth m: what a pinned launch's units trace (m'), else the size fitted to its planned units
+    m_fit = np.where(pinned, m_pin, _bass_m(units, A, k_of, len(mods)))
     plan_df = pd.DataFrame(
         [(q, mk, g, cells[qi, mi, gi] / 1.0) for qi, q in enumerate(QUARTERS) for mi, mk in enumerate(MAKERS)
          for gi, g in enumerate(GROUPS)], columns=["quarter", "maker", "group", "units_m"])
@@ -481,15 +581,19 @@ class MarketResult:
 
 
 def simulate_market(products: pd.DataFrame, rng: np.random.Generator, n_agents: int = 200,
-                    progress=None) -> MarketResult:
-    """Run the calibrated demand model over every quarter and province; build the market tables."""
+                    progress=None, bass_jitter: np.random.Generator | None = None) -> MarketResult:
+    """Run the calibrated demand model over every quarter and province; build the market tables.
+
+    ``bass_jitter``: a generator for the launch curves' per-model jitter (recovery tests over planted curves); None,
+    the twin's default, keeps the fixed answer key, so a run seed changes the market's draws but not its Bass curves
+    (and every other truth that rests on them, e.g. the review → units regression, stays as it was)."""
     provs = province_table()
     agents = Agents.draw(provs, n_agents, rng)
     params = init_params(agents)
     tastes = taste_tables(agents)
     sched = price_schedule(products)
     price_q, avail = quarterly_prices(sched)
-    targets = calibrate_targets(products, price_q, avail)
+    targets = calibrate_targets(products, price_q, avail, bass_jitter)
     avail = avail & (targets.units > 0.5)
     price_qr = province_prices(price_q, products, len(provs), rng)
     msize = provs["people_m"].to_numpy() / provs["people_m"].sum() * SMARTPHONE_USERS

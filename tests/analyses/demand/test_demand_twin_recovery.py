@@ -128,7 +128,7 @@ def test_conjoint_consumer_types_are_used_and_the_price_coefficient_settles(demo
     t = m["tastes"]
     assert t["used"] and t["rule"].startswith("conjoint consumer types"), section.warnings
     assert not any("market shares alone" in w for w in section.warnings)
-    assert len(t["class_shares"]) == 4 and abs(sum(t["class_shares"].values()) - 1) < 1e-9
+    assert len(t["class_shares"]) == 4 and abs(sum(t["class_shares"].values()) - 1) < 5e-4  # 4 shares, 4 decimals
     path = t["price_coef_path"]
     assert abs(path[-1] / path[-2] - 1) < 1e-3 and len(path) <= 8  # Aitken-accelerated: ~5 solves
     # the market's ᾱ, not the survey's, is reported, and it is near the planted population mean

@@ -12,7 +12,9 @@ A series left-censored without a launch date is fitted as the remaining market (
 ``bass.py``) and kept out of the analogues and the virality test.
 
 Options (``[launch]``): ``source`` ("auto", "market_sales" or "orders"), ``min_points`` (4 periods),
-``min_analogues`` (2), ``forecast`` (models to forecast from analogues even when they have sales; default none),
+``min_analogues`` (2), ``max_ci_ratio`` (2.5: a fit whose p or q interval is wider is declined as not identified,
+and forecast from analogues when it can be), ``forecast`` (models to forecast from analogues even when they have
+sales; default none),
 ``m_scale`` ({model: factor} on the analogues' m), ``horizon`` (periods in the forecast fan; default 8 quarters,
 24 months or 52 weeks), ``fan_draws`` (2000), ``seed`` (0), ``virality_window_weeks`` (13: cascades of posts up to
 this long after launch count for it), ``min_launches`` (8: fewer launches with cascades and the virality regression
@@ -46,8 +48,11 @@ __all__ = ["Launch", "fit_bass"]
 
 LEVEL = 0.9
 BOUNDARY = 1e-6
-"""A fitted p or q below this sits at the model's boundary (``bass.LOG_FLOOR``): kept in results, left out of the
-analogues and the virality test, where its log would dominate a mean."""
+"""A fitted p or q below this sits at the model's boundary (``bass.LOG_FLOOR``): a degenerate fit, declined with the
+reason (``_unidentified``), so it reaches neither the figures, the analogues, the virality test nor the text."""
+MAX_CI_RATIO = 2.5
+"""A fit is reported only when the upper/lower ratio of p's and q's 90 % intervals is at most this (``max_ci_ratio``);
+on the twin, fits past it miss the planted p or q by more than 25 % (tests/analyses/launch/test_launch_twin_seeds)."""
 DEFAULT_HORIZON = {"quarter": 8, "month": 24, "week": 52, "day": 180, "year": 5}
 
 
@@ -67,6 +72,25 @@ def _fit_row(s: ModelSeries, min_points: int, intervals: bool = True) -> tuple[d
         lo, hi = fit.ci.get(name, (None, None))
         row[f"{name}_low"], row[f"{name}_high"] = lo, hi
     return row, fit
+
+
+def _unidentified(row: dict[str, Any], max_ratio: float) -> str | None:
+    """Why a fit's p or q is not identified (its 90 % profile interval is open or wider than ``max_ratio``), or None.
+
+    A few quarterly points leave many (p, q) pairs almost equally good: such a fit would be reported as if known. A fit
+    at the model's boundary (p or q → 0: sales highest in the first period and fading, no word of mouth or no launch
+    pull) is degenerate, whatever its interval: its p/q ratio, peak time and the launch text would be artefacts."""
+    for name, what in (("q", "no word of mouth: sales highest in the first period"), ("p", "no launch pull")):
+        if not row[name] > BOUNDARY:
+            return f"degenerate fit: {name} = 0 at the model's boundary ({what}; {row['n_periods']} periods)"
+    for name in ("p", "q"):
+        lo, hi = row.get(f"{name}_low"), row.get(f"{name}_high")
+        if lo is None or hi is None or not lo > 0:
+            return f"not identified: the {LEVEL:.0%} interval of {name} is open ({row['n_periods']} periods)"
+        if hi / lo > max_ratio:
+            return (f"not identified: the {LEVEL:.0%} interval of {name} spans a factor {hi / lo:.1f} "
+                    f"(> {max_ratio:g}; {row['n_periods']} periods)")
+    return None
 
 
 def _figure(row: pd.Series | dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +137,7 @@ class Launch(Analysis):
             raise ValueError(f"[launch] source must be auto, market_sales or orders, not {source!r}")
         min_points = opts.min_points
         min_analogues = opts.min_analogues
+        max_ci_ratio = opts.max_ci_ratio
         rng = np.random.default_rng(opts.seed)
         info = model_info(warehouse)
         warnings: list[str] = []
@@ -149,6 +174,9 @@ class Launch(Analysis):
             if reported.get(s.model) is s:
                 rows[i], fit = _fit_row(s, min_points, intervals=True)
                 fits[(s.model, s.source)] = (s, fit)
+                if why := _unidentified(rows[i], max_ci_ratio):
+                    rows[i]["reason"] = why
+                    del reported[s.model]
         table = pd.DataFrame(rows)
         figures: dict[str, Any] = {}
         chosen: dict[str, pd.Series] = {
@@ -289,13 +317,15 @@ class Launch(Analysis):
             f = fits[top]
             pw, qw = convert_rate(f["p"], f["time_unit"], "week"), convert_rate(f["q"], f["time_unit"], "week")
             peak = np.log(qw / pw) / (pw + qw) if qw > pw else 0.0
+            when = f"sales peak about {peak:.0f} weeks after launch" if peak >= 1 else "sales are highest at launch"
+            when_zh = f"销量约在上市后 {peak:.0f} 周见顶" if peak >= 1 else "销量在上市时最高"
             out.append(Finding(
                 text=(f"{top}: lifetime sales of about {f['m'] / 1e6:.2f} M units on its Bass curve; word of mouth "
                       f"(q = {qw:.3f}/week) is {qw / pw:.1f}× the pull of launch marketing (p = {pw:.3f}/week), so "
-                      f"sales peak about {peak:.0f} weeks after launch."),
+                      f"{when}."),
                 text_zh=(f"{top}：按 Bass 曲线，生命周期销量约 {f['m'] / 1e6:.2f} 百万台；"
                          f"口碑扩散系数 q（每周 {qw:.3f}）是上市营销拉动 p（每周 {pw:.3f}）的 {qw / pw:.1f} 倍，"
-                         f"销量约在上市后 {peak:.0f} 周见顶。"),
+                         f"{when_zh}。"),
                 evidence={f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"], f"launch.{top}.m": f["m"]}))
         reg = (figures.get("q_drivers") or {}).get("cascade_virality")
         if reg and "slope" in reg:

@@ -17,6 +17,8 @@ class LaunchSettings(Settings):
                                      "`orders`", choices=("auto", "market_sales", "orders"))
     min_points: int = option(4, doc="periods a Bass fit needs", unit="periods", ge=3)
     min_analogues: int = option(2, doc="fitted earlier launches an analogue forecast needs", ge=1)
+    max_ci_ratio: float = option(2.5, doc="a fit whose p or q 90 % interval spans a wider upper/lower ratio is "
+                                          "declined as not identified", gt=1)
     forecast: tuple[str, ...] = option((), doc="models to forecast from analogues even when they have sales")
     m_scale: dict[str, float] = option(doc="{model = factor} on the analogues' m", factory=dict)
     horizon: int | None = option(None, doc="periods in the forecast fan", ge=1,
