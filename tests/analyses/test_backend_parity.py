@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 
 import upmarket
+from upmarket.analyses.spread.creators import post_rows
+from upmarket.analyses.spread.seeding import daily_counts
 from upmarket.analyses.voice.analysis import load_reviews, post_brand_texts
 from upmarket.warehouse import Warehouse
 from upmarket.warehouse.source import IbisSource
@@ -86,6 +88,8 @@ def _rows(x: Any) -> int:
 ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("voice.load_reviews", lambda src: load_reviews(src)),
     ("voice.post_brand_texts", post_brand_texts),
+    ("spread.post_rows", post_rows),
+    ("spread.daily_counts", lambda src: (daily_counts(src, "units"), daily_counts(src, "searches"))),
 ]
 
 

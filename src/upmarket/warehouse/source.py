@@ -40,10 +40,10 @@ def column_has_values(t: ir.Table, column: str) -> ir.BooleanValue:
 
 
 def to_frame(expr: ir.Table) -> pd.DataFrame:
-    """Materialise an expression as pandas, integer columns holding NULLs as nullable ``Int64``.
+    """Materialise an expression as pandas with DuckDB's ``.df()`` dtypes, which the analyses were written against.
 
-    DuckDB's own ``.df()`` keeps NULL-bearing integers as pandas' nullable integers, where Ibis'
-    ``to_pandas`` turns them into floats; the analyses were written against the former.
+    DuckDB keeps NULL-bearing integers as pandas' nullable integers (Ibis' ``to_pandas`` makes them
+    floats) and gives dates as ``datetime64[us]`` (Arrow gives ``datetime.date`` objects).
     """
     import pandas as pd
     import pyarrow as pa
@@ -53,7 +53,9 @@ def to_frame(expr: ir.Table) -> pd.DataFrame:
     nullable = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
                 pa.int64(): pd.Int64Dtype()}
     for f in table.schema:
-        if f.type in nullable and table[f.name].null_count:
+        if pa.types.is_date(f.type):  # as DuckDB gives dates: datetime64[us] at midnight
+            df[f.name] = pd.to_datetime(df[f.name]).astype("datetime64[us]")
+        elif f.type in nullable and table[f.name].null_count:
             df[f.name] = table.select([f.name]).to_pandas(types_mapper=nullable.get)[f.name]
     return df
 
