@@ -16,11 +16,14 @@ import pandas as pd
 import pytest
 
 import upmarket
+from upmarket.analyses.demand import nest_column
+from upmarket.analyses.demand.data import load_micro_data, product_columns
+from upmarket.analyses.demand.reviews import _sku_models
 from upmarket.analyses.spread.creators import post_rows
 from upmarket.analyses.spread.seeding import daily_counts
 from upmarket.analyses.voice.analysis import load_reviews, post_brand_texts
 from upmarket.warehouse import Warehouse
-from upmarket.warehouse.source import IbisSource
+from upmarket.warehouse.source import IbisSource, extra_text
 
 TINY_SEED = 3
 
@@ -84,11 +87,42 @@ def _rows(x: Any) -> int:
     return 0
 
 
+class WithoutExtra:
+    """A source whose tables lack ``_extra``: the JSON of export extras, which Ibis' Polars backend cannot unwrap."""
+
+    def __init__(self, src: Any) -> None:
+        self.src = src
+
+    def table(self, name: str) -> Any:
+        t = self.src.table(name)
+        return t.drop("_extra") if "_extra" in t.columns else t
+
+    def has_rows(self, name: str) -> bool:
+        return self.src.has_rows(name)
+
+    def column_present(self, table: str, column: str) -> bool:
+        return column != "_extra" and self.src.column_present(table, column)
+
+
+def _micro(src: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    micro = load_micro_data(WithoutExtra(src))
+    return micro.users, micro.buyers
+
+
+def _nests(src: Any) -> pd.DataFrame:
+    models = _sku_models(src)["model"].dropna().drop_duplicates().sort_values()
+    return nest_column(pd.DataFrame({"model": models}), "series", src)
+
+
 # (name, data-access call): each runs once on DuckDB and once on Polars
 ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("voice.load_reviews", lambda src: load_reviews(src)),
     ("voice.post_brand_texts", post_brand_texts),
     ("spread.post_rows", post_rows),
+    ("demand.micro_data", _micro),
+    ("demand.product_columns", lambda src: pd.DataFrame({"column": product_columns(src)})),
+    ("demand.sku_models", _sku_models),
+    ("demand.nest_column", _nests),
     ("spread.daily_counts", lambda src: (daily_counts(src, "units"), daily_counts(src, "searches"))),
 ]
 
@@ -100,3 +134,16 @@ def test_data_access_is_equal_on_duckdb_and_polars(engines, name, access):
     other = access(polars)
     assert _rows(duck) > 0, f"{name} read no rows from the tiny twin: the comparison would be vacuous"
     assert_same(duck, other, name)
+
+
+def test_export_extras_need_a_backend_that_reads_json(engines):
+    """DuckDB reads ``_extra`` fields; Polars refuses with an error naming the missing operation (not wrong values)."""
+    from ibis.common.exceptions import OperationNotDefinedError
+
+    wh, polars = engines
+    users = wh.table("users")
+    provinces = users.select(p=extra_text(users, "province")).to_pandas()["p"]
+    assert provinces.notna().mean() > 0.9
+    pu = polars.table("users")
+    with pytest.raises(OperationNotDefinedError, match="UnwrapJSONString"):
+        pu.select(p=extra_text(pu, "province")).to_pandas()

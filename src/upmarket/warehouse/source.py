@@ -39,6 +39,15 @@ def column_has_values(t: ir.Table, column: str) -> ir.BooleanValue:
     return t.filter(cond).count() > 0
 
 
+def extra_text(t: ir.Table, key: str) -> ir.StringValue:
+    """Field ``key`` of the ingest's ``_extra`` column (a JSON object of the export's non-contract columns) as text.
+
+    The one place analyses read JSON: it needs a backend that unwraps JSON (DuckDB, Spark, Postgres…);
+    Ibis' Polars backend does not, and raises ``OperationNotDefinedError`` naming ``UnwrapJSONString``.
+    """
+    return t._extra.cast("json")[key].str
+
+
 def to_frame(expr: ir.Table) -> pd.DataFrame:
     """Materialise an expression as pandas with DuckDB's ``.df()`` dtypes, which the analyses were written against.
 
