@@ -19,6 +19,14 @@ import upmarket
 from upmarket.analyses.demand import nest_column
 from upmarket.analyses.demand.data import load_micro_data, product_columns
 from upmarket.analyses.demand.reviews import _sku_models
+from upmarket.analyses.equity import dimensions
+from upmarket.analyses.equity.panel import purchase_panel
+from upmarket.analyses.equity.switching import transition_counts
+from upmarket.analyses.pricing_plan import channel_mix, recent_listing_prices
+from upmarket.analyses.segments.conjoint import choice_design, membership_traits
+from upmarket.analyses.segments.positioning import post_brand_topics, reviews_with_brand
+from upmarket.analyses.segments.stp import order_measures, review_framing, who
+from upmarket.analyses.segments.wtp import brand_price_units
 from upmarket.analyses.spread.creators import post_rows
 from upmarket.analyses.spread.seeding import daily_counts
 from upmarket.analyses.voice.analysis import load_reviews, post_brand_texts
@@ -26,6 +34,7 @@ from upmarket.warehouse import Warehouse
 from upmarket.warehouse.source import IbisSource, extra_text
 
 TINY_SEED = 3
+BRANDS = ["Xiaomi", "Redmi", "Apple", "Huawei", "OPPO", "vivo", "Honor"]
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +123,21 @@ def _nests(src: Any) -> pd.DataFrame:
     return nest_column(pd.DataFrame({"model": models}), "series", src)
 
 
+def _proxy(src: Any, key: str = "user_id") -> pd.DataFrame:
+    """Two made-up segments' membership probabilities for every user (the STP functions weight by them)."""
+    users = src.table("users").select("user_id").order_by("user_id").to_pandas()["user_id"]
+    p = np.random.default_rng(0).random(len(users))
+    return pd.DataFrame({key: users, "s0": p, "s1": 1 - p})
+
+
+def _traits(src: Any, wh: Warehouse) -> Any:
+    """Membership covariates of the conjoint's respondents (the design itself is read from DuckDB: JSON extras)."""
+    from upmarket.config import Config
+
+    data = choice_design(wh, Config())
+    return membership_traits(src, data, {}, [])
+
+
 # (name, data-access call): each runs once on DuckDB and once on Polars
 ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("voice.load_reviews", lambda src: load_reviews(src)),
@@ -123,6 +147,19 @@ ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("demand.product_columns", lambda src: pd.DataFrame({"column": product_columns(src)})),
     ("demand.sku_models", _sku_models),
     ("demand.nest_column", _nests),
+    ("segments.order_measures", lambda src: order_measures(src, _proxy(src))),
+    ("segments.review_framing", lambda src: review_framing(src, _proxy(src))[0]),
+    ("segments.who", lambda src: who(src, _proxy(src, "respondent_id"))),
+    ("segments.brand_price_units", brand_price_units),
+    ("pricing_plan.channel_mix", lambda src: channel_mix(src, _proxy(src, "respondent_id"))),
+    ("pricing_plan.recent_listing_prices", recent_listing_prices),
+    ("equity.transition_counts", lambda src: (transition_counts(src), transition_counts(src, by="city_tier"))),
+    ("equity.purchase_panel", purchase_panel),
+    ("equity.ratings", lambda src: dimensions.ratings(src, BRANDS)),
+    ("equity.revenue_premium", lambda src: dimensions.revenue_premium(src, "Redmi")),
+    ("equity.quarterly_dimensions", lambda src: dimensions.quarterly_dimensions(
+        src, {"device_history": True, "posts": True, "reviews": True})),
+    ("segments.reviews_with_brand", lambda src: reviews_with_brand(src).select("review_id", "brand").to_pandas()),
     ("spread.daily_counts", lambda src: (daily_counts(src, "units"), daily_counts(src, "searches"))),
 ]
 
@@ -134,6 +171,33 @@ def test_data_access_is_equal_on_duckdb_and_polars(engines, name, access):
     other = access(polars)
     assert _rows(duck) > 0, f"{name} read no rows from the tiny twin: the comparison would be vacuous"
     assert_same(duck, other, name)
+
+
+# Data access that Ibis' Polars backend cannot compile (window functions, lists of unequal length unnested side by
+# side): it must refuse with an error, never return other numbers. Spark runs these (the funnel's Spark test).
+POLARS_REFUSES: list[tuple[str, Callable[[Any], Any]]] = [
+    ("equity.reach", lambda src: dimensions.reach(src, BRANDS, True, True, True)),
+    ("equity.repeat_purchases", lambda src: transition_counts(src, source="orders")),
+    ("segments.post_brand_topics", post_brand_topics),
+]
+
+
+@pytest.mark.parametrize("name,access", POLARS_REFUSES, ids=[a[0] for a in POLARS_REFUSES])
+def test_polars_refuses_what_it_cannot_run(engines, name, access):
+    from ibis.common.exceptions import OperationNotDefinedError
+    from polars.exceptions import ShapeError
+
+    wh, polars = engines
+    assert _rows(access(wh)) > 0, name
+    with pytest.raises((OperationNotDefinedError, ShapeError)):
+        access(polars)
+
+
+def test_membership_traits_are_equal_on_duckdb_and_polars(engines):
+    wh, polars = engines
+    duck, other = _traits(wh, wh), _traits(polars, wh)
+    assert duck[0] is not None and duck[0].shape[0] > 0
+    assert np.array_equal(duck[0], other[0]) and duck[1] == other[1]
 
 
 def test_export_extras_need_a_backend_that_reads_json(engines):

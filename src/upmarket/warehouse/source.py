@@ -30,6 +30,14 @@ class TableSource(Protocol):
     def column_present(self, table: str, column: str) -> bool: ...
 
 
+def as_source(con: Any) -> Any:
+    """A table source from what readers were once given: a DuckDB connection becomes an :class:`IbisSource` over it;
+    a Warehouse or another source is returned as is."""
+    import duckdb
+
+    return IbisSource(ibis.duckdb.from_connection(con)) if isinstance(con, duckdb.DuckDBPyConnection) else con
+
+
 def column_has_values(t: ir.Table, column: str) -> ir.BooleanValue:
     """True when some row of ``t`` has a value in ``column`` (not NULL and, for text, not blank)."""
     c = t[column]

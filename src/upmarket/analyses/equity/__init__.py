@@ -116,7 +116,7 @@ class Equity(Analysis):
                              f"use {', '.join(dim.DIMENSIONS)}")
         rng = np.random.default_rng(int(opts.get("seed", 0)))
         draws = int(opts.get("draws", 1000))
-        con = warehouse.con
+        con = warehouse  # the table source the readers below query through Ibis
         tables: dict[str, pd.DataFrame] = {}
         warnings: list[str] = []
         per: dict[str, dict[str, Any]] = {}
