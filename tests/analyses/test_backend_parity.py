@@ -22,6 +22,7 @@ from upmarket.analyses.demand.reviews import _sku_models
 from upmarket.analyses.equity import dimensions
 from upmarket.analyses.equity.panel import purchase_panel
 from upmarket.analyses.equity.switching import transition_counts
+from upmarket.analyses.mix.data import load as load_mix
 from upmarket.analyses.pricing_plan import channel_mix, recent_listing_prices
 from upmarket.analyses.segments.conjoint import choice_design, membership_traits
 from upmarket.analyses.segments.positioning import post_brand_topics, reviews_with_brand
@@ -138,6 +139,13 @@ def _traits(src: Any, wh: Warehouse) -> Any:
     return membership_traits(src, data, {}, [])
 
 
+def _mix(src: Any) -> tuple[pd.DataFrame, pd.Series, str]:
+    from upmarket.config import Config
+
+    data, source, _ = load_mix(src, Config(focal_brand="Xiaomi"))
+    return pd.DataFrame(data.spend, index=data.weeks, columns=list(data.channels)), pd.Series(data.gmv), source
+
+
 # (name, data-access call): each runs once on DuckDB and once on Polars
 ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("voice.load_reviews", lambda src: load_reviews(src)),
@@ -155,6 +163,7 @@ ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("pricing_plan.recent_listing_prices", recent_listing_prices),
     ("equity.transition_counts", lambda src: (transition_counts(src), transition_counts(src, by="city_tier"))),
     ("equity.purchase_panel", purchase_panel),
+    ("mix.load", _mix),
     ("equity.ratings", lambda src: dimensions.ratings(src, BRANDS)),
     ("equity.revenue_premium", lambda src: dimensions.revenue_premium(src, "Redmi")),
     ("equity.quarterly_dimensions", lambda src: dimensions.quarterly_dimensions(
