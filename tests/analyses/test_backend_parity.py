@@ -22,6 +22,8 @@ from upmarket.analyses.demand.reviews import _sku_models
 from upmarket.analyses.equity import dimensions
 from upmarket.analyses.equity.panel import purchase_panel
 from upmarket.analyses.equity.switching import transition_counts
+from upmarket.analyses.launch.analogues import post_models
+from upmarket.analyses.launch.series import market_series, model_info, order_series
 from upmarket.analyses.mix.data import load as load_mix
 from upmarket.analyses.pricing_plan import channel_mix, recent_listing_prices
 from upmarket.analyses.segments.conjoint import choice_design, membership_traits
@@ -146,6 +148,18 @@ def _mix(src: Any) -> tuple[pd.DataFrame, pd.Series, str]:
     return pd.DataFrame(data.spend, index=data.weeks, columns=list(data.channels)), pd.Series(data.gmv), source
 
 
+def _launch_series(read: Callable) -> Callable[[Any], pd.DataFrame]:
+    """One long frame of a launch reader's model series (model, launch, start, end, units), and its notes."""
+
+    def run(src: Any) -> tuple[pd.DataFrame, list[str]]:
+        series, notes = read(src, model_info(src))
+        rows = [pd.DataFrame({"model": s.model, "launch": s.launch, "known": s.launch_known, "start": s.start,
+                              "end": s.end, "units": s.units}) for s in series]
+        return pd.concat(rows, ignore_index=True), notes
+
+    return run
+
+
 # (name, data-access call): each runs once on DuckDB and once on Polars
 ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("voice.load_reviews", lambda src: load_reviews(src)),
@@ -164,6 +178,10 @@ ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
     ("equity.transition_counts", lambda src: (transition_counts(src), transition_counts(src, by="city_tier"))),
     ("equity.purchase_panel", purchase_panel),
     ("mix.load", _mix),
+    ("launch.model_info", model_info),
+    ("launch.market_series", _launch_series(market_series)),
+    ("launch.order_series", _launch_series(order_series)),
+    ("launch.post_models", post_models),
     ("equity.ratings", lambda src: dimensions.ratings(src, BRANDS)),
     ("equity.revenue_premium", lambda src: dimensions.revenue_premium(src, "Redmi")),
     ("equity.quarterly_dimensions", lambda src: dimensions.quarterly_dimensions(
