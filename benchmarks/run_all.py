@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 BENCHMARKS = ["ingest", "reingest", "hostile", "twin", "spread", "voice", "funnel", "demand", "segments", "equity",
-              "launch", "mix_vs_pymc",
+              "launch", "mix_vs_pymc", "ibis_access",
               "mix_inference", "mix_recovery"]
 
 

@@ -25,8 +25,8 @@ BEFORE: dict[str, dict[str, Any]] = {
                "integration_size": 5, "micro": False, "micro_agents": 40, "min_units": 1, "nests": "band",
                "rc": None, "reference_brand": None, "review_aspects": [], "step_cny": 500.0, "tastes": "auto"},
     "mix": {"adstock": "geometric", "bounds": {}, "budget": None, "curve_max": 2.5, "default_bounds": [0.5, 2.0],
-            "draws": 1000, "fee_channels": {}, "forecast_weeks": 13, "harmonics": 2, "holdout_weeks": 8, "lift_tests": [],
-            "lift_tests_file": "lift_tests.csv", "plan_draws": 200, "plan_weeks": 13, "planned_spend": {},
+            "draws": 1000, "fee_channels": {}, "forecast_weeks": 13, "harmonics": 2, "holdout_weeks": 8,
+            "lift_tests": [], "lift_tests_file": "lift_tests.csv", "plan_draws": 200, "plan_weeks": 13, "planned_spend": {},
             "saturation": "hill", "scenarios": {}, "seed": 0, "starts": 3, "target_mroi": None},
     "segments": {"covariates": ["city_tier", "age_band", "gender"], "max_classes": 6, "max_k": 6, "min_group": 30,
                  "mixed_draws": 50, "n_boot": 10, "n_starts": 3, "n_targets": 2, "price_nodes": 3,
@@ -37,7 +37,8 @@ BEFORE: dict[str, dict[str, Any]] = {
                      "floor": 3999, "ladder_gap": 500, "min_tier": 30, "objective": "margin", "seed": 0,
                      "sub_price": None},
     "launch": {"fan_draws": 2000, "forecast": [], "horizon": None, "m_scale": {}, "max_ci_ratio": 2.5,
-               "min_analogues": 2, "min_launches": 8, "min_points": 4, "seed": 0, "source": "auto", "virality_window_weeks": 13},
+               "min_analogues": 2, "min_launches": 8, "min_points": 4, "seed": 0, "source": "auto",
+               "virality_window_weeks": 13},
 }
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from upmarket.warehouse.source import to_frame
+
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
@@ -21,8 +23,8 @@ def group_proxy(warehouse: Warehouse, posterior: pd.DataFrame, min_cell: int = 2
     ``posterior``: respondent_id plus one probability column per segment."""
     if not warehouse.has_rows("users"):
         return None
-    users = warehouse.con.execute("SELECT user_id, coalesce(city_tier, '?') AS city_tier, "
-                                  "coalesce(age_band, '?') AS age_band FROM users").df()
+    u = warehouse.table("users")
+    users = to_frame(u.select("user_id", city_tier=u.city_tier.fill_null("?"), age_band=u.age_band.fill_null("?")))
     segs = [c for c in posterior.columns if c != "respondent_id"]
     resp = users.merge(posterior, left_on="user_id", right_on="respondent_id")
     if resp.empty:

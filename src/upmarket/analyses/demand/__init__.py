@@ -52,6 +52,7 @@ from upmarket.analyses.demand.settings import DemandSettings
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
 from upmarket.estimation import CI_ALPHA, NotFittedError
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -102,10 +103,10 @@ def nest_column(products: pd.DataFrame, nests: str, warehouse: Warehouse | None 
         df["nest"] = df[nests].astype(str)
         return df
     if warehouse is not None:
-        cols = set(warehouse.con.execute("SELECT * FROM products LIMIT 0").df().columns)
-        if nests in cols:
-            m = warehouse.con.execute(
-                f'SELECT lower(trim(model)) AS model_key, any_value("{nests}") AS v FROM products GROUP BY 1').df()
+        products_table = warehouse.table("products")
+        if nests in products_table.columns:
+            m = to_frame(products_table.group_by(model_key=products_table.model.strip().lower())
+                         .agg(v=products_table[nests].arbitrary()))
             key = df["model"].str.strip().str.lower()
             df["nest"] = key.map(m.set_index("model_key")["v"]).astype(str).fillna("?")
             return df

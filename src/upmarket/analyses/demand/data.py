@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.market_rules import band_of, sold_row_band
+from upmarket.warehouse.source import extra_text, to_frame
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -79,8 +80,8 @@ def _sku_characteristics(warehouse: Warehouse, extra: tuple[str, ...] = ()) -> t
 
 def product_columns(warehouse: Warehouse) -> list[str]:
     """Numeric columns of the products table (the candidates for ``[demand] characteristics``)."""
-    df = warehouse.con.execute("SELECT * FROM products LIMIT 0").df()
-    return [c for c in df.columns if not c.startswith("_") and pd.api.types.is_numeric_dtype(df[c])
+    schema = warehouse.table("products").schema()
+    return [c for c, kind in schema.items() if not c.startswith("_") and (kind.is_numeric() or kind.is_boolean())
             and c not in ("list_price",)]
 
 
@@ -325,24 +326,24 @@ def load_micro_data(warehouse: Warehouse) -> MicroData | None:
     ucols = set(warehouse.table("users").columns)
     if not {"city_tier", "age_band"} <= ucols:
         return None
-    prov = "json_extract_string(_extra, '$.province')" if "_extra" in ucols else "NULL"
-    tiers = ", ".join(f"('{k}', {v})" for k, v in TIER_INDEX.items())
-    young = ", ".join(f"'{b}'" for b in YOUNG_BANDS)
-    users = warehouse.con.execute(f"""
-        WITH t(code, idx) AS (VALUES {tiers})
-        SELECT u.user_id, NULLIF(TRIM(CAST({prov} AS VARCHAR)), '') AS region, t.idx AS tier,
-               CAST(TRIM(u.age_band) IN ({young}) AS DOUBLE) AS young
-        FROM users u JOIN t ON TRIM(u.city_tier) = t.code
-        WHERE u.age_band IS NOT NULL AND TRIM(u.age_band) <> ''
-        ORDER BY u.user_id""").df()  # ordered: the agents are a seeded draw from these rows
+    u = warehouse.table("users")
+    tier = u.city_tier.strip().substitute(TIER_INDEX, else_=ibis.null("float64")).cast("float64")
+    region = extra_text(u, "province").strip().nullif("") if "_extra" in ucols else ibis.null("string")
+    young = u.age_band.strip().isin(list(YOUNG_BANDS)).cast("float64")
+    users = to_frame(u.filter(u.age_band.notnull(), u.age_band.strip() != "")
+                     .select("user_id", region=region, tier=tier, young=young)
+                     .filter(ibis._.tier.notnull())
+                     .order_by("user_id"))  # ordered: the agents are a seeded draw from these rows
     if users.empty:
         return None
-    buyers = warehouse.con.execute("""
-        WITH p AS (SELECT sku_id, arbitrary(TRIM(brand)) AS brand FROM products GROUP BY sku_id)
-        SELECT p.brand, CAST(COALESCE(o.units, 1) AS DOUBLE) AS units, o.price_paid / 1000.0 AS price, o.user_id,
-               CAST(year(o.ts) AS VARCHAR) || 'Q' || CAST(quarter(o.ts) AS VARCHAR) AS period
-        FROM orders o JOIN p ON o.sku_id = p.sku_id
-        ORDER BY o.order_id, o.sku_id""").df()
+    p = warehouse.table("products")
+    brands = p.group_by("sku_id").agg(brand=p.brand.strip().arbitrary())
+    o = warehouse.table("orders")
+    period = o.ts.year().cast("string") + "Q" + o.ts.quarter().cast("string")
+    buyers = to_frame(o.join(brands, "sku_id")
+                      .order_by(["order_id", "sku_id"])
+                      .select("brand", units=o.units.fill_null(1).cast("float64"), price=o.price_paid / 1000.0,
+                              user_id=o.user_id, period=period))
     buyers = buyers.merge(users, on="user_id", how="inner")
     warnings: list[str] = []
     if buyers.empty:

@@ -43,6 +43,7 @@ import pandas as pd
 
 from upmarket.analyses.demand.data import PRICE_UNIT, DemandDataError
 from upmarket.text.lexicon import ASPECTS
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.analyses.demand.model import DemandResults
@@ -75,11 +76,12 @@ def score_all_reviews(scored_reviews: ScoredReviews) -> tuple[pd.DataFrame, Any]
 
 def _sku_models(warehouse: Warehouse) -> pd.DataFrame:
     """review_id → model (and its key, lower-cased as the demand rows' ``model_key``) through products."""
-    return warehouse.con.execute("""
-        WITH p AS (SELECT sku_id, arbitrary(NULLIF(TRIM(model), '')) AS model FROM products GROUP BY sku_id)
-        SELECT r.review_id, r.sku_id, p.model, lower(p.model) AS model_key
-        FROM reviews r LEFT JOIN p USING (sku_id)
-        ORDER BY r.review_id""").df()
+    p = warehouse.table("products")
+    models = p.group_by("sku_id").agg(model=p.model.strip().nullif("").arbitrary())
+    r = warehouse.table("reviews").select("review_id", "sku_id")
+    return to_frame(r.left_join(models, "sku_id").select(r.review_id, r.sku_id, "model",
+                                                        model_key=models.model.lower())
+                    .order_by("review_id"))
 
 
 def review_characteristics(warehouse: Warehouse, products_df: pd.DataFrame | None = None,

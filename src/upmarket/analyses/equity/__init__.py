@@ -118,7 +118,7 @@ class Equity(Analysis):
                              f"use {', '.join(dim.DIMENSIONS)}")
         rng = np.random.default_rng(opts.seed)
         draws = opts.draws
-        con = warehouse.con
+        con = warehouse  # the table source the readers below query through Ibis
         tables: dict[str, pd.DataFrame] = {}
         warnings: list[str] = []
         per: dict[str, dict[str, Any]] = {}

@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from upmarket.warehouse.source import as_source, to_frame
+
 if TYPE_CHECKING:
-    import duckdb
+    from upmarket.warehouse.source import TableSource
 
 Z90 = float(stats.norm.ppf(0.95))
 DIMENSIONS = ("awareness", "associations", "perceived_quality", "loyalty")
@@ -52,13 +55,31 @@ def _split_brands(posts: pd.DataFrame) -> pd.DataFrame:
     return exploded.dropna(subset=["brand"])
 
 
-def reach(con: duckdb.DuckDBPyConnection, brands: list[str], has_posts: bool, has_views: bool,
+def _branded_posts(con: TableSource, *cols: str) -> pd.DataFrame:
+    """``cols`` of the posts that name at least one brand."""
+    posts = con.table("posts")
+    return to_frame(posts.filter(posts.brands.notnull(), posts.brands.strip() != "").select(*cols))
+
+
+def _event_brands(con: TableSource, event: str) -> pd.DataFrame:
+    """``user_id, brand, y, n``: each user's ``event``s per brand (the event's own brand, else its SKU's) and
+    the user's total over brands."""
+    e = con.table("events")
+    e = e.filter(e.event == event)
+    p = con.table("products").select("sku_id", sku_brand="brand")
+    e = e.left_join(p, "sku_id")
+    e = e.select("user_id", brand=e.brand.strip().nullif("").coalesce(e.sku_brand)).filter(ibis._.brand.notnull())
+    c = e.group_by("user_id", "brand").agg(y=e.count().cast("float64"))
+    return to_frame(c.mutate(n=c.y.sum().over(group_by=c.user_id)))
+
+
+def reach(con: TableSource, brands: list[str], has_posts: bool, has_views: bool,
           has_events: bool) -> pd.DataFrame:
     """Long table: measure, brand, share, share_low, share_high, for each reach measure the data allow."""
+    con = as_source(con)
     out = []
     if has_posts:
-        posts = con.execute("SELECT post_id, brands, views FROM posts WHERE brands IS NOT NULL AND trim(brands) <> ''"
-                            ).df()
+        posts = _branded_posts(con, "post_id", "brands", "views")
         ex = _split_brands(posts)
         if len(ex):
             mentions = ex.assign(y=1.0, n=ex.groupby("post_id")["brand"].transform("size").astype(float))
@@ -71,11 +92,7 @@ def reach(con: duckdb.DuckDBPyConnection, brands: list[str], has_posts: bool, ha
                     out.append(ratio_shares(v, "post_id", brands).assign(measure="post_views"))
     if has_events:
         for event, name in (("search", "searches"), ("content_view", "content_views")):
-            ev = con.execute(
-                "WITH e AS (SELECT e.user_id, coalesce(nullif(trim(e.brand), ''), p.brand) AS brand FROM events e "
-                "LEFT JOIN products p USING (sku_id) WHERE e.event = ?) "
-                ", c AS (SELECT user_id, brand, count(*)::DOUBLE AS y FROM e WHERE brand IS NOT NULL GROUP BY ALL) "
-                "SELECT user_id, brand, y, sum(y) OVER (PARTITION BY user_id) AS n FROM c", [event]).df()
+            ev = _event_brands(con, event)
             if len(ev):
                 out.append(ratio_shares(ev, "user_id", brands).assign(measure=name))
     if not out:
@@ -83,10 +100,12 @@ def reach(con: duckdb.DuckDBPyConnection, brands: list[str], has_posts: bool, ha
     return pd.concat(out, ignore_index=True)[["measure", "brand", "share", "share_low", "share_high"]]
 
 
-def ratings(con: duckdb.DuckDBPyConnection, brands: list[str]) -> pd.DataFrame:
+def ratings(con: TableSource, brands: list[str]) -> pd.DataFrame:
     """Per brand: reviews rated, mean rating and its rescaled 0..1 score with a 90 % interval."""
-    df = con.execute("SELECT p.brand, r.rating FROM reviews r JOIN products p USING (sku_id) "
-                     "WHERE r.rating IS NOT NULL AND coalesce(r.is_followup, false) = false").df()
+    con = as_source(con)
+    r, p = con.table("reviews"), con.table("products")
+    df = to_frame(r.join(p, "sku_id").filter(r.rating.notnull(), ~r.is_followup.fill_null(False))
+                  .select(p.brand, r.rating))
     rows = []
     for b in brands:
         x = df.loc[df["brand"] == b, "rating"].astype(float)
@@ -103,17 +122,19 @@ PERIOD_KINDS = (("month", r"^\d{4}-\d{2}$"), ("quarter", r"^\d{4}Q[1-4]$"), ("ha
                 ("year", r"^\d{4}$"))
 
 
-def revenue_premium(con: duckdb.DuckDBPyConnection, benchmark: str) -> tuple[pd.DataFrame, str | None]:
+def revenue_premium(con: TableSource, benchmark: str) -> tuple[pd.DataFrame, str | None]:
     """Per period and brand: units, revenue, benchmark price, revenue premium (CNY) and its share of revenue.
 
     Uses the finest period kind in market_sales (months, else quarters, halves, years), summed over regions
     (``CN`` alone when national rows exist, so provinces are not counted twice). Revenue is ``revenue`` or
     ``units × avg_price``. Returns the table and a reason when it cannot be computed."""
-    ms = con.execute(
-        "SELECT period, region, brand, sum(units)::DOUBLE AS units, "
-        "sum(coalesce(revenue, units * avg_price))::DOUBLE AS revenue, "
-        "count(*) FILTER (WHERE revenue IS NULL AND avg_price IS NULL) AS unpriced "
-        "FROM market_sales WHERE units IS NOT NULL GROUP BY ALL").df()
+    con = as_source(con)
+    m = con.table("market_sales")
+    m = m.filter(m.units.notnull())
+    ms = to_frame(m.group_by("period", "region", "brand").agg(
+        units=m.units.sum().cast("float64"),
+        revenue=m.revenue.coalesce(m.units * m.avg_price).sum().cast("float64"),
+        unpriced=m.count(where=m.revenue.isnull() & m.avg_price.isnull())))
     if ms.empty:
         return ms, "market_sales has no rows with units"
     if (ms["region"] == "CN").any():
@@ -187,18 +208,25 @@ def sensitivity(dims: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def quarterly_dimensions(con: duckdb.DuckDBPyConnection, has: dict[str, bool]) -> pd.DataFrame:
+def _quarter(day: ibis.expr.types.DateValue) -> ibis.expr.types.StringValue:
+    """``2025Q3``: the year and quarter of a date, as text."""
+    return day.year().cast("string") + "Q" + day.quarter().cast("string")
+
+
+def quarterly_dimensions(con: TableSource, has: dict[str, bool]) -> pd.DataFrame:
     """Per quarter and brand, the dimensions that carry a date: loyalty (device_history.date), awareness (share of
     brand mentions in posts) and perceived quality (rescaled mean rating). Long: period, brand, dimension, value, n."""
+    con = as_source(con)
     parts = []
     if has.get("device_history"):
-        parts.append(con.execute(
-            "SELECT strftime(date::DATE, '%Y') || 'Q' || quarter(date::DATE) AS period, from_brand AS brand, "
-            "'loyalty' AS dimension, avg((from_brand = to_brand)::INT)::DOUBLE AS value, count(*) AS n "
-            "FROM device_history WHERE date IS NOT NULL GROUP BY ALL").df())
+        d = con.table("device_history")
+        d = d.filter(d.date.notnull())
+        parts.append(to_frame(d.group_by(period=_quarter(d.date.cast("date")), brand=d.from_brand,
+                                         dimension=ibis.literal("loyalty"))
+                              .agg(value=(d.from_brand == d.to_brand).cast("int32").mean().cast("float64"),
+                                   n=d.count())))
     if has.get("posts"):
-        posts = con.execute("SELECT post_id, ts, brands FROM posts WHERE brands IS NOT NULL AND trim(brands) <> ''"
-                            ).df()
+        posts = _branded_posts(con, "post_id", "ts", "brands")
         ex = _split_brands(posts)
         if len(ex):
             ex["period"] = pd.to_datetime(ex["ts"]).dt.to_period("Q").astype(str)
@@ -206,10 +234,11 @@ def quarterly_dimensions(con: duckdb.DuckDBPyConnection, has: dict[str, bool]) -
             g["value"] = g["n"] / g.groupby("period")["n"].transform("sum")
             parts.append(g.assign(dimension="awareness"))
     if has.get("reviews"):
-        parts.append(con.execute(
-            "SELECT strftime(r.ts::DATE, '%Y') || 'Q' || quarter(r.ts::DATE) AS period, p.brand, "
-            "'perceived_quality' AS dimension, ((avg(r.rating) - 1) / 4)::DOUBLE AS value, count(*) AS n "
-            "FROM reviews r JOIN products p USING (sku_id) WHERE r.rating IS NOT NULL GROUP BY ALL").df())
+        r, p = con.table("reviews"), con.table("products")
+        rated = r.join(p, "sku_id").filter(r.rating.notnull())
+        parts.append(to_frame(rated.group_by(period=_quarter(r.ts.date()), brand=p.brand,
+                                             dimension=ibis.literal("perceived_quality"))
+                              .agg(value=((r.rating.mean() - 1) / 4).cast("float64"), n=rated.count())))
     if not parts:
         return pd.DataFrame(columns=["period", "brand", "dimension", "value", "n"])
     out = pd.concat(parts, ignore_index=True)[["period", "brand", "dimension", "value", "n"]]

@@ -12,19 +12,25 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
+from upmarket.warehouse.source import as_source, to_frame
 
 if TYPE_CHECKING:
-    import duckdb
+    from upmarket.warehouse.source import TableSource
 
 
-def purchase_panel(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, int, str]:
-    """Per buyer and brand, the units bought; the number of people in the base; the period spanned (text)."""
-    panel = con.execute(
-        "SELECT o.user_id, p.brand, sum(coalesce(o.units, 1)) AS units FROM orders o JOIN products p USING (sku_id) "
-        "WHERE p.brand IS NOT NULL AND o.user_id IS NOT NULL GROUP BY ALL").df()
-    base = int(con.execute("SELECT count(DISTINCT user_id) FROM (SELECT user_id FROM users UNION "
-                           "SELECT user_id FROM orders)").fetchone()[0])
-    first, last = con.execute("SELECT min(ts)::DATE, max(ts)::DATE FROM orders").fetchone()
+def purchase_panel(con: TableSource) -> tuple[pd.DataFrame, int, str]:
+    """Per buyer and brand, the units bought; the number of people in the base; the period spanned (text).
+
+    ``con``: the warehouse (or any table source); the name is kept from when this took a DuckDB connection.
+    """
+    con = as_source(con)
+    o, p = con.table("orders"), con.table("products")
+    bought = o.join(p, "sku_id").filter(p.brand.notnull(), o.user_id.notnull())
+    panel = to_frame(bought.group_by(o.user_id, p.brand).agg(units=o.units.fill_null(1).sum().cast("float64")))
+    people = con.table("users").select("user_id").union(o.select("user_id"))
+    base = int(people.user_id.nunique().execute())
+    span = to_frame(o.aggregate(first=o.ts.min().date(), last=o.ts.max().date())).iloc[0]
+    first, last = (None if pd.isna(d) else d.date() for d in (span["first"], span["last"]))
     return panel, base, f"{first} to {last}"
 
 

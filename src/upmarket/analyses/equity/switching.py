@@ -10,43 +10,49 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from upmarket.warehouse.source import as_source, to_frame
+
 if TYPE_CHECKING:
-    import duckdb
+    from upmarket.warehouse.source import TableSource
 
 LEVEL = 0.90
 """The one interval level of results.json (CONTRACT.md, Results)."""
 _Q = ((1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2)
 
 
-def transition_counts(con: duckdb.DuckDBPyConnection, by: str | None = None, source: str = "device_history",
+def transition_counts(con: TableSource, by: str | None = None, source: str = "device_history",
                       with_users: bool = False) -> pd.DataFrame:
     """Counts of (from_brand, to_brand) changes, optionally per ``by`` (a users column), counted by DuckDB.
 
     ``source="device_history"`` reads the phone changes; ``source="orders"`` reads each user's consecutive phone
     purchases (the brand of purchase k → purchase k+1, brand from products), the repeat purchases in orders.
     """
+    con = as_source(con)
     if source == "device_history":
-        base = ("SELECT d.user_id, d.from_brand, d.to_brand FROM device_history d "
-                "WHERE d.from_brand IS NOT NULL AND d.to_brand IS NOT NULL")
+        d = con.table("device_history")
+        base = d.filter(d.from_brand.notnull(), d.to_brand.notnull()).select("user_id", "from_brand", "to_brand")
     elif source == "orders":
-        base = ("SELECT user_id, brand AS from_brand, next_brand AS to_brand FROM ("
-                "SELECT o.user_id, p.brand, lead(p.brand) OVER (PARTITION BY o.user_id ORDER BY o.ts, o.order_id) "
-                "AS next_brand FROM orders o JOIN products p USING (sku_id) WHERE p.brand IS NOT NULL) "
-                "WHERE next_brand IS NOT NULL")
+        o, p = con.table("orders"), con.table("products").select("sku_id", "brand")
+        bought = o.join(p, "sku_id").filter(p.brand.notnull())
+        after = ibis.window(group_by=bought.user_id, order_by=[bought.ts, bought.order_id])
+        base = bought.select("user_id", from_brand=bought.brand, to_brand=bought.brand.lead().over(after))
+        base = base.filter(base.to_brand.notnull())
     else:
         raise ValueError(f"unknown source {source!r}: device_history or orders")
     if by is None:
-        sql = f"SELECT from_brand, to_brand, count(*) AS n FROM ({base}) GROUP BY ALL"
+        counts = base.group_by("from_brand", "to_brand").agg(n=base.count())
     else:
         # count on the raw column first, clean the few distinct labels after (cheaper than per row)
-        sql = (f"SELECT coalesce(nullif(trim(lv), ''), 'unknown') AS \"{by}\", from_brand, to_brand, sum(n) AS n "
-               f"FROM (SELECT u.{by} AS lv, t.from_brand, t.to_brand, count(*) AS n FROM ({base}) t "
-               f"LEFT JOIN users u USING (user_id) GROUP BY ALL) GROUP BY ALL")
-    return con.execute(sql).df().astype({"n": "int64"})
+        u = con.table("users").select("user_id", lv=by)
+        raw = base.left_join(u, "user_id").group_by("lv", "from_brand", "to_brand").agg(n=ibis._.count())
+        counts = (raw.group_by(raw.lv.strip().nullif("").fill_null("unknown").name(by), raw.from_brand, raw.to_brand)
+                  .agg(n=raw.n.sum()))
+    return to_frame(counts).astype({"n": "int64"})
 
 
 def count_matrix(counts: pd.DataFrame, brands: list[str] | None = None) -> pd.DataFrame:

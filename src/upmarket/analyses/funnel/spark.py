@@ -109,7 +109,7 @@ class SparkSource:
     @classmethod
     def from_warehouse(cls, wh: Warehouse, session: Any, tables: tuple[str, ...] = FUNNEL_TABLES,
                        directory: str | Path | None = None) -> SparkSource:
-        """Copy the warehouse's tables to Parquet (DuckDB ``COPY``) and serve them from Spark."""
+        """Copy the warehouse's tables to Parquet (Ibis ``to_parquet``) and serve them from Spark."""
         out = Path(directory or tempfile.mkdtemp(prefix="upmarket-spark-"))
         out.mkdir(parents=True, exist_ok=True)
         paths = {}
@@ -117,6 +117,6 @@ class SparkSource:
             if not wh.has_rows(name):
                 continue
             path = out / f"{name}.parquet"
-            wh.con.execute(f"COPY \"{name}\" TO '{path.as_posix()}' (FORMAT parquet)")
+            wh.table(name).to_parquet(path)
             paths[name] = path
         return cls.from_parquet(session, paths)

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from upmarket.analyses.launch.bass import bass_cdf, convert_rate
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -101,6 +102,17 @@ def forecast_fan(forecast: dict[str, Any], periods: int, draws: int, rng: np.ran
                          "cumulative_high": np.percentile(cum[:, 1:], hi, axis=0)})
 
 
+def post_models(warehouse: Warehouse) -> pd.DataFrame:
+    """``post_id, ts, model``: each post with every model among the SKUs it names (``posts.sku_ids``, ``|``-split)."""
+    p = warehouse.table("products")
+    models = p.group_by("sku_id").agg(model=p.model.arbitrary())
+    posts = warehouse.table("posts")
+    posts = posts.filter(posts.sku_ids.notnull(), posts.sku_ids.strip() != "")
+    named = posts.select("post_id", "ts", sku=posts.sku_ids.split("|").unnest())
+    named = named.select("post_id", "ts", sku_id=named.sku.strip())
+    return to_frame(named.join(models, "sku_id").select("post_id", "ts", "model").distinct())
+
+
 def cascade_virality(warehouse: Warehouse, cascades_table: pd.DataFrame | None, info: pd.DataFrame,
                      window_weeks: float) -> pd.DataFrame | None:
     """Per model: mean structural virality and number of the cascades of posts featuring its SKUs within
@@ -114,11 +126,7 @@ def cascade_virality(warehouse: Warehouse, cascades_table: pd.DataFrame | None, 
     cascades = dict(zip(known["post_id"].astype(str), known["structural_virality"].astype(float), strict=True))
     if not cascades or not (warehouse.has_rows("posts") and warehouse.has_rows("products")):
         return None
-    posts = warehouse.con.execute(
-        "WITH p AS (SELECT sku_id, any_value(model) AS model FROM products GROUP BY sku_id), "
-        "s AS (SELECT post_id, ts, trim(unnest(string_split(sku_ids, '|'))) AS sku_id FROM posts "
-        "      WHERE sku_ids IS NOT NULL AND trim(sku_ids) <> '') "
-        "SELECT DISTINCT s.post_id, s.ts, p.model FROM s JOIN p USING (sku_id)").df()
+    posts = post_models(warehouse)
     posts = posts[posts["post_id"].astype(str).isin(cascades)]
     if posts.empty:
         return None

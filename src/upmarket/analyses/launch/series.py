@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.launch.bass import UNIT_DAYS, BassSeries
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -76,9 +77,9 @@ def model_info(warehouse: Warehouse) -> pd.DataFrame:
     """Per model: brand, series and the earliest launch date of its SKUs (NaT when unknown); empty without products."""
     if not warehouse.has_rows("products"):
         return pd.DataFrame(columns=["model", "brand", "series", "launch_date"])
-    return warehouse.con.execute(
-        "SELECT model, any_value(brand) AS brand, any_value(series) AS series, min(launch_date) AS launch_date "
-        "FROM products WHERE model IS NOT NULL GROUP BY model").df()
+    p = warehouse.table("products")
+    return to_frame(p.filter(p.model.notnull()).group_by("model").agg(
+        brand=p.brand.arbitrary(), series=p.series.arbitrary(), launch_date=p.launch_date.min()))
 
 
 def _finish(model: str, info: pd.DataFrame, source: str, unit: str, frame: pd.DataFrame,
@@ -114,13 +115,13 @@ def market_series(warehouse: Warehouse, info: pd.DataFrame) -> tuple[list[ModelS
     notes: list[str] = []
     if not warehouse.has_rows("market_sales"):
         return [], notes
-    rows = warehouse.con.execute(
-        "WITH r AS (SELECT period, region, model, sum(units) AS units FROM market_sales "
-        "  WHERE model IS NOT NULL AND trim(model) <> '' GROUP BY ALL), "
-        "c AS (SELECT period, bool_or(region = 'CN') AS has_cn FROM r GROUP BY period) "
-        "SELECT r.period, r.model, sum(r.units) AS units FROM r JOIN c USING (period) "
-        "WHERE (c.has_cn AND r.region = 'CN') OR (NOT c.has_cn AND NOT regexp_matches(r.region, '^[A-Z]{2}$')) "
-        "GROUP BY ALL").df()
+    m = warehouse.table("market_sales")
+    r = (m.filter(m.model.notnull(), m.model.strip() != "").group_by("period", "region", "model")
+         .agg(units=m.units.sum()))
+    c = r.group_by("period").agg(has_cn=(r.region == "CN").any())
+    j = r.join(c, "period")
+    national = (j.has_cn & (j.region == "CN")) | (~j.has_cn & ~j.region.re_search("^[A-Z]{2}$"))
+    rows = to_frame(j.filter(national).group_by("period", "model").agg(units=j.units.sum().cast("float64")))
     if rows.empty:
         notes.append("market_sales has no model rows: no quarterly launch curves")
         return [], notes
@@ -157,12 +158,13 @@ def order_series(warehouse: Warehouse, info: pd.DataFrame) -> tuple[list[ModelSe
     notes: list[str] = []
     if not (warehouse.has_rows("orders") and warehouse.has_rows("products")):
         return [], notes
-    con = warehouse.con
-    span = con.execute("SELECT min(ts), max(ts) FROM orders").fetchone()
-    weekly = con.execute(
-        "WITH p AS (SELECT sku_id, any_value(model) AS model FROM products GROUP BY sku_id) "
-        "SELECT p.model, date_trunc('week', o.ts) AS week, sum(coalesce(o.units, 1)) AS units "
-        "FROM orders o JOIN p USING (sku_id) WHERE p.model IS NOT NULL GROUP BY ALL").df()
+    o, p = warehouse.table("orders"), warehouse.table("products")
+    span = to_frame(o.aggregate(first=o.ts.min(), last=o.ts.max())).iloc[0]
+    span = tuple(None if pd.isna(t) else t for t in (span["first"], span["last"]))
+    models = p.group_by("sku_id").agg(model=p.model.arbitrary())
+    sold = o.join(models, "sku_id").filter(models.model.notnull())
+    weekly = to_frame(sold.group_by(models.model, week=o.ts.truncate("W"))
+                      .agg(units=o.units.fill_null(1).sum().cast("float64")))
     if weekly.empty or span[0] is None:
         notes.append("no order matches a product with a model: no weekly launch curves")
         return [], notes

@@ -8,6 +8,7 @@ added, as a geo or holdout experiment measured it, and its standard error (defau
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,11 @@ import pandas as pd
 
 from upmarket.analyses.mix.model import LiftTest, MixData
 from upmarket.errors import UpmarketError
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
@@ -30,16 +34,19 @@ class MixInputError(UpmarketError, ValueError):
 
 
 def _numeric_columns(warehouse: Warehouse, table: str) -> list[str]:
-    rows = warehouse.con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table]).fetchall()
-    numeric = ("DOUBLE", "FLOAT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "REAL", "DECIMAL")
-    return [name for name, kind in rows if str(kind).upper().startswith(numeric) and name not in OUTCOME_COLUMNS
+    schema = warehouse.table(table).schema()
+    return [name for name, kind in schema.items() if kind.is_numeric() and name not in OUTCOME_COLUMNS
             and not name.startswith("_")]  # _row, _file_id: the warehouse's bookkeeping, not data
 
 
-def _brand_filter(config: Config) -> tuple[str, list[Any]]:
-    return "(brand IS NULL OR brand = ?)", [config.focal_brand]
+def _brand_filter(config: Config) -> Callable[[ir.Table], ir.BooleanValue]:
+    """Rows of the focal brand, or of no brand (spend and KPIs not split by brand)."""
+    return lambda t: t.brand.isnull() | (t.brand == config.focal_brand)
+
+
+def _week(ts: ir.Value) -> ir.DateValue:
+    """The Monday starting the week of a date or timestamp."""
+    return ts.truncate("W").cast("date")
 
 
 def load(warehouse: Warehouse, config: Config) -> tuple[MixData, str, list[str]]:
@@ -48,25 +55,26 @@ def load(warehouse: Warehouse, config: Config) -> tuple[MixData, str, list[str]]
     Returns the data, where the outcome came from, and warnings.
     """
     warnings: list[str] = []
-    where, params = _brand_filter(config)
-    spend = warehouse.con.execute(
-        f"SELECT date_trunc('week', week)::DATE AS week, channel, sum(spend) AS spend FROM spend "
-        f"WHERE {where} AND spend IS NOT NULL GROUP BY 1, 2", params).df()
+    focal = _brand_filter(config)
+    sp = warehouse.table("spend")
+    sp = sp.filter(focal(sp), sp.spend.notnull())
+    spend = to_frame(sp.group_by(week=_week(sp.week), channel=sp.channel).agg(spend=sp.spend.sum()))
     wide = spend.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum").sort_index()
     if warehouse.has_rows("kpi_weekly"):
-        controls = [c for c in _numeric_columns(warehouse, "kpi_weekly")
-                    if warehouse.con.execute(f'SELECT count("{c}") FROM kpi_weekly').fetchone()[0] > 0]
-        cols = "".join(f', avg("{c}") AS "{c}"' for c in controls)
-        kpi = warehouse.con.execute(
-            f"SELECT date_trunc('week', week)::DATE AS week, sum(gmv) AS gmv{cols} FROM kpi_weekly "
-            f"WHERE {where} GROUP BY 1 ORDER BY 1", params).df().set_index("week")
+        k = warehouse.table("kpi_weekly")
+        numeric = _numeric_columns(warehouse, "kpi_weekly")
+        filled = to_frame(k.aggregate(**{c: k[c].count() for c in numeric})).iloc[0] if numeric else {}
+        controls = [c for c in numeric if filled[c] > 0]
+        k = k.filter(focal(k))
+        kpi = to_frame(k.group_by(week=_week(k.week)).agg(gmv=k.gmv.sum(), **{c: k[c].mean() for c in controls})
+                       .order_by("week")).set_index("week")
         source = "kpi_weekly.gmv"
     else:
         brands = [config.focal_brand]
-        kpi = warehouse.con.execute(
-            "SELECT date_trunc('week', o.ts)::DATE AS week, sum(coalesce(o.units, 1) * o.price_paid) AS gmv "
-            "FROM orders o JOIN products p USING (sku_id) WHERE p.brand IN (SELECT unnest(?)) GROUP BY 1 ORDER BY 1",
-            [brands]).df().set_index("week")
+        o, p = warehouse.table("orders"), warehouse.table("products")
+        sold = o.join(p, "sku_id").filter(p.brand.isin(brands))
+        kpi = to_frame(sold.group_by(week=_week(o.ts)).agg(gmv=(o.units.fill_null(1) * o.price_paid).sum())
+                       .order_by("week")).set_index("week")
         source = "orders (GMV of the focal brand's SKUs)"
     weeks = wide.index.intersection(kpi.index)
     dropped = len(wide.index.union(kpi.index)) - len(weeks)

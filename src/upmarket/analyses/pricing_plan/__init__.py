@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -45,6 +46,7 @@ from upmarket.analyses.pricing_plan.optimise import (
 from upmarket.analyses.pricing_plan.settings import PricingPlanSettings
 from upmarket.contract.codes import NATIONAL_SUBSIDY
 from upmarket.findings import Slots
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -85,9 +87,10 @@ def channel_mix(warehouse: Warehouse, posterior: pd.DataFrame) -> pd.DataFrame |
     proxy = group_proxy(warehouse, posterior)
     if proxy is None:
         return None
-    n = warehouse.con.execute("SELECT o.user_id, o.platform, coalesce(u.city_tier, '?') AS city_tier, "
-                              "sum(o.units) AS units FROM orders o JOIN users u USING (user_id) "
-                              "WHERE o.units > 0 GROUP BY ALL").df()
+    o, u = warehouse.table("orders"), warehouse.table("users")
+    n = to_frame(o.filter(o.units > 0).join(u, "user_id")
+                 .group_by(o.user_id, o.platform, city_tier=u.city_tier.fill_null("?"))
+                 .agg(units=o.units.sum().cast("float64")))
     if n.empty:
         return None
     segs = [c for c in proxy.columns if c != "user_id"]
@@ -102,6 +105,19 @@ def channel_mix(warehouse: Warehouse, posterior: pd.DataFrame) -> pd.DataFrame |
     return out[["segment", "city_tier", "platform", "weight"]]
 
 
+def recent_listing_prices(warehouse: Warehouse, days: int = 90) -> pd.DataFrame:
+    """Per platform × brand over the listings' last ``days`` days: median price, 90th percentile (``top``) and
+    mean coupon depth (1 − price / list price)."""
+    p = warehouse.table("products")
+    brands = p.group_by("sku_id").agg(brand=p.brand.arbitrary())
+    listings = warehouse.table("listings")
+    recent = listings.cross_join(listings.aggregate(last=listings.date.max()))
+    recent = recent.filter(recent.price > 0, recent.date >= recent["last"] - ibis.interval(days=days))
+    return to_frame(recent.join(brands, "sku_id").group_by("platform", "brand").agg(
+        price=recent.price.median(), top=recent.price.quantile(0.9),
+        coupon=(1 - recent.price / recent.list_price.nullif(0)).mean()))
+
+
 def channel_context(warehouse: Warehouse, brands: list[str], sub_brand: str, focal: str,
                     fallback: pd.Series | None) -> pd.DataFrame | None:
     """Per platform: each brand's median effective price (last 90 days of listings), the sub-brand's
@@ -112,11 +128,7 @@ def channel_context(warehouse: Warehouse, brands: list[str], sub_brand: str, foc
     ``fallback`` (market_sales street price, 1000 CNY). None without listings and products."""
     if not (warehouse.has_rows("listings") and warehouse.has_rows("products")):
         return None
-    df = warehouse.con.execute(
-        "WITH p AS (SELECT sku_id, any_value(brand) AS brand FROM products GROUP BY sku_id), "
-        "l AS (SELECT * FROM listings WHERE price > 0 AND date >= (SELECT max(date) FROM listings) - INTERVAL 90 DAY) "
-        "SELECT l.platform, p.brand, median(l.price) AS price, quantile_cont(l.price, 0.9) AS top, "
-        "avg(1 - l.price / nullif(l.list_price, 0)) AS coupon FROM l JOIN p USING (sku_id) GROUP BY ALL").df()
+    df = recent_listing_prices(warehouse)
     if df.empty:
         return None
     wide = df.pivot_table(index="platform", columns="brand", values="price")
@@ -183,7 +195,7 @@ class PricingPlan(Analysis):
         ip = data.price_index
         tiers: dict[str, float] = {ALL: 1.0}
         if warehouse.has_rows("users"):
-            users = warehouse.con.execute("SELECT user_id, city_tier FROM users").df()
+            users = to_frame(warehouse.table("users").select("user_id", "city_tier"))
             users = users[users["user_id"].isin(set(data.respondents))]
             a_all = -fit_mnl(data).params[ip]
             for t, ids in users.groupby("city_tier")["user_id"]:

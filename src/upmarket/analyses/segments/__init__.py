@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -45,6 +46,7 @@ from upmarket.analyses.segments.conjoint import (
     load_choices,
     membership_traits,
 )
+from upmarket.analyses.segments.positioning import reviews_with_brand
 from upmarket.analyses.segments.settings import SegmentsSettings
 from upmarket.analyses.segments.wtp import _r, segment_elasticities, segments_block, wtp_table
 from upmarket.choice.design import ChoiceData, ChoiceDataError, build_design
@@ -52,6 +54,7 @@ from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_cl
 from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
 from upmarket.findings import Slots
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -319,10 +322,8 @@ class Segments(Analysis):
 
         evidence = None
         if warehouse.has_rows("reviews") and warehouse.has_rows("products"):
-            texts = warehouse.con.execute(
-                "SELECT r.text FROM reviews r JOIN (SELECT sku_id, any_value(brand) AS brand FROM products "
-                "GROUP BY sku_id) p USING (sku_id) WHERE p.brand = ? AND r.text <> ''",
-                [config.focal_brand]).df()["text"].tolist()
+            texts = to_frame(reviews_with_brand(warehouse).filter(ibis._.brand == config.focal_brand,
+                                                                  ibis._.text != "").select("text"))["text"].tolist()
             evidence = msg.review_evidence(texts) if texts else None
         if evidence is None:
             warnings.append("segments: no focal-brand reviews; message themes rest on conjoint importance only")
@@ -382,7 +383,7 @@ class Segments(Analysis):
         """WTP per observed group (city tier, age band) from an MNL on that group's respondents."""
         if not warehouse.has_rows("users"):
             return None
-        users = warehouse.con.execute(f"SELECT user_id, {', '.join(GROUPS)} FROM users").df()
+        users = to_frame(warehouse.table("users").select("user_id", *GROUPS))
         users = users[users["user_id"].isin(set(data.respondents))]
         out = []
         for g in GROUPS:

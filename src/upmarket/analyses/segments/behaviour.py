@@ -16,20 +16,29 @@ import numpy as np
 import pandas as pd
 
 from upmarket.contract.codes import CODE_LISTS
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
 
+def _user_sample(warehouse: Warehouse, max_users: int, seed: int) -> pd.DataFrame:
+    """``user_id, city_tier, age_band, prior_brand`` of a seeded reservoir sample of ``max_users`` users.
+
+    DuckDB SQL, not Ibis: Ibis samples a fraction (Bernoulli), not a fixed number of rows with a seed,
+    and the segments fitted on the sample depend on which rows it holds.
+    """
+    return warehouse.con.execute(f"SELECT user_id, city_tier, age_band, prior_brand FROM users "
+                                 f"USING SAMPLE {int(max_users)} ROWS (reservoir, {int(seed)})").df()
+
+
 def user_features(warehouse: Warehouse, max_users: int = 50_000, seed: int = 0) -> pd.DataFrame:
     """One row per user (index user_id), numeric features only; a sample of ``max_users`` when larger."""
-    con = warehouse.con
     if not warehouse.has_rows("users"):
         raise ValueError("behavioural segmentation needs the users table")
     tiers = CODE_LISTS["city_tier"].codes
     ages = CODE_LISTS["age_band"].codes
-    u = con.execute(f"SELECT user_id, city_tier, age_band, prior_brand FROM users USING SAMPLE {max_users} ROWS "
-                    f"(reservoir, {seed})").df().set_index("user_id")
+    u = _user_sample(warehouse, max_users, seed).set_index("user_id")
     X = pd.DataFrame(index=u.index)
     X["tier"] = u["city_tier"].map({t: i for i, t in enumerate(tiers)}).astype(float)
     X["age"] = u["age_band"].map({a: i for i, a in enumerate(ages)}).astype(float)
@@ -37,14 +46,15 @@ def user_features(warehouse: Warehouse, max_users: int = 50_000, seed: int = 0) 
     for b in top:
         X[f"prior={b}"] = (u["prior_brand"] == b).astype(float)
     if warehouse.has_rows("orders"):
-        o = con.execute("SELECT user_id, count(*) AS orders, median(price_paid) AS price FROM orders "
-                        "GROUP BY user_id").df().set_index("user_id")
+        orders = warehouse.table("orders")
+        o = to_frame(orders.group_by("user_id").agg(orders=orders.count(), price=orders.price_paid.median())
+                     ).set_index("user_id")
         X["orders"] = o["orders"].reindex(X.index).fillna(0.0)
         X["log_price"] = np.log(o["price"].reindex(X.index)).fillna(0.0)
     if warehouse.has_rows("events"):
-        e = con.execute("SELECT user_id, platform, count(*) AS n, "
-                        "count(*) FILTER (WHERE event IN ('content_view', 'live_view')) AS content "
-                        "FROM events GROUP BY ALL").df()
+        events = warehouse.table("events")
+        e = to_frame(events.group_by("user_id", "platform").agg(
+            n=events.count(), content=events.count(where=events.event.isin(["content_view", "live_view"]))))
         tot = e.groupby("user_id")["n"].sum()
         plat = e.pivot_table(index="user_id", columns="platform", values="n", aggfunc="sum", fill_value=0)
         for p in plat.columns:

@@ -15,6 +15,7 @@ from upmarket.analyses.segments.settings import SegmentsSettings
 from upmarket.artefacts import Artefact, ArtefactContext
 from upmarket.choice.design import ChoiceData, ChoiceDataError, brand_levels, build_design, choose_reference
 from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
 
 
 def load_choices(warehouse: Warehouse) -> pd.DataFrame:
-    """The choices table with its extra attribute columns (kept as JSON in ``_extra``) spread out."""
+    """The choices table with its extra attribute columns (kept as JSON in ``_extra``) spread out.
+
+    DuckDB SQL, not Ibis: the attribute columns are whatever keys the export's JSON holds (``json_keys``),
+    each read as text whatever its JSON type (``json_extract_string``); Ibis has neither operation.
+    """
     con = warehouse.con
     cols = [c for c in con.execute("SELECT * FROM choices LIMIT 0").df().columns if c not in ("_file_id", "_row")]
     keys: list[str] = []
@@ -48,10 +53,10 @@ def choice_design(warehouse: Warehouse, config: Config) -> ChoiceData:
         data.reference_rule = rule
         return data
     except ChoiceDataError as exc:
-        files = warehouse.con.execute(
-            "SELECT DISTINCT m.path FROM ingest_manifest m WHERE m.file_id IN (SELECT DISTINCT _file_id FROM choices) "
-            "ORDER BY 1").fetchall()
-        where = ", ".join(str(f[0]) for f in files) or "choices"
+        m = warehouse.table("ingest_manifest")
+        files = to_frame(m.filter(m.file_id.isin(warehouse.table("choices")._file_id)).select("path").distinct()
+                         .order_by("path"))["path"]
+        where = ", ".join(str(f) for f in files) or "choices"
         raise ChoiceDataError(f"{where}: {exc}") from None
 
 
@@ -75,11 +80,11 @@ def membership_traits(warehouse: Warehouse, data: ChoiceData, opts: SegmentsSett
     want = [c for c in opts.covariates if c]
     if not want or not warehouse.has_rows("users"):
         return None, None
-    have = set(warehouse.con.execute("SELECT * FROM users LIMIT 0").df().columns)
-    cols = [c for c in want if c in have]
+    users = warehouse.table("users")
+    cols = [c for c in want if c in users.columns]
     if not cols:
         return None, None
-    u = warehouse.con.execute(f"SELECT user_id, {', '.join(cols)} FROM users").df().drop_duplicates("user_id")
+    u = to_frame(users.select("user_id", *cols)).drop_duplicates("user_id")
     traits = u.set_index("user_id").reindex(data.respondents)
     matched = traits.notna().any(axis=1).mean()
     if matched < 0.9:

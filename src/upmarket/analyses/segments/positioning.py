@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from upmarket.warehouse.source import to_frame
+
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from upmarket.warehouse import Warehouse
 
 MIN_COUNT = 20  # a brand needs this many praised mentions to be placed
@@ -32,20 +37,36 @@ def review_aspect_counts(texts: list[str], brands: np.ndarray) -> pd.DataFrame:
     return pd.crosstab(df["brand"], df["aspect"])
 
 
+def reviews_with_brand(warehouse: Warehouse) -> ir.Table:
+    """Reviews joined to their SKU's brand (any one brand of a SKU listed twice in products)."""
+    p = warehouse.table("products")
+    brands = p.group_by("sku_id").agg(brand=p.brand.arbitrary())
+    r = warehouse.table("reviews")
+    return r.join(brands, "sku_id")
+
+
+def post_brand_topics(warehouse: Warehouse) -> pd.DataFrame:
+    """``brand, topic, n``: posts' ``brands`` and ``topics`` split on ``|`` and counted.
+
+    The two lists are unnested side by side, so the i-th brand pairs with the i-th topic and the shorter
+    list is padded with NULL (DuckDB's rule for two unnests in one select; Polars refuses lists of unequal length).
+    """
+    posts = warehouse.table("posts")
+    posts = posts.filter(posts.brands != "", posts.topics != "")
+    pairs = posts.select(brand=posts.brands.split("|").unnest(), topic=posts.topics.split("|").unnest())
+    return to_frame(pairs.group_by("brand", "topic").agg(n=pairs.count()))
+
+
 def association_counts(warehouse: Warehouse) -> list[tuple[pd.DataFrame, str]]:
     """Candidate brand × association tables, best first: praised aspects in reviews, then hashtags in posts."""
     out = []
     if warehouse.has_rows("reviews") and warehouse.has_rows("products"):
-        df = warehouse.con.execute(
-            "SELECT p.brand, r.text FROM reviews r JOIN (SELECT sku_id, any_value(brand) AS brand FROM products "
-            "GROUP BY sku_id) p USING (sku_id) WHERE r.text <> '' AND p.brand IS NOT NULL").df()
+        df = to_frame(reviews_with_brand(warehouse).filter(ibis._.text != "", ibis._.brand.notnull())
+                      .select("brand", "text"))
         if len(df):
             out.append((review_aspect_counts(df["text"].tolist(), df["brand"].to_numpy()), "reviews (praised aspects)"))
     if warehouse.has_rows("posts"):
-        df = warehouse.con.execute(
-            "SELECT b AS brand, t AS topic, count(*) AS n FROM (SELECT unnest(string_split(brands, '|')) AS b, "
-            "unnest(string_split(topics, '|')) AS t FROM posts WHERE brands <> '' AND topics <> '') "
-            "GROUP BY ALL").df()
+        df = post_brand_topics(warehouse)
         if len(df):
             tab = df.pivot_table(index="brand", columns="topic", values="n", aggfunc="sum", fill_value=0)
             top = tab.sum().sort_values(ascending=False).index[:20]

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from upmarket.choice.proxy import group_proxy
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -36,7 +38,7 @@ def who(warehouse: Warehouse, posterior: pd.DataFrame, traits: tuple[str, ...] =
     if not warehouse.has_rows("users"):
         return None
     segs = [c for c in posterior.columns if c != "respondent_id"]
-    u = warehouse.con.execute(f"SELECT user_id, {', '.join(traits)} FROM users").df()
+    u = to_frame(warehouse.table("users").select("user_id", *traits))
     m = posterior.merge(u, left_on="respondent_id", right_on="user_id")
     if len(m) < 30:
         return None
@@ -66,13 +68,14 @@ def order_measures(warehouse: Warehouse, proxy: pd.DataFrame) -> pd.DataFrame | 
     (share of the segment's buyers with an order at ≥ 4000 CNY), weighted by the proxy probabilities."""
     if not warehouse.has_rows("orders"):
         return None
-    buyers = warehouse.con.execute(f"""
-        WITH b AS (SELECT max(ts) AS t1 FROM orders)
-        SELECT user_id,
-               count(*) FILTER (WHERE ts > t1 - INTERVAL 6 MONTH) AS late,
-               count(*) FILTER (WHERE ts <= t1 - INTERVAL 6 MONTH AND ts > t1 - INTERVAL 12 MONTH) AS early,
-               max(CASE WHEN price_paid >= {PREMIUM_PRICE} THEN 1 ELSE 0 END) AS premium
-        FROM orders, b GROUP BY user_id""").df()
+    o = warehouse.table("orders")
+    # the cut-offs as literals: calendar-month intervals are not supported by every engine (Polars)
+    last = pd.Timestamp(o.ts.max().execute())
+    half, year = (ibis.literal(last - pd.DateOffset(months=k)) for k in (6, 12))
+    one = ibis.literal(1, "int32")
+    buyers = to_frame(o.group_by("user_id").agg(
+        late=o.count(where=o.ts > half), early=o.count(where=(o.ts <= half) & (o.ts > year)),
+        premium=ibis.ifelse(o.price_paid >= PREMIUM_PRICE, one, ibis.literal(0, "int32")).max()))
     segs = [c for c in proxy.columns if c != "user_id"]
     m = buyers.merge(proxy, on="user_id")
     if m.empty:
@@ -93,10 +96,10 @@ def review_framing(warehouse: Warehouse, proxy: pd.DataFrame) -> tuple[pd.Series
         from upmarket.text.normalise import normalise
     except ImportError as exc:  # pragma: no cover - voice is part of the package
         return None, f"voice module not importable ({exc}); framing column skipped"
-    cols = warehouse.con.execute("SELECT * FROM reviews LIMIT 0").df().columns
-    if "user_id" not in cols:
+    reviews = warehouse.table("reviews")
+    if "user_id" not in reviews.columns:
         return None, "reviews have no user_id: framing cannot be tied to segments"
-    df = warehouse.con.execute("SELECT user_id, text FROM reviews WHERE user_id IS NOT NULL AND text <> ''").df()
+    df = to_frame(reviews.filter(reviews.user_id.notnull(), reviews.text != "").select("user_id", "text"))
     if df.empty:
         return None, "no reviews with a user_id and text: framing not measured"
     _, _, frame = framing(normalise(df["text"].tolist()).texts)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from upmarket.choice.mnl import wtp
 from upmarket.estimation import CI_LEVEL
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.choice.design import ChoiceData
@@ -51,6 +52,18 @@ def wtp_table(params: np.ndarray, cov: np.ndarray, names: list[str], **labels: A
     return pd.DataFrame(rows)
 
 
+def brand_price_units(warehouse: Warehouse) -> pd.DataFrame:
+    """``brand, p, units``: market units per brand at each price rounded to 50 CNY (``p`` in 1000 CNY).
+
+    Halves round up, written as ``floor(x + 0.5)``: engines' ``round`` differ there (DuckDB rounds half away
+    from zero, Polars half to even), and prices here are positive.
+    """
+    sales = warehouse.table("market_sales")
+    sales = sales.filter(sales.units > 0, sales.avg_price > 0)
+    return to_frame(sales.group_by("brand", p=(sales.avg_price / 50 + 0.5).floor() * 50 / 1000)
+                    .agg(units=sales.units.sum().cast("float64")))
+
+
 def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: str, level: float = CI_LEVEL
                          ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]] | None:
     """Own-price elasticity of each brand's demand within each class, from the market's own products and prices.
@@ -67,9 +80,7 @@ def segment_elasticities(warehouse: Warehouse, fit: LatentClassFit, reference: s
 
     if not warehouse.has_rows("market_sales"):
         return None
-    df = warehouse.con.execute(
-        "SELECT brand, round(avg_price / 50) * 50 / 1000 AS p, sum(units) AS units FROM market_sales "
-        "WHERE units > 0 AND avg_price > 0 GROUP BY ALL").df()
+    df = brand_price_units(warehouse)
     ip = fit.names.index("price")
     brands = [n.split("=", 1)[1] for n in fit.names if n.startswith("brand=")]
     df = df[df["brand"].isin({*brands, reference})].reset_index(drop=True)

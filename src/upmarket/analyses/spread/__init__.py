@@ -21,6 +21,7 @@ from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.spread.topics import premium_skus, topic_table
 from upmarket.artefacts import Artefact, ArtefactContext
 from upmarket.findings import Slots
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -167,7 +168,7 @@ class Spread(Analysis):
         tables["roi_by_creator_type"] = roi(posts, "creator_type", reps=reps, rng=rng)
         tables["roi_by_tier"] = roi(posts, "tier", reps=reps, rng=rng)
         tables["creators"] = leaderboard(posts, reps=reps, rng=rng)
-        products = warehouse.con.execute("SELECT sku_id, list_price FROM products").df()
+        products = to_frame(warehouse.table("products").select("sku_id", "list_price"))
         tables["topics"] = topic_table(posts, premium_skus(products) if len(products) else None)
         seed, seed_warn = seeding_effect(warehouse, posts, reps=min(reps, 300), rng=rng)
         warnings += seed_warn

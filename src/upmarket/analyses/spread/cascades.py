@@ -227,6 +227,10 @@ def build_forest(warehouse: Warehouse, *, post_ids: list[str] | None = None, wit
     A cascade never spans posts, so a large table is resolved in buckets of whole posts
     (``hash(post_id) % k``) and the buckets' forests are concatenated: the same result, with the
     window functions of each pass bounded by ``bucket_rows``.
+
+    DuckDB SQL, not Ibis (the one reader of spread that is): the nodes are a temporary table joined to itself
+    and fetched as numpy arrays in node order, bucketed by DuckDB's ``hash``; an Ibis port must keep the
+    node order and the memory bound (``benchmarks/spread.py``) and is left for later.
     """
     con = warehouse.con
     tmp = f"_spread_nodes_{uuid.uuid4().hex[:8]}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from upmarket.estimation import CI_LEVEL
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -29,17 +31,20 @@ BROADCAST_DIRECT_SHARE = 0.5
 MIN_CLASSIFIED_SIZE = 10
 
 
+def post_rows(warehouse: Warehouse) -> pd.DataFrame:
+    """One row per post id, as stored (any one row of a duplicated id), with likes+comments+shares+saves summed."""
+    p = warehouse.table("posts").filter(ibis._.post_id.notnull())
+    engagements = p.likes.fill_null(0) + p.comments.fill_null(0) + p.shares.fill_null(0) + p.saves.fill_null(0)
+    first = {c: p[c].arbitrary() for c in ("ts", "platform", "creator_id", "creator_type", "format", "topics",
+                                           "sku_ids", "followers", "views")}
+    rest = {c: p[c].arbitrary() for c in ("saves", "gmv", "cost", "text")}
+    return to_frame(p.group_by("post_id").agg(**first, engagements=engagements.arbitrary(), **rest)
+                    .order_by("post_id"))
+
+
 def post_frame(warehouse: Warehouse, cascades: pd.DataFrame | None) -> pd.DataFrame:
     """One row per post with its counts, rates, tier and (when shares exist) cascade measures."""
-    posts = warehouse.con.execute("""
-        SELECT post_id, any_value(ts) AS ts, any_value(platform) AS platform, any_value(creator_id) AS creator_id,
-               any_value(creator_type) AS creator_type, any_value(format) AS format, any_value(topics) AS topics,
-               any_value(sku_ids) AS sku_ids, any_value(followers) AS followers, any_value(views) AS views,
-               any_value(coalesce(likes, 0) + coalesce(comments, 0) + coalesce(shares, 0) + coalesce(saves, 0))
-                   AS engagements,
-               any_value(saves) AS saves, any_value(gmv) AS gmv, any_value(cost) AS cost, any_value(text) AS text
-        FROM posts WHERE post_id IS NOT NULL GROUP BY post_id ORDER BY post_id
-    """).df()
+    posts = post_rows(warehouse)
     f = posts["followers"].astype("float64")
     posts["tier"] = pd.cut(f, [lo for _, lo, _ in TIERS] + [float("inf")], right=False,
                            labels=[t for t, _, _ in TIERS]).astype(object)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from upmarket.estimation import CI_LEVEL
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -28,12 +29,14 @@ QUIET_DAYS = 14
 def daily_counts(warehouse: Warehouse, outcome: str) -> pd.DataFrame:
     """``sku_id, day, n``: daily searches (events) or ordered units (orders) per SKU."""
     if outcome == "searches":
-        sql = """SELECT sku_id, CAST(ts AS DATE) AS day, count(*)::DOUBLE AS n FROM events
-                 WHERE event = 'search' AND sku_id IS NOT NULL AND ts IS NOT NULL GROUP BY ALL"""
+        t = warehouse.table("events")
+        t = t.filter(t.event == "search", t.sku_id.notnull(), t.ts.notnull())
+        n = t.count().cast("float64")
     else:
-        sql = """SELECT sku_id, CAST(ts AS DATE) AS day, sum(coalesce(units, 1))::DOUBLE AS n FROM orders
-                 WHERE sku_id IS NOT NULL AND ts IS NOT NULL GROUP BY ALL"""
-    return warehouse.con.execute(sql).df()
+        t = warehouse.table("orders")
+        t = t.filter(t.sku_id.notnull(), t.ts.notnull())
+        n = t.units.fill_null(1).sum().cast("float64")
+    return to_frame(t.group_by(sku_id=t.sku_id, day=t.ts.date()).agg(n=n))
 
 
 def seeding_events(posts: pd.DataFrame) -> pd.DataFrame:

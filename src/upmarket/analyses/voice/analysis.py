@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -35,6 +36,7 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.settings import N_BOOT, VoiceSettings
 from upmarket.analyses.voice.text import normalise
 from upmarket.artefacts import Artefact, ArtefactContext
+from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -142,13 +144,13 @@ def aggregate(scored: Scored, meta: pd.DataFrame, by: list[str]) -> pd.DataFrame
 def load_reviews(warehouse: Warehouse) -> tuple[pd.DataFrame, str | None]:
     """Reviews with their brand (from products) and month; a warning when products is missing."""
     has_products = warehouse.has_rows("products")
-    brand_sql = "p.brand" if has_products else "CAST(NULL AS VARCHAR)"
-    join = "LEFT JOIN (SELECT sku_id, any_value(brand) AS brand FROM products GROUP BY sku_id) p USING (sku_id)" \
-        if has_products else ""
-    df = warehouse.con.execute(
-        f"SELECT r.review_id, r.ts, r.platform, r.sku_id, r.rating, r.text, {brand_sql} AS brand "
-        f"FROM reviews r {join} ORDER BY r.review_id"
-    ).df()
+    r = warehouse.table("reviews").select("review_id", "ts", "platform", "sku_id", "rating", "text")
+    if has_products:
+        brands = warehouse.table("products").group_by("sku_id").agg(brand=ibis._.brand.arbitrary())
+        r = r.left_join(brands, "sku_id").select(*r.columns, "brand")
+    else:
+        r = r.mutate(brand=ibis.null("string"))
+    df = to_frame(r.order_by("review_id"))
     df["month"] = pd.to_datetime(df["ts"]).dt.strftime("%Y-%m")
     df["week"] = pd.to_datetime(df["ts"]).dt.to_period("W-SUN").dt.start_time
     warn = None if has_products else "no products table: reviews cannot be joined to brands, brand figures skipped"
@@ -396,20 +398,25 @@ def _quote(df: pd.DataFrame, brand: str, mask: np.ndarray | None) -> str | None:
     return str(df["text"].iloc[ok[0] if len(ok) else idx[0]])[:120]
 
 
+def post_brand_texts(warehouse: Warehouse) -> pd.DataFrame | None:
+    """One row per (post, featured brand): ``brand``, ``text``; None without a posts table with text and brands."""
+    if not warehouse.has_rows("posts"):
+        return None
+    posts = warehouse.table("posts")
+    if not {"text", "brands"} <= set(posts.columns):
+        return None
+    posts = posts.filter(posts.text.notnull(), posts.brands.notnull())
+    p = posts.select(b=posts.brands.split("|").unnest(), text=posts.text)
+    return to_frame(p.select(brand=p.b.strip(), text=p.text).filter(ibis._.brand != ""))
+
+
 def posts_framing(warehouse: Warehouse) -> pd.DataFrame | None:
     """Value framing of social posts' text per featured brand (``posts.text`` × ``posts.brands``), with a quote.
 
     Returns None when there is no posts table or it has no text/brands column.
     """
-    if not warehouse.has_rows("posts"):
-        return None
-    cols = set(warehouse.con.execute("SELECT * FROM posts LIMIT 0").df().columns)
-    if not {"text", "brands"} <= cols:
-        return None
-    p = warehouse.con.execute(
-        "SELECT trim(b) AS brand, text FROM (SELECT unnest(string_split(brands, '|')) AS b, text FROM posts "
-        "WHERE text IS NOT NULL AND brands IS NOT NULL) WHERE trim(b) <> ''").df()
-    if p.empty:
+    p = post_brand_texts(warehouse)
+    if p is None or p.empty:
         return None
     norm = normalise(p["text"].tolist()).texts
     _, _, frame = framing(norm)
