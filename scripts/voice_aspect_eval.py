@@ -17,9 +17,9 @@ package (``~/.cache/upmarket/voice/aspects/``) and used with ``[voice] aspect_mo
 
 Learned polarity (``--fit-polarity``, needs the detectors): one logistic regression over each opinion's context
 (the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``; char n-grams, the same
-n-grams in negation scope, lexicon and shipped-model scores; ``aspect_models.AspectPolarity``), trained on every
-TRAIN-side gold opinion with a polar label. Its C is chosen by grouped 5-fold cross-validation on the TRAIN side
-only; it is saved as ``polarity.npz`` beside the detectors and then decides every opinion's polarity.
+n-grams in negation scope, the context's lexicon and shipped-model scores; ``aspect_models.AspectPolarity``),
+trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by grouped 5-fold cross-validation
+on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and then decides every opinion's polarity.
 
 Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity] [--detectors DIR]``.
 """
@@ -146,14 +146,14 @@ def fit_polarity(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors) -
         right = np.zeros(len(ex), bool)
         for f in range(5):
             a, b = ex[fold != f], ex[fold == f]
-            m = AspectPolarity.fit(a["context"].tolist(), a["text"].tolist(), a["y"].to_numpy(), C=c)
-            right[fold == f] = (m.predict_proba(b["context"].tolist(), b["text"].tolist()) >= 0.5) == b["y"]
+            m = AspectPolarity.fit(a["context"].tolist(), a["y"].to_numpy(), C=c)
+            right[fold == f] = (m.predict_proba(b["context"].tolist()) >= 0.5) == b["y"]
         per = {k: round(float(right[ex["corpus"] == k].mean()), 4) for k in sorted(ex["corpus"].unique())}
         report["cv"][c] = {"pooled": round(float(right.mean()), 4), **per}
         print("polarity C", c, report["cv"][c], flush=True)
     best = max(POLARITY_C, key=lambda c: report["cv"][c]["pooled"])
     report["C"] = best
-    return AspectPolarity.fit(ex["context"].tolist(), ex["text"].tolist(), ex["y"].to_numpy(), C=best), report
+    return AspectPolarity.fit(ex["context"].tolist(), ex["y"].to_numpy(), C=best), report
 
 
 def main(argv: list[str] | None = None) -> None:

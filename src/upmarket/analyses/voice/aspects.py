@@ -146,7 +146,7 @@ def aspect_opinions(texts: list[str], cl: Clauses, hits: np.ndarray, pol: np.nda
     learned = getattr(detectors, "polarity", None)
     if learned is not None and len(out):
         rows, a_is = out["row"].to_numpy(), out["aspect_i"].to_numpy()
-        p = learned.predict_proba(aspect_contexts(texts, cl, hits, rows, a_is), [texts[r] for r in rows])
+        p = learned.predict_proba(aspect_contexts(texts, cl, hits, rows, a_is))
         out["polarity"] = np.where(p >= 0.5, 1, -1).astype(np.int8)
     else:
         out["polarity"] = np.sign(out["s"]).astype(np.int8)
