@@ -36,15 +36,15 @@ NOT_FRAMING = ("保值",)
 """Masked before counting: 不保值 (a price drop after purchase) is no 值了."""
 
 
-def _count(texts: list[str], terms: tuple[str, ...]) -> np.ndarray:
-    arr = pc.replace_substring_regex(pa.array(texts, type=pa.large_string()), "|".join(NOT_FRAMING), "#")
+def _count(arr: pa.Array, terms: tuple[str, ...]) -> np.ndarray:
     pattern = "|".join(sorted(terms, key=len, reverse=True))
     return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def framing(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per normalised text: value-term count, premium-term count, frame (1 value, 0 premium, NaN none)."""
-    v = _count(texts, VALUE_TERMS)
-    p = _count(texts, PREMIUM_TERMS)
+    arr = pc.replace_substring_regex(pa.array(texts, type=pa.large_string()), "|".join(NOT_FRAMING), "#")
+    v = _count(arr, VALUE_TERMS)
+    p = _count(arr, PREMIUM_TERMS)
     frame = np.where(v + p == 0, np.nan, (v > p).astype(float))
     return v, p, frame
