@@ -20,10 +20,10 @@ VALUE_TERMS: tuple[str, ...] = ("性价比", "便宜", "划算", "实惠", "超�
                                 "价廉物美", "物美价廉", "对得起这个价", "对的起这个价", "这个价格", "这个价钱",
                                 "这样的价格",
                                 "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵",
-                                # second hand-labelled sample (docs/voice.md "Value framing"): a price judged
-                                "(?:价格|价钱|价位|售价|定价)[^，。！？,.!?]{0,4}(?:贵|便宜|优惠|合理|公道|实惠|还行|适中|亲民|高|低)",
+                                # second hand-labelled sample (docs/voice.md "Value framing"): price against what
+                                # you get. A bare price verdict (价格还行, 定价太贵) is the price aspect, not a frame.
                                 "一分钱一分货", "一分价钱一分货", "一文价钱一文货", "价格(?:摆)?在(?:那|哪)",
-                                "买亏", "买的亏", "贵了")
+                                "买亏", "买的亏")
 PREMIUM_TERMS: tuple[str, ...] = ("高端", "旗舰", "质感", "高级感", "奢华", "档次", "顶级", "有面子", "大师级",
                                   "影像旗舰", "做工精湛", "旗舰体验",
                                   # second hand-labelled sample: the brand's standing as the argument
