@@ -33,12 +33,12 @@ def stage_cpu(texts: list[str], model, batch: int = 50_000) -> dict[str, float]:
         aspect_hits,
         clause_polarity,
         lexicon_polarity,
-        negated_complaints_as_praise,
         neutral_mask,
         split_clauses,
     )
     from upmarket.analyses.voice.framing import framing
     from upmarket.analyses.voice.text import normalise
+    from upmarket.text.lexicon import negated_complaints_as_praise
 
     cpu: dict[str, float] = {}
 

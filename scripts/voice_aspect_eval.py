@@ -15,7 +15,13 @@ lexicon term matches OR the detector's P ≥ its threshold (chosen per aspect on
 maximising F1 of the combined rule). They learn from research-only corpora, so they are written outside the
 package (``~/.cache/upmarket/voice/aspects/``) and used with ``[voice] aspect_models = "DIR"``.
 
-Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--detectors DIR]``.
+Learned polarity (``--fit-polarity``, needs the detectors): one logistic regression over each opinion's context
+(the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``; char n-grams, the same
+n-grams in negation scope, the context's lexicon and shipped-model scores; ``aspect_models.AspectPolarity``),
+trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by grouped 5-fold cross-validation
+on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and then decides every opinion's polarity.
+
+Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity] [--detectors DIR]``.
 """
 
 from __future__ import annotations
@@ -28,13 +34,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.voice.aspect_models import AspectDetectors
-from upmarket.analyses.voice.aspects import ASPECTS, extract_aspects
+from upmarket.analyses.voice.aspect_models import AspectDetectors, AspectPolarity
+from upmarket.analyses.voice.aspects import ASPECTS, aspect_contexts, aspect_hits, extract_aspects
 from upmarket.analyses.voice.corpora import data_dir, load_aspects
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
+from upmarket.text.lexicon import split_clauses
 
 DETECTOR_DIR = Path.home() / ".cache" / "upmarket" / "voice" / "aspects"
+POLARITY_C = (4.0, 16.0, 64.0)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -113,10 +121,47 @@ def _targets(part: pd.DataFrame, gold: pd.DataFrame) -> dict[str, np.ndarray]:
     return {a: part["sid"].isin(has.get(a, set())).to_numpy().astype(int) for a in ASPECTS}
 
 
+def polarity_examples(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors) -> pd.DataFrame:
+    """Every gold opinion of ``sent`` with a polar label: sid, corpus, group, context, text, y (1 positive)."""
+    texts = normalise(sent["text"].tolist()).texts
+    cl = split_clauses(texts)
+    hits = aspect_hits(cl.text, det)
+    g = gold[gold["sid"].isin(sent["sid"]) & (gold["polarity"] != 0)]
+    pos = pd.Series(np.arange(len(sent)), index=sent["sid"].to_numpy())
+    rows = pos.loc[g["sid"]].to_numpy()
+    a_is = np.array([ASPECTS.index(a) for a in g["aspect"]], np.int64)
+    return pd.DataFrame({"sid": g["sid"].to_numpy(), "corpus": sent["corpus"].to_numpy()[rows],
+                         "group": sent["group"].to_numpy()[rows],
+                         "context": aspect_contexts(texts, cl, hits, rows, a_is),
+                         "text": [texts[r] for r in rows], "y": (g["polarity"].to_numpy() > 0).astype(int)})
+
+
+def fit_polarity(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors) -> tuple[AspectPolarity, dict]:
+    """C chosen by grouped 5-fold CV on the TRAIN side (accuracy on polar opinions), then refitted on all of it."""
+    ex = polarity_examples(sent[sent["split"] == "train"], gold, det)
+    keys = np.where(ex["group"] != "", ex["group"], ex["text"])
+    fold = np.array([int(hashlib.md5((k + "|polcv").encode()).hexdigest()[:8], 16) % 5 for k in keys])
+    report: dict = {"n_train": len(ex), "cv": {}}
+    for c in POLARITY_C:
+        right = np.zeros(len(ex), bool)
+        for f in range(5):
+            a, b = ex[fold != f], ex[fold == f]
+            m = AspectPolarity.fit(a["context"].tolist(), a["y"].to_numpy(), C=c)
+            right[fold == f] = (m.predict_proba(b["context"].tolist()) >= 0.5) == b["y"]
+        per = {k: round(float(right[ex["corpus"] == k].mean()), 4) for k in sorted(ex["corpus"].unique())}
+        report["cv"][c] = {"pooled": round(float(right.mean()), 4), **per}
+        print("polarity C", c, report["cv"][c], flush=True)
+    best = max(POLARITY_C, key=lambda c: report["cv"][c]["pooled"])
+    report["C"] = best
+    return AspectPolarity.fit(ex["context"].tolist(), ex["y"].to_numpy(), C=best), report
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="sentiment model for polarity (default: shipped)")
     ap.add_argument("--fit", action="store_true", help="fit learned detectors on the TRAIN side and save them")
+    ap.add_argument("--fit-polarity", action="store_true",
+                    help="fit the learned polarity model on the TRAIN side and save it beside the detectors")
     ap.add_argument("--detectors", type=Path, default=DETECTOR_DIR)
     args = ap.parse_args(argv)
     root = data_dir()
@@ -135,8 +180,17 @@ def main(argv: list[str] | None = None) -> None:
         print("thresholds:", report)
     if (args.detectors / "detectors.npz").is_file():
         det = AspectDetectors.load(args.detectors)
-        print("lexicon + learned detectors:")
-        print(score_system(test, test_gold, predict(test, model, det)).round(3).to_string())
+        plain = AspectDetectors.load(args.detectors)
+        plain.polarity = None
+        print("lexicon + learned detectors, polarity from the clause scores:")
+        print(score_system(test, test_gold, predict(test, model, plain)).round(3).to_string())
+        if args.fit_polarity:
+            det.polarity, report = fit_polarity(sent, gold, det)
+            det.polarity.save(args.detectors)
+            (args.detectors / "polarity_cv.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        if det.polarity is not None:
+            print("lexicon + learned detectors + learned polarity:")
+            print(score_system(test, test_gold, predict(test, model, det)).round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 premium quality. A review is *framed* when it uses either vocabulary; it is value-framed when
 its value terms outnumber its premium terms (ties count as premium: a review weighing both is
 not "just cheap"). ``value_framing`` of a brand = value-framed reviews / framed reviews — the
-measurable form of the 性价比 label lock-in.
+measurable form of the 性价比 label lock-in. Terms are RE2 patterns (most are plain phrases), counted in one pass.
 """
 
 from __future__ import annotations
@@ -19,22 +19,32 @@ VALUE_TERMS: tuple[str, ...] = ("性价比", "便宜", "划算", "实惠", "超�
                                 # real-review phrasings (hand-labelled sample, docs/voice.md "Value framing"):
                                 "价廉物美", "物美价廉", "对得起这个价", "对的起这个价", "这个价格", "这个价钱",
                                 "这样的价格",
-                                "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵")
+                                "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵",
+                                # second hand-labelled sample (docs/voice.md "Value framing"): price against what
+                                # you get. A bare price verdict (价格还行, 定价太贵) is the price aspect, not a frame.
+                                "一分钱一分货", "一分价钱一分货", "一文价钱一文货", "价格(?:摆)?在(?:那|哪)",
+                                "买亏", "买的亏")
 PREMIUM_TERMS: tuple[str, ...] = ("高端", "旗舰", "质感", "高级感", "奢华", "档次", "顶级", "有面子", "大师级",
-                                  "影像旗舰", "做工精湛", "旗舰体验")
+                                  "影像旗舰", "做工精湛", "旗舰体验",
+                                  # second hand-labelled sample: the brand's standing as the argument
+                                  "大品牌", "大牌", "名牌", "国际品牌", "品牌的保证", "品牌保证", "大气")
 """Premium claims, not aspect nouns: bare 影像/做工/体验 name an aspect (camera, design, system) and
 are counted there; only phrases that claim premium standing (旗舰, 高端, 质感, 档次 …) frame a review."""
 
 
-def _count(texts: list[str], terms: tuple[str, ...]) -> np.ndarray:
-    arr = pa.array(texts, type=pa.large_string())
+NOT_FRAMING = ("保值",)
+"""Masked before counting: 不保值 (a price drop after purchase) is no 值了."""
+
+
+def _count(arr: pa.Array, terms: tuple[str, ...]) -> np.ndarray:
     pattern = "|".join(sorted(terms, key=len, reverse=True))
     return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def framing(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per normalised text: value-term count, premium-term count, frame (1 value, 0 premium, NaN none)."""
-    v = _count(texts, VALUE_TERMS)
-    p = _count(texts, PREMIUM_TERMS)
+    arr = pc.replace_substring_regex(pa.array(texts, type=pa.large_string()), "|".join(NOT_FRAMING), "#")
+    v = _count(arr, VALUE_TERMS)
+    p = _count(arr, PREMIUM_TERMS)
     frame = np.where(v + p == 0, np.nan, (v > p).astype(float))
     return v, p, frame

@@ -33,6 +33,17 @@ def test_framing_counts_value_and_premium():
     assert f[0] == 1 and f[1] == 0 and f[2] == 1 and np.isnan(f[3])  # 性价比不高 still argues from value
 
 
+def test_framing_reads_value_idioms_and_brand_standing():
+    texts = ["毕竟一分钱一分货", "用了*买的亏了", "价格摆在那", "价格还行", "太不保值了", "大品牌，质量不错",
+             "外观大气有质感", "性价比高，外观大气"]
+    v, p, f = framing(texts)
+    assert f[:3].tolist() == [1, 1, 1]
+    assert np.isnan(f[3])  # a bare price verdict is the price aspect, not a value frame
+    assert np.isnan(f[4])  # 保值: a price drop after purchase, not 值了
+    assert f[5] == 0 and f[6] == 0 and p[6] == 2
+    assert v[7] == 1 and p[7] == 1 and f[7] == 0  # a tie counts as premium
+
+
 MISREADS = [  # issue 15 item 7: hand-written reviews the pipeline used to misread → (label, mixed, aspects)
     ('真是"好"手机，用了两天死机三次', -1, False, {"system": -1}),
     ("一般般", None, True, {}),

@@ -31,3 +31,30 @@ def test_value_framing_precision_and_recall_on_real_reviews():
     # the phrase list was extended on this sample (recall 0.63 → 0.91 in-sample): a regression guard
     assert (gold[pred == "value"] == "value").mean() >= 0.9
     assert (pred[gold == "value"] == "value").mean() >= 0.85
+
+
+LABELS_2 = Path(__file__).parent / "data" / "framing_hand_labels_2.csv"
+
+
+def test_framing_on_a_second_hand_labelled_sample():
+    """100 more TRAIN-side phone/tablet/computer reviews (8–100 chars, not in the first sample), drawn by
+    md5(text + "|frame2"): the first 40 with a price cue, 30 with a premium/brand cue, 30 with neither
+    (docs/voice.md). Before the phrases read off it: value P 0.91 / R 0.70, premium P 0.86 / R 0.55."""
+    root = data_dir()
+    if root is None:
+        pytest.skip("research corpora (../shared/data) not present on this machine")
+    tr = load_sentiment(root)
+    tr = tr[(tr["split"] == "train")]
+    tr = tr.assign(k=[hashlib.md5((t + "|frame2").encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
+    hl = pd.read_csv(LABELS_2).merge(tr[["k", "text"]], left_on="md5_text_frame2", right_on="k")
+    assert len(hl) == 100 and hl["pool"].value_counts().to_dict() == {"value_cue": 40, "premium_cue": 30,
+                                                                       "no_cue": 30}
+    _, _, frame = framing(normalise(hl["text"].tolist()).texts)
+    pred = np.where(np.isnan(frame), "neither", np.where(frame == 1, "value", "premium"))
+    gold = hl["hand_frame"].to_numpy()
+    # in-sample after the additions (value P 0.96 / R 0.73, premium P 0.75 / R 0.82): a regression guard. Bare
+    # price verdicts (价格还行, 价格有点小贵) are labelled value here but read as the price aspect (docs/voice.md).
+    assert (gold[pred == "value"] == "value").mean() >= 0.93
+    assert (pred[gold == "value"] == "value").mean() >= 0.7
+    assert (gold[pred == "premium"] == "premium").mean() >= 0.7
+    assert (pred[gold == "premium"] == "premium").mean() >= 0.7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -70,16 +71,49 @@ def test_existing_result_name_is_not_overwritten(tmp_path):
     assert (got["voice_score"] == "mine").all() and got["voice_score_voice"].between(0, 1).sum() == 3
 
 
-def test_train_adapts_by_default_and_warns_from_scratch(tmp_path):
-    src = tmp_path / "rated.csv"
-    pd.DataFrame({"评论": ["很好用，满意"] * 30 + ["太差了，退货"] * 30, "rating": [5] * 30 + [1] * 30}).to_csv(
-        src, index=False)
-    res = CliRunner().invoke(voice_app, ["train", str(src), "-o", str(tmp_path / "m.npz")])
+def test_train_adapts_by_default_and_warns_when_too_few_ratings(tmp_path):
+    def rated(n: int) -> Path:
+        src = tmp_path / f"rated{n}.csv"
+        pos = [f"很好用，满意{i}" for i in range(n)]
+        neg = [f"太差了，退货{i}" for i in range(n)]
+        pd.DataFrame({"评论": pos + neg, "rating": [5] * n + [1] * n}).to_csv(src, index=False)
+        return src
+
+    few, enough = rated(30), rated(200)
+    res = CliRunner().invoke(voice_app, ["train", str(enough), "-o", str(tmp_path / "m.npz")])
     assert res.exit_code == 0, res.output
-    assert "agree on" in res.output and "warning" not in res.output
-    res = CliRunner().invoke(voice_app, ["train", str(src), "-o", str(tmp_path / "m2.npz"), "--from-scratch"])
+    assert "agree on" in res.output and "warning" not in res.output  # 200 of each kind: the analyze floor
+    res = CliRunner().invoke(voice_app, ["train", str(few), "-o", str(tmp_path / "m1.npz")])
+    assert res.exit_code == 0, res.output
+    assert "warning: only 30 usable ratings of the rarer kind" in res.output and "agree on" in res.output
+    res = CliRunner().invoke(voice_app, ["train", str(few), "-o", str(tmp_path / "m2.npz"), "--from-scratch"])
     assert res.exit_code == 0, res.output
     assert "warning: only 60 usable ratings" in res.output
+
+
+@pytest.mark.parametrize("header", ["评论", "内容", "评论内容", "评价"])
+def test_chinese_text_headers_are_found(tmp_path, header):
+    src = tmp_path / "in.csv"
+    ROWS.rename(columns={"评价内容": header}).to_csv(src, index=False)
+    res = run(str(src), "-o", str(tmp_path / "o.csv"), "--lang", "zh")
+    assert res.exit_code == 0, res.output
+    assert repr(header) in res.output  # says which column it read
+    got = pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert got["voice_sentiment"].tolist() == ["正面", "负面", "中性", ""]
+
+
+def test_xlsx_sheet_is_formatted(tmp_path):
+    from openpyxl import load_workbook
+
+    src = tmp_path / "in.csv"
+    ROWS.assign(评价内容=["这款手机拍照很清晰，非常满意，物流也快，推荐购买", *ROWS["评价内容"].tolist()[1:]]).to_csv(
+        src, index=False)
+    assert run(str(src), "-o", str(tmp_path / "o.xlsx")).exit_code == 0
+    ws = load_workbook(tmp_path / "o.xlsx")["voice"]
+    assert ws.freeze_panes == "A2" and all(c.font.bold for c in ws[1])
+    widths = {ws.cell(1, j).value: ws.column_dimensions[ws.cell(1, j).column_letter].width
+              for j in range(1, ws.max_column + 1)}
+    assert widths["评价内容"] > widths["SKU"]  # fitted to the content, not one default width
 
 
 def test_adaptation_beats_the_base_model_on_real_ratings(shipped):

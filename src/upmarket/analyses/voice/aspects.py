@@ -20,6 +20,7 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.text.lexicon import (  # the lexicon and clause helpers several analyses share
     ASPECT_TERMS,
     ASPECTS,
+    Clauses,
     lexicon_polarity,
     match_matrix,
     neutral_mask,
@@ -108,11 +109,45 @@ def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float
         if dom is not None and not isinstance(dom, str):
             dom = np.asarray(dom, object)[cl.review[idx]].tolist()
         pol[idx], _ = clause_polarity([cl.text[i] for i in idx], model, neutral_band, domain=dom)
+    return aspect_opinions(texts, cl, hits, pol, model, detectors, neutral_band, domain)
+
+
+def aspect_contexts(texts: list[str], cl: Clauses, hits: np.ndarray, rows: np.ndarray,
+                    aspect_is: np.ndarray) -> list[str]:
+    """The context of each (text row, aspect index) opinion: the text's clauses naming the aspect, joined with
+    "，" in text order, or the whole text when no clause names it (the opinion was found in the whole text).
+
+    The learned polarity model (:class:`~upmarket.analyses.voice.aspect_models.AspectPolarity`) is trained and
+    applied on exactly these strings.
+    """
+    ci, ai = np.nonzero(hits)
+    joined: dict[tuple[int, int], str] = {}
+    for c, a in zip(ci.tolist(), ai.tolist(), strict=True):
+        key = (int(cl.review[c]), a)
+        joined[key] = joined[key] + "，" + cl.text[c] if key in joined else cl.text[c]
+    return [joined.get((int(r), int(a)), texts[int(r)]) for r, a in zip(rows, aspect_is, strict=True)]
+
+
+def aspect_opinions(texts: list[str], cl: Clauses, hits: np.ndarray, pol: np.ndarray, model: SentimentModel,
+                    detectors, neutral_band: float, domain: Sequence[str | None] | str | None) -> pd.DataFrame:
+    """One row per (text, aspect) opinion from the clause pass (``cl``, ``hits``, clause polarities ``pol``) plus
+    the whole-text detections (:func:`text_opinions`): row, aspect, polarity, n_clauses.
+
+    Polarity: the sign of the summed clause polarities — or, when ``detectors`` carry a learned polarity model
+    (``detectors.polarity``), its decision on the opinion's :func:`aspect_contexts` (P ≥ 0.5 → +1, else −1; its
+    neutral band was chosen by cross-validation on the train side: none, docs/voice.md).
+    """
     ci, ai = np.nonzero(hits)
     frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
     frame = pd.concat([frame, text_opinions(texts, frame, model, detectors, neutral_band, domain)],
                       ignore_index=True)
     out = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()
     out["aspect"] = np.asarray(ASPECTS, dtype=object)[out["aspect_i"].to_numpy()]
-    out["polarity"] = np.sign(out["s"]).astype(np.int8)
+    learned = getattr(detectors, "polarity", None)
+    if learned is not None and len(out):
+        rows, a_is = out["row"].to_numpy(), out["aspect_i"].to_numpy()
+        p = learned.predict_proba(aspect_contexts(texts, cl, hits, rows, a_is))
+        out["polarity"] = np.where(p >= 0.5, 1, -1).astype(np.int8)
+    else:
+        out["polarity"] = np.sign(out["s"]).astype(np.int8)
     return out[["row", "aspect", "polarity", "n_clauses"]]

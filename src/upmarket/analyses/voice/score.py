@@ -15,13 +15,12 @@ import numpy as np
 import pandas as pd
 
 from upmarket.analyses.voice.aspects import (
-    ASPECTS,
     aspect_hits,
+    aspect_opinions,
     clause_polarity,
     lexicon_polarity,
     neutral_mask,
     split_clauses,
-    text_opinions,
 )
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
@@ -129,14 +128,7 @@ def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
                         n_neg=np.bincount(cl.review, weights=opinion & (pol < 0), minlength=n),
                         n_opinion=np.bincount(cl.review, weights=opinion, minlength=n),
                         n_lukewarm=np.bincount(cl.review, weights=opinion & luke, minlength=n))
-    ci, ai = np.nonzero(hits)
-    frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
-    frame = pd.concat([frame, text_opinions(texts, frame, model, detectors, neutral_band, domain)],
-                      ignore_index=True)
-    asp = frame.groupby(["row", "aspect_i"], sort=True).agg(s=("pol", "sum"), n_clauses=("pol", "size")).reset_index()
-    asp["aspect"] = np.asarray(ASPECTS, dtype=object)[asp["aspect_i"].to_numpy()]
-    asp["polarity"] = np.sign(asp["s"]).astype(np.int8)
-    return ev, asp[["row", "aspect", "polarity", "n_clauses"]]
+    return ev, aspect_opinions(texts, cl, hits, pol, model, detectors, neutral_band, domain)
 
 
 @dataclass
