@@ -29,16 +29,10 @@ def _texts(n: int) -> list[str]:
 def stage_cpu(texts: list[str], model, batch: int = 50_000) -> dict[str, float]:
     """CPU seconds per stage of the serial scoring path (process time: on a shared machine wall time is noise)."""
     from upmarket.analyses.voice import score as sc
-    from upmarket.analyses.voice.aspects import (
-        aspect_hits,
-        clause_polarity,
-        lexicon_polarity,
-        negated_complaints_as_praise,
-        neutral_mask,
-        split_clauses,
-    )
+    from upmarket.analyses.voice.aspects import aspect_hits, clause_polarity
     from upmarket.analyses.voice.framing import framing
     from upmarket.analyses.voice.text import normalise
+    from upmarket.text.lexicon import lexicon_polarity, negated_complaints_as_praise, neutral_mask, split_clauses
 
     cpu: dict[str, float] = {}
 
