@@ -73,7 +73,7 @@ def accuracy_table(test: pd.DataFrame, preds: dict[str, np.ndarray]) -> pd.DataF
         right = pd.Series(np.where(np.isnan(p), np.nan, (p == y).astype(float)))
         cols[name] = right.groupby(test["corpus"].to_numpy()).mean()
     out = pd.DataFrame(cols)
-    out.insert(0, "n", test.groupby("corpus").size())
+    out.insert(0, "n", test.groupby("corpus").size().astype(float))
     out.loc["mean per corpus"] = out.mean()
     out.loc["mean per corpus", "n"] = len(test)
     return out
