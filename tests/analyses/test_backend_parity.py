@@ -135,10 +135,11 @@ def _proxy(src: Any, key: str = "user_id") -> pd.DataFrame:
 
 def _traits(src: Any, wh: Warehouse) -> Any:
     """Membership covariates of the conjoint's respondents (the design itself is read from DuckDB: JSON extras)."""
+    from upmarket.analyses.segments.settings import SegmentsSettings
     from upmarket.config import Config
 
     data = choice_design(wh, Config())
-    return membership_traits(src, data, {}, [])
+    return membership_traits(src, data, SegmentsSettings(), [])
 
 
 def _mix(src: Any) -> tuple[pd.DataFrame, pd.Series, str]:
