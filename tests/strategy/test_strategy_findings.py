@@ -315,3 +315,13 @@ def test_codes_that_are_not_identifiers_still_make_findings() -> None:
     figs["mix"]["roi_ci"] = {"抖音 直播": [2.9, 3.3], "search-ads": [1.1, 1.3], "tv": [0.3, 0.5]}
     roi = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
     assert "抖音 直播" in roi["text"] and "TV" in roi["text"] and "电视" in roi["text_zh"]
+
+
+def test_a_channel_whose_return_the_data_do_not_pin_is_left_out_of_the_roi_ranking() -> None:
+    figs = figures()
+    figs["mix"]["roi"]["ooh"], figs["mix"]["roi_ci"]["ooh"] = 9.0, [1.0, 40.0]
+    ranked = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
+    assert "ooh" in str(ranked["evidence"])  # without the flag, its wide but high estimate leads the ranking
+    figs["mix"]["unidentified"] = ["ooh"]
+    roi = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
+    assert "ooh" not in str(roi["evidence"]) and "mix.roi.douyin_ads" in roi["evidence"]

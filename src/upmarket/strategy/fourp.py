@@ -313,9 +313,10 @@ def place_paths(c: Cite, ctx: Context) -> list[Finding]:
 def promotion_roi(c: Cite, ctx: Context) -> list[Finding]:
     """Channel ROI from the marketing-mix model, grouped level where intervals overlap."""
     roi = lookup(c.figures, "mix.roi")
-    roi = {k: v for k, v in roi.items() if isinstance(v, int | float)}
+    unpinned = set(lookup(c.figures, "mix.unidentified", None) or [])  # the data do not pin their return
+    roi = {k: v for k, v in roi.items() if isinstance(v, int | float) and k not in unpinned}
     if len(roi) < 2:
-        raise Suppress("the mix model reports fewer than two channels")
+        raise Suppress("the mix model reports fewer than two channels whose return the data pin")
     groups = tiers(roi, lookup(c.figures, "mix.roi_ci", None))
     best, worst = groups[0], groups[-1]
     if len(groups) == 1:
