@@ -7,26 +7,12 @@ and :class:`upmarket.config.FileMapping` (their type, default and ``doc`` metada
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import get_type_hints
 
 from upmarket.config import CONFIG_FILE, Config, ConfigError, FileMapping, _describe
 from upmarket.settings import allowed, describe_default, toml_value
-
-
-def _default(f: Any) -> str:
-    if f.default is not MISSING:
-        value = f.default
-    elif f.default_factory is not MISSING:
-        value = f.default_factory()
-    else:
-        return "required"
-    if isinstance(value, tuple):
-        value = list(value)
-    if value in ([], {}, None):
-        return "—"
-    return "`" + repr(value).replace("'", '"') + "`"
 
 
 def _key_rows(cls: type, skip: tuple[str, ...] = ()) -> list[str]:
@@ -35,7 +21,8 @@ def _key_rows(cls: type, skip: tuple[str, ...] = ()) -> list[str]:
     for f in fields(cls):
         if f.name in skip:
             continue
-        rows.append(f"| `{f.name}` | {_describe(hints[f.name])} | {_default(f)} | {f.metadata.get('doc', '')} |")
+        doc = f.metadata.get("doc", "")
+        rows.append(f"| `{f.name}` | {_describe(hints[f.name])} | {describe_default(f)} | {doc} |")
     return rows
 
 
