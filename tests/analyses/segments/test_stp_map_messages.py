@@ -118,3 +118,12 @@ def test_segments_without_choices_segments_behaviour():
     prof = sec.tables["behavioural_segments"]
     assert sorted(prof["share"].round(1)) == [0.5, 0.5]
     assert prof["profile"].str.contains("Apple|Redmi").all()
+
+
+def test_review_evidence_picks_the_same_phrases_whatever_the_row_order() -> None:
+    """Phrases tied in frequency are chosen by text, so a re-ingest (rows in another order) quotes the same ones."""
+    texts = ["拍照很清晰", "拍照很好看", "拍照很出色", "拍照很清晰", "屏幕很细腻", "屏幕很亮眼"] * 2
+    first = review_evidence(texts, top_phrases=2)
+    again = review_evidence(list(reversed(texts)), top_phrases=2)
+    assert first.set_index("aspect")["phrases"].to_dict() == again.set_index("aspect")["phrases"].to_dict()
+    assert first.set_index("aspect").loc["camera", "phrases"].startswith("拍照很清晰")  # the most frequent first

@@ -41,6 +41,12 @@ def importances(beta: np.ndarray, names: list[str], price_range: float) -> pd.Se
     return s / s.sum()
 
 
+def _most_frequent(values: pd.Series, k: int) -> list[str]:
+    """The ``k`` most frequent values, ties in text order: the same phrases whatever order the rows were read in."""
+    counts = values.value_counts().sort_index()
+    return list(counts.sort_values(ascending=False, kind="stable").index[:k])
+
+
 def review_evidence(texts: list[str], top_phrases: int = 3) -> pd.DataFrame:
     """Per aspect: mentions, praise share, criticism share and the most frequent short praised clauses."""
     from upmarket.text.lexicon import ASPECT_TERMS, lexicon_polarity, match_matrix, split_clauses
@@ -60,7 +66,7 @@ def review_evidence(texts: list[str], top_phrases: int = 3) -> pd.DataFrame:
         praised = praised[praised.str.len().between(3, 14)]
         rows.append({"aspect": aspect, "mentions": n, "praise_share": float((pol[m] > 0).mean()),
                      "criticism_share": float((pol[m] < 0).mean()),
-                     "phrases": " / ".join(praised.value_counts().index[:top_phrases])})
+                     "phrases": " / ".join(_most_frequent(praised, top_phrases))})
     return pd.DataFrame(rows)
 
 

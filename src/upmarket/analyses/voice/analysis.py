@@ -406,8 +406,10 @@ def post_brand_texts(warehouse: Warehouse) -> pd.DataFrame | None:
     if not {"text", "brands"} <= set(posts.columns):
         return None
     posts = posts.filter(posts.text.notnull(), posts.brands.notnull())
-    p = posts.select(b=posts.brands.split("|").unnest(), text=posts.text)
-    return to_frame(p.select(brand=p.b.strip(), text=p.text).filter(ibis._.brand != ""))
+    p = posts.select("post_id", b=posts.brands.split("|").unnest(), text=posts.text)
+    p = p.select("post_id", brand=p.b.strip(), text=p.text).filter(ibis._.brand != "")
+    # in post order, so the quote a brand gets is the same whatever order the engine returns rows in
+    return to_frame(p.order_by(["post_id", "brand"]).select("brand", "text"))
 
 
 def posts_framing(warehouse: Warehouse) -> pd.DataFrame | None:
