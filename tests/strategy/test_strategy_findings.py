@@ -325,3 +325,22 @@ def test_a_channel_whose_return_the_data_do_not_pin_is_left_out_of_the_roi_ranki
     figs["mix"]["unidentified"] = ["ooh"]
     roi = next(f for f in build_strategy(figs)["findings"] if f["id"] == "promotion.roi")
     assert "ooh" not in str(roi["evidence"]) and "mix.roi.douyin_ads" in roi["evidence"]
+
+
+def test_cannibalisation_says_the_share_among_sales_that_stay_in_the_category() -> None:
+    """The outside good's share depends on how market_size is defined; the share among inside brands does not."""
+    import pandas as pd
+
+    from upmarket.analyses.demand.results import inside_diversion
+
+    div = pd.DataFrame({"Xiaomi": [float("nan"), 0.02], "Redmi": [0.011, float("nan")], "outside": [0.889, 0.9]},
+                       index=["Xiaomi", "Redmi"])
+    inside = inside_diversion(div)
+    assert list(inside.columns) == ["Xiaomi", "Redmi"]
+    assert inside.loc["Xiaomi", "Redmi"] == pytest.approx(0.011 / 0.111)
+    figs = figures()
+    figs["pricing"]["diversion_inside"] = {"Xiaomi": {"Redmi": 0.0991, "Apple": 0.14}}
+    finding = next(f for f in build_strategy(figs)["findings"] if f["id"] == "dilemma.cannibalisation")
+    assert "9.9% of those that stay with a phone brand" in finding["text"]
+    assert finding["evidence"]["pricing.diversion_inside.Xiaomi.Redmi"] == 0.0991
+    assert "留在品类内" in finding["text_zh"]

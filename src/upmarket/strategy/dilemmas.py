@@ -190,6 +190,11 @@ def cannibalisation(figures: Mapping[str, Any], ctx: Context) -> tuple[Finding |
         ds = c.slot("diversion", f"pricing.diversion.{f}.{s}", "pct")
         bits.append(f"{ds} of {fb}'s lost sales go to {sb}")
         bits_zh.append(f"{fb}流失销量中{ds}流向{sb}")
+        if lookup(figures, f"pricing.diversion_inside.{f}.{s}", None) is not None:
+            # the outside share depends on how market_size defines the potential market: say both
+            di = c.slot("diversion_inside", f"pricing.diversion_inside.{f}.{s}", "pct")
+            bits[-1] += f" ({di} of those that stay with a phone brand)"
+            bits_zh[-1] += f"（留在品类内的流失销量中占{di}）"
     if can is not None:
         cs = c.slot("cannibalisation", "pricing_plan.cannibalisation_all", "pct")
         bits.append(f"at the planned prices {cs} of {fb}'s buyers would otherwise buy {sb}")

@@ -327,7 +327,7 @@ def fit_kinds(base: DemandModel, products: pd.DataFrame, kinds: list[str], warni
     return fits, solve_s, pyblp_s
 
 
-FIGURES_OF_DEMAND = ("price_elasticity", "brand_premium_cny", "diversion")
+FIGURES_OF_DEMAND = ("price_elasticity", "brand_premium_cny", "diversion", "diversion_inside")
 """The figures a doubtful demand model weakens together."""
 
 
@@ -470,6 +470,11 @@ class Demand(Analysis):
             "diversion": {b: {c: _r(v) for c, v in row.items() if pd.notna(v)} for b, row in div.iterrows()},
             "diversion_ci": {b: {c: [_r(ci["diversion_low"].loc[b, c]), _r(ci["diversion_high"].loc[b, c])]
                                  for c in div.columns if pd.notna(div.loc[b, c])} for b in div.index},
+            "diversion_inside": {b: {c: _r(v) for c, v in row.items() if pd.notna(v)}
+                                 for b, row in fit.diversion_inside_.iterrows()},
+            "diversion_inside_ci": {b: {c: [_r(ci["diversion_inside_low"].loc[b, c]),
+                                            _r(ci["diversion_inside_high"].loc[b, c])]
+                                        for c in ci["diversion_inside_low"].columns if c != b} for b in div.index},
             "demand_model": {"kind": kind, "reference": fit.reference, "identification": ident,
                              "absorbed": fit.absorb, "first_stage_F": _r(fs["F"], 2),
                              "first_stage_partial_r2": _r(fs["partial_r2"]),

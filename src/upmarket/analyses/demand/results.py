@@ -236,6 +236,12 @@ class DemandResults(Results):
         """Share of a brand's lost units that go to each other brand (and outside) when all its prices rise."""
         return self._diversion(np.asarray(self.results.compute_demand_jacobians()))
 
+    @property
+    def diversion_inside_(self) -> pd.DataFrame:
+        """The same among the lost units that stay in the category: each brand's diversion over 1 − the outside
+        good's. The outside share depends on how ``market_size`` defines the potential market; this does not."""
+        return inside_diversion(self.diversion_)
+
     # ---------------------------------------------------------------- intervals
     def bootstrap(self, draws: int = 50, seed: int = 0) -> Any:
         """pyblp's parametric bootstrap of the estimates (cached)."""
@@ -270,11 +276,16 @@ class DemandResults(Results):
         with catch_warnings():  # the own-brand cells are NaN in every draw by construction
             simplefilter("ignore", RuntimeWarning)
             dlo, dhi = np.nanpercentile(D, lo, axis=0), np.nanpercentile(D, hi, axis=0)
+            inside = D[:, :, :-1] / (1 - D[:, :, -1:])  # the outside good is the last column
+            ilo, ihi = np.nanpercentile(inside, lo, axis=0), np.nanpercentile(inside, hi, axis=0)
+        brands = div.columns[:-1]
         return {
             "price_elasticity": pd.DataFrame({"low": E.quantile(alpha / 2), "high": E.quantile(1 - alpha / 2)}),
             "brand_premium_cny": pd.DataFrame({"low": P.quantile(alpha / 2), "high": P.quantile(1 - alpha / 2)}),
             "diversion_low": pd.DataFrame(dlo, index=div.index, columns=div.columns),
             "diversion_high": pd.DataFrame(dhi, index=div.index, columns=div.columns),
+            "diversion_inside_low": pd.DataFrame(ilo, index=div.index, columns=brands),
+            "diversion_inside_high": pd.DataFrame(ihi, index=div.index, columns=brands),
         }
 
     def _own_from_stacked(self, stacked: np.ndarray) -> np.ndarray:
@@ -397,3 +408,9 @@ class DemandResults(Results):
     @property
     def converged(self) -> bool:
         return bool(getattr(self.results, "converged", True))
+
+
+def inside_diversion(diversion: pd.DataFrame) -> pd.DataFrame:
+    """Diversion (brands × brands + outside, the outside good last) renormalised over the brands: where the lost
+    units that stay in the category go."""
+    return diversion.iloc[:, :-1].div(1 - diversion.iloc[:, -1], axis=0)
