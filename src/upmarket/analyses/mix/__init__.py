@@ -124,16 +124,19 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     if flagged:
         shown = roi[roi["channel"].isin(flagged)]
         s = Slots()
-        parts = []
+        parts, parts_zh = [], []
         for i, (c, r, a, b) in enumerate(shown[["channel", "roi", "roi_low", "roi_high"]].itertuples(index=False)):
-            parts.append(f"{s(f'channel{i}', c, 'code')} ({s(f'roi{i}', _r(r), 'ratio', f'mix.roi.{c}')}, "
-                         f"{s(f'low{i}', a, 'ratio')}–{s(f'high{i}', b, 'ratio')})")
+            ch, est = s(f"channel{i}", c, "code"), s(f"roi{i}", _r(r), "ratio", f"mix.roi.{c}")
+            lo, hi = s(f"low{i}", a, "ratio"), s(f"high{i}", b, "ratio")
+            parts.append(f"{ch} ({est}, {lo}–{hi})")
+            parts_zh.append(f"{ch}（{est}，{lo}–{hi}）")
         ratio = s("ratio", UNIDENTIFIED_RATIO, "ratio")
         out.append(Finding.of("mix.unidentified", s.template(
             f"The data do not pin the return of {'; '.join(parts)}: the 90% interval of its ROI spans more than a "
             f"factor of {ratio}, so its estimate is left out of the comparisons below; a longer lift test (a holdout "
             "outlasting the channel's carry-over) would settle it.",
-            f"数据无法确定{'；'.join(parts)}的回报：其 ROI 的 90% 区间跨度超过 {ratio} 倍，因此下文的比较不含该渠道；"
+            f"数据无法确定{'；'.join(parts_zh)}的回报：其 ROI 的 90% 区间跨度超过 {ratio} 倍，"
+            "因此下文的比较不含该渠道；"
             "做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。")))
         roi = roi[~roi["channel"].isin(flagged)]
     if roi.empty:
