@@ -1,4 +1,6 @@
-"""Chinese labels for the codes a finding names (aspects, tiers, platforms, channels), so text_zh is Chinese."""
+"""Chinese labels for the codes promotion language names (aspects, tiers, platforms), so its copy is Chinese.
+
+Channel codes in findings are labelled by the report (``report.i18n``), not here."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ TIER_EN = {"tier1": "tier-one cities", "new_tier1": "new tier-one cities", "tier
 PLATFORM_ZH = {"jd": "京东", "tmall": "天猫", "mistore": "官方商城", "douyin": "抖音", "xiaohongshu": "小红书",
                "pdd": "拼多多", "kuaishou": "快手", "weibo": "微博", "bilibili": "哔哩哔哩", "offline": "线下门店",
                "all": "全渠道"}
-CHANNEL_ZH = {**PLATFORM_ZH, "douyin_ads": "千川", "xiaohongshu_ads": "聚光", "kol": "达人合作", "search": "搜索广告",
-              "tv": "电视", "ooh": "户外广告", "social": "社交媒体"}
 EQUITY_ZH = {"awareness": "知名度", "associations": "品牌联想", "perceived_quality": "感知质量", "loyalty": "忠诚度"}
 
 
