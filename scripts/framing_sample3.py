@@ -23,8 +23,8 @@ import pandas as pd
 from upmarket.analyses.voice.corpora import load_sentiment
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "analyses" / "voice" / "data"
-PREMIUM_CUE = re.compile("档次|质感|高端|大牌|品牌|做工|大气|精致|奢华|旗舰|高档|尊贵|名牌|高级|品质|面子|身份|商务|豪华|顶级"
-                         "|苹果|iphone|索尼|三星|诺基亚|专业|贵族|气派|有型|贵气", re.IGNORECASE)
+PREMIUM_CUE = re.compile("档次|质感|高端|大牌|品牌|做工|大气|精致|奢华|旗舰|高档|尊贵|名牌|高级|品质|面子|身份|商务"
+                         "|豪华|顶级|苹果|iphone|索尼|三星|诺基亚|专业|贵族|气派|有型|贵气", re.IGNORECASE)
 PRICE_CUE = re.compile("价|钱|值|便宜|贵|元|块|实惠|划算|省|性价比|优惠")
 SIZES = {"premium_cue": 60, "value_cue": 50, "no_cue": 40}
 
@@ -37,8 +37,8 @@ def key(text: str) -> str:
 def pool() -> pd.DataFrame:
     """Every eligible train-side review with its md5 reference and cue stratum."""
     d = load_sentiment()
-    d = d[(d["split"] == "train") & ((d["corpus"] == "online_shopping_phone")
-                                     | ((d["corpus"] == "online_shopping_other_cats") & d["cat"].isin(["平板", "计算机"])))]
+    pc_or_tablet = (d["corpus"] == "online_shopping_other_cats") & d["cat"].isin(["平板", "计算机"])
+    d = d[(d["split"] == "train") & ((d["corpus"] == "online_shopping_phone") | pc_or_tablet)]
     d = d[d["text"].str.len().between(8, 150)].drop_duplicates("text")
     seen = set(pd.read_csv(FIXTURES / "framing_hand_labels.csv")["md5_text_frame"])
     seen2 = set(pd.read_csv(FIXTURES / "framing_hand_labels_2.csv")["md5_text_frame2"])
