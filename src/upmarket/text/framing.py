@@ -22,12 +22,18 @@ VALUE_TERMS: tuple[str, ...] = ("性价比", "便宜", "划算", "实惠", "超�
                                 "这个价位", "同价位", "同价格", "同等价位", "有点贵", "太贵",
                                 # second hand-labelled sample (docs/voice.md "Value framing"): price against what
                                 # you get. A bare price verdict (价格还行, 定价太贵) is the price aspect, not a frame.
-                                "一分钱一分货", "一分价钱一分货", "一文价钱一文货", "价格(?:摆)?在(?:那|哪)",
-                                "买亏", "买的亏")
+                                "一分钱一分货", "一分价钱一分货", "一文价钱一文货", "买亏", "买的亏",
+                                # third sample: 毕竟价格在那 / 价钱在这了 / 价格在那里摆着 (given the price), not
+                                # 价格在这个区间
+                                r"(?:价格|价钱|价位)摆?在(?:这|那|哪)(?:[里儿呢的了啊嘛摆]|[^\p{Han}]|$)")
 PREMIUM_TERMS: tuple[str, ...] = ("高端", "旗舰", "质感", "高级感", "奢华", "档次", "顶级", "有面子", "大师级",
                                   "影像旗舰", "做工精湛", "旗舰体验",
                                   # second hand-labelled sample: the brand's standing as the argument
-                                  "大品牌", "大牌", "名牌", "国际品牌", "品牌的保证", "品牌保证", "大气")
+                                  "大品牌", "大牌", "名牌", "国际品牌", "品牌的保证", "品牌保证", "大气",
+                                  # third sample: upscale looks, and the brand's name trusted or damaged
+                                  "高大上", "高档", "老牌子", "老品牌", "(?:品牌|牌子)(?:值得|可以)?信赖",
+                                  "信赖的(?:品牌|牌子)", "信得过的(?:品牌|牌子)", "(?:品牌|牌子)信得过",
+                                  "自毁(?:品牌|招牌)", "砸(?:了)?(?:自己的)?(?:牌子|招牌)")
 """Premium claims, not aspect nouns: bare 影像/做工/体验 name an aspect (camera, design, system) and
 are counted there; only phrases that claim premium standing (旗舰, 高端, 质感, 档次 …) frame a review."""
 
