@@ -58,3 +58,45 @@ def test_framing_on_a_second_hand_labelled_sample():
     assert (pred[gold == "value"] == "value").mean() >= 0.7
     assert (gold[pred == "premium"] == "premium").mean() >= 0.7
     assert (pred[gold == "premium"] == "premium").mean() >= 0.7
+
+
+LABELS_3 = Path(__file__).parent / "data" / "framing_hand_labels_3.csv"
+
+
+def test_framing_on_a_third_hand_labelled_sample():
+    """150 more TRAIN-side phone/tablet/computer reviews (8–150 chars, in neither earlier sample), drawn by
+    scripts/framing_sample3.py: by md5(text + "|frame3"), 60 with a premium/brand cue, 50 with a price cue only,
+    40 with neither; dev/test halves fixed by md5 before labelling. Labelled before the rule was run on them.
+    Before any change (out of sample): value P 0.92 / R 0.77, premium P 0.79 / R 0.50 (docs/voice.md)."""
+    root = data_dir()
+    if root is None:
+        pytest.skip("research corpora (../shared/data) not present on this machine")
+    tr = load_sentiment(root)
+    tr = tr[tr["split"] == "train"]
+    tr = tr.assign(k=[hashlib.md5((t + "|frame3").encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
+    hl = pd.read_csv(LABELS_3).merge(tr[["k", "text"]], left_on="md5_text_frame3", right_on="k")
+    assert len(hl) == 150 and hl["pool"].value_counts().to_dict() == {"premium_cue": 60, "value_cue": 50,
+                                                                       "no_cue": 40}
+    # a bare price verdict is no frame (docs/voice.md): hand_frame is hand_code with price_verdict → neither
+    assert (hl["hand_frame"] == hl["hand_code"].replace({"price_verdict": "neither"})).all()
+    _, _, frame = framing(normalise(hl["text"].tolist()).texts)
+    pred = np.where(np.isnan(frame), "neither", np.where(frame == 1, "value", "premium"))
+    gold = hl["hand_frame"].to_numpy()
+    # after the additions read off the dev half: value P 0.92 / R 0.79, premium P 0.81 / R 0.59 (in-sample);
+    # test half alone value P 0.86 / R 0.79, premium P 0.78 / R 0.54. A regression guard.
+    assert (gold[pred == "value"] == "value").mean() >= 0.9
+    assert (pred[gold == "value"] == "value").mean() >= 0.75
+    assert (gold[pred == "premium"] == "premium").mean() >= 0.75
+    assert (pred[gold == "premium"] == "premium").mean() >= 0.55
+
+
+@pytest.mark.parametrize(("text", "frame"), [
+    ("毕竟价格在那呢，够用", 1.0), ("价钱在这了。", 1.0), ("价格在那里摆着！", 1.0), ("价格在这个区间算低的", None),
+    ("价格还行，屏幕清晰", None), ("外观高大上", 0.0), ("大品牌值得信赖", 0.0), ("华为出这种产品是自毁品牌", 0.0),
+    ("京东值得信赖", None),
+])
+def test_framing_idioms_and_their_boundaries(text, frame):
+    """价格在那 (given the price) is a value idiom, 价格在这个区间 is not; a bare price verdict is no frame;
+    the brand trusted or damaged frames premium, a trusted shop does not."""
+    _, _, got = framing(normalise([text]).texts)
+    assert (np.isnan(got[0]) if frame is None else got[0] == frame)
