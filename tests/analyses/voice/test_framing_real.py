@@ -93,7 +93,8 @@ def test_framing_on_a_third_hand_labelled_sample():
 @pytest.mark.parametrize(("text", "frame"), [
     ("毕竟价格在那呢，够用", 1.0), ("价钱在这了。", 1.0), ("价格在那里摆着！", 1.0), ("价格在这个区间算低的", None),
     ("价格还行，屏幕清晰", None), ("外观高大上", 0.0), ("大品牌值得信赖", 0.0), ("华为出这种产品是自毁品牌", 0.0),
-    ("京东值得信赖", None),
+    ("京东值得信赖", None), ("像素一般但够用，对得起这价格。", 1.0), ("这价钱买到这种配置", 1.0), ("物有所值！", 1.0),
+    ("对的起联想这个牌子啊", 0.0), ("对得起旗舰的定位", 0.0),
 ])
 def test_framing_idioms_and_their_boundaries(text, frame):
     """价格在那 (given the price) is a value idiom, 价格在这个区间 is not; a bare price verdict is no frame;
