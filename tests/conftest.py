@@ -136,7 +136,7 @@ def _table_value(table: Any, labels: list[str], column: str) -> Any:
 def check_findings_are_templates(section: Any, results_key: str) -> None:
     """Every finding of ``section`` is a template: an id (unique in the section), no literal number in either
     language's template, full-width punctuation in the Chinese one, each slot key resolving to the slot's value in
-    the section's figures (``<results_key>.…``) or tables (``<table>.<row labels>.<column>``), and the stored text
+    the section's figures as results.json holds them (``<results_key>.…``) or tables (``<table>.<row labels>.<column>``), and the stored text
     its rendering (also from the finding's dict, as the report reads results)."""
     import math
 
@@ -145,7 +145,10 @@ def check_findings_are_templates(section: Any, results_key: str) -> None:
     from upmarket.report.findings import finding_text
     from upmarket.strategy.finding import lookup, numbers_in
 
+    from upmarket.results import to_jsonable
+
     assert section.findings, section.name
+    figures = json.loads(json.dumps(to_jsonable({results_key: section.figures}), default=str))  # as results.json
     ids = [f.id for f in section.findings]
     assert all(ids) and len(set(ids)) == len(ids), ids
     for f in section.findings:
@@ -161,7 +164,7 @@ def check_findings_are_templates(section: Any, results_key: str) -> None:
                 continue
             head, *rest = slot.key.split(".")
             if head == results_key:
-                value = lookup({results_key: section.figures}, slot.key)
+                value = lookup(figures, slot.key)
             else:
                 assert head in section.tables and len(rest) >= 2, (f.id, name, slot.key)
                 value = _table_value(section.tables[head], rest[:-1], rest[-1])
