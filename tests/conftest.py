@@ -136,16 +136,16 @@ def _table_value(table: Any, labels: list[str], column: str) -> Any:
 def check_findings_are_templates(section: Any, results_key: str) -> None:
     """Every finding of ``section`` is a template: an id (unique in the section), no literal number in either
     language's template, full-width punctuation in the Chinese one, each slot key resolving to the slot's value in
-    the section's figures as results.json holds them (``<results_key>.…``) or tables (``<table>.<row labels>.<column>``), and the stored text
-    its rendering (also from the finding's dict, as the report reads results)."""
+    the section's figures as results.json holds them (``<results_key>.…``) or its tables
+    (``<table>.<row labels>.<column>``), and the stored text its rendering (also from the finding's dict, as the
+    report reads results)."""
     import math
 
     from upmarket.analyses.base import Finding
     from upmarket.findings import SLOT
     from upmarket.report.findings import finding_text
-    from upmarket.strategy.finding import lookup, numbers_in
-
     from upmarket.results import to_jsonable
+    from upmarket.strategy.finding import lookup, numbers_in
 
     assert section.findings, section.name
     figures = json.loads(json.dumps(to_jsonable({results_key: section.figures}), default=str))  # as results.json

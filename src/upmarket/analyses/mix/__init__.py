@@ -323,4 +323,5 @@ class Mix(Analysis):
         self.artefacts.produce("mix_model", lambda: planner.artefact)  # type: ignore[union-attr]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        warnings=warnings,
-                       findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)])
+                       findings=[*findings(roi, alloc, optimiser, figures.get("holdout") or {}, flagged),
+                                 *kol_findings(kol)])

@@ -153,7 +153,8 @@ class Segments(Analysis):
         focal = config.focal_brand
         sl = Slots()
         n, bic = sl("n_classes", best.n_classes, "count", "pricing.latent_class.n_classes"), sl(
-            "bic", _r(best.bic, 2), "count", f"pricing.latent_class.bic.{best.n_classes}")
+            "bic", figures["latent_class"]["bic"][int(best.n_classes)], "count",
+            f"pricing.latent_class.bic.{best.n_classes}")  # the selection's BIC (the best may be refit with covariates)
         fb, rb = sl("brand", focal, "brand"), sl("reference", ref, "brand")
         parts = [(sl(f"segment{k}", s, "segment"), sl(f"share{k}", figures["segment_share"][s], "pct",
                                                       f"pricing.segment_share.{s}"),
