@@ -124,6 +124,7 @@ def _table_value(table: Any, labels: list[str], column: str) -> Any:
     ``voice_drivers.Xiaomi.battery.negative.effect``)."""
     import pandas as pd
 
+    assert column in table.columns, f"the table has no column {column!r}"
     cells = pd.DataFrame({c: (table[c].dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(table[c])
                               else table[c].astype(str)) for c in table.columns if c != column})
     mask = pd.Series(True, index=table.index)

@@ -78,7 +78,7 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
         s = Slots()
         lv = s("level", CI_LEVEL, "level")
         for i, r in enumerate(rt.itertuples()):
-            s(f"roi{i}", round(float(r.gmv_per_cny), 3), "ratio", f"roi_by_creator_type.{r.creator_type}")
+            s(f"roi{i}", float(r.gmv_per_cny), "ratio", f"roi_by_creator_type.{r.creator_type}.gmv_per_cny")
         who = s("creator_type", b.creator_type, "code")
         lo, hi = s("roi_low", b.gmv_per_cny_low, "ratio"), s("roi_high", b.gmv_per_cny_high, "ratio")
         n = s("paid_posts", int(b.paid_posts), "count")
