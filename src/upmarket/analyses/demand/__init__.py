@@ -582,7 +582,7 @@ def _cannibalisation_finding(row: dict[str, Any], ref: str) -> Finding:
     to_ref, out = cell("to_reference", f"share_to_{ref}", "pct"), cell("to_outside", "share_to_outside", "pct")
     return Finding.of(f"demand.cannibalisation.{model}", s.template(
         f"A {step} rise on {m} loses {lost} units a quarter, {to_ref} of which go to {rb} and {out} to no purchase.",
-        f"{m} 提价 {step}，每季度少卖 {lost} 台，其中 {to_ref} 转向{rb}，{out} 放弃购买。"))
+        f"{m} 提价 {step}，每季度少卖 {lost}台，其中 {to_ref} 转向{rb}，{out} 放弃购买。"))
 
 
 def _subsidy_finding(cf: dict[str, Any]) -> Finding:

@@ -329,7 +329,7 @@ class Launch(Analysis):
             out.append(Finding.of("launch.bass", s.template(
                 f"{name}: lifetime sales of about {m} units on its Bass curve; word of mouth (q = {q}/week) is "
                 f"{ratio}× the pull of launch marketing (p = {p}/week), so {when}.",
-                f"{name}：按 Bass 曲线，生命周期销量约 {m} 台；口碑扩散系数 q（每周 {q}）"
+                f"{name}：按 Bass 曲线，生命周期销量约 {m}台；口碑扩散系数 q（每周 {q}）"
                 f"是上市营销拉动 p（每周 {p}）的 {ratio} 倍，{when_zh}。"),
                 {f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"]}))  # p and q are printed per week
         reg = (figures.get("q_drivers") or {}).get("cascade_virality")
