@@ -158,7 +158,7 @@ def check_findings_are_templates(section: Any, results_key: str) -> None:
         for text in (tpl.en, tpl.zh):
             assert numbers_in(SLOT.sub("", text)) == [], (f.id, text)
         zh_words = SLOT.sub("", tpl.zh)
-        assert not [c for c in ",;:()!?" if c in zh_words], (f.id, tpl.zh)
+        assert not [c for c in ",.;:()!?" if c in zh_words], (f.id, tpl.zh)
         assert any("\u4e00" <= c <= "\u9fff" for c in zh_words), (f.id, tpl.zh)
         for name, slot in tpl.slots.items():
             if slot.key is None:
