@@ -103,7 +103,8 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
             after = g[(g["day"] >= 0) & (g["day"] <= 7)]
             s = Slots()
             lv = s("level", CI_LEVEL, "level")
-            m = s("lift", float(after["lift"].mean()), "pct+", f"seeding_effect.{outcome}.lift_day0_7")
+            lift = float(after["lift"].mean())  # a mean over days 0–7: cited as evidence, not a table cell
+            m = s("lift", lift, "pct+")
             lo, hi = s("lift_low", after["lift_low"].mean(), "pct+"), s("lift_high", after["lift_high"].mean(), "pct+")
             what = s("outcome", outcome, "text")
             zh_outcome = "搜索" if outcome == "searches" else "订单"
@@ -113,7 +114,7 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
                 "are timed to expected demand, so it is an association, not proof.",
                 f"内容种草某款 SKU 后的一周内，该 SKU 每日{zh_outcome}比无内容的对照日高出平均日水平的 {m}"
                 f"（逐日 {lv} 区间平均为 {lo} 至 {hi}）。这是观察性结果：内容投放常选在需求本就上升时，"
-                "只能说明相关，不能证明因果。")))
+                "只能说明相关，不能证明因果。"), {f"seeding_effect.{outcome}.lift_day0_7": lift}))
     return out
 
 
