@@ -117,3 +117,67 @@ def recover_on_twin(demo_twin, twin_subset) -> Callable[..., TwinRecovery]:
         return TwinRecovery(section, truth, checks, saved)
 
     return run
+
+
+def _table_value(table: Any, labels: list[str], column: str) -> Any:
+    """The ``column`` value of the one row of ``table`` whose cells hold every label (a results key into a table:
+    ``voice_drivers.Xiaomi.battery.negative.effect``)."""
+    import pandas as pd
+
+    assert column in table.columns, f"the table has no column {column!r}"
+    cells = pd.DataFrame({c: (table[c].dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(table[c])
+                              else table[c].astype(str)) for c in table.columns if c != column})
+    mask = pd.Series(True, index=table.index)
+    for label in labels:  # no labels: a one-row table (``dirichlet_model.S``)
+        mask &= cells.eq(label).any(axis=1)
+    assert mask.sum() == 1, f"{labels} picks {int(mask.sum())} rows of the table, not one"
+    return table.loc[mask, column].iloc[0]
+
+
+def check_findings_are_templates(section: Any, results_key: str) -> None:
+    """Every finding of ``section`` is a template: an id (unique in the section), no literal number in either
+    language's template, full-width punctuation in the Chinese one, each slot key resolving to the slot's value in
+    the section's figures as results.json holds them (``<results_key>.…``) or its tables
+    (``<table>.<row labels>.<column>``), and the stored text its rendering (also from the finding's dict, as the
+    report reads results)."""
+    import math
+
+    from upmarket.analyses.base import Finding
+    from upmarket.findings import SLOT
+    from upmarket.report.findings import finding_text
+    from upmarket.results import to_jsonable
+    from upmarket.strategy.finding import lookup, numbers_in
+
+    assert section.findings, section.name
+    figures = json.loads(json.dumps(to_jsonable({results_key: section.figures}), default=str))  # as results.json
+    ids = [f.id for f in section.findings]
+    assert all(ids) and len(set(ids)) == len(ids), ids
+    for f in section.findings:
+        tpl = f.template
+        assert tpl is not None, (section.name, f.text)
+        for text in (tpl.en, tpl.zh):
+            assert numbers_in(SLOT.sub("", text)) == [], (f.id, text)
+        zh_words = SLOT.sub("", tpl.zh)
+        assert not [c for c in ",.;:()!?" if c in zh_words], (f.id, tpl.zh)
+        assert any("\u4e00" <= c <= "\u9fff" for c in zh_words), (f.id, tpl.zh)
+        for name, slot in tpl.slots.items():
+            if slot.key is None:
+                continue
+            head, *rest = slot.key.split(".")
+            if head == results_key:
+                value = lookup(figures, slot.key)
+            else:
+                assert head in section.tables and rest, (f.id, name, slot.key)
+                value = _table_value(section.tables[head], rest[:-1], rest[-1])
+            same = value == slot.value or (isinstance(value, float) and math.isclose(value, slot.value, rel_tol=1e-9))
+            assert same, (f.id, name, slot.key, slot.value, value)
+        assert (f.text, f.text_zh) == (tpl.render("en"), tpl.render("zh"))
+        d = json.loads(json.dumps(f.to_dict(), ensure_ascii=False, default=str))
+        assert Finding.from_dict(d).template == tpl
+        assert (finding_text(d, "en"), finding_text(d, "zh")) == (f.text, f.text_zh)
+
+
+@pytest.fixture(scope="session")
+def findings_are_templates() -> Callable[[Any, str], None]:
+    """:func:`check_findings_are_templates`, for any test folder."""
+    return check_findings_are_templates

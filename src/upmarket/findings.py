@@ -20,10 +20,13 @@ from typing import Any
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """A slot placeholder in a template."""
 
-LABEL_UNITS = ("code", "segment", "brand", "text", "phrase")
+LABEL_UNITS = ("code", "segment", "brand", "text", "phrase", "period")
 """Units of slots that hold words: a code (platform, tier, aspect, channel) or a segment name, translated when
-rendered; a brand or other text, shown as it is; a phrase of codes and numbers, its codes translated. Number
-units are report.format's (cny, pct, count, ...), and a unit ending in ``+`` prints its sign (``cny+`` → "+¥855").
+rendered; a brand or other text (a quoted review), shown as it is; a phrase of codes and numbers, its codes
+translated; a period label of results (``2024H1``, 2024年上半年 in Chinese). Number units are report.format's (cny,
+pct, count, ...) and ``level``, a confidence level printed as a whole percentage ("90%"). A number unit ending in
+``+`` prints its sign (``cny+`` → "+¥855"); ending in ``-``, its magnitude, for sentences whose words carry the sign
+(``pct-``: "fell {growth}" → "fell 19.0%").
 """
 
 

@@ -108,16 +108,17 @@ def test_paper_full_year_and_premium_share(paper):
     assert paper.warnings == []
 
 
-def test_paper_tables_findings_and_charts(paper):
+def test_paper_tables_findings_and_charts(paper, findings_are_templates):
     ub = paper.tables["units_by_band"]
     assert list(ub.columns) == ["period", "price_band", "units", "share"]
     assert ub.groupby("period")["share"].sum().round(9).eq(1).all()
     assert int(ub.loc[ub.period == "2024", "units"].sum()) == paper.figures["units"]["2024"]
     text = " ".join(f.text for f in paper.findings)
-    assert "grew 17% year on year in 2024H1" in text and "<2000 fell 19%" in text
+    assert "grew 17.0% year on year in 2024H1" in text and "<¥2,000 fell 19.0%" in text
     zh = " ".join(f.text_zh for f in paper.findings)
-    assert "2024年上半年4000元及以上价位段销量同比增长17%" in zh
+    assert "2024年上半年¥4,000及以上价位段销量同比增长17.0%" in zh and "¥2,000以下价位段同比下降19.0%" in zh
     assert "Xiaomi" in text  # the focal brand in the premium band
+    findings_are_templates(paper, "market")
     assert {c.name for c in charts_of(paper, "Xiaomi")} == {"market_units_by_band", "market_premium_share",
                                                            "market_premium_brands"}
 

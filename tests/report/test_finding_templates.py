@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from upmarket.analyses.base import Finding
-from upmarket.findings import Slots, Template
+from upmarket.findings import Slot, Slots, Template
 from upmarket.report.findings import finding_text, render
 from upmarket.report.i18n import code_label, segment_label
 
@@ -60,3 +60,34 @@ def test_every_name_the_segments_naming_builds_has_a_chinese_label(name: str, zh
 def test_channel_codes_read_as_words_in_english() -> None:
     assert code_label("douyin_ads", "en") == "Douyin ads" and code_label("douyin_ads", "zh") == "抖音广告"
     assert code_label("Xiaomi", "en") == "Xiaomi" and code_label("some_new_code", "en") == "some new code"
+
+
+def test_periods_levels_and_magnitudes_render_by_unit() -> None:
+    s = Slots()
+    period, growth, level = s("period", "2024H1", "period"), s("growth", -0.193, "pct-", "m.g"), s("level", 0.9,
+                                                                                                   "level")
+    tpl = s.template(f"{period}: fell {growth} ({level} interval), rose {s('up', 0.05, 'pct-')}",
+                     f"{period}同比下降{growth}（{level} 区间）")
+    assert tpl.render("en") == "2024H1: fell 19.3% (90% interval), rose 5.0%"
+    assert tpl.render("zh") == "2024年上半年同比下降19.3%（90% 区间）"
+    assert tpl.evidence == {"m.g": -0.193}  # the slot keeps the signed value results hold
+    for label, zh in (("2024Q4", "2024年第四季度"), ("2024-11", "2024年11月"), ("2024", "2024年"), ("FY24", "FY24")):
+        assert render("{p}", {"p": Slot(label, "period")}, "zh") == zh and render("{p}", {"p": Slot(label, "period")},
+                                                                                  "en") == label
+
+
+def test_market_findings_are_templates_for_a_focal_brand_without_premium_units() -> None:
+    from upmarket.analyses.market import findings
+
+    figures = {"yoy_period": "2024Q4", "price_band_yoy": {"4000+": 0.2, "<2000": -0.1, "2000-3999": 0.0},
+               "premium_share": {"2024Q4": 0.3, "2023Q4": 0.25},
+               "premium_brand_share": {"2024Q4": {"Apple": 0.6, "Huawei": 0.4}}}
+    out = {f.id: f for f in findings(figures, "Xiaomi")}
+    assert out["market.price_band_yoy"].text == ("Units at ¥4,000 or more grew 20.0% year on year in 2024Q4 while "
+                                                 "<¥2,000 fell 10.0% and ¥2,000–¥3,999 grew 0.0%.")
+    assert out["market.price_band_yoy"].text_zh == (
+        "2024年第四季度¥4,000及以上价位段销量同比增长20.0%，¥2,000以下价位段同比下降10.0%，¥2,000–¥3,999价位段同比增长0.0%。")
+    assert out["market.premium_focal"].text == "Xiaomi has no premium units in 2024Q4."
+    assert out["market.premium_focal"].evidence == {"market.premium_brand_share.2024Q4": {"Apple": 0.6, "Huawei": 0.4}}
+    assert out["market.premium_share"].evidence == {"market.premium_share.2024Q4": 0.3,
+                                                    "market.premium_share.2023Q4": 0.25}

@@ -47,9 +47,11 @@ class Finding:
     template: Template | None = None
 
     @classmethod
-    def of(cls, finding_id: str, template: Template) -> Finding:
-        """A finding from its template: the text rendered by the report, the evidence the slots' results keys."""
-        return cls(template.render("en"), template.evidence, template.render("zh"), finding_id, template)
+    def of(cls, finding_id: str, template: Template, evidence: Mapping[str, Any] | None = None) -> Finding:
+        """A finding from its template: the text rendered by the report, the evidence the slots' results keys
+        plus ``evidence`` (figures the sentence rests on but prints no number of, or prints derived)."""
+        return cls(template.render("en"), {**(evidence or {}), **template.evidence}, template.render("zh"),
+                   finding_id, template)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text, "text_zh": self.text_zh, "evidence": dict(self.evidence)}

@@ -29,7 +29,7 @@ import ibis
 import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, needs, register
-from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.findings import Slots
 from upmarket.market_rules import (
     BAND_KEYS,
     BANDS,
@@ -360,92 +360,103 @@ def count_market(rows: pd.DataFrame, yoy_period: str | None = None) -> MarketCou
     return MarketCounts(figures, tables, warnings)
 
 
-# --------------------------------------------------------------------------- words
-def _pct(x: float | None, signed: bool = False, digits: int = 1) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
+# --------------------------------------------------------------------------- findings
+def _band(s: Slots, name: str, band: str) -> tuple[str, str]:
+    """A price band's words in English and Chinese, its bounds as ¥ slots (``<2000`` → "<¥2,000" / ¥2,000以下)."""
+    low = re.fullmatch(r"<(\d+)", band)
+    if low:
+        hi = s(f"{name}_high", float(low[1]), "cny")
+        return f"<{hi}", f"{hi}以下"
+    top = re.fullmatch(r"(\d+)\+", band)
+    if top:
+        lo = s(f"{name}_low", float(top[1]), "cny")
+        return f"{lo} or more", f"{lo}及以上"
+    mid = re.fullmatch(r"(\d+)-(\d+)", band)
+    if mid:
+        lo, hi = s(f"{name}_low", float(mid[1]), "cny"), s(f"{name}_high", float(mid[2]), "cny")
+        return f"{lo}–{hi}", f"{lo}–{hi}"
+    text = s(name, band, "text")
+    return text, text
 
 
-def _change(g: float, en: bool) -> str:
-    """'grew 17%' / 'fell 19%' and the Chinese equivalents."""
-    if en:
-        return f"grew {abs(g) * 100:.0f}%" if g >= 0 else f"fell {abs(g) * 100:.0f}%"
-    return f"同比增长{abs(g) * 100:.0f}%" if g >= 0 else f"同比下降{abs(g) * 100:.0f}%"
-
-
-def _band_en(band: str) -> str:
-    return f"{band} CNY" if band != PREMIUM_GROUP else f"{PREMIUM_THRESHOLD_CNY:.0f} CNY or more"
-
-
-def _band_zh(band: str) -> str:
-    if band == PREMIUM_GROUP:
-        return f"{PREMIUM_THRESHOLD_CNY:.0f}元及以上"
-    if band.startswith("<"):
-        return f"{band[1:]}元以下"
-    return f"{band}元"
+def _change(s: Slots, name: str, growth: float, key: str) -> tuple[str, str]:
+    """'grew {g}' / 'fell {g}' and 同比增长/同比下降, the growth a slot printed as its magnitude."""
+    g = s(name, growth, "pct-", key)
+    return (f"grew {g}", f"同比增长{g}") if growth >= 0 else (f"fell {g}", f"同比下降{g}")
 
 
 def findings(figures: dict[str, Any], focal_brand: str) -> list[Finding]:
-    """Plain sentences, in English and Chinese, each with the figures that support it."""
+    """The findings, as templates whose slots cite the figures (periods and bands as slots the report words)."""
     out: list[Finding] = []
     p = figures.get("yoy_period")
     yoy = figures.get("price_band_yoy") or {}
     if p and yoy.get(PREMIUM_GROUP) is not None:
+        s = Slots()
+        period = s("period", p, "period")
         others = [(b, yoy[b]) for b in BAND_GROUPS if b != PREMIUM_GROUP and yoy.get(b) is not None]
-        en = f"Units at {_band_en(PREMIUM_GROUP)} {_change(yoy[PREMIUM_GROUP], True)} year on year in {p}"
-        zh = f"{period_zh(p)}{_band_zh(PREMIUM_GROUP)}价位段销量{_change(yoy[PREMIUM_GROUP], False)}"
+        band_en, band_zh = _band(s, "premium", PREMIUM_GROUP)
+        up_en, up_zh = _change(s, "premium_growth", yoy[PREMIUM_GROUP], f"market.price_band_yoy.{PREMIUM_GROUP}")
+        en = f"Units at {band_en} {up_en} year on year in {period}"
+        zh = f"{period}{band_zh}价位段销量{up_zh}"
         if others:
-            en += " while " + " and ".join(f"{b} {_change(g, True)}" for b, g in others)
-            zh += "，" + "，".join(f"{_band_zh(b)}价位段{_change(g, False)}" for b, g in others)
-        out.append(
-            Finding(en + ".", {f"market.price_band_yoy.{b}": yoy[b] for b in BAND_GROUPS if b in yoy}, zh + "。")
-        )
+            words = [(_band(s, f"band{i}", b), _change(s, f"growth{i}", g, f"market.price_band_yoy.{b}"))
+                     for i, (b, g) in enumerate(others)]
+            en += " while " + " and ".join(f"{b_en} {c_en}" for (b_en, _), (c_en, _) in words)
+            zh += "，" + "，".join(f"{b_zh}价位段{c_zh}" for (_, b_zh), (_, c_zh) in words)
+        out.append(Finding.of("market.price_band_yoy", s.template(en + ".", zh + "。")))
     share = figures.get("premium_share") or {}
     if share:
         latest = max(share, key=lambda q: (parse_period(q).end, parse_period(q).months))
         prior = year_before(latest)
-        en = f"Premium phones ({_band_en(PREMIUM_GROUP)}) were {_pct(share[latest])} of units in {latest}"
-        zh = f"{period_zh(latest)}高端机型（{_band_zh(PREMIUM_GROUP)}）占销量的{_pct(share[latest])}"
-        ev = {f"market.premium_share.{latest}": share[latest]}
+        s = Slots()
+        band_en, band_zh = _band(s, "premium", PREMIUM_GROUP)
+        lp, ls = s("period", latest, "period"), s("share", share[latest], "pct", f"market.premium_share.{latest}")
+        en = f"Premium phones ({band_en}) were {ls} of units in {lp}"
+        zh = f"{lp}高端机型（{band_zh}）占销量的{ls}"
         if prior in share:
-            en += f", against {_pct(share[prior])} in {prior}"
-            zh += f"，{period_zh(prior)}为{_pct(share[prior])}"
-            ev[f"market.premium_share.{prior}"] = share[prior]
-        out.append(Finding(en + ".", ev, zh + "。"))
+            pp = s("prior_period", prior, "period")
+            ps = s("prior_share", share[prior], "pct", f"market.premium_share.{prior}")
+            en += f", against {ps} in {pp}"
+            zh += f"，{pp}为{ps}"
+        out.append(Finding.of("market.premium_share", s.template(en + ".", zh + "。")))
     pbs = figures.get("premium_brand_share") or {}
     if pbs:
         latest = max(pbs, key=lambda q: (parse_period(q).end, parse_period(q).months))
         prior = year_before(latest)
         shares = pbs[latest]
         top = sorted(shares.items(), key=lambda kv: -kv[1])[:2]
-        en = f"In the premium band in {latest}, " + " and ".join(
-            f"{b} held {_pct(s)}" + (f" ({pbs[prior][b] * 100:.1f}% in {prior})" if b in pbs.get(prior, {}) else "")
-            for b, s in top
-        )
-        zh = f"{period_zh(latest)}高端市场中，" + "，".join(
-            f"{b}份额{_pct(s)}" + (f"（{period_zh(prior)}为{_pct(pbs[prior][b])}）" if b in pbs.get(prior, {}) else "")
-            for b, s in top
-        )
-        ev = {f"market.premium_brand_share.{latest}.{b}": s for b, s in top}
-        out.append(Finding(en + ".", ev, zh + "。"))
+        s = Slots()
+        lp = s("period", latest, "period")
+        parts_en, parts_zh = [], []
+        for i, (b, v) in enumerate(top):
+            bn, sh = s(f"brand{i}", b, "brand"), s(f"share{i}", v, "pct", f"market.premium_brand_share.{latest}.{b}")
+            en, zh = f"{bn} held {sh}", f"{bn}份额{sh}"
+            if b in pbs.get(prior, {}):
+                pp = s("prior_period", prior, "period")
+                ps = s(f"prior_share{i}", pbs[prior][b], "pct", f"market.premium_brand_share.{prior}.{b}")
+                en, zh = f"{en} ({ps} in {pp})", f"{zh}（{pp}为{ps}）"
+            parts_en.append(en)
+            parts_zh.append(zh)
+        out.append(Finding.of("market.premium_brands", s.template(
+            f"In the premium band in {lp}, " + " and ".join(parts_en) + ".",
+            f"{lp}高端市场中，" + "，".join(parts_zh) + "。")))
         focal = shares.get(focal_brand)
         growth = (figures.get("premium_brand_yoy") or {}).get(latest, {}).get(focal_brand)
+        s = Slots()
+        fb, lp = s("brand", focal_brand, "brand"), s("period", latest, "period")
         if focal is None:
-            out.append(Finding(
-                f"{focal_brand} has no premium units in {latest}.",
-                {f"market.premium_brand_share.{latest}": shares},
-                f"{period_zh(latest)}{focal_brand}在高端市场没有销量。",
-            ))
+            out.append(Finding.of("market.premium_focal", s.template(
+                f"{fb} has no premium units in {lp}.", f"{lp}{fb}在高端市场没有销量。"),
+                {f"market.premium_brand_share.{latest}": shares}))
         elif focal_brand not in dict(top):
-            en = f"{focal_brand} held {_pct(focal)} of the premium band in {latest}"
-            zh = f"{period_zh(latest)}{focal_brand}在高端市场的份额为{_pct(focal)}"
-            ev = {f"market.premium_brand_share.{latest}.{focal_brand}": focal}
+            fs = s("share", focal, "pct", f"market.premium_brand_share.{latest}.{focal_brand}")
+            en = f"{fb} held {fs} of the premium band in {lp}"
+            zh = f"{lp}{fb}在高端市场的份额为{fs}"
             if growth is not None:
-                en += f"; its premium units {_change(growth, True)} year on year"
-                zh += f"，高端销量{_change(growth, False)}"
-                ev[f"market.premium_brand_yoy.{latest}.{focal_brand}"] = growth
-            out.append(Finding(en + ".", ev, zh + "。"))
+                c_en, c_zh = _change(s, "growth", growth, f"market.premium_brand_yoy.{latest}.{focal_brand}")
+                en += f"; its premium units {c_en} year on year"
+                zh += f"，高端销量{c_zh}"
+            out.append(Finding.of("market.premium_focal", s.template(en + ".", zh + "。")))
     return out
 
 

@@ -25,6 +25,14 @@ def render_slot(slot: Slot, lang: str) -> str:
         return str(slot.value)
     if unit == "phrase":  # a short phrase of codes and numbers ("tier1 ×1.4"): its codes labelled under zh
         return localise(str(slot.value), lang)
+    if unit == "period":  # a results period label: 2024H1 / 2024年上半年
+        from upmarket.analyses.market import period_zh
+
+        return period_zh(str(slot.value)) if lang == "zh" else str(slot.value)
+    if unit == "level":  # a confidence level, as a whole percentage: the "90%" of "90% interval"
+        return "–" if is_missing(slot.value) else f"{float(slot.value) * 100:.0f}%"
+    if unit.endswith("-"):  # the magnitude: the sentence's words carry the sign ("fell {growth}")
+        return fmt(abs(slot.value) if not is_missing(slot.value) else slot.value, unit[:-1], lang)
     if unit.endswith("+"):
         text = fmt(slot.value, unit[:-1], lang)
         return f"+{text}" if not is_missing(slot.value) and float(slot.value) > 0 else text

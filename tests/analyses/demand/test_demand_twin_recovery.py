@@ -151,7 +151,7 @@ def test_without_the_conjoint_premia_of_brands_loved_by_the_price_insensitive_ar
     assert all(c.passed for k, c in checks.items() if ".price_elasticity.all." in k)
 
 
-def test_counterfactual_pricing_on_the_twin(demo_demand):
+def test_counterfactual_pricing_on_the_twin(demo_demand, findings_are_templates):
     """FOC-recovered costs reproduce the observed prices through pyblp's compute_prices, and the 国补 (a price
     cut below 6000 CNY) raises units and lowers the premium (≥ 4000 CNY paid) share."""
     section, _, _ = demo_demand
@@ -162,6 +162,11 @@ def test_counterfactual_pricing_on_the_twin(demo_demand):
     assert sc["国补, prices held"]["premium_share_change_pp"] < 0
     assert cf["subsidy"] == {"rate": 0.15, "cap_cny": 500.0, "limit_cny": 6000.0}
     assert any("国补" in f.text for f in section.findings)
+    findings_are_templates(section, "pricing")
+    subsidy = next(f for f in section.findings if f.id == "demand.subsidy")
+    assert "(15.0% off, at most ¥500, at or below ¥6,000)" in subsidy.text
+    assert "国补（立减 15.0%，最高 ¥500，限 ¥6,000 以下）" in subsidy.text_zh
+    assert any(f.id.startswith("demand.cannibalisation.") for f in section.findings)
     assert "pricing_counterfactual" in {c.name for c in charts_of(section, "Xiaomi")}
 
 

@@ -81,7 +81,7 @@ def test_revenue_premium_against_the_benchmark_brand(section):
     assert section.figures["Apple"]["revenue_premium_trend"] == 0
 
 
-def test_awareness_associations_quality_and_index(section):
+def test_awareness_associations_quality_and_index(section, findings_are_templates):
     x, a, h = section.figures["Xiaomi"], section.figures["Apple"], section.figures["Huawei"]
     # mentions: Xiaomi 2 of 5 brand mentions; views count once per brand a post features: 400 of 1300
     assert x["awareness_by"]["post_mentions"] == pytest.approx(2 / 5, abs=1e-4)
@@ -107,6 +107,7 @@ def test_awareness_associations_quality_and_index(section):
     assert all(f.text_zh for f in section.findings)
     # findings are templates: the index weights name dimensions as codes the report labels, not in English
     assert all(f.template is not None and f.template.render("zh") == f.text_zh for f in section.findings)
+    findings_are_templates(section, "equity")
     index = [f for f in section.findings if f.id == "equity.index"]
     assert all("awareness" not in f.text_zh and "loyalty" not in f.text_zh for f in index)
 

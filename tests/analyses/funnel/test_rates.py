@@ -111,7 +111,7 @@ def test_day_bootstrap_needs_enough_days():
     assert "visit_to_buy" in day_bootstrap(_daily([20, 30, 25, 22, 28]), reps=200, seed=1)["jd"]
 
 
-def test_analysis_registers_and_results_validate(traffic_wh):
+def test_analysis_registers_and_results_validate(traffic_wh, findings_are_templates):
     import upmarket.analyses.funnel  # noqa: F401  (registers)
 
     res = run_analyses(traffic_wh, Config(), only=["funnel"], debug=True)
@@ -119,6 +119,7 @@ def test_analysis_registers_and_results_validate(traffic_wh):
     assert res.figures["funnel"]["jd"]["visit_to_buy"] == pytest.approx(23 / 280)
     sec = res.sections[0]
     assert any("8.2" in f.text and f.text_zh for f in sec.findings)  # cites jd's 8.21% visit-to-buy
+    findings_are_templates(sec, "funnel")
     drawn = {c.name for c in section_charts(sec.name, res.figures, sec.tables)}
     assert drawn >= {"funnel_platforms", "funnel_tiers", "funnel_premium"}
 

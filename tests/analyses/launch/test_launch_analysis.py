@@ -168,3 +168,25 @@ def test_bad_source_option_names_the_key(dataset):
         wh.ingest(dataset, config)
         with pytest.raises(ValueError, match=r"\[launch\] source"):
             Launch().run(wh, config)
+
+
+def test_findings_are_templates(section, findings_are_templates):
+    findings_are_templates(section, "launch")
+    bass = next(f for f in section.findings if f.id == "launch.bass")
+    assert "units on its Bass curve" in bass.text and "按 Bass 曲线" in bass.text_zh
+
+
+@pytest.mark.parametrize(("slope_ci", "too_few", "en", "zh"), [
+    ([0.1, 0.5], False, "the 90% interval excludes no effect).", "（90% 区间不含零）。"),
+    ([-0.2, 0.5], True, "but its 90% interval includes none; too few launches to act on).", "区间包含零；上市次数太少"),
+])
+def test_the_virality_finding_is_a_template_citing_the_regression(slope_ci, too_few, en, zh, findings_are_templates):
+    from upmarket.analyses.base import Section
+    from upmarket.config import Config
+
+    figures = {"q_drivers": {"cascade_virality": {"n": 25, "slope": 0.2, "slope_ci": slope_ci, "too_few": too_few}}}
+    sec = Section("launch", "Launch", figures=figures, findings=Launch._findings(figures, Config()))
+    findings_are_templates(sec, "launch")
+    (f,) = sec.findings
+    assert f.text.startswith("Across 25 launches, more viral cascades go with a faster") and f.text.endswith(en)
+    assert zh in f.text_zh and f.evidence["launch.q_drivers.cascade_virality.slope_ci"] == slope_ci

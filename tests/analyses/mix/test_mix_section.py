@@ -14,7 +14,7 @@ from upmarket.twin.mix import simulate_mix
 
 
 @pytest.mark.slow
-def test_section_figures_tables_charts_and_findings() -> None:
+def test_section_figures_tables_charts_and_findings(findings_are_templates) -> None:
     sp, kpi, truth = simulate_mix(np.random.default_rng(3))
     opts = {"draws": 300, "starts": 1, "plan_draws": 60, "forecast_weeks": 6, "holdout_weeks": 6,
             "bounds": {"ooh": [0.9, 1.1]}, "scenarios": {"more_live": {"douyin_live": 1.5}}}
@@ -43,6 +43,7 @@ def test_section_figures_tables_charts_and_findings() -> None:
     assert {c.name for c in charts_of(sec, "Xiaomi")} >= {"mix_roi", "mix_response_curves", "mix_forecast",
                                                          "mix_holdout"}
     assert sec.findings and all(f.text_zh for f in sec.findings)
+    findings_are_templates(sec, "mix")
     assert "laplace_ess_fraction" in set(sec.tables["diagnostics"]["diagnostic"])
 
 

@@ -29,10 +29,11 @@ def tiny_plan(tmp_path_factory):
     return res, platforms
 
 
-def test_plan_has_a_price_per_segment_tier_and_channel(tiny_plan):
+def test_plan_has_a_price_per_segment_tier_and_channel(tiny_plan, findings_are_templates):
     res, platforms = tiny_plan
     validate_results(to_jsonable(res.figures))
     sec = next(s for s in res.sections if s.name == "pricing_plan")
+    findings_are_templates(sec, "pricing_plan")
     plan = sec.tables["price_plan"]
     assert set(plan["channel"]) == platforms and len(platforms) >= 3
     assert "all" in set(plan["city_tier"]) and plan["city_tier"].nunique() > 1

@@ -27,7 +27,7 @@ def tiny_segments(tmp_path_factory):
     return res
 
 
-def test_stp_map_and_messages_reach_results(tiny_segments):
+def test_stp_map_and_messages_reach_results(tiny_segments, findings_are_templates):
     res = tiny_segments
     validate_results(to_jsonable(res.figures))
     p = res.figures["pricing"]
@@ -60,3 +60,5 @@ def test_stp_map_and_messages_reach_results(tiny_segments):
     for f in named:
         assert re.search(r"-driven|-sensitive|brand-driven|respondents", f.text_zh) is None, f.text_zh
         assert f.template.render("zh") == f.text_zh
+    findings_are_templates(sec, "pricing")
+    assert {"segments.mixed_logit", "segments.positioning"} <= {f.id for f in sec.findings}

@@ -92,7 +92,7 @@ def test_behavioural_clusters_are_found_and_stable():
     assert prof["profile"].str.contains("CNY|cities|older|younger|content").all()
 
 
-def test_segments_without_choices_segments_behaviour():
+def test_segments_without_choices_segments_behaviour(findings_are_templates):
     from upmarket.analyses.segments import Segments
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
@@ -118,6 +118,9 @@ def test_segments_without_choices_segments_behaviour():
     prof = sec.tables["behavioural_segments"]
     assert sorted(prof["share"].round(1)) == [0.5, 0.5]
     assert prof["profile"].str.contains("Apple|Redmi").all()
+    findings_are_templates(sec, "pricing")
+    (f,) = sec.findings
+    assert f.text.startswith("Without a conjoint, users fall into 2 behavioural segments") and "第1类" in f.text_zh
 
 
 def test_review_evidence_picks_the_same_phrases_whatever_the_row_order() -> None:

@@ -11,7 +11,7 @@ from upmarket.analyses.spread.seeding import event_study
 from upmarket.config import Config
 
 
-def test_section_figures_tables_and_roi() -> None:
+def test_section_figures_tables_and_roi(findings_are_templates) -> None:
     posts = pd.DataFrame({
         "post_id": ["a", "b", "c", "d"], "creator_id": ["k1", "k1", "b1", "u1"],
         "creator_type": ["kol", "kol", "brand", "user"], "cost": [100.0, 300.0, None, None],
@@ -32,6 +32,7 @@ def test_section_figures_tables_and_roi() -> None:
     assert sec.tables["topics"].empty  # no topic reaches 3 posts
     assert any("seeding" in w for w in sec.warnings)
     assert all(f.text_zh for f in sec.findings)
+    findings_are_templates(sec, "spread")
 
 
 def test_event_study_finds_a_planted_lift_and_none_without() -> None:

@@ -55,7 +55,7 @@ def test_bootstrap_interval_covers_and_shrinks():
     assert 0.015 < ci[1, 0] - ci[0, 0] < 0.035  # ≈ 2·1.645·sqrt(.3·.7/4000) = 0.024
 
 
-def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatch):
+def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatch, findings_are_templates):
     from upmarket.config import Config
     from upmarket.warehouse import Warehouse
 
@@ -107,6 +107,9 @@ def test_analysis_on_warehouse_and_cli(shipped, twin_batch, tmp_path, monkeypatc
     assert pf.loc["Huawei", "value_framing"] == 0.0
     assert sec.figures["Xiaomi"]["posts_value_framing"] == 0.5
     assert any("小米性价比之王" in f.text for f in sec.findings)
+    findings_are_templates(sec, "voice")
+    assert {"voice.value_framing", "voice.aspects", "voice.associations", "voice.drivers",
+            "voice.posts_framing"} <= {f.id for f in sec.findings}
 
     from upmarket.analyses.voice.cli import voice_app
 

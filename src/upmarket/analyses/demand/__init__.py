@@ -51,7 +51,9 @@ from upmarket.analyses.demand.reviews import run_review_wtp
 from upmarket.analyses.demand.settings import DemandSettings
 from upmarket.analyses.demand.spec import Spec, SpecFit, fit_spec
 from upmarket.analyses.demand.tastes import ALPHA_TOL, SurveyTastes, TasteError, from_latent_class
+from upmarket.contract import PREMIUM_THRESHOLD_CNY
 from upmarket.estimation import CI_ALPHA, NotFittedError
+from upmarket.findings import Slots
 from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
@@ -513,15 +515,8 @@ class Demand(Analysis):
         if models:
             cann = cannibalisation_table(fit, models, step)
             tables["cannibalisation"] = cann
-            for r in cann[(cann["brand"] == config.focal_brand) & (cann["units_lost"] > 0)].itertuples():
-                to_ref = getattr(r, f"share_to_{ref}", np.nan)
-                findings.append(Finding(
-                    f"A {step:.0f} CNY rise on {r.model} loses {r.units_lost:,.0f} units a quarter, "
-                    f"{to_ref:.0%} of which go to {ref} and {r.share_to_outside:.0%} to no purchase.",
-                    {"cannibalisation": r.model},
-                    f"{r.model} 提价 {step:.0f} 元，每季度少卖 {r.units_lost:,.0f} 台，其中 {to_ref:.0%} 转向{ref}，"
-                    f"{r.share_to_outside:.0%} 放弃购买。",
-                ))
+            for row in cann[(cann["brand"] == config.focal_brand) & (cann["units_lost"] > 0)].to_dict("records"):
+                findings.append(_cannibalisation_finding(row, ref))
         if opts.counterfactual:
             self._counterfactual(fit, config.focal_brand, opts.cost_ratio, opts.counterfactual_period,
                                  figures, tables, findings, warnings)
@@ -571,15 +566,44 @@ class Demand(Analysis):
                                          f"{focal}_share": _r(getattr(row, f"{focal}_share"))}
                           for row in table.itertuples()},
         }
-        held = table.set_index("scenario").loc["国补, prices held"]
-        moved = table.set_index("scenario").loc["国补, firms re-optimise"]
-        findings.append(Finding(
-            f"The 国补 (15% off, at most 500 CNY, at or below 6000 CNY) adds {held.units_change:.0%} to phone sales in "
-            f"{summ['period']} if prices hold ({moved.units_change:.0%} if firms re-price) and moves the premium "
-            f"(≥4000 CNY paid) share by {held.premium_share_change_pp:+.1f} pp ({moved.premium_share_change_pp:+.1f}"
-            " pp): the subsidy makes mid-range phones cheaper relative to 6000+ flagships.",
-            {"counterfactual": "国补"},
-            f"国补（立减 15%，最高 500 元，限 6000 元以下）在价格不变时使 {summ['period']} 手机销量增加 "
-            f"{held.units_change:.0%}（厂商重新定价时 {moved.units_change:.0%}），高端（实付 ≥4000 元）份额变化 "
-            f"{held.premium_share_change_pp:+.1f} 个百分点（{moved.premium_share_change_pp:+.1f}）。",
-        ))
+        findings.append(_subsidy_finding(figures["counterfactual"]))
+
+
+def _cannibalisation_finding(row: dict[str, Any], ref: str) -> Finding:
+    """One focal model's price rise: units lost and where they go, each number a cell of ``cannibalisation``."""
+    model = row["model"]
+    s = Slots()
+
+    def cell(name: str, column: str, unit: str) -> str:
+        return s(name, row.get(column, np.nan), unit, f"cannibalisation.{model}.{column}" if column in row else None)
+
+    m, rb = s("model", model, "text"), s("reference", ref, "brand")
+    step, lost = cell("step", "step_cny", "cny"), cell("units_lost", "units_lost", "count")
+    to_ref, out = cell("to_reference", f"share_to_{ref}", "pct"), cell("to_outside", "share_to_outside", "pct")
+    return Finding.of(f"demand.cannibalisation.{model}", s.template(
+        f"A {step} rise on {m} loses {lost} units a quarter, {to_ref} of which go to {rb} and {out} to no purchase.",
+        f"{m} 提价 {step}，每季度少卖 {lost}台，其中 {to_ref} 转向{rb}，{out} 放弃购买。"))
+
+
+def _subsidy_finding(cf: dict[str, Any]) -> Finding:
+    """The 国补 scenarios against the observed prices, every number a figure of ``pricing.counterfactual``."""
+    s = Slots()
+    key = "pricing.counterfactual"
+    rule = {k: s(k, cf["subsidy"][k], "pct" if k == "rate" else "cny", f"{key}.subsidy.{k}")
+            for k in ("rate", "cap_cny", "limit_cny")}
+    period = s("period", cf["period"], "period")
+    scen = {}
+    for tag, name in (("held", "国补, prices held"), ("moved", "国补, firms re-optimise")):
+        fig = cf["scenarios"][name]
+        scen[tag] = (s(f"units_{tag}", fig["units_change"], "pct", f"{key}.scenarios.{name}.units_change"),
+                     s(f"premium_{tag}", fig["premium_share_change_pp"], "number+",
+                       f"{key}.scenarios.{name}.premium_share_change_pp"))
+    floor = s("premium_floor", PREMIUM_THRESHOLD_CNY, "cny")
+    (uh, ph), (um, pm) = scen["held"], scen["moved"]
+    rate, cap, limit = rule["rate"], rule["cap_cny"], rule["limit_cny"]
+    return Finding.of("demand.subsidy", s.template(
+        f"The 国补 ({rate} off, at most {cap}, at or below {limit}) adds {uh} to phone sales in {period} if prices "
+        f"hold ({um} if firms re-price) and moves the premium (≥{floor} paid) share by {ph} pp ({pm} pp): the subsidy "
+        f"makes mid-range phones cheaper relative to {limit}+ flagships.",
+        f"国补（立减 {rate}，最高 {cap}，限 {limit} 以下）在价格不变时使{period}手机销量增加 {uh}"
+        f"（厂商重新定价时 {um}），高端（实付 ≥{floor}）份额变化 {ph} 个百分点（{pm}）。"))

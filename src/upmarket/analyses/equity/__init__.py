@@ -27,6 +27,7 @@ from upmarket.analyses.equity.dirichlet import DirichletFit, dirichlet
 from upmarket.analyses.equity.panel import dirichlet_table, double_jeopardy, duplication, purchase_panel
 from upmarket.analyses.equity.settings import EquitySettings
 from upmarket.analyses.equity.switching import group_flows, loyalty_by, switching, transition_counts
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 
 if TYPE_CHECKING:
@@ -298,14 +299,15 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
                         key=lambda x: -x[1])
         top = rivals[0] if rivals else None
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         fb, loy = s("brand", focal, "brand"), s("loyalty", f["loyalty"], "pct", f"equity.{focal}.loyalty")
         lo, hi = s("loyalty_low", f["loyalty_ci"][0], "pct"), s("loyalty_high", f["loyalty_ci"][1], "pct")
         tb, tl = (s("rival", top[0], "brand"), s("rival_loyalty", top[1], "pct", f"equity.{top[0]}.loyalty")) \
             if top else ("", "")
         out.append(Finding.of("equity.loyalty", s.template(
-            f"{loy} of {fb} owners bought {fb} again at their next phone (90% interval {lo}–{hi})"
+            f"{loy} of {fb} owners bought {fb} again at their next phone ({lv} interval {lo}–{hi})"
             + (f"; {tb} kept {tl}." if top else "."),
-            f"{fb} 用户换机时再次选择 {fb} 的比例为 {loy}（90% 区间 {lo}–{hi}）"
+            f"{fb} 用户换机时再次选择 {fb} 的比例为 {loy}（{lv} 区间 {lo}–{hi}）"
             + (f"；{tb} 为 {tl}。" if top else "。"))))
     if f.get("excess_loyalty") is not None:
         e = f["excess_loyalty"]
@@ -320,14 +322,15 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
     rivals = [b for b in ("Apple", "Huawei") if figures.get(b, {}).get("awareness") is not None]
     if f.get("awareness") is not None and rivals:
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         fb, aw = s("brand", focal, "brand"), s("awareness", f["awareness"], "pct", f"equity.{focal}.awareness")
         lo, hi = s("awareness_low", f["awareness_ci"][0], "pct"), s("awareness_high", f["awareness_ci"][1], "pct")
         vs = [(s(f"rival{i}", b, "brand"), s(f"rival_awareness{i}", figures[b]["awareness"], "pct",
                                               f"equity.{b}.awareness")) for i, b in enumerate(rivals)]
         out.append(Finding.of("equity.awareness", s.template(
-            f"{fb} holds {aw} of brand reach (mean share of mentions, views, searches and content views; 90% interval "
+            f"{fb} holds {aw} of brand reach (mean share of mentions, views, searches and content views; {lv} interval "
             f"{lo}–{hi}) against {', '.join(f'{b} {v}' for b, v in vs)}.",
-            f"{fb} 占品牌触达的 {aw}（提及、浏览、搜索与内容观看份额的均值；90% 区间 {lo}–{hi}），对比 "
+            f"{fb} 占品牌触达的 {aw}（提及、浏览、搜索与内容观看份额的均值；{lv} 区间 {lo}–{hi}），对比 "
             f"{'、'.join(f'{b} {v}' for b, v in vs)}。")))
     sub = tables.get("sub_brand_flows")
     if sub is not None and len(sub):
@@ -400,10 +403,11 @@ def findings(figures: dict[str, dict[str, Any]], tables: dict[str, pd.DataFrame]
                 else "not clearly moving")
         zh = {"growing": "在增长", "shrinking": "在收窄", "not clearly moving": "没有明确趋势"}[grow]
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         fb, v = s("brand", focal, "brand"), s("trend", trend, "cny+", f"equity.{focal}.revenue_premium_trend")
         los, his = s("trend_low", lo, "cny+"), s("trend_high", hi, "cny+")
         out.append(Finding.of("equity.revenue_premium_trend", s.template(
             f"{fb}'s revenue premium over the benchmark brand's price is {grow}: {v} per period "
-            f"(90% interval {los} to {his}).",
-            f"{fb} 相对基准品牌价格的收入溢价{zh}：每期 {v}（90% 区间 {los} 至 {his}）。")))
+            f"({lv} interval {los} to {his}).",
+            f"{fb} 相对基准品牌价格的收入溢价{zh}：每期 {v}（{lv} 区间 {los} 至 {his}）。")))
     return out

@@ -20,6 +20,7 @@ from upmarket.analyses.funnel.settings import FunnelSettings
 from upmarket.analyses.funnel.spark import SparkSource, TableSource, local_session, spark_available
 from upmarket.analyses.funnel.stages import PLATFORM_STAGE_MAP, STAGES, stage_map
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
         b, w = conv[best], conv[worst]
         has_ctr = "ctr" in b and "ctr" in w  # exports without impressions (JD, 生意参谋) give no click-through
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         bp, wp = s("best", best, "code"), s("worst", worst, "code")
         bv = s("best_rate", b["visit_to_buy"], "pct", f"funnel.{best}.visit_to_buy")
         wv = s("worst_rate", w["visit_to_buy"], "pct", f"funnel.{worst}.visit_to_buy")
@@ -63,9 +65,9 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
                                                                             f"funnel.{worst}.ctr"))
                   if has_ctr else ("", ""))
         out.append(Finding.of("funnel.platforms", s.template(
-            f"Visit-to-buy is highest on {bp} ({bv}, 90% interval {bci}) and lowest on {wp} ({wv}, {wci})"
+            f"Visit-to-buy is highest on {bp} ({bv}, {lv} interval {bci}) and lowest on {wp} ({wv}, {wci})"
             + (f"; click-through is {bc} and {wc}." if has_ctr else "."),
-            f"访问-购买转化率在{bp}最高（{bv}，90% 区间 {bci}），在{wp}最低（{wv}，{wci}）"
+            f"访问-购买转化率在{bp}最高（{bv}，{lv} 区间 {bci}），在{wp}最低（{wv}，{wci}）"
             + (f"；点击率分别为 {bc} 和 {wc}。" if has_ctr else "。"))))
     tier = tables.get("funnel_by_city_tier")
     if tier is not None and len(tier):
@@ -74,12 +76,12 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
         if len(t) >= 2:
             r = (t["buyers"] / t["visitors"]).sort_values()
             s = Slots()
-            rates = [s(f"rate{i}", float(v), "pct", f"funnel_by_city_tier.{k}.visit_to_buy")
-                     for i, (k, v) in enumerate(r.items())]
+            rates = [s(f"rate{i}", float(v), "pct") for i, v in enumerate(r)]  # pooled over platforms: no cell
             th, tl = s("top", r.index[-1], "code"), s("bottom", r.index[0], "code")
             out.append(Finding.of("funnel.city_tiers", s.template(
                 f"Across platforms, visitors in {th} convert at {rates[-1]} against {rates[0]} in {tl}.",
-                f"全平台合计，{th}城市访客的转化率为 {rates[-1]}，{tl}城市为 {rates[0]}。")))
+                f"全平台合计，{th}城市访客的转化率为 {rates[-1]}，{tl}城市为 {rates[0]}。"),
+                {f"funnel_by_city_tier.{k}.visit_to_buy": float(v) for k, v in r.items()}))
     prem = tables.get("premium_acceptance")
     if prem is not None and len(prem):
         p = prem[prem["group"] == "city_tier"]
@@ -88,12 +90,13 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
             sh = tot["premium_buyers"] / tot["all_buyers"]
             s = Slots()
             fb = s("brand", focal, "brand")
-            fs = s("focal_share", float(sh[focal]), "pct", f"premium_acceptance.{focal}.premium_buyer_share")
-            rs = s("rival_share", float(sh["rivals"]), "pct", "premium_acceptance.rivals.premium_buyer_share")
+            fs, rs = s("focal_share", float(sh[focal]), "pct"), s("rival_share", float(sh["rivals"]), "pct")
             floor = s("premium_floor", PREMIUM_THRESHOLD_CNY, "cny")
             out.append(Finding.of("funnel.premium_acceptance", s.template(
                 f"{fs} of {fb}'s buyers bought a premium (≥ {floor}) SKU, against {rs} for the rivals together.",
-                f"{fb}的买家中有 {fs} 购买了 {floor} 及以上的高端机型，竞品合计为 {rs}。")))
+                f"{fb}的买家中有 {fs} 购买了 {floor} 及以上的高端机型，竞品合计为 {rs}。"),
+                {f"premium_acceptance.{focal}.premium_buyer_share": float(sh[focal]),  # summed over tiers: no cell
+                 "premium_acceptance.rivals.premium_buyer_share": float(sh["rivals"])}))
     tr = tables.get("stage_transitions")
     if tr is not None and "customer" in tr:
         tr = tr[tr["customer"] == "all"]
@@ -103,27 +106,28 @@ def findings(figures: dict[str, Any], tables: dict[str, pd.DataFrame], focal: st
         if focal in up.index and len(up) > 1:
             others = up.drop(focal)
             s = Slots()
-            fb, fu = s("brand", focal, "brand"), s("aware_up", float(up[focal]), "pct",
-                                                   f"stage_transitions.{focal}.aware_up")
+            fb, fu = s("brand", focal, "brand"), s("aware_up", float(up[focal]), "pct")
             lo, hi = s("rivals_low", float(others.min()), "pct"), s("rivals_high", float(others.max()), "pct")
             out.append(Finding.of("funnel.stages", s.template(
                 f"Each week, {fu} of the users aware of {fb} move on to interest or purchase the next week "
                 f"(rivals: {lo}–{hi}).",
-                f"每周知晓{fb}的用户中，有 {fu} 在下一周进入兴趣或购买阶段（竞品为 {lo}–{hi}）。")))
+                f"每周知晓{fb}的用户中，有 {fu} 在下一周进入兴趣或购买阶段（竞品为 {lo}–{hi}）。"),
+                {f"stage_transitions.{focal}.aware_up": float(up[focal])}))  # a sum of transitions: no cell
     pt = tables.get("paths_by_tier")
     if pt is not None and (pt["city_tier"] == "all").any():
         r = pt[pt["city_tier"] == "all"].iloc[0]
         if pd.notna(r["buyer_share"]) and pd.notna(r["lift"]):
             s = Slots()
+            lv = s("level", CI_LEVEL, "level")
             bs = s("buyer_share", float(r["buyer_share"]), "pct", "paths_by_tier.all.buyer_share")
             lift = s("lift", float(r["lift"]), "ratio", "paths_by_tier.all.lift")
             lo, hi = s("lift_low", float(r["lift_low"]), "ratio"), s("lift_high", float(r["lift_high"]), "ratio")
             out.append(Finding.of("funnel.paths", s.template(
                 f"{bs} of shop orders followed a view of the same product's content or livestream on Douyin or "
-                f"Xiaohongshu in the week before; such visits converted {lift}× as often (90% interval "
+                f"Xiaohongshu in the week before; such visits converted {lift}× as often ({lv} interval "
                 f"{lo}–{hi}×). Observational: seeded users were already interested.",
                 f"电商平台订单中有 {bs} 在下单前一周内于抖音或小红书看过同款商品的内容或直播（种草→拔草）；"
-                f"这类访问的转化率是其他访问的 {lift} 倍（90% 区间 {lo}–{hi}）。"
+                f"这类访问的转化率是其他访问的 {lift} 倍（{lv} 区间 {lo}–{hi}）。"
                 "此为观察性结果，被种草的用户本就更有兴趣。")))
     return out
 

@@ -39,6 +39,7 @@ from upmarket.analyses.launch.analogues import (
 from upmarket.analyses.launch.bass import BassFitError, BassResult, convert_rate, fit_bass
 from upmarket.analyses.launch.series import ModelSeries, market_series, model_info, order_series
 from upmarket.analyses.launch.settings import LaunchSettings
+from upmarket.findings import Slots
 
 if TYPE_CHECKING:
     from upmarket.config import Config
@@ -317,27 +318,35 @@ class Launch(Analysis):
             f = fits[top]
             pw, qw = convert_rate(f["p"], f["time_unit"], "week"), convert_rate(f["q"], f["time_unit"], "week")
             peak = np.log(qw / pw) / (pw + qw) if qw > pw else 0.0
-            when = f"sales peak about {peak:.0f} weeks after launch" if peak >= 1 else "sales are highest at launch"
-            when_zh = f"销量约在上市后 {peak:.0f} 周见顶" if peak >= 1 else "销量在上市时最高"
-            out.append(Finding(
-                text=(f"{top}: lifetime sales of about {f['m'] / 1e6:.2f} M units on its Bass curve; word of mouth "
-                      f"(q = {qw:.3f}/week) is {qw / pw:.1f}× the pull of launch marketing (p = {pw:.3f}/week), so "
-                      f"{when}."),
-                text_zh=(f"{top}：按 Bass 曲线，生命周期销量约 {f['m'] / 1e6:.2f} 百万台；"
-                         f"口碑扩散系数 q（每周 {qw:.3f}）是上市营销拉动 p（每周 {pw:.3f}）的 {qw / pw:.1f} 倍，"
-                         f"{when_zh}。"),
-                evidence={f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"], f"launch.{top}.m": f["m"]}))
+            s = Slots()
+            name, m = s("model", top, "text"), s("m", f["m"], "count", f"launch.{top}.m")
+            p, q, ratio = s("p_week", pw, "number"), s("q_week", qw, "number"), s("q_over_p", qw / pw, "ratio")
+            if peak >= 1:
+                weeks = s("peak_weeks", round(peak), "count")
+                when, when_zh = f"sales peak about {weeks} weeks after launch", f"销量约在上市后 {weeks} 周见顶"
+            else:
+                when, when_zh = "sales are highest at launch", "销量在上市时最高"
+            out.append(Finding.of("launch.bass", s.template(
+                f"{name}: lifetime sales of about {m} units on its Bass curve; word of mouth (q = {q}/week) is "
+                f"{ratio}× the pull of launch marketing (p = {p}/week), so {when}.",
+                f"{name}：按 Bass 曲线，生命周期销量约 {m}台；口碑扩散系数 q（每周 {q}）"
+                f"是上市营销拉动 p（每周 {p}）的 {ratio} 倍，{when_zh}。"),
+                {f"launch.{top}.p": f["p"], f"launch.{top}.q": f["q"]}))  # p and q are printed per week
         reg = (figures.get("q_drivers") or {}).get("cascade_virality")
         if reg and "slope" in reg:
             lo, hi = reg["slope_ci"]
             sig = lo > 0 or hi < 0
-            out.append(Finding(
-                text=(f"Across {reg['n']} launches, more viral cascades go with "
-                      f"{'a faster' if reg['slope'] > 0 else 'a slower'} word-of-mouth rate q "
-                      f"({'the 90 % interval excludes no effect' if sig else 'but its 90 % interval includes none'}"
-                      f"{'; too few launches to act on' if reg.get('too_few') else ''})."),
-                text_zh=(f"在 {reg['n']} 次新品上市中，传播链越“病毒式”，口碑系数 q "
-                         f"{'越高' if reg['slope'] > 0 else '越低'}（90% 区间{'不含' if sig else '包含'}零"
-                         f"{'；上市次数太少，不宜据此决策' if reg.get('too_few') else ''}）。"),
-                evidence={"launch.q_drivers.cascade_virality.slope": reg["slope"]}))
+            s = Slots()
+            n = s("launches", reg["n"], "count", "launch.q_drivers.cascade_virality.n")
+            lv = s("level", LEVEL, "level")
+            few, few_zh = (("; too few launches to act on", "；上市次数太少，不宜据此决策") if reg.get("too_few")
+                           else ("", ""))
+            ci = f"the {lv} interval excludes no effect" if sig else f"but its {lv} interval includes none"
+            out.append(Finding.of("launch.virality", s.template(
+                f"Across {n} launches, more viral cascades go with {'a faster' if reg['slope'] > 0 else 'a slower'} "
+                f"word-of-mouth rate q ({ci}{few}).",
+                f"在 {n} 次新品上市中，传播链越“病毒式”，口碑系数 q {'越高' if reg['slope'] > 0 else '越低'}"
+                f"（{lv} 区间{'不含' if sig else '包含'}零{few_zh}）。"),
+                {"launch.q_drivers.cascade_virality.slope": reg["slope"],
+                 "launch.q_drivers.cascade_virality.slope_ci": reg["slope_ci"]}))
         return out

@@ -32,6 +32,7 @@ from upmarket.analyses.mix.plan import (
     unidentified,
 )
 from upmarket.analyses.mix.settings import MixSettings
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def kol_findings(kol: pd.DataFrame) -> list[Finding]:
         return []
     k = kol.sort_values("fees_cny").iloc[-1]
     s = Slots()
+    lv = s("level", CI_LEVEL, "level")
     ch = s("channel", k.channel, "code")
     posts, creators = s("posts", int(k.posts), "count"), s("creators", int(k.creators), "count")
     fees = s("fees", _r(k.fees_cny, 0), "cny", f"mix.kol.{k.channel}.fees_cny")
@@ -103,16 +105,16 @@ def kol_findings(kol: pd.DataFrame) -> list[Finding]:
     reach = reach_zh = attributed = attributed_zh = ""
     if not pd.isna(k.cascade_nodes_per_1000_cny):
         nodes = s("nodes", k.cascade_nodes_per_1000_cny, "ratio")
-        reach, reach_zh = f", {nodes} cascade nodes per ¥1,000", f"，每千元带来 {nodes} 个传播节点"
+        reach, reach_zh = f", {nodes} cascade nodes per {s('per', 1000.0, 'cny')}", f"，每千元带来 {nodes} 个传播节点"
     if not pd.isna(k.attributed_gmv_per_cny):
         gmv = s("attributed", _r(k.attributed_gmv_per_cny), "ratio", f"mix.kol.{k.channel}.attributed_gmv_per_cny")
         attributed = f"; the platform attributes {gmv} CNY of GMV per CNY of fee to them"
         attributed_zh = f"；平台归因到这些内容的成交额为每元费用 {gmv} 元"
     return [Finding.of("mix.kol", s.template(
         f"The fees of {ch} bought {posts} paid posts by {creators} creators ({fees}{reach}){attributed}; the media "
-        f"model says the channel's spend added {roi} CNY per CNY (90% interval {lo}–{hi}).",
+        f"model says the channel's spend added {roi} CNY per CNY ({lv} interval {lo}–{hi}).",
         f"{ch}的费用购买了 {creators} 位创作者的 {posts} 条付费内容（{fees}{reach_zh}）{attributed_zh}；"
-        f"媒介模型估计该渠道每元投放带来 {roi} 元成交额（90% 区间 {lo}–{hi}）。"))]
+        f"媒介模型估计该渠道每元投放带来 {roi} 元成交额（{lv} 区间 {lo}–{hi}）。"))]
 
 
 def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: dict[str, Any],
@@ -124,6 +126,7 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     if flagged:
         shown = roi[roi["channel"].isin(flagged)]
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         parts, parts_zh = [], []
         for i, (c, r, a, b) in enumerate(shown[["channel", "roi", "roi_low", "roi_high"]].itertuples(index=False)):
             ch, est = s(f"channel{i}", c, "code"), s(f"roi{i}", _r(r), "ratio", f"mix.roi.{c}")
@@ -132,10 +135,10 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
             parts_zh.append(f"{ch}（{est}，{lo}–{hi}）")
         ratio = s("ratio", UNIDENTIFIED_RATIO, "ratio")
         out.append(Finding.of("mix.unidentified", s.template(
-            f"The data do not pin the return of {'; '.join(parts)}: the 90% interval of its ROI spans more than a "
+            f"The data do not pin the return of {'; '.join(parts)}: the {lv} interval of its ROI spans more than a "
             f"factor of {ratio}, so its estimate is left out of the comparisons below; a longer lift test (a holdout "
             "outlasting the channel's carry-over) would settle it.",
-            f"数据无法确定{'；'.join(parts_zh)}的回报：其 ROI 的 90% 区间跨度超过 {ratio} 倍，"
+            f"数据无法确定{'；'.join(parts_zh)}的回报：其 ROI 的 {lv} 区间跨度超过 {ratio} 倍，"
             "因此下文的比较不含该渠道；"
             "做一次更长的增量实验（停投时长超过该渠道的滞后效应）即可确定。")))
         roi = roi[~roi["channel"].isin(flagged)]
@@ -144,28 +147,32 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     best = roi.sort_values("roi").iloc[-1]
     worst = roi.sort_values("roi").iloc[0]
     s = Slots()
+    lv = s("level", CI_LEVEL, "level")
     b, w = s("best", best.channel, "code"), s("worst", worst.channel, "code")
     br, bl, bh = (s("best_roi", _r(best.roi), "ratio", f"mix.roi.{best.channel}"), s("best_low", best.roi_low, "ratio"),
                   s("best_high", best.roi_high, "ratio"))
     wr, wl, wh = (s("worst_roi", _r(worst.roi), "ratio", f"mix.roi.{worst.channel}"),
                   s("worst_low", worst.roi_low, "ratio"), s("worst_high", worst.roi_high, "ratio"))
     out.append(Finding.of("mix.roi", s.template(
-        f"{b} returned the most GMV per yuan ({br} CNY per CNY, 90% interval {bl}–{bh}); {w} the least ({wr}, "
+        f"{b} returned the most GMV per yuan ({br} CNY per CNY, {lv} interval {bl}–{bh}); {w} the least ({wr}, "
         f"{wl}–{wh}).",
-        f"{b}每元投放带来的 GMV 最高（{br} 元，90% 区间 {bl}–{bh}），{w}最低（{wr} 元，{wl}–{wh}）。")))
+        f"{b}每元投放带来的 GMV 最高（{br} 元，{lv} 区间 {bl}–{bh}），{w}最低（{wr} 元，{wl}–{wh}）。")))
     gap = roi.assign(gap=roi["roi"] - roi["mroi"]).sort_values("gap").iloc[-1]
     s = Slots()
+    lv = s("level", CI_LEVEL, "level")
     ch, r, m = (s("channel", gap.channel, "code"), s("roi", _r(gap.roi), "ratio", f"mix.roi.{gap.channel}"),
                 s("mroi", _r(gap.mroi), "ratio", f"mix.mroi.{gap.channel}"))
     lo, hi = s("mroi_low", gap.mroi_low, "ratio"), s("mroi_high", gap.mroi_high, "ratio")
     out.append(Finding.of("mix.saturation", s.template(
         f"A high ROI does not mean the next yuan pays as well: {ch}'s average return is {r} "
-        f"but the next yuan brings {m} (marginal ROI, 90% interval {lo}–{hi}), because the channel is near saturation.",
+        f"but the next yuan brings {m} (marginal ROI, {lv} interval {lo}–{hi}), because the channel is near "
+        "saturation.",
         f"ROI 高不代表追加投放同样划算：{ch}的平均回报为 {r}，但追加一元只带来 {m}"
-        f"（边际 ROI，90% 区间 {lo}–{hi}），该渠道已接近饱和。")))
+        f"（边际 ROI，{lv} 区间 {lo}–{hi}），该渠道已接近饱和。")))
     up = alloc.sort_values("change").iloc[-1]
     down = alloc.sort_values("change").iloc[0]
     s = Slots()
+    lv = s("level", CI_LEVEL, "level")
     weeks, u, d = s("weeks", opt["weeks"], "count", "mix.optimiser.weeks"), s("up", up.channel, "code"), s(
         "down", down.channel, "code")
     uc, dc = s("up_change", up.change, "pct+"), s("down_change", down.change, "pct+")
@@ -174,20 +181,21 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     s("mroi_at_optimum", opt["mroi_at_optimum"], "ratio", "mix.optimiser.mroi_at_optimum")
     out.append(Finding.of("mix.allocation", s.template(
         f"Moving the same budget over the last {weeks} weeks toward {u} ({uc}) and away from {d} ({dc}) would have "
-        f"added {gain} of GMV (90% interval {lo} to {hi}); at the optimum every channel inside its bounds returns "
+        f"added {gain} of GMV ({lv} interval {lo} to {hi}); at the optimum every channel inside its bounds returns "
         "about the same on the next yuan.",
         f"在最近 {weeks} 周预算不变的情况下，向{u}倾斜（{uc}）、减少{d}（{dc}），可多带来 {gain} GMV"
-        f"（90% 区间 {lo} 至 {hi}）；在最优分配下，各渠道追加一元的回报大致相等。")))
+        f"（{lv} 区间 {lo} 至 {hi}）；在最优分配下，各渠道追加一元的回报大致相等。")))
     if hold:
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         weeks = s("weeks", hold["weeks"], "count", "mix.holdout.weeks")
         mape, cov = (s("mape", hold["mape"], "pct", "mix.holdout.mape"),
                      s("coverage", hold["coverage_90"], "pct", "mix.holdout.coverage_90"))
         out.append(Finding.of("mix.holdout", s.template(
             f"Forecast check: fitted without the last {weeks} weeks, the model forecast them with a mean absolute "
-            f"percentage error of {mape}; {cov} of those weeks fell inside the 90% interval.",
+            f"percentage error of {mape}; {cov} of those weeks fell inside the {lv} interval.",
             f"预测检验：不用最后 {weeks} 周拟合，模型对这几周的预测平均绝对百分比误差为 {mape}，"
-            f"{cov} 的周落在 90% 区间内。")))
+            f"{cov} 的周落在 {lv} 区间内。")))
     return out
 
 
@@ -323,4 +331,5 @@ class Mix(Analysis):
         self.artefacts.produce("mix_model", lambda: planner.artefact)  # type: ignore[union-attr]
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        warnings=warnings,
-                       findings=[*findings(roi, alloc, optimiser, hold, flagged), *kol_findings(kol)])
+                       findings=[*findings(roi, alloc, optimiser, figures.get("holdout") or {}, flagged),
+                                 *kol_findings(kol)])

@@ -45,6 +45,7 @@ from upmarket.analyses.pricing_plan.optimise import (
 )
 from upmarket.analyses.pricing_plan.settings import PricingPlanSettings
 from upmarket.contract.codes import NATIONAL_SUBSIDY
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 from upmarket.warehouse.source import to_frame
 
@@ -331,6 +332,7 @@ class PricingPlan(Analysis):
         price = s("list_price", round(float(lp), 0), "cny", f"pricing_plan.list_price.{seg}.{ALL}")
         units = s("units", float((w * g["units_per_1000"]).sum()), "count")
         margin = s("margin", float((w * g["margin_per_1000"]).sum()), "cny")
+        per, lv = s("shoppers", 1000, "count"), s("level", CI_LEVEL, "level")
         en, zh = [], []
         for i, r in enumerate(g.itertuples()):
             ch, p, cp = s(f"channel{i}", r.channel, "code"), s(f"price{i}", r.price, "cny"), s(
@@ -339,7 +341,7 @@ class PricingPlan(Analysis):
                 # a zero-width band is a bound holding in every draw, not certainty
                 band = f"the {r.binding.replace('_', ' ')} holds it in every draw"
             else:
-                band = f"90% {s(f'low{i}', r.price_low, 'cny')}–{s(f'high{i}', r.price_high, 'cny')}"
+                band = f"{lv} {s(f'low{i}', r.price_low, 'cny')}–{s(f'high{i}', r.price_high, 'cny')}"
             en.append(f"{ch} {p} (coupon {cp}, {band})")
             zh.append(f"{ch} {p}（券 {cp}）")
         can = s("cannibalisation", float((w * g["cannibalisation"]).sum()), "pct")
@@ -352,7 +354,7 @@ class PricingPlan(Analysis):
             held = f" The {bound.replace('_', ' ')} holds this price: demand and cost alone ask {fp}."
             held_zh = f"该价格受{BOUND_ZH.get(bound, bound)}约束：仅按需求和成本应定{fp}。"
         return Finding.of(f"pricing_plan.{seg}", s.template(
-            f"{sg}: list {fb}'s flagship at {price}; by channel {'; '.join(en)}. Per 1,000 shoppers of the "
+            f"{sg}: list {fb}'s flagship at {price}; by channel {'; '.join(en)}. Per {per} shoppers of the "
             f"segment: {units} units, {margin} margin" + (f"; {can} of its buyers would otherwise buy {rb}." if rb
                                                            else ".") + held,
             f"{sg}：{fb} 旗舰标价 {price}；分渠道到手价 {'；'.join(zh)}。每千名该人群购物者：{units} 台，毛利 {margin}"

@@ -53,6 +53,7 @@ from upmarket.choice.design import ChoiceData, ChoiceDataError, build_design
 from upmarket.choice.latent import LatentClassFit, LatentSegments, fit_latent_class, select_classes
 from upmarket.choice.mnl import MNLFit, fit_mnl, wtp
 from upmarket.contract import PREMIUM_THRESHOLD_CNY
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 from upmarket.warehouse.source import to_frame
 
@@ -152,7 +153,8 @@ class Segments(Analysis):
         focal = config.focal_brand
         sl = Slots()
         n, bic = sl("n_classes", best.n_classes, "count", "pricing.latent_class.n_classes"), sl(
-            "bic", _r(best.bic, 2), "count", f"pricing.latent_class.bic.{best.n_classes}")
+            "bic", figures["latent_class"]["bic"][int(best.n_classes)], "count",
+            f"pricing.latent_class.bic.{best.n_classes}")  # the selection's BIC (the best may be refit with covariates)
         fb, rb = sl("brand", focal, "brand"), sl("reference", ref, "brand")
         parts = [(sl(f"segment{k}", s, "segment"), sl(f"share{k}", figures["segment_share"][s], "pct",
                                                       f"pricing.segment_share.{s}"),
@@ -201,15 +203,24 @@ class Segments(Analysis):
         if mx.sd["price"] and not mx.converged:
             warnings.append("segments: the mixed logit did not converge; its figures are indicative")
         top = dist.sort_values("median", ascending=False).iloc[0]
-        findings.append(Finding(
-            f"Tastes vary within the market: in a mixed logit (log-likelihood {mx.loglik:,.0f} vs {mnl.loglik:,.0f} "
-            f"for the plain logit) the median respondent would pay {top['median']:,.0f} CNY more for {top['brand']} "
-            f"than for {data.reference} (90% interval {top['median_low']:,.0f}–{top['median_high']:,.0f}), but a "
-            f"tenth of people less than {top['p5']:,.0f} and a tenth more than {top['p95']:,.0f}.",
-            {"pricing.mixed_logit.wtp_median_cny": figures["mixed_logit"]["wtp_median_cny"]},
-            text_zh=f"混合 logit 显示偏好差异大：中位受访者愿为 {top['brand']} 比 {data.reference} 多付 "
-                    f"{top['median']:,.0f} 元（90% 区间 {top['median_low']:,.0f}–{top['median_high']:,.0f}），"
-                    f"5%–95% 人群区间为 {top['p5']:,.0f}–{top['p95']:,.0f} 元。"))
+        ml, b = figures["mixed_logit"], top["brand"]
+        sl = Slots()
+        ll, mnl_ll = (sl("loglik", ml["loglik"], "number", "pricing.mixed_logit.loglik"),
+                      sl("mnl_loglik", ml["mnl_loglik"], "number", "pricing.mixed_logit.mnl_loglik"))
+        bb, rb = sl("brand", b, "brand"), sl("reference", data.reference, "brand")
+        med = sl("median", ml["wtp_median_cny"][b], "cny", f"pricing.mixed_logit.wtp_median_cny.{b}")
+        (lo, hi), (p5, p95) = ([sl(f"{name}_{end}", v, "cny") for end, v in zip(ends, ml[key][b], strict=True)]
+                               for name, key, ends in (("median", "wtp_median_cny_ci", ("low", "high")),
+                                                       ("wtp", "wtp_p5_p95_cny", ("p5", "p95"))))
+        lv, tail = sl("level", CI_LEVEL, "level"), sl("tail", 0.05, "level")
+        findings.append(Finding.of("segments.mixed_logit", sl.template(
+            f"Tastes vary within the market: in a mixed logit (log-likelihood {ll} vs {mnl_ll} for the plain logit) "
+            f"the median respondent would pay {med} more for {bb} than for {rb} ({lv} interval {lo}–{hi}), but "
+            f"{tail} of respondents would pay less than {p5} and {tail} more than {p95}.",
+            f"混合 logit 显示偏好差异大：中位受访者愿为{bb}比{rb}多付 {med}（{lv} 区间 {lo}–{hi}），"
+            f"但有 {tail} 的受访者愿多付不到 {p5}，另有 {tail} 愿多付 {p95} 以上。"),
+            {f"pricing.mixed_logit.wtp_median_cny_ci.{b}": ml["wtp_median_cny_ci"][b],
+             f"pricing.mixed_logit.wtp_p5_p95_cny.{b}": ml["wtp_p5_p95_cny"][b]}))
 
     @staticmethod
     def _stp(warehouse: Warehouse, config: Config, posterior: pd.DataFrame, best: LatentClassFit, names: list[str],
@@ -307,13 +318,17 @@ class Segments(Analysis):
         tables["positioning_counts"] = counts.reset_index()
         figures["positioning"] = {"source": source, "inertia": [_r(x, 4) for x in inertia], "gap_to": gap}
         if gap:
-            findings.append(Finding(
-                f"On the perceptual map ({source}), {focal} sits " + ", ".join(
-                    f"{d:.2f} from {b}" for b, d in gap.items()) + " (map units; first two dimensions hold "
-                f"{sum(inertia):.0%} of the association structure).",
-                {"pricing.positioning.gap_to": gap},
-                text_zh=f"感知定位图上，{focal} 与 "
-                + "、".join(f"{b} 的距离为 {d:.2f}" for b, d in gap.items()) + "。"))
+            sl = Slots()
+            src, fb = sl("source", source, "phrase"), sl("brand", focal, "brand")
+            dist = [(sl(f"brand{i}", b, "brand"), sl(f"gap{i}", d, "ratio", f"pricing.positioning.gap_to.{b}"))
+                    for i, (b, d) in enumerate(gap.items())]
+            held = sl("inertia", sum(figures["positioning"]["inertia"]), "pct")
+            findings.append(Finding.of("segments.positioning", sl.template(
+                f"On the perceptual map ({src}), {fb} sits " + ", ".join(f"{d} from {b}" for b, d in dist)
+                + f" (map units; first two dimensions hold {held} of the association structure).",
+                f"感知定位图（{src}）上，{fb}与" + "、".join(f"{b}的距离为 {d}" for b, d in dist)
+                + f"（图上单位；前两个维度解释了关联结构的 {held}）。"),
+                {"pricing.positioning.inertia": figures["positioning"]["inertia"]}))
 
     @staticmethod
     def _messages(warehouse: Warehouse, config: Config, data: ChoiceData, best: LatentClassFit, names: list[str],
@@ -343,13 +358,14 @@ class Segments(Analysis):
             seg_rows = [r for r in rows if r["segment"] == seg]
             who = stp_table.set_index("segment")["who"].get(seg) if "who" in stp_table else None
             sl = Slots()
-            sl("themes", len(seg_rows), "count", f"tables.message_themes.{seg}")
             label = sl("segment", seg, "segment")
+            labels = (label, label)
             if isinstance(who, str):
-                label = f"{label} ({sl('who', who, 'phrase')})"
-            en, zh = zip(*(msg.theme_text(r, label, sl, i) for i, r in enumerate(seg_rows)), strict=True)
-            findings.append(Finding.of(f"segments.message_themes.{seg}", sl.template("; ".join(en) + ".",
-                                                                                     "；".join(zh) + "。")))
+                who_ = sl("who", who, "phrase")
+                labels = (f"{label} ({who_})", f"{label}（{who_}）")
+            en, zh = zip(*(msg.theme_text(r, labels, sl, i) for i, r in enumerate(seg_rows)), strict=True)
+            findings.append(Finding.of(f"segments.message_themes.{seg}", sl.template(
+                "; ".join(en) + ".", "；".join(zh) + "。"), {f"tables.message_themes.{seg}": len(seg_rows)}))
 
     def _behavioural(self, warehouse: Warehouse, config: Config) -> Section:
         """No conjoint: k-means segments of users on behaviour, with a bootstrap stability check."""
@@ -366,13 +382,18 @@ class Segments(Analysis):
                         " < 0.6); read the profiles as tendencies, not types")
         figures = {"behavioural_segments": {**report, "share": {r.segment: _r(r.share, 4) for r in prof.itertuples()},
                                             "features": list(X.columns)}}
-        findings = [Finding(
-            f"Without a conjoint, users fall into {report['k']} behavioural segments (silhouette "
-            f"{report['silhouette'][report['k']]:.2f}, bootstrap ARI {report['bootstrap_ari_mean']:.2f}): "
-            + "; ".join(f"{r.segment} ({r.share:.0%}): {r.profile}" for r in prof.itertuples()) + ".",
-            {"pricing.behavioural_segments.k": report["k"]},
-            text_zh=f"无联合分析数据时，用户按行为分为 {report['k']} 类"
-                    f"（自助法 ARI {report['bootstrap_ari_mean']:.2f}）。")]
+        sl, seg = Slots(), figures["behavioural_segments"]
+        k = sl("k", report["k"], "count", "pricing.behavioural_segments.k")
+        sil = sl("silhouette", report["silhouette"][report["k"]], "ratio")
+        ari = sl("ari", seg["bootstrap_ari_mean"], "ratio", "pricing.behavioural_segments.bootstrap_ari_mean")
+        parts = [(sl(f"segment{i}", r.segment, "segment"), sl(f"share{i}", seg["share"][r.segment], "pct",
+                                                              f"pricing.behavioural_segments.share.{r.segment}"),
+                  sl(f"profile{i}", r.profile, "text")) for i, r in enumerate(prof.itertuples())]
+        findings = [Finding.of("segments.behavioural", sl.template(
+            f"Without a conjoint, users fall into {k} behavioural segments (silhouette {sil}, bootstrap ARI {ari}): "
+            + "; ".join(f"{name} ({share}): {profile}" for name, share, profile in parts) + ".",
+            f"无联合分析数据时，用户按行为分为 {k} 类（轮廓系数 {sil}，自助法 ARI {ari}）："
+            + "；".join(f"{name}（{share}）" for name, share, _ in parts) + "。"))]
         return Section(self.name, self.title, figures=figures, title_zh=self.title_zh, warnings=warn,
                        findings=findings, tables={"behavioural_segments": prof,
                                                   "behavioural_membership": pd.DataFrame(

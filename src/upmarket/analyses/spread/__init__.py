@@ -15,11 +15,12 @@ import pandas as pd
 
 from upmarket.analyses.base import Analysis, Finding, Need, Section, drop_uncomputable, needs, register
 from upmarket.analyses.spread.cascades import METRICS, build_forest, cascade_table, forest_nodes, tree_metrics
-from upmarket.analyses.spread.creators import compare, leaderboard, post_frame, roi
+from upmarket.analyses.spread.creators import MIN_CLASSIFIED_SIZE, compare, leaderboard, post_frame, roi
 from upmarket.analyses.spread.seeding import seeding_effect
 from upmarket.analyses.spread.settings import SpreadSettings
 from upmarket.analyses.spread.topics import premium_skus, topic_table
 from upmarket.artefacts import Artefact, ArtefactContext
+from upmarket.estimation import CI_LEVEL
 from upmarket.findings import Slots
 from upmarket.warehouse.source import to_frame
 
@@ -64,25 +65,28 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
         shares = [s(f"viral{i}", float(r.viral_share), "pct", f"by_creator_type.{r.creator_type}.viral_share")
                   for i, r in enumerate(t.itertuples())]
         hi, lo = s("most", t.iloc[-1].creator_type, "code"), s("least", t.iloc[0].creator_type, "code")
+        size = s("min_size", MIN_CLASSIFIED_SIZE, "count")
         out.append(Finding.of("spread.viral_by_creator_type", s.template(
-            f"Posts by {hi} creators spread person-to-person most often ({shares[-1]} of their cascades of 10+ "
+            f"Posts by {hi} creators spread person-to-person most often ({shares[-1]} of their cascades of {size}+ "
             f"nodes are viral), posts by {lo} creators least ({shares[0]}: mostly broadcast straight from the "
             "account).",
-            f"{hi}类创作者的内容最常靠用户之间层层转发扩散（10 人以上的传播树中 {shares[-1]} 属于病毒式），"
+            f"{hi}类创作者的内容最常靠用户之间层层转发扩散（{size} 人以上的传播树中 {shares[-1]} 属于病毒式），"
             f"{lo}类最少（{shares[0]}，多为账号直接广播）。")))
     rt = tables.get("roi_by_creator_type")
     if rt is not None and len(rt):
         b = rt.iloc[0]
         s = Slots()
+        lv = s("level", CI_LEVEL, "level")
         for i, r in enumerate(rt.itertuples()):
-            s(f"roi{i}", round(float(r.gmv_per_cny), 3), "ratio", f"roi_by_creator_type.{r.creator_type}")
+            s(f"roi{i}", float(r.gmv_per_cny), "ratio", f"roi_by_creator_type.{r.creator_type}.gmv_per_cny")
         who = s("creator_type", b.creator_type, "code")
         lo, hi = s("roi_low", b.gmv_per_cny_low, "ratio"), s("roi_high", b.gmv_per_cny_high, "ratio")
         n = s("paid_posts", int(b.paid_posts), "count")
         out.append(Finding.of("spread.creator_roi", s.template(
-            f"Paid {who} posts returned the most sales per yuan of fee: {{roi0}} CNY of GMV per CNY (90% interval "
+            f"Paid {who} posts returned the most sales per yuan of fee: {{roi0}} CNY of GMV per CNY ({lv} interval "
             f"{lo}–{hi}, {n} paid posts).",
-            f"付费的{who}内容每元费用带来的成交最高：每元 {{roi0}} 元 GMV（90% 区间 {lo}–{hi}，共 {n} 条付费内容）。")))
+            f"付费的{who}内容每元费用带来的成交最高：每元 {{roi0}} 元 GMV（{lv} 区间 {lo}–{hi}，"
+            f"共 {n} 条付费内容）。")))
     topics = tables.get("topics")
     if topics is not None and len(topics):
         t = topics.iloc[0]
@@ -98,17 +102,19 @@ def findings(tables: dict[str, pd.DataFrame]) -> list[Finding]:
         for outcome, g in seed.groupby("outcome"):
             after = g[(g["day"] >= 0) & (g["day"] <= 7)]
             s = Slots()
-            m = s("lift", float(after["lift"].mean()), "pct+", f"seeding_effect.{outcome}.lift_day0_7")
+            lv = s("level", CI_LEVEL, "level")
+            lift = float(after["lift"].mean())  # a mean over days 0–7: cited as evidence, not a table cell
+            m = s("lift", lift, "pct+")
             lo, hi = s("lift_low", after["lift_low"].mean(), "pct+"), s("lift_high", after["lift_high"].mean(), "pct+")
             what = s("outcome", outcome, "text")
             zh_outcome = "搜索" if outcome == "searches" else "订单"
             out.append(Finding.of(f"spread.seeding.{outcome}", s.template(
                 f"In the week after a post features a SKU, its daily {what} run {m} of an average day above matched "
-                f"days without posts (day-by-day 90% intervals averaging {lo} to {hi}). This is observational: posts "
+                f"days without posts (day-by-day {lv} intervals averaging {lo} to {hi}). This is observational: posts "
                 "are timed to expected demand, so it is an association, not proof.",
                 f"内容种草某款 SKU 后的一周内，该 SKU 每日{zh_outcome}比无内容的对照日高出平均日水平的 {m}"
-                f"（逐日 90% 区间平均为 {lo} 至 {hi}）。这是观察性结果：内容投放常选在需求本就上升时，"
-                "只能说明相关，不能证明因果。")))
+                f"（逐日 {lv} 区间平均为 {lo} 至 {hi}）。这是观察性结果：内容投放常选在需求本就上升时，"
+                "只能说明相关，不能证明因果。"), {f"seeding_effect.{outcome}.lift_day0_7": lift}))
     return out
 
 

@@ -36,6 +36,7 @@ from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.settings import N_BOOT, VoiceSettings
 from upmarket.analyses.voice.text import normalise
 from upmarket.artefacts import Artefact, ArtefactContext
+from upmarket.findings import Slots
 from upmarket.warehouse.source import to_frame
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
 
 ASSOC_SAMPLE = 100_000
+DRIVERS_LEVEL = 0.9
+"""The level of the key drivers' intervals (``drivers.Z90``), as the findings name it."""
 
 
 def ratio_parts(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -275,7 +278,7 @@ class Voice(Analysis):
             for r in posts.itertuples():
                 if r.brand in figures and np.isfinite(r.value_framing):
                     figures[r.brand]["posts_value_framing"] = _r(r.value_framing)
-            findings.extend(self._posts_findings(posts, config.focal_brand))
+            findings.extend(self._posts_findings(posts, config.focal_brand, figures))
         return Section(name=self.name, title=self.title, title_zh=self.title_zh, figures=figures, tables=tables,
                        findings=findings, warnings=warnings)
 
@@ -288,39 +291,40 @@ class Voice(Analysis):
         return weighted_log_odds(counts).rename(columns={"group": "brand"})
 
     @staticmethod
-    def _posts_findings(posts: pd.DataFrame, focal: str | None) -> list[Finding]:
+    def _posts_findings(posts: pd.DataFrame, focal: str | None, figures: dict[str, Any]) -> list[Finding]:
         p = posts.set_index("brand")
-        if focal not in p.index or not np.isfinite(p.loc[focal, "value_framing"]):
+        v = (figures.get(focal) or {}).get("posts_value_framing")
+        if focal not in p.index or v is None:
             return []
-        v, q = float(p.loc[focal, "value_framing"]), p.loc[focal, "quote"]
         rivals = p.drop(index=focal)["value_framing"].dropna()
-        vs = f", against {rivals.mean():.0%} for its rivals" if len(rivals) else ""
-        vs_zh = f"，竞品平均为{rivals.mean():.0%}" if len(rivals) else ""
-        return [Finding(
-            f"In social posts, {v:.0%} of {focal}'s framed posts argue from value for money{vs}." + _eg(q),
-            {f"voice.{focal}.posts_value_framing": v},
-            f"社交内容中，{focal}带框架的内容有{v:.0%}从性价比出发{vs_zh}。" + _eg(q, zh=True),
-        )]
+        s = Slots()
+        fb, vs = s("brand", focal, "brand"), s("framing", v, "pct", f"voice.{focal}.posts_value_framing")
+        rm = s("rivals", float(rivals.mean()), "pct") if len(rivals) else ""
+        return [Finding.of("voice.posts_framing", s.template(
+            f"In social posts, {vs} of {fb}'s framed posts argue from value for money"
+            + (f", against {rm} for its rivals." if rm else ".") + _eg(s, p.loc[focal, "quote"]),
+            f"社交内容中，{fb}带框架的内容有{vs}从性价比出发" + (f"，竞品平均为{rm}。" if rm else "。")
+            + _eg(s, p.loc[focal, "quote"], zh=True)))]
 
     @staticmethod
     def _findings(figures: dict[str, Any], config: Config, tables: dict[str, pd.DataFrame], df: pd.DataFrame,
                   scored: Scored) -> list[Finding]:
-        """Findings for the focal brand, each with one real review as evidence."""
+        """Findings for the focal brand as templates, each with one real review as evidence (a text slot)."""
         out = []
         focal = config.focal_brand
         s = scored.sentiment
         vf = {b: f["value_framing"] for b, f in figures.items() if "value_framing" in f}
         if focal in vf and len(vf) > 1:
             rivals = {b: v for b, v in vf.items() if b != focal}
-            mean_r = float(np.mean(list(rivals.values())))
             quote = _quote(df, focal, (s["frame"] == 1).to_numpy())
-            out.append(Finding(
-                f"{vf[focal]:.0%} of {focal}'s framed opinions argue from value for money, against {mean_r:.0%} "
-                f"on average for its rivals." + _eg(quote),
-                {f"voice.{focal}.value_framing": vf[focal],
-                 **{f"voice.{b}.value_framing": v for b, v in rivals.items()}},
-                f"{focal}的带框架评价中有{vf[focal]:.0%}从性价比出发，竞品平均为{mean_r:.0%}。" + _eg(quote, zh=True),
-            ))
+            sl = Slots()
+            fb, fv = sl("brand", focal, "brand"), sl("framing", vf[focal], "pct", f"voice.{focal}.value_framing")
+            rm = sl("rivals", float(np.mean(list(rivals.values()))), "pct")
+            out.append(Finding.of("voice.value_framing", sl.template(
+                f"{fv} of {fb}'s framed opinions argue from value for money, against {rm} on average for its "
+                "rivals." + _eg(sl, quote),
+                f"{fb}的带框架评价中有{fv}从性价比出发，竞品平均为{rm}。" + _eg(sl, quote, zh=True)),
+                {f"voice.{b}.value_framing": v for b, v in rivals.items()}))
         if focal in figures:
             asp = {a: v for a, v in figures[focal]["aspects"].items() if v is not None}
             if asp:
@@ -330,22 +334,26 @@ class Voice(Analysis):
                     a.loc[(a["aspect"] == best) & (a["polarity"] > 0), "review_id"]).to_numpy())
                 q_worst = _quote(df, focal, s["review_id"].isin(
                     a.loc[(a["aspect"] == worst) & (a["polarity"] < 0), "review_id"]).to_numpy())
-                out.append(Finding(
-                    f"{focal}'s strongest aspect is {best} ({asp[best]:.0%} positive){_eg(q_best, ';')} its weakest "
-                    f"{worst} ({asp[worst]:.0%} positive)." + _eg(q_worst),
-                    {f"voice.{focal}.aspects.{best}": asp[best], f"voice.{focal}.aspects.{worst}": asp[worst]},
-                    f"{focal}口碑最好的方面是{best}（{asp[best]:.0%}正面）{_eg(q_best, '；', zh=True)}最弱的是{worst}"
-                    f"（{asp[worst]:.0%}正面）。" + _eg(q_worst, zh=True),
-                ))
+                sl = Slots()
+                fb = sl("brand", focal, "brand")
+                ba, bv = sl("best", best, "code"), sl("best_share", asp[best], "pct", f"voice.{focal}.aspects.{best}")
+                wa, wv = sl("worst", worst, "code"), sl("worst_share", asp[worst], "pct",
+                                                        f"voice.{focal}.aspects.{worst}")
+                out.append(Finding.of("voice.aspects", sl.template(
+                    f"{fb}'s strongest aspect is {ba} ({bv} positive){_eg(sl, q_best, ';', name='quote_best')} its "
+                    f"weakest {wa} ({wv} positive)." + _eg(sl, q_worst, name="quote_worst"),
+                    f"{fb}口碑最好的方面是{ba}（{bv}正面）{_eg(sl, q_best, '；', zh=True, name='quote_best')}最弱的是"
+                    f"{wa}（{wv}正面）。" + _eg(sl, q_worst, zh=True, name="quote_worst"))))
         assoc = tables.get("voice_associations")
         if assoc is not None and focal in set(assoc["brand"]):
             terms = assoc.loc[assoc["brand"] == focal].sort_values("rank")["term"].head(5).tolist()
             q = _quote(df, focal, mentions(scored.texts, terms[:1]) if terms else None)
-            out.append(Finding(
-                f"The terms most distinctively tied to {focal} against its rivals: {', '.join(terms)}." + _eg(q),
-                {f"voice_associations.{focal}": terms},
-                f"与竞品相比，最能区分{focal}的词是：{'、'.join(terms)}。" + _eg(q, zh=True),
-            ))
+            sl = Slots()
+            fb, words = sl("brand", focal, "brand"), [sl(f"term{i}", t, "text") for i, t in enumerate(terms)]
+            out.append(Finding.of("voice.associations", sl.template(
+                f"The terms most distinctively tied to {fb} against its rivals: {', '.join(words)}." + _eg(sl, q),
+                f"与竞品相比，最能区分{fb}的词是：{'、'.join(words)}。" + _eg(sl, q, zh=True)),
+                {f"voice_associations.{focal}": terms}))
         drv = tables.get("voice_drivers")
         if drv is not None and focal in set(drv["brand"]):
             d = drv[(drv["brand"] == focal) & (drv["opinion"] == "negative") & (drv["ci_high"] < 0)]
@@ -354,13 +362,18 @@ class Voice(Analysis):
                 a = scored.aspects
                 q = _quote(df, focal, s["review_id"].isin(
                     a.loc[(a["aspect"] == top["aspect"]) & (a["polarity"] < 0), "review_id"]).to_numpy())
-                out.append(Finding(
-                    f"A negative opinion on {top['aspect']} costs {focal} the most stars: {top['effect']:+.2f} "
-                    f"(90% interval {top['ci_low']:+.2f} to {top['ci_high']:+.2f})." + _eg(q),
-                    {f"voice_drivers.{focal}.{top['aspect']}.negative": float(top["effect"])},
-                    f"对{top['aspect']}的负面评价对{focal}星级的拖累最大：{top['effect']:+.2f}星"
-                    f"（90%区间 {top['ci_low']:+.2f} 至 {top['ci_high']:+.2f}）。" + _eg(q, zh=True),
-                ))
+                sl = Slots()
+                key = f"voice_drivers.{focal}.{top['aspect']}.negative"
+                fb, asp_ = sl("brand", focal, "brand"), sl("aspect", top["aspect"], "code")
+                eff = sl("effect", float(top["effect"]), "ratio+", f"{key}.effect")
+                lo = sl("effect_low", float(top["ci_low"]), "ratio+", f"{key}.ci_low")
+                hi = sl("effect_high", float(top["ci_high"]), "ratio+", f"{key}.ci_high")
+                lv = sl("level", DRIVERS_LEVEL, "level")
+                out.append(Finding.of("voice.drivers", sl.template(
+                    f"A negative opinion on {asp_} costs {fb} the most stars: {eff} ({lv} interval {lo} to {hi})."
+                    + _eg(sl, q),
+                    f"对{asp_}的负面评价对{fb}星级的拖累最大：{eff}星（{lv}区间 {lo} 至 {hi}）。"
+                    + _eg(sl, q, zh=True))))
         iss = tables.get("voice_issues")
         if iss is not None and len(iss) and iss["jump"].any():
             j = iss[iss["jump"]].sort_values("mentions", ascending=False).iloc[0]
@@ -368,21 +381,25 @@ class Voice(Analysis):
             hit = mentions(scored.texts, ISSUES[j["issue"]]) & week & (s["score"] < 0.5).to_numpy()
             q = _quote(df, j["brand"], hit)
             wk = pd.Timestamp(j["week"]).date()
-            out.append(Finding(
-                f"Issues watch: {j['brand']} reviews naming {j['issue']} jumped to {int(j['mentions'])} in the week "
-                f"of {wk} (trailing mean {j['baseline']:.1f})." + _eg(q),
-                {f"voice_issues.{j['brand']}.{j['issue']}.{wk}": int(j["mentions"])},
-                f"问题监测：{j['brand']}提及{j['issue']}的负面评价在{wk}当周升至{int(j['mentions'])}条"
-                f"（此前均值{j['baseline']:.1f}）。" + _eg(q, zh=True),
-            ))
+            sl = Slots()
+            key = f"voice_issues.{j['brand']}.{j['issue']}.{wk}"
+            br, issue, when = sl("brand", j["brand"], "brand"), sl("issue", j["issue"], "text"), sl("week", str(wk),
+                                                                                                   "text")
+            n = sl("mentions", int(j["mentions"]), "count", f"{key}.mentions")
+            base = sl("baseline", float(j["baseline"]), "number", f"{key}.baseline")
+            out.append(Finding.of("voice.issues", sl.template(
+                f"Issues watch: {br} reviews naming {issue} jumped to {n} in the week of {when} (trailing mean "
+                f"{base})." + _eg(sl, q),
+                f"问题监测：{br}提及{issue}的负面评价在{when}当周升至{n}条（此前均值{base}）。" + _eg(sl, q, zh=True))))
         return out
 
 
-def _eg(quote: str | None, end: str = "", zh: bool = False) -> str:
-    """' E.g. “…”' (or '例：“…”') when there is a quote, plus ``end``."""
+def _eg(s: Slots, quote: str | None, end: str = "", zh: bool = False, name: str = "quote") -> str:
+    """' E.g. “{quote}”' (or '例：“{quote}”') when there is a quote, its text a slot, plus ``end``."""
     if not quote:
         return end
-    return (f"例：“{quote}”" if zh else f" E.g. “{quote}”") + end
+    q = s(name, str(quote), "text")
+    return (f"例：“{q}”" if zh else f" E.g. “{q}”") + end
 
 
 def _quote(df: pd.DataFrame, brand: str, mask: np.ndarray | None) -> str | None:
