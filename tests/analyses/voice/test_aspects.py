@@ -18,6 +18,14 @@ def test_lexicon_negation():
     assert pol.tolist() == [1, -1, 1, 1, -1, 0]
 
 
+def test_lexicon_reads_low_value_and_degree_hao_as_complaints():
+    """性价比不高 / 性价比低 hold no opinion word but are complaints; 好 before a complaint word is a degree adverb
+    (好慢 = very slow), while 还好 / 好坏 / 性价比高 keep their readings."""
+    pol = lexicon_polarity(["性价比不高", "感觉性价比太低了", "性价比很高", "速度反应好慢的", "好卡", "拍照好清晰",
+                            "好坏参半", "性价比还算高"])
+    assert pol.tolist() == [-1, -1, 1, -1, -1, 1, 0, 1]
+
+
 def test_aspect_polarity_with_contrast_and_negation(shipped):
     texts = normalise(["拍照很清晰，但是发热很严重", "系统一点也不卡，续航太差了", "客服态度很好"]).texts
     a = extract_aspects(texts, shipped)

@@ -102,7 +102,7 @@ def test_mixed_flag_on_hand_labelled_real_reviews(shipped, corpus):
     y, flagged = hl["hand_label"].to_numpy(), s["mixed"].to_numpy(bool)
     three = np.where(flagged, 0, s["label"].to_numpy())
     assert flagged[y == 0].mean() >= 1 / 3  # recall of the mixed reviews (measured 0.40)
-    assert (y[flagged] == 0).mean() >= 0.6  # precision (measured 0.75; base rate 0.19)
+    assert (y[flagged] == 0).mean() >= 0.6  # precision (measured 0.67; base rate 0.19)
     assert (three == y).mean() > (s["label"].to_numpy() == y).mean()  # the flag adds to a binary label
 
 

@@ -33,16 +33,17 @@ def held_out_predictions():
     return test, ours, baseline
 
 
-def test_shipped_label_never_clearly_behind_tfidf_and_ahead_pooled(held_out_predictions):
-    """On every corpus the 90 % paired interval of (shipped − TF-IDF + LR) reaches above 0, and the pooled
-    difference is above 0 beyond its interval. A point estimate ≥ 0 on every corpus is not asserted: the
-    shipped model is behind on hotels (−0.56 points, inside the noise). docs/voice.md has the candidate that
-    is ahead on all 10 and why it does not ship."""
+def test_shipped_label_at_least_as_accurate_as_tfidf_on_every_corpus(held_out_predictions):
+    """On every corpus the shipped label is at least as accurate as TF-IDF + LR by the point estimate (measured: ahead
+    on 9, level on hotels, 37 / 37 discordant texts), ahead beyond the 90 % paired interval on at least half of
+    them (measured 6), and ahead beyond its interval pooled (+0.94 points [+0.59, +1.28]). "Ahead beyond the interval
+    on every corpus" is not claimed: on the small corpora the two disagree on too few texts (docs/voice.md)."""
     test, ours, baseline = held_out_predictions
     y = test["label"].to_numpy()
     table = paired_table(y, ours, baseline, test["corpus"].to_numpy(), level=0.9, n_boot=2000, seed=0)
     assert len(table) == 10
-    behind = table[table["ci_high"] <= 0]
-    assert behind.empty, f"shipped model clearly behind TF-IDF + LR on: {behind[['group', 'acc_a', 'acc_b']]}"
-    assert (table["diff"] > 0).sum() >= 7  # ahead by the point estimate on most corpora (measured: 8)
+    behind = table[table["diff"] < 0]
+    assert behind.empty, f"shipped model behind TF-IDF + LR on: {behind[['group', 'acc_a', 'acc_b', 'b', 'c']]}"
+    assert (table["diff"] > 0).sum() >= 9, table[["group", "diff", "b", "c"]]
+    assert (table["ci_low"] > 0).sum() >= 5, table[["group", "diff", "ci_low", "ci_high"]]
     assert paired_comparison(y, ours, baseline, level=0.9, n_boot=2000, seed=0)["ci_low"] > 0
