@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from upmarket.report.i18n import code
 from upmarket.strategy import build_strategy
 from upmarket.strategy.belief import compare, rivals, tiers, trend_periods
 from upmarket.strategy.finding import lookup, uncited_numbers
@@ -267,6 +268,10 @@ def test_promotion_language_leads_with_valued_strengths_and_avoids_gaps_and_valu
     assert all("Xiaomi" in line and line.startswith("【") for c in cells.values() for line in c["copy_zh"])
     assert cells[("seg-b", "tier5", "douyin")]["wording"] == "flagship + subsidy"
     assert cells[("seg-b", "all", "douyin")]["wording"] == "flagship"
+    # labels come from the report's one catalogue (report.i18n), in both languages
+    assert cam["lead"][0]["theme_zh"] == code("camera", "zh") == "拍照"
+    assert cam["label_zh"] == "seg-b × 全部城市 × 抖音"
+    assert cells[("seg-b", "tier5", "douyin")]["label"] == "seg-b × tier-five and smaller cities × Douyin"
     for f in lang.values():
         assert uncited_numbers(f["text"], f["evidence"]) == [] and uncited_numbers(f["text_zh"], f["evidence"]) == []
 
