@@ -349,3 +349,10 @@ def test_cannibalisation_says_the_share_among_sales_that_stay_in_the_category() 
     assert "9.9% of those that stay with a phone brand" in finding["text"]
     assert finding["evidence"]["pricing.diversion_inside.Xiaomi.Redmi"] == 0.0991
     assert "留在品类内" in finding["text_zh"]
+
+
+def test_the_attractiveness_formula_reads_in_chinese_with_full_width_brackets() -> None:
+    from upmarket.strategy.stp import formula_zh
+
+    got = formula_zh("A = 0.30·size + 0.70·wtp_focal (each min–max scaled over segments)")
+    assert got == "A = 0.30·规模 + 0.70·品牌支付意愿（各项在人群间做最小–最大归一化）"

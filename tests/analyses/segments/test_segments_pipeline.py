@@ -60,3 +60,10 @@ def test_stp_map_and_messages_reach_results(tiny_segments):
     for f in named:
         assert re.search(r"-driven|-sensitive|brand-driven|respondents", f.text_zh) is None, f.text_zh
         assert f.template.render("zh") == f.text_zh
+    # a target's over-represented profile goes in brackets: ASCII in English, full-width in Chinese
+    profiled = [f for f in sec.findings
+                if (f.id or "").startswith("segments.message_themes.") and "who" in f.template.slots]
+    assert profiled, "the tiny twin has users, so each target segment has a profile"
+    for f in profiled:
+        assert "{segment} ({who})" in f.template.en and "{segment}（{who}）" in f.template.zh
+        assert "(" not in f.template.zh.replace("（", "")

@@ -344,10 +344,11 @@ class Segments(Analysis):
             who = stp_table.set_index("segment")["who"].get(seg) if "who" in stp_table else None
             sl = Slots()
             sl("themes", len(seg_rows), "count", f"tables.message_themes.{seg}")
-            label = sl("segment", seg, "segment")
+            label = label_zh = sl("segment", seg, "segment")
             if isinstance(who, str):
-                label = f"{label} ({sl('who', who, 'phrase')})"
-            en, zh = zip(*(msg.theme_text(r, label, sl, i) for i, r in enumerate(seg_rows)), strict=True)
+                who_slot = sl("who", who, "phrase")
+                label, label_zh = f"{label} ({who_slot})", f"{label}（{who_slot}）"
+            en, zh = zip(*(msg.theme_text(r, label, sl, i, label_zh) for i, r in enumerate(seg_rows)), strict=True)
             findings.append(Finding.of(f"segments.message_themes.{seg}", sl.template("; ".join(en) + ".",
                                                                                      "；".join(zh) + "。")))
 

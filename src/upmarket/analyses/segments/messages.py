@@ -97,9 +97,10 @@ def themes(segment: str, imp: pd.Series, evidence: pd.DataFrame | None, n_lead: 
     return out
 
 
-def theme_text(t: dict, segment: str, slots: Slots, i: int) -> tuple[str, str]:
-    """English and Chinese template pieces for a theme (``segment`` is the segment's placeholder), its figures in
-    ``slots`` under index ``i``."""
+def theme_text(t: dict, segment: str, slots: Slots, i: int, segment_zh: str | None = None) -> tuple[str, str]:
+    """English and Chinese template pieces for a theme (``segment`` is the segment's placeholder, ``segment_zh``
+    its Chinese form when it differs, e.g. full-width brackets), its figures in ``slots`` under index ``i``."""
+    zh = segment if segment_zh is None else segment_zh
     asp, imp = slots(f"aspect{i}", t["aspect"], "code"), slots(f"importance{i}", t["importance"], "pct")
     if t["theme"] == "lead":
         praise = slots(f"praise{i}", t["praise_share"], "pct") if not np.isnan(t["praise_share"]) else None
@@ -107,8 +108,8 @@ def theme_text(t: dict, segment: str, slots: Slots, i: int) -> tuple[str, str]:
         ph = slots(f"phrases{i}", t["phrases"], "text") if t.get("phrases") else None
         return (f"{segment}: lead with {asp} — {imp} of what the segment weighs{ev}"
                 + (f" (e.g. {ph})" if ph else ""),
-                f"{segment}：主打{asp}（占该人群决策权重 {imp}" + (f"，评论好评率 {praise}" if praise else "") + "）"
+                f"{zh}：主打{asp}（占该人群决策权重 {imp}" + (f"，评论好评率 {praise}" if praise else "") + "）"
                 + (f"，如“{ph}”" if ph else ""))
     why = slots(f"why{i}", t["why"], "text")
     return (f"{segment}: avoid {asp} framing — {why} (importance {imp})",
-            f"{segment}：避免以{asp}为卖点（决策权重 {imp}）")
+            f"{zh}：避免以{asp}为卖点（决策权重 {imp}）")
