@@ -95,4 +95,4 @@ def test_shared_builders_draw_a_closed_band_and_both_sides_of_a_flow() -> None:
     sankey = fig.data[0]
     assert list(sankey.node.label) == ["Xiaomi (before)", "Apple (before)", "Xiaomi (after)", "Apple (after)"]
     assert list(sankey.link.target) == [3, 3] and list(sankey.link.customdata) == [0.4, 0.6]
-    assert chart_label("Xiaomi (after)", "zh") == "Xiaomi（换机后）"
+    assert chart_label("Xiaomi (after)", "zh") == chart_label("Xiaomi (next)", "zh") == "Xiaomi（换机后）"

@@ -88,7 +88,7 @@ def chart_label(text: str, lang: str) -> str:
     band = re.fullmatch(r"(.+) \((median)\)|(.+) (\d+) ?%", text)  # a forecast fan's median and interval
     if band:
         return f"{band[1]}（中位数）" if band[1] else f"{band[3]} {band[4]}% 区间"
-    side = re.fullmatch(r"(.+) \((before|after)\)", text)  # a switching Sankey's two sides
+    side = re.fullmatch(r"(.+) \((before|after|next)\)", text)  # a switching Sankey's two sides
     if side:
         return f"{side[1]}（{'换机前' if side[2] == 'before' else '换机后'}）"
     week = re.fullmatch(r"(\w+) \(week w(\+1)?\)", text)  # a stage flow's two weeks
