@@ -12,25 +12,13 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 
 from upmarket.analyses.mix.model import LiftTest, MixData, fit
 from upmarket.analyses.mix.plan import roi_table, unidentified
-from upmarket.twin.mix import simulate_mix
+from upmarket.twin.mix import mix_data
 from upmarket.twin.run import OBS_END, OBS_START
 
 DEMO_SEED = 7
-
-
-def series(rng: np.random.Generator, **kw) -> tuple[MixData, dict, list[LiftTest]]:
-    sp, kpi, truth = simulate_mix(rng, **kw)
-    wide = sp.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum")
-    controls = kpi[["avg_price", "promo_days", "competitor_launch", "subsidy"]].astype(float)
-    data = MixData(pd.DatetimeIndex(pd.to_datetime(wide.index)), tuple(wide.columns), wide.to_numpy(float),
-                   kpi["gmv"].to_numpy(float), controls.reset_index(drop=True))
-    tests = [LiftTest(t["channel"], pd.Timestamp(t["start"]), pd.Timestamp(t["end"]), t["lift"], t["lift_se"])
-             for t in truth["lift_tests"]]
-    return data, truth, tests
 
 
 def report(label: str, data: MixData, truth: dict, tests: list[LiftTest], **options) -> list[float]:
@@ -55,9 +43,9 @@ def main(scale: float = 1.0, seeds: list[int] | None = None) -> dict[str, float]
     seeds = seeds if seeds is not None else list(range(max(1, round(6 * scale))))
     errors: list[float] = []
     for seed in seeds:
-        errors += report(f"seed {seed}", *series(np.random.default_rng(seed)), n_draws=400, starts=2, seed=seed)
+        errors += report(f"seed {seed}", *mix_data(np.random.default_rng(seed)), n_draws=400, starts=2, seed=seed)
     demo_rng = np.random.default_rng(np.random.SeedSequence(DEMO_SEED).spawn(9)[4])
-    errors += report("demo twin", *series(demo_rng, start=OBS_START, end=OBS_END))
+    errors += report("demo twin", *mix_data(demo_rng, start=OBS_START, end=OBS_END))
     e = np.abs(errors)
     print(f"within 30 %: {np.sum(e <= 0.3)} of {len(e)}; median |error| {np.median(e):.1%}; max {e.max():.1%}")
     return {"roi_within_30pct": float(np.mean(e <= 0.3)), "median_abs_error": float(np.median(e)),

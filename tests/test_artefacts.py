@@ -218,3 +218,28 @@ def test_a_model_made_in_a_run_is_reused_by_key_and_remade_when_an_option_change
         assert changed.produce("model", make).meta["n"] == 2 and changed.records["model"]["how"] == "computed"
         with pytest.raises(UndeclaredArtefactError, match="made by its producing analysis' run"):
             ArtefactStore(wh, config, graph).get("model")  # nothing saved, and no run made it
+
+
+def test_the_mix_model_key_moves_with_the_lift_test_file(tmp_path: Path) -> None:
+    """The mix fit reads ``lift_tests.csv`` beside the tables: a new, edited or removed file is a new key, the same
+    bytes the same key, and another artefact's key does not move with it."""
+    csv = tmp_path / "lift_tests.csv"
+    with Warehouse(tmp_path / ".upmarket.duckdb") as wh:
+        config = Config()
+
+        def keys() -> tuple[str, str]:
+            store = store_for(wh, config)
+            return store.key("mix_model"), store.key("latent_classes")
+
+        absent, other = keys()
+        csv.write_text("channel,start,end,lift\njd_ads,2024-03-04,2024-04-28,1000000\n", encoding="utf-8")
+        one = keys()
+        csv.write_text("channel,start,end,lift\njd_ads,2024-03-04,2024-04-28,2000000\n", encoding="utf-8")
+        two = keys()
+        csv.write_text("channel,start,end,lift\njd_ads,2024-03-04,2024-04-28,1000000\n", encoding="utf-8")
+        again = keys()
+        renamed = replace(config, analysis_options={"mix": {"lift_tests_file": "elsewhere.csv"}})
+        elsewhere = store_for(wh, renamed).key("mix_model")
+    assert len({absent, one[0], two[0], elsewhere}) == 4
+    assert again == one
+    assert other == one[1] == two[1], "latent_classes reads no lift tests"

@@ -79,6 +79,8 @@ class Artefact:
     ``compute=None``: the producing analysis makes the value inside its run (:meth:`ArtefactView.produce`: a
     fitted model it saves for the dashboard); the store keys, saves and reloads it like any other.
     ``persist=False`` keeps a value that cannot be written in the saved format in memory only.
+    ``files(warehouse, config)`` names files outside the tables that the value also reads (the mix model's
+    ``lift_tests.csv`` in the dataset folder): their contents go into the key, so an edited file is refitted.
     """
 
     name: str
@@ -88,6 +90,7 @@ class Artefact:
     inputs: tuple[str, ...] = ()
     doc: str = ""
     persist: bool = True
+    files: Callable[[Warehouse, Config], Iterable[Path]] | None = None
 
 
 @dataclass
@@ -175,6 +178,11 @@ def data_state(warehouse: Warehouse, tables: Iterable[str]) -> dict[str, list[st
     return out
 
 
+def file_state(paths: Iterable[Path]) -> dict[str, str]:
+    """Per side file, the SHA-256 of its bytes, or "absent" (a file that appears or goes changes the key too)."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "absent" for p in paths}
+
+
 def setting_values(config: Config, settings: Iterable[str]) -> dict[str, Any]:
     """The values of ``settings``: a config field by its name, else that option section (all of it, resolved by
     the analysis' settings class, so writing a default out does not change a key)."""
@@ -242,11 +250,14 @@ class ArtefactStore:
             art = self._declared(name)
             if self.warehouse is None or self.config is None:
                 raise RuntimeError(f"artefact {name}: a store without a warehouse and config can only load")
-            self._keys[name] = fingerprint({
+            described: dict[str, Any] = {
                 "artefact": name, "package": package_state(),
                 "data": data_state(self.warehouse, art.reads),
                 "settings": setting_values(self.config, art.settings),
-                "inputs": {i: self.key(i) for i in art.inputs}})
+                "inputs": {i: self.key(i) for i in art.inputs}}
+            if art.files is not None:  # only then: other artefacts keep the keys they were saved with
+                described["files"] = file_state(art.files(self.warehouse, self.config))
+            self._keys[name] = fingerprint(described)
         return self._keys[name]
 
     def _declared(self, name: str) -> Artefact:

@@ -189,6 +189,7 @@ ACCESS: list[tuple[str, Callable[[Any], Any]]] = [
         src, {"device_history": True, "posts": True, "reviews": True})),
     ("segments.reviews_with_brand", lambda src: reviews_with_brand(src).select("review_id", "brand").to_pandas()),
     ("spread.daily_counts", lambda src: (daily_counts(src, "units"), daily_counts(src, "searches"))),
+    ("segments.post_brand_topics", post_brand_topics),
 ]
 
 
@@ -201,12 +202,11 @@ def test_data_access_is_equal_on_duckdb_and_polars(engines, name, access):
     assert_same(duck, other, name)
 
 
-# Data access that Ibis' Polars backend cannot compile (window functions, lists of unequal length unnested side by
-# side): it must refuse with an error, never return other numbers. Spark runs these (the funnel's Spark test).
+# Data access that Ibis' Polars backend cannot compile (window functions): it must refuse with an error, never return
+# other numbers. Spark runs these (the funnel's Spark test).
 POLARS_REFUSES: list[tuple[str, Callable[[Any], Any]]] = [
     ("equity.reach", lambda src: dimensions.reach(src, BRANDS, True, True, True)),
     ("equity.repeat_purchases", lambda src: transition_counts(src, source="orders")),
-    ("segments.post_brand_topics", post_brand_topics),
 ]
 
 

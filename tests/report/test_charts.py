@@ -81,3 +81,18 @@ def test_sections_without_tables_draw_nothing() -> None:
     """A section whose tables were not saved (figures only) draws nothing rather than failing."""
     for section in BUILDERS:
         assert section_charts(section, {"focal_brand": "Xiaomi"}, {}, "zh") == [], section
+
+
+def test_shared_builders_draw_a_closed_band_and_both_sides_of_a_flow() -> None:
+    """base.interval_band (launch fan, spread seeding, mix forecast) and base.two_sided_sankey (switching, stage
+    flow): the band runs out along the high bound and back along the low one; targets sit on the right side."""
+    from upmarket.report.charts.base import chart_label, interval_band, two_sided_sankey
+
+    band = interval_band([1, 2, 3], [0.0, 1.0, 2.0], [5.0, 6.0, 7.0], "a 90 %", opacity=0.3)
+    assert list(band.x) == [1, 2, 3, 3, 2, 1] and list(band.y) == [5.0, 6.0, 7.0, 2.0, 1.0, 0.0]
+    assert band.fill == "toself" and band.line.width == 0 and band.opacity == 0.3
+    fig = two_sided_sankey(["Xiaomi", "Apple"], ("before", "after"), [0, 1], [1, 1], [3.0, 4.0], customdata=[0.4, 0.6])
+    sankey = fig.data[0]
+    assert list(sankey.node.label) == ["Xiaomi (before)", "Apple (before)", "Xiaomi (after)", "Apple (after)"]
+    assert list(sankey.link.target) == [3, 3] and list(sankey.link.customdata) == [0.4, 0.6]
+    assert chart_label("Xiaomi (after)", "zh") == chart_label("Xiaomi (next)", "zh") == "Xiaomi（换机后）"

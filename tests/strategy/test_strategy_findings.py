@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from upmarket.report.i18n import code
 from upmarket.strategy import build_strategy
 from upmarket.strategy.belief import compare, rivals, tiers, trend_periods
 from upmarket.strategy.finding import lookup, uncited_numbers
@@ -267,6 +268,10 @@ def test_promotion_language_leads_with_valued_strengths_and_avoids_gaps_and_valu
     assert all("Xiaomi" in line and line.startswith("【") for c in cells.values() for line in c["copy_zh"])
     assert cells[("seg-b", "tier5", "douyin")]["wording"] == "flagship + subsidy"
     assert cells[("seg-b", "all", "douyin")]["wording"] == "flagship"
+    # labels come from the report's one catalogue (report.i18n), in both languages
+    assert cam["lead"][0]["theme_zh"] == code("camera", "zh") == "拍照"
+    assert cam["label_zh"] == "seg-b × 全部城市 × 抖音"
+    assert cells[("seg-b", "tier5", "douyin")]["label"] == "seg-b × tier-five and smaller cities × Douyin"
     for f in lang.values():
         assert uncited_numbers(f["text"], f["evidence"]) == [] and uncited_numbers(f["text_zh"], f["evidence"]) == []
 
@@ -344,3 +349,10 @@ def test_cannibalisation_says_the_share_among_sales_that_stay_in_the_category() 
     assert "9.9% of those that stay with a phone brand" in finding["text"]
     assert finding["evidence"]["pricing.diversion_inside.Xiaomi.Redmi"] == 0.0991
     assert "留在品类内" in finding["text_zh"]
+
+
+def test_the_attractiveness_formula_reads_in_chinese_with_full_width_brackets() -> None:
+    from upmarket.strategy.stp import formula_zh
+
+    got = formula_zh("A = 0.30·size + 0.70·wtp_focal (each min–max scaled over segments)")
+    assert got == "A = 0.30·规模 + 0.70·品牌支付意愿（各项在人群间做最小–最大归一化）"

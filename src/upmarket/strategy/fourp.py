@@ -3,6 +3,8 @@ what it read) and returns findings, or raises ``Missing`` / ``Suppress`` with th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from upmarket.strategy.belief import compare, enough, has_width, tiers, trend_periods
 from upmarket.strategy.context import Context, Suppress
 from upmarket.strategy.finding import Cite, Finding, Missing, lookup
@@ -239,6 +241,20 @@ def price_plan_bounds(c: Cite, ctx: Context) -> list[Finding]:
     return out
 
 
+def _best_worst(best: list[str], worst: list[str], part: Callable[[int, str], tuple[str, ...]], en: str,
+                zh: str) -> tuple[str, str, str, str]:
+    """A ranking's top and bottom groups as lists to quote, (best, worst) in English then Chinese.
+
+    ``part(i, key)`` cites one member's slots (called once per member, best first, so the evidence order is
+    fixed); ``en``/``zh`` format them. Shared by the platform, city-tier and channel-ROI rankings."""
+    parts = {k: part(i, k) for i, k in enumerate(best + worst)}
+
+    def joined(keys: list[str], fmt: str, sep: str) -> str:
+        return sep.join(fmt.format(*parts[k]) for k in keys)
+
+    return joined(best, en, ", "), joined(worst, en, ", "), joined(best, zh, "、"), joined(worst, zh, "、")
+
+
 def place_platforms(c: Cite, ctx: Context) -> list[Finding]:
     """Visit-to-buy by platform, grouped into level tiers; the n is the platform's visitors."""
     fun = lookup(c.figures, "funnel")
@@ -256,12 +272,11 @@ def place_platforms(c: Cite, ctx: Context) -> list[Finding]:
         return [Finding.of("place.platforms", "4P", "place", c.template(
             f"Place — platforms convert level (visit-to-buy intervals overlap): {', '.join(names)}.",
             f"渠道——各平台转化率持平（区间重叠）：{'、'.join(names)}。"), c.evidence)]
-    parts = {p: (c.label(f"platform{i}", p), c.slot(f"visit_to_buy{i}", f"funnel.{p}.visit_to_buy", "pct"),
-                 c.slot(f"visitors{i}", f"funnel.{p}.visitors", "count")) for i, p in enumerate(best + worst)}
-    b_en = ", ".join("{} {} (n={})".format(*parts[p]) for p in best)
-    w_en = ", ".join("{} {} (n={})".format(*parts[p]) for p in worst)
-    b_zh = "、".join("{} {}（n={}）".format(*parts[p]) for p in best)
-    w_zh = "、".join("{} {}（n={}）".format(*parts[p]) for p in worst)
+    b_en, w_en, b_zh, w_zh = _best_worst(
+        best, worst, lambda i, p: (c.label(f"platform{i}", p),
+                                   c.slot(f"visit_to_buy{i}", f"funnel.{p}.visit_to_buy", "pct"),
+                                   c.slot(f"visitors{i}", f"funnel.{p}.visitors", "count")),
+        "{} {} (n={})", "{} {}（n={}）")
     return [Finding.of("place.platforms", "4P", "place", c.template(
         f"Place — visit-to-buy is highest on {b_en} and lowest on {w_en}: shift conversion budget "
         f"toward the former, fix the latter's product pages.",
@@ -286,15 +301,14 @@ def place_tiers(c: Cite, ctx: Context) -> list[Finding]:
             "渠道——高端机型在各级城市的转化率持平（区间重叠）。"), c.evidence)]
     best, worst = groups[0], groups[-1]
     key = "funnel.premium_conversion_by_city_tier"
-    parts = {t: (c.label(f"tier{i}", t), c.slot(f"premium{i}", f"{key}.{t}.premium", "pct"),
-                 c.slot(f"visitors{i}", f"{key}.{t}.premium_visitors", "count")) for i, t in enumerate(best + worst)}
-    en = {t: "{} {} (n={})".format(*parts[t]) for t in parts}
-    cn = {t: "{} {}（n={}）".format(*parts[t]) for t in parts}
+    b_en, w_en, b_zh, w_zh = _best_worst(
+        best, worst, lambda i, t: (c.label(f"tier{i}", t), c.slot(f"premium{i}", f"{key}.{t}.premium", "pct"),
+                                   c.slot(f"visitors{i}", f"{key}.{t}.premium_visitors", "count")),
+        "{} {} (n={})", "{} {}（n={}）")
     return [Finding.of("place.tiers", "4P", "place", c.template(
-        f"Place — premium listings convert best in {', '.join(en[t] for t in best)} and worst in "
-        f"{', '.join(en[t] for t in worst)}: launch premium configurations in the former first.",
-        f"渠道——高端机型转化率最高：{'、'.join(cn[t] for t in best)}；最低：{'、'.join(cn[t] for t in worst)}。"
-        f"高端配置先在前者投放。"),
+        f"Place — premium listings convert best in {b_en} and worst in {w_en}: launch premium configurations "
+        f"in the former first.",
+        f"渠道——高端机型转化率最高：{b_zh}；最低：{w_zh}。高端配置先在前者投放。"),
         c.evidence, n=min(int(ok[t]["premium_visitors"]) for t in best + worst), decision=True)]
 
 
@@ -328,15 +342,12 @@ def promotion_roi(c: Cite, ctx: Context) -> list[Finding]:
             f"推广——各渠道回报持平（区间重叠）：{'、'.join(names)}。"), c.evidence)]
     for k in best + worst:
         c.maybe(f"mix.roi_ci.{k}")
-    parts = {k: (c.label(f"channel{i}", k), c.slot(f"roi{i}", f"mix.roi.{k}", "ratio"))
-             for i, k in enumerate(best + worst)}
-    en = {k: "{} ({} CNY)".format(*parts[k]) for k in parts}
-    cn = {k: "{}（{}元）".format(*parts[k]) for k in parts}
+    b_en, w_en, b_zh, w_zh = _best_worst(
+        best, worst, lambda i, k: (c.label(f"channel{i}", k), c.slot(f"roi{i}", f"mix.roi.{k}", "ratio")),
+        "{} ({} CNY)", "{}（{}元）")
     return [Finding.of("promotion.roi", "4P", "promotion", c.template(
-        f"Promotion — each CNY returns most on {', '.join(en[k] for k in best)} and "
-        f"least on {', '.join(en[k] for k in worst)}: move budget from the latter.",
-        f"推广——每投入一元回报最高：{'、'.join(cn[k] for k in best)}；最低：{'、'.join(cn[k] for k in worst)}。"
-        f"预算从后者挪向前者。"), c.evidence, decision=True)]
+        f"Promotion — each CNY returns most on {b_en} and least on {w_en}: move budget from the latter.",
+        f"推广——每投入一元回报最高：{b_zh}；最低：{w_zh}。预算从后者挪向前者。"), c.evidence, decision=True)]
 
 
 def promotion_spread(c: Cite, ctx: Context) -> list[Finding]:

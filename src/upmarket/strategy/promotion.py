@@ -15,10 +15,10 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from upmarket.report.i18n import code, code_label, segment_label
 from upmarket.strategy.belief import compare, enough, tiers
 from upmarket.strategy.context import Context
 from upmarket.strategy.finding import Cite, Finding, lookup
-from upmarket.strategy.labels import ASPECT_ZH, PLATFORM_ZH, TIER_ZH, tier_en, zh
 
 if TYPE_CHECKING:
     from upmarket.warehouse import Warehouse
@@ -145,6 +145,17 @@ def _grid(figures: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
     return {s: dict.fromkeys(tiers_, plats) for s in segs}
 
 
+def _where_en(tier: str, channel: str) -> str:
+    """A cell's city tier and channel as an English reader reads them (the report's label catalogue)."""
+    where = "all cities" if tier == "all" else code_label(tier, "en")
+    return f"{where} × {'all channels' if channel == 'all' else code_label(channel, 'en')}"
+
+
+def _where_zh(tier: str, channel: str) -> str:
+    """A cell's city tier and channel in Chinese, from the report's label catalogue (一线 → 一线城市)."""
+    return f"{code(tier, 'zh')}城市 × {'全渠道' if channel == 'all' else code(channel, 'zh')}"
+
+
 def promotion_language(figures: Mapping[str, Any], ctx: Context, locked: bool,
                        warehouse: Warehouse | None = None) -> tuple[dict[str, Any], list[Finding], dict[str, str]]:
     """The per-cell language (strategy.promotion), one finding per segment, and suppression reasons."""
@@ -223,12 +234,12 @@ def promotion_language(figures: Mapping[str, Any], ctx: Context, locked: bool,
                     lines.append(f"【{FORMAT_ZH.get(ch, '主文案')}】{line}")
                 cells.append({
                     "segment": seg, "city_tier": tier, "channel": ch,
-                    "lead": [{"theme": a, "theme_zh": zh(ASPECT_ZH, a),
+                    "lead": [{"theme": a, "theme_zh": code(a, "zh"),
                               "importance_cny": imp[a][1] if a in imp else None,
                               "strength": strengths.get(a), "quote": qs.get(a, {}).get("praise")} for a in lead],
                     "avoid": [{**x, "quote": qs.get(x["theme"], {}).get("criticism")} for x in avoid],
                     "wording": "flagship" if flagship else "flagship + subsidy",
-                    "label_zh": f"{seg} × {zh(TIER_ZH, tier)} × {zh(PLATFORM_ZH, ch)}",
-                    "label": f"{seg} × {tier_en(tier)} × {ch}",
+                    "label_zh": f"{segment_label(seg, 'zh')} × {_where_zh(tier, ch)}",
+                    "label": f"{seg} × {_where_en(tier, ch)}",
                     "copy_zh": lines})
     return {"cells": cells, "quotes": qs, "rules": __doc__.split("\n\n")[1]}, findings, suppressed

@@ -68,7 +68,8 @@ def stp_position(c: Cite, ctx: Context) -> list[Finding]:
 
 
 FORMULA_ZH = {"premium_acceptance": "高端接受度", "not_value_framed": "非性价比导向", "wtp_focal": "品牌支付意愿",
-              "size": "规模", "growth": "增长", "each min–max scaled over segments": "各项在人群间做最小–最大归一化"}
+              "size": "规模", "growth": "增长",
+              " (each min–max scaled over segments)": "（各项在人群间做最小–最大归一化）"}
 
 
 def formula_zh(formula: str) -> str:

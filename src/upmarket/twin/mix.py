@@ -8,9 +8,13 @@ off) / spend of c over the whole period (noise is the same in both, so it cancel
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from upmarket.analyses.mix.model import LiftTest, MixData
 
 CHANNELS = ("douyin_ads", "douyin_live", "xiaohongshu_kol", "jd_ads", "tmall_ads", "search_ads", "ooh")
 # channel: weekly base spend (CNY), decay λ, half-saturation K (CNY of adstock), shape s, max effect β (CNY GMV)
@@ -108,3 +112,19 @@ def lift_tests_toml(tests: list[dict]) -> str:
         out += ["[[mix.lift_tests]]", f'channel = "{t["channel"]}"', f'start = "{t["start"]}"', f'end = "{t["end"]}"',
                 f"lift = {t['lift']:.0f}", f"lift_se = {t['lift_se']:.0f}", ""]
     return "\n".join(out)
+
+
+def mix_data(rng: np.random.Generator, **kw: Any) -> tuple[MixData, dict, list[LiftTest]]:
+    """The twin's mix series as the model takes it: (MixData, truth, planted lift tests); ``kw`` go to
+    :func:`simulate_mix`. One place for the recovery test and benchmarks/mix_recovery.py, so both fit the same
+    thing."""
+    from upmarket.analyses.mix.model import LiftTest, MixData
+
+    sp, kpi, truth = simulate_mix(rng, **kw)
+    wide = sp.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum")
+    controls = kpi[["avg_price", "promo_days", "competitor_launch", "subsidy"]].astype(float)
+    data = MixData(pd.DatetimeIndex(pd.to_datetime(wide.index)), tuple(wide.columns), wide.to_numpy(float),
+                   kpi["gmv"].to_numpy(float), controls.reset_index(drop=True))
+    tests = [LiftTest(t["channel"], pd.Timestamp(t["start"]), pd.Timestamp(t["end"]), t["lift"], t["lift_se"])
+             for t in truth["lift_tests"]]
+    return data, truth, tests

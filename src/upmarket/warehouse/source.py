@@ -92,16 +92,29 @@ class IbisSource:
     def table(self, name: str) -> ir.Table:
         return self.ibis.table(name)
 
+    def _maybe_table(self, name: str) -> ir.Table | None:
+        """The table, or None when the backend has none by that name. Asked of the table itself, not through
+        ``list_tables``, which Ibis 12's DuckDB backend cannot run on duckdb 2 (it calls the removed
+        ``fetch_arrow_table``)."""
+        from ibis.common.exceptions import TableNotFound
+
+        try:
+            return self.ibis.table(name)
+        except TableNotFound:
+            return None
+
     def has_rows(self, name: str) -> bool:
-        return name in self.ibis.list_tables() and bool(self.ibis.table(name).limit(1).count().execute())
+        t = self._maybe_table(name)
+        return t is not None and bool(t.limit(1).count().execute())
 
     def count(self, name: str) -> int:
         return int(self.ibis.table(name).count().execute())
 
     def column_present(self, table: str, column: str) -> bool:
-        if table not in self.ibis.list_tables() or column not in self.ibis.table(table).columns:
+        t = self._maybe_table(table)
+        if t is None or column not in t.columns:
             return False
-        return bool(column_has_values(self.ibis.table(table), column).execute())
+        return bool(column_has_values(t, column).execute())
 
     @classmethod
     def polars_copy(cls, wh: Warehouse, tables: tuple[str, ...] | None = None) -> IbisSource:

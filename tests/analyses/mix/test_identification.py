@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,6 +62,9 @@ def test_findings_say_a_flagged_channel_is_unidentified_and_leave_it_out_of_the_
     assert "do not pin the return of a" in got[0].text and "mix.roi.a" in got[0].evidence
     ranking = got[1]
     assert ranking.text.startswith("b returned the most") and "mix.roi.a" not in ranking.evidence
+    # a channel label ("Douyin ads") never takes a possessive: no "{channel}'s" in any English template
+    for f in got:
+        assert not re.search(r"\{[a-z_]*\d*\}'s", f.template.en), f.template.en
 
 
 @pytest.mark.slow

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from upmarket.analyses.mix.model import LiftTest, MixData, fit
+from upmarket.analyses.mix.model import fit
 from upmarket.analyses.mix.plan import roi_table, unidentified
-from upmarket.twin.mix import simulate_mix
+from upmarket.twin.mix import CHANNELS, mix_data, simulate_mix
 
 SEEDS = (0, 1, 2)
-
-
-def _data(seed: int) -> tuple[MixData, dict, list[LiftTest]]:
-    sp, kpi, truth = simulate_mix(np.random.default_rng(seed))
-    wide = sp.pivot_table(index="week", columns="channel", values="spend", aggfunc="sum")
-    controls = kpi[["avg_price", "promo_days", "competitor_launch", "subsidy"]].astype(float)
-    data = MixData(pd.DatetimeIndex(pd.to_datetime(wide.index)), tuple(wide.columns), wide.to_numpy(float),
-                   kpi["gmv"].to_numpy(float), controls.reset_index(drop=True))
-    tests = [LiftTest(t["channel"], pd.Timestamp(t["start"]), pd.Timestamp(t["end"]), t["lift"], t["lift_se"])
-             for t in truth["lift_tests"]]
-    return data, truth, tests
 
 
 @pytest.mark.slow
@@ -31,7 +19,7 @@ def test_roi_recovered_with_lift_tests_over_seeds() -> None:
     benchmarks/mix_recovery.py (41 of 42 within 30 % over seeds 0–5; docs/mix.md has the table)."""
     errors, covered = [], []
     for seed in SEEDS:
-        data, truth, tests = _data(seed)
+        data, truth, tests = mix_data(np.random.default_rng(seed))
         f = fit(data, lift_tests=tests, n_draws=400, starts=2, seed=seed)
         table = roi_table(f)
         assert unidentified(table) == [], table
@@ -43,3 +31,14 @@ def test_roi_recovered_with_lift_tests_over_seeds() -> None:
     assert errors.max() <= 0.30, errors.round(2)
     assert np.median(errors) <= 0.10, errors.round(2)
     assert all(covered)
+
+
+def test_mix_data_is_the_twin_series_the_model_takes() -> None:
+    """twin.mix.mix_data (shared with benchmarks/mix_recovery.py): one column per planted channel, one row per week,
+    the GMV the twin wrote, and one lift test per channel carrying the twin's measured values."""
+    data, truth, tests = mix_data(np.random.default_rng(3))
+    _, kpi, truth_again = simulate_mix(np.random.default_rng(3))
+    assert set(data.channels) == set(CHANNELS) and data.spend.shape == (len(kpi), len(CHANNELS))
+    assert np.allclose(data.gmv, kpi["gmv"].to_numpy(float))
+    assert truth["roi"] == truth_again["roi"]
+    assert [(t.channel, t.lift) for t in tests] == [(t["channel"], t["lift"]) for t in truth["lift_tests"]]

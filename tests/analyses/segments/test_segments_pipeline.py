@@ -62,3 +62,10 @@ def test_stp_map_and_messages_reach_results(tiny_segments, findings_are_template
         assert f.template.render("zh") == f.text_zh
     findings_are_templates(sec, "pricing")
     assert {"segments.mixed_logit", "segments.positioning"} <= {f.id for f in sec.findings}
+    # a target's over-represented profile goes in brackets: ASCII in English, full-width in Chinese
+    profiled = [f for f in sec.findings
+                if (f.id or "").startswith("segments.message_themes.") and "who" in f.template.slots]
+    assert profiled, "the tiny twin has users, so each target segment has a profile"
+    for f in profiled:
+        assert "{segment} ({who})" in f.template.en and "{segment}（{who}）" in f.template.zh
+        assert "(" not in f.template.zh.replace("（", "")

@@ -11,7 +11,7 @@ from upmarket.analyses.segments import build_design, fit_mnl
 from upmarket.analyses.segments.behaviour import cluster_users, profiles
 from upmarket.analyses.segments.messages import importances, review_evidence, themes
 from upmarket.analyses.segments.mixed import fit_mixed, wtp_distribution
-from upmarket.analyses.segments.positioning import correspondence_map, gaps, review_aspect_counts
+from upmarket.analyses.segments.positioning import correspondence_map, gaps, post_brand_topics, review_aspect_counts
 from upmarket.analyses.segments.stp import attractiveness
 
 
@@ -130,3 +130,29 @@ def test_review_evidence_picks_the_same_phrases_whatever_the_row_order() -> None
     again = review_evidence(list(reversed(texts)), top_phrases=2)
     assert first.set_index("aspect")["phrases"].to_dict() == again.set_index("aspect")["phrases"].to_dict()
     assert first.set_index("aspect").loc["camera", "phrases"].startswith("拍照很清晰")  # the most frequent first
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_post_brand_topics_pairs_every_brand_with_every_topic_of_its_post(engine: str) -> None:
+    """A post featuring 2 brands with 3 hashtags gives all 6 pairs (two unnests in one select zipped them into 2
+    pairs plus a NULL brand); a second post adds to the pairs it shares; a brand listed twice counts one post."""
+    import duckdb
+    import ibis
+
+    from upmarket.warehouse.source import IbisSource
+
+    posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"],
+                          "brands": ["Xiaomi|Apple", "Xiaomi|Xiaomi", ""],
+                          "topics": ["影像|续航|性价比", "影像", "影像"]})
+    if engine == "duckdb":  # as the warehouse holds it (Ibis' create_table breaks on some sqlglot releases)
+        con = duckdb.connect()
+        con.register("posts_df", posts)
+        con.execute("CREATE TABLE posts AS SELECT * FROM posts_df")
+        backend = ibis.duckdb.from_connection(con)
+    else:
+        backend = ibis.polars.connect()
+        backend.create_table("posts", posts)
+    got = post_brand_topics(IbisSource(backend))
+    counts = {(r.brand, r.topic): int(r.n) for r in got.itertuples()}
+    assert counts == {("Xiaomi", "影像"): 2, ("Xiaomi", "续航"): 1, ("Xiaomi", "性价比"): 1,
+                      ("Apple", "影像"): 1, ("Apple", "续航"): 1, ("Apple", "性价比"): 1}

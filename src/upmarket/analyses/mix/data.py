@@ -98,14 +98,20 @@ def load(warehouse: Warehouse, config: Config) -> tuple[MixData, str, list[str]]
     return data, source, warnings
 
 
+def lift_tests_path(warehouse: Warehouse, opts: Any) -> Path | None:
+    """Where the lift-test file would be (``lift_tests_file`` in the dataset folder); None for an in-memory
+    warehouse, which has no folder."""
+    if warehouse.path in ("", ":memory:"):
+        return None
+    return Path(warehouse.path).parent / opts.get("lift_tests_file", "lift_tests.csv")
+
+
 def lift_tests(warehouse: Warehouse, opts: dict[str, Any], channels: tuple[str, ...]) -> list[LiftTest]:
     """The lift tests of the config (``[mix] lift_tests``) and of ``lift_tests.csv`` in the dataset folder."""
     rows: list[tuple[str, dict[str, Any]]] = []
     for i, entry in enumerate(opts.get("lift_tests", []) or []):
         rows.append((f"upmarket.toml [mix] lift_tests #{i + 1}", dict(entry)))
-    name = opts.get("lift_tests_file", "lift_tests.csv")
-    folder = Path(warehouse.path).parent if warehouse.path not in ("", ":memory:") else None
-    path = folder / name if folder is not None else None
+    path = lift_tests_path(warehouse, opts)
     if path is not None and path.is_file():
         table = pd.read_csv(path, encoding="utf-8-sig")
         for i, rec in enumerate(table.to_dict("records")):

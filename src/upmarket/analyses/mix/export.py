@@ -13,13 +13,20 @@ quantities go into an npz so the dashboard can show an interval. Reader: :mod:`u
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from upmarket.analyses.mix.data import lift_tests_path
 from upmarket.analyses.mix.model import MAX_LAG, MixFit, baseline_of, media, unflatten
 from upmarket.artefacts import Artefact, SavedModel
+
+if TYPE_CHECKING:
+    from upmarket.config import Config
+    from upmarket.warehouse import Warehouse
 
 FORMAT = "upmarket.mix_model"
 VERSION = 2
@@ -98,6 +105,14 @@ def mix_model_artefact(f: MixFit, start: int, n_draws: int = DRAWS) -> SavedMode
     return SavedModel(meta, arrays)
 
 
+def _lift_test_file(warehouse: Warehouse, config: Config) -> list[Path]:
+    """The lift-test CSV the fit reads beside the tables (its contents belong in the mix_model key)."""
+    path = lift_tests_path(warehouse, config.settings("mix"))
+    return [path] if path is not None else []
+
+
 MIX_MODEL = Artefact(
     "mix_model", None, reads=("spend", "kpi_weekly", "orders", "products"), settings=("mix",),
-    doc="the fitted mix model's steady-state response curves and draws, for budget what-ifs (`upmarket serve`)")
+    files=_lift_test_file,
+    doc="the fitted mix model's steady-state response curves and draws, for budget what-ifs (`upmarket serve`); "
+        "its key also covers the dataset folder's lift-test file (`lift_tests_file`)")

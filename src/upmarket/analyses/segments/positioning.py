@@ -46,15 +46,19 @@ def reviews_with_brand(warehouse: Warehouse) -> ir.Table:
 
 
 def post_brand_topics(warehouse: Warehouse) -> pd.DataFrame:
-    """``brand, topic, n``: posts' ``brands`` and ``topics`` split on ``|`` and counted.
+    """``brand, topic, n``: every brand a post features paired with every topic it carries, ``n`` the posts.
 
-    The two lists are unnested side by side, so the i-th brand pairs with the i-th topic and the shorter
-    list is padded with NULL (DuckDB's rule for two unnests in one select; Polars refuses lists of unequal length).
+    Why two selects: two unnests in one select zip the lists (DuckDB pairs the i-th brand with the i-th topic and
+    pads the shorter with NULL), which ties a hashtag to whichever brand happens to share its position. One unnest
+    per select gives the cross product within each post; counting distinct posts keeps a brand or topic listed
+    twice in one post from counting twice.
     """
     posts = warehouse.table("posts")
     posts = posts.filter(posts.brands != "", posts.topics != "")
-    pairs = posts.select(brand=posts.brands.split("|").unnest(), topic=posts.topics.split("|").unnest())
-    return to_frame(pairs.group_by("brand", "topic").agg(n=pairs.count()))
+    by_brand = posts.select("post_id", "topics", brand=posts.brands.split("|").unnest())
+    pairs = by_brand.select("post_id", "brand", topic=by_brand.topics.split("|").unnest())
+    pairs = pairs.filter(pairs.brand != "", pairs.topic != "")
+    return to_frame(pairs.group_by("brand", "topic").agg(n=pairs.post_id.nunique()))
 
 
 def association_counts(warehouse: Warehouse) -> list[tuple[pd.DataFrame, str]]:

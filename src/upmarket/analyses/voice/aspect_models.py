@@ -12,8 +12,11 @@ shipped; the pipeline uses them when ``[voice] aspect_models`` names their folde
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -86,25 +89,17 @@ class AspectDetectors:
         return out
 
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
         for i, a in enumerate(self.aspects):
             arrays.update(_sparse_arrays(f"{a}_", self.coef_[i], self.idf_))
         meta = {"aspects": list(self.aspects), "bits": self.bits, "C": self.C, "thresholds": self.thresholds,
                 "intercept": self.intercept_.tolist()}
-        with (folder / FILE).open("wb") as fh:
-            np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
-        return folder / FILE
+        return _write_npz(Path(folder) / FILE, arrays, meta)
 
     @classmethod
     def load(cls, folder: str | Path) -> AspectDetectors:
-        path = Path(folder) / FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no aspect detectors there (build them with "
-                                    "`python scripts/voice_aspect_eval.py --fit`)")
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
+        with _read_npz(Path(folder) / FILE, "no aspect detectors there (build them with "
+                       "`python scripts/voice_aspect_eval.py --fit`)") as (z, meta):
             det = cls(tuple(meta["aspects"]), bits=int(meta["bits"]), C=float(meta["C"]),
                       thresholds={k: float(v) for k, v in meta["thresholds"].items()})
             size = 1 << det.bits
@@ -215,28 +210,37 @@ class AspectPolarity:
         return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         n = 2 << self.bits
         arrays = _sparse_arrays("", self.coef_[:n], self.idf_)
         meta = {"bits": self.bits, "C": self.C, "intercept": self.intercept_,
                 "dense_coef": self.coef_[n:].astype(float).tolist()}
-        with (folder / POLARITY_FILE).open("wb") as fh:
-            np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
-        return folder / POLARITY_FILE
+        return _write_npz(Path(folder) / POLARITY_FILE, arrays, meta)
 
     @classmethod
     def load(cls, folder: str | Path) -> AspectPolarity:
-        path = Path(folder) / POLARITY_FILE
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no aspect polarity model there (build it with "
-                                    "`python scripts/voice_aspect_eval.py --fit-polarity`)")
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
+        with _read_npz(Path(folder) / POLARITY_FILE, "no aspect polarity model there (build it with "
+                       "`python scripts/voice_aspect_eval.py --fit-polarity`)") as (z, meta):
             pol = cls(bits=int(meta["bits"]), C=float(meta["C"]), intercept_=float(meta["intercept"]))
             coef, pol.idf_ = _dense_arrays(z, "", 2 << pol.bits)
         pol.coef_ = np.concatenate([coef, np.asarray(meta["dense_coef"], np.float32)])
         return pol
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
+    """One compressed ``.npz`` of sparse weight arrays plus a JSON ``meta`` entry (no pickles)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta, sort_keys=True)))
+    return path
+
+
+@contextmanager
+def _read_npz(path: Path, missing: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The open archive and its decoded meta, written by :func:`_write_npz`; ``missing`` says how to build it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {missing}")
+    with np.load(path, allow_pickle=False) as z:
+        yield z, json.loads(str(z["meta"]))
 
 
 _SHIPPED: list[SentimentModel] = []

@@ -8,7 +8,7 @@ language, so one drawing serves both languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,32 @@ def present(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | Non
     return df if df is not None and len(df) else None
 
 
+def interval_band(x: Sequence[Any], low: Sequence[float], high: Sequence[float], name: str, **style: Any) -> go.Scatter:
+    """An interval drawn as one filled, borderless polygon (along ``high``, back along ``low``): the band of a
+    forecast fan or an effect's 90 % interval. ``style`` adds trace properties (opacity, fillcolor, legendgroup)."""
+    import plotly.graph_objects as go
+
+    xs = list(x)
+    return go.Scatter(x=xs + xs[::-1], y=list(high) + list(low)[::-1], fill="toself", line={"width": 0}, name=name,
+                      **style)
+
+
+def two_sided_sankey(nodes: Sequence[str], sides: tuple[str, str], source: Sequence[int], target: Sequence[int],
+                     value: Sequence[float], **link: Any) -> go.Figure:
+    """Flows between two states of the same nodes (brand now → next brand, stage this week → next week).
+
+    Each node is drawn once per side, labelled ``"node (side)"`` (:func:`chart_label` localises the side);
+    ``source`` and ``target`` are positions in ``nodes``; ``link`` adds link properties (customdata, hovertemplate).
+    """
+    import plotly.graph_objects as go
+
+    left, right = sides
+    return go.Figure(go.Sankey(
+        node={"label": [f"{v} ({left})" for v in nodes] + [f"{v} ({right})" for v in nodes], "pad": 12},
+        link={"source": list(source), "target": [len(nodes) + t for t in target], "value": list(value), **link},
+    ))
+
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -62,7 +88,7 @@ def chart_label(text: str, lang: str) -> str:
     band = re.fullmatch(r"(.+) \((median)\)|(.+) (\d+) ?%", text)  # a forecast fan's median and interval
     if band:
         return f"{band[1]}（中位数）" if band[1] else f"{band[3]} {band[4]}% 区间"
-    side = re.fullmatch(r"(.+) \((before|after)\)", text)  # a switching Sankey's two sides
+    side = re.fullmatch(r"(.+) \((before|after|next)\)", text)  # a switching Sankey's two sides
     if side:
         return f"{side[1]}（{'换机前' if side[2] == 'before' else '换机后'}）"
     week = re.fullmatch(r"(\w+) \(week w(\+1)?\)", text)  # a stage flow's two weeks

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from upmarket.report.charts.base import Chart, present
+from upmarket.report.charts.base import Chart, present, two_sided_sankey
 from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
@@ -19,19 +19,14 @@ BENCHMARK_BRANDS = ("Apple", "Huawei")
 
 def switching_sankey(matrix: pd.DataFrame) -> go.Figure:
     """Owners' current brand (left) → brand of their next phone (right), widths = phone changes."""
-    import plotly.graph_objects as go
 
     names = sorted(set(matrix["from_brand"]) | set(matrix["to_brand"]))
     pos = {b: i for i, b in enumerate(names)}
     m = matrix[matrix["n"] > 0]
-    return go.Figure(go.Sankey(
-        node={"label": [f"{b} (before)" for b in names] + [f"{b} (next)" for b in names], "pad": 12},
-        link={"source": [pos[b] for b in m["from_brand"]], "target": [len(names) + pos[b] for b in m["to_brand"]],
-              "value": m["n"].tolist(),
-              "customdata": m["share"].tolist(),
-              "hovertemplate": "%{source.label} → %{target.label}: %{value} changes (%{customdata:.0%})"
-                               "<extra></extra>"},
-    ))
+    return two_sided_sankey(
+        names, ("before", "next"), [pos[b] for b in m["from_brand"]], [pos[b] for b in m["to_brand"]],
+        m["n"].tolist(), customdata=m["share"].tolist(),
+        hovertemplate="%{source.label} → %{target.label}: %{value} changes (%{customdata:.0%})<extra></extra>")
 
 
 def dirichlet_table(table: pd.DataFrame) -> go.Figure:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from upmarket.analyses.funnel.stages import STAGES
-from upmarket.report.charts.base import Chart, present
+from upmarket.report.charts.base import Chart, present, two_sided_sankey
 from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
@@ -46,18 +46,12 @@ def tier_chart(by_tier: pd.DataFrame) -> go.Figure:
 
 def sankey_chart(transitions: pd.DataFrame, brand: str) -> go.Figure:
     """Week-to-week stage flow of one brand (this week's stage → next week's stage)."""
-    import plotly.graph_objects as go
 
     t = transitions[transitions["brand"] == brand]
     if "customer" in t:
         t = t[t["customer"] == "all"]
-    n = len(STAGES)
-    labels = [f"{s} (week w)" for s in STAGES] + [f"{s} (week w+1)" for s in STAGES]
-    return go.Figure(go.Sankey(
-        node={"label": labels, "pad": 12},
-        link={"source": t["from_level"].astype(int).tolist(), "target": (t["to_level"].astype(int) + n).tolist(),
-              "value": t["n"].astype(float).tolist()},
-    ))
+    return two_sided_sankey(STAGES, ("week w", "week w+1"), t["from_level"].astype(int).tolist(),
+                            t["to_level"].astype(int).tolist(), t["n"].astype(float).tolist())
 
 
 def premium_chart(prem: pd.DataFrame) -> go.Figure:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from upmarket.report.charts.base import Chart, present
+from upmarket.report.charts.base import Chart, interval_band, present
 from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
@@ -44,10 +44,8 @@ def fan_chart(fan: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for model, g in fan.groupby("model"):
         unit = g["time_unit"].iloc[0]
-        fig.add_trace(go.Scatter(x=g["period"], y=g["units_high"], line={"width": 0}, showlegend=False,
-                                 legendgroup=model, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=g["period"], y=g["units_low"], fill="tonexty", line={"width": 0},
-                                 name=f"{model} 90 %", legendgroup=model, opacity=0.3))
+        fig.add_trace(interval_band(g["period"], g["units_low"], g["units_high"], f"{model} 90 %", legendgroup=model,
+                                    opacity=0.3))
         fig.add_trace(go.Scatter(x=g["period"], y=g["units_median"], name=f"{model} (median)", legendgroup=model,
                                  mode="lines"))
         fig.update_xaxes(title_text=f"{unit}s since launch")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from upmarket.report.charts.base import Chart, present
+from upmarket.report.charts.base import Chart, interval_band, present
 from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
@@ -49,9 +49,8 @@ def forecast_fan(history: pd.DataFrame, fc: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=history["week"], y=history["gmv"], mode="lines", name="GMV", line={"color": "black"}))
     for lo, hi, alpha, name in (("gmv_p05", "gmv_p95", 0.15, "90%"), ("gmv_p25", "gmv_p75", 0.3, "50%")):
-        fig.add_trace(go.Scatter(x=list(fc["week"]) + list(fc["week"])[::-1], y=list(fc[hi]) + list(fc[lo])[::-1],
-                                 fill="toself", fillcolor=f"rgba(31,119,180,{alpha})", line={"width": 0},
-                                 name=f"{name} interval"))
+        fig.add_trace(interval_band(fc["week"], fc[lo], fc[hi], f"{name} interval",
+                                    fillcolor=f"rgba(31,119,180,{alpha})"))
     fig.add_trace(go.Scatter(x=fc["week"], y=fc["gmv_p50"], mode="lines", name="forecast", line={"dash": "dash"}))
     if "actual" in fc:
         fig.add_trace(go.Scatter(x=fc["week"], y=fc["actual"], mode="markers", name="actual (hold-out)"))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from upmarket.report.charts.base import Chart, present
+from upmarket.report.charts.base import Chart, interval_band, present
 from upmarket.report.i18n import chart_title
 
 if TYPE_CHECKING:
@@ -61,9 +60,8 @@ def seeding_chart(seed: pd.DataFrame) -> go.Figure:
 
     fig = go.Figure()
     for outcome, g in seed.groupby("outcome"):
-        fig.add_trace(go.Scatter(x=np.concatenate([g["day"], g["day"][::-1]]),
-                                 y=np.concatenate([g["lift_high"], g["lift_low"][::-1]]), fill="toself",
-                                 opacity=0.25, line={"width": 0}, name=f"{outcome} 90% interval", hoverinfo="skip"))
+        fig.add_trace(interval_band(g["day"], g["lift_low"], g["lift_high"], f"{outcome} 90% interval", opacity=0.25,
+                                    hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=g["day"], y=g["lift"], mode="lines+markers", name=str(outcome)))
     fig.add_vline(x=0, line_dash="dot")
     return fig.update_layout(xaxis_title="days relative to the post", yaxis_title="lift (× an average day)")
