@@ -16,12 +16,15 @@ maximising F1 of the combined rule). They learn from research-only corpora, so t
 package (``~/.cache/upmarket/voice/aspects/``) and used with ``[voice] aspect_models = "DIR"``.
 
 Learned polarity (``--fit-polarity``, needs the detectors): one logistic regression over each opinion's context
-(the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``; char n-grams, the same
-n-grams in negation scope, the context's lexicon and shipped-model scores; ``aspect_models.AspectPolarity``),
-trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by grouped 5-fold cross-validation
-on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and then decides every opinion's polarity.
+(the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``) and the 32 characters before
+and after it (a SemEval sentence is read inside its review: the corpus keeps review_id and sentence order;
+``aspect_models.AspectPolarity``), trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by
+grouped 5-fold cross-validation on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and
+then decides every opinion's polarity. ``--stack`` adds stage 2 over a corpus sentiment model (measured, not
+adopted: it misreads hand-written reviews, docs/voice.md).
 
-Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity] [--detectors DIR]``.
+Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity [--stack]]
+[--detectors DIR]``.
 """
 
 from __future__ import annotations
@@ -167,7 +170,7 @@ def cv_fold(groups) -> np.ndarray:
 
 
 def fit_polarity(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors,
-                 stack: bool = True) -> tuple[AspectPolarity, dict]:
+                 stack: bool = False) -> tuple[AspectPolarity, dict]:
     """Stage 1's C chosen by grouped 5-fold CV on the TRAIN side (accuracy on polar opinions); then, with
     ``stack``, stage 2 over a corpus sentiment model trained on the TRAIN side of every labelled corpus
     (``corpora.load_sentiment``), fitted on out-of-fold features of the same folds."""
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fit", action="store_true", help="fit learned detectors on the TRAIN side and save them")
     ap.add_argument("--fit-polarity", action="store_true",
                     help="fit the learned polarity model on the TRAIN side and save it beside the detectors")
-    ap.add_argument("--no-stack", action="store_true", help="fit the polarity model's stage 1 only")
+    ap.add_argument("--stack", action="store_true",
+                    help="add the polarity model's stage 2 over a corpus sentiment model (measured, not adopted)")
     ap.add_argument("--detectors", type=Path, default=DETECTOR_DIR)
     args = ap.parse_args(argv)
     root = data_dir()
@@ -225,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         print("lexicon + learned detectors, polarity from the clause scores:")
         print(score_system(test, test_gold, predict(test, model, plain)).round(3).to_string())
         if args.fit_polarity:
-            det.polarity, report = fit_polarity(sent, gold, det, stack=not args.no_stack)
+            det.polarity, report = fit_polarity(sent, gold, det, stack=args.stack)
             det.polarity.save(args.detectors)
             (args.detectors / "polarity_cv.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
         if det.polarity is not None:

@@ -217,3 +217,41 @@ def test_stacked_polarity_round_trips(tmp_path):
         np.savez_compressed(fh, meta=np.array(json.dumps({"bits": 18, "C": 16.0, "intercept": 0.0})))
     with pytest.raises(ValueError, match="fit-polarity"):
         AspectPolarity.load(tmp_path)
+
+
+def _aspect_eval():
+    """``scripts/voice_aspect_eval.py`` as a module (its gold, fitting and scoring are what the docs report)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "voice_aspect_eval.py"
+    spec = importlib.util.spec_from_file_location("voice_aspect_eval_under_test", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_learned_aspects_on_real_held_out_sentences(shipped):
+    """Detectors and stage-1 polarity fitted on the TRAIN side of the real aspect corpora (SemEval sentences read in
+    their review): held-out pooled recall reaches its goal (0.85), polarity beats the context-only model and the
+    clause scores. The goal of 0.92 for polarity is NOT reached (see docs/voice.md): this asserts what is."""
+    from upmarket.analyses.voice.aspect_models import AspectPolarity, OpinionText
+
+    root = data_dir()
+    if root is None:
+        pytest.skip("research corpora (../shared/data) not present on this machine")
+    ev = _aspect_eval()
+    sent, gold = ev.gold_sentences(load_aspects(root))
+    det, _ = ev.fit_detectors(sent, gold, shipped)
+    ex = ev.polarity_examples(sent[sent["split"] == "train"], gold, det)
+    op: OpinionText = ex.attrs["op"]
+    det.polarity = AspectPolarity.fit(op, ex["y"].to_numpy(), C=64.0)
+    test = sent[sent["split"] == "test"]
+    test_gold = gold[gold["sid"].isin(test["sid"])]
+    with_context = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
+    det.polarity = AspectPolarity.fit(OpinionText.bare(op.context), ex["y"].to_numpy(), C=64.0)
+    context_only = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
+    assert with_context["recall"] >= 0.85, with_context
+    assert with_context["precision"] >= 0.75, with_context
+    assert with_context["polarity"] >= 0.90, with_context  # measured 0.9xx (n = 1,2xx polar opinions found)
+    assert with_context["polarity"] > context_only["polarity"] + 0.005, (context_only, with_context)
