@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
@@ -256,15 +257,16 @@ class AspectPolarity:
 
     @staticmethod
     def dense(texts: list[str]) -> np.ndarray:
-        """Lexicon polarity, shipped log-odds / 4, lukewarm flag, non-empty flag (0 for an empty piece)."""
-        present = np.array([len(t) > 0 for t in texts], bool)
-        out = np.zeros((len(texts), 4))
-        if present.any():
-            kept = [t for t in texts if t]
-            out[present] = np.column_stack([lexicon_polarity(kept),
-                                            _shipped().decision_function(kept, normalised=True) / 4,
-                                            neutral_mask(kept), np.ones(len(kept))])
-        return out
+        """Lexicon polarity, shipped log-odds / 4, lukewarm flag, non-empty flag (0 for an empty piece); each
+        distinct text is scored once (a review's opinions share their document)."""
+        codes, uniq = pd.factorize(pd.Series(texts, dtype=object))
+        kept = np.flatnonzero([len(t) > 0 for t in uniq])
+        per = np.zeros((len(uniq), 4))
+        if kept.size:
+            u = [uniq[i] for i in kept]
+            per[kept] = np.column_stack([lexicon_polarity(u), _shipped().decision_function(u, normalised=True) / 4,
+                                         neutral_mask(u), np.ones(len(u))])
+        return per[codes] if len(texts) else np.zeros((0, 4))
 
     def _dense_all(self, op: OpinionText) -> np.ndarray:
         return np.hstack([self.dense(op.context), self.dense(op.before), self.dense(op.after), self.dense(op.doc)])
