@@ -319,13 +319,13 @@ class AspectPolarity:
             raise ValueError(f"{len(op)} contexts but {len(y)} labels")
         if set(np.unique(y)) != {0, 1}:
             raise ValueError("labels must be 0/1 and contain both classes")
+        if corpus is not None and (folds is None or len(folds) != len(y)):
+            raise ValueError("stage 2 needs a fold per opinion (folds)")
         pol = cls(bits=bits, C=C, surround_bits=surround_bits, window=window)
         op = pol._near(op)
         pol._fit_stage1(op, y)
         if corpus is None:
             return pol
-        if folds is None or len(folds) != len(y):
-            raise ValueError("stage 2 needs a fold per opinion (folds)")
         c_texts, c_labels, c_folds = corpus
         c_labels, c_folds = np.asarray(c_labels).astype(int), np.asarray(c_folds)
         feats = np.zeros((len(y), 9))
