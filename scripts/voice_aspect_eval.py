@@ -16,12 +16,15 @@ maximising F1 of the combined rule). They learn from research-only corpora, so t
 package (``~/.cache/upmarket/voice/aspects/``) and used with ``[voice] aspect_models = "DIR"``.
 
 Learned polarity (``--fit-polarity``, needs the detectors): one logistic regression over each opinion's context
-(the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``; char n-grams, the same
-n-grams in negation scope, the context's lexicon and shipped-model scores; ``aspect_models.AspectPolarity``),
-trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by grouped 5-fold cross-validation
-on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and then decides every opinion's polarity.
+(the clauses naming the aspect, else the whole sentence — ``aspects.aspect_contexts``) and the 32 characters before
+and after it (a SemEval sentence is read inside its review: the corpus keeps review_id and sentence order;
+``aspect_models.AspectPolarity``), trained on every TRAIN-side gold opinion with a polar label. Its C is chosen by
+grouped 5-fold cross-validation on the TRAIN side only; it is saved as ``polarity.npz`` beside the detectors and
+then decides every opinion's polarity. ``--stack`` adds stage 2 over a corpus sentiment model (measured, not
+adopted: it misreads hand-written reviews, docs/voice.md).
 
-Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity] [--detectors DIR]``.
+Usage: ``python scripts/voice_aspect_eval.py [--model SENTIMENT.npz] [--fit] [--fit-polarity [--stack]]
+[--detectors DIR]``.
 """
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from upmarket.analyses.voice.aspect_models import AspectDetectors, AspectPolarity
+from upmarket.analyses.voice.aspect_models import AspectDetectors, AspectPolarity, OpinionText, opinion_texts
 from upmarket.analyses.voice.aspects import ASPECTS, aspect_contexts, aspect_hits, extract_aspects
-from upmarket.analyses.voice.corpora import data_dir, load_aspects
+from upmarket.analyses.voice.corpora import SEMEVAL, data_dir, load_aspects, load_sentiment
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import normalise
 from upmarket.text.lexicon import split_clauses
 
 DETECTOR_DIR = Path.home() / ".cache" / "upmarket" / "voice" / "aspects"
-POLARITY_C = (4.0, 16.0, 64.0)
+POLARITY_C = (64.0, 256.0)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -82,9 +85,31 @@ CORPUS_DOMAIN = {"semeval2016_zh_phone": "phone", "absa_zh_phone": "phone", "sem
 def predict(sent: pd.DataFrame, model: SentimentModel, detectors: AspectDetectors | None) -> pd.DataFrame:
     norm = normalise(sent["text"].tolist()).texts
     domain = ([model.resolve_domain(CORPUS_DOMAIN[c]) for c in sent["corpus"]] if model.domains_ else None)
-    out = extract_aspects(norm, model, domain=domain, detectors=detectors)
+    out = extract_aspects(norm, model, domain=domain, detectors=detectors, surround=review_surround(sent, norm))
     return pd.DataFrame({"sid": sent["sid"].to_numpy()[out["row"].to_numpy()], "aspect": out["aspect"],
                          "polarity": out["polarity"]})
+
+
+_REVIEWS: dict[str, list[str]] = {}
+
+
+def review_surround(sent: pd.DataFrame, norm: list[str]) -> tuple[list[str], list[str]]:
+    """(text before, text after) each sentence in its review: a SemEval sentence's review (the corpus keeps
+    review_id and order); '' for other corpora (their sentences come without a review)."""
+    if not _REVIEWS:
+        root = data_dir()
+        for c in SEMEVAL:
+            s = pd.read_csv(root / c / "train.csv", dtype=str, keep_default_na=False)
+            s["norm"] = normalise(s["text"].str.strip().tolist()).texts
+            for rid, d in s.groupby("review_id", sort=False):
+                _REVIEWS[f"semeval:{c}:{rid}"] = d["norm"].tolist()
+    before, after = [], []
+    for group, text in zip(sent["group"], norm, strict=True):
+        sents = _REVIEWS.get(group, [])
+        i = sents.index(text) if text in sents else -1
+        before.append("".join(sents[:i]) if i >= 0 else "")
+        after.append("".join(sents[i + 1:]) if i >= 0 else "")
+    return before, after
 
 
 def dev_fold(groups: pd.Series, texts: pd.Series) -> np.ndarray:
@@ -122,7 +147,8 @@ def _targets(part: pd.DataFrame, gold: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def polarity_examples(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors) -> pd.DataFrame:
-    """Every gold opinion of ``sent`` with a polar label: sid, corpus, group, context, text, y (1 positive)."""
+    """Every gold opinion of ``sent`` with a polar label: sid, corpus, group, context, text, y (1 positive), and
+    ``op`` in ``attrs``: the :class:`OpinionText` the polarity model reads (with the review around SemEval)."""
     texts = normalise(sent["text"].tolist()).texts
     cl = split_clauses(texts)
     hits = aspect_hits(cl.text, det)
@@ -130,30 +156,46 @@ def polarity_examples(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetecto
     pos = pd.Series(np.arange(len(sent)), index=sent["sid"].to_numpy())
     rows = pos.loc[g["sid"]].to_numpy()
     a_is = np.array([ASPECTS.index(a) for a in g["aspect"]], np.int64)
-    return pd.DataFrame({"sid": g["sid"].to_numpy(), "corpus": sent["corpus"].to_numpy()[rows],
-                         "group": sent["group"].to_numpy()[rows],
-                         "context": aspect_contexts(texts, cl, hits, rows, a_is),
-                         "text": [texts[r] for r in rows], "y": (g["polarity"].to_numpy() > 0).astype(int)})
+    contexts = aspect_contexts(texts, cl, hits, rows, a_is)
+    ex = pd.DataFrame({"sid": g["sid"].to_numpy(), "corpus": sent["corpus"].to_numpy()[rows],
+                       "group": sent["group"].to_numpy()[rows], "context": contexts,
+                       "text": [texts[r] for r in rows], "y": (g["polarity"].to_numpy() > 0).astype(int)})
+    ex.attrs["op"] = opinion_texts(texts, contexts, rows, review_surround(sent, texts))
+    return ex
 
 
-def fit_polarity(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors) -> tuple[AspectPolarity, dict]:
-    """C chosen by grouped 5-fold CV on the TRAIN side (accuracy on polar opinions), then refitted on all of it."""
+def cv_fold(groups) -> np.ndarray:
+    """The polarity model's 5 grouped folds (by group key, so a SemEval review stays in one fold)."""
+    return np.array([int(hashlib.md5((k + "|polcv").encode()).hexdigest()[:8], 16) % 5 for k in groups])
+
+
+def fit_polarity(sent: pd.DataFrame, gold: pd.DataFrame, det: AspectDetectors,
+                 stack: bool = False) -> tuple[AspectPolarity, dict]:
+    """Stage 1's C chosen by grouped 5-fold CV on the TRAIN side (accuracy on polar opinions); then, with
+    ``stack``, stage 2 over a corpus sentiment model trained on the TRAIN side of every labelled corpus
+    (``corpora.load_sentiment``), fitted on out-of-fold features of the same folds."""
     ex = polarity_examples(sent[sent["split"] == "train"], gold, det)
-    keys = np.where(ex["group"] != "", ex["group"], ex["text"])
-    fold = np.array([int(hashlib.md5((k + "|polcv").encode()).hexdigest()[:8], 16) % 5 for k in keys])
+    op: OpinionText = ex.attrs["op"]
+    fold = cv_fold(ex["group"])
     report: dict = {"n_train": len(ex), "cv": {}}
     for c in POLARITY_C:
         right = np.zeros(len(ex), bool)
         for f in range(5):
-            a, b = ex[fold != f], ex[fold == f]
-            m = AspectPolarity.fit(a["context"].tolist(), a["y"].to_numpy(), C=c)
-            right[fold == f] = (m.predict_proba(b["context"].tolist()) >= 0.5) == b["y"]
+            tr, te = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+            m = AspectPolarity.fit(op.take(tr), ex["y"].to_numpy()[tr], C=c)
+            right[te] = (m.predict_proba(op.take(te)) >= 0.5) == ex["y"].to_numpy()[te]
         per = {k: round(float(right[ex["corpus"] == k].mean()), 4) for k in sorted(ex["corpus"].unique())}
         report["cv"][c] = {"pooled": round(float(right.mean()), 4), **per}
-        print("polarity C", c, report["cv"][c], flush=True)
+        print("polarity stage 1, C", c, report["cv"][c], flush=True)
     best = max(POLARITY_C, key=lambda c: report["cv"][c]["pooled"])
     report["C"] = best
-    return AspectPolarity.fit(ex["context"].tolist(), ex["y"].to_numpy(), C=best), report
+    corpus = None
+    if stack:
+        cs = load_sentiment(data_dir())
+        cs = cs[cs["split"] == "train"].reset_index(drop=True)
+        corpus = (normalise(cs["text"].tolist()).texts, cs["label"].to_numpy(), cv_fold(cs["group"]))
+        report["n_corpus"] = len(cs)
+    return AspectPolarity.fit(op, ex["y"].to_numpy(), C=best, corpus=corpus, folds=fold), report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fit", action="store_true", help="fit learned detectors on the TRAIN side and save them")
     ap.add_argument("--fit-polarity", action="store_true",
                     help="fit the learned polarity model on the TRAIN side and save it beside the detectors")
+    ap.add_argument("--stack", action="store_true",
+                    help="add the polarity model's stage 2 over a corpus sentiment model (measured, not adopted)")
     ap.add_argument("--detectors", type=Path, default=DETECTOR_DIR)
     args = ap.parse_args(argv)
     root = data_dir()
@@ -185,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         print("lexicon + learned detectors, polarity from the clause scores:")
         print(score_system(test, test_gold, predict(test, model, plain)).round(3).to_string())
         if args.fit_polarity:
-            det.polarity, report = fit_polarity(sent, gold, det)
+            det.polarity, report = fit_polarity(sent, gold, det, stack=args.stack)
             det.polarity.save(args.detectors)
             (args.detectors / "polarity_cv.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
         if det.polarity is not None:

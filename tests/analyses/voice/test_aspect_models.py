@@ -150,3 +150,116 @@ def test_learned_polarity_beats_clause_scores_on_real_held_out_clauses(shipped):
     clause, _ = clause_polarity(test["norm"].tolist(), shipped)
     before = (clause == np.where(test["y"] == 1, 1, -1)).mean()
     assert learned.mean() > before + 0.08, (before, learned.mean())  # measured 0.765 → 0.904 (n = 654)
+
+
+def test_opinion_texts_cut_around_the_context():
+    """before/after are the text around the first and last context clause, extended by the document's surround; the
+    model reads only the ``window`` characters nearest the context."""
+    from upmarket.analyses.voice.aspect_models import AspectPolarity, OpinionText, opinion_texts
+
+    texts = ["外观不错，拍照很顶，但是卡顿也很顶", "电池还行"]
+    op = opinion_texts(texts, ["拍照很顶", "电池还行"], np.array([0, 1]), (["", "上一句。"], ["", "下一句。"]))
+    assert (op.before[0], op.after[0], op.doc[0]) == ("外观不错，", "，但是卡顿也很顶", texts[0])
+    assert (op.before[1], op.after[1], op.doc[1]) == ("上一句。", "下一句。", "上一句。电池还行下一句。")
+    near = AspectPolarity(window=3)._near(op)
+    assert near.before == ["不错，", "一句。"] and near.after == ["，但是", "下一句"]
+    assert OpinionText.bare(["屏幕很好"]).doc == [""]  # no document: a bare-fitted model reads contexts only
+
+
+def test_polarity_reads_the_neighbours_of_a_fragment():
+    """A fragment that states no opinion (电池方面) takes its polarity from the text after it; a context that does
+    state one keeps it whatever follows (the camera in 拍照很顶，但是卡顿也很顶)."""
+    from upmarket.analyses.voice.aspect_models import AspectPolarity, OpinionText
+
+    frags = ["电池方面", "屏幕方面", "拍照方面", "做工方面", "系统方面", "价格方面"]
+    good, bad = ["非常满意", "没得说", "很惊喜"], ["很失望", "太差了", "不推荐"]
+    ctx, after, y = [], [], []
+    for f in frags[:4]:
+        for g, b in zip(good, bad, strict=True):
+            ctx += [f, f]
+            after += ["，" + g, "，" + b]
+            y += [1, 0]
+    stated = [("外观很漂亮", 1), ("续航很差", 0), ("拍照很清晰", 1), ("屏幕太暗", 0)]
+    for c, label in stated * 3:
+        for g in (good[0], bad[0]):
+            ctx.append(c)
+            after.append("，" + g)
+            y.append(label)
+    op = OpinionText(ctx, [""] * len(ctx), after, [c + a for c, a in zip(ctx, after, strict=True)])
+    pol = AspectPolarity.fit(op, np.array(y), C=16.0)
+    probe_ctx = ["系统方面", "价格方面", "外观很漂亮", "续航很差"]
+    probe_after = ["，很惊喜", "，太差了", "，很失望", "，没得说"]
+    probe = OpinionText(probe_ctx, [""] * 4, probe_after, [c + a for c, a in zip(probe_ctx, probe_after, strict=True)])
+    assert ((pol.predict_proba(probe) >= 0.5) == [True, False, True, False]).all(), pol.predict_proba(probe)
+
+
+def test_stacked_polarity_round_trips(tmp_path):
+    """With a corpus, stage 2 is fitted on out-of-fold features and saved with its corpus model; loaded, it predicts
+    the same; a polarity file from before the text-around features is refused with the command that refits it."""
+    from upmarket.analyses.voice.aspect_models import CORPUS_MODEL_FILE, POLARITY_FILE, AspectPolarity
+
+    pos = ["机身很轻", "手感很好", "做工精致", "外观大方", "机身小巧", "颜色好看"]
+    neg = ["机身略长", "机身略厚", "边框略宽", "机身太重", "外观难看", "做工粗糙"]
+    ctx, y = (pos + neg) * 5, np.array(([1] * 6 + [0] * 6) * 5)
+    folds = np.arange(len(ctx)) % 3
+    corpus = (["很好用", "非常满意", "很差劲", "太失望了"] * 10, np.array([1, 1, 0, 0] * 10), np.arange(40) % 3)
+    pol = AspectPolarity.fit(ctx, y, C=16.0, corpus=corpus, folds=folds)
+    assert pol.stack_coef_ is not None and pol.stack_coef_[0] > 0  # stage 1's out-of-fold log-odds carry weight
+    again = AspectPolarity.load(pol.save(tmp_path).parent)
+    assert (tmp_path / CORPUS_MODEL_FILE).is_file()
+    np.testing.assert_allclose(again.predict_proba(pos + neg), pol.predict_proba(pos + neg), atol=2e-2)
+    assert (again.predict_proba(pos) > 0.5).all() and (again.predict_proba(neg) < 0.5).all()
+    with pytest.raises(ValueError, match="fold per opinion"):
+        AspectPolarity.fit(ctx, y, corpus=corpus)
+    import json
+
+    with (tmp_path / POLARITY_FILE).open("wb") as fh:
+        np.savez_compressed(fh, meta=np.array(json.dumps({"bits": 18, "C": 16.0, "intercept": 0.0})))
+    with pytest.raises(ValueError, match="fit-polarity"):
+        AspectPolarity.load(tmp_path)
+
+
+def _aspect_eval():
+    """``scripts/voice_aspect_eval.py`` as a module (its gold, fitting and scoring are what the docs report)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "voice_aspect_eval.py"
+    spec = importlib.util.spec_from_file_location("voice_aspect_eval_under_test", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_learned_aspects_on_real_held_out_sentences(shipped):
+    """Detectors and polarity (C = 64, the script's CV choice) fitted on the TRAIN side of the real aspect corpora
+    (SemEval sentences read in their review): held-out pooled recall reaches its goal (0.85) and polarity beats the
+    context-only model. The goal of 0.92 for polarity is NOT reached (0.900, docs/voice.md): this asserts what is."""
+    from upmarket.analyses.voice.aspect_models import AspectPolarity, OpinionText
+
+    root = data_dir()
+    if root is None:
+        pytest.skip("research corpora (../shared/data) not present on this machine")
+    ev = _aspect_eval()
+    sent, gold = ev.gold_sentences(load_aspects(root))
+    det, _ = ev.fit_detectors(sent, gold, shipped)
+    ex = ev.polarity_examples(sent[sent["split"] == "train"], gold, det)
+    op: OpinionText = ex.attrs["op"]
+    test = sent[sent["split"] == "test"]
+    test_gold = gold[gold["sid"].isin(test["sid"])]
+    det.polarity = AspectPolarity.fit(OpinionText.bare(op.context), ex["y"].to_numpy(), C=64.0)
+    context_only = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
+    det.polarity = AspectPolarity.fit(op, ex["y"].to_numpy(), C=64.0)
+    with_context = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
+    assert with_context["recall"] >= 0.85, with_context  # measured 0.8503 (detectors refitted here)
+    assert with_context["precision"] >= 0.75, with_context  # measured 0.775
+    assert with_context["polarity"] >= 0.89, with_context  # measured 0.900
+    assert with_context["polarity"] > context_only["polarity"] + 0.002, (context_only, with_context)  # 0.896 → 0.900
+
+    # hand-written reviews keep their reading
+    hand = {"拍照很顶，但是卡顿也很顶": {"camera": 1, "performance": -1}, "颜值很丑": {"design": -1},
+            "做工真的没话说": {"design": 1}, "经常死机": {"system": -1}, "屏幕出现绿线": {"screen": -1}}
+    out = extract_aspects(normalise(list(hand)).texts, shipped, detectors=det)
+    for i, (text, want) in enumerate(hand.items()):
+        got = dict(out.loc[out["row"] == i, ["aspect", "polarity"]].itertuples(index=False))
+        assert {a: got.get(a) for a in want} == want, (text, got)

@@ -165,7 +165,8 @@ def findings(roi: pd.DataFrame, alloc: pd.DataFrame, opt: dict[str, Any], hold: 
     lo, hi = s("mroi_low", gap.mroi_low, "ratio"), s("mroi_high", gap.mroi_high, "ratio")
     out.append(Finding.of("mix.saturation", s.template(
         f"A high ROI does not mean the next yuan pays as well: the average return on {ch} is {r} "
-        f"but the next yuan brings {m} (marginal ROI, {lv} interval {lo}–{hi}), because the channel is near saturation.",
+        f"but the next yuan brings {m} (marginal ROI, {lv} interval {lo}–{hi}), "
+        "because the channel is near saturation.",
         f"ROI 高不代表追加投放同样划算：{ch}的平均回报为 {r}，但追加一元只带来 {m}"
         f"（边际 ROI，{lv} 区间 {lo}–{hi}），该渠道已接近饱和。")))
     up = alloc.sort_values("change").iloc[-1]

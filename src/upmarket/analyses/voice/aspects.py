@@ -89,11 +89,14 @@ def text_opinions(texts: list[str], found: pd.DataFrame, model: SentimentModel, 
 
 
 def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float = 0.1,
-                    domain: Sequence[str | None] | str | None = None, detectors=None) -> pd.DataFrame:
+                    domain: Sequence[str | None] | str | None = None, detectors=None,
+                    surround: tuple[list[str], list[str]] | None = None) -> pd.DataFrame:
     """Opinions of normalised texts: one row per (text index, aspect) with a polarity.
 
     ``domain``: the texts' domain for a domain-aware model (one for all, or one per text).
     ``detectors``: learned :class:`~upmarket.analyses.voice.aspect_models.AspectDetectors` (optional).
+    ``surround``: the text before and after each text in its document (a sentence's review), read by a learned
+    polarity model only.
 
     Columns: ``row`` (index into ``texts``), ``aspect``, ``polarity`` (−1/0/1: the sign of the
     mean polarity of the clauses naming the aspect; 0 = mentioned without a clear opinion),
@@ -109,7 +112,7 @@ def extract_aspects(texts: list[str], model: SentimentModel, neutral_band: float
         if dom is not None and not isinstance(dom, str):
             dom = np.asarray(dom, object)[cl.review[idx]].tolist()
         pol[idx], _ = clause_polarity([cl.text[i] for i in idx], model, neutral_band, domain=dom)
-    return aspect_opinions(texts, cl, hits, pol, model, detectors, neutral_band, domain)
+    return aspect_opinions(texts, cl, hits, pol, model, detectors, neutral_band, domain, surround)
 
 
 def aspect_contexts(texts: list[str], cl: Clauses, hits: np.ndarray, rows: np.ndarray,
@@ -129,13 +132,15 @@ def aspect_contexts(texts: list[str], cl: Clauses, hits: np.ndarray, rows: np.nd
 
 
 def aspect_opinions(texts: list[str], cl: Clauses, hits: np.ndarray, pol: np.ndarray, model: SentimentModel,
-                    detectors, neutral_band: float, domain: Sequence[str | None] | str | None) -> pd.DataFrame:
+                    detectors, neutral_band: float, domain: Sequence[str | None] | str | None,
+                    surround: tuple[list[str], list[str]] | None = None) -> pd.DataFrame:
     """One row per (text, aspect) opinion from the clause pass (``cl``, ``hits``, clause polarities ``pol``) plus
     the whole-text detections (:func:`text_opinions`): row, aspect, polarity, n_clauses.
 
     Polarity: the sign of the summed clause polarities — or, when ``detectors`` carry a learned polarity model
-    (``detectors.polarity``), its decision on the opinion's :func:`aspect_contexts` (P ≥ 0.5 → +1, else −1; its
-    neutral band was chosen by cross-validation on the train side: none, docs/voice.md).
+    (``detectors.polarity``), its decision on the opinion's :func:`aspect_contexts` and the text around them
+    (``surround`` extends it beyond the text; P ≥ 0.5 → +1, else −1; its neutral band was chosen by
+    cross-validation on the train side: none, docs/voice.md).
     """
     ci, ai = np.nonzero(hits)
     frame = pd.DataFrame({"row": cl.review[ci], "aspect_i": ai, "pol": pol[ci].astype(np.int64)})
@@ -146,7 +151,9 @@ def aspect_opinions(texts: list[str], cl: Clauses, hits: np.ndarray, pol: np.nda
     learned = getattr(detectors, "polarity", None)
     if learned is not None and len(out):
         rows, a_is = out["row"].to_numpy(), out["aspect_i"].to_numpy()
-        p = learned.predict_proba(aspect_contexts(texts, cl, hits, rows, a_is))
+        from upmarket.analyses.voice.aspect_models import opinion_texts
+
+        p = learned.predict_proba(opinion_texts(texts, aspect_contexts(texts, cl, hits, rows, a_is), rows, surround))
         out["polarity"] = np.where(p >= 0.5, 1, -1).astype(np.int8)
     else:
         out["polarity"] = np.sign(out["s"]).astype(np.int8)
