@@ -54,10 +54,15 @@ class Normalised:
 
     def flags(self) -> list[str]:
         """A short mark per text: ``empty``, ``truncated``, ``no_chinese`` or ``''``."""
-        out = np.full(len(self.texts), "", dtype=object)
-        out[self.latin_only] = "no_chinese"
-        out[self.truncated] = "truncated"
-        out[self.empty] = "empty"
+        return self.flags_of(self.empty, self.truncated, self.latin_only)
+
+    @staticmethod
+    def flags_of(empty: np.ndarray, truncated: np.ndarray, latin_only: np.ndarray) -> list[str]:
+        """:meth:`flags` from the three masks (for texts broadcast from their distinct values)."""
+        out = np.full(len(empty), "", dtype=object)
+        out[latin_only] = "no_chinese"
+        out[truncated] = "truncated"
+        out[empty] = "empty"
         return out.tolist()
 
 
@@ -88,7 +93,8 @@ def _doc_any(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return (csum[ends] - csum[starts[:-1]]) > 0
 
 
-def _as_str(values: Iterable[object]) -> list[str]:
+def as_str(values: Iterable[object]) -> list[str]:
+    """Each value as text: ``None``/NaN → ``''``, anything else ``str()``."""
     out = []
     for v in values:
         if v is None or (isinstance(v, float) and v != v):
@@ -103,7 +109,7 @@ def normalise(texts: Sequence[object], max_chars: int = MAX_CHARS) -> Normalised
 
     ``None``/NaN count as empty text. Works on the joined batch, so cost is a few C passes.
     """
-    raw = _as_str(texts)
+    raw = as_str(texts)
     n = len(raw)
     lengths = np.fromiter((len(t) for t in raw), dtype=np.int64, count=n)
     truncated = lengths > max_chars

@@ -30,13 +30,15 @@ from upmarket.text.lexicon import (  # the lexicon and clause helpers several an
 
 def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: float = 0.1,
                     lexicon_weight: float = 3.0, domain: Sequence[str | None] | str | None = None,
-                    lex: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    lex: np.ndarray | None = None, neutral: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Polarity (−1/0/1) and P(positive) per clause: model log-odds plus a lexicon nudge.
 
     A model file may carry ``info["clause_offset"]`` (added to its log-odds on clauses: a model fitted on
     whole reviews leans to its document prior on short clauses; the shipped one is chosen on real
     aspect-labelled sentences) and ``info["clause_lexicon_weight"]`` (overrides ``lexicon_weight``).
-    ``lex``: the clauses' :func:`lexicon_polarity` when the caller already has it.
+    ``lex`` / ``neutral``: the clauses' :func:`lexicon_polarity` / :func:`neutral_mask` when the caller already has
+    them (each is an RE2 pass over all clauses).
     """
     if not clauses:
         return np.zeros(0, np.int8), np.zeros(0)
@@ -45,7 +47,7 @@ def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: flo
     weight = float(model.info_.get("clause_lexicon_weight", lexicon_weight))
     p = 1.0 / (1.0 + np.exp(-(logit + float(model.info_.get("clause_offset", 0.0)) + weight * lex)))
     pol = np.where(p >= 0.5 + neutral_band, 1, np.where(p <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
-    pol[neutral_mask(clauses)] = 0
+    pol[neutral_mask(clauses) if neutral is None else neutral] = 0
     return pol, p
 
 
