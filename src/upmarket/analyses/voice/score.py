@@ -20,6 +20,7 @@ from upmarket.analyses.voice.aspects import (
     clause_polarity,
     lexicon_polarity,
     neutral_mask,
+    sliced_decision,
     split_clauses,
 )
 from upmarket.analyses.voice.framing import framing
@@ -186,7 +187,7 @@ def _score_batch(raw: list[str], model: SentimentModel, domain: str | None, dete
     else:
         uniq, inv = texts, np.arange(len(texts))
     empty = norm.empty[raw_inv]
-    logit = model.decision_function(negated_complaints_as_praise(uniq), normalised=True, domain=domain)
+    logit = sliced_decision(model, negated_complaints_as_praise(uniq), domain)
     ev, asp = _clause_pass(uniq, model, NEUTRAL_BAND, domain, detectors, distinct)
     score = review_scores(logit, ev, model)[inv]
     score[empty] = np.nan
