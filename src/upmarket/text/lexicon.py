@@ -97,19 +97,38 @@ class Clauses:
     review: np.ndarray
 
 
-def split_clauses(texts: list[str]) -> Clauses:
-    """Cut each normalised text at punctuation and before contrast words; empty pieces dropped.
-
-    Two RE2 passes over the whole batch (mark contrast words, split at marks and punctuation), so
-    the cost is C-speed whatever the number of texts.
-    """
+def _split(texts: list[str]) -> tuple[pa.Array, np.ndarray]:
+    """The batch's non-empty clauses (one arrow array) and the index of each clause's text."""
     arr = pa.array(texts, type=pa.large_string())
     marked = pc.replace_substring_regex(arr, _CONTRAST_RE, "\x1f\\1")
     lists = pc.split_pattern_regex(marked, _CLAUSE_RE)
     flat = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     keep = pc.greater(pc.utf8_length(flat), 0)
-    return Clauses(pc.filter(flat, keep).to_pylist(), parent[keep.to_numpy(zero_copy_only=False)].astype(np.int64))
+    return pc.filter(flat, keep), parent[keep.to_numpy(zero_copy_only=False)].astype(np.int64)
+
+
+def split_clauses(texts: list[str]) -> Clauses:
+    """Cut each normalised text at punctuation and before contrast words; empty pieces dropped.
+
+    Two RE2 passes over the whole batch (mark contrast words, split at marks and punctuation), so
+    the cost is C-speed whatever the number of texts.
+    """
+    flat, parent = _split(texts)
+    return Clauses(flat.to_pylist(), parent)
+
+
+def distinct_clauses(texts: list[str]) -> tuple[Clauses, list[str], np.ndarray]:
+    """:func:`split_clauses` plus its distinct clauses and, per clause, the index of its distinct clause.
+
+    Real reviews repeat clauses (物流很快, 还不错): matching and scoring each distinct one once and broadcasting
+    is cheaper, and the distinct values are found by arrow's hash table in C.
+    """
+    flat, parent = _split(texts)
+    enc = pc.dictionary_encode(flat)
+    uniq = enc.dictionary.to_pylist()
+    inv = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return Clauses(np.asarray(uniq, dtype=object)[inv].tolist(), parent), uniq, inv
 
 
 def _alternation(terms: tuple[str, ...]) -> str:

@@ -26,7 +26,7 @@ from upmarket.analyses.voice.aspects import (
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import Normalised, normalise
-from upmarket.text.lexicon import negated_complaints_as_praise
+from upmarket.text.lexicon import distinct_clauses, negated_complaints_as_praise
 from upmarket.text.normalise import as_str
 
 BATCH = 50_000
@@ -129,10 +129,10 @@ def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
     ``distinct``: match and score each distinct clause once (False: every clause; same output, the reference).
     """
     n = len(texts)
-    cl = split_clauses(texts)
-    if distinct and cl.text:
-        uniq, inv = _distinct(cl.text)
+    if distinct:
+        cl, uniq, inv = distinct_clauses(texts)
     else:
+        cl = split_clauses(texts)
         uniq, inv = cl.text, np.arange(len(cl.text))
     hits = aspect_hits(uniq, detectors)[inv]
     if uniq:
