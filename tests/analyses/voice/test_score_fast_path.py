@@ -101,3 +101,18 @@ def test_normalise_collapses_runs_of_spaces_like_the_regex():
     expected = [re.sub(r"[ \t\r\f\v]+", " ", t.replace("\u3000", " ")).strip() for t in texts]
     assert normalise(texts).texts == [e.replace("ａ", "a").replace("ｂ", "b") for e in expected]
     assert normalise([]).texts == [] and normalise([""]).empty.tolist() == [True]
+
+
+def test_two_processes_only_from_parallel_min_and_when_a_core_is_idle(monkeypatch):
+    from upmarket.analyses.voice import score as sc
+
+    monkeypatch.setattr(sc.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sc.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert sc.default_jobs(sc.PARALLEL_MIN - 1) == 1 and sc.default_jobs(sc.PARALLEL_MIN) == 2
+    monkeypatch.setattr(sc.os, "getloadavg", lambda: (1.2, 1.0, 1.0))  # this process alone, busy for a minute
+    assert sc.default_jobs(10 * sc.PARALLEL_MIN) == 2
+    monkeypatch.setattr(sc.os, "getloadavg", lambda: (6.0, 6.0, 6.0))  # others hold the cores
+    assert sc.default_jobs(10 * sc.PARALLEL_MIN) == 1
+    monkeypatch.setattr(sc.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(sc.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert sc.default_jobs(10 * sc.PARALLEL_MIN) == 1

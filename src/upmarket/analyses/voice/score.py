@@ -30,8 +30,9 @@ from upmarket.text.lexicon import distinct_clauses, negated_complaints_as_praise
 from upmarket.text.normalise import as_str
 
 BATCH = 50_000
-PARALLEL_MIN = 200_000
-"""From this many texts on, scoring is split over worker processes (below it, start-up costs more than it saves)."""
+PARALLEL_MIN = 50_000
+"""From this many texts on, scoring is split over worker processes when cores are idle (:func:`default_jobs`; below
+it, start-up and handing results back cost about what a second process saves)."""
 MAX_JOBS = 2
 NEUTRAL_BAND = 0.1
 """A clause whose P(positive) is within this of 0.5 states no opinion (polarity 0)."""
@@ -99,6 +100,23 @@ def mixed_flags(ev: ReviewEvidence, balance: float = MIXED_BALANCE) -> np.ndarra
     both = (ev.n_pos > 0) & (ev.n_neg > 0)
     lukewarm = (ev.n_pos == 0) & (ev.n_neg == 0) & (ev.n_lukewarm > 0)
     return (both & (np.minimum(ev.n_pos, ev.n_neg) >= balance * np.maximum(ev.n_pos, ev.n_neg))) | lukewarm
+
+
+def default_jobs(n: int) -> int:
+    """Worker processes for ``n`` texts: 1 below :data:`PARALLEL_MIN`, else one per core that the 1-minute load
+    average leaves idle (counting this process as one of the runners), up to :data:`MAX_JOBS`.
+
+    On a busy machine a second process only competes with the first: the 2-process path measured slower than one
+    process at load 10 on 2 cores (docs/voice.md, "Throughput"). The output does not depend on it.
+    """
+    cores = os.cpu_count() or 1
+    if n < PARALLEL_MIN or cores < 2:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        load = 0.0
+    return max(1, min(MAX_JOBS, cores, int(cores + 1.5 - load)))
 
 
 def review_labels(texts: list[str], model: SentimentModel, domain: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -245,8 +263,8 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
 
     ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
-    ``n_jobs``: worker processes; by default 1 below :data:`PARALLEL_MIN` texts, else up to
-    :data:`MAX_JOBS` (one per core). Workers are forked, so the model and texts are shared, not
+    ``n_jobs``: worker processes; by default :func:`default_jobs` (1 below :data:`PARALLEL_MIN` texts or on a busy
+    machine, else up to :data:`MAX_JOBS`). Workers are forked, so the model and texts are shared, not
     copied; where ``fork`` is unavailable the work stays in this process.
     ``detectors``: learned aspect detectors (:mod:`.aspect_models`) used with the aspect lexicon.
     ``distinct``: normalise, match and score each distinct text and clause once and broadcast (the output is the
@@ -259,7 +277,7 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
         raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
     n = len(texts)
     if n_jobs is None:
-        n_jobs = min(MAX_JOBS, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
+        n_jobs = default_jobs(n)
     if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
         return _score_serial(ids, texts, model, batch, progress, domain, detectors, distinct)
     step = -(-n // n_jobs)
