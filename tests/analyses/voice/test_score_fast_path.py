@@ -116,3 +116,22 @@ def test_two_processes_only_from_parallel_min_and_when_a_core_is_idle(monkeypatc
     monkeypatch.setattr(sc.os, "cpu_count", lambda: 1)
     monkeypatch.setattr(sc.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert sc.default_jobs(10 * sc.PARALLEL_MIN) == 1
+
+
+def test_count_matrix_is_the_canonical_one(texts, shipped):
+    import scipy.sparse as sp
+
+    from upmarket.analyses.voice.sentiment import _columns, _to_csr
+
+    norm = normalise(texts).texts
+    rows, hashes, _ = shipped.hasher.hashes_upto(norm, 0)
+    cols = _columns(hashes, shipped.bits)
+    fast = _to_csr(rows, cols, len(norm), shipped.bits)
+    plain = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=fast.shape)
+    plain.sum_duplicates()
+    for part in ("indptr", "indices", "data"):
+        a, b = getattr(fast, part), getattr(plain, part)
+        assert a.dtype == b.dtype and np.array_equal(a, b), part
+    assert fast.data.max() > 1  # repeated n-grams were merged
+    empty = _to_csr(np.zeros(0, np.int64), np.zeros(0, np.int64), 3, shipped.bits)
+    assert empty.shape == (3, 1 << shipped.bits) and empty.nnz == 0 and np.array_equal(empty.indptr, [0, 0, 0, 0])
