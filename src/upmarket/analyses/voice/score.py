@@ -263,9 +263,9 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
 
     ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
-    ``n_jobs``: worker processes; by default :func:`default_jobs` (1 below :data:`PARALLEL_MIN` texts or on a busy
-    machine, else up to :data:`MAX_JOBS`). Workers are forked, so the model and texts are shared, not
-    copied; where ``fork`` is unavailable the work stays in this process.
+    ``n_jobs``: processes; by default :func:`default_jobs` (1 below :data:`PARALLEL_MIN` texts or on a busy
+    machine, else up to :data:`MAX_JOBS`). This process scores one part and ``n_jobs − 1`` forked workers the others,
+    so the model and texts are shared, not copied; where ``fork`` is unavailable the work stays in this process.
     ``detectors``: learned aspect detectors (:mod:`.aspect_models`) used with the aspect lexicon.
     ``distinct``: normalise, match and score each distinct text and clause once and broadcast (the output is the
     same; False scores every one, the reference path the tests and the benchmark compare with).
@@ -281,10 +281,12 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
     if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
         return _score_serial(ids, texts, model, batch, progress, domain, detectors, distinct)
     step = -(-n // n_jobs)
+    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
     _JOB = (ids, texts, model, batch, domain, detectors, distinct)
-    try:
-        with mp.get_context("fork").Pool(n_jobs) as pool:
-            parts = pool.map(_score_part, [(lo, min(lo + step, n)) for lo in range(0, n, step)])
+    try:  # this process scores the first part while n_jobs − 1 forked workers score the rest
+        with mp.get_context("fork").Pool(len(bounds) - 1) as pool:
+            rest = pool.map_async(_score_part, bounds[1:])
+            parts = [_score_part(bounds[0]), *rest.get()]
     finally:
         _JOB = None
     if progress is not None:
