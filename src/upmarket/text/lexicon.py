@@ -75,8 +75,10 @@ not 值, 短信 is not 短): masked before the lexicon counts."""
 _QUOTE = "[\"“”'‘’「」『』]"
 _SARCASM = f"{_QUOTE}(?:真|很|好)?(?:{'|'.join(POSITIVE)}){_QUOTE}"
 """A positive word in quotes (真是"好"手机) is sarcasm: it counts negative."""
-_PRICE_HIGH = "(?:价格|价钱|定价|售价|价位)[^，。！？,.!?不没]{0,4}(?:高|贵)"
-_VALUE_HIGH = "性价比[^，。！？,.!?不]{0,3}高"
+_PRICE_WORDS = ("价格", "价钱", "定价", "售价", "价位")
+_PRICE_HIGH = f"(?:{'|'.join(_PRICE_WORDS)})[^，。！？,.!?不没]{{0,4}}(?:高|贵)"
+_VALUE_WORD = "性价比"
+_VALUE_HIGH = f"{_VALUE_WORD}[^，。！？,.!?不]{{0,3}}高"
 _VALUE_LOW = "性价比(?:[^，。！？,.!?]{0,3}不(?:是很|太|算|怎么)?高|[^，。！？,.!?不]{0,3}低)"
 """性价比不高 / 性价比太低 is a complaint (no opinion word in it; the model reads the praise word 性价比): on the
 corpora's TRAIN side 115 of 149 reviews holding it are negative, against 18 of 749 holding 性价比…高."""
@@ -102,19 +104,38 @@ class Clauses:
     review: np.ndarray
 
 
-def split_clauses(texts: list[str]) -> Clauses:
-    """Cut each normalised text at punctuation and before contrast words; empty pieces dropped.
-
-    Two RE2 passes over the whole batch (mark contrast words, split at marks and punctuation), so
-    the cost is C-speed whatever the number of texts.
-    """
+def _split(texts: list[str]) -> tuple[pa.Array, np.ndarray]:
+    """The batch's non-empty clauses (one arrow array) and the index of each clause's text."""
     arr = pa.array(texts, type=pa.large_string())
     marked = pc.replace_substring_regex(arr, _CONTRAST_RE, "\x1f\\1")
     lists = pc.split_pattern_regex(marked, _CLAUSE_RE)
     flat = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
     keep = pc.greater(pc.utf8_length(flat), 0)
-    return Clauses(pc.filter(flat, keep).to_pylist(), parent[keep.to_numpy(zero_copy_only=False)].astype(np.int64))
+    return pc.filter(flat, keep), parent[keep.to_numpy(zero_copy_only=False)].astype(np.int64)
+
+
+def split_clauses(texts: list[str]) -> Clauses:
+    """Cut each normalised text at punctuation and before contrast words; empty pieces dropped.
+
+    Two RE2 passes over the whole batch (mark contrast words, split at marks and punctuation), so
+    the cost is C-speed whatever the number of texts.
+    """
+    flat, parent = _split(texts)
+    return Clauses(flat.to_pylist(), parent)
+
+
+def distinct_clauses(texts: list[str]) -> tuple[Clauses, list[str], np.ndarray]:
+    """:func:`split_clauses` plus its distinct clauses and, per clause, the index of its distinct clause.
+
+    Real reviews repeat clauses (物流很快, 还不错): matching and scoring each distinct one once and broadcasting
+    is cheaper, and the distinct values are found by arrow's hash table in C.
+    """
+    flat, parent = _split(texts)
+    enc = pc.dictionary_encode(flat)
+    uniq = enc.dictionary.to_pylist()
+    inv = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return Clauses(np.asarray(uniq, dtype=object)[inv].tolist(), parent), uniq, inv
 
 
 def _alternation(terms: tuple[str, ...]) -> str:
@@ -122,19 +143,30 @@ def _alternation(terms: tuple[str, ...]) -> str:
 
 
 def match_matrix(clauses: list[str], groups: dict[str, tuple[str, ...]]) -> np.ndarray:
-    """Boolean (clause × group): does the clause contain any term of the group (RE2, vectorised)."""
-    arr = pa.array(clauses, type=pa.large_string())
-    cols = [pc.match_substring_regex(arr, _alternation(terms)).to_numpy(zero_copy_only=False) for terms in
-            groups.values()]
-    return np.column_stack(cols) if cols else np.zeros((len(clauses), 0), bool)
+    """Boolean (clause × group): does the clause contain any term of the group (RE2, vectorised).
 
-
-def lexicon_polarity(clauses: list[str]) -> np.ndarray:
-    """Keyword rules: (+1 per positive word, −1 per negative word), flipped by a negator right before it.
-
-    This is also the *keyword-rule baseline* of the evaluation.
+    One pass for any term of any group, then one pass per group over the clauses that matched: an RE2 call
+    costs about as much per clause as per character, and most clauses (about 4 in 5 of real ones) name no term.
     """
-    arr = pc.replace_substring_regex(pa.array(clauses, type=pa.large_string()), _alternation(NOT_OPINION), "#")
+    out = np.zeros((len(clauses), len(groups)), bool)
+    if not clauses or not groups:
+        return out
+    arr = pa.array(clauses, type=pa.large_string())
+    if all(groups.values()):  # an empty group matches every clause: no filter then
+        any_term = pc.match_substring_regex(arr, _alternation(tuple({t for g in groups.values() for t in g})))
+        rows = np.flatnonzero(any_term.to_numpy(zero_copy_only=False))
+        arr = pc.filter(arr, any_term)
+    else:
+        rows = np.arange(len(clauses))
+    if rows.size:
+        for j, terms in enumerate(groups.values()):
+            out[rows, j] = pc.match_substring_regex(arr, _alternation(terms)).to_numpy(zero_copy_only=False)
+    return out
+
+
+def _lexicon_score(clauses: pa.Array) -> np.ndarray:
+    """The keyword rule's raw score per clause (its sign is :func:`lexicon_polarity`)."""
+    arr = pc.replace_substring_regex(clauses, _alternation(NOT_OPINION), "#")
     neg = _alternation(NEGATORS)
     pos_n = pc.count_substring_regex(arr, _alternation(POSITIVE)).to_numpy(zero_copy_only=False)
     neg_n = pc.count_substring_regex(arr, _alternation(NEGATIVE)).to_numpy(zero_copy_only=False)
@@ -153,7 +185,29 @@ def lexicon_polarity(clauses: list[str]) -> np.ndarray:
     score -= 2 * pc.count_substring_regex(arr, _VALUE_LOW).to_numpy(zero_copy_only=False)
     score -= pc.count_substring_regex(arr, _DEGREE_HAO).to_numpy(zero_copy_only=False)  # 好慢: only 慢 counts
     # "不好" / "不行" / "不满意" are whole negative words already: don't also count them as negated positives.
-    return np.sign(score).astype(np.int8)
+    return score
+
+
+_LEXICON_ANCHORS = tuple(sorted({*POSITIVE, *NEGATIVE, *_PRICE_WORDS, _VALUE_WORD}))
+"""Every rule of :func:`_lexicon_score` needs one of these words in the clause (a positive or negative word, a
+price word for 价格高, 性价比 for 性价比高); masking NOT_OPINION words with "#" only removes matches."""
+
+
+def lexicon_polarity(clauses: list[str]) -> np.ndarray:
+    """Keyword rules: (+1 per positive word, −1 per negative word), flipped by a negator right before it.
+
+    This is also the *keyword-rule baseline* of the evaluation. The nine rule passes run only on the clauses
+    holding a word of :data:`_LEXICON_ANCHORS` (about 3 in 10 real clauses); the others score 0.
+    """
+    out = np.zeros(len(clauses), np.int8)
+    if not clauses:
+        return out
+    arr = pa.array(clauses, type=pa.large_string())
+    anchored = pc.match_substring_regex(arr, _alternation(_LEXICON_ANCHORS))
+    rows = np.flatnonzero(anchored.to_numpy(zero_copy_only=False))
+    if rows.size:
+        out[rows] = np.sign(_lexicon_score(pc.filter(arr, anchored)))
+    return out
 
 
 def negated_complaints_as_praise(texts: list[str]) -> list[str]:

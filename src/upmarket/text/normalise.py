@@ -25,7 +25,6 @@ SEP = "\n\x1e\n"
 
 _KEEP = np.array([0xFF0C, 0xFF01, 0xFF1F, 0xFF1B, 0xFF1A], dtype=np.uint32)
 """，！？；： stay Chinese punctuation: they mark clause ends; the rest of U+FF01–FF5E folds to ASCII."""
-_SPACES = re.compile(r"[ \t\r\f\v]+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]{2,8});")
 
 
@@ -54,22 +53,33 @@ class Normalised:
 
     def flags(self) -> list[str]:
         """A short mark per text: ``empty``, ``truncated``, ``no_chinese`` or ``''``."""
-        out = np.full(len(self.texts), "", dtype=object)
-        out[self.latin_only] = "no_chinese"
-        out[self.truncated] = "truncated"
-        out[self.empty] = "empty"
+        return self.flags_of(self.empty, self.truncated, self.latin_only)
+
+    @staticmethod
+    def flags_of(empty: np.ndarray, truncated: np.ndarray, latin_only: np.ndarray) -> list[str]:
+        """:meth:`flags` from the three masks (for texts broadcast from their distinct values)."""
+        out = np.full(len(empty), "", dtype=object)
+        out[latin_only] = "no_chinese"
+        out[truncated] = "truncated"
+        out[empty] = "empty"
         return out.tolist()
 
 
 def _fold(joined: str) -> str:
-    """Full-width → half-width, ASCII upper → lower, invisible marks → space, on code points."""
+    """Full-width → half-width, ASCII upper → lower, invisible marks → space, runs of spaces → one, on code
+    points."""
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
     wide = (cps >= 0xFF01) & (cps <= 0xFF5E) & ~np.isin(cps, _KEEP)
     cps[wide] -= 0xFEE0
     upper = (cps >= 0x41) & (cps <= 0x5A)
     cps[upper] += 32
     cps[(cps == 0x3000) | (cps == 0xFEFF) | (cps == 0x200B) | (cps == 0x200D) | (cps == 0xA0)] = 0x20
-    return cps.tobytes().decode("utf-32-le")
+    # a run of spaces and tabs (\t \r \f \v, not \n) becomes one space
+    space = (cps == 0x20) | (cps == 0x09) | (cps == 0x0D) | (cps == 0x0C) | (cps == 0x0B)
+    cps[space] = 0x20
+    repeat = np.zeros_like(space)
+    repeat[1:] = space[1:] & space[:-1]
+    return cps[~repeat].tobytes().decode("utf-32-le")
 
 
 def codepoints(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -83,12 +93,13 @@ def codepoints(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _doc_any(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per text: does ``mask`` hold anywhere in it (``starts`` from :func:`codepoints`)."""
-    csum = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-    ends = starts[1:] - 1
-    return (csum[ends] - csum[starts[:-1]]) > 0
+    if len(starts) < 2:
+        return np.zeros(0, bool)
+    return np.logical_or.reduceat(mask, starts[:-1])  # each text's span holds at least its closing 0
 
 
-def _as_str(values: Iterable[object]) -> list[str]:
+def as_str(values: Iterable[object]) -> list[str]:
+    """Each value as text: ``None``/NaN → ``''``, anything else ``str()``."""
     out = []
     for v in values:
         if v is None or (isinstance(v, float) and v != v):
@@ -103,7 +114,7 @@ def normalise(texts: Sequence[object], max_chars: int = MAX_CHARS) -> Normalised
 
     ``None``/NaN count as empty text. Works on the joined batch, so cost is a few C passes.
     """
-    raw = _as_str(texts)
+    raw = as_str(texts)
     n = len(raw)
     lengths = np.fromiter((len(t) for t in raw), dtype=np.int64, count=n)
     truncated = lengths > max_chars
@@ -117,7 +128,6 @@ def normalise(texts: Sequence[object], max_chars: int = MAX_CHARS) -> Normalised
     if conv is not None and joined:
         joined = conv.convert(joined)
     joined = _fold(joined)
-    joined = _SPACES.sub(" ", joined)
     out = [t.strip() for t in joined.split(SEP)] if n else []
     if len(out) != n:  # pragma: no cover - a converter that ate the separator
         raise RuntimeError("text normalisation lost the batch separator")

@@ -12,6 +12,7 @@ A clause whose combined score is within ``neutral_band`` of 0.5 states no opinio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -27,25 +28,48 @@ from upmarket.text.lexicon import (  # the lexicon and clause helpers several an
     split_clauses,
 )
 
+MODEL_SLICE_CHARS = 150_000
+"""Texts are hashed and scored in slices of about this many characters: the n-gram arrays of a slice stay in the
+CPU cache (a 50,000-review batch at once ran 30–40 % slower on real reviews; the scores are the same)."""
+
+
+def sliced_decision(model: SentimentModel, texts: list[str], domain: Sequence[str | None] | str | None = None,
+                    slice_chars: int = MODEL_SLICE_CHARS) -> np.ndarray:
+    """``model.decision_function`` of normalised ``texts``, one slice of about ``slice_chars`` characters at a time.
+
+    Each text's log-odds depend on that text alone, so slicing changes the cost, not the result.
+    """
+    if not texts:
+        return model.decision_function(texts, normalised=True, domain=domain)
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1)
+    cuts = np.searchsorted(ends, np.arange(slice_chars, int(ends[-1]), slice_chars), side="right")
+    bounds = np.unique(np.concatenate([[0], cuts, [len(texts)]])).tolist()
+    per_text = domain is not None and not isinstance(domain, str)
+    return np.concatenate([model.decision_function(texts[lo:hi], normalised=True,
+                                                   domain=list(domain[lo:hi]) if per_text else domain)
+                           for lo, hi in pairwise(bounds)])
+
 
 def clause_polarity(clauses: list[str], model: SentimentModel, neutral_band: float = 0.1,
                     lexicon_weight: float = 3.0, domain: Sequence[str | None] | str | None = None,
-                    lex: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    lex: np.ndarray | None = None, neutral: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Polarity (−1/0/1) and P(positive) per clause: model log-odds plus a lexicon nudge.
 
     A model file may carry ``info["clause_offset"]`` (added to its log-odds on clauses: a model fitted on
     whole reviews leans to its document prior on short clauses; the shipped one is chosen on real
     aspect-labelled sentences) and ``info["clause_lexicon_weight"]`` (overrides ``lexicon_weight``).
-    ``lex``: the clauses' :func:`lexicon_polarity` when the caller already has it.
+    ``lex`` / ``neutral``: the clauses' :func:`lexicon_polarity` / :func:`neutral_mask` when the caller already has
+    them (each is an RE2 pass over all clauses).
     """
     if not clauses:
         return np.zeros(0, np.int8), np.zeros(0)
-    logit = model.decision_function(clauses, normalised=True, domain=domain)
+    logit = sliced_decision(model, clauses, domain)
     lex = lexicon_polarity(clauses) if lex is None else lex
     weight = float(model.info_.get("clause_lexicon_weight", lexicon_weight))
     p = 1.0 / (1.0 + np.exp(-(logit + float(model.info_.get("clause_offset", 0.0)) + weight * lex)))
     pol = np.where(p >= 0.5 + neutral_band, 1, np.where(p <= 0.5 - neutral_band, -1, 0)).astype(np.int8)
-    pol[neutral_mask(clauses)] = 0
+    pol[neutral_mask(clauses) if neutral is None else neutral] = 0
     return pol, p
 
 

@@ -20,16 +20,19 @@ from upmarket.analyses.voice.aspects import (
     clause_polarity,
     lexicon_polarity,
     neutral_mask,
+    sliced_decision,
     split_clauses,
 )
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
-from upmarket.analyses.voice.text import normalise
-from upmarket.text.lexicon import negated_complaints_as_praise
+from upmarket.analyses.voice.text import Normalised, normalise
+from upmarket.text.lexicon import distinct_clauses, negated_complaints_as_praise
+from upmarket.text.normalise import as_str
 
 BATCH = 50_000
-PARALLEL_MIN = 200_000
-"""From this many texts on, scoring is split over worker processes (below it, start-up costs more than it saves)."""
+PARALLEL_MIN = 50_000
+"""From this many texts on, scoring is split over worker processes when cores are idle (:func:`default_jobs`; below
+it, start-up and handing results back cost about what a second process saves)."""
 MAX_JOBS = 2
 NEUTRAL_BAND = 0.1
 """A clause whose P(positive) is within this of 0.5 states no opinion (polarity 0)."""
@@ -99,29 +102,66 @@ def mixed_flags(ev: ReviewEvidence, balance: float = MIXED_BALANCE) -> np.ndarra
     return (both & (np.minimum(ev.n_pos, ev.n_neg) >= balance * np.maximum(ev.n_pos, ev.n_neg))) | lukewarm
 
 
+def default_jobs(n: int) -> int:
+    """Worker processes for ``n`` texts: 1 below :data:`PARALLEL_MIN`, else one per core that the 1-minute load
+    average leaves idle (counting this process as one of the runners), up to :data:`MAX_JOBS`.
+
+    On a busy machine a second process only competes with the first: the 2-process path measured slower than one
+    process at load 10 on 2 cores (docs/voice.md, "Throughput"). The output does not depend on it.
+    """
+    cores = os.cpu_count() or 1
+    if n < PARALLEL_MIN or cores < 2:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        load = 0.0
+    return max(1, min(MAX_JOBS, cores, int(cores + 1.5 - load)))
+
+
 def review_labels(texts: list[str], model: SentimentModel, domain: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(label, mixed)`` of raw ``texts`` exactly as :func:`score_reviews` gives them."""
     s = score_reviews(np.arange(len(texts)), texts, model, domain=domain, n_jobs=1).sentiment
     return s["label"].to_numpy(), s["mixed"].to_numpy()
 
 
+def _distinct(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values (in first-seen order) and, per value, the index of its distinct value.
+
+    Every per-text and per-clause step is a function of the string alone, so it runs once per distinct
+    string and is broadcast back: real exports repeat texts (好评, default reviews) and, far more, clauses
+    (物流很快, 还不错; about a quarter of real clauses, four in five of the twin's).
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return uniques.tolist(), codes.astype(np.int64, copy=False)
+
+
 def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
-                 domain: str | None, detectors=None) -> tuple[ReviewEvidence, pd.DataFrame]:
+                 domain: str | None, detectors=None, distinct: bool = True) -> tuple[ReviewEvidence, pd.DataFrame]:
     """Review evidence and aspect opinions from one pass over the batch's clauses (split and scored once).
 
     An *opinion clause* names an aspect, holds a word of the lexicon (including lukewarm ones: 一般,
     还行, which count 0), or is scored confidently by the model (:data:`OPINION_CONFIDENCE`); factual
     clauses (收到了, 用了三天) do not vote. The aspect opinions are those of
     :func:`~upmarket.analyses.voice.aspects.extract_aspects` (same columns, same values).
+    ``distinct``: match and score each distinct clause once (False: every clause; same output, the reference).
     """
     n = len(texts)
-    cl = split_clauses(texts)
-    hits = aspect_hits(cl.text, detectors)
-    lex = lexicon_polarity(cl.text) if cl.text else np.zeros(0, np.int8)
-    pol, p = clause_polarity(cl.text, model, neutral_band, domain=domain, lex=lex)
-    luke = neutral_mask(cl.text) if cl.text else np.zeros(0, bool)
-    opinion = (hits.any(axis=1) | (lex != 0) | luke
-               | (np.abs(p - 0.5) >= OPINION_CONFIDENCE)) if cl.text else np.zeros(0, bool)
+    if distinct:
+        cl, uniq, inv = distinct_clauses(texts)
+    else:
+        cl = split_clauses(texts)
+        uniq, inv = cl.text, np.arange(len(cl.text))
+    hits = aspect_hits(uniq, detectors)[inv]
+    if uniq:
+        lex_u = lexicon_polarity(uniq)
+        luke_u = neutral_mask(uniq)
+        pol_u, p_u = clause_polarity(uniq, model, neutral_band, domain=domain, lex=lex_u, neutral=luke_u)
+        lex, luke, pol, p = lex_u[inv], luke_u[inv], pol_u[inv], p_u[inv]
+        opinion = hits.any(axis=1) | (lex != 0) | luke | (np.abs(p - 0.5) >= OPINION_CONFIDENCE)
+    else:
+        lex, luke, pol = np.zeros(0, np.int8), np.zeros(0, bool), np.zeros(0, np.int8)
+        opinion = np.zeros(0, bool)
     n_cl = np.bincount(cl.review, minlength=n)
     ev = ReviewEvidence(lexicon=np.bincount(cl.review, weights=lex, minlength=n) / np.sqrt(np.maximum(n_cl, 1)),
                         n_pos=np.bincount(cl.review, weights=opinion & (pol > 0), minlength=n),
@@ -149,26 +189,54 @@ class Scored:
     """Set by the analysis when it adapted the model to the dataset's ratings (``voice_adaptation``)."""
 
 
+def _score_batch(raw: list[str], model: SentimentModel, domain: str | None, detectors,
+                 distinct: bool) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """One batch: the sentiment columns (without review_id), the aspect rows (``row`` into the batch) and the
+    normalised texts. With ``distinct``, each distinct raw text is normalised once and each distinct normalised
+    text scored once (:func:`_distinct`)."""
+    if distinct:
+        raw_u, raw_inv = _distinct(raw)
+    else:
+        raw_u, raw_inv = raw, np.arange(len(raw))
+    norm = normalise(raw_u)
+    texts = [norm.texts[i] for i in raw_inv.tolist()]
+    if distinct:
+        uniq, inv = _distinct(texts)
+    else:
+        uniq, inv = texts, np.arange(len(texts))
+    empty = norm.empty[raw_inv]
+    logit = sliced_decision(model, negated_complaints_as_praise(uniq), domain)
+    ev, asp = _clause_pass(uniq, model, NEUTRAL_BAND, domain, detectors, distinct)
+    score = review_scores(logit, ev, model)[inv]
+    score[empty] = np.nan
+    v, p, frame = framing(uniq)
+    sent = pd.DataFrame({"score": score, "label": review_labels_from(score), "mixed": mixed_flags(ev)[inv] & ~empty,
+                         "flag": Normalised.flags_of(empty, norm.truncated[raw_inv], norm.latin_only[raw_inv]),
+                         "value_terms": v[inv], "premium_terms": p[inv], "frame": frame[inv]})
+    # each batch row takes its distinct text's aspect rows, in row order (rows sorted, aspects as found)
+    asp_row = asp["row"].to_numpy()
+    per_text = np.bincount(asp_row, minlength=len(uniq))
+    first = np.concatenate([[0], np.cumsum(per_text)[:-1]]) if len(uniq) else np.zeros(0, np.int64)
+    take_n = per_text[inv]
+    start = np.repeat(first[inv], take_n)
+    offset = np.arange(int(take_n.sum())) - np.repeat(np.cumsum(take_n) - take_n, take_n)
+    take = start + offset
+    aspects = pd.DataFrame({"row": np.repeat(np.arange(len(texts)), take_n),
+                            "aspect": asp["aspect"].to_numpy()[take], "polarity": asp["polarity"].to_numpy()[take]})
+    return sent, aspects, texts
+
+
 def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentModel, batch: int, progress,
-                  domain: str | None, detectors=None) -> Scored:
+                  domain: str | None, detectors=None, distinct: bool = True) -> Scored:
     sent_parts, asp_parts, all_texts = [], [], []
     for lo in range(0, len(texts), batch):
-        chunk = list(texts[lo : lo + batch])
-        norm = normalise(chunk)
-        logit = model.decision_function(negated_complaints_as_praise(norm.texts), normalised=True, domain=domain)
-        ev, asp = _clause_pass(norm.texts, model, NEUTRAL_BAND, domain, detectors)
-        score = review_scores(logit, ev, model)
-        score[norm.empty] = np.nan
-        label = review_labels_from(score)
-        mixed = mixed_flags(ev) & ~norm.empty
-        v, p, frame = framing(norm.texts)
+        sent, asp, norm_texts = _score_batch(as_str(texts[lo: lo + batch]), model, domain, detectors, distinct)
         cid = ids[lo : lo + batch]
-        sent_parts.append(pd.DataFrame({"review_id": cid, "score": score, "label": label, "mixed": mixed,
-                                        "flag": norm.flags(),
-                                        "value_terms": v, "premium_terms": p, "frame": frame}))
+        sent.insert(0, "review_id", cid)
+        sent_parts.append(sent)
         asp_parts.append(pd.DataFrame({"review_id": cid[asp["row"].to_numpy()], "aspect": asp["aspect"].to_numpy(),
                                        "polarity": asp["polarity"].to_numpy()}))
-        all_texts.extend(norm.texts)
+        all_texts.extend(norm_texts)
         if progress is not None:
             progress(min(lo + batch, len(texts)), len(texts))
     sentiment = pd.concat(sent_parts, ignore_index=True) if sent_parts else pd.DataFrame(
@@ -180,25 +248,27 @@ def _score_serial(ids: np.ndarray, texts: Sequence[object], model: SentimentMode
 
 
 _JOB: tuple | None = None
-"""(ids, texts, model, batch, domain, detectors) handed to forked workers by inheritance, not by pickling."""
+"""(ids, texts, model, batch, domain, detectors, distinct) handed to forked workers by inheritance, not by pickling."""
 
 
 def _score_part(bounds: tuple[int, int]) -> Scored:
-    ids, texts, model, batch, domain, detectors = _JOB
+    ids, texts, model, batch, domain, detectors, distinct = _JOB
     lo, hi = bounds
-    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain, detectors)
+    return _score_serial(ids[lo:hi], texts[lo:hi], model, batch, None, domain, detectors, distinct)
 
 
 def score_reviews(ids: Sequence[object], texts: Sequence[object], model: SentimentModel | None = None,
                   batch: int = BATCH, progress=None, domain: str | None = "phone",
-                  n_jobs: int | None = None, detectors=None) -> Scored:
+                  n_jobs: int | None = None, detectors=None, distinct: bool = True) -> Scored:
     """Score raw texts; never raises on bad text (empty, emoji-only, English, HTML, very long).
 
     ``domain``: the texts' product domain for a domain-aware model (ignored by models without it).
-    ``n_jobs``: worker processes; by default 1 below :data:`PARALLEL_MIN` texts, else up to
-    :data:`MAX_JOBS` (one per core). Workers are forked, so the model and texts are shared, not
-    copied; where ``fork`` is unavailable the work stays in this process.
+    ``n_jobs``: processes; by default :func:`default_jobs` (1 below :data:`PARALLEL_MIN` texts or on a busy
+    machine, else up to :data:`MAX_JOBS`). This process scores one part and ``n_jobs − 1`` forked workers the others,
+    so the model and texts are shared, not copied; where ``fork`` is unavailable the work stays in this process.
     ``detectors``: learned aspect detectors (:mod:`.aspect_models`) used with the aspect lexicon.
+    ``distinct``: normalise, match and score each distinct text and clause once and broadcast (the output is the
+    same; False scores every one, the reference path the tests and the benchmark compare with).
     """
     global _JOB
     model = model if model is not None else SentimentModel.load()
@@ -207,14 +277,16 @@ def score_reviews(ids: Sequence[object], texts: Sequence[object], model: Sentime
         raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
     n = len(texts)
     if n_jobs is None:
-        n_jobs = min(MAX_JOBS, os.cpu_count() or 1) if n >= PARALLEL_MIN else 1
+        n_jobs = default_jobs(n)
     if n_jobs <= 1 or n < 2 * n_jobs or "fork" not in mp.get_all_start_methods():
-        return _score_serial(ids, texts, model, batch, progress, domain, detectors)
+        return _score_serial(ids, texts, model, batch, progress, domain, detectors, distinct)
     step = -(-n // n_jobs)
-    _JOB = (ids, texts, model, batch, domain, detectors)
-    try:
-        with mp.get_context("fork").Pool(n_jobs) as pool:
-            parts = pool.map(_score_part, [(lo, min(lo + step, n)) for lo in range(0, n, step)])
+    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    _JOB = (ids, texts, model, batch, domain, detectors, distinct)
+    try:  # this process scores the first part while n_jobs − 1 forked workers score the rest
+        with mp.get_context("fork").Pool(len(bounds) - 1) as pool:
+            rest = pool.map_async(_score_part, bounds[1:])
+            parts = [_score_part(bounds[0]), *rest.get()]
     finally:
         _JOB = None
     if progress is not None:

@@ -128,7 +128,14 @@ def _columns(h: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _to_csr(rows: np.ndarray, cols: np.ndarray, n_docs: int, bits: int) -> sp.csr_matrix:
-    mat = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_docs, 1 << bits))
+    """Canonical counts (indices sorted in each row, duplicates summed), as ``csr_matrix((1, (rows, cols)))`` gives.
+
+    The flag skips ``tocsr``'s per-row comparison sort; the two transposes sort the indices in linear time and
+    ``sum_duplicates`` then only merges: about 40 % less time (benchmarks/voice.py), the same matrix.
+    """
+    coo = sp.coo_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_docs, 1 << bits))
+    coo.has_canonical_format = True
+    mat = coo.tocsr().tocsc().tocsr()
     mat.sum_duplicates()
     return mat
 
