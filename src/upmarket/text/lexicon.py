@@ -199,14 +199,20 @@ def lexicon_polarity(clauses: list[str]) -> np.ndarray:
     This is also the *keyword-rule baseline* of the evaluation. The nine rule passes run only on the clauses
     holding a word of :data:`_LEXICON_ANCHORS` (about 3 in 10 real clauses); the others score 0.
     """
-    out = np.zeros(len(clauses), np.int8)
+    return np.sign(lexicon_score(clauses)).astype(np.int8)
+
+
+def lexicon_score(clauses: list[str]) -> np.ndarray:
+    """The keyword rules' score per clause before its sign: a word counts ±1, an explicit rule (价格高, 卡顿也很顶,
+    性价比低, a quoted "好") ±2, so a caller can weigh a rule above a single word."""
+    out = np.zeros(len(clauses), np.int64)
     if not clauses:
         return out
     arr = pa.array(clauses, type=pa.large_string())
     anchored = pc.match_substring_regex(arr, _alternation(_LEXICON_ANCHORS))
     rows = np.flatnonzero(anchored.to_numpy(zero_copy_only=False))
     if rows.size:
-        out[rows] = np.sign(_lexicon_score(pc.filter(arr, anchored)))
+        out[rows] = _lexicon_score(pc.filter(arr, anchored))
     return out
 
 

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from upmarket.analyses.voice.sentiment import NgramHasher, SentimentModel, _dense_arrays, _sparse_arrays
-from upmarket.text.lexicon import NEGATORS, lexicon_polarity, neutral_mask
+from upmarket.text.lexicon import NEGATORS, lexicon_score, neutral_mask
 
 FILE = "detectors.npz"
 
@@ -115,6 +115,9 @@ class AspectDetectors:
 
 
 POLARITY_FILE = "polarity.npz"
+LEXICON_CLIP = 2
+"""The polarity model's lexicon column is the lexicon score clipped to ±this (chosen by grouped 5-fold CV on the
+TRAIN side against the sign and ±3, docs/voice.md)."""
 
 
 def negation_scoped(texts: list[str]) -> list[str]:
@@ -204,8 +207,8 @@ class AspectPolarity:
     Stage 1: one logistic regression over (a) the context's hashed char 1–3-grams, (b) the same n-grams inside
     negation scope (:func:`negation_scoped`), (c) the char n-grams of the :attr:`window` characters before and
     after the context (``surround_bits`` each) and (d) dense columns per piece (context, before, after,
-    document): lexicon polarity, the shipped model's log-odds (/4), a lukewarm-word flag, non-empty. The
-    context's own n-grams dominate, so in 拍照很顶，但是卡顿也很顶 the camera stays positive.
+    document): the lexicon score (±2, :data:`LEXICON_CLIP`), the shipped model's log-odds (/4), a lukewarm-word
+    flag, non-empty. The context's own n-grams dominate, so in 拍照很顶，但是卡顿也很顶 the camera stays positive.
 
     Stage 2 (when fitted with a ``corpus_model``): a logistic regression over stage 1's out-of-fold log-odds,
     the corpus model's log-odds of context, before, after and document (/4), and the context's dense columns.
@@ -252,15 +255,20 @@ class AspectPolarity:
 
     @staticmethod
     def dense(texts: list[str]) -> np.ndarray:
-        """Lexicon polarity, shipped log-odds / 4, lukewarm flag, non-empty flag (0 for an empty piece); each
-        distinct text is scored once (a review's opinions share their document)."""
+        """Lexicon score clipped to ±:data:`LEXICON_CLIP`, shipped log-odds / 4, lukewarm flag, non-empty flag (0
+        for an empty piece); each distinct text is scored once (a review's opinions share their document).
+
+        Why the score, not its sign: an explicit rule counts ±2 (卡顿也很顶 −2), a word ±1; with the sign, a rule
+        weighed no more than one word and the shipped model's log-odds overruled it (卡顿也很顶 read as praise).
+        """
         codes, uniq = pd.factorize(pd.Series(texts, dtype=object))
         kept = np.flatnonzero([len(t) > 0 for t in uniq])
         per = np.zeros((len(uniq), 4))
         if kept.size:
             u = [uniq[i] for i in kept]
-            per[kept] = np.column_stack([lexicon_polarity(u), _shipped().decision_function(u, normalised=True) / 4,
-                                         neutral_mask(u), np.ones(len(u))])
+            lex = np.clip(lexicon_score(u), -LEXICON_CLIP, LEXICON_CLIP)
+            per[kept] = np.column_stack([lex, _shipped().decision_function(u, normalised=True) / 4, neutral_mask(u),
+                                         np.ones(len(u))])
         return per[codes] if len(texts) else np.zeros((0, 4))
 
     def _dense_all(self, op: OpinionText) -> np.ndarray:
@@ -356,7 +364,7 @@ class AspectPolarity:
                 "intercept": self.intercept_,
                 "dense_coef": self.coef_[n:].astype(float).tolist(),
                 "stack_coef": None if self.stack_coef_ is None else self.stack_coef_.astype(float).tolist(),
-                "stack_intercept": self.stack_intercept_}
+                "stack_intercept": self.stack_intercept_, "lexicon_clip": LEXICON_CLIP}
         path = _write_npz(Path(folder) / POLARITY_FILE, arrays, meta)
         if self.stack_coef_ is not None and self.corpus_model is not None:
             self.corpus_model.save(Path(folder) / CORPUS_MODEL_FILE)
@@ -367,9 +375,9 @@ class AspectPolarity:
         path = Path(folder) / POLARITY_FILE
         with _read_npz(path, "no aspect polarity model there (build it with "
                        "`python scripts/voice_aspect_eval.py --fit-polarity`)") as (z, meta):
-            if "surround_bits" not in meta:
-                raise ValueError(f"{path}: an older polarity model (context only); refit it with "
-                                 "`python scripts/voice_aspect_eval.py --fit-polarity`")
+            if "surround_bits" not in meta or meta.get("lexicon_clip") != LEXICON_CLIP:
+                raise ValueError(f"{path}: an older polarity model (context only, or the lexicon's sign as a "
+                                 "column); refit it with `python scripts/voice_aspect_eval.py --fit-polarity`")
             pol = cls(bits=int(meta["bits"]), surround_bits=int(meta["surround_bits"]), window=int(meta["window"]),
                       C=float(meta["C"]), intercept_=float(meta["intercept"]))
             coef, pol.idf_ = _dense_arrays(z, "", pol.n_sparse)
