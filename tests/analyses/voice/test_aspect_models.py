@@ -166,6 +166,15 @@ def test_opinion_texts_cut_around_the_context():
     assert OpinionText.bare(["屏幕很好"]).doc == [""]  # no document: a bare-fitted model reads contexts only
 
 
+def test_polarity_lexicon_column_keeps_a_rule_above_a_word():
+    """The polarity model's lexicon column is the lexicon score clipped to ±2, not its sign: the explicit rule in
+    卡顿也很顶 (a complaint intensified by 顶) counts −2 where praise by one word (拍照很顶) counts +1."""
+    from upmarket.analyses.voice.aspect_models import AspectPolarity
+
+    lex = AspectPolarity.dense(["卡顿也很顶", "拍照很顶", "很好很好很好", "", "价格有点高"])[:, 0]
+    assert lex.tolist() == [-2, 1, 2, 0, -2]
+
+
 def test_polarity_reads_the_neighbours_of_a_fragment():
     """A fragment that states no opinion (电池方面) takes its polarity from the text after it; a context that does
     state one keeps it whatever follows (the camera in 拍照很顶，但是卡顿也很顶)."""
@@ -195,7 +204,8 @@ def test_polarity_reads_the_neighbours_of_a_fragment():
 
 def test_stacked_polarity_round_trips(tmp_path):
     """With a corpus, stage 2 is fitted on out-of-fold features and saved with its corpus model; loaded, it predicts
-    the same; a polarity file from before the text-around features is refused with the command that refits it."""
+    the same; a polarity file from before the text-around features or the lexicon score is refused with the command
+    that refits it."""
     from upmarket.analyses.voice.aspect_models import CORPUS_MODEL_FILE, POLARITY_FILE, AspectPolarity
 
     pos = ["机身很轻", "手感很好", "做工精致", "外观大方", "机身小巧", "颜色好看"]
@@ -217,6 +227,14 @@ def test_stacked_polarity_round_trips(tmp_path):
         np.savez_compressed(fh, meta=np.array(json.dumps({"bits": 18, "C": 16.0, "intercept": 0.0})))
     with pytest.raises(ValueError, match="fit-polarity"):
         AspectPolarity.load(tmp_path)
+    pol.save(tmp_path)
+    with np.load(tmp_path / POLARITY_FILE) as z:
+        arrays, meta = {k: z[k] for k in z.files if k != "meta"}, json.loads(str(z["meta"]))
+    del meta["lexicon_clip"]  # fitted on the lexicon's sign: its dense weights would be misread
+    with (tmp_path / POLARITY_FILE).open("wb") as fh:
+        np.savez_compressed(fh, **arrays, meta=np.array(json.dumps(meta)))
+    with pytest.raises(ValueError, match="fit-polarity"):
+        AspectPolarity.load(tmp_path)
 
 
 def _aspect_eval():
@@ -232,9 +250,9 @@ def _aspect_eval():
 
 
 def test_learned_aspects_on_real_held_out_sentences(shipped):
-    """Detectors and polarity (C = 64, the script's CV choice) fitted on the TRAIN side of the real aspect corpora
+    """Detectors and polarity (C = 256, the script's CV choice) fitted on the TRAIN side of the real aspect corpora
     (SemEval sentences read in their review): held-out pooled recall reaches its goal (0.85) and polarity beats the
-    context-only model. The goal of 0.92 for polarity is NOT reached (0.900, docs/voice.md): this asserts what is."""
+    context-only model. The goal of 0.92 for polarity is NOT reached (0.904, docs/voice.md): this asserts what is."""
     from upmarket.analyses.voice.aspect_models import AspectPolarity, OpinionText
 
     root = data_dir()
@@ -247,14 +265,14 @@ def test_learned_aspects_on_real_held_out_sentences(shipped):
     op: OpinionText = ex.attrs["op"]
     test = sent[sent["split"] == "test"]
     test_gold = gold[gold["sid"].isin(test["sid"])]
-    det.polarity = AspectPolarity.fit(OpinionText.bare(op.context), ex["y"].to_numpy(), C=64.0)
+    det.polarity = AspectPolarity.fit(OpinionText.bare(op.context), ex["y"].to_numpy(), C=256.0)
     context_only = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
-    det.polarity = AspectPolarity.fit(op, ex["y"].to_numpy(), C=64.0)
+    det.polarity = AspectPolarity.fit(op, ex["y"].to_numpy(), C=256.0)
     with_context = ev.score_system(test, test_gold, ev.predict(test, shipped, det)).loc["POOLED"]
     assert with_context["recall"] >= 0.85, with_context  # measured 0.8503 (detectors refitted here)
     assert with_context["precision"] >= 0.75, with_context  # measured 0.775
-    assert with_context["polarity"] >= 0.89, with_context  # measured 0.900
-    assert with_context["polarity"] > context_only["polarity"] + 0.002, (context_only, with_context)  # 0.896 → 0.900
+    assert with_context["polarity"] >= 0.89, with_context  # measured 0.904
+    assert with_context["polarity"] > context_only["polarity"] + 0.002, (context_only, with_context)  # 0.898 → 0.904
 
     # hand-written reviews keep their reading
     hand = {"拍照很顶，但是卡顿也很顶": {"camera": 1, "performance": -1}, "颜值很丑": {"design": -1},
