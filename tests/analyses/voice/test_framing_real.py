@@ -16,18 +16,24 @@ from upmarket.analyses.voice.text import normalise
 LABELS = Path(__file__).parent / "data" / "framing_hand_labels.csv"
 
 
-def test_value_framing_precision_and_recall_on_real_reviews():
+def _read_sample(labels: Path, tag: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A hand-labelled sample joined back to its TRAIN-side texts by md5(text + "|" + tag), with the rule's
+    frame (value / premium / neither) and the hand label; skips without ../shared/data."""
     root = data_dir()
     if root is None:
         pytest.skip("research corpora (../shared/data) not present on this machine")
     tr = load_sentiment(root)
     tr = tr[tr["split"] == "train"]
-    tr = tr.assign(k=[hashlib.md5((t + "|frame").encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
-    hl = pd.read_csv(LABELS).merge(tr[["k", "text"]], left_on="md5_text_frame", right_on="k")
-    assert len(hl) == 60
+    tr = tr.assign(k=[hashlib.md5((t + "|" + tag).encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
+    hl = pd.read_csv(labels).merge(tr[["k", "text"]], left_on=f"md5_text_{tag}", right_on="k")
     _, _, frame = framing(normalise(hl["text"].tolist()).texts)
     pred = np.where(np.isnan(frame), "neither", np.where(frame == 1, "value", "premium"))
-    gold = hl["hand_frame"].to_numpy()
+    return hl, pred, hl["hand_frame"].to_numpy()
+
+
+def test_value_framing_precision_and_recall_on_real_reviews():
+    hl, pred, gold = _read_sample(LABELS, "frame")
+    assert len(hl) == 60
     # the phrase list was extended on this sample (recall 0.63 → 0.91 in-sample): a regression guard
     assert (gold[pred == "value"] == "value").mean() >= 0.9
     assert (pred[gold == "value"] == "value").mean() >= 0.85
@@ -40,18 +46,9 @@ def test_framing_on_a_second_hand_labelled_sample():
     """100 more TRAIN-side phone/tablet/computer reviews (8–100 chars, not in the first sample), drawn by
     md5(text + "|frame2"): the first 40 with a price cue, 30 with a premium/brand cue, 30 with neither
     (docs/voice.md). Before the phrases read off it: value P 0.91 / R 0.70, premium P 0.86 / R 0.55."""
-    root = data_dir()
-    if root is None:
-        pytest.skip("research corpora (../shared/data) not present on this machine")
-    tr = load_sentiment(root)
-    tr = tr[(tr["split"] == "train")]
-    tr = tr.assign(k=[hashlib.md5((t + "|frame2").encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
-    hl = pd.read_csv(LABELS_2).merge(tr[["k", "text"]], left_on="md5_text_frame2", right_on="k")
+    hl, pred, gold = _read_sample(LABELS_2, "frame2")
     assert len(hl) == 100 and hl["pool"].value_counts().to_dict() == {"value_cue": 40, "premium_cue": 30,
                                                                        "no_cue": 30}
-    _, _, frame = framing(normalise(hl["text"].tolist()).texts)
-    pred = np.where(np.isnan(frame), "neither", np.where(frame == 1, "value", "premium"))
-    gold = hl["hand_frame"].to_numpy()
     # in-sample after the additions (value P 0.96 / R 0.73, premium P 0.75 / R 0.82): a regression guard. Bare
     # price verdicts (价格还行, 价格有点小贵) are labelled value here but read as the price aspect (docs/voice.md).
     assert (gold[pred == "value"] == "value").mean() >= 0.93
@@ -68,20 +65,11 @@ def test_framing_on_a_third_hand_labelled_sample():
     scripts/framing_sample3.py: by md5(text + "|frame3"), 60 with a premium/brand cue, 50 with a price cue only,
     40 with neither; dev/test halves fixed by md5 before labelling. Labelled before the rule was run on them.
     Before any change (out of sample): value P 0.92 / R 0.77, premium P 0.79 / R 0.50 (docs/voice.md)."""
-    root = data_dir()
-    if root is None:
-        pytest.skip("research corpora (../shared/data) not present on this machine")
-    tr = load_sentiment(root)
-    tr = tr[tr["split"] == "train"]
-    tr = tr.assign(k=[hashlib.md5((t + "|frame3").encode()).hexdigest() for t in tr["text"]]).drop_duplicates("k")
-    hl = pd.read_csv(LABELS_3).merge(tr[["k", "text"]], left_on="md5_text_frame3", right_on="k")
+    hl, pred, gold = _read_sample(LABELS_3, "frame3")
     assert len(hl) == 150 and hl["pool"].value_counts().to_dict() == {"premium_cue": 60, "value_cue": 50,
                                                                        "no_cue": 40}
     # a bare price verdict is no frame (docs/voice.md): hand_frame is hand_code with price_verdict → neither
     assert (hl["hand_frame"] == hl["hand_code"].replace({"price_verdict": "neither"})).all()
-    _, _, frame = framing(normalise(hl["text"].tolist()).texts)
-    pred = np.where(np.isnan(frame), "neither", np.where(frame == 1, "value", "premium"))
-    gold = hl["hand_frame"].to_numpy()
     # after the additions read off the dev half: value P 0.92 / R 0.79, premium P 0.81 / R 0.59 (in-sample);
     # test half alone value P 0.86 / R 0.79, premium P 0.78 / R 0.54. A regression guard.
     assert (gold[pred == "value"] == "value").mean() >= 0.9
