@@ -414,8 +414,8 @@ class SentimentModel(Results):
         w = self.weights_ if len(self.weights_) == len(members) else (1.0 / len(members),) * len(members)
         return sum(wk * m for wk, m in zip(w, members, strict=True))
 
-    def _score_table(self) -> np.ndarray:
-        """Per column (idf·coef, idf) side by side in float32, viewed as one uint64 per column.
+    def _score_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per column (idf·coef, idf) side by side in float32, viewed as one uint64 per column; and idf ≠ 0 (bool).
 
         One random gather then serves both sums of :meth:`_linear_score` (one cache line, not two). The
         shipped weights and IDF are float16, so their product is exact in float32. Built once per weights.
@@ -426,7 +426,7 @@ class SentimentModel(Results):
         pairs = np.empty((len(self.coef_), 2), np.float32)
         pairs[:, 0] = self.idf_.astype(np.float64) * self.coef_
         pairs[:, 1] = self.idf_
-        table = pairs.view(np.uint64).ravel()
+        table = (pairs.view(np.uint64).ravel(), self.idf_ != 0)
         self.__dict__["_table"] = (self.coef_, self.idf_, table)
         return table
 
@@ -438,9 +438,9 @@ class SentimentModel(Results):
         (counts per text and column), then per-text sums by ``bincount`` in float64, so the result is closer to
         exact than the float32 sparse product it replaces (within 1e-4 of it, labels equal).
         """
-        table = self._score_table()
-        seen = np.flatnonzero(table[cols] >> np.uint64(32))  # idf 0 (df < min_df): no part in either sum
-        key = (rows[seen].astype(np.int64) << self.bits) | cols[seen]
+        table, known = self._score_table()
+        seen = np.flatnonzero(known[cols])  # idf 0 (df < min_df): no part in either sum; a 4 MB gather, not 32
+        key = (rows[seen].astype(np.int64, copy=False) << self.bits) | cols[seen]
         key.sort(kind="stable")  # radix-free timsort: ~2× numpy's default sort on these partly ordered keys
         first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
         tf = 1.0 + np.log(np.diff(np.append(first, len(key))).astype(np.float64))
