@@ -28,9 +28,11 @@ from upmarket.text.lexicon import (  # the lexicon and clause helpers several an
     split_clauses,
 )
 
-MODEL_SLICE_CHARS = 150_000
+MODEL_SLICE_CHARS = 20_000
 """Texts are hashed and scored in slices of about this many characters: the n-gram arrays of a slice stay in the
-CPU cache (a 50,000-review batch at once ran 30–40 % slower on real reviews; the scores are the same)."""
+CPU cache (a 50,000-review batch at once ran 30–40 % slower on real reviews; the scores are the same). Since the
+one-member model sorts its occurrences instead of building a 2^22-column matrix, small slices cost no fixed
+overhead: 20,000 characters ran the whole-text pass ~20 % faster than 150,000 on the distinct real texts."""
 
 
 def sliced_decision(model: SentimentModel, texts: list[str], domain: Sequence[str | None] | str | None = None,

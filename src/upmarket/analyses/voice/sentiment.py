@@ -289,11 +289,17 @@ class SentimentModel(Results):
     def count_views(self, texts: list[str], domains: Sequence[str | None] | str | None = None
                     ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
         """(main counts, char-ensemble counts or None) from one hashing pass."""
+        rows, cols, k = self.hashed_columns(texts, domains)
+        chars = _to_csr(rows[:k], cols[:k], len(texts), self.bits) if self.char_ensemble else None
+        return _to_csr(rows, cols, len(texts), self.bits), chars
+
+    def hashed_columns(self, texts: list[str], domains: Sequence[str | None] | str | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(row, column) of every feature occurrence, and how many leading ones are the char-ensemble n-grams."""
         if self.char_ensemble and self.ngram_range[0] > 1:
             raise ValueError("char_ensemble needs ngram_range to start at 1")
         rows, hs, k = self.hasher.hashes_upto(texts, self.char_ensemble)
         cols = _columns(hs, self.bits)
-        chars = _to_csr(rows[:k], cols[:k], len(texts), self.bits) if self.char_ensemble else None
         if self.words:
             wr, wh = word_hashes(texts, self.negation)
             rows, hs = np.concatenate([rows, wr]), np.concatenate([hs, wh])
@@ -317,7 +323,7 @@ class SentimentModel(Results):
                 all_rows += [rows[sel], bias_rows]
                 all_cols.append(_columns(salt[bias_rows], self.bits))
             rows, cols = np.concatenate(all_rows), np.concatenate(all_cols)
-        return _to_csr(rows, cols, len(texts), self.bits), chars
+        return rows, cols, k
 
     @staticmethod
     def _tfidf(counts: sp.csr_matrix, idf: np.ndarray | None) -> sp.csr_matrix:
@@ -398,12 +404,53 @@ class SentimentModel(Results):
         """The linear score (log-odds of positive) per text; with ``char_ensemble``, the mean of both models'."""
         self._check()
         norm = texts if normalised else normalise(texts).texts
+        if not self.char_ensemble and not self.nb_c:  # one member: no matrix needed
+            rows, cols, _ = self.hashed_columns(norm, self._domain(domain))
+            return self._linear_score(rows, cols, len(norm))
         counts, chars = self.count_views(norm, self._domain(domain))
         members = self._members(counts, chars)
         if len(members) == 1:
             return members[0]
         w = self.weights_ if len(self.weights_) == len(members) else (1.0 / len(members),) * len(members)
         return sum(wk * m for wk, m in zip(w, members, strict=True))
+
+    def _score_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per column (idf·coef, idf) side by side in float32, viewed as one uint64 per column; and idf ≠ 0 (bool).
+
+        One random gather then serves both sums of :meth:`_linear_score` (one cache line, not two). The
+        shipped weights and IDF are float16, so their product is exact in float32. Built once per weights.
+        """
+        cached = self.__dict__.get("_table")
+        if cached is not None and cached[0] is self.coef_ and cached[1] is self.idf_:
+            return cached[2]
+        pairs = np.empty((len(self.coef_), 2), np.float32)
+        pairs[:, 0] = self.idf_.astype(np.float64) * self.coef_
+        pairs[:, 1] = self.idf_
+        table = (pairs.view(np.uint64).ravel(), self.idf_ != 0)
+        self.__dict__["_table"] = (self.coef_, self.idf_, table)
+        return table
+
+    def _linear_score(self, rows: np.ndarray, cols: np.ndarray, n_docs: int) -> np.ndarray:
+        """The main member's log-odds straight from feature occurrences, without a sparse matrix.
+
+        Equal to ``l2(tf·idf) @ coef + intercept`` with tf = 1 + log(count): per text
+        Σ tf·idf·coef / sqrt(Σ (tf·idf)²). Occurrences are grouped by one sort of row·2^bits + column
+        (counts per text and column), then per-text sums by ``bincount`` in float64, so the result is closer to
+        exact than the float32 sparse product it replaces (within 1e-4 of it, labels equal).
+        """
+        table, known = self._score_table()
+        seen = np.flatnonzero(known[cols])  # idf 0 (df < min_df): no part in either sum; a 4 MB gather, not 32
+        key = (rows[seen].astype(np.int64, copy=False) << self.bits) | cols[seen]
+        key.sort(kind="stable")  # radix-free timsort: ~2× numpy's default sort on these partly ordered keys
+        first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        tf = 1.0 + np.log(np.diff(np.append(first, len(key))).astype(np.float64))
+        key = key[first]
+        pairs = table[key & ((1 << self.bits) - 1)].view(np.float32).reshape(-1, 2)
+        row = key >> self.bits
+        num = np.bincount(row, weights=tf * pairs[:, 0], minlength=n_docs)
+        den = np.sqrt(np.bincount(row, weights=np.square(tf * pairs[:, 1]), minlength=n_docs))
+        den[den == 0] = 1.0
+        return num / den + self.intercept_
 
     def _members(self, counts: sp.csr_matrix, chars: sp.csr_matrix | None) -> list[np.ndarray]:
         """Each member's log-odds: main model, then the char model and the NB-weighted model when present."""
