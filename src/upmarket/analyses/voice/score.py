@@ -26,7 +26,7 @@ from upmarket.analyses.voice.aspects import (
 from upmarket.analyses.voice.framing import framing
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.analyses.voice.text import Normalised, normalise
-from upmarket.text.lexicon import distinct_clauses, negated_complaints_as_praise
+from upmarket.text.lexicon import distinct_clauses, distinct_values, negated_complaints_as_praise
 from upmarket.text.normalise import as_str
 
 BATCH = 50_000
@@ -125,17 +125,6 @@ def review_labels(texts: list[str], model: SentimentModel, domain: str | None = 
     return s["label"].to_numpy(), s["mixed"].to_numpy()
 
 
-def _distinct(values: list[str]) -> tuple[list[str], np.ndarray]:
-    """The distinct values (in first-seen order) and, per value, the index of its distinct value.
-
-    Every per-text and per-clause step is a function of the string alone, so it runs once per distinct
-    string and is broadcast back: real exports repeat texts (好评, default reviews) and, far more, clauses
-    (物流很快, 还不错; about a quarter of real clauses, four in five of the twin's).
-    """
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-    return uniques.tolist(), codes.astype(np.int64, copy=False)
-
-
 def _clause_pass(texts: list[str], model: SentimentModel, neutral_band: float,
                  domain: str | None, detectors=None, distinct: bool = True) -> tuple[ReviewEvidence, pd.DataFrame]:
     """Review evidence and aspect opinions from one pass over the batch's clauses (split and scored once).
@@ -193,15 +182,15 @@ def _score_batch(raw: list[str], model: SentimentModel, domain: str | None, dete
                  distinct: bool) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """One batch: the sentiment columns (without review_id), the aspect rows (``row`` into the batch) and the
     normalised texts. With ``distinct``, each distinct raw text is normalised once and each distinct normalised
-    text scored once (:func:`_distinct`)."""
+    text scored once (:func:`~upmarket.text.lexicon.distinct_values`)."""
     if distinct:
-        raw_u, raw_inv = _distinct(raw)
+        raw_u, raw_inv = distinct_values(raw)
     else:
         raw_u, raw_inv = raw, np.arange(len(raw))
     norm = normalise(raw_u)
     texts = [norm.texts[i] for i in raw_inv.tolist()]
     if distinct:
-        uniq, inv = _distinct(texts)
+        uniq, inv = distinct_values(texts)
     else:
         uniq, inv = texts, np.arange(len(texts))
     empty = norm.empty[raw_inv]
