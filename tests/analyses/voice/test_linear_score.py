@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from upmarket.analyses.voice.corpora import BINARY, data_dir
+from upmarket.analyses.voice.score import score_reviews
 from upmarket.analyses.voice.sentiment import SentimentModel
 from upmarket.text.normalise import normalise
 
@@ -72,3 +73,14 @@ def test_domain_copies_and_unseen_columns_match() -> None:
     for domain in (None, "phone", per_text):
         fast = model.decision_function(norm, normalised=True, domain=domain)
         assert np.abs(fast - reference_decision(model, norm, domain=domain)).max() < 1e-6
+
+
+@pytest.mark.parametrize("texts", [[""], ["", ""], ["😀😀😀"], ["😀", ""]])
+def test_a_call_where_no_text_has_a_known_ngram_scores_the_intercept(shipped: SentimentModel, texts) -> None:
+    """A slice in which no text has a known n-gram (one empty clause, emoji only) scores the intercept alone, as
+    the sparse chain does; ``score_reviews`` never raises on such input (it did: an index error on an empty key)."""
+    norm = normalise(texts).texts
+    fast = shipped.decision_function(norm, normalised=True)
+    assert np.allclose(fast, reference_decision(shipped, norm))
+    assert np.allclose(fast, shipped.intercept_)
+    assert len(score_reviews(list(range(len(texts))), texts, shipped).sentiment) == len(texts)

@@ -442,7 +442,9 @@ class SentimentModel(Results):
         seen = np.flatnonzero(known[cols])  # idf 0 (df < min_df): no part in either sum; a 4 MB gather, not 32
         key = (rows[seen].astype(np.int64, copy=False) << self.bits) | cols[seen]
         key.sort(kind="stable")  # radix-free timsort: ~2× numpy's default sort on these partly ordered keys
-        first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        starts = np.ones(len(key), bool)  # the first occurrence of each (text, column); none when no text has one
+        starts[1:] = key[1:] != key[:-1]
+        first = np.flatnonzero(starts)
         tf = 1.0 + np.log(np.diff(np.append(first, len(key))).astype(np.float64))
         key = key[first]
         pairs = table[key & ((1 << self.bits) - 1)].view(np.float32).reshape(-1, 2)
